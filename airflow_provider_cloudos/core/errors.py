@@ -1,0 +1,110 @@
+"""The provider's exceptions.
+
+One small hierarchy shared by every layer, so that an operator can turn any failure into an
+Airflow exception with a message a user can act on. Messages name the parameter and the bad
+value (for validation) or the endpoint and the server's own words (for API errors). None of
+them ever carries the API key: the key is not passed to any constructor here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class CloudOSError(Exception):
+    """Root of every error raised by this provider's core and client."""
+
+
+class CloudOSValidationError(CloudOSError, ValueError):
+    """A user-supplied value is wrong; raised before any HTTP call.
+
+    Keeps the parameter name and the offending value so callers (and tests) can tell exactly
+    which input was refused.
+    """
+
+    def __init__(self, parameter: str, value: Any, problem: str) -> None:
+        self.parameter = parameter
+        self.value = value
+        self.problem = problem
+        super().__init__(f"Invalid {parameter}={value!r}: {problem}")
+
+
+class CloudOSAPIError(CloudOSError):
+    """The CloudOS API answered with an error status.
+
+    ``status_code`` is None when no HTTP answer arrived (connection failures).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        endpoint: str | None = None,
+        server_message: str | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.endpoint = endpoint
+        self.server_message = server_message
+        super().__init__(message)
+
+
+class CloudOSAuthError(CloudOSAPIError):
+    """401: the API key was refused."""
+
+
+class CloudOSPermissionError(CloudOSAPIError):
+    """403: the key is valid but has no access to that workspace."""
+
+
+class CloudOSNotFoundError(CloudOSAPIError):
+    """404: no such session, project, dataset or file."""
+
+
+class CloudOSStateError(CloudOSAPIError):
+    """400/409: the action does not fit the session's current state (or the payload)."""
+
+
+class CloudOSTransientError(CloudOSAPIError):
+    """429, 5xx or a connection failure that outlived every retry."""
+
+
+class CloudOSSessionFailedError(CloudOSError):
+    """A waited-for session reached a failure state (for example ``terminated``)."""
+
+    def __init__(self, session_id: str, status: str, message: str | None = None) -> None:
+        self.session_id = session_id
+        self.status = status
+        super().__init__(message or f"Session {session_id} reached failure status {status!r}")
+
+
+class CloudOSWaitTimeoutError(CloudOSError):
+    """A wait passed its deadline before the session reached the wanted status."""
+
+    def __init__(self, session_id: str, last_status: str | None, waited_seconds: float) -> None:
+        self.session_id = session_id
+        self.last_status = last_status
+        self.waited_seconds = waited_seconds
+        super().__init__(
+            f"Session {session_id} did not reach the wanted status within {waited_seconds:.0f}s; "
+            f"last seen status: {last_status or 'unknown'}"
+        )
+
+
+class CloudOSResolutionError(CloudOSError, ValueError):
+    """A project, dataset, file or folder named by the user does not exist (or is unusable)."""
+
+
+__all__ = [
+    "CloudOSAPIError",
+    "CloudOSAuthError",
+    "CloudOSError",
+    "CloudOSNotFoundError",
+    "CloudOSPermissionError",
+    "CloudOSResolutionError",
+    "CloudOSSessionFailedError",
+    "CloudOSStateError",
+    "CloudOSTransientError",
+    "CloudOSValidationError",
+    "CloudOSWaitTimeoutError",
+]

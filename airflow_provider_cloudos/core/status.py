@@ -1,0 +1,144 @@
+"""The session status model: one place that says what each API status means.
+
+The API reports raw statuses (``ready``, ``aborted``, both ``initialising`` spellings, and on
+some endpoints ``running``/``stopped``); people, the CLI and this provider's parameters speak
+display statuses (``running``, ``paused``). The official client's watch loop compared the raw
+status with display names and so never saw ``ready`` as done; here every waiter (the hook's
+synchronous wait, the trigger, the sensor) maps first and then asks :func:`evaluate_status`.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+
+SCHEDULED = "scheduled"
+SETUP = "setup"
+INITIALISING = "initialising"
+RUNNING = "running"
+STOPPING = "stopping"
+PAUSED = "paused"
+TERMINATED = "terminated"
+
+#: Raw API status → display status. Both spellings of "initialising" and the alternative names
+#: some endpoints use (``running``, ``stopped``) are included.
+API_TO_DISPLAY: dict[str, str] = {
+    "scheduled": SCHEDULED,
+    "setup": SETUP,
+    "initialising": INITIALISING,
+    "initializing": INITIALISING,
+    "ready": RUNNING,
+    "running": RUNNING,
+    "aborting": STOPPING,
+    "aborted": PAUSED,
+    "stopped": PAUSED,
+    "terminated": TERMINATED,
+}
+
+#: Display status → the raw API names it covers; used for the list endpoint's ``status[]`` filter.
+DISPLAY_TO_API: dict[str, tuple[str, ...]] = {
+    SCHEDULED: ("scheduled",),
+    SETUP: ("setup",),
+    INITIALISING: ("initialising", "initializing"),
+    RUNNING: ("ready", "running"),
+    STOPPING: ("aborting",),
+    PAUSED: ("aborted", "stopped"),
+    TERMINATED: ("terminated",),
+}
+
+DISPLAY_STATUSES: frozenset[str] = frozenset(DISPLAY_TO_API)
+#: Still starting: a session here is billing or about to, and will become ``running``.
+PRE_RUNNING_STATUSES: frozenset[str] = frozenset({SCHEDULED, SETUP, INITIALISING})
+#: Statuses that no longer change on their own.
+TERMINAL_STATUSES: frozenset[str] = frozenset({RUNNING, PAUSED, TERMINATED})
+#: Statuses a waiter treats as failure unless the caller waits for them explicitly.
+FAILURE_STATUSES: frozenset[str] = frozenset({TERMINATED})
+#: Statuses in which the session exists and may cost money (anything but paused/terminated).
+LIVE_STATUSES: frozenset[str] = frozenset({SCHEDULED, SETUP, INITIALISING, RUNNING, STOPPING})
+#: Statuses from which ``resume`` is accepted.
+RESUMABLE_STATUSES: frozenset[str] = frozenset({PAUSED})
+
+
+def map_status(status: str | None) -> str:
+    """Return the display status for a raw API status.
+
+    Case and surrounding blanks are ignored. Unknown statuses are returned lower-cased rather
+    than refused: a new server-side state must not crash a wait, it just never matches a target.
+    """
+    if status is None:
+        return "unknown"
+    key = str(status).strip().lower()
+    return API_TO_DISPLAY.get(key, key)
+
+
+def normalize_statuses(statuses: str | Iterable[str], parameter: str = "target_status") -> frozenset[str]:
+    """Turn a user's status or statuses (display or API names) into display statuses.
+
+    Accepts one string (comma-separated allowed) or an iterable; refuses unknown names and an
+    empty selection, naming ``parameter`` in the error.
+    """
+    if isinstance(statuses, str):
+        items = [part for part in (piece.strip() for piece in statuses.split(",")) if part]
+    else:
+        try:
+            items = [str(piece).strip() for piece in statuses]
+        except TypeError:
+            raise CloudOSValidationError(
+                parameter, statuses, "expected a status name or a list of status names"
+            ) from None
+    if not items:
+        raise CloudOSValidationError(parameter, statuses, "at least one status is required")
+    result = set()
+    for item in items:
+        display = map_status(item)
+        if display not in DISPLAY_STATUSES:
+            raise CloudOSValidationError(
+                parameter,
+                item,
+                f"unknown session status; expected one of {', '.join(sorted(DISPLAY_STATUSES))}",
+            )
+        result.add(display)
+    return frozenset(result)
+
+
+class WaitOutcome(str, enum.Enum):
+    """What a single observation of a session means for a waiter."""
+
+    REACHED = "reached"
+    FAILED = "failed"
+    WAITING = "waiting"
+
+
+def evaluate_status(
+    status: str | None,
+    target_statuses: Iterable[str],
+    failure_statuses: Iterable[str] = FAILURE_STATUSES,
+) -> WaitOutcome:
+    """Decide whether a waiter is done, failed or must keep polling.
+
+    ``status`` may be raw or display; targets and failures are display statuses (raw ones are
+    mapped too). A status that is both a target and a failure counts as reached: asking to wait
+    for ``terminated`` means terminated is success.
+    """
+    display = map_status(status)
+    targets = {map_status(t) for t in target_statuses}
+    if display in targets:
+        return WaitOutcome.REACHED
+    if display in {map_status(f) for f in failure_statuses}:
+        return WaitOutcome.FAILED
+    return WaitOutcome.WAITING
+
+
+def is_live(status: str | None) -> bool:
+    """True when the session exists and is running or on its way to (or from) running."""
+    return map_status(status) in LIVE_STATUSES
+
+
+def api_statuses_for(display_statuses: Iterable[str]) -> list[str]:
+    """Raw API names for display statuses, for the list endpoint's ``status[]`` filter."""
+    names: list[str] = []
+    for display in sorted({map_status(s) for s in display_statuses}):
+        names.extend(DISPLAY_TO_API.get(display, (display,)))
+    return names

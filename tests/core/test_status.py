@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.status import (
+    FAILURE_STATUSES,
+    LIVE_STATUSES,
+    PRE_RUNNING_STATUSES,
+    TERMINAL_STATUSES,
+    WaitOutcome,
+    api_statuses_for,
+    evaluate_status,
+    is_live,
+    map_status,
+    normalize_statuses,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "display"),
+    [
+        ("scheduled", "scheduled"),
+        ("setup", "setup"),
+        ("initialising", "initialising"),
+        ("initializing", "initialising"),
+        ("ready", "running"),
+        ("running", "running"),
+        ("aborting", "stopping"),
+        ("aborted", "paused"),
+        ("stopped", "paused"),
+        ("terminated", "terminated"),
+        ("  READY ", "running"),
+    ],
+)
+def test_map_status_maps_every_api_name(raw, display):
+    assert map_status(raw) == display
+
+
+def test_map_status_keeps_unknown_names_lowercased_and_handles_none():
+    assert map_status("Hibernating") == "hibernating"
+    assert map_status(None) == "unknown"
+
+
+def test_status_sets_are_consistent():
+    assert PRE_RUNNING_STATUSES <= LIVE_STATUSES
+    assert FAILURE_STATUSES <= TERMINAL_STATUSES
+    assert "stopping" in LIVE_STATUSES
+    assert "paused" not in LIVE_STATUSES
+
+
+@pytest.mark.parametrize(
+    ("status", "targets", "expected"),
+    [
+        ("ready", {"running"}, WaitOutcome.REACHED),
+        ("initializing", {"running"}, WaitOutcome.WAITING),
+        ("initialising", {"running"}, WaitOutcome.WAITING),
+        ("terminated", {"running"}, WaitOutcome.FAILED),
+        ("aborted", {"paused"}, WaitOutcome.REACHED),
+        ("stopped", {"paused"}, WaitOutcome.REACHED),
+        ("aborting", {"paused"}, WaitOutcome.WAITING),
+        ("terminated", {"terminated"}, WaitOutcome.REACHED),
+        ("aborted", {"ready"}, WaitOutcome.WAITING),
+    ],
+)
+def test_evaluate_status_is_the_one_waiting_contract(status, targets, expected):
+    assert evaluate_status(status, targets) is expected
+
+
+def test_evaluate_status_with_extra_failure_statuses():
+    assert evaluate_status("aborted", {"running"}, {"terminated", "paused"}) is WaitOutcome.FAILED
+
+
+def test_normalize_statuses_accepts_api_and_display_names_and_csv():
+    assert normalize_statuses("ready, aborted") == {"running", "paused"}
+    assert normalize_statuses(["running", "stopping"]) == {"running", "stopping"}
+
+
+def test_normalize_statuses_refuses_unknown_names_naming_the_parameter():
+    with pytest.raises(CloudOSValidationError, match=r"target_status='bogus'.*unknown session status"):
+        normalize_statuses(["running", "bogus"])
+
+
+def test_normalize_statuses_refuses_empty():
+    with pytest.raises(CloudOSValidationError, match=r"wait_for=''.*at least one status"):
+        normalize_statuses("", parameter="wait_for")
+
+
+def test_normalize_statuses_refuses_non_iterables():
+    with pytest.raises(CloudOSValidationError, match=r"target_status=5"):
+        normalize_statuses(5)  # type: ignore[arg-type]
+
+
+def test_is_live_and_api_statuses_for():
+    assert is_live("initializing")
+    assert not is_live("aborted")
+    assert api_statuses_for(["running", "paused"]) == ["aborted", "stopped", "ready", "running"]
