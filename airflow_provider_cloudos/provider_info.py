@@ -62,6 +62,16 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.hooks.cloudos"]}
         ],
+        "operators": [
+            {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.operators.sessions"]}
+        ],
+        "sensors": [
+            {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.sensors.sessions"]}
+        ],
+        "triggers": [
+            {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.triggers.sessions"]}
+        ],
+        "extra-links": ["airflow_provider_cloudos.links.CloudOSSessionLink"],
         "connection-types": [
             {
                 "hook-class-name": HOOK_CLASS,

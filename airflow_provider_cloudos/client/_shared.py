@@ -1,0 +1,121 @@
+"""What the synchronous and asynchronous clients set up the same way.
+
+Headers, the checks on the key and the workspace, the status filter and the redaction of the
+key from text: one place, so that the two transports stay thin and cannot disagree.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterable
+
+from airflow_provider_cloudos.client.endpoints import ApiRequest
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.status import api_statuses_for, normalize_statuses
+from airflow_provider_cloudos.version import __version__
+
+DEFAULT_USER_AGENT = f"airflow-provider-cloudos/{__version__}"
+
+
+def clean_api_key(api_key: str) -> str:
+    """The key without surrounding blanks; refused (without echoing it) when unusable.
+
+    A key with a line break or control character inside would make the HTTP library raise an
+    error quoting the header value, so it is refused here, where the message can stay silent
+    about it.
+    """
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise CloudOSValidationError("api_key", "", "an API key is required")
+    key = api_key.strip()
+    if not key.isprintable():
+        raise CloudOSValidationError(
+            "api_key", "<redacted>", "the API key contains line breaks or control characters"
+        )
+    return key
+
+
+def clean_workspace_id(workspace_id: str | None) -> str | None:
+    if workspace_id is None:
+        return None
+    if not isinstance(workspace_id, str):
+        raise CloudOSValidationError(
+            "workspace_id", workspace_id, f"expected a string, got {type(workspace_id).__name__}"
+        )
+    return workspace_id.strip() or None
+
+
+def resolve_workspace_id(given: str | None, default: str | None) -> str:
+    """The workspace of one call: the one passed in, else the client's; one is required."""
+    workspace = clean_workspace_id(given) or default
+    if not workspace:
+        raise CloudOSValidationError(
+            "workspace_id",
+            given,
+            "no workspace id given to the call or to the client; set it in the connection",
+        )
+    return workspace
+
+
+def build_headers(api_key: str, user_agent: str | None) -> dict[str, str]:
+    return {
+        "apikey": api_key,
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "User-Agent": user_agent or DEFAULT_USER_AGENT,
+    }
+
+
+def api_status_filter(statuses: str | Iterable[str] | None) -> list[str] | None:
+    """API names for the ``status[]`` filter from display or API names; None or empty: no filter."""
+    if statuses is None:
+        return None
+    if not isinstance(statuses, str):
+        statuses = list(statuses)
+    if not statuses:
+        return None
+    return api_statuses_for(normalize_statuses(statuses, "statuses"))
+
+
+def client_repr(kind: str, base_url: str, workspace_id: str | None) -> str:
+    """The repr of a client: where it points, never what it authenticates with."""
+    return f"{kind}(base_url={base_url!r}, workspace_id={workspace_id!r})"
+
+
+def check_verify(verify: bool | str) -> bool | str:
+    """TLS verification: True, False, or the path of a CA bundle file (or directory).
+
+    A missing bundle is refused now, by name, rather than at the first request where the HTTP
+    library reports it in its own terms.
+    """
+    if isinstance(verify, bool):
+        return verify
+    if not isinstance(verify, str) or not verify.strip():
+        raise CloudOSValidationError(
+            "verify", verify, "expected True, False or the path of a CA bundle file or directory"
+        )
+    path = verify.strip()
+    if not os.path.exists(path):
+        raise CloudOSValidationError("verify", verify, "no CA bundle file or directory at this path")
+    return path
+
+
+def log_retry(
+    logger: logging.Logger, request: ApiRequest, outcome: str, delay: float, attempt: int, max_attempts: int
+) -> None:
+    """One WARNING per retry: which endpoint, what went wrong, how long until the next try."""
+    logger.warning(
+        "CloudOS API %s (%s) got %s; retrying in %.2fs (attempt %d of %d)",
+        request.name,
+        request.describe(),
+        outcome,
+        delay,
+        attempt + 1,
+        max_attempts,
+    )
+
+
+def safe_cause(error: BaseException, secrets: Iterable[str]) -> BaseException | None:
+    """``error`` to chain as the cause, or None when its text would reveal a secret."""
+    text = str(error)
+    return None if any(secret and secret in text for secret in secrets) else error

@@ -1,0 +1,291 @@
+"""Reading CloudOS answers: status codes to typed exceptions, bodies to Python values.
+
+Both transports hand their raw status and body here, so a given answer produces the same
+exception with the same message whichever client received it. Messages name the request
+(``METHOD /path``, never the query or headers), the status and the server's own ``message``;
+any text that could echo the API key passes through :func:`redact` first.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from http import HTTPStatus
+from typing import Any
+
+from airflow_provider_cloudos.client.endpoints import ApiRequest
+from airflow_provider_cloudos.client.retry import is_retryable_status
+from airflow_provider_cloudos.core.errors import (
+    CloudOSAPIError,
+    CloudOSAuthError,
+    CloudOSNotFoundError,
+    CloudOSPermissionError,
+    CloudOSStateError,
+    CloudOSTransientError,
+)
+
+REDACTED = "***"
+_MAX_SERVER_MESSAGE = 500
+_MAX_SNIPPET = 120
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every non-empty secret replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _text(body: bytes | str | None) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        return body.decode("utf-8", errors="replace")
+    return body
+
+
+def server_message(body: bytes | str | None) -> str | None:
+    """The server's explanation: ``message`` (or ``error``) of a JSON body, else short plain text.
+
+    HTML pages (from proxies and load balancers) are ignored: they explain nothing a user can
+    act on and would drown the message.
+    """
+    text = _text(body).strip()
+    if not text:
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        if text.startswith("<") or len(text) > _MAX_SERVER_MESSAGE:
+            return None
+        return text
+    if isinstance(parsed, dict):
+        for key in ("message", "error", "detail"):
+            value = parsed.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:_MAX_SERVER_MESSAGE]
+    return None
+
+
+def _workspace(request: ApiRequest) -> str:
+    return next((value for key, value in request.params if key == "teamId"), "?")
+
+
+def _hint(status_code: int, request: ApiRequest) -> str:
+    if status_code == 401:
+        return "check the API key in the Airflow connection"
+    if status_code == 403:
+        return (
+            f"the API key has no permission in workspace {_workspace(request)}; "
+            "check the workspace id and the key's access to it"
+        )
+    if status_code == 404:
+        what = "session" if request.name in ("get", "abort", "resume") else "resource"
+        return f"no such {what} in workspace {_workspace(request)}; check the id and the workspace"
+    if status_code in (400, 409):
+        if request.name == "create":
+            return "the server refused the session configuration"
+        return "the action does not fit the current state of the session"
+    if 300 <= status_code < 400:
+        return "the server redirected the request; check the CloudOS URL (scheme and host) in the connection"
+    if is_retryable_status(status_code):
+        if not request.idempotent:
+            return (
+                "not retried, because repeating it could start a second session; it may have been "
+                "created anyway, and a re-run looks for it before creating another"
+            )
+        return "the service is busy or failing; try again later"
+    return "unexpected answer from the server"
+
+
+def _error_class(status_code: int) -> type[CloudOSAPIError]:
+    if status_code == 401:
+        return CloudOSAuthError
+    if status_code == 403:
+        return CloudOSPermissionError
+    if status_code == 404:
+        return CloudOSNotFoundError
+    if status_code in (400, 409):
+        return CloudOSStateError
+    if is_retryable_status(status_code):
+        return CloudOSTransientError
+    return CloudOSAPIError
+
+
+def _phrase(status_code: int) -> str:
+    try:
+        return f"{status_code} {HTTPStatus(status_code).phrase}"
+    except ValueError:
+        return str(status_code)
+
+
+def _attempts(attempts: int) -> str:
+    return f" after {attempts} attempts" if attempts > 1 else ""
+
+
+def api_error(
+    status_code: int,
+    body: bytes | str | None,
+    request: ApiRequest,
+    *,
+    attempts: int = 1,
+    secrets: Iterable[str] = (),
+) -> CloudOSAPIError:
+    """The typed exception for an error status (not raised, so callers can chain it)."""
+    said = server_message(body)
+    message = (
+        f"CloudOS API refused {request.describe()} ({_phrase(status_code)}){_attempts(attempts)}: "
+        f"{_hint(status_code, request)}"
+    )
+    if said:
+        message += f". Server said: {said}"
+    secrets = tuple(secrets)
+    return _error_class(status_code)(
+        redact(message, secrets),
+        status_code=status_code,
+        endpoint=request.name,
+        server_message=redact(said, secrets) if said else None,
+    )
+
+
+def raise_for_status(
+    status_code: int,
+    body: bytes | str | None,
+    request: ApiRequest,
+    *,
+    attempts: int = 1,
+    secrets: Iterable[str] = (),
+) -> None:
+    """Return quietly for 2xx; raise the matching :class:`CloudOSAPIError` subclass otherwise."""
+    if 200 <= status_code < 300:
+        return
+    raise api_error(status_code, body, request, attempts=attempts, secrets=secrets)
+
+
+def connection_error(
+    request: ApiRequest, error: BaseException, *, attempts: int = 1, secrets: Iterable[str] = ()
+) -> CloudOSTransientError:
+    """The exception for a request that got no HTTP answer at all (refused, reset, timed out)."""
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    message = f"CloudOS API unreachable for {request.describe()}{_attempts(attempts)}: {detail}"
+    if not request.idempotent:
+        message += (
+            ". Not retried, because repeating it could start a second session; it may have been "
+            "created anyway, and a re-run looks for it before creating another"
+        )
+    return CloudOSTransientError(redact(message, secrets), status_code=None, endpoint=request.name)
+
+
+def tls_error(request: ApiRequest, error: BaseException, *, secrets: Iterable[str] = ()) -> CloudOSAPIError:
+    """The exception for a failed TLS handshake; retrying cannot fix a certificate."""
+    message = (
+        f"CloudOS API TLS handshake failed for {request.describe()}: {type(error).__name__}: {error}. "
+        "Check the CloudOS URL and the connection's SSL verification setting (or CA bundle path)"
+    )
+    return CloudOSAPIError(redact(message, secrets), status_code=None, endpoint=request.name)
+
+
+def request_error(
+    request: ApiRequest, error: BaseException, *, secrets: Iterable[str] = ()
+) -> CloudOSAPIError:
+    """The exception for a request the HTTP library could not even send (bad URL, bad header)."""
+    message = f"CloudOS API request {request.describe()} could not be sent: {type(error).__name__}: {error}"
+    return CloudOSAPIError(redact(message, secrets), status_code=None, endpoint=request.name)
+
+
+def decode_json(body: bytes | str | None, request: ApiRequest, *, secrets: Iterable[str] = ()) -> Any:
+    """Parse a JSON body, or raise a :class:`CloudOSAPIError` saying the answer was not JSON.
+
+    A non-JSON 200 usually means the URL points at a web page rather than the API.
+    """
+    text = _text(body)
+    if not text.strip():
+        raise CloudOSAPIError(
+            f"CloudOS API answered {request.describe()} with an empty body where JSON was expected",
+            endpoint=request.name,
+        )
+    try:
+        return json.loads(text)
+    except ValueError:
+        snippet = text.strip()[:_MAX_SNIPPET]
+        message = (
+            f"CloudOS API answered {request.describe()} with a body that is not JSON ({snippet!r}); "
+            "check that the CloudOS URL points at the API"
+        )
+        raise CloudOSAPIError(redact(message, secrets), endpoint=request.name) from None
+
+
+def decode_json_object(
+    body: bytes | str | None, request: ApiRequest, *, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Like :func:`decode_json`, but the answer must be a JSON object."""
+    parsed = decode_json(body, request, secrets=secrets)
+    if not isinstance(parsed, dict):
+        raise CloudOSAPIError(
+            f"CloudOS API answered {request.describe()} with a JSON {type(parsed).__name__} "
+            "where an object was expected",
+            endpoint=request.name,
+        )
+    return parsed
+
+
+def extract_items(payload: Any, key: str, request: ApiRequest) -> list[dict[str, Any]]:
+    """The list under ``key`` (``sessions``, ``projects``, ``datasets``); a bare list is accepted.
+
+    Entries that are not objects are dropped: one odd entry must not hide the others.
+    """
+    items = payload.get(key) if isinstance(payload, dict) else payload
+    if items is None and isinstance(payload, dict):
+        items = []
+    if not isinstance(items, list):
+        raise CloudOSAPIError(
+            f"CloudOS API answered {request.describe()} without a {key!r} list",
+            endpoint=request.name,
+        )
+    return [item for item in items if isinstance(item, dict)]
+
+
+def extract_sessions(payload: Any, request: ApiRequest) -> list[dict[str, Any]]:
+    """The ``sessions`` of a list answer."""
+    return extract_items(payload, "sessions", request)
+
+
+def extract_total(payload: Any) -> int | None:
+    """``paginationMetadata["Pagination-Count"]`` of a list answer, or None when absent or odd."""
+    if not isinstance(payload, dict):
+        return None
+    metadata = payload.get("paginationMetadata")
+    if not isinstance(metadata, dict):
+        return None
+    count = metadata.get("Pagination-Count")
+    if isinstance(count, bool):
+        return None
+    try:
+        total = int(count)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return total if total >= 0 else None
+
+
+def list_page(payload: Any, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
+    """A list answer's sessions and total count (None when the server did not say)."""
+    return extract_sessions(payload, request), extract_total(payload)
+
+
+__all__ = [
+    "REDACTED",
+    "api_error",
+    "connection_error",
+    "decode_json",
+    "decode_json_object",
+    "extract_items",
+    "extract_sessions",
+    "extract_total",
+    "list_page",
+    "raise_for_status",
+    "redact",
+    "request_error",
+    "server_message",
+    "tls_error",
+]

@@ -1,0 +1,95 @@
+"""How the fields of a ``cloudos`` Airflow connection become client settings.
+
+Kept free of Airflow so the synchronous hook and the trigger's asynchronous path (which reads
+the connection with Airflow's async API) parse a connection the same way, and so it can be
+tested without a metadata database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.urls import normalize_base_url
+from airflow_provider_cloudos.core.validators import parse_bool
+
+
+@dataclass(frozen=True)
+class ClientSettings:
+    """Everything needed to build a client; ``repr`` never shows the API key."""
+
+    base_url: str
+    api_key: str = field(repr=False)
+    workspace_id: str | None
+    verify: bool | str = True
+
+    def __str__(self) -> str:
+        return repr(self)
+
+
+def _extra_value(extra: Mapping[str, Any], name: str, conn_type: str) -> Any:
+    """Read an extra field, also under the ``extra__<type>__<name>`` key older UIs wrote."""
+    value = extra.get(name)
+    if value in (None, ""):
+        value = extra.get(f"extra__{conn_type}__{name}")
+    return None if value == "" else value
+
+
+def _flag(value: Any, parameter: str, default: bool) -> bool:
+    """A boolean from JSON, a form checkbox or a string; absent means ``default``."""
+    return default if value is None else parse_bool(value, parameter)
+
+
+def settings_from_connection(
+    *,
+    conn_id: str,
+    host: str | None,
+    password: str | None,
+    port: int | None = None,
+    schema: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+    conn_type: str = "cloudos",
+    workspace_id: str | None = None,
+) -> ClientSettings:
+    """Turn a connection's fields into :class:`ClientSettings`.
+
+    ``host`` may be a full URL (``https://cloudos.example.org``), a bare host name, or empty (the
+    public CloudOS). A ``port`` is added when the host names none; ``schema`` (``http``/``https``)
+    picks the scheme of a bare host, which is how a URI-style connection
+    (``cloudos://:KEY@127.0.0.1:8080?...``) reaches a plain-HTTP simulator. ``workspace_id``
+    given here (an operator argument) wins over the connection's extra.
+    """
+    extra = dict(extra or {})
+    if not password:
+        raise CloudOSValidationError(
+            "password",
+            f"<connection {conn_id!r}>",
+            "the CloudOS connection has no API key: put it in the connection's password field",
+        )
+    raw_host = (host or "").strip()
+    scheme = (schema or _extra_value(extra, "scheme", conn_type) or "").strip().lower()
+    if raw_host and "://" not in raw_host:
+        if scheme and scheme not in ("http", "https"):
+            raise CloudOSValidationError("schema", scheme, "the connection scheme must be http or https")
+        raw_host = f"{scheme or 'https'}://{raw_host}"
+    base_url = normalize_base_url(raw_host)
+    if port:
+        authority = base_url.split("://", 1)[1].split("/", 1)[0]
+        if ":" not in authority.rsplit("]", 1)[-1]:
+            scheme_part, rest = base_url.split("://", 1)
+            host_part, slash, path = rest.partition("/")
+            base_url = f"{scheme_part}://{host_part}:{int(port)}{slash}{path}".rstrip("/")
+    verify_ssl = _flag(_extra_value(extra, "verify_ssl", conn_type), "verify_ssl", default=True)
+    ssl_cert = _extra_value(extra, "ssl_cert", conn_type)
+    if ssl_cert is not None and not isinstance(ssl_cert, str):
+        raise CloudOSValidationError("ssl_cert", ssl_cert, "expected a path to a CA bundle file")
+    verify: bool | str = (ssl_cert.strip() if ssl_cert else True) if verify_ssl else False
+    chosen_workspace = workspace_id or _extra_value(extra, "workspace_id", conn_type)
+    if chosen_workspace is not None:
+        chosen_workspace = str(chosen_workspace).strip() or None
+    return ClientSettings(base_url=base_url, api_key=password, workspace_id=chosen_workspace, verify=verify)
+
+
+__all__ = ["ClientSettings", "settings_from_connection"]

@@ -1,0 +1,320 @@
+"""Session objects turned into text for logs and files, and into primitives for XCom.
+
+The ``format_*`` helpers, ``transform_session_response`` and the export functions keep the
+official client's names, keys and output formats, so reports look the same. Its defects are
+fixed: a session object is often partial (the API leaves fields out, or sends ``null`` for a
+nested object), and nothing here crashes on that, whatever the field holds; CSV values are quoted
+by the ``csv`` module, so a session name with a comma or a quote survives a round trip.
+
+:func:`session_summary` is the provider's own: a flat, JSON-serialisable dict that operators push
+to XCom, with raw numbers rather than display strings.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.status import map_status
+from airflow_provider_cloudos.core.urls import session_url
+
+#: ``interactiveSessionType`` values → the names people use.
+SESSION_TYPE_NAMES: dict[str, str] = {
+    "awsJupyterNotebook": "Jupyter",
+    "azureJupyterNotebook": "Jupyter",
+    "awsVSCode": "VS Code",
+    "azureVSCode": "VS Code",
+    "awsRstudio": "RStudio",
+    "azureRstudio": "RStudio",
+    "awsRStudio": "RStudio",
+    "azureRStudio": "RStudio",
+    "awsSpark": "Spark",
+    "azureSpark": "Spark",
+    "awsJupyterSparkNotebook": "Spark",
+    "azureJupyterSparkNotebook": "Spark",
+    "awsWindowsSession": "Windows",
+}
+
+CSV_HEADER: tuple[str, ...] = (
+    "ID",
+    "Name",
+    "Status",
+    "Backend",
+    "Instance",
+    "Storage",
+    "Cost",
+    "Runtime",
+    "Created",
+)
+CSV_KEYS: tuple[str, ...] = (
+    "id",
+    "name",
+    "status",
+    "backend_type",
+    "instance_type",
+    "storage_size",
+    "cost",
+    "runtime",
+    "created_at",
+)
+
+
+# --- small formatters ---------------------------------------------------------------------------------
+
+
+def _finite_float(value: Any) -> float | None:
+    """A finite float from a number or a numeric string; None for anything else (bools included)."""
+    if isinstance(value, bool) or value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def format_duration(seconds: Any) -> str:
+    """``3725`` → ``"1h 2m 5s"``; zero, negative or unreadable → ``"Not started"``."""
+    number = _finite_float(seconds)
+    total = int(number) if number is not None else 0
+    if total <= 0:
+        return "Not started"
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [f"{hours}h"] if hours else []
+    if minutes:
+        parts.append(f"{minutes}m")
+    if secs or not parts:
+        parts.append(f"{secs}s")
+    return " ".join(parts)
+
+
+def format_cost(cost_value: Any = None) -> str:
+    """``1.5`` → ``"$1.50"``; missing or unreadable → ``"$0.00"``; ``-1`` → ``"$-1.00"``."""
+    number = _finite_float(cost_value)
+    return f"${number if number is not None else 0.0:.2f}"
+
+
+def format_timestamp(iso_timestamp: Any = None) -> str:
+    """ISO-8601 → ``"YYYY-MM-DD HH:MM:SS"`` in the timestamp's own offset.
+
+    Missing → ``"N/A"``; unreadable → the input as text (better shown raw than hidden).
+    """
+    if not iso_timestamp:
+        return "N/A"
+    text = str(iso_timestamp).strip()
+    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+    try:
+        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
+    except ValueError:
+        return text
+
+
+def format_instance_type(instance_type: Any, is_cost_saving: Any = False) -> str:
+    """``"c5.xlarge"`` or ``"c5.xlarge (spot)"``; a missing type reads ``"N/A"``."""
+    name = str(instance_type) if instance_type else "N/A"
+    return f"{name} (spot)" if is_cost_saving is True else name
+
+
+def friendly_session_type(interactive_session_type: Any) -> str:
+    """``awsJupyterNotebook`` → ``Jupyter``; unknown values are returned unchanged (as text)."""
+    if interactive_session_type is None:
+        return ""
+    key = str(interactive_session_type)
+    return SESSION_TYPE_NAMES.get(key, key)
+
+
+# --- reading a partial session object ------------------------------------------------------------------
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _section(session: dict[str, Any], key: str) -> dict[str, Any]:
+    """A nested object of the session, or ``{}`` when it is missing, ``null`` or not an object."""
+    return _mapping(session.get(key))
+
+
+def _text(value: Any) -> str | None:
+    """A non-empty string for a scalar value, else None."""
+    if value is None or isinstance(value, (dict, list, tuple)):
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _owner(session: dict[str, Any]) -> str | None:
+    user = _section(session, "user")
+    full_name = " ".join(part for part in (_text(user.get("name")), _text(user.get("surname"))) if part)
+    return full_name or _text(user.get("email"))
+
+
+def _storage_gb(resources: dict[str, Any]) -> int | None:
+    size = resources.get("storageSizeInGb")
+    if isinstance(size, bool):
+        return None
+    if isinstance(size, int):
+        return size
+    if isinstance(size, float) and size.is_integer():
+        return int(size)
+    return None
+
+
+def transform_session_response(api_response: Any) -> dict[str, Any]:
+    """The 14 display fields of a session object, as the official client shows them.
+
+    Keys: id, name, status, backend_type, owner, project, instance_type, storage_size, cost,
+    runtime, created_at, last_saved, auto_shutdown, r_version. Missing values read ``'N/A'``
+    (``None`` for last_saved, auto_shutdown and r_version), whatever shape the object has.
+    """
+    session = _mapping(api_response)
+    resources = _section(session, "resources")
+    storage = _storage_gb(resources)
+    last_saved = session.get("lastSavedAt")
+    auto_shutdown = _section(session, "execution").get("autoShutdownAtDate")
+    status = _text(session.get("status"))
+    return {
+        "id": _text(session.get("_id")) or "",
+        "name": _text(session.get("name")) or "N/A",
+        "status": map_status(status) if status else "N/A",
+        "backend_type": friendly_session_type(_text(session.get("interactiveSessionType"))),
+        "owner": _owner(session) or "N/A",
+        "project": _text(_section(session, "project").get("name")) or "N/A",
+        "instance_type": format_instance_type(
+            _text(resources.get("instanceType")), resources.get("isCostSaving")
+        ),
+        "storage_size": f"{storage} GB" if storage is not None else "N/A",
+        "cost": format_cost(session.get("totalCostInUsd", 0)),
+        "runtime": format_duration(session.get("totalRunningTimeInSeconds", 0)),
+        "created_at": format_timestamp(_text(session.get("createdAt"))),
+        "last_saved": format_timestamp(last_saved) if _text(last_saved) else None,
+        "auto_shutdown": format_timestamp(auto_shutdown) if _text(auto_shutdown) else None,
+        "r_version": _text(session.get("rVersion")),
+    }
+
+
+# --- exports -----------------------------------------------------------------------------------------
+
+
+def _write(text: str, output_file: str | None) -> str:
+    if output_file:
+        with open(output_file, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    return text
+
+
+def export_session_status_json(session_data: Any, output_file: str | None = None) -> str:
+    """The session object (usually the raw API response) as indented JSON; also written to a file."""
+    return _write(json.dumps(session_data, indent=2, default=str), output_file)
+
+
+def _csv_row(session: Any) -> list[str]:
+    """One CSV row; a raw API object (``_id`` but no ``id``) is transformed first."""
+    data = _mapping(session)
+    if "id" not in data and "_id" in data:
+        data = transform_session_response(data)
+    return [str(data.get(key)) if data.get(key) else "" for key in CSV_KEYS]
+
+
+def _csv_text(rows: Iterable[list[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    writer.writerows(rows)
+    return buffer.getvalue()[: -len("\n")]
+
+
+def export_session_status_csv(session_data: Any, output_file: str | None = None) -> str:
+    """The official two-line CSV (header, values; no trailing newline), properly quoted.
+
+    Expects the output of :func:`transform_session_response`; a raw API object is transformed.
+    """
+    return _write(_csv_text([_csv_row(session_data)]), output_file)
+
+
+def export_sessions_csv(sessions: Iterable[Any], output_file: str | None = None) -> str:
+    """The same CSV with one row per session (raw or transformed), for a session list."""
+    return _write(_csv_text(_csv_row(session) for session in sessions), output_file)
+
+
+# --- XCom summary ---------------------------------------------------------------------------------------
+
+
+def _session_page_url(base_url: str, session_id: str) -> str | None:
+    try:
+        return session_url(base_url, session_id)
+    except CloudOSValidationError:
+        return None
+
+
+def _platform(session: dict[str, Any]) -> str | None:
+    configured = _text(_section(session, "interactiveSessionConfiguration").get("executionPlatform"))
+    if configured:
+        return configured.lower()
+    kind = _text(session.get("interactiveSessionType")) or ""
+    for platform in ("aws", "azure"):
+        if kind.startswith(platform):
+            return platform
+    return None
+
+
+def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]:
+    """A flat dict of primitives about a session, safe to push to XCom (JSON-serialisable).
+
+    Numbers stay numbers (``cost_usd``, ``runtime_seconds``); timestamps stay ISO strings as the
+    API sent them; anything missing is ``None``. ``url`` is the session's web page when
+    ``base_url`` is given and the session has an id.
+    """
+    data = _mapping(session)
+    resources = _section(data, "resources")
+    execution = _section(data, "execution")
+    session_id = _text(data.get("_id"))
+    raw_status = _text(data.get("status"))
+    runtime = _finite_float(data.get("totalRunningTimeInSeconds"))
+    session_type = _text(data.get("interactiveSessionType"))
+    return {
+        "id": session_id,
+        "name": _text(data.get("name")),
+        "status": map_status(raw_status),
+        "api_status": raw_status,
+        "session_type": friendly_session_type(session_type) if session_type else None,
+        "owner": _owner(data),
+        "project": _text(_section(data, "project").get("name")),
+        "instance_type": _text(resources.get("instanceType")),
+        "spot": resources.get("isCostSaving") is True,
+        "storage_gb": _storage_gb(resources),
+        "cost_usd": _finite_float(data.get("totalCostInUsd")) or 0.0,
+        "cost_limit_usd": _finite_float(execution.get("computeCostLimit")),
+        "runtime_seconds": max(int(runtime), 0) if runtime is not None else 0,
+        "created_at": _text(data.get("createdAt")),
+        "last_saved_at": _text(data.get("lastSavedAt")),
+        "auto_shutdown_at": _text(execution.get("autoShutdownAtDate")),
+        "url": _session_page_url(base_url, session_id)
+        if base_url and base_url.strip() and session_id
+        else None,
+        "execution_platform": _platform(data),
+    }
+
+
+__all__ = [
+    "CSV_HEADER",
+    "CSV_KEYS",
+    "SESSION_TYPE_NAMES",
+    "export_session_status_csv",
+    "export_session_status_json",
+    "export_sessions_csv",
+    "format_cost",
+    "format_duration",
+    "format_instance_type",
+    "format_timestamp",
+    "friendly_session_type",
+    "session_summary",
+    "transform_session_response",
+]

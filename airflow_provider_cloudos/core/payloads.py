@@ -1,0 +1,358 @@
+"""Request bodies for creating and resuming sessions, and the items they mount and link.
+
+``build_session_payload`` and ``build_resume_payload`` keep the official client's names,
+parameters, defaults, validation order and result shape, so a payload built here is the payload
+the official CLI sends. Where the official builder let a mistake through to the server, this one
+refuses it (:class:`CloudOSValidationError`, naming the parameter and the value):
+
+- booleans and numbers may arrive as rendered template strings (``"false"`` would otherwise be a
+  truthy string and make a private session shared); they are converted, not passed through;
+- the R version must be a known one, Spark workers a sane count, the cost limit ``-1`` or > 0;
+- the project id must be a 24-hex id; ``shutdown_at`` must be an ISO-8601 instant (a ``datetime``
+  is accepted and converted to the API's UTC ``...Z`` form);
+- on Azure, S3 files cannot be mounted and nothing can be linked: the official builder silently
+  dropped links there; this one refuses them, and leaves ``fuseFileSystems`` out of the body
+  (Azure sessions take no FUSE file systems at all).
+
+Instance types are not checked here (as in the official builder: the caller knows the platform's
+catalogue); :mod:`airflow_provider_cloudos.core.spec` checks them before building.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from airflow_provider_cloudos.core.durations import utc_timestamp
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.paths import describe_path, link_mount_name
+from airflow_provider_cloudos.core.validators import (
+    AWS,
+    R_VERSIONS,
+    check_spark_platform,
+    check_unique_names,
+    parse_bool,
+    require_object_id,
+    validate_backend,
+    validate_cost_limit,
+    validate_execution_platform,
+    validate_r_version,
+    validate_session_name,
+    validate_spark_workers,
+    validate_storage_size,
+)
+
+#: With no shutdown instant given, the official builder stops the session after 24 hours.
+DEFAULT_SHUTDOWN_AFTER = timedelta(hours=24)
+SPARK_RELEASE_LABEL = "emr-7.3.0"
+SPARK_ROOT_VOLUME_GB = 100
+SPARK_NODE_STORAGE: dict[str, Any] = {"type": "gp2", "sizeInGbs": 50, "volumesPerInstance": 1}
+
+
+# --- small checks shared by both builders -------------------------------------------------------
+
+
+def _shutdown_instant(shutdown_at: Any, parameter: str = "shutdown_at") -> str | None:
+    """An instant in the API's UTC ``...Z`` form, or None when none was given."""
+    if shutdown_at is None or (isinstance(shutdown_at, str) and not shutdown_at.strip()):
+        return None
+    if isinstance(shutdown_at, datetime):
+        return utc_timestamp(shutdown_at)
+    if not isinstance(shutdown_at, str):
+        raise CloudOSValidationError(
+            parameter,
+            shutdown_at,
+            f"expected an ISO-8601 instant or a datetime, got {type(shutdown_at).__name__}",
+        )
+    text = shutdown_at.strip()
+    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
+    try:
+        moment = datetime.fromisoformat(iso)
+    except ValueError:
+        raise CloudOSValidationError(
+            parameter,
+            shutdown_at,
+            "expected an ISO-8601 instant such as '2026-01-01T12:00:00Z' "
+            "(a duration such as '12h' goes through parse_shutdown_duration first)",
+        ) from None
+    return utc_timestamp(moment)
+
+
+def _item_list(items: Any, parameter: str) -> list[dict[str, Any]]:
+    if items is None:
+        return []
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, dict) for item in items):
+        raise CloudOSValidationError(parameter, items, "expected a list of payload items (dicts)")
+    return list(items)
+
+
+def _instance_type(instance_type: Any, parameter: str = "instance_type") -> str:
+    if not isinstance(instance_type, str) or not instance_type.strip():
+        raise CloudOSValidationError(parameter, instance_type, "an instance type name is required")
+    return instance_type.strip()
+
+
+def _spark_cluster(name: str, master: str, core: str, is_spot: bool, workers: int) -> dict[str, Any]:
+    capacity = {"minCapacity": workers, "maxCapacity": max(2 * workers, 10)}
+    return {
+        "name": f"{name}-cluster",
+        "releaseLabel": SPARK_RELEASE_LABEL,
+        "ebsRootVolumeSizeInGb": SPARK_ROOT_VOLUME_GB,
+        "instances": {
+            "master": {"type": master, "costSaving": is_spot, "storage": dict(SPARK_NODE_STORAGE)},
+            "core": {
+                "type": core,
+                "costSaving": is_spot,
+                "storage": dict(SPARK_NODE_STORAGE),
+                "minNumberOfInstances": workers,
+                "autoscaling": dict(capacity),
+            },
+            "tasks": [],
+        },
+        "autoscaling": dict(capacity),
+        "id": None,
+    }
+
+
+# --- the two request bodies ---------------------------------------------------------------------
+
+
+def build_session_payload(
+    name: str,
+    backend: str,
+    project_id: str,
+    execution_platform: str = "aws",
+    instance_type: str = "c5.xlarge",
+    storage_size: int | str = 500,
+    is_spot: bool | str = False,
+    is_shared: bool | str = False,
+    cost_limit: float | str = -1,
+    shutdown_at: str | datetime | None = None,
+    data_files: list[dict[str, Any]] | None = None,
+    s3_mounts: list[dict[str, Any]] | None = None,
+    r_version: str | None = None,
+    spark_master_type: str | None = None,
+    spark_core_type: str | None = None,
+    spark_workers: int | str = 1,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The body of ``POST /api/v1/interactive-sessions``.
+
+    Checked in the official order (name, storage, backend, platform, Spark only on AWS, RStudio
+    needs an R version, Spark needs master and core types), then the extra checks listed in the
+    module docstring. ``shutdown_at`` empty means ``now + 24h`` (``now`` defaults to the clock).
+    ``fuseFileSystems`` is sent on AWS only (always a list there) and omitted on Azure.
+    """
+    clean_name = validate_session_name(name, "name")
+    storage = validate_storage_size(storage_size, "storage_size")
+    clean_backend = validate_backend(backend, "backend")
+    platform = validate_execution_platform(execution_platform, "execution_platform")
+    check_spark_platform(clean_backend, platform, "backend")
+    clean_r_version: str | None = None
+    if clean_backend == "rstudio":
+        if not r_version:
+            raise CloudOSValidationError(
+                "r_version",
+                r_version,
+                f"an R version is required for RStudio sessions ({', '.join(R_VERSIONS)})",
+            )
+        clean_r_version = validate_r_version(r_version, "r_version")
+    if clean_backend == "spark":
+        for parameter, value in (
+            ("spark_master_type", spark_master_type),
+            ("spark_core_type", spark_core_type),
+        ):
+            if not value:
+                raise CloudOSValidationError(
+                    parameter, value, "Spark sessions need both a master and a core instance type"
+                )
+    project = require_object_id(project_id, "project_id", "project id")
+    instance = _instance_type(instance_type)
+    spot = parse_bool(is_spot, "is_spot")
+    shared = parse_bool(is_shared, "is_shared")
+    limit = validate_cost_limit(cost_limit, "cost_limit")
+    data_items = _item_list(data_files, "data_files")
+    fuse_items = _item_list(s3_mounts, "s3_mounts")
+    if platform != AWS:
+        s3_files = [item for item in data_items if item.get("type") == "S3File"]
+        if s3_files:
+            raise CloudOSValidationError(
+                "data_files", s3_files[0], f"S3 files can only be mounted on AWS, not on {platform!r}"
+            )
+        if fuse_items:
+            raise CloudOSValidationError(
+                "s3_mounts", fuse_items, f"linking folders is only supported on AWS, not on {platform!r}"
+            )
+    instant = _shutdown_instant(shutdown_at) or utc_timestamp(
+        (now if now is not None else datetime.now(timezone.utc)) + DEFAULT_SHUTDOWN_AFTER
+    )
+
+    configuration: dict[str, Any] = {
+        "name": clean_name,
+        "backend": clean_backend,
+        "executionPlatform": platform,
+        "instanceType": instance,
+        "isCostSaving": spot,
+        "storageSizeInGb": storage,
+        "storageMode": "regular",
+        "visibility": "workspace" if shared else "private",
+        "execution": {"computeCostLimit": limit, "autoShutdownAtDate": instant},
+    }
+    if clean_r_version is not None:
+        configuration["rVersion"] = clean_r_version
+    if clean_backend == "spark":
+        configuration["cluster"] = _spark_cluster(
+            clean_name,
+            _instance_type(spark_master_type, "spark_master_type"),
+            _instance_type(spark_core_type, "spark_core_type"),
+            spot,
+            validate_spark_workers(spark_workers, "spark_workers"),
+        )
+    payload: dict[str, Any] = {
+        "interactiveSessionConfiguration": configuration,
+        "dataItems": data_items,
+        "fileSystemIds": [],
+    }
+    if platform == AWS:
+        payload["fuseFileSystems"] = fuse_items
+    payload["projectId"] = project
+    return payload
+
+
+def build_resume_payload(
+    instance_type: str | None = None,
+    storage_size: int | str | None = None,
+    cost_limit: float | str | None = None,
+    shutdown_at: str | datetime | None = None,
+    data_files: list[dict[str, Any]] | None = None,
+    s3_mounts: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The body of ``PUT /api/v1/interactive-sessions/{id}/resume``: only what changes is sent.
+
+    ``dataItems`` and ``fileSystemIds`` are always lists; ``newInteractiveSessionConfiguration``
+    appears only when the instance, storage, cost limit or shutdown changes (``None`` means "keep",
+    as in the official builder), its ``execution`` only for cost limit or shutdown;
+    ``fuseFileSystems`` only when there are links.
+    """
+    changes: dict[str, Any] = {}
+    if instance_type is not None:
+        changes["instanceType"] = _instance_type(instance_type)
+    if storage_size is not None:
+        changes["storageSizeInGb"] = validate_storage_size(storage_size, "storage_size")
+    execution: dict[str, Any] = {}
+    if cost_limit is not None:
+        execution["computeCostLimit"] = validate_cost_limit(cost_limit, "cost_limit")
+    instant = _shutdown_instant(shutdown_at)
+    if instant is not None:
+        execution["autoShutdownAtDate"] = instant
+    if execution:
+        changes["execution"] = execution
+    payload: dict[str, Any] = {"dataItems": _item_list(data_files, "data_files"), "fileSystemIds": []}
+    if changes:
+        payload["newInteractiveSessionConfiguration"] = changes
+    fuse_items = _item_list(s3_mounts, "s3_mounts")
+    if fuse_items:
+        payload["fuseFileSystems"] = fuse_items
+    return payload
+
+
+# --- items to mount and link ----------------------------------------------------------------------
+
+
+def _require_s3(parsed: Any, parameter: str) -> tuple[str, str]:
+    if not isinstance(parsed, dict) or parsed.get("type") != "s3" or not parsed.get("s3_bucket"):
+        raise CloudOSValidationError(
+            parameter, parsed, "expected a parsed S3 path (from parse_data_file/parse_link_path)"
+        )
+    return str(parsed["s3_bucket"]), str(parsed.get("s3_prefix") or "")
+
+
+def build_s3_file_item(parsed: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+    """An ``S3File`` item for a parsed ``s3://bucket/key``.
+
+    Named after the whole key, as the official CLI names mounted files; links pass the mount
+    name (the key's last segment) instead.
+    """
+    bucket, key = _require_s3(parsed, "mounts")
+    if not key or key.endswith("/"):
+        raise CloudOSValidationError("mounts", describe_path(parsed), "an S3 file needs an object key")
+    return {"type": "S3File", "data": {"name": name or key, "s3BucketName": bucket, "s3ObjectKey": key}}
+
+
+def build_s3_folder_item(parsed: dict[str, Any]) -> dict[str, Any]:
+    """An ``S3Folder`` item for a parsed S3 or legacy link.
+
+    Named after the legacy mount name, else the last prefix segment, else the bucket; the prefix
+    ends with ``/`` (a whole bucket keeps the empty prefix).
+    """
+    bucket, prefix = _require_s3(parsed, "links")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    folder = {**parsed, "s3_prefix": prefix, "is_file": False}
+    return {
+        "type": "S3Folder",
+        "data": {"name": link_mount_name(folder), "s3BucketName": bucket, "s3Prefix": prefix},
+    }
+
+
+def build_s3_link_item(parsed: dict[str, Any]) -> dict[str, Any]:
+    """The item for a parsed S3 link: an ``S3File`` named by its last segment, else an ``S3Folder``."""
+    if parsed.get("is_file"):
+        return build_s3_file_item(parsed, name=link_mount_name(parsed))
+    return build_s3_folder_item(parsed)
+
+
+def build_project_folder_item(project_name: str, folder_path: str) -> dict[str, Any]:
+    """An ``S3Folder`` item for a CloudOS project folder: bucket = project, prefix = folder path + ``/``."""
+    if not isinstance(project_name, str) or not project_name.strip():
+        raise CloudOSValidationError("links", project_name, "the project name is empty")
+    segments = [segment.strip() for segment in str(folder_path or "").split("/") if segment.strip()]
+    if not segments:
+        raise CloudOSValidationError("links", folder_path, "the folder path inside the project is empty")
+    return {
+        "type": "S3Folder",
+        "data": {
+            "name": segments[-1],
+            "s3BucketName": project_name.strip(),
+            "s3Prefix": "/".join(segments) + "/",
+        },
+    }
+
+
+def build_file_item(file_id: str, file_name: str) -> dict[str, Any]:
+    """A CloudOS dataset file to mount, by id."""
+    if not isinstance(file_id, str) or not file_id.strip():
+        raise CloudOSValidationError("file_id", file_id, "a file id is required")
+    if not isinstance(file_name, str) or not file_name.strip():
+        raise CloudOSValidationError("file_name", file_name, "a file name is required")
+    return {"kind": "File", "item": file_id.strip(), "name": file_name}
+
+
+def item_mount_name(item: dict[str, Any]) -> str:
+    """The name an item is mounted under: ``data.name`` for S3 items, ``name`` for CloudOS files."""
+    data = item.get("data")
+    if isinstance(data, dict) and data.get("name"):
+        return str(data["name"])
+    return str(item.get("name", ""))
+
+
+def check_duplicate_mount_names(
+    pairs: Iterable[tuple[str, dict[str, Any]]], parameter: str = "links"
+) -> None:
+    """Refuse two items mounted under the same name; ``pairs`` is ``(user's path, item)``."""
+    check_unique_names(((path, item_mount_name(item)) for path, item in pairs), parameter)
+
+
+__all__ = [
+    "DEFAULT_SHUTDOWN_AFTER",
+    "build_file_item",
+    "build_project_folder_item",
+    "build_resume_payload",
+    "build_s3_file_item",
+    "build_s3_folder_item",
+    "build_s3_link_item",
+    "build_session_payload",
+    "check_duplicate_mount_names",
+    "item_mount_name",
+]

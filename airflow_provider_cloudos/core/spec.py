@@ -1,0 +1,309 @@
+"""Typed, fully checked descriptions of a session to create or resume.
+
+The operators hand over their parameters *after* Airflow rendered the templates, so every value
+may be a string (``"500"``, ``"true"``, ``'["a", "b"]'``, ``"a,b"``), and an empty string means
+"not given" (the parameter's default applies). :func:`make_session_spec` and
+:func:`make_resume_spec` convert and check everything at once, before any HTTP call, and every
+error names the operator parameter exactly as the DAG author wrote it. Paths are parsed but not
+resolved (resolution needs the API); the auto-shutdown duration is checked now but turned into an
+instant only when the payload is built, so a task that waits in a queue still gets its full
+duration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from airflow_provider_cloudos.core.durations import parse_shutdown_duration, parse_shutdown_timedelta
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
+from airflow_provider_cloudos.core.payloads import build_resume_payload, build_session_payload
+from airflow_provider_cloudos.core.validators import (
+    AWS,
+    BACKEND_TO_SESSION_TYPE,
+    DEFAULT_INSTANCE_TYPES,
+    DEFAULT_R_VERSION,
+    check_duplicate_link_names,
+    check_link_count,
+    check_links_platform,
+    check_mounts_platform,
+    check_spark_platform,
+    check_spot_platform,
+    parse_bool,
+    require_instance_type,
+    validate_cost_limit,
+    validate_execution_platform,
+    validate_r_version,
+    validate_session_name,
+    validate_session_type,
+    validate_spark_workers,
+    validate_storage_size,
+)
+
+DEFAULT_SHUTDOWN_IN = "12h"
+DEFAULT_SPARK_MASTER_TYPE = "c5.2xlarge"
+DEFAULT_SPARK_CORE_TYPE = "c5.xlarge"
+DEFAULT_STORAGE_SIZE = 500
+
+ParsedPaths = tuple[dict[str, Any], ...]
+
+
+def _given(value: Any) -> bool:
+    """A rendered template gives ``""`` (or blanks) for "not set"; ``None`` means the same."""
+    return value is not None and not (isinstance(value, str) and not value.strip())
+
+
+def _or_default(value: Any, default: Any) -> Any:
+    return value if _given(value) else default
+
+
+def _check_shutdown_in(shutdown_in: Any) -> str:
+    parse_shutdown_timedelta(shutdown_in, parameter="shutdown_in")
+    return str(shutdown_in).strip().lower()
+
+
+def _parse_paths(mounts: Any, links: Any, platform: str) -> tuple[ParsedPaths, ParsedPaths]:
+    parsed_mounts = tuple(parse_data_files(mounts, parameter="mounts"))
+    parsed_links = tuple(parse_link_paths(links, parameter="links"))
+    check_mounts_platform(parsed_mounts, platform, "mounts")
+    check_links_platform(parsed_links, platform, "links")
+    check_link_count(parsed_links, "links")
+    check_duplicate_link_names(parsed_links, "links")
+    return parsed_mounts, parsed_links
+
+
+def _check_items_fit_platform(
+    platform: str, data_items: list[dict[str, Any]] | None, fuse_file_systems: list[dict[str, Any]] | None
+) -> None:
+    """Resolved items must obey the same platform rules as the paths they came from."""
+    if platform == AWS:
+        return
+    if fuse_file_systems:
+        raise CloudOSValidationError(
+            "links", fuse_file_systems, f"linking folders is only supported on AWS, not on {platform!r}"
+        )
+    for item in data_items or []:
+        if isinstance(item, dict) and item.get("type") == "S3File":
+            raise CloudOSValidationError(
+                "mounts", item, f"S3 files can only be mounted on AWS, not on {platform!r}"
+            )
+
+
+@dataclass(frozen=True)
+class SessionSpec:
+    """A checked session to create. ``mounts``/``links`` hold the parsed path dicts, unresolved."""
+
+    name: str
+    session_type: str
+    backend: str
+    execution_platform: str
+    instance_type: str
+    storage_size: int
+    spot: bool
+    shared: bool
+    cost_limit: float
+    shutdown_in: str
+    mounts: ParsedPaths
+    links: ParsedPaths
+    r_version: str | None
+    spark_master_type: str | None
+    spark_core_type: str | None
+    spark_workers: int
+
+    def shutdown_at(self, now: datetime | None = None) -> str:
+        """The auto-shutdown instant for a session created at ``now``."""
+        return parse_shutdown_duration(self.shutdown_in, now, parameter="shutdown_in")
+
+    def to_payload(
+        self,
+        project_id: str,
+        data_items: list[dict[str, Any]] | None,
+        fuse_file_systems: list[dict[str, Any]] | None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """The creation body, with the resolved ``mounts`` and ``links`` items."""
+        _check_items_fit_platform(self.execution_platform, data_items, fuse_file_systems)
+        return build_session_payload(
+            name=self.name,
+            backend=self.backend,
+            project_id=project_id,
+            execution_platform=self.execution_platform,
+            instance_type=self.instance_type,
+            storage_size=self.storage_size,
+            is_spot=self.spot,
+            is_shared=self.shared,
+            cost_limit=self.cost_limit,
+            shutdown_at=self.shutdown_at(now),
+            data_files=list(data_items or []),
+            s3_mounts=list(fuse_file_systems or []),
+            r_version=self.r_version,
+            spark_master_type=self.spark_master_type,
+            spark_core_type=self.spark_core_type,
+            spark_workers=self.spark_workers,
+            now=now,
+        )
+
+
+@dataclass(frozen=True)
+class ResumeSpec:
+    """A checked resume request; ``None`` fields keep the session's current setting."""
+
+    execution_platform: str
+    instance_type: str | None
+    storage_size: int | None
+    cost_limit: float | None
+    shutdown_in: str | None
+    mounts: ParsedPaths
+    links: ParsedPaths
+
+    @property
+    def changes_configuration(self) -> bool:
+        """True when the instance, storage, cost limit or auto-shutdown changes."""
+        return any(
+            value is not None
+            for value in (self.instance_type, self.storage_size, self.cost_limit, self.shutdown_in)
+        )
+
+    @property
+    def is_empty(self) -> bool:
+        """True for a plain resume: nothing changes and nothing is mounted or linked."""
+        return not self.changes_configuration and not self.mounts and not self.links
+
+    def shutdown_at(self, now: datetime | None = None) -> str | None:
+        """The new auto-shutdown instant for a session resumed at ``now``, or None to keep it."""
+        if self.shutdown_in is None:
+            return None
+        return parse_shutdown_duration(self.shutdown_in, now, parameter="shutdown_in")
+
+    def to_payload(
+        self,
+        data_items: list[dict[str, Any]] | None = None,
+        fuse_file_systems: list[dict[str, Any]] | None = None,
+        now: datetime | None = None,
+    ) -> dict[str, Any]:
+        """The resume body, with the resolved ``mounts`` and ``links`` items."""
+        _check_items_fit_platform(self.execution_platform, data_items, fuse_file_systems)
+        return build_resume_payload(
+            instance_type=self.instance_type,
+            storage_size=self.storage_size,
+            cost_limit=self.cost_limit,
+            shutdown_at=self.shutdown_at(now),
+            data_files=list(data_items or []),
+            s3_mounts=list(fuse_file_systems or []),
+        )
+
+
+def make_session_spec(
+    *,
+    name: Any,
+    session_type: Any,
+    execution_platform: Any = "aws",
+    instance_type: Any = None,
+    storage_size: Any = DEFAULT_STORAGE_SIZE,
+    spot: Any = False,
+    shared: Any = False,
+    cost_limit: Any = -1,
+    shutdown_in: Any = DEFAULT_SHUTDOWN_IN,
+    mounts: Any = None,
+    links: Any = None,
+    r_version: Any = None,
+    spark_master_type: Any = None,
+    spark_core_type: Any = None,
+    spark_workers: Any = 1,
+) -> SessionSpec:
+    """Check and convert rendered operator parameters into a :class:`SessionSpec`.
+
+    Defaults: instance type ``c5.xlarge`` on AWS and ``Standard_F1s`` on Azure, R 4.5.2 for
+    RStudio, Spark master ``c5.2xlarge`` and core ``c5.xlarge``, shutdown after 12h (the CLI's
+    default). R and Spark settings given for another session type are checked but not kept.
+    Spark, spot instances, S3 mounts and links are AWS only.
+    """
+    clean_name = validate_session_name(name, "name")
+    backend = validate_session_type(session_type, "session_type")
+    platform = validate_execution_platform(_or_default(execution_platform, AWS), "execution_platform")
+    check_spark_platform(backend, platform, "session_type")
+    instance = require_instance_type(
+        _or_default(instance_type, DEFAULT_INSTANCE_TYPES[platform]), platform, "instance_type"
+    )
+    storage = validate_storage_size(_or_default(storage_size, DEFAULT_STORAGE_SIZE), "storage_size")
+    clean_spot = parse_bool(_or_default(spot, False), "spot")
+    check_spot_platform(clean_spot, platform, "spot")
+    clean_shared = parse_bool(_or_default(shared, False), "shared")
+    limit = validate_cost_limit(_or_default(cost_limit, -1), "cost_limit")
+    shutdown = _check_shutdown_in(_or_default(shutdown_in, DEFAULT_SHUTDOWN_IN))
+    parsed_mounts, parsed_links = _parse_paths(mounts, links, platform)
+    clean_r_version = validate_r_version(r_version, "r_version") if _given(r_version) else None
+    master = (
+        require_instance_type(spark_master_type, AWS, "spark_master_type")
+        if _given(spark_master_type)
+        else None
+    )
+    core = require_instance_type(spark_core_type, AWS, "spark_core_type") if _given(spark_core_type) else None
+    workers = validate_spark_workers(_or_default(spark_workers, 1), "spark_workers")
+    is_rstudio, is_spark = backend == "rstudio", backend == "spark"
+    return SessionSpec(
+        name=clean_name,
+        session_type=BACKEND_TO_SESSION_TYPE[backend],
+        backend=backend,
+        execution_platform=platform,
+        instance_type=instance,
+        storage_size=storage,
+        spot=clean_spot,
+        shared=clean_shared,
+        cost_limit=limit,
+        shutdown_in=shutdown,
+        mounts=parsed_mounts,
+        links=parsed_links,
+        r_version=(clean_r_version or DEFAULT_R_VERSION) if is_rstudio else None,
+        spark_master_type=(master or DEFAULT_SPARK_MASTER_TYPE) if is_spark else None,
+        spark_core_type=(core or DEFAULT_SPARK_CORE_TYPE) if is_spark else None,
+        spark_workers=workers,
+    )
+
+
+def make_resume_spec(
+    *,
+    execution_platform: Any,
+    instance_type: Any = None,
+    storage_size: Any = None,
+    cost_limit: Any = None,
+    shutdown_in: Any = None,
+    mounts: Any = None,
+    links: Any = None,
+) -> ResumeSpec:
+    """Check and convert rendered resume parameters into a :class:`ResumeSpec`.
+
+    ``execution_platform`` is required: it decides which instance types, mounts and links are
+    valid. Anything not given (``None`` or ``""``) keeps the session's current setting.
+    """
+    platform = validate_execution_platform(execution_platform, "execution_platform")
+    instance = (
+        require_instance_type(instance_type, platform, "instance_type") if _given(instance_type) else None
+    )
+    storage = validate_storage_size(storage_size, "storage_size") if _given(storage_size) else None
+    limit = validate_cost_limit(cost_limit, "cost_limit") if _given(cost_limit) else None
+    shutdown = _check_shutdown_in(shutdown_in) if _given(shutdown_in) else None
+    parsed_mounts, parsed_links = _parse_paths(mounts, links, platform)
+    return ResumeSpec(
+        execution_platform=platform,
+        instance_type=instance,
+        storage_size=storage,
+        cost_limit=limit,
+        shutdown_in=shutdown,
+        mounts=parsed_mounts,
+        links=parsed_links,
+    )
+
+
+__all__ = [
+    "DEFAULT_SHUTDOWN_IN",
+    "DEFAULT_SPARK_CORE_TYPE",
+    "DEFAULT_SPARK_MASTER_TYPE",
+    "DEFAULT_STORAGE_SIZE",
+    "ResumeSpec",
+    "SessionSpec",
+    "make_resume_spec",
+    "make_session_spec",
+]

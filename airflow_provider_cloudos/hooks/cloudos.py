@@ -1,0 +1,345 @@
+"""CloudOSHook: an Airflow connection of type ``cloudos`` turned into a CloudOS API client.
+
+The hook adds only what Airflow brings: reading the connection (sync, and async for triggers),
+masking the API key, the connection form, ``test_connection``, and a blocking wait that logs
+like a person would want. Every API call, retry and error message lives in the Airflow-free
+client; every status decision in the core's status model.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import time
+from collections.abc import Callable, Iterable, Iterator
+from functools import cached_property
+from typing import Any
+
+from airflow.providers.common.compat.sdk import BaseHook
+
+from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
+from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
+from airflow_provider_cloudos.client.resolver import CloudOSResolver
+from airflow_provider_cloudos.client.settings import ClientSettings, settings_from_connection
+from airflow_provider_cloudos.client.sync import CloudOSClient
+from airflow_provider_cloudos.compat import mask_api_key
+from airflow_provider_cloudos.core.errors import (
+    CloudOSError,
+    CloudOSSessionFailedError,
+    CloudOSStateError,
+    CloudOSTransientError,
+    CloudOSWaitTimeoutError,
+)
+from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
+from airflow_provider_cloudos.core.status import LIVE_STATUSES, WaitOutcome, map_status
+from airflow_provider_cloudos.core.urls import session_url
+from airflow_provider_cloudos.core.waiting import StatusWatch
+from airflow_provider_cloudos.provider_info import CONN_FIELDS, CONNECTION_TYPE, UI_FIELD_BEHAVIOUR
+
+
+def _parsed(value: Any, parse: Callable[[Any], list[dict[str, Any]]]) -> list[dict[str, Any]]:
+    if isinstance(value, (list, tuple)) and all(isinstance(item, dict) for item in value):
+        return list(value)
+    return parse(value)
+
+
+class CloudOSHook(BaseHook):
+    """Talk to a CloudOS deployment through an Airflow connection.
+
+    :param cloudos_conn_id: the ``cloudos`` connection: host = CloudOS URL (empty means
+        https://cloudos.lifebit.ai), password = API key, extra ``workspace_id``, ``verify_ssl``,
+        ``ssl_cert``.
+    :param workspace_id: overrides the connection's workspace.
+    :param timeout: connect/read timeout of each HTTP request, in seconds.
+    """
+
+    conn_name_attr = "cloudos_conn_id"
+    default_conn_name = "cloudos_default"
+    conn_type = CONNECTION_TYPE
+    hook_name = "CloudOS"
+
+    def __init__(
+        self,
+        cloudos_conn_id: str = default_conn_name,
+        workspace_id: str | None = None,
+        timeout: tuple[float, float] = (10.0, 60.0),
+    ) -> None:
+        super().__init__()
+        self.cloudos_conn_id = cloudos_conn_id
+        self._workspace_override = workspace_id or None
+        self.timeout = timeout
+
+    # -- the connection form (Airflow 2.11 asks these; 3.2+ reads provider_info) -------------
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Relabel host and password, hide what a CloudOS connection does not use."""
+        return {
+            "hidden_fields": list(UI_FIELD_BEHAVIOUR["hidden-fields"]),
+            "relabeling": dict(UI_FIELD_BEHAVIOUR["relabeling"]),
+            "placeholders": dict(UI_FIELD_BEHAVIOUR["placeholders"]),
+        }
+
+    @classmethod
+    def get_connection_form_widgets(cls) -> dict[str, Any]:
+        """Extra fields for Airflow 2.11's form; its web stack brings wtforms and appbuilder."""
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+        from flask_babel import lazy_gettext
+        from wtforms import BooleanField, StringField
+
+        widgets: dict[str, Any] = {}
+        for name, spec in CONN_FIELDS.items():
+            label = lazy_gettext(spec["label"])
+            if "boolean" in spec["schema"]["type"]:
+                widgets[name] = BooleanField(label, default=spec["schema"].get("default", False))
+            else:
+                widgets[name] = StringField(label, widget=BS3TextFieldWidget())
+        return widgets
+
+    # -- connection → client ------------------------------------------------------------------
+
+    @cached_property
+    def settings(self) -> ClientSettings:
+        """The parsed connection; the API key is masked in logs as soon as it is read."""
+        conn = self.get_connection(self.cloudos_conn_id)
+        if conn.password:
+            mask_api_key(conn.password)
+        return settings_from_connection(
+            conn_id=self.cloudos_conn_id,
+            host=conn.host,
+            password=conn.password,
+            port=conn.port,
+            schema=conn.schema,
+            extra=conn.extra_dejson,
+            workspace_id=self._workspace_override,
+        )
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    @property
+    def workspace_id(self) -> str | None:
+        return self.settings.workspace_id
+
+    def get_conn(self) -> CloudOSClient:
+        """The synchronous client; one per hook, so every call reuses its pooled connection."""
+        return self.client
+
+    @cached_property
+    def client(self) -> CloudOSClient:
+        settings = self.settings
+        return CloudOSClient(
+            settings.base_url,
+            settings.api_key,
+            settings.workspace_id,
+            verify=settings.verify,
+            timeout=self.timeout,
+        )
+
+    async def get_async_client(self) -> AsyncCloudOSClient:
+        """An async client built from the connection read with Airflow's async API.
+
+        For triggers: a synchronous connection lookup inside the triggerer's event loop can
+        deadlock on Airflow 3, so this never calls ``get_connection``.
+        """
+        settings = await self.aget_settings()
+        return AsyncCloudOSClient(
+            settings.base_url,
+            settings.api_key,
+            settings.workspace_id,
+            verify=settings.verify,
+            timeout=self.timeout[1],
+            connect_timeout=self.timeout[0],
+        )
+
+    async def aget_settings(self) -> ClientSettings:
+        from airflow.providers.common.compat.connection import (
+            get_async_connection,
+            get_async_extra_dejson,
+        )
+
+        conn = await get_async_connection(self.cloudos_conn_id)
+        extra = await get_async_extra_dejson(conn)
+        return settings_from_connection(
+            conn_id=self.cloudos_conn_id,
+            host=conn.host,
+            password=conn.password,
+            port=conn.port,
+            schema=conn.schema,
+            extra=extra,
+            workspace_id=self._workspace_override,
+        )
+
+    def close(self) -> None:
+        if "client" in self.__dict__:
+            self.client.close()
+            del self.__dict__["client"]
+
+    def session_url(self, session_id: str) -> str:
+        """The session's page in the CloudOS web app."""
+        return session_url(self.base_url, session_id)
+
+    # -- sessions ----------------------------------------------------------------------------
+
+    def create_session(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Create a session. Never retried: a second POST would be a second bill."""
+        return self.client.create_session(payload)
+
+    def get_session(self, session_id: str) -> dict[str, Any]:
+        return self.client.get_session(session_id)
+
+    def list_sessions(
+        self,
+        *,
+        page: int = 1,
+        limit: int = 100,
+        statuses: Iterable[str] | None = None,
+        only_owner: bool = False,
+        archived: bool | None = False,
+    ) -> tuple[list[dict[str, Any]], int]:
+        return self.client.list_sessions(
+            page=page, limit=limit, statuses=statuses, only_owner=only_owner, archived=archived
+        )
+
+    def iter_sessions(
+        self,
+        *,
+        statuses: Iterable[str] | None = None,
+        only_owner: bool = False,
+        archived: bool | None = False,
+        page_size: int = 100,
+    ) -> Iterator[dict[str, Any]]:
+        """Every session matching the filters, walking all pages."""
+        return self.client.iter_sessions(
+            statuses=statuses, only_owner=only_owner, archived=archived, page_size=page_size
+        )
+
+    def stop_session(self, session_id: str, *, upload_on_close: bool = True, force: bool = False) -> bool:
+        """Ask CloudOS to pause a session; return False when it was already paused or pausing.
+
+        The API refuses a second pause with "aborted in aborted status" (409/400); that is the
+        state the caller wanted, so it is reported, not raised.
+        """
+        try:
+            self.client.abort_session(session_id, upload_on_close=upload_on_close, force_abort=force)
+        except CloudOSStateError as error:
+            if is_already_paused_refusal(error):
+                return False
+            raise
+        return True
+
+    def resume_session(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        return self.client.resume_session(session_id, payload)
+
+    def find_sessions_by_name(
+        self, name: str, *, statuses: Iterable[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """Sessions of the workspace with exactly this name (or glob), newest first."""
+        wanted = statuses if statuses is not None else None
+        matches = []
+        for session in self.iter_sessions(statuses=wanted):
+            session_name = session.get("name")
+            if isinstance(session_name, str) and (
+                session_name == name or ("*" in name and fnmatch.fnmatchcase(session_name, name))
+            ):
+                matches.append(session)
+        return matches
+
+    def find_live_session(self, name: str) -> dict[str, Any] | None:
+        """The newest session with this exact name that exists and is not paused or terminated.
+
+        How a retried create task finds the session an earlier try created.
+        """
+        for session in self.find_sessions_by_name(name, statuses=sorted(LIVE_STATUSES)):
+            if map_status(session.get("status")) in LIVE_STATUSES:
+                return session
+        return None
+
+    # -- names and paths → ids and payload items ------------------------------------------
+
+    @cached_property
+    def resolver(self) -> CloudOSResolver:
+        return CloudOSResolver(self.client)
+
+    def resolve_project_id(self, project_name: str) -> str:
+        return self.resolver.resolve_project_id(project_name)
+
+    def resolve_mounts(self, mounts: Any) -> list[dict[str, Any]]:
+        """Data-file paths (S3 or ``project/dataset/path``) → ``dataItems`` entries.
+
+        Accepts raw paths (a list or a comma-separated string) or already parsed ones.
+        """
+        return self.resolver.resolve_mounts(_parsed(mounts, parse_data_files))
+
+    def resolve_links(self, links: Any) -> list[dict[str, Any]]:
+        """Folder paths (S3, ``project/folder`` or legacy) → ``fuseFileSystems`` entries."""
+        return self.resolver.resolve_links(_parsed(links, parse_link_paths))
+
+    # -- waiting ---------------------------------------------------------------------------
+
+    def wait_for_status(
+        self,
+        session_id: str,
+        target: str | Iterable[str] = "running",
+        timeout: float = 1800.0,
+        poll_interval: float = 30.0,
+        *,
+        failure_statuses: str | Iterable[str] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+        on_poll: Callable[[dict[str, Any]], None] | None = None,
+    ) -> dict[str, Any]:
+        """Block until the session reaches ``target``; return the last session object.
+
+        Logs each status change once, with the elapsed time and the session's URL. Transient
+        API errors that outlive the client's retries are logged and the wait goes on until the
+        deadline: a flaky minute must not fail a ten-minute wait.
+
+        :raises CloudOSSessionFailedError: the session reached a failure status.
+        :raises CloudOSWaitTimeoutError: ``timeout`` seconds passed first.
+        """
+        started = clock()
+        deadline = started + float(timeout)
+        watch = StatusWatch.create(
+            session_id, target, failure_statuses, started_at=started, url=self.session_url(session_id)
+        )
+        while True:
+            try:
+                session = self.get_session(session_id)
+            except CloudOSTransientError as error:
+                self.log.warning("CloudOS did not answer while waiting, will try again: %s", error)
+            else:
+                outcome, changed = watch.observe(session)
+                if changed:
+                    self.log.info(watch.change_message(clock()))
+                if on_poll is not None:
+                    on_poll(session)
+                if outcome is WaitOutcome.REACHED:
+                    return session
+                if outcome is WaitOutcome.FAILED:
+                    raise CloudOSSessionFailedError(
+                        session_id,
+                        watch.last_status or "unknown",
+                        f"Session {session_id} is {watch.last_status} while waiting for "
+                        f"{watch.describe_targets()} ({watch.url})",
+                    )
+            now = clock()
+            if now >= deadline:
+                raise CloudOSWaitTimeoutError(session_id, watch.last_status, now - started)
+            sleep(max(0.0, min(float(poll_interval), deadline - now)))
+
+    # -- Airflow's "Test" button -------------------------------------------------------------
+
+    def test_connection(self) -> tuple[bool, str]:
+        """One cheap authenticated call (a one-item list) to prove URL, key and workspace."""
+        try:
+            total = self.client.check_access()
+        except CloudOSError as error:
+            return False, str(error)
+        return True, (
+            f"Connected to {self.base_url}, workspace {self.workspace_id}: "
+            f"{total} interactive session(s) visible"
+        )
+
+
+__all__ = ["CloudOSHook"]

@@ -1,0 +1,81 @@
+"""``python -m airflow_provider_cloudos.testing``: run the simulator in the foreground.
+
+Once listening it prints ``KEY=value`` lines (``CLOUDOS_URL``, ``CLOUDOS_WORKSPACE_ID``,
+``CLOUDOS_API_KEY``, ``CLOUDOS_PROJECT_NAME``, ``CLOUDOS_PROJECT_ID``,
+``AIRFLOW_CONN_CLOUDOS_DEFAULT``) and, with ``--ready-file``, writes the same lines to that
+file (atomically, so a script that waits for the file never reads half of it). It runs until
+SIGINT or SIGTERM. The values are for a local test server only: the API key is the
+simulator's own, never a real one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from types import FrameType
+
+from airflow_provider_cloudos.testing.simulator import CloudOSSimulator
+from airflow_provider_cloudos.testing.timings import StateTimings
+
+TIMINGS = {"demo": StateTimings.demo, "fast": StateTimings.fast}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m airflow_provider_cloudos.testing", description="Run the local CloudOS API simulator."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
+    parser.add_argument("--timings", choices=sorted(TIMINGS), default="demo", help="state durations")
+    parser.add_argument("--api-key", default=None, help="API key to accept (default: the simulator's own)")
+    parser.add_argument("--workspace-id", default=None, help="workspace id (24 hex) to serve")
+    parser.add_argument("--seed", type=int, default=0, help="seed for session ids and fault draws")
+    parser.add_argument("--ready-file", default=None, help="write the KEY=value lines here once listening")
+    return parser
+
+
+def _write_atomically(path: str, text: str) -> None:
+    temporary = f"{path}.tmp{os.getpid()}"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        simulator = CloudOSSimulator(
+            timings=TIMINGS[args.timings](),
+            api_key=args.api_key,
+            workspace_id=args.workspace_id,
+            port=args.port,
+            seed=args.seed,
+            host=args.host,
+        )
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    with simulator:
+        lines = "".join(f"{key}={value}\n" for key, value in simulator.environment().items())
+        sys.stdout.write(lines)
+        sys.stdout.flush()
+        if args.ready_file:
+            _write_atomically(args.ready_file, lines)
+        while not stop.wait(0.5):
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,102 @@
+"""Request, response and connection counters, so tests can assert what the provider sent.
+
+"Exactly one session was created" is ``counters.requests("create") == 1``; "the client
+reused its connection" is ``counters.connections_accepted == 1`` after many requests.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from typing import Any
+
+from airflow_provider_cloudos.testing.faults import ENDPOINTS, UNKNOWN_ENDPOINT
+
+
+class Counters:
+    """Thread-safe counters; :meth:`reset` zeroes all but the gauge of open connections."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._requests: Counter[str] = Counter()
+        self._responses: Counter[int] = Counter()
+        self._accepted = 0
+        self._open = 0
+        self._dropped = 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self._requests.clear()
+            self._responses.clear()
+            self._accepted = 0
+            self._dropped = 0
+
+    # ---- recording (called by the server) ------------------------------------------------
+
+    def record_request(self, endpoint: str) -> None:
+        with self._lock:
+            self._requests[endpoint] += 1
+
+    def record_response(self, status: int) -> None:
+        with self._lock:
+            self._responses[status] += 1
+
+    def record_drop(self) -> None:
+        with self._lock:
+            self._dropped += 1
+
+    def connection_opened(self) -> None:
+        with self._lock:
+            self._accepted += 1
+            self._open += 1
+
+    def connection_closed(self) -> None:
+        with self._lock:
+            self._open -= 1
+
+    # ---- reading --------------------------------------------------------------------------
+
+    def requests(self, endpoint: str | None = None) -> int:
+        """Requests received for one endpoint name, or all of them with None."""
+        with self._lock:
+            return sum(self._requests.values()) if endpoint is None else self._requests[endpoint]
+
+    def responses(self, status: int) -> int:
+        with self._lock:
+            return self._responses[status]
+
+    @property
+    def total_requests(self) -> int:
+        return self.requests()
+
+    @property
+    def connections_accepted(self) -> int:
+        with self._lock:
+            return self._accepted
+
+    @property
+    def connections_open(self) -> int:
+        with self._lock:
+            return self._open
+
+    @property
+    def dropped(self) -> int:
+        """Requests whose connection was closed unanswered by fault injection."""
+        with self._lock:
+            return self._dropped
+
+    def snapshot(self) -> dict[str, Any]:
+        """A consistent copy: every endpoint name is present (zero when unused)."""
+        with self._lock:
+            requests = {name: self._requests[name] for name in (*ENDPOINTS, UNKNOWN_ENDPOINT)}
+            return {
+                "total_requests": sum(self._requests.values()),
+                "requests": requests,
+                "responses": dict(sorted(self._responses.items())),
+                "connections_accepted": self._accepted,
+                "connections_open": self._open,
+                "dropped": self._dropped,
+            }
+
+
+__all__ = ["Counters"]

@@ -1,0 +1,93 @@
+"""How fast simulated time passes: state durations, billing speed and the clock.
+
+A real session takes minutes to provision; tests want a fraction of a second and the demo a
+few seconds. Everything that depends on time reads one injectable clock, so a test can also
+drive the simulator with a :class:`ManualClock` and assert exact costs without sleeping.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, fields
+
+#: A monotonic clock in seconds; ``time.monotonic`` unless a test injects another.
+Clock = Callable[[], float]
+
+
+@dataclass(frozen=True)
+class StateTimings:
+    """Seconds spent in each transitional state (floats; 0 skips through instantly).
+
+    ``billing_speed`` is how many billed seconds pass per real second while a session is
+    ready: 1 is real time; the demo uses more so that cost and cost limits move visibly.
+    """
+
+    scheduled: float = 0.05
+    setup: float = 0.05
+    initialising: float = 0.05
+    aborting: float = 0.05
+    resume_initialising: float = 0.05
+    billing_speed: float = 1.0
+
+    def __post_init__(self) -> None:
+        for field in fields(self):
+            value = getattr(self, field.name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+                raise ValueError(f"StateTimings.{field.name}={value!r}: expected a finite number of seconds")
+            if value < 0:
+                raise ValueError(f"StateTimings.{field.name}={value!r}: must not be negative")
+
+    @classmethod
+    def fast(cls) -> StateTimings:
+        """Tiny durations for tests: a created session is ready after about 0.15 s."""
+        return cls()
+
+    @classmethod
+    def demo(cls) -> StateTimings:
+        """Durations a person can watch: ready after 12 s, paused 4 s after the request.
+
+        Billing runs a minute per second so that the cost shown in task logs changes.
+        """
+        return cls(
+            scheduled=2.0,
+            setup=4.0,
+            initialising=6.0,
+            aborting=4.0,
+            resume_initialising=6.0,
+            billing_speed=60.0,
+        )
+
+    @property
+    def to_ready(self) -> float:
+        """Seconds from creation to ``ready``; handy for bounding a test's wait."""
+        return self.scheduled + self.setup + self.initialising
+
+
+class ManualClock:
+    """A clock that moves only when told to, for exact, sleep-free tests of time effects."""
+
+    def __init__(self, start: float = 1000.0) -> None:
+        self._now = float(start)
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward; moving backwards would break every duration computed so far."""
+        if seconds < 0:
+            raise ValueError(f"ManualClock.advance(seconds={seconds!r}): time cannot go backwards")
+        with self._lock:
+            self._now += seconds
+
+
+def real_clock() -> float:
+    """The default clock."""
+    return time.monotonic()
+
+
+__all__ = ["Clock", "ManualClock", "StateTimings", "real_clock"]

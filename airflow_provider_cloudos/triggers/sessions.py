@@ -1,0 +1,247 @@
+"""CloudOSSessionTrigger: wait for a session's status in the triggerer, without a worker slot.
+
+The trigger owns the deadline. Airflow's own deferral timeout fails the task without running
+``execute_complete`` or any ``on_kill``, so a session started by that task would keep billing;
+instead the trigger gets a wall-clock ``end_time`` (epoch seconds, valid on any triggerer),
+polls until then, pauses the session itself when the operator asked for that, and yields
+exactly one event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
+from airflow_provider_cloudos.compat import safe_to_stop_after_cancel, task_still_deferred
+from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSError, CloudOSTransientError
+from airflow_provider_cloudos.core.formatters import session_summary
+from airflow_provider_cloudos.core.status import WaitOutcome, map_status, normalize_statuses
+from airflow_provider_cloudos.core.urls import session_url
+from airflow_provider_cloudos.core.waiting import StatusWatch
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+
+#: Event statuses, one per way a wait can end.
+SUCCESS = "success"
+FAILURE = "failure"
+TIMEOUT = "timeout"
+ERROR = "error"
+EVENT_STATUSES = frozenset({SUCCESS, FAILURE, TIMEOUT, ERROR})
+
+
+class CloudOSSessionTrigger(BaseTrigger):
+    """Poll a CloudOS session until it reaches ``target_statuses``, fails, or ``end_time`` passes.
+
+    :param session_id: the session to watch.
+    :param end_time: wall-clock deadline, epoch seconds.
+    :param cloudos_conn_id: the ``cloudos`` connection; read with Airflow's async API.
+    :param workspace_id: overrides the connection's workspace.
+    :param target_statuses: display statuses that end the wait successfully (``running``...).
+    :param failure_statuses: display statuses that end it as a failure (default ``terminated``,
+        unless it is a target).
+    :param poll_interval: seconds between polls.
+    :param started_at: when the wait began (epoch); kept across triggerer moves for the logs.
+    :param stop_on_timeout: pause the session when the deadline passes (the task started it).
+    :param stop_on_kill: pause the session when a user kills the deferred task.
+    :param upload_on_close: whether such a pause saves the session's data.
+    """
+
+    def __init__(
+        self,
+        *,
+        session_id: str,
+        end_time: float,
+        cloudos_conn_id: str = CloudOSHook.default_conn_name,
+        workspace_id: str | None = None,
+        target_statuses: Iterable[str] = ("running",),
+        failure_statuses: Iterable[str] | None = None,
+        poll_interval: float = 30.0,
+        started_at: float | None = None,
+        stop_on_timeout: bool = False,
+        stop_on_kill: bool = False,
+        upload_on_close: bool = True,
+    ) -> None:
+        super().__init__()
+        self.session_id = session_id
+        self.end_time = float(end_time)
+        self.cloudos_conn_id = cloudos_conn_id
+        self.workspace_id = workspace_id
+        self.target_statuses = sorted(normalize_statuses(list(target_statuses)))
+        self.failure_statuses = (
+            None if failure_statuses is None else sorted(normalize_statuses(list(failure_statuses)))
+        )
+        self.poll_interval = float(poll_interval)
+        self.started_at = float(started_at) if started_at is not None else time.time()
+        self.stop_on_timeout = bool(stop_on_timeout)
+        self.stop_on_kill = bool(stop_on_kill)
+        self.upload_on_close = bool(upload_on_close)
+        self._event_yielded = False
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Primitives only, and never the API key: the connection is read again on the triggerer."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "session_id": self.session_id,
+                "end_time": self.end_time,
+                "cloudos_conn_id": self.cloudos_conn_id,
+                "workspace_id": self.workspace_id,
+                "target_statuses": list(self.target_statuses),
+                "failure_statuses": None if self.failure_statuses is None else list(self.failure_statuses),
+                "poll_interval": self.poll_interval,
+                "started_at": self.started_at,
+                "stop_on_timeout": self.stop_on_timeout,
+                "stop_on_kill": self.stop_on_kill,
+                "upload_on_close": self.upload_on_close,
+            },
+        )
+
+    def _hook(self) -> CloudOSHook:
+        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id)
+
+    def _event(self, status: str, watch: StatusWatch, message: str, **extra: Any) -> TriggerEvent:
+        self._event_yielded = True
+        payload: dict[str, Any] = {
+            "status": status,
+            "session_id": self.session_id,
+            "session_status": watch.last_status,
+            "api_status": watch.last_api_status,
+            "elapsed": round(watch.elapsed(time.time()), 3),
+            "message": message,
+        }
+        payload.update(extra)
+        return TriggerEvent(payload)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = self._hook()
+        try:
+            client = await hook.get_async_client()
+        except CloudOSError as error:
+            watch = StatusWatch.create(self.session_id, self.target_statuses, self.failure_statuses)
+            yield self._event(ERROR, watch, f"Cannot use connection {self.cloudos_conn_id!r}: {error}")
+            return
+        url = session_url(client.base_url, self.session_id)
+        watch = StatusWatch.create(
+            self.session_id,
+            self.target_statuses,
+            self.failure_statuses,
+            started_at=self.started_at,
+            url=url,
+        )
+        try:
+            async with client:
+                async for event in self._poll(client, watch, url):
+                    yield event
+                    return
+        except asyncio.CancelledError:
+            # Airflow 2.11 has no trigger on_kill: a kill arrives as a cancellation, as do a
+            # triggerer shutdown and a reassignment. Pause only when the task is really gone.
+            if self.stop_on_kill and not self._event_yielded and await safe_to_stop_after_cancel(self):
+                await self._stop_quietly(hook, "the deferred task was killed")
+            raise
+
+    async def _poll(self, client: Any, watch: StatusWatch, url: str) -> AsyncIterator[TriggerEvent]:
+        last_error: str | None = None
+        while True:
+            try:
+                session = await client.get_session(self.session_id)
+            except CloudOSTransientError as error:
+                last_error = str(error)
+                self.log.warning("CloudOS did not answer; the wait goes on: %s", error)
+            except CloudOSAPIError as error:
+                yield self._event(
+                    FAILURE, watch, f"CloudOS refused to report session {self.session_id}: {error}"
+                )
+                return
+            else:
+                last_error = None
+                outcome, changed = watch.observe(session)
+                if changed:
+                    self.log.info(watch.change_message(time.time()))
+                if outcome is WaitOutcome.REACHED:
+                    yield self._event(
+                        SUCCESS,
+                        watch,
+                        f"Session {self.session_id} is {watch.last_status} ({url})",
+                        summary=session_summary(session, client.base_url),
+                    )
+                    return
+                if outcome is WaitOutcome.FAILED:
+                    yield self._event(
+                        FAILURE,
+                        watch,
+                        f"Session {self.session_id} is {watch.last_status} while waiting for "
+                        f"{watch.describe_targets()} ({url})",
+                        summary=session_summary(session, client.base_url),
+                    )
+                    return
+            now = time.time()
+            if now >= self.end_time:
+                stopped = False
+                if self.stop_on_timeout:
+                    stopped = await self._stop(client, "the wait timed out")
+                waited = watch.elapsed(now)
+                if last_error is not None:
+                    yield self._event(
+                        ERROR,
+                        watch,
+                        f"CloudOS kept failing until the deadline while waiting for session "
+                        f"{self.session_id} ({waited:.0f}s): {last_error}",
+                        stopped=stopped,
+                    )
+                else:
+                    yield self._event(
+                        TIMEOUT,
+                        watch,
+                        f"Session {self.session_id} did not become {watch.describe_targets()} within "
+                        f"{waited:.0f}s; last status: {watch.last_status or 'unknown'} ({url})",
+                        stopped=stopped,
+                    )
+                return
+            await asyncio.sleep(max(0.0, min(self.poll_interval, self.end_time - now)))
+
+    async def _stop(self, client: Any, reason: str) -> bool:
+        """Pause the session; True when this call requested the pause."""
+        try:
+            await client.abort_session(self.session_id, upload_on_close=self.upload_on_close)
+        except CloudOSError as error:
+            if is_already_paused_refusal(error):
+                return False
+            self.log.error("Could not pause session %s after %s: %s", self.session_id, reason, error)
+            return False
+        self.log.warning("Paused session %s because %s", self.session_id, reason)
+        return True
+
+    async def _stop_quietly(self, hook: CloudOSHook, reason: str) -> None:
+        try:
+            client = await hook.get_async_client()
+            async with client:
+                await asyncio.wait_for(self._stop(client, reason), timeout=30)
+        except Exception as error:  # the task is going away; log, never raise from a kill path
+            self.log.error("Could not pause session %s after %s: %s", self.session_id, reason, error)
+
+    async def on_kill(self) -> None:
+        """Airflow 3.3+: a user marked the deferred task failed/success or cleared it.
+
+        A known 3.3.x bug can call this on an old triggerer after the trigger moved elsewhere, so
+        the pause only happens when this trigger has not already ended and the task instance is no
+        longer deferred.
+        """
+        if not self.stop_on_kill or self._event_yielded:
+            return
+        if await task_still_deferred(self):
+            self.log.info("Task is still deferred elsewhere; not pausing session %s", self.session_id)
+            return
+        await self._stop_quietly(self._hook(), "the deferred task was killed")
+
+
+def event_session_status(event: dict[str, Any]) -> str:
+    """The display status an event reports (for operators' messages)."""
+    return map_status(event.get("session_status") or event.get("api_status"))
+
+
+__all__ = ["EVENT_STATUSES", "CloudOSSessionTrigger", "event_session_status"]

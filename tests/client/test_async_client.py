@@ -1,0 +1,332 @@
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import ssl
+from dataclasses import dataclass, field
+from typing import Any
+
+import certifi
+import pytest
+import pytest_asyncio
+from aiohttp import web
+
+from airflow_provider_cloudos.client import AsyncCloudOSClient, RetryPolicy
+from airflow_provider_cloudos.client.async_client import ssl_option
+from airflow_provider_cloudos.core.errors import (
+    CloudOSAPIError,
+    CloudOSAuthError,
+    CloudOSStateError,
+    CloudOSTransientError,
+    CloudOSValidationError,
+)
+from airflow_provider_cloudos.version import __version__
+
+KEY = "SENTINEL-KEY-123"
+WS = "5c6d3e9bd954e800b23f8c62"
+SID = "0123456789abcdef01234567"
+SESSION = {"_id": SID, "name": "s", "status": "ready"}
+
+
+@dataclass
+class Seen:
+    method: str
+    path: str
+    query: list[tuple[str, str]]
+    headers: dict[str, str]
+    body: Any
+
+
+@dataclass
+class FakeCloudOS:
+    """A scripted API: each request takes the next planned answer (200 with a session when none)."""
+
+    plan: list[dict[str, Any]] = field(default_factory=list)
+    seen: list[Seen] = field(default_factory=list)
+    transports: list[Any] = field(default_factory=list)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        raw = await request.read()
+        self.seen.append(
+            Seen(
+                request.method,
+                request.path,
+                list(request.query.items()),
+                dict(request.headers),
+                json.loads(raw) if raw else None,
+            )
+        )
+        if request.transport not in self.transports:
+            self.transports.append(request.transport)
+        answer = self.plan.pop(0) if self.plan else {"json": SESSION}
+        if answer.get("drop"):
+            assert request.transport is not None
+            request.transport.abort()
+            return web.Response(status=500)
+        status = answer.get("status", 200)
+        if "json" in answer:
+            return web.json_response(answer["json"], status=status, headers=answer.get("headers"))
+        return web.Response(status=status, headers=answer.get("headers"))
+
+
+@pytest_asyncio.fixture
+async def api():
+    fake = FakeCloudOS()
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", fake.handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    yield fake, f"http://{host}:{port}"
+    await runner.cleanup()
+
+
+class Sleeper:
+    def __init__(self) -> None:
+        self.delays: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.delays.append(seconds)
+
+
+@pytest.fixture
+def sleeper():
+    return Sleeper()
+
+
+def make_client(base_url: str, sleeper: Sleeper, **kwargs: Any) -> AsyncCloudOSClient:
+    kwargs.setdefault("retry_policy", RetryPolicy(max_attempts=3, jitter=0.0))
+    return AsyncCloudOSClient(base_url, KEY, WS, sleep=sleeper, **kwargs)
+
+
+@pytest.mark.asyncio
+async def test_get_retries_a_503_then_succeeds(api, sleeper):
+    fake, base = api
+    fake.plan = [{"status": 503}, {"json": SESSION}]
+    async with make_client(base, sleeper) as client:
+        assert await client.get_session(SID) == SESSION
+    assert sleeper.delays == [1.0]
+    assert [(s.method, s.path, s.query) for s in fake.seen] == [
+        ("GET", f"/api/v2/interactive-sessions/{SID}", [("teamId", WS)])
+    ] * 2
+    headers = fake.seen[0].headers
+    assert headers["apikey"] == KEY
+    assert headers["Content-Type"] == "application/json"
+    assert headers["User-Agent"] == f"airflow-provider-cloudos/{__version__}"
+
+
+@pytest.mark.asyncio
+async def test_retry_after_is_honoured(api, sleeper):
+    fake, base = api
+    fake.plan = [{"status": 429, "headers": {"Retry-After": "3"}}, {"json": SESSION}]
+    async with make_client(base, sleeper) as client:
+        await client.get_session(SID)
+    assert sleeper.delays == [3.0]
+
+
+@pytest.fixture
+def refused_url():
+    """A local port that refuses connections: bound (so nobody else takes it) but not listening."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+
+
+@pytest.mark.asyncio
+async def test_refused_connections_are_retried_then_reported(refused_url, sleeper):
+    async with make_client(refused_url, sleeper) as client:
+        with pytest.raises(CloudOSTransientError, match=r"unreachable for GET /api/v2/.* after 3 attempts"):
+            await client.get_session(SID)
+    assert sleeper.delays == [1.0, 2.0]
+
+
+@pytest.mark.asyncio
+async def test_a_dropped_connection_is_retried(api, sleeper):
+    fake, base = api
+    # aiohttp itself resends an idempotent request once, at once, when the server drops the
+    # connection (RFC 9112 9.3.1); the second drop reaches the client's own policy.
+    fake.plan = [{"drop": True}, {"drop": True}]
+    async with make_client(base, sleeper) as client:
+        assert await client.get_session(SID) == SESSION
+    assert sleeper.delays[0] == 1.0
+
+
+@pytest.mark.asyncio
+async def test_exhausted_retries(api, sleeper):
+    fake, base = api
+    fake.plan = [{"status": 502}] * 3
+    async with make_client(base, sleeper) as client:
+        with pytest.raises(CloudOSTransientError, match=r"GET /api/v2/.*502 Bad Gateway\) after 3 attempts"):
+            await client.get_session(SID)
+    assert sleeper.delays == [1.0, 2.0]
+
+
+@pytest.mark.asyncio
+async def test_max_attempts_can_be_overridden_per_call(api, sleeper):
+    fake, base = api
+    fake.plan = [{"status": 503}, {"json": SESSION}]
+    async with make_client(base, sleeper) as client:
+        with pytest.raises(CloudOSTransientError, match="503"):
+            await client.get_session(SID, max_attempts=1)
+    assert sleeper.delays == []
+    assert len(fake.seen) == 1
+
+
+@pytest.mark.asyncio
+async def test_calls_share_one_connection(api, sleeper):
+    fake, base = api
+    fake.plan = [
+        {"json": SESSION},
+        {"json": {"sessions": [SESSION], "paginationMetadata": {"Pagination-Count": 1}}},
+        {"status": 204},
+        {"json": SESSION},
+        {"json": SESSION},
+    ]
+    client = make_client(base, sleeper)
+    try:
+        await client.get_session(SID)
+        await client.list_sessions(limit=1)
+        await client.abort_session(SID)
+        await client.resume_session(SID, {})
+        await client.get_session(SID)
+    finally:
+        await client.close()
+    assert len(fake.seen) == 5
+    assert len(fake.transports) == 1
+
+
+@pytest.mark.asyncio
+async def test_list_sessions(api, sleeper):
+    fake, base = api
+    fake.plan = [{"json": {"sessions": [SESSION], "paginationMetadata": {"Pagination-Count": 9}}}]
+    async with make_client(base, sleeper) as client:
+        result = await client.list_sessions(page=2, limit=5, statuses=["paused"], only_owner=True)
+    assert result == ([SESSION], 9)
+    assert fake.seen[0].path == "/api/v3/interactive-sessions"
+    assert fake.seen[0].query == [
+        ("teamId", WS),
+        ("page", "2"),
+        ("limit", "5"),
+        ("status[]", "aborted"),
+        ("status[]", "stopped"),
+        ("onlyOwnerSessions", "true"),
+        ("archived.status", "false"),
+    ]
+
+
+@pytest.mark.asyncio
+async def test_abort_and_resume(api, sleeper):
+    fake, base = api
+    fake.plan = [{"status": 204}, {"json": {**SESSION, "status": "initialising"}}, {"status": 204}]
+    async with make_client(base, sleeper) as client:
+        assert await client.abort_session(SID, upload_on_close=False) is None
+        assert await client.resume_session(SID, {"dataItems": []}) == {**SESSION, "status": "initialising"}
+        assert await client.resume_session(SID, {}) == {}
+    abort, resume, _ = fake.seen
+    assert (abort.method, abort.path, abort.body) == (
+        "PUT",
+        f"/api/v1/interactive-sessions/{SID}/abort",
+        {"uploadOnClose": False, "forceAbort": False},
+    )
+    assert (resume.method, resume.path, resume.body) == (
+        "PUT",
+        f"/api/v1/interactive-sessions/{SID}/resume",
+        {"dataItems": []},
+    )
+
+
+@pytest.mark.asyncio
+async def test_state_error_carries_the_server_message(api, sleeper):
+    fake, base = api
+    fake.plan = [{"status": 409, "json": {"message": "Session aborted in aborted status"}}]
+    async with make_client(base, sleeper) as client:
+        with pytest.raises(CloudOSStateError) as excinfo:
+            await client.abort_session(SID)
+    assert excinfo.value.server_message == "Session aborted in aborted status"
+
+
+@pytest.mark.asyncio
+async def test_bad_input_is_refused_before_any_call(api, sleeper):
+    fake, base = api
+    async with make_client(base, sleeper) as client:
+        with pytest.raises(CloudOSValidationError, match="session_id='nope'"):
+            await client.get_session("nope")
+    async with AsyncCloudOSClient(base, KEY) as no_workspace:
+        with pytest.raises(CloudOSValidationError, match="workspace_id=None"):
+            await no_workspace.get_session(SID)
+    assert fake.seen == []
+
+
+@pytest.mark.asyncio
+async def test_the_key_never_appears_in_errors_repr_or_logs(api, refused_url, sleeper, caplog):
+    fake, base = api
+    fake.plan = [
+        {"status": 401, "json": {"message": f"unknown key {KEY}"}},
+        {"status": 503, "json": {"message": f"busy {KEY}"}},
+        {"status": 503, "json": {"message": f"busy {KEY}"}},
+    ]
+    texts = []
+    with caplog.at_level(logging.DEBUG):
+        async with make_client(base, sleeper) as client:
+            texts.append(repr(client))
+            with pytest.raises(CloudOSAuthError) as auth:
+                await client.get_session(SID)
+            with pytest.raises(CloudOSTransientError) as busy:
+                await client.get_session(SID, max_attempts=2)
+        async with make_client(refused_url, sleeper) as unreachable:
+            with pytest.raises(CloudOSTransientError) as refused:
+                await unreachable.get_session(SID)
+    for excinfo in (auth, busy, refused):
+        texts += [str(excinfo.value), repr(excinfo.value), str(excinfo.value.__cause__)]
+    texts += [record.getMessage() for record in caplog.records]
+    assert any("retrying in" in text for text in texts)
+    assert f"base_url='{base}'" in texts[0]
+    assert f"workspace_id='{WS}'" in texts[0]
+    for text in texts:
+        assert KEY not in text
+
+
+@pytest.mark.asyncio
+async def test_session_is_created_lazily_and_released_on_close(api, sleeper):
+    _, base = api
+    client = make_client(base, sleeper)
+    assert client._session is None
+    await client.get_session(SID)
+    assert client._session is not None
+    await client.close()
+    assert client._session is None
+    await client.close()
+
+
+def test_repr_without_a_loop():
+    client = AsyncCloudOSClient("cloudos.example.org", KEY, WS)
+    assert repr(client) == f"AsyncCloudOSClient(base_url='https://cloudos.example.org', workspace_id='{WS}')"
+
+
+def test_ssl_option():
+    assert ssl_option(True) is True
+    assert ssl_option(False) is False
+    assert isinstance(ssl_option(certifi.where()), ssl.SSLContext)
+
+
+def test_ssl_option_refuses_missing_or_unusable_bundles(tmp_path):
+    with pytest.raises(CloudOSValidationError, match="no CA bundle"):
+        ssl_option(str(tmp_path / "missing.pem"))
+    junk = tmp_path / "junk.pem"
+    junk.write_text("not a certificate")
+    with pytest.raises(CloudOSValidationError, match="not a usable CA bundle") as excinfo:
+        ssl_option(str(junk))
+    assert str(junk) in str(excinfo.value)
+
+
+@pytest.mark.parametrize(("name", "value"), [("timeout", 0), ("connect_timeout", -1)])
+def test_bad_timeouts(name, value):
+    with pytest.raises(CloudOSValidationError, match=f"{name}={value}"):
+        AsyncCloudOSClient("https://x.test", KEY, **{name: value})
+
+
+def test_non_2xx_not_json_is_an_api_error_type():
+    assert issubclass(CloudOSTransientError, CloudOSAPIError)

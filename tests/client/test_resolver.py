@@ -1,0 +1,379 @@
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from airflow_provider_cloudos.client.resolver import CloudOSResolver
+from airflow_provider_cloudos.core.errors import (
+    CloudOSNotFoundError,
+    CloudOSResolutionError,
+    CloudOSValidationError,
+)
+from airflow_provider_cloudos.core.paths import (
+    parse_data_file,
+    parse_data_files,
+    parse_link_path,
+    parse_link_paths,
+)
+
+GENOMICS = "5f0c1d2e3a4b5c6d7e8f9a01"
+ARCHIVE = "5f0c1d2e3a4b5c6d7e8f9a02"
+DATA = "6a0000000000000000000001"
+RESULTS = "6a0000000000000000000002"
+READS = "7b0000000000000000000001"
+REFS = "7b0000000000000000000002"
+EMPTY = "7b0000000000000000000003"
+RUN1 = "7b0000000000000000000004"
+INDEX = "7b0000000000000000000005"
+OUT = "7b0000000000000000000006"
+SAMPLES_CSV = "8c0000000000000000000001"
+A_FASTQ = "8c0000000000000000000002"
+B_FASTQ = "8c0000000000000000000003"
+
+
+def folder(folder_id: str, name: str, folder_type: str = "VirtualFolder") -> dict[str, Any]:
+    return {"_id": folder_id, "name": name, "folderType": folder_type}
+
+
+class FakeClient:
+    """An in-memory CloudOS with one project tree; counts every call."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.projects = [
+            {"_id": GENOMICS, "name": "genomics"},
+            {"_id": ARCHIVE, "name": "genomics-archive"},
+            {"_id": "5f0c1d2e3a4b5c6d7e8f9a03", "name": "proteomics"},
+        ]
+        self.datasets = {
+            GENOMICS: [{"_id": DATA, "name": "Data"}, {"_id": RESULTS, "name": "AnalysesResults"}]
+        }
+        self.dataset_items: dict[str, dict[str, Any]] = {
+            DATA: {
+                "folders": [
+                    folder(READS, "reads"),
+                    {
+                        **folder(REFS, "refs", "S3Folder"),
+                        "s3BucketName": "lifebit-data",
+                        "s3Prefix": "data/refs/",
+                    },
+                    folder(EMPTY, "empty", "S3Folder"),
+                ],
+                "files": [{"_id": SAMPLES_CSV, "name": "samples.csv"}],
+            },
+            RESULTS: {"folders": [folder(OUT, "pipeline-out", "S3Folder")], "files": []},
+        }
+        self.folder_items: dict[str, dict[str, Any]] = {
+            READS: {"folders": [folder(RUN1, "run1")], "files": [{"_id": A_FASTQ, "name": "a.fastq"}]},
+            RUN1: {"folders": [], "files": [{"_id": B_FASTQ, "name": "b.fastq"}]},
+            REFS: {
+                "folders": [folder(INDEX, "index", "S3Folder")],
+                "files": [{"_id": "f1", "name": "hg38.fa"}],
+            },
+            INDEX: {"folders": [], "files": [{"_id": "f2", "name": "hg38.idx"}]},
+            EMPTY: {"folders": [], "files": []},
+            OUT: {"folders": None, "files": [{"_id": "f3", "name": "report.html"}]},
+        }
+
+    def search_projects(self, name: str) -> list[dict[str, Any]]:
+        self.calls["search_projects"] += 1
+        return [project for project in self.projects if name.lower() in project["name"].lower()]
+
+    def list_datasets(self, project_id: str) -> list[dict[str, Any]]:
+        self.calls["list_datasets"] += 1
+        return self.datasets.get(project_id, [])
+
+    def list_dataset_items(self, dataset_id: str) -> dict[str, Any]:
+        self.calls["list_dataset_items"] += 1
+        return self.dataset_items[dataset_id]
+
+    def list_folder_items(self, folder_id: str, folder_type: str) -> dict[str, Any]:
+        self.calls["list_folder_items"] += 1
+        self.calls[f"folder_type:{folder_type}"] += 1
+        return self.folder_items[folder_id]
+
+
+@pytest.fixture
+def client() -> FakeClient:
+    return FakeClient()
+
+
+@pytest.fixture
+def resolver(client: FakeClient) -> CloudOSResolver:
+    return CloudOSResolver(client)
+
+
+# --- projects ---------------------------------------------------------------------------------------
+
+
+def test_resolve_project_id_picks_the_exact_match_among_substring_results(resolver, client):
+    assert resolver.resolve_project_id("genomics") == GENOMICS
+    assert resolver.resolve_project_id(" genomics ") == GENOMICS
+    assert resolver.resolve_project_id("genomics-archive") == ARCHIVE
+    assert client.calls["search_projects"] == 2
+
+
+def test_resolve_project_id_lists_close_names_when_none_matches(resolver):
+    with pytest.raises(
+        CloudOSResolutionError, match=r"Project 'genomic' was not found.*did you mean 'genomics'"
+    ):
+        resolver.resolve_project_id("genomic")
+    with pytest.raises(
+        CloudOSResolutionError, match=r"Project 'Genomics' was not found.*did you mean 'genomics'"
+    ):
+        resolver.resolve_project_id("Genomics")
+
+
+def test_resolve_project_id_says_when_nothing_is_similar(resolver):
+    with pytest.raises(
+        CloudOSResolutionError, match=r"Project 'metabolomics' was not found.*no project has a similar"
+    ):
+        resolver.resolve_project_id("metabolomics")
+
+
+def test_resolve_project_id_refuses_an_ambiguous_name(resolver, client):
+    client.projects.append({"_id": "5f0c1d2e3a4b5c6d7e8f9a09", "name": "genomics"})
+    with pytest.raises(CloudOSResolutionError, match=r"'genomics' is ambiguous: 2 projects"):
+        resolver.resolve_project_id("genomics")
+
+
+@pytest.mark.parametrize("name", ["", "  ", None])
+def test_resolve_project_id_refuses_an_empty_name(resolver, name):
+    with pytest.raises(CloudOSValidationError, match=re.escape(f"Invalid project_name={name!r}")):
+        resolver.resolve_project_id(name)
+
+
+def test_resolution_errors_are_value_errors():
+    assert issubclass(CloudOSResolutionError, ValueError)
+
+
+# --- files to mount -------------------------------------------------------------------------------------
+
+
+def test_resolve_data_file_builds_s3_items_without_calls(resolver, client):
+    assert resolver.resolve_data_file(parse_data_file("s3://bucket/in/x.csv")) == {
+        "type": "S3File",
+        "data": {"name": "in/x.csv", "s3BucketName": "bucket", "s3ObjectKey": "in/x.csv"},
+    }
+    assert sum(client.calls.values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "file_id", "name"),
+    [
+        ("genomics/Data/reads/a.fastq", A_FASTQ, "a.fastq"),
+        ("genomics > Data/reads/run1/b.fastq", B_FASTQ, "b.fastq"),
+        ("genomics/reads/run1/b.fastq", B_FASTQ, "b.fastq"),
+        ("genomics/Data/samples.csv", SAMPLES_CSV, "samples.csv"),
+        ("genomics/samples.csv", SAMPLES_CSV, "samples.csv"),
+    ],
+)
+def test_resolve_data_file_walks_from_a_dataset_or_a_folder(resolver, path, file_id, name):
+    assert resolver.resolve_data_file(parse_data_file(path)) == {
+        "kind": "File",
+        "item": file_id,
+        "name": name,
+    }
+
+
+def test_resolve_data_file_lists_virtual_folders_as_virtual(resolver, client):
+    resolver.resolve_data_file(parse_data_file("genomics/Data/reads/run1/b.fastq"))
+    assert client.calls["folder_type:VirtualFolder"] == 2
+
+
+def test_resolve_data_file_takes_root_folder_paths_relative_to_the_default_project(resolver):
+    parsed = parse_data_file("Data/reads/a.fastq")
+    assert parsed["project_name"] == "Data"
+    assert resolver.resolve_data_file(parsed, default_project="genomics")["item"] == A_FASTQ
+    hand_made = {"type": "cloudos", "project_name": "", "dataset_path": "Data/samples.csv"}
+    assert resolver.resolve_data_file(hand_made, default_project="genomics")["item"] == SAMPLES_CSV
+
+
+def test_resolve_data_file_without_default_project_treats_the_first_segment_as_the_project(resolver):
+    with pytest.raises(CloudOSResolutionError, match=r"Project 'Data' was not found"):
+        resolver.resolve_data_file(parse_data_file("Data/reads/a.fastq"))
+
+
+def test_resolve_data_file_unknown_path_lists_the_datasets(resolver):
+    with pytest.raises(
+        CloudOSResolutionError,
+        match=r"Cannot mount 'genomics/Data/reads/missing.fastq': no file at that path "
+        r"in project 'genomics'.*datasets are: 'Data', 'AnalysesResults'",
+    ):
+        resolver.resolve_data_file(parse_data_file("genomics/Data/reads/missing.fastq"))
+    with pytest.raises(CloudOSResolutionError, match=r"'genomics/Nope/x.txt': no file"):
+        resolver.resolve_data_file(parse_data_file("genomics/Nope/x.txt"))
+
+
+def test_resolve_data_file_in_a_project_without_datasets(resolver):
+    with pytest.raises(CloudOSResolutionError, match=r"datasets are: none"):
+        resolver.resolve_data_file(parse_data_file("proteomics/Data/x.txt"))
+
+
+@pytest.mark.parametrize(("path", "kind"), [("genomics/Data/reads", "folder"), ("genomics/Data", "dataset")])
+def test_resolve_data_file_refuses_folders_and_datasets(resolver, path, kind):
+    with pytest.raises(
+        CloudOSResolutionError, match=rf"Cannot mount '{path}': it is a {kind}, and only files"
+    ):
+        resolver.resolve_data_file(parse_data_file(path))
+
+
+def test_resolve_data_file_refuses_an_unknown_project(resolver):
+    with pytest.raises(CloudOSResolutionError, match=r"Project 'genomix' was not found"):
+        resolver.resolve_data_file(parse_data_file("genomix/Data/samples.csv"))
+
+
+@pytest.mark.parametrize(
+    "parsed",
+    [
+        {"type": "ftp", "path": "x"},
+        {},
+        {"type": "cloudos", "project_name": "genomics", "dataset_path": "  "},
+    ],
+)
+def test_resolve_data_file_refuses_malformed_dicts(resolver, parsed):
+    with pytest.raises(CloudOSValidationError, match=r"Invalid mounts="):
+        resolver.resolve_data_file(parsed)
+
+
+def test_client_errors_propagate(resolver, client):
+    def broken(project_id: str) -> list[dict[str, Any]]:
+        raise CloudOSNotFoundError("404 from GET /api/v2/datasets", status_code=404)
+
+    client.list_datasets = broken
+    with pytest.raises(CloudOSNotFoundError):
+        resolver.resolve_data_file(parse_data_file("genomics/Data/samples.csv"))
+
+
+# --- folders to link ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "item"),
+    [
+        (
+            "s3://bucket/runs/out/",
+            {"type": "S3Folder", "data": {"name": "out", "s3BucketName": "bucket", "s3Prefix": "runs/out/"}},
+        ),
+        (
+            "s3://bucket/runs/out/report.html",
+            {
+                "type": "S3File",
+                "data": {
+                    "name": "report.html",
+                    "s3BucketName": "bucket",
+                    "s3ObjectKey": "runs/out/report.html",
+                },
+            },
+        ),
+        (
+            "scratch:tmp-bucket:work",
+            {
+                "type": "S3Folder",
+                "data": {"name": "scratch", "s3BucketName": "tmp-bucket", "s3Prefix": "work/"},
+            },
+        ),
+    ],
+)
+def test_resolve_link_builds_s3_items_without_calls(resolver, client, path, item):
+    assert resolver.resolve_link(parse_link_path(path)) == item
+    assert sum(client.calls.values()) == 0
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "prefix"),
+    [
+        ("genomics/Data/refs", "refs", "Data/refs/"),
+        ("genomics > Data/refs/index/", "index", "Data/refs/index/"),
+        ("genomics/refs", "refs", "refs/"),
+        ("genomics/AnalysesResults/pipeline-out", "pipeline-out", "AnalysesResults/pipeline-out/"),
+    ],
+)
+def test_resolve_link_builds_project_folder_items(resolver, path, name, prefix):
+    assert resolver.resolve_link(parse_link_path(path)) == {
+        "type": "S3Folder",
+        "data": {"name": name, "s3BucketName": "genomics", "s3Prefix": prefix},
+    }
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("genomics/Data/reads", r"Cannot link 'genomics/Data/reads': it is a virtual folder"),
+        ("genomics/Data", r"Cannot link 'genomics/Data': it is a dataset"),
+        ("genomics/Data/empty", r"Cannot link 'genomics/Data/empty': the folder is empty"),
+        ("genomics/Data/samples.csv", r"Cannot link 'genomics/Data/samples.csv': it is a file"),
+        (
+            "genomics/Data/nothing",
+            r"Cannot link 'genomics/Data/nothing': no folder at that path.*'Data', 'AnalysesResults'",
+        ),
+        ("nowhere/Data/refs", r"Project 'nowhere' was not found"),
+    ],
+)
+def test_resolve_link_refuses_unusable_folders(resolver, path, message):
+    with pytest.raises(CloudOSResolutionError, match=message):
+        resolver.resolve_link(parse_link_path(path))
+
+
+def test_resolve_link_refuses_malformed_dicts(resolver):
+    with pytest.raises(CloudOSValidationError, match=r"Invalid links="):
+        resolver.resolve_link({"type": "gcs"})
+    with pytest.raises(CloudOSValidationError, match=r"Invalid links='genomics/'"):
+        resolver.resolve_link({"type": "cloudos", "project_name": "genomics", "folder_path": ""})
+
+
+# --- many paths, caching and duplicates ---------------------------------------------------------------------
+
+
+def test_resolve_mounts_resolves_in_order_and_caches_every_listing(resolver, client):
+    parsed = parse_data_files(
+        "genomics/Data/reads/a.fastq, genomics/Data/reads/run1/b.fastq, genomics/samples.csv, s3://b/k.txt"
+    )
+    items = resolver.resolve_mounts(parsed)
+    assert [item.get("item") or item["data"]["s3ObjectKey"] for item in items] == [
+        A_FASTQ,
+        B_FASTQ,
+        SAMPLES_CSV,
+        "k.txt",
+    ]
+    assert client.calls["search_projects"] == 1
+    assert client.calls["list_datasets"] == 1
+    assert client.calls["list_dataset_items"] == 1
+    assert client.calls["list_folder_items"] == 2
+    resolver.resolve_mounts(parsed)
+    assert sum(client.calls[name] for name in ("search_projects", "list_datasets", "list_dataset_items")) == 3
+
+
+def test_resolve_mounts_refuses_two_files_with_one_name(resolver, client):
+    client.folder_items[RUN1]["files"].append({"_id": "8c0000000000000000000009", "name": "a.fastq"})
+    with pytest.raises(
+        CloudOSValidationError,
+        match=r"Invalid mounts='genomics/Data/reads/run1/a.fastq': mount name 'a.fastq' is used by both "
+        r"'genomics/Data/reads/a.fastq'",
+    ):
+        resolver.resolve_mounts(
+            parse_data_files(["genomics/Data/reads/a.fastq", "genomics/Data/reads/run1/a.fastq"])
+        )
+
+
+def test_resolve_links_returns_items_in_order(resolver, client):
+    items = resolver.resolve_links(parse_link_paths("s3://b/x/, genomics/Data/refs, genomics/pipeline-out"))
+    assert [item["data"]["name"] for item in items] == ["x", "refs", "pipeline-out"]
+    assert client.calls["list_datasets"] == 1
+
+
+def test_resolve_links_refuses_colliding_mount_names_naming_both_paths(resolver):
+    with pytest.raises(
+        CloudOSValidationError,
+        match=r"Invalid links='genomics/Data/refs': mount name 'refs' is used by both 's3://other/refs/'",
+    ):
+        resolver.resolve_links(parse_link_paths(["s3://other/refs/", "genomics/Data/refs"]))
+
+
+def test_resolving_nothing_makes_no_calls(resolver, client):
+    assert resolver.resolve_mounts([]) == []
+    assert resolver.resolve_links([]) == []
+    assert sum(client.calls.values()) == 0

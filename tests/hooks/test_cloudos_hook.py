@@ -1,0 +1,237 @@
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from airflow_provider_cloudos.core.errors import (
+    CloudOSAuthError,
+    CloudOSResolutionError,
+    CloudOSSessionFailedError,
+    CloudOSWaitTimeoutError,
+)
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.testing import StateTimings
+
+
+def payload(sim, name="hooked", **config):
+    body = {
+        "interactiveSessionConfiguration": {
+            "name": name,
+            "backend": "regular",
+            "executionPlatform": "aws",
+            "instanceType": "c5.xlarge",
+            "isCostSaving": False,
+            "storageSizeInGb": 500,
+            "storageMode": "regular",
+            "visibility": "private",
+            "execution": {"computeCostLimit": -1, "autoShutdownAtDate": "2099-01-01T00:00:00Z"},
+        },
+        "dataItems": [],
+        "fileSystemIds": [],
+        "fuseFileSystems": [],
+        "projectId": sim.project_id,
+    }
+    body["interactiveSessionConfiguration"].update(config)
+    return body
+
+
+def test_connection_from_an_env_var_json(cloudos_conn):
+    hook = CloudOSHook()
+    assert hook.base_url == cloudos_conn.url
+    assert hook.workspace_id == cloudos_conn.workspace_id
+    assert hook.settings.verify is True
+    assert (
+        hook.session_url("a" * 24)
+        == f"{cloudos_conn.url}/app/data-science/interactive-analysis/view/{'a' * 24}"
+    )
+
+
+def test_connection_from_a_uri_with_ssl_options(simulator, monkeypatch, tmp_path):
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("not really a certificate")
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CLOUDOS_URI",
+        f"cloudos://:key@cloudos.example.org:8443?workspace_id={'e' * 24}&ssl_cert={bundle}",
+    )
+    hook = CloudOSHook(cloudos_conn_id="cloudos_uri")
+    assert hook.base_url == "https://cloudos.example.org:8443"
+    assert hook.settings.verify == str(bundle)
+    assert hook.workspace_id == "e" * 24
+
+
+def test_verify_ssl_false_reaches_the_client(simulator, monkeypatch):
+    conn = json.loads(simulator.connection_json())
+    conn["extra"]["verify_ssl"] = "false"
+    monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", json.dumps(conn))
+    hook = CloudOSHook()
+    assert hook.settings.verify is False
+    assert hook.client._verify is False
+
+
+def test_empty_host_means_the_public_cloudos(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", json.dumps({"conn_type": "cloudos", "password": "k"}))
+    assert CloudOSHook().base_url == "https://cloudos.lifebit.ai"
+
+
+def test_missing_api_key_is_a_clear_error(monkeypatch):
+    monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", json.dumps({"conn_type": "cloudos", "host": "x.org"}))
+    with pytest.raises(ValueError, match="no API key"):
+        CloudOSHook().client  # noqa: B018
+
+
+def test_workspace_override_wins(cloudos_conn):
+    assert CloudOSHook(workspace_id="f" * 24).workspace_id == "f" * 24
+
+
+def test_test_connection_success_and_failure(cloudos_conn, monkeypatch):
+    ok, message = CloudOSHook().test_connection()
+    assert ok
+    assert cloudos_conn.workspace_id in message
+    conn = json.loads(cloudos_conn.connection_json())
+    conn["password"] = "wrong-key"
+    monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", json.dumps(conn))
+    ok, message = CloudOSHook().test_connection()
+    assert not ok
+    assert "401" in message
+    assert "wrong-key" not in message
+
+
+def test_the_api_key_is_masked_when_the_connection_is_loaded(cloudos_conn, sentinel_api_key):
+    from airflow.providers.common.compat.sdk import redact
+
+    CloudOSHook().settings  # noqa: B018
+    assert sentinel_api_key not in str(redact(f"key={sentinel_api_key}"))
+
+
+def test_create_get_stop_resume_round_trip(cloudos_conn):
+    hook = CloudOSHook()
+    session = hook.create_session(payload(cloudos_conn))
+    session_id = session["_id"]
+    running = hook.wait_for_status(session_id, "running", timeout=10, poll_interval=0.02)
+    assert running["status"] == "ready"
+    assert hook.stop_session(session_id) is True
+    assert hook.stop_session(session_id) is False, "a second pause is the wanted state, not an error"
+    paused = hook.wait_for_status(session_id, "paused", timeout=10, poll_interval=0.02)
+    assert paused["status"] == "aborted"
+    hook.resume_session(session_id, {"dataItems": [], "fileSystemIds": []})
+    assert hook.wait_for_status(session_id, ["running"], timeout=10, poll_interval=0.02)["status"] == "ready"
+    assert cloudos_conn.counters.requests("create") == 1
+
+
+def test_list_and_iterate_every_page(cloudos_conn):
+    for index in range(7):
+        cloudos_conn.add_session(name=f"many-{index}", status="ready" if index % 2 else "aborted")
+    hook = CloudOSHook()
+    page, total = hook.list_sessions(limit=3)
+    assert len(page) == 3
+    assert total == 7
+    assert len(list(hook.iter_sessions(page_size=2))) == 7
+    assert {s["name"] for s in hook.iter_sessions(statuses=["running"], page_size=2)} == {
+        "many-1",
+        "many-3",
+        "many-5",
+    }
+
+
+def test_find_live_session_ignores_paused_and_terminated(cloudos_conn):
+    cloudos_conn.add_session(name="target", status="aborted")
+    gone = cloudos_conn.add_session(name="target", status="terminated")
+    hook = CloudOSHook()
+    assert hook.find_live_session("target") is None
+    live = cloudos_conn.add_session(name="target", status="setup")
+    found = hook.find_live_session("target")
+    assert found is not None
+    assert found["_id"] == live["_id"] != gone["_id"]
+    assert hook.find_live_session("targ") is None, "names match exactly"
+
+
+def test_wait_fails_fast_on_terminated(cloudos_conn):
+    session = cloudos_conn.add_session(name="doomed", status="terminated")
+    with pytest.raises(CloudOSSessionFailedError, match="terminated while waiting for running"):
+        CloudOSHook().wait_for_status(session["_id"], "running", timeout=5, poll_interval=0.02)
+
+
+def test_wait_times_out_with_the_last_status(cloudos_conn):
+    cloudos_conn.set_timings(StateTimings(scheduled=0.0, setup=60.0))
+    session = cloudos_conn.add_session(name="slow", status="setup")
+    with pytest.raises(CloudOSWaitTimeoutError, match="last seen status: setup"):
+        CloudOSHook().wait_for_status(session["_id"], "running", timeout=0.2, poll_interval=0.05)
+
+
+def test_wait_logs_each_change_once_with_the_url(cloudos_conn, log_messages):
+    session = cloudos_conn.add_session(name="logged", status="scheduled")
+    CloudOSHook().wait_for_status(session["_id"], "running", timeout=10, poll_interval=0.01)
+    lines = [m for m in log_messages() if m.startswith(f"Session {session['_id']} is")]
+    assert lines[-1].startswith(f"Session {session['_id']} is running after")
+    assert all("/app/data-science/interactive-analysis/view/" in line for line in lines)
+    assert len(lines) == len(set(line.split(" after")[0] for line in lines))
+
+
+def test_wait_survives_transient_errors(cloudos_conn):
+    session = cloudos_conn.add_session(name="flaky", status="ready")
+    cloudos_conn.faults.fail_next("get", 503, count=1)
+    hook = CloudOSHook()
+    hook.client._retry_policy = type(hook.client.retry_policy)(backoff_base=0.01, backoff_max=0.02)
+    assert (
+        hook.wait_for_status(session["_id"], "running", timeout=10, poll_interval=0.01)["status"] == "ready"
+    )
+
+
+def test_resolve_project_mounts_and_links(cloudos_conn):
+    hook = CloudOSHook()
+    assert hook.resolve_project_id("genomics") == cloudos_conn.project_id
+    items = hook.resolve_mounts(["genomics/Data/samples.csv", "s3://bucket/path/file.txt"])
+    assert items[0]["kind"] == "File"
+    assert items[0]["name"] == "samples.csv"
+    assert items[1] == {
+        "type": "S3File",
+        "data": {"name": "path/file.txt", "s3BucketName": "bucket", "s3ObjectKey": "path/file.txt"},
+    }
+    links = hook.resolve_links("s3://bucket/outputs/, genomics/Data/results")
+    assert [link["data"]["s3Prefix"] for link in links] == ["outputs/", "Data/results/"]
+
+
+def test_links_with_colliding_mount_names_are_refused_naming_both(cloudos_conn):
+    with pytest.raises(ValueError, match=r"s3://bucket/results/") as error:
+        CloudOSHook().resolve_links("s3://bucket/results/, genomics/Data/results")
+    assert "genomics/Data/results" in str(error.value)
+
+
+def test_unknown_data_path_lists_the_available_datasets(cloudos_conn):
+    with pytest.raises(CloudOSResolutionError) as error:
+        CloudOSHook().resolve_mounts(["genomics/Nope/file.csv"])
+    assert "Data" in str(error.value)
+    assert "Reference" in str(error.value)
+
+
+def test_unknown_project_is_a_clear_error(cloudos_conn):
+    with pytest.raises(CloudOSResolutionError, match="genom"):
+        CloudOSHook().resolve_project_id("genom")
+
+
+def test_bad_key_is_an_auth_error_without_the_key(simulator, monkeypatch):
+    conn = json.loads(simulator.connection_json())
+    conn["password"] = "NOT-THE-KEY-123"
+    monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", json.dumps(conn))
+    with pytest.raises(CloudOSAuthError) as error:
+        CloudOSHook().get_session("a" * 24)
+    assert "NOT-THE-KEY-123" not in str(error.value)
+
+
+def test_ui_field_behaviour_matches_the_provider_info():
+    from airflow_provider_cloudos.provider_info import get_provider_info
+
+    behaviour = CloudOSHook.get_ui_field_behaviour()
+    declared = get_provider_info()["connection-types"][0]["ui-field-behaviour"]
+    assert behaviour["hidden_fields"] == declared["hidden-fields"]
+    assert behaviour["relabeling"] == {"host": "CloudOS URL", "password": "API key"}
+
+
+@pytest.mark.asyncio
+async def test_async_client_reads_the_connection_without_blocking(cloudos_conn):
+    client = await CloudOSHook().get_async_client()
+    async with client:
+        sessions, total = await client.list_sessions(limit=1)
+    assert total == 0
+    assert sessions == []
