@@ -97,6 +97,7 @@ from airflow_provider_cloudos.core.status import (
     map_status,
     normalize_statuses,
 )
+from airflow_provider_cloudos.core.urls import DEFAULT_BASE_URL, normalize_base_url, session_url
 from airflow_provider_cloudos.core.validators import (
     AWS,
     AZURE,
@@ -135,6 +136,7 @@ from airflow_provider_cloudos.core.validators import (
     validate_spark_workers,
     validate_storage_size,
 )
+from airflow_provider_cloudos.core.waiting import StatusWatch
 
 __all__ = [
     "API_TO_DISPLAY",
@@ -145,6 +147,7 @@ __all__ = [
     "CSV_HEADER",
     "CSV_KEYS",
     "DATA_FILE_FORMATS",
+    "DEFAULT_BASE_URL",
     "DEFAULT_INSTANCE_TYPES",
     "DEFAULT_R_VERSION",
     "DEFAULT_SHUTDOWN_AFTER",
@@ -185,6 +188,7 @@ __all__ = [
     "CloudOSWaitTimeoutError",
     "ResumeSpec",
     "SessionSpec",
+    "StatusWatch",
     "WaitOutcome",
     "api_statuses_for",
     "build_file_item",
@@ -219,6 +223,7 @@ __all__ = [
     "make_resume_spec",
     "make_session_spec",
     "map_status",
+    "normalize_base_url",
     "normalize_statuses",
     "parse_bool",
     "parse_data_file",
@@ -232,6 +237,7 @@ __all__ = [
     "require_object_id",
     "require_session_id",
     "session_summary",
+    "session_url",
     "split_paths",
     "transform_session_response",
     "utc_timestamp",
