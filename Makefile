@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit demo clean
+.PHONY: install test lint unit e2e test-airflow2 demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -24,12 +24,20 @@ lint: $(STAMP)
 unit: $(STAMP)
 	$(BIN)/python -m pytest
 
-## make test: lint, type-check and run the whole test suite.
+## make test: lint, type-check and run the whole test suite on Airflow 3 (end-to-end test included).
 test: lint unit
+
+## make e2e: only the real-Airflow end-to-end test (api-server, scheduler, dag-processor, triggerer).
+e2e: $(STAMP)
+	PYTHON=$(BIN)/python bash scripts/e2e.sh
+
+## make test-airflow2: the whole suite (minus e2e) on Airflow 2.11, in its own fresh .venv-airflow2.
+test-airflow2:
+	PYTHON=$(PYTHON) bash scripts/test-airflow2.sh
 
 ## make demo: run the example pipeline DAG against the local CloudOS simulator.
 demo: $(STAMP)
 	$(BIN)/python -m airflow_provider_cloudos.demo
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-airflow2 .pytest_cache .mypy_cache .ruff_cache build *.egg-info

@@ -2,26 +2,61 @@
 
 The rest of the provider imports Airflow's base classes through
 ``airflow.providers.common.compat.sdk`` and calls the helpers below instead of testing versions
-itself, so a new Airflow release means reading this file, not the whole code base.
+itself, so a new Airflow release means reading this file, not the whole code base. Each helper
+says what each Airflow line does and why the provider cares; ``tests/test_compat.py`` runs the
+branch of the installed Airflow for real and, where it can, the other branch with fakes.
+
+The differences, in the order they appear below:
+
+* secrets masking: where ``mask_secret`` registers the API key;
+* extra links: who calls ``get_link`` and where the XCom it reads comes from;
+* kills of a deferred task: 3.3's trigger ``on_kill`` versus a bare cancellation (2.11, 3.0-3.2)
+  told apart from a shutdown by the task instance's state;
+* deferral deadlines: 2.11 ends a deferral at ``execution_timeout``, 3.x does not;
+* per-task state across retries: 3.3's ``task_state_store``;
+* connection forms: 3.2+ reads ``conn-fields`` from the provider info, 2.11 asks the hook for
+  WTForms fields;
+* helpers for tests: DAG serialization and parsing a connection URI.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Mapping
 from typing import Any
 
-from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_0_PLUS
+from airflow.providers.common.compat.version_compat import (
+    AIRFLOW_V_3_0_PLUS,
+    AIRFLOW_V_3_2_PLUS,
+    AIRFLOW_V_3_3_PLUS,
+)
 
 log = logging.getLogger(__name__)
 
-try:
-    from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_3_PLUS
-except ImportError:  # pragma: no cover - compat providers older than 1.23
-    AIRFLOW_V_3_3_PLUS = False
+#: Airflow 3.2+ builds the connection form from the provider info's ``conn-fields`` and
+#: ``ui-field-behaviour`` and never calls the hook's form methods (which it deprecates).
+DECLARATIVE_CONNECTION_FORM: bool = AIRFLOW_V_3_2_PLUS
+
+#: Airflow 2.11 fails a deferred task when ``execution_timeout`` passes (it folds it into the
+#: trigger timeout); Airflow 3 does not enforce ``execution_timeout`` while a task is deferred.
+EXECUTION_TIMEOUT_ENDS_DEFERRAL: bool = not AIRFLOW_V_3_0_PLUS
+
+#: How long before Airflow's own end of a deferral the trigger's deadline is set, so the trigger
+#: can pause the session and report before the scheduler (which looks every 15 s by default)
+#: fails the task under it.
+FRAMEWORK_DEADLINE_MARGIN_SECONDS = 30.0
+
+
+# -- secrets masking ------------------------------------------------------------------------
 
 
 def mask_api_key(api_key: str) -> None:
     """Register the API key with Airflow's secrets masker.
+
+    3.x: ``airflow.sdk.log.mask_secret`` masks it in this process and, inside a task, also tells
+    the supervisor, which writes the task's log. 2.11: ``airflow.utils.log.secrets_masker`` masks it
+    in this process, which is the one writing the log. The compat provider picks the right one.
 
     Airflow masks a connection's password when it loads it in most paths, but not all (a
     connection from an ``AIRFLOW_CONN_*`` variable under ``airflow dags test`` on 3.3.2 was printed
@@ -32,32 +67,62 @@ def mask_api_key(api_key: str) -> None:
     mask_secret(api_key)
 
 
+# -- extra links ----------------------------------------------------------------------------
+
+
+def link_from_xcom(ti_key: Any, key: str) -> str:
+    """The URL an operator pushed to XCom under ``key``, or "" when there is none (yet).
+
+    3.x: the worker calls ``get_link`` at the end of every run, a deferring one included, with
+    the running task instance as ``ti_key``; the read goes through the task SDK to the API
+    server, and the UI shows the stored result. 2.11: the webserver calls ``get_link`` with a
+    ``TaskInstanceKey`` each time the page is drawn and the read is a metadata-database query.
+    The same call reads both, as long as the operator pushed the value before any waiting.
+    """
+    from airflow.providers.common.compat.sdk import XCom
+
+    value = XCom.get_value(ti_key=ti_key, key=key)
+    return value if isinstance(value, str) else ""
+
+
+# -- kills of a deferred task ---------------------------------------------------------------
+
+
 def trigger_has_on_kill() -> bool:
     """Airflow 3.3 calls ``BaseTrigger.on_kill`` when a user kills a deferred task."""
     return AIRFLOW_V_3_3_PLUS
 
 
 def _task_identity(trigger: Any) -> tuple[str, str, str, int] | None:
+    """(dag_id, task_id, run_id, map_index) of the trigger's task instance.
+
+    3.x attaches the triggerer's view of the task instance, 2.11 an ORM ``TaskInstance``; both
+    have these four attributes. A trigger run outside Airflow has none.
+    """
     ti = getattr(trigger, "task_instance", None)
     if ti is None:
         return None
     try:
-        return ti.dag_id, ti.task_id, ti.run_id, getattr(ti, "map_index", -1)
+        map_index = getattr(ti, "map_index", -1)
+        return ti.dag_id, ti.task_id, ti.run_id, -1 if map_index is None else int(map_index)
     except AttributeError:
         return None
 
 
 def _current_task_state(dag_id: str, task_id: str, run_id: str, map_index: int) -> str | None:
-    """Ask Airflow for a task instance's state (blocking; call it from a worker thread)."""
+    """Ask Airflow for a task instance's state (blocking; call it from a worker thread).
+
+    3.x: the triggerer answers through the task SDK (there is no database access from trigger
+    code). 2.11: the triggerer has the metadata database, so query it.
+    """
     if AIRFLOW_V_3_0_PLUS:
         from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
         states = RuntimeTaskInstance.get_task_states(
             dag_id=dag_id, map_index=map_index, task_ids=[task_id], run_ids=[run_id]
         )
-        state = states.get(run_id, {}).get(task_id)
-        if state is None and map_index is not None and map_index >= 0:
-            state = states.get(run_id, {}).get(f"{task_id}_{map_index}")
+        by_task = states.get(run_id, {})
+        state = by_task.get(task_id) if map_index < 0 else by_task.get(f"{task_id}_{map_index}")
         return None if state is None else str(state)
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
@@ -80,6 +145,10 @@ async def _task_state(trigger: Any) -> str | None:
     return await sync_to_async(_current_task_state)(*identity)
 
 
+def _is_deferred(state: str) -> bool:
+    return state.lower().rsplit(".", 1)[-1] == "deferred"
+
+
 async def task_still_deferred(trigger: Any) -> bool:
     """True when the trigger's task instance is still deferred (the trigger lives on elsewhere).
 
@@ -91,16 +160,17 @@ async def task_still_deferred(trigger: Any) -> bool:
     except Exception as error:  # an unanswered query must not block a kill
         log.warning("Could not read the task state (%s); treating the task as gone", error)
         return False
-    return state is not None and state.lower().endswith("deferred")
+    return state is not None and _is_deferred(state)
 
 
 async def safe_to_stop_after_cancel(trigger: Any) -> bool:
-    """Decide, in a cancelled trigger, whether the cancellation was a kill of the task.
+    """Decide, in a cancelled trigger, whether the cancellation was the end of the task's wait.
 
-    On 3.3+ kills arrive through ``on_kill`` and a cancellation means shutdown or reassignment:
-    never stop then. Before 3.3 a kill, a shutdown and a reassignment all look alike; the task
-    instance's state tells them apart (a moved trigger's task is still deferred). With no task
-    instance attached (a trigger run outside Airflow) there is nothing to decide on: do not stop.
+    On 3.3+ kills arrive through ``on_kill`` and a cancellation means shutdown, reassignment or
+    Airflow's own deferral timeout: never stop then. Before 3.3 a kill, a timeout, a shutdown and
+    a reassignment all look alike; the task instance's state tells them apart (a moved trigger's
+    task is still deferred; a killed or timed-out one is not). With no task instance attached (a
+    trigger run outside Airflow) there is nothing to decide on: do not stop.
     """
     if trigger_has_on_kill():
         return False
@@ -111,11 +181,74 @@ async def safe_to_stop_after_cancel(trigger: Any) -> bool:
     except Exception as error:
         log.warning("Could not read the task state after a cancellation (%s); not pausing", error)
         return False
-    return state is not None and not state.lower().endswith("deferred")
+    return state is not None and not _is_deferred(state)
+
+
+# -- deferral deadlines ---------------------------------------------------------------------
+
+
+def _current_try_started_at() -> float:
+    """When the running task instance started (epoch seconds); now when Airflow cannot say."""
+    from airflow.providers.common.compat.sdk import get_current_context
+
+    try:
+        started = get_current_context()["ti"].start_date
+    except Exception:  # outside a task run (a unit test calling execute directly)
+        return time.time()
+    return started.timestamp() if started is not None else time.time()
+
+
+def framework_deferral_deadline(task: Any) -> float | None:
+    """When Airflow itself will end ``task``'s deferral whatever the trigger does (epoch), or None.
+
+    2.11 sets a deferred task's trigger timeout to at most its start + ``execution_timeout``; when
+    that passes the scheduler fails the task and the trigger only sees a cancellation, so the
+    trigger's own deadline must come first. 3.x does not enforce ``execution_timeout`` while a
+    task is deferred: only the timeout given to ``defer()`` applies, which the provider sets
+    beyond the trigger's deadline.
+    """
+    if not EXECUTION_TIMEOUT_ENDS_DEFERRAL:
+        return None
+    execution_timeout = getattr(task, "execution_timeout", None)
+    if not execution_timeout:
+        return None
+    return _current_try_started_at() + execution_timeout.total_seconds()
+
+
+def trigger_deadline(task: Any, wanted_end_time: float) -> float:
+    """The deadline to give ``task``'s trigger: the one wanted, or earlier if Airflow would end first."""
+    framework_deadline = framework_deferral_deadline(task)
+    if framework_deadline is None:
+        return wanted_end_time
+    capped = max(time.time(), framework_deadline - FRAMEWORK_DEADLINE_MARGIN_SECONDS)
+    if capped < wanted_end_time:
+        log.info(
+            "execution_timeout ends this deferral first; the trigger's deadline moves %.0fs earlier",
+            wanted_end_time - capped,
+        )
+        return capped
+    return wanted_end_time
+
+
+# -- the task context -----------------------------------------------------------------------
+
+
+def context_task_instance(context: Any) -> Any | None:
+    """The task instance in a task's ``context``, or None when there is none.
+
+    3.x passes a ``dict`` (a TypedDict); 2.11 passes ``airflow.utils.context.Context``, a mapping
+    that is not a ``dict``, so an ``isinstance(context, dict)`` test silently misses it there.
+    """
+    if not isinstance(context, Mapping):
+        return None
+    return context.get("ti")
+
+
+# -- per-task state across retries ----------------------------------------------------------
 
 
 def task_state_store(context: Any) -> Any | None:
-    """The per-task store that survives retries (3.3+), or None where Airflow has none."""
+    """The per-task store that survives retries and clears (3.3+), or None where Airflow has none."""
     try:
         store = context.get("task_state_store")
     except AttributeError:
@@ -123,12 +256,86 @@ def task_state_store(context: Any) -> Any | None:
     return store
 
 
+# -- connection forms -----------------------------------------------------------------------
+
+
+def connection_form_widgets(conn_fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
+    """Airflow 2.11's connection-form fields, built from the ``conn-fields`` that 3.2+ reads.
+
+    One definition of the form serves both lines. The web stack's modules are imported here, not
+    at the top: 2.11's webserver has them, a plain Airflow 3 install does not (and never calls
+    this, see :data:`DECLARATIVE_CONNECTION_FORM`).
+    """
+    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    from flask_babel import lazy_gettext
+    from wtforms import BooleanField, StringField
+
+    widgets: dict[str, Any] = {}
+    for name, spec in conn_fields.items():
+        label = lazy_gettext(spec["label"])
+        description = spec.get("description")
+        schema = spec.get("schema", {})
+        types = schema.get("type", [])
+        if "boolean" in (types if isinstance(types, list) else [types]):
+            widgets[name] = BooleanField(label, description=description, default=schema.get("default", False))
+        else:
+            widgets[name] = StringField(label, description=description, widget=BS3TextFieldWidget())
+    return widgets
+
+
+# -- helpers for tests ----------------------------------------------------------------------
+
+
+def _dag_serializer() -> Any:
+    from airflow.serialization import serialized_objects
+
+    # 3.x: DagSerialization (3.0-3.1 named it SerializedDAG); 2.11: SerializedDAG.
+    return getattr(serialized_objects, "DagSerialization", None) or serialized_objects.SerializedDAG
+
+
+def serialize_dag(dag: Any) -> dict[str, Any]:
+    """The DAG as the scheduler stores it (JSON-ready), as the DAG processor would write it."""
+    result: dict[str, Any] = _dag_serializer().to_dict(dag)
+    return result
+
+
+def deserialize_dag(data: dict[str, Any]) -> Any:
+    """The DAG the scheduler and UI work with, read back from :func:`serialize_dag`'s output."""
+    return _dag_serializer().from_dict(data)
+
+
+def connection_from_uri(uri: str, conn_id: str) -> Any:
+    """Parse a connection URI the way Airflow does for ``AIRFLOW_CONN_*`` variables.
+
+    3.x: the task SDK's ``Connection.from_uri``. 2.11: the ORM ``Connection(uri=...)``.
+    """
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.providers.common.compat.sdk import Connection
+
+        return Connection.from_uri(uri, conn_id=conn_id)
+    from airflow.models.connection import Connection as OrmConnection
+
+    return OrmConnection(conn_id=conn_id, uri=uri)
+
+
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
+    "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
+    "DECLARATIVE_CONNECTION_FORM",
+    "EXECUTION_TIMEOUT_ENDS_DEFERRAL",
+    "FRAMEWORK_DEADLINE_MARGIN_SECONDS",
+    "connection_form_widgets",
+    "connection_from_uri",
+    "context_task_instance",
+    "deserialize_dag",
+    "framework_deferral_deadline",
+    "link_from_xcom",
     "mask_api_key",
     "safe_to_stop_after_cancel",
+    "serialize_dag",
     "task_state_store",
     "task_still_deferred",
+    "trigger_deadline",
     "trigger_has_on_kill",
 ]

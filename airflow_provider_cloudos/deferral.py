@@ -9,28 +9,36 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
+from airflow_provider_cloudos.compat import trigger_deadline
 from airflow_provider_cloudos.triggers.sessions import (
     ERROR,
     EVENT_STATUSES,
     FAILURE,
+    GUARD,
     SUCCESS,
     TIMEOUT,
-    CloudOSSessionTrigger,
 )
+
+
+class DeadlineTrigger(Protocol):
+    """A trigger that owns a wall-clock deadline (the single- and the batch-session trigger)."""
+
+    end_time: float
+    poll_interval: float
+
 
 #: How far beyond the trigger's own deadline Airflow's deferral timeout is set. The trigger
 #: must always win the race: only it can pause the session before the task fails.
 SAFETY_MARGIN_SECONDS = 300.0
 
 
-def defer_to_trigger(
-    task: Any, trigger: CloudOSSessionTrigger, method_name: str = "execute_complete"
-) -> NoReturn:
+def defer_to_trigger(task: Any, trigger: DeadlineTrigger, method_name: str = "execute_complete") -> NoReturn:
     """Defer ``task`` to ``trigger`` with a framework timeout safely past the trigger's deadline."""
+    trigger.end_time = trigger_deadline(task, trigger.end_time)
     remaining = max(0.0, trigger.end_time - time.time())
     safety = timedelta(seconds=remaining + max(SAFETY_MARGIN_SECONDS, 3 * trigger.poll_interval))
     task.defer(trigger=trigger, method_name=method_name, timeout=safety)
@@ -41,22 +49,26 @@ def check_event(
     event: Any,
     *,
     timeout_exception: type[BaseException] = AirflowException,
+    guard_is_success: bool = False,
 ) -> dict[str, Any]:
     """Return a success event; raise a clear Airflow exception for any other.
 
     A terminated session or a refused request will not get better on retry, so they raise
     ``AirflowFailException``; timeouts and exhausted transient errors raise ``timeout_exception``
-    / ``AirflowException`` so Airflow's retries may try again.
+    / ``AirflowException`` so Airflow's retries may try again. A ``guard`` event (cost or
+    runtime limit reached) is the answer a guard-watching sensor waits for
+    (``guard_is_success=True``); for a task waiting for a status it is a failure that a retry
+    would not change.
     """
     if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
         raise AirflowException(f"Unexpected event from CloudOSSessionTrigger: {event!r}")
     status = event["status"]
     message = str(event.get("message") or "")
-    if status == SUCCESS:
+    if status == SUCCESS or (status == GUARD and guard_is_success):
         return event
     if event.get("stopped"):
         message += "; the session was paused to stop its costs"
-    if status == FAILURE:
+    if status in (FAILURE, GUARD):
         raise AirflowFailException(message)
     if status == TIMEOUT:
         raise timeout_exception(message)

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow.providers.common.compat.sdk import BaseOperatorLink, XCom
+from airflow.providers.common.compat.sdk import BaseOperatorLink
+
+from airflow_provider_cloudos.compat import link_from_xcom
 
 #: XCom keys the operators push.
 XCOM_SESSION_ID = "session_id"
@@ -23,8 +25,7 @@ class CloudOSSessionLink(BaseOperatorLink):
     name = "CloudOS Session"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
-        url = XCom.get_value(key=XCOM_SESSION_URL, ti_key=ti_key)
-        return url if isinstance(url, str) else ""
+        return link_from_xcom(ti_key, XCOM_SESSION_URL)
 
 
 __all__ = ["XCOM_SESSION_ID", "XCOM_SESSION_SUMMARY", "XCOM_SESSION_URL", "CloudOSSessionLink"]

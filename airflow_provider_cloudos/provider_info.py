@@ -63,13 +63,25 @@ def get_provider_info() -> dict[str, Any]:
             {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.hooks.cloudos"]}
         ],
         "operators": [
-            {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.operators.sessions"]}
+            {
+                "integration-name": "CloudOS",
+                "python-modules": [
+                    "airflow_provider_cloudos.operators.sessions",
+                    "airflow_provider_cloudos.operators.fleet",
+                ],
+            }
         ],
         "sensors": [
             {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.sensors.sessions"]}
         ],
         "triggers": [
-            {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.triggers.sessions"]}
+            {
+                "integration-name": "CloudOS",
+                "python-modules": [
+                    "airflow_provider_cloudos.triggers.sessions",
+                    "airflow_provider_cloudos.triggers.fleet",
+                ],
+            }
         ],
         "extra-links": ["airflow_provider_cloudos.links.CloudOSSessionLink"],
         "connection-types": [

@@ -51,10 +51,50 @@ def sentinel_api_key() -> str:
 def log_messages(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[str]]]:
     """Every log message emitted during the test, from std logging and from structlog.
 
-    Airflow 3 logs through structlog (which caplog does not see); 2.11 through std logging.
+    Airflow 3 logs through structlog (which caplog does not see); 2.11 through std logging only,
+    and does not install structlog.
     """
-    import structlog
-
     caplog.set_level(logging.INFO)
+    try:
+        import structlog
+    except ImportError:  # Airflow 2.11
+        yield lambda: [r.getMessage() for r in caplog.records]
+        return
     with structlog.testing.capture_logs() as captured:
         yield lambda: [r.getMessage() for r in caplog.records] + [str(e.get("event")) for e in captured]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _execute_from_any_thread() -> None:
+    """Let tests call ``execute`` from a second thread (to kill it from the first) on 2.11 too.
+
+    2.11's ``ExecutorSafeguard`` keeps its bookkeeping in a thread-local that is set up only on
+    the thread that imported Airflow, so ``execute`` on any other thread fails with an
+    AttributeError before the operator runs. Airflow runs ``execute`` on the main thread, so only
+    tests meet this; Airflow 3 has no such safeguard state.
+    """
+    from airflow_provider_cloudos.compat import AIRFLOW_V_3_0_PLUS
+
+    if AIRFLOW_V_3_0_PLUS:
+        return
+    import types
+
+    from airflow.models.baseoperator import ExecutorSafeguard
+
+    ExecutorSafeguard._sentinel = types.SimpleNamespace(callers={})
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> None:
+    """Airflow 2.11's metadata database, for what a 2.11 worker or triggerer reads from it.
+
+    On 2.11 reschedule-mode sensors, XCom reads for links and the triggerer's task-state check
+    query it directly. Airflow 3 code goes through the task SDK instead, so there it is not made.
+    """
+    from airflow_provider_cloudos.compat import AIRFLOW_V_3_0_PLUS
+
+    if AIRFLOW_V_3_0_PLUS:
+        return
+    from airflow.utils.db import initdb
+
+    initdb()

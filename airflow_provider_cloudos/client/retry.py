@@ -17,7 +17,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
@@ -85,7 +85,7 @@ def parse_retry_after(value: str | None, *, clock: Callable[[], float] = time.ti
         return None
     if moment.tzinfo is None:
         # RFC 9110 dates are always GMT; a date without a zone is read the same way.
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return max(moment.timestamp() - clock(), 0.0)
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
@@ -32,7 +32,7 @@ def utc_timestamp(moment: datetime) -> str:
     A naive ``moment`` is taken to be UTC already (that is what ``utcnow()``-style code produces).
     Microseconds are kept unless they are zero, exactly like ``datetime.isoformat``.
     """
-    aware = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     return aware.isoformat().replace("+00:00", "Z")
 
 
@@ -72,7 +72,7 @@ def parse_shutdown_duration(
     negative, fractional or unit-less values are refused. ``now`` defaults to the current UTC time.
     """
     delta = parse_shutdown_timedelta(duration_str, parameter=parameter)
-    start = now if now is not None else datetime.now(timezone.utc)
+    start = now if now is not None else datetime.now(UTC)
     try:
         return utc_timestamp(start + delta)
     except OverflowError:

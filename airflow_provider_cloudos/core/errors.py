@@ -91,6 +91,15 @@ class CloudOSWaitTimeoutError(CloudOSError):
         )
 
 
+class CloudOSGuardError(CloudOSError):
+    """A waited-for session reached its cost or runtime guard before the wanted status."""
+
+    def __init__(self, session_id: str, reason: str, message: str | None = None) -> None:
+        self.session_id = session_id
+        self.reason = reason
+        super().__init__(message or f"Session {session_id} reached its guard: {reason}")
+
+
 class CloudOSResolutionError(CloudOSError, ValueError):
     """A project, dataset, file or folder named by the user does not exist (or is unusable)."""
 
@@ -99,6 +108,7 @@ __all__ = [
     "CloudOSAPIError",
     "CloudOSAuthError",
     "CloudOSError",
+    "CloudOSGuardError",
     "CloudOSNotFoundError",
     "CloudOSPermissionError",
     "CloudOSResolutionError",

@@ -61,6 +61,15 @@ def _is_s3(text: str) -> bool:
     return text[: len(S3_SCHEME)].lower() == S3_SCHEME
 
 
+def _refuse_other_schemes(text: str, original: str, parameter: str, formats: str) -> None:
+    """``gs://``, ``https://``... would otherwise be read as a CloudOS project named ``gs:``."""
+    scheme, separator, _ = text.partition("://")
+    if separator and "/" not in scheme and ">" not in scheme:
+        raise CloudOSValidationError(
+            parameter, original, f"{scheme}:// locations are not supported; {formats}"
+        )
+
+
 def _split_s3(text: str, original: str, parameter: str, example: str) -> tuple[str, str]:
     """``s3://bucket/rest`` → ``(bucket, rest)``; ``rest`` is ``""`` when there is none."""
     bucket, _, rest = text[len(S3_SCHEME) :].partition("/")
@@ -111,6 +120,7 @@ def parse_data_file(data_file_str: str, *, parameter: str = "mounts") -> dict[st
                 "this is a folder (it ends with '/'); only files can be mounted, link folders with links",
             )
         return {"type": "s3", "s3_bucket": bucket, "s3_prefix": key}
+    _refuse_other_schemes(text, data_file_str, parameter, DATA_FILE_FORMATS)
     parts = _split_cloudos(text)
     if parts is None:
         raise CloudOSValidationError(parameter, data_file_str, DATA_FILE_FORMATS)
@@ -175,6 +185,7 @@ def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str
         if prefix and not is_file and not prefix.endswith("/"):
             prefix += "/"
         return {"type": "s3", "s3_bucket": bucket, "s3_prefix": prefix, "is_file": is_file}
+    _refuse_other_schemes(text, link_path_str, parameter, LINK_PATH_FORMATS)
     if _is_legacy_link(text):
         return _parse_legacy_link(text, link_path_str, parameter)
     parts = _split_cloudos(text)

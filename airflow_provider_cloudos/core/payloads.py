@@ -21,7 +21,7 @@ catalogue); :mod:`airflow_provider_cloudos.core.spec` checks them before buildin
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from airflow_provider_cloudos.core.durations import utc_timestamp
@@ -185,7 +185,7 @@ def build_session_payload(
                 "s3_mounts", fuse_items, f"linking folders is only supported on AWS, not on {platform!r}"
             )
     instant = _shutdown_instant(shutdown_at) or utc_timestamp(
-        (now if now is not None else datetime.now(timezone.utc)) + DEFAULT_SHUTDOWN_AFTER
+        (now if now is not None else datetime.now(UTC)) + DEFAULT_SHUTDOWN_AFTER
     )
 
     configuration: dict[str, Any] = {

@@ -103,7 +103,7 @@ def normalize_statuses(statuses: str | Iterable[str], parameter: str = "target_s
     return frozenset(result)
 
 
-class WaitOutcome(str, enum.Enum):
+class WaitOutcome(enum.StrEnum):
     """What a single observation of a session means for a waiter."""
 
     REACHED = "reached"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fnmatch
 import time
 from collections.abc import Callable, Iterable, Iterator
+from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -21,14 +22,16 @@ from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
 from airflow_provider_cloudos.client.resolver import CloudOSResolver
 from airflow_provider_cloudos.client.settings import ClientSettings, settings_from_connection
 from airflow_provider_cloudos.client.sync import CloudOSClient
-from airflow_provider_cloudos.compat import mask_api_key
+from airflow_provider_cloudos.compat import connection_form_widgets, mask_api_key
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
+    CloudOSGuardError,
     CloudOSSessionFailedError,
     CloudOSStateError,
     CloudOSTransientError,
     CloudOSWaitTimeoutError,
 )
+from airflow_provider_cloudos.core.fleet import SessionGuard, build_session_report
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, WaitOutcome, map_status
 from airflow_provider_cloudos.core.urls import session_url
@@ -81,19 +84,8 @@ class CloudOSHook(BaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Extra fields for Airflow 2.11's form; its web stack brings wtforms and appbuilder."""
-        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-        from flask_babel import lazy_gettext
-        from wtforms import BooleanField, StringField
-
-        widgets: dict[str, Any] = {}
-        for name, spec in CONN_FIELDS.items():
-            label = lazy_gettext(spec["label"])
-            if "boolean" in spec["schema"]["type"]:
-                widgets[name] = BooleanField(label, default=spec["schema"].get("default", False))
-            else:
-                widgets[name] = StringField(label, widget=BS3TextFieldWidget())
-        return widgets
+        """Extra fields for Airflow 2.11's form (3.2+ reads ``conn-fields`` from the provider info)."""
+        return connection_form_widgets(CONN_FIELDS)
 
     # -- connection → client ------------------------------------------------------------------
 
@@ -214,6 +206,27 @@ class CloudOSHook(BaseHook):
             statuses=statuses, only_owner=only_owner, archived=archived, page_size=page_size
         )
 
+    def session_report(
+        self,
+        *,
+        statuses: Iterable[str] | None = None,
+        only_owner: bool = False,
+        include_archived: bool = False,
+        now: datetime | None = None,
+    ) -> list[dict[str, Any]]:
+        """The workspace's sessions as report rows of primitives, the most expensive first.
+
+        Walks every page (archived sessions in a second walk when asked: the server's default for
+        an absent archive filter is not documented). Rows give status, type, instance, owner, cost,
+        runtime and time to auto-shutdown (see
+        :func:`airflow_provider_cloudos.core.fleet.build_session_report`).
+        """
+        sessions: dict[str, dict[str, Any]] = {}
+        for archived in (False, True) if include_archived else (False,):
+            for session in self.iter_sessions(statuses=statuses, only_owner=only_owner, archived=archived):
+                sessions.setdefault(str(session.get("_id")), session)
+        return build_session_report(sessions.values(), self.base_url, now or datetime.now(UTC))
+
     def stop_session(self, session_id: str, *, upload_on_close: bool = True, force: bool = False) -> bool:
         """Ask CloudOS to pause a session; return False when it was already paused or pausing.
 
@@ -288,6 +301,7 @@ class CloudOSHook(BaseHook):
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
         on_poll: Callable[[dict[str, Any]], None] | None = None,
+        guard: SessionGuard | None = None,
     ) -> dict[str, Any]:
         """Block until the session reaches ``target``; return the last session object.
 
@@ -296,6 +310,7 @@ class CloudOSHook(BaseHook):
         deadline: a flaky minute must not fail a ten-minute wait.
 
         :raises CloudOSSessionFailedError: the session reached a failure status.
+        :raises CloudOSGuardError: ``guard`` fired (cost or runtime) while still waiting.
         :raises CloudOSWaitTimeoutError: ``timeout`` seconds passed first.
         """
         started = clock()
@@ -322,6 +337,14 @@ class CloudOSHook(BaseHook):
                         watch.last_status or "unknown",
                         f"Session {session_id} is {watch.last_status} while waiting for "
                         f"{watch.describe_targets()} ({watch.url})",
+                    )
+                reason = guard.check(session) if guard is not None else None
+                if reason is not None:
+                    raise CloudOSGuardError(
+                        session_id,
+                        reason,
+                        f"Session {session_id} {reason} while waiting for {watch.describe_targets()} "
+                        f"({watch.url})",
                     )
             now = clock()
             if now >= deadline:

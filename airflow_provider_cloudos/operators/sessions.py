@@ -9,33 +9,31 @@ A session bills every minute it runs, so these operators are built around three 
   killed or its wait times out (``stop_on_kill``), in the worker and in the triggerer;
 * every refusal explained: parameters are validated after rendering and before any HTTP call,
   and each error names the parameter and the value.
+
+Rendered templates are strings unless the DAG renders native objects, so every flag, number and
+list is converted here (``"false"``, ``"500"``, ``"['s3://b/k']"``, ``"a,b"``) and never mutated on
+the task: a deferred task comes back as a fresh instance that must read the same values again.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterable, Sequence
-from functools import cached_property
+from collections.abc import Sequence
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
-    BaseOperator,
-    conf,
 )
 
 from airflow_provider_cloudos.compat import task_state_store
-from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
-    CloudOSSessionFailedError,
+    CloudOSNotFoundError,
     CloudOSValidationError,
-    CloudOSWaitTimeoutError,
 )
-from airflow_provider_cloudos.core.formatters import format_cost, session_summary
-from airflow_provider_cloudos.core.spec import make_resume_spec, make_session_spec
+from airflow_provider_cloudos.core.spec import ResumeSpec, SessionSpec, make_resume_spec, make_session_spec
 from airflow_provider_cloudos.core.status import (
+    LIVE_STATUSES,
     PAUSED,
     PRE_RUNNING_STATUSES,
     RUNNING,
@@ -44,233 +42,37 @@ from airflow_provider_cloudos.core.status import (
     map_status,
 )
 from airflow_provider_cloudos.core.validators import (
-    parse_bool,
+    AWS,
+    AZURE,
     require_object_id,
     require_session_id,
-    validate_execution_platform,
+    validate_session_id,
 )
-from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
+from airflow_provider_cloudos.deferral import check_event
 from airflow_provider_cloudos.exceptions import to_airflow_exception
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.links import (
-    XCOM_SESSION_ID,
     XCOM_SESSION_SUMMARY,
-    XCOM_SESSION_URL,
-    CloudOSSessionLink,
 )
-from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
-
-#: Key under which a create task keeps its session id in the task state store (3.3+).
-STATE_STORE_KEY = "cloudos_session_id"
-#: While waiting for ``running`` after a create or resume, these mean the session will not get
-#: there on its own (a user or the cost limit paused it, or it is gone).
-_NOT_RUNNING_ANYMORE = (STOPPING, PAUSED, TERMINATED)
-
-
-def _validation_failure(error: CloudOSValidationError) -> AirflowFailException:
-    return AirflowFailException(str(error))
+from airflow_provider_cloudos.operators.base import (
+    REUSABLE,
+    STATE_STORE_KEY,
+    CloudOSSessionOperatorBase,
+    platform_of,
+    try_number,
+    validation_failure,
+)
 
 
-def _positive_seconds(value: Any, parameter: str) -> float:
-    if isinstance(value, bool):
-        raise CloudOSValidationError(parameter, value, "expected a number of seconds greater than 0")
-    try:
-        seconds = float(value)
-    except (TypeError, ValueError):
-        raise CloudOSValidationError(
-            parameter, value, "expected a number of seconds greater than 0"
-        ) from None
-    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
-        raise CloudOSValidationError(parameter, value, "expected a number of seconds greater than 0")
-    return seconds
-
-
-def _platform_of(session: dict[str, Any]) -> str:
-    """The execution platform a session runs on, read from what the API returned."""
-    config = session.get("interactiveSessionConfiguration")
-    if isinstance(config, dict) and isinstance(config.get("executionPlatform"), str):
-        return validate_execution_platform(config["executionPlatform"])
-    session_type = session.get("interactiveSessionType")
-    if isinstance(session_type, str) and session_type.lower().startswith("azure"):
-        return "azure"
-    return "aws"
-
-
-class _CloudOSSessionOperator(BaseOperator):
-    """What the three session operators share: connection, waiting, XCom, links and kill handling."""
-
-    operator_extra_links = (CloudOSSessionLink(),)
-    ui_color = "#e8f1fb"
-
-    def __init__(
-        self,
-        *,
-        cloudos_conn_id: str = CloudOSHook.default_conn_name,
-        workspace_id: str | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float | str = 30,
-        timeout: float | str = "30m",
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.cloudos_conn_id = cloudos_conn_id
-        self.workspace_id = workspace_id
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.timeout = timeout
-        #: The session this try started or resumed, and so must pause if it is killed.
-        self._owned_session_id: str | None = None
-
-    @cached_property
-    def hook(self) -> CloudOSHook:
-        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id or None)
-
-    def _wait_settings(self) -> tuple[float, float]:
-        """(poll interval, timeout) in seconds, validated after rendering."""
-        poll = _positive_seconds(self.poll_interval, "poll_interval")
-        timeout = float(parse_watch_timeout_duration(self.timeout, parameter="timeout"))
-        return poll, timeout
-
-    def _publish(self, context: Any, session: dict[str, Any], session_id: str) -> None:
-        """Push id, URL and summary at once, so the link and downstream tasks work even if waiting fails."""
-        url = self.hook.session_url(session_id)
-        ti = context["ti"]
-        ti.xcom_push(key=XCOM_SESSION_ID, value=session_id)
-        ti.xcom_push(key=XCOM_SESSION_URL, value=url)
-        ti.xcom_push(key=XCOM_SESSION_SUMMARY, value=session_summary(session, self.hook.base_url))
-
-    def _get_session(self, session_id: str) -> dict[str, Any]:
-        try:
-            return self.hook.get_session(session_id)
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
-
-    def _wait(
-        self,
-        context: Any,
-        session_id: str,
-        targets: Iterable[str],
-        failures: Iterable[str],
-        *,
-        stop_on_timeout: bool,
-        method_name: str = "execute_complete",
-    ) -> dict[str, Any] | None:
-        """Wait for ``targets``: in the triggerer when deferrable, else here. Return the session.
-
-        Returns None only after deferring (``defer`` raises, so in practice it does not return).
-        """
-        poll, timeout = self._wait_settings()
-        target_list = sorted(set(targets))
-        failure_list = sorted(set(failures) - set(target_list))
-        if self.deferrable:
-            current = self._get_session(session_id)
-            status = map_status(current.get("status"))
-            if status in target_list:
-                self.log.info("Session %s is already %s; nothing to wait for", session_id, status)
-                return current
-            if status in failure_list:
-                raise AirflowFailException(
-                    f"Session {session_id} is {status} while waiting for {' or '.join(target_list)} "
-                    f"({self.hook.session_url(session_id)})"
-                )
-            trigger = CloudOSSessionTrigger(
-                session_id=session_id,
-                end_time=time.time() + timeout,
-                cloudos_conn_id=self.cloudos_conn_id,
-                workspace_id=self.workspace_id or None,
-                target_statuses=target_list,
-                failure_statuses=failure_list,
-                poll_interval=poll,
-                stop_on_timeout=stop_on_timeout,
-                stop_on_kill=stop_on_timeout,
-                upload_on_close=True,
-            )
-            self.log.info(
-                "Deferring until session %s is %s (deadline in %.0fs): %s",
-                session_id,
-                " or ".join(target_list),
-                timeout,
-                self.hook.session_url(session_id),
-            )
-            defer_to_trigger(self, trigger, method_name=method_name)
-        try:
-            return self.hook.wait_for_status(
-                session_id,
-                target_list,
-                timeout=timeout,
-                poll_interval=poll,
-                failure_statuses=failure_list,
-            )
-        except CloudOSWaitTimeoutError as error:
-            stopped = stop_on_timeout and self._stop_owned_session("its wait timed out")
-            message = str(error) + ("; the session was paused to stop its costs" if stopped else "")
-            raise AirflowException(message) from error
-        except CloudOSSessionFailedError as error:
-            raise AirflowFailException(str(error)) from error
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
-        except BaseException:
-            # AirflowTaskTimeout (execution_timeout) and anything else that ends the wait early:
-            # the session this try started must not keep billing.
-            if stop_on_timeout:
-                self._stop_owned_session("the task stopped while waiting")
-            raise
-
-    def _stop_owned_session(self, reason: str) -> bool:
-        """Pause the session this try started or resumed; one quick call, never raises."""
-        session_id = self._owned_session_id
-        if not session_id:
-            return False
-        try:
-            requested = self.hook.stop_session(session_id, upload_on_close=True)
-        except Exception as error:
-            self.log.error("Could not pause session %s after %s: %s", session_id, reason, error)
-            return False
-        if requested:
-            self.log.warning("Paused session %s because %s", session_id, reason)
-        return requested
-
-    def _check_wait_event(self, event: dict[str, Any] | None) -> dict[str, Any]:
-        """Back from the trigger: add the cost-limit explanation to a failure when it applies."""
-        if isinstance(event, dict) and event.get("status") == "failure":
-            summary = event.get("summary") or {}
-            cost, limit = summary.get("cost_usd"), summary.get("cost_limit_usd")
-            if isinstance(cost, (int, float)) and isinstance(limit, (int, float)) and 0 < limit <= cost:
-                event = {
-                    **event,
-                    "message": f"{event.get('message')}: its compute cost limit was reached "
-                    f"({format_cost(cost)} of {format_cost(limit)})",
-                }
-        return check_event(event)
-
-    def _explain_not_running(self, error: AirflowFailException, session_id: str) -> AirflowFailException:
-        """Say why a session stopped on its way to running when the cost limit explains it."""
-        try:
-            summary = session_summary(self.hook.get_session(session_id), self.hook.base_url)
-        except CloudOSError:
-            return error
-        cost, limit = summary.get("cost_usd"), summary.get("cost_limit_usd")
-        if isinstance(cost, (int, float)) and isinstance(limit, (int, float)) and 0 < limit <= cost:
-            return AirflowFailException(
-                f"{error}: its compute cost limit was reached ({format_cost(cost)} of {format_cost(limit)})"
-            )
-        return error
-
-    def on_kill(self) -> None:
-        """Marked failed or cleared while running in a worker: pause what this try started."""
-        try:
-            wanted = parse_bool(getattr(self, "stop_on_kill", False), "stop_on_kill")
-        except CloudOSValidationError:
-            wanted = True  # an unreadable flag on a kill path: stopping the spending is the safe side
-        if wanted:
-            self._stop_owned_session("the task was killed")
-
-
-class CloudOSCreateSessionOperator(_CloudOSSessionOperator):
+class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
     """Create a CloudOS interactive session and (by default) wait until it is running.
 
     Returns the session id; also pushes ``session_url`` and ``session_summary`` to XCom as soon
     as the session exists. Every parameter below is templated.
+
+    A retried or cleared task carries on with the session an earlier try created instead of
+    creating a second one: the id kept in the task state store (Airflow 3.3+), else the newest of
+    your sessions with the same name that is live, or (on a retry) paused. A paused one is resumed;
+    one still stopping is waited for and then resumed.
 
     :param name: session name, 1-100 characters.
     :param session_type: ``jupyter``, ``vscode``, ``rstudio`` or ``spark``.
@@ -295,9 +97,13 @@ class CloudOSCreateSessionOperator(_CloudOSSessionOperator):
     :param deferrable: wait in the triggerer instead of a worker slot.
     :param poll_interval: seconds between status checks (default 30).
     :param timeout: how long to wait, seconds or a duration such as ``"30m"`` (default 30m).
-    :param reuse_existing: carry on with the live session of the same name (e.g. from an earlier
-        try) instead of creating a second one (default true).
-    :param stop_on_kill: pause the session if the task is killed or its wait times out (default true).
+    :param reuse_existing: carry on with the session an earlier try created instead of creating a
+        second one (default true).
+    :param stop_on_kill: pause the session if the task is killed, its wait times out or its guard
+        fires (default true).
+    :param max_cost_usd: guard while waiting for running: fail (and pause, with ``stop_on_kill``)
+        once the session's cost reaches this many USD.
+    :param max_runtime: guard while waiting for running: the same for its running time (``"2h"``).
     :param cloudos_conn_id: the ``cloudos`` connection.
     """
 
@@ -321,10 +127,14 @@ class CloudOSCreateSessionOperator(_CloudOSSessionOperator):
         "spark_core_type",
         "spark_workers",
         "wait_for_running",
+        "deferrable",
         "poll_interval",
         "timeout",
         "reuse_existing",
         "stop_on_kill",
+        "max_cost_usd",
+        "max_runtime",
+        "cloudos_conn_id",
     )
     template_fields_renderers = {"mounts": "json", "links": "json"}
 
@@ -351,6 +161,8 @@ class CloudOSCreateSessionOperator(_CloudOSSessionOperator):
         wait_for_running: bool | str = True,
         reuse_existing: bool | str = True,
         stop_on_kill: bool | str = True,
+        max_cost_usd: float | str | None = None,
+        max_runtime: str | float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -374,53 +186,56 @@ class CloudOSCreateSessionOperator(_CloudOSSessionOperator):
         self.wait_for_running = wait_for_running
         self.reuse_existing = reuse_existing
         self.stop_on_kill = stop_on_kill
+        self.max_cost_usd = max_cost_usd
+        self.max_runtime = max_runtime
 
-    def _validate(self) -> Any:
-        """Everything checkable without the network, after rendering, before any HTTP call."""
-        spec = make_session_spec(
-            name=self.name,
-            session_type=self.session_type,
-            execution_platform=self.execution_platform,
-            instance_type=self.instance_type,
-            storage_size=self.storage_size,
-            spot=self.spot,
-            shared=self.shared,
-            cost_limit=self.cost_limit,
-            shutdown_in=self.shutdown_in,
-            mounts=self.mounts,
-            links=self.links,
-            r_version=self.r_version,
-            spark_master_type=self.spark_master_type,
-            spark_core_type=self.spark_core_type,
-            spark_workers=self.spark_workers,
-        )
-        project_id = (str(self.project_id).strip() if self.project_id else "") or None
-        project_name = (str(self.project_name).strip() if self.project_name else "") or None
-        if project_id:
-            project_id = require_object_id(project_id, "project_id", "project id")
-        elif not project_name:
-            raise CloudOSValidationError(
-                "project_name", self.project_name, "give the project's name (or its id as project_id)"
+    def _validated(self) -> tuple[SessionSpec, str | None, str | None]:
+        """Everything checkable without the network: (spec, project id, project name)."""
+        try:
+            spec = make_session_spec(
+                name=self.name,
+                session_type=self.session_type,
+                execution_platform=self.execution_platform,
+                instance_type=self.instance_type,
+                storage_size=self.storage_size,
+                spot=self.spot,
+                shared=self.shared,
+                cost_limit=self.cost_limit,
+                shutdown_in=self.shutdown_in,
+                mounts=self.mounts,
+                links=self.links,
+                r_version=self.r_version,
+                spark_master_type=self.spark_master_type,
+                spark_core_type=self.spark_core_type,
+                spark_workers=self.spark_workers,
             )
-        if self.workspace_id:
-            require_object_id(str(self.workspace_id).strip(), "workspace_id", "workspace id")
-        self.wait_for_running = parse_bool(self.wait_for_running, "wait_for_running")
-        self.reuse_existing = parse_bool(self.reuse_existing, "reuse_existing")
-        self.stop_on_kill = parse_bool(self.stop_on_kill, "stop_on_kill")
-        self._wait_settings()
+            project_id = self._project_id()
+            project_name = None if project_id else self._project_name()
+            for flag in ("wait_for_running", "reuse_existing", "stop_on_kill"):
+                self._flag(flag)
+            self._check_shared_parameters()
+        except CloudOSValidationError as error:
+            raise validation_failure(error) from error
         return spec, project_id, project_name
 
-    def execute(self, context: Any) -> str:
-        try:
-            spec, project_id, project_name = self._validate()
-        except CloudOSValidationError as error:
-            raise _validation_failure(error) from error
-        if self.hook.workspace_id is None:
-            raise AirflowFailException(
-                "No workspace: set workspace_id on the task or in the extra of connection "
-                f"{self.cloudos_conn_id!r}"
+    def _project_id(self) -> str | None:
+        value = self.project_id
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return require_object_id(value, "project_id", "project id")
+
+    def _project_name(self) -> str:
+        value = self.project_name
+        if not isinstance(value, str) or not value.strip():
+            raise CloudOSValidationError(
+                "project_name", value, "give the project's name (or its id as project_id)"
             )
-        session = self._earlier_session(context, spec.name) if self.reuse_existing else None
+        return value.strip()
+
+    def execute(self, context: Any) -> str:
+        spec, project_id, project_name = self._validated()
+        self._require_workspace()
+        session = self._earlier_session(context, spec.name) if self._flag("reuse_existing") else None
         if session is None:
             session = self._create(spec, project_id, project_name)
         session_id = str(session["_id"])
@@ -429,20 +244,35 @@ class CloudOSCreateSessionOperator(_CloudOSSessionOperator):
         if store is not None:
             store.set(STATE_STORE_KEY, session_id)
         self._publish(context, session, session_id)
-        if self.wait_for_running:
-            try:
-                self._wait(
-                    context,
-                    session_id,
-                    [RUNNING],
-                    _NOT_RUNNING_ANYMORE,
-                    stop_on_timeout=bool(self.stop_on_kill),
-                )
-            except AirflowFailException as error:
-                raise self._explain_not_running(error, session_id) from error
+        return self._bring_up(context, session_id, session)
+
+    def _bring_up(self, context: Any, session_id: str, session: dict[str, Any]) -> str:
+        """Take this task's session to running: resume it if an earlier try left it paused."""
+        status = map_status(session.get("status"))
+        if status == STOPPING:
+            self.log.info(
+                "Session %s from an earlier try is still stopping; waiting until it is paused to resume it",
+                session_id,
+            )
+            session = self._wait(
+                context,
+                session_id,
+                [PAUSED],
+                [TERMINATED],
+                stop_on_timeout=False,
+                method_name="resume_after_pause",
+            )
+            status = map_status(session.get("status"))
+        if status == PAUSED:
+            self.log.info("Resuming session %s, which an earlier try left paused", session_id)
+            payload = make_resume_spec(execution_platform=platform_of(session)).to_payload()
+            resumed = self._request_resume(session_id, payload)
+            self._publish(context, resumed if resumed.get("_id") else session, session_id)
+        if self._flag("wait_for_running"):
+            self._wait_until_running(context, session_id, stop_on_timeout=self._flag("stop_on_kill"))
         return session_id
 
-    def _create(self, spec: Any, project_id: str | None, project_name: str | None) -> dict[str, Any]:
+    def _create(self, spec: SessionSpec, project_id: str | None, project_name: str | None) -> dict[str, Any]:
         try:
             if project_id is None:
                 project_id = self.hook.resolve_project_id(str(project_name))
@@ -451,11 +281,14 @@ class CloudOSCreateSessionOperator(_CloudOSSessionOperator):
             payload = spec.to_payload(project_id, data_items, fuse)
             session = self.hook.create_session(payload)
         except CloudOSValidationError as error:
-            raise _validation_failure(error) from error
+            raise validation_failure(error) from error
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
-        if not isinstance(session.get("_id"), str):
-            raise AirflowException(f"CloudOS created a session but returned no id: {session!r}")
+        if not isinstance(session.get("_id"), str) or not validate_session_id(session["_id"]):
+            raise AirflowException(
+                f"CloudOS accepted the session {spec.name!r} but returned no usable id: "
+                f"{session.get('_id')!r}"
+            )
         self.log.info(
             "Created %s session %r (%s): %s",
             spec.session_type,
@@ -466,42 +299,68 @@ class CloudOSCreateSessionOperator(_CloudOSSessionOperator):
         return session
 
     def _earlier_session(self, context: Any, name: str) -> dict[str, Any] | None:
-        """The session an earlier try of this task created, if it is still usable."""
-        store = task_state_store(context)
-        stored = store.get(STATE_STORE_KEY) if store is not None else None
+        """The session an earlier try of this task created, if it can still be used."""
         try:
-            if isinstance(stored, str) and stored:
-                session = self.hook.get_session(stored)
-                status = map_status(session.get("status"))
-                if status in (*PRE_RUNNING_STATUSES, RUNNING):
-                    self.log.info("Carrying on with session %s from an earlier try (%s)", stored, status)
-                    return session
-                if status == PAUSED:
-                    self.log.info("Session %s from an earlier try is paused; resuming it", stored)
-                    resumed = self.hook.resume_session(stored, {"dataItems": [], "fileSystemIds": []})
-                    return resumed if resumed.get("_id") else self.hook.get_session(stored)
-            found = self.hook.find_live_session(name)
+            return self._stored_session(context) or self._session_named(name, retried=try_number(context) > 1)
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
+
+    def _stored_session(self, context: Any) -> dict[str, Any] | None:
+        """Airflow 3.3+: the session whose id an earlier try kept in the task state store."""
+        store = task_state_store(context)
+        stored = store.get(STATE_STORE_KEY) if store is not None else None
+        if not isinstance(stored, str) or not validate_session_id(stored):
+            return None
+        try:
+            session = self.hook.get_session(stored)
+        except CloudOSNotFoundError:
+            self.log.info("Session %s from an earlier try no longer exists", stored)
+            return None
+        status = map_status(session.get("status"))
+        if status not in REUSABLE:
+            self.log.info("Session %s from an earlier try is %s; creating a new one", stored, status)
+            return None
+        self.log.info("Carrying on with session %s from an earlier try (%s)", stored, status)
+        return session
+
+    def _session_named(self, name: str, *, retried: bool) -> dict[str, Any] | None:
+        """The newest of the key owner's sessions with exactly this name that is live.
+
+        On a retry a paused one counts too: the earlier try may have paused it when its wait timed
+        out. On a first try it does not, so a session kept paused from an earlier DAG run under the
+        same name is not resumed by surprise.
+        """
+        wanted = REUSABLE if retried else LIVE_STATUSES
+        candidates = [
+            session
+            for session in self.hook.iter_sessions(statuses=sorted(wanted), only_owner=True)
+            if session.get("name") == name
+            and map_status(session.get("status")) in wanted
+            and isinstance(session.get("_id"), str)
+        ]
+        live = [session for session in candidates if map_status(session.get("status")) in LIVE_STATUSES]
+        found = (live or candidates)[0] if candidates else None
         if found is not None:
             self.log.info(
-                "Reusing live session %s named %r (status %s) instead of creating a second one",
-                found.get("_id"),
+                "Carrying on with session %s named %r (%s) instead of creating a second one",
+                found["_id"],
                 name,
                 map_status(found.get("status")),
             )
         return found
 
+    def resume_after_pause(self, context: Any, event: dict[str, Any] | None = None) -> str:
+        """Back from waiting for an earlier try's stopping session to pause: now resume it."""
+        session_id = str(check_event(event)["session_id"])
+        self._validated()
+        self._owned_session_id = session_id
+        return self._bring_up(context, session_id, self._get_session(session_id))
+
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
-        checked = self._check_wait_event(event)
-        self.log.info(checked.get("message"))
-        summary = checked.get("summary")
-        if summary:
-            context["ti"].xcom_push(key=XCOM_SESSION_SUMMARY, value=summary)
-        return str(checked["session_id"])
+        return self._running_event(context, event)
 
 
-class CloudOSStopSessionOperator(_CloudOSSessionOperator):
+class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
     """Pause a CloudOS session (saving its data by default) and wait until it is paused.
 
     Idempotent: a session that is already paused succeeds at once, one already stopping is
@@ -525,8 +384,10 @@ class CloudOSStopSessionOperator(_CloudOSSessionOperator):
         "force",
         "wait_for_paused",
         "accept_terminated",
+        "deferrable",
         "poll_interval",
         "timeout",
+        "cloudos_conn_id",
     )
 
     def __init__(
@@ -546,18 +407,21 @@ class CloudOSStopSessionOperator(_CloudOSSessionOperator):
         self.wait_for_paused = wait_for_paused
         self.accept_terminated = accept_terminated
 
-    def execute(self, context: Any) -> str:
+    def _validated(self) -> str:
         try:
             session_id = require_session_id(self.session_id, "session_id")
-            upload = parse_bool(self.upload_on_close, "upload_on_close")
-            force = parse_bool(self.force, "force")
-            self.wait_for_paused = parse_bool(self.wait_for_paused, "wait_for_paused")
-            self.accept_terminated = parse_bool(self.accept_terminated, "accept_terminated")
-            if self.workspace_id:
-                require_object_id(str(self.workspace_id).strip(), "workspace_id", "workspace id")
-            self._wait_settings()
+            for flag in ("upload_on_close", "force", "wait_for_paused", "accept_terminated"):
+                self._flag(flag)
+            self._check_shared_parameters()
         except CloudOSValidationError as error:
-            raise _validation_failure(error) from error
+            raise validation_failure(error) from error
+        return session_id
+
+    def execute(self, context: Any) -> str:
+        session_id = self._validated()
+        self._require_workspace()
+        wait = self._flag("wait_for_paused")
+        accept_terminated = self._flag("accept_terminated")
         session = self._get_session(session_id)
         self._publish(context, session, session_id)
         status = map_status(session.get("status"))
@@ -566,7 +430,7 @@ class CloudOSStopSessionOperator(_CloudOSSessionOperator):
             self.log.info("Session %s is already paused; nothing to do (%s)", session_id, url)
             return session_id
         if status == TERMINATED:
-            if self.accept_terminated:
+            if accept_terminated:
                 self.log.info("Session %s is terminated; accepted as stopped (%s)", session_id, url)
                 return session_id
             raise AirflowFailException(
@@ -574,33 +438,49 @@ class CloudOSStopSessionOperator(_CloudOSSessionOperator):
                 "set accept_terminated=True to treat that as success"
             )
         if status == STOPPING:
-            self.log.info("Session %s is already stopping; waiting for it (%s)", session_id, url)
-        else:
-            try:
-                requested = self.hook.stop_session(session_id, upload_on_close=upload, force=force)
-            except CloudOSError as error:
-                raise to_airflow_exception(error) from error
             self.log.info(
-                "%s session %s (was %s, upload on close: %s): %s",
-                "Pausing" if requested else "Session already pausing:",
+                "Session %s is already stopping; %s (%s)",
                 session_id,
-                status,
-                upload,
+                "waiting until it is paused" if wait else "not waiting",
                 url,
             )
-        if not self.wait_for_paused:
+        else:
+            self._request_pause(session_id, status, url)
+        if not wait:
             return session_id
-        targets = [PAUSED, TERMINATED] if self.accept_terminated else [PAUSED]
+        targets = [PAUSED, TERMINATED] if accept_terminated else [PAUSED]
         self._wait(context, session_id, targets, [TERMINATED], stop_on_timeout=False)
         return session_id
+
+    def _request_pause(self, session_id: str, status: str, url: str) -> None:
+        upload = self._flag("upload_on_close")
+        force = self._flag("force")
+        try:
+            requested = self.hook.stop_session(session_id, upload_on_close=upload, force=force)
+        except CloudOSError as error:
+            raise to_airflow_exception(error) from error
+        if requested:
+            self.log.info(
+                "Pausing session %s (was %s; saving its data: %s%s): %s",
+                session_id,
+                status,
+                "yes" if upload else "no",
+                "; forced" if force else "",
+                url,
+            )
+        else:
+            self.log.info("Session %s was already being paused by someone else (%s)", session_id, url)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
         checked = check_event(event)
         self.log.info(checked.get("message"))
+        summary = checked.get("summary")
+        if summary:
+            context["ti"].xcom_push(key=XCOM_SESSION_SUMMARY, value=summary)
         return str(checked["session_id"])
 
 
-class CloudOSResumeSessionOperator(_CloudOSSessionOperator):
+class CloudOSResumeSessionOperator(CloudOSSessionOperatorBase):
     """Resume a paused CloudOS session, optionally with new resources, and wait until it runs.
 
     Only what changes is sent. Idempotent: a running session succeeds at once; one still
@@ -608,14 +488,17 @@ class CloudOSResumeSessionOperator(_CloudOSSessionOperator):
     links are refused on Azure sessions (the platform is read from the session).
 
     :param session_id: the session (templated).
-    :param instance_type: new instance type.
+    :param instance_type: new instance type (checked against the session's platform).
     :param storage_size: new storage size in GB (100-5000).
     :param cost_limit: new compute cost limit in USD (-1 unlimited).
     :param shutdown_in: new auto-shutdown, e.g. ``"8h"``.
     :param mounts: data files to mount (see the create operator).
     :param links: folders to link (see the create operator).
     :param wait_for_running: wait until running (default true).
-    :param stop_on_kill: pause the session if the task is killed or its wait times out (default true).
+    :param stop_on_kill: pause the session if the task is killed, its wait times out or its guard
+        fires (default true).
+    :param max_cost_usd: guard while waiting for running (see the create operator).
+    :param max_runtime: guard while waiting for running (see the create operator).
     """
 
     template_fields: Sequence[str] = (
@@ -628,9 +511,13 @@ class CloudOSResumeSessionOperator(_CloudOSSessionOperator):
         "mounts",
         "links",
         "wait_for_running",
+        "deferrable",
         "poll_interval",
         "timeout",
         "stop_on_kill",
+        "max_cost_usd",
+        "max_runtime",
+        "cloudos_conn_id",
     )
     template_fields_renderers = {"mounts": "json", "links": "json"}
 
@@ -646,6 +533,8 @@ class CloudOSResumeSessionOperator(_CloudOSSessionOperator):
         links: Sequence[str] | str | None = None,
         wait_for_running: bool | str = True,
         stop_on_kill: bool | str = True,
+        max_cost_usd: float | str | None = None,
+        max_runtime: str | float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -658,8 +547,10 @@ class CloudOSResumeSessionOperator(_CloudOSSessionOperator):
         self.links = links
         self.wait_for_running = wait_for_running
         self.stop_on_kill = stop_on_kill
+        self.max_cost_usd = max_cost_usd
+        self.max_runtime = max_runtime
 
-    def _spec(self, execution_platform: str) -> Any:
+    def _spec(self, execution_platform: str) -> ResumeSpec:
         return make_resume_spec(
             execution_platform=execution_platform,
             instance_type=self.instance_type,
@@ -670,28 +561,37 @@ class CloudOSResumeSessionOperator(_CloudOSSessionOperator):
             links=self.links,
         )
 
-    def execute(self, context: Any) -> str:
+    def _likely_platform(self) -> str:
+        """The platform the parameters point at, for the checks made before the session is read."""
+        instance = self.instance_type.strip() if isinstance(self.instance_type, str) else ""
+        return AZURE if instance.startswith(("Standard_", "Basic_")) else AWS
+
+    def _validated(self) -> str:
         try:
             session_id = require_session_id(self.session_id, "session_id")
-            self._spec("aws")  # formats and ranges; platform rules once the session is known
-            self.wait_for_running = parse_bool(self.wait_for_running, "wait_for_running")
-            self.stop_on_kill = parse_bool(self.stop_on_kill, "stop_on_kill")
-            if self.workspace_id:
-                require_object_id(str(self.workspace_id).strip(), "workspace_id", "workspace id")
-            self._wait_settings()
+            self._spec(self._likely_platform())  # formats and ranges; exact platform rules later
+            for flag in ("wait_for_running", "stop_on_kill"):
+                self._flag(flag)
+            self._check_shared_parameters()
         except CloudOSValidationError as error:
-            raise _validation_failure(error) from error
-        session = self._get_session(session_id)
-        self._session_id = session_id
-        return self._resume_from(context, session)
+            raise validation_failure(error) from error
+        return session_id
 
-    def _resume_from(self, context: Any, session: dict[str, Any]) -> str:
-        session_id = str(session.get("_id") or self._session_id)
+    def execute(self, context: Any) -> str:
+        session_id = self._validated()
+        self._require_workspace()
+        return self._resume_from(context, session_id, self._get_session(session_id))
+
+    def _resume_from(self, context: Any, session_id: str, session: dict[str, Any]) -> str:
         status = map_status(session.get("status"))
         url = self.hook.session_url(session_id)
         self._publish(context, session, session_id)
         if status == TERMINATED:
             raise AirflowFailException(f"Session {session_id} is terminated and cannot be resumed ({url})")
+        try:
+            spec = self._spec(platform_of(session))
+        except CloudOSValidationError as error:
+            raise validation_failure(error) from error
         if status == STOPPING:
             self.log.info("Session %s is still stopping; waiting until it is paused to resume it", session_id)
             paused = self._wait(
@@ -702,82 +602,62 @@ class CloudOSResumeSessionOperator(_CloudOSSessionOperator):
                 stop_on_timeout=False,
                 method_name="resume_after_pause",
             )
-            if paused is None:  # pragma: no cover - deferral raises
-                return session_id
-            return self._resume_from(context, paused)
+            return self._resume_from(context, session_id, paused)
         if status in (RUNNING, *PRE_RUNNING_STATUSES):
-            if status == RUNNING:
-                self.log.info("Session %s is already running; nothing to resume (%s)", session_id, url)
-            else:
-                self.log.info("Session %s is already starting (%s); waiting for it", session_id, status)
-            if self._has_changes():
-                self.log.warning(
-                    "Session %s was not paused, so the requested resource changes were not applied",
-                    session_id,
-                )
-            if status != RUNNING and self.wait_for_running:
-                self._wait(context, session_id, [RUNNING], _NOT_RUNNING_ANYMORE, stop_on_timeout=False)
-            return session_id
-        try:
-            spec = self._spec(_platform_of(session))
-        except CloudOSValidationError as error:
-            raise _validation_failure(error) from error
+            return self._already_resumed(context, session_id, status, spec)
+        if status != PAUSED:
+            raise AirflowFailException(
+                f"Session {session_id} is {status!r}, which cannot be resumed; "
+                f"only a paused session can ({url})"
+            )
         try:
             data_items = self.hook.resolve_mounts(list(spec.mounts))
             fuse = self.hook.resolve_links(list(spec.links))
-            resumed = self.hook.resume_session(session_id, spec.to_payload(data_items, fuse))
+            payload = spec.to_payload(data_items, fuse)
         except CloudOSValidationError as error:
-            raise _validation_failure(error) from error
+            raise validation_failure(error) from error
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
-        self._owned_session_id = session_id
-        self.log.info("Resuming session %s: %s", session_id, url)
+        resumed = self._request_resume(session_id, payload)
+        self.log.info(
+            "Resuming session %s%s: %s",
+            session_id,
+            "" if spec.is_empty else " with changes",
+            url,
+        )
         if resumed.get("_id"):
             self._publish(context, resumed, session_id)
-        if self.wait_for_running:
-            try:
-                self._wait(
-                    context,
-                    session_id,
-                    [RUNNING],
-                    _NOT_RUNNING_ANYMORE,
-                    stop_on_timeout=bool(self.stop_on_kill),
-                )
-            except AirflowFailException as error:
-                raise self._explain_not_running(error, session_id) from error
+        if self._flag("wait_for_running"):
+            self._wait_until_running(context, session_id, stop_on_timeout=self._flag("stop_on_kill"))
         return session_id
 
-    def _has_changes(self) -> bool:
-        return any(
-            value not in (None, "", [], ())
-            for value in (
-                self.instance_type,
-                self.storage_size,
-                self.cost_limit,
-                self.shutdown_in,
-                self.mounts,
-                self.links,
+    def _already_resumed(self, context: Any, session_id: str, status: str, spec: ResumeSpec) -> str:
+        if status == RUNNING:
+            self.log.info(
+                "Session %s is already running; nothing to resume (%s)",
+                session_id,
+                self.hook.session_url(session_id),
             )
-        )
+        else:
+            self.log.info("Session %s is already starting (%s); not resuming it again", session_id, status)
+        if not spec.is_empty:
+            self.log.warning(
+                "Session %s was not paused, so the requested changes (resources, mounts, links) "
+                "were not applied",
+                session_id,
+            )
+        if status != RUNNING and self._flag("wait_for_running"):
+            self._wait_until_running(context, session_id, stop_on_timeout=False)
+        return session_id
 
     def resume_after_pause(self, context: Any, event: dict[str, Any] | None = None) -> str:
         """Back from waiting for a stopping session to pause: now resume it."""
-        checked = check_event(event)
-        self._session_id = str(checked["session_id"])
-        try:
-            self.wait_for_running = parse_bool(self.wait_for_running, "wait_for_running")
-            self.stop_on_kill = parse_bool(self.stop_on_kill, "stop_on_kill")
-        except CloudOSValidationError as error:
-            raise _validation_failure(error) from error
-        return self._resume_from(context, self._get_session(self._session_id))
+        session_id = str(check_event(event)["session_id"])
+        self._validated()
+        return self._resume_from(context, session_id, self._get_session(session_id))
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
-        checked = self._check_wait_event(event)
-        self.log.info(checked.get("message"))
-        summary = checked.get("summary")
-        if summary:
-            context["ti"].xcom_push(key=XCOM_SESSION_SUMMARY, value=summary)
-        return str(checked["session_id"])
+        return self._running_event(context, event)
 
 
 __all__ = [

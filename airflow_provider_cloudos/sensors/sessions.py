@@ -16,6 +16,7 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSValidationError
+from airflow_provider_cloudos.core.fleet import SessionGuard
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, WaitOutcome, normalize_statuses
 from airflow_provider_cloudos.core.validators import require_session_id
@@ -32,30 +33,52 @@ class CloudOSSessionSensor(BaseSensorOperator):
     the wait to :class:`CloudOSSessionTrigger` with a deadline of ``timeout`` seconds, freeing the
     worker slot. Pushes the session summary as the return value.
 
+    Cost and runtime guards: with ``max_cost_usd`` and/or ``max_runtime`` the sensor also succeeds
+    as soon as the session's cost or running time reaches the limit, while it is not yet in a
+    target status, so that a downstream task (a stop operator) can pause it. Give no
+    ``target_status`` to watch a running session until its guard fires: the wait then also ends,
+    successfully, when the session is paused by other means (there is nothing left to stop).
+    With a guard the result carries ``guard_reason``: what fired (e.g. ``"cost $50.20 reached the
+    limit of $50.00"``), or None when a target status ended the wait.
+
     :param session_id: the session (templated; e.g. an upstream create task's XCom).
     :param target_status: a display status or a list of them (``running``, ``paused``,
-        ``stopping``, ``terminated``, ...; API names such as ``ready`` are accepted).
+        ``stopping``, ``terminated``, ...; API names such as ``ready`` are accepted). Default
+        ``running``, or ``paused`` when a guard is given.
     :param failure_status: statuses that fail the sensor at once (default ``terminated``).
     :param cloudos_conn_id: the ``cloudos`` connection.
     :param workspace_id: overrides the connection's workspace.
     :param deferrable: defer to the triggerer instead of poking.
+    :param max_cost_usd: guard: succeed once the session's cost reaches this many USD.
+    :param max_runtime: guard: succeed once the session has run this long (``"8h"``, seconds).
     """
 
-    template_fields: Sequence[str] = ("session_id", "target_status", "failure_status", "workspace_id")
+    template_fields: Sequence[str] = (
+        "session_id",
+        "target_status",
+        "failure_status",
+        "workspace_id",
+        "max_cost_usd",
+        "max_runtime",
+    )
     ui_color = "#d6e9f8"
 
     def __init__(
         self,
         *,
         session_id: str,
-        target_status: str | Sequence[str] = "running",
+        target_status: str | Sequence[str] | None = None,
         failure_status: str | Sequence[str] | None = None,
         cloudos_conn_id: str = CloudOSHook.default_conn_name,
         workspace_id: str | None = None,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        max_cost_usd: float | str | None = None,
+        max_runtime: str | float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.max_cost_usd = max_cost_usd
+        self.max_runtime = max_runtime
         self.session_id = session_id
         self.target_status = target_status
         self.failure_status = failure_status
@@ -72,7 +95,11 @@ class CloudOSSessionSensor(BaseSensorOperator):
         """Validate the rendered parameters before any HTTP call."""
         try:
             session_id = require_session_id(self.session_id, "session_id")
-            targets = normalize_statuses(self.target_status, parameter="target_status")
+            guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
+            wanted = self.target_status
+            if wanted is None or (isinstance(wanted, str) and not wanted.strip()):
+                wanted = "paused" if guard.active else "running"
+            targets = normalize_statuses(wanted, parameter="target_status")
             failures = (
                 FAILURE_STATUSES - targets
                 if self.failure_status is None
@@ -81,6 +108,18 @@ class CloudOSSessionSensor(BaseSensorOperator):
         except CloudOSValidationError as error:
             raise AirflowFailException(str(error)) from error
         return session_id, targets, failures
+
+    def _guard(self) -> SessionGuard:
+        try:
+            return SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
+        except CloudOSValidationError as error:
+            raise AirflowFailException(str(error)) from error
+
+    def _result(self, summary: Any, guard_reason: str | None) -> Any:
+        """The summary, with ``guard_reason`` when a guard is set (what fired, or None)."""
+        if isinstance(summary, dict) and self._guard().active:
+            return {**summary, "guard_reason": guard_reason}
+        return summary
 
     def _watcher(self) -> StatusWatch:
         if self._watch is None:
@@ -112,7 +151,13 @@ class CloudOSSessionSensor(BaseSensorOperator):
                 f"{watch.describe_targets()} ({watch.url})"
             )
         if outcome is WaitOutcome.REACHED:
-            return PokeReturnValue(is_done=True, xcom_value=session_summary(session, self.hook.base_url))
+            summary = session_summary(session, self.hook.base_url)
+            return PokeReturnValue(is_done=True, xcom_value=self._result(summary, None))
+        reason = self._guard().check(session)
+        if reason is not None:
+            self.log.info("Session %s %s (%s)", watch.session_id, reason, watch.url)
+            summary = session_summary(session, self.hook.base_url)
+            return PokeReturnValue(is_done=True, xcom_value=self._result(summary, reason))
         return False
 
     def execute(self, context: Any) -> Any:
@@ -122,6 +167,7 @@ class CloudOSSessionSensor(BaseSensorOperator):
         if isinstance(first, PokeReturnValue) and first.is_done:
             return first.xcom_value
         watch = self._watcher()
+        guard = self._guard()
         trigger = CloudOSSessionTrigger(
             session_id=watch.session_id,
             end_time=time.time() + float(self.timeout),
@@ -131,14 +177,16 @@ class CloudOSSessionSensor(BaseSensorOperator):
             failure_statuses=sorted(watch.failures),
             poll_interval=float(self.poke_interval),
             started_at=watch.started_at,
+            max_cost_usd=guard.max_cost_usd,
+            max_runtime_seconds=guard.max_runtime_seconds,
         )
         defer_to_trigger(self, trigger)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
-        """Back from the trigger: the summary on success, a clear exception otherwise."""
-        checked = check_event(event, timeout_exception=AirflowSensorTimeout)
+        """Back from the trigger: the summary on success or guard, a clear exception otherwise."""
+        checked = check_event(event, timeout_exception=AirflowSensorTimeout, guard_is_success=True)
         self.log.info(checked.get("message"))
-        return checked.get("summary")
+        return self._result(checked.get("summary"), checked.get("reason"))
 
 
 __all__ = ["CloudOSSessionSensor"]

@@ -219,8 +219,10 @@ class CloudOSApi:
 
     def _resume(self, request: HttpRequest, args: tuple[str, ...]) -> HttpResponse:
         session_id = self._session_id(args[0])
+        body = self._json(request)
+        self._store.record_resume(session_id, body)
         platform = self._store.check_resumable(session_id)
-        accepted = validate_resume(self._json(request), platform, self._seed)
+        accepted = validate_resume(body, platform, self._seed)
         return HttpResponse(200, self._store.resume(session_id, accepted))
 
     # ---- projects, datasets, folders -----------------------------------------------------

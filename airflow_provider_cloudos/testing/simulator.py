@@ -344,5 +344,15 @@ class CloudOSSimulator:
         """Copies of every accepted creation body, in order."""
         return self._store.created_payloads
 
+    @property
+    def resume_payloads(self) -> list[tuple[str, Any]]:
+        """``(session id, body)`` of every resume request for a known session, accepted or not."""
+        return self._store.resume_payloads
+
+    @property
+    def abort_requests(self) -> list[tuple[str, bool, bool]]:
+        """``(session id, uploadOnClose, forceAbort)`` of every well-formed pause request."""
+        return self._store.abort_requests
+
 
 __all__ = ["CloudOSSimulator"]

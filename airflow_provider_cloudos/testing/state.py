@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from airflow_provider_cloudos.core.status import API_TO_DISPLAY, PAUSED, RUNNING, TERMINATED, map_status
@@ -61,7 +61,7 @@ def session_type(platform: str, backend: str) -> str:
 
 
 def iso_utc(epoch_seconds: float) -> str:
-    moment = datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
+    moment = datetime.fromtimestamp(epoch_seconds, tz=UTC)
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
@@ -119,6 +119,8 @@ class SessionStore:
         self._clock_origin = clock()
         self._wall_origin = time.time()
         self._created_payloads: list[dict[str, Any]] = []
+        self._resume_payloads: list[tuple[str, Any]] = []
+        self._abort_requests: list[tuple[str, bool, bool]] = []
 
     # ---- configuration -------------------------------------------------------------------
 
@@ -138,6 +140,20 @@ class SessionStore:
     def created_payloads(self) -> list[dict[str, Any]]:
         with self._lock:
             return copy.deepcopy(self._created_payloads)
+
+    @property
+    def resume_payloads(self) -> list[tuple[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._resume_payloads)
+
+    @property
+    def abort_requests(self) -> list[tuple[str, bool, bool]]:
+        with self._lock:
+            return list(self._abort_requests)
+
+    def record_resume(self, session_id: str, payload: Any) -> None:
+        with self._lock:
+            self._resume_payloads.append((session_id, copy.deepcopy(payload)))
 
     # ---- API operations -----------------------------------------------------------------
 
@@ -189,10 +205,10 @@ class SessionStore:
 
     def abort(self, session_id: str, upload_on_close: bool, force_abort: bool) -> None:
         """Pause; ``force_abort`` is recorded but, as far as is known, changes no timing."""
-        del force_abort
         with self._lock:
             now = self._clock()
             session = self._require(session_id)
+            self._abort_requests.append((session_id, upload_on_close, force_abort))
             self._fold(session, now)
             if session.display == TERMINATED:
                 raise ApiError(409, f"Interactive session {session_id} is terminated and cannot be aborted")

@@ -19,6 +19,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
 from airflow_provider_cloudos.compat import safe_to_stop_after_cancel, task_still_deferred
 from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSError, CloudOSTransientError
+from airflow_provider_cloudos.core.fleet import SessionGuard
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.status import WaitOutcome, map_status, normalize_statuses
 from airflow_provider_cloudos.core.urls import session_url
@@ -30,7 +31,9 @@ SUCCESS = "success"
 FAILURE = "failure"
 TIMEOUT = "timeout"
 ERROR = "error"
-EVENT_STATUSES = frozenset({SUCCESS, FAILURE, TIMEOUT, ERROR})
+#: The session's cost or runtime reached ``max_cost_usd``/``max_runtime_seconds`` while waiting.
+GUARD = "guard"
+EVENT_STATUSES = frozenset({SUCCESS, FAILURE, TIMEOUT, ERROR, GUARD})
 
 
 class CloudOSSessionTrigger(BaseTrigger):
@@ -45,9 +48,13 @@ class CloudOSSessionTrigger(BaseTrigger):
         unless it is a target).
     :param poll_interval: seconds between polls.
     :param started_at: when the wait began (epoch); kept across triggerer moves for the logs.
-    :param stop_on_timeout: pause the session when the deadline passes (the task started it).
+    :param stop_on_timeout: pause the session when the deadline passes or a guard fires (the task
+        started it).
     :param stop_on_kill: pause the session when a user kills the deferred task.
     :param upload_on_close: whether such a pause saves the session's data.
+    :param max_cost_usd: guard: end the wait with a ``guard`` event once the session's cost
+        reaches this (checked while the session is not yet in a target or failure status).
+    :param max_runtime_seconds: guard: the same for the session's running time.
     """
 
     def __init__(
@@ -64,8 +71,11 @@ class CloudOSSessionTrigger(BaseTrigger):
         stop_on_timeout: bool = False,
         stop_on_kill: bool = False,
         upload_on_close: bool = True,
+        max_cost_usd: float | None = None,
+        max_runtime_seconds: float | None = None,
     ) -> None:
         super().__init__()
+        self.guard = SessionGuard(max_cost_usd=max_cost_usd, max_runtime_seconds=max_runtime_seconds)
         self.session_id = session_id
         self.end_time = float(end_time)
         self.cloudos_conn_id = cloudos_conn_id
@@ -97,6 +107,8 @@ class CloudOSSessionTrigger(BaseTrigger):
                 "stop_on_timeout": self.stop_on_timeout,
                 "stop_on_kill": self.stop_on_kill,
                 "upload_on_close": self.upload_on_close,
+                # Only the limits that are set, so a trigger without a guard serializes as before.
+                **self.guard.trigger_kwargs(),
             },
         )
 
@@ -146,6 +158,10 @@ class CloudOSSessionTrigger(BaseTrigger):
 
     async def _poll(self, client: Any, watch: StatusWatch, url: str) -> AsyncIterator[TriggerEvent]:
         last_error: str | None = None
+        # The deferring task has just looked at the session, so the first poll waits one interval.
+        # Polling at once gains nothing and, on Airflow 3.3.2, an event that arrives before the
+        # scheduler has processed the deferral fails the task ("state attribute is queued").
+        await asyncio.sleep(max(0.0, min(self.poll_interval, self.end_time - time.time())))
         while True:
             try:
                 session = await client.get_session(self.session_id)
@@ -177,6 +193,19 @@ class CloudOSSessionTrigger(BaseTrigger):
                         f"Session {self.session_id} is {watch.last_status} while waiting for "
                         f"{watch.describe_targets()} ({url})",
                         summary=session_summary(session, client.base_url),
+                    )
+                    return
+                reason = self.guard.check(session)
+                if reason is not None:
+                    stopped = await self._stop(client, reason) if self.stop_on_timeout else False
+                    yield self._event(
+                        GUARD,
+                        watch,
+                        f"Session {self.session_id} {reason} while waiting for "
+                        f"{watch.describe_targets()} ({url})",
+                        reason=reason,
+                        summary=session_summary(session, client.base_url),
+                        stopped=stopped,
                     )
                     return
             now = time.time()
@@ -244,4 +273,4 @@ def event_session_status(event: dict[str, Any]) -> str:
     return map_status(event.get("session_status") or event.get("api_status"))
 
 
-__all__ = ["EVENT_STATUSES", "CloudOSSessionTrigger", "event_session_status"]
+__all__ = ["EVENT_STATUSES", "GUARD", "CloudOSSessionTrigger", "event_session_status"]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -13,7 +13,7 @@ from airflow_provider_cloudos.core.durations import (
 )
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
-NOW = datetime(2026, 5, 28, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 28, 12, 0, 0, tzinfo=UTC)
 
 
 def invalid(parameter: str, value: object) -> str:
@@ -49,7 +49,7 @@ def test_parse_shutdown_duration_converts_other_offsets_and_naive_times_to_utc()
 
 
 def test_parse_shutdown_duration_defaults_to_the_clock_and_lies_in_the_future():
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     result = datetime.fromisoformat(parse_shutdown_duration("1h").replace("Z", "+00:00"))
     assert result > before
     assert result.tzinfo is not None

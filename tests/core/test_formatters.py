@@ -3,7 +3,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -249,7 +249,7 @@ def test_transform_session_response_storage_only_for_whole_numbers():
 
 def test_export_session_status_json_writes_indented_json(tmp_path):
     target = tmp_path / "status.json"
-    data = {**FULL_SESSION, "when": datetime(2026, 1, 1, tzinfo=timezone.utc)}
+    data = {**FULL_SESSION, "when": datetime(2026, 1, 1, tzinfo=UTC)}
     text = export_session_status_json(data, str(target))
     assert text.startswith('{\n  "_id"')
     assert json.loads(text)["when"] == "2026-01-01 00:00:00+00:00"

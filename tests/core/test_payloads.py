@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
@@ -19,7 +19,7 @@ from airflow_provider_cloudos.core.payloads import (
     item_mount_name,
 )
 
-NOW = datetime(2026, 5, 28, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 28, 12, 0, 0, tzinfo=UTC)
 IN_24H = "2026-05-29T12:00:00Z"
 SHUTDOWN = "2026-05-28T20:00:00Z"
 PROJECT = "5f0c1d2e3a4b5c6d7e8f9a0b"
@@ -308,7 +308,7 @@ def test_session_payload_default_shutdown_uses_the_clock_when_now_is_not_given()
     payload = build_session_payload("n", "regular", PROJECT)
     instant = payload["interactiveSessionConfiguration"]["execution"]["autoShutdownAtDate"]
     assert instant.endswith("Z")
-    assert datetime.fromisoformat(instant[:-1] + "+00:00") > datetime.now(timezone.utc)
+    assert datetime.fromisoformat(instant[:-1] + "+00:00") > datetime.now(UTC)
 
 
 # --- creation payload errors ----------------------------------------------------------------------

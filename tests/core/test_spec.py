@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.spec import ResumeSpec, SessionSpec, make_resume_spec, make_session_spec
 
-NOW = datetime(2026, 5, 28, 12, 0, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 5, 28, 12, 0, 0, tzinfo=UTC)
 PROJECT = "5f0c1d2e3a4b5c6d7e8f9a0b"
 FILE_ITEM = {"kind": "File", "item": "60a1b2c3d4e5f6a7b8c9d0e1", "name": "f.txt"}
 FOLDER_ITEM = {"type": "S3Folder", "data": {"name": "p", "s3BucketName": "b", "s3Prefix": "p/"}}

@@ -52,7 +52,7 @@ def test_poke_mode_timeout_is_airflows_sensor_timeout(cloudos_conn):
         sensor(session["_id"], timeout=0.2).execute({})
 
 
-def test_reschedule_mode_gives_back_the_slot_between_pokes(cloudos_conn):
+def test_reschedule_mode_gives_back_the_slot_between_pokes(cloudos_conn, airflow_db):
     try:
         from airflow.sdk.exceptions import AirflowRescheduleException
     except ImportError:  # Airflow 2.11
@@ -67,8 +67,15 @@ def test_reschedule_mode_gives_back_the_slot_between_pokes(cloudos_conn):
 
 
 class _FakeTI:
-    """Enough of a task instance for reschedule mode's first-try bookkeeping."""
+    """Enough of a task instance for reschedule mode's first-try bookkeeping.
 
+    Airflow 2.11 looks the first try's start up in the metadata database by these ids.
+    """
+
+    dag_id = "sensor_dag"
+    task_id = "wait"
+    run_id = "manual__1"
+    map_index = -1
     try_number = 1
     max_tries = 0
     start_date = None

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from airflow_provider_cloudos.compat import connection_from_uri
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
 
 
@@ -45,8 +46,7 @@ def test_connection_json_is_an_airflow_connection_in_json_form(sim: CloudOSSimul
 
 
 def test_connection_uri_as_airflow_parses_it(sim: CloudOSSimulator):
-    module = pytest.importorskip("airflow.sdk.definitions.connection")
-    connection = module.Connection.from_uri(sim.connection_uri(), conn_id="cloudos_default")
+    connection = connection_from_uri(sim.connection_uri(), conn_id="cloudos_default")
     assert connection.conn_type == "cloudos"
     assert connection.host == "http://127.0.0.1"
     assert connection.port == sim.port

@@ -1,0 +1,371 @@
+"""What the session operators share: connection, validation helpers, waiting, XCom, links, kills.
+
+The create, stop and resume operators (``operators/sessions.py``) differ only in what they ask
+CloudOS to do; how they wait (here or in the triggerer), what they push to XCom before waiting,
+and how they pause a session they started when killed or timed out is the same, and lives here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from functools import cached_property
+from typing import Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    BaseOperator,
+    conf,
+)
+
+from airflow_provider_cloudos.client.refusals import is_not_resumable_refusal
+from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
+from airflow_provider_cloudos.core.errors import (
+    CloudOSError,
+    CloudOSGuardError,
+    CloudOSSessionFailedError,
+    CloudOSValidationError,
+    CloudOSWaitTimeoutError,
+)
+from airflow_provider_cloudos.core.fleet import SessionGuard
+from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
+from airflow_provider_cloudos.core.status import (
+    LIVE_STATUSES,
+    PAUSED,
+    PRE_RUNNING_STATUSES,
+    RUNNING,
+    STOPPING,
+    TERMINATED,
+    map_status,
+)
+from airflow_provider_cloudos.core.validators import (
+    AWS,
+    AZURE,
+    parse_bool,
+    require_object_id,
+    validate_execution_platform,
+)
+from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
+from airflow_provider_cloudos.exceptions import to_airflow_exception
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.links import (
+    XCOM_SESSION_ID,
+    XCOM_SESSION_SUMMARY,
+    XCOM_SESSION_URL,
+    CloudOSSessionLink,
+)
+from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
+
+#: Key under which a create task keeps its session id in the task state store (3.3+).
+STATE_STORE_KEY = "cloudos_session_id"
+#: While waiting for ``running`` after a create or resume, these mean the session will not get
+#: there on its own (a user or the cost limit paused it, or it is gone).
+NOT_RUNNING_ANYMORE = (STOPPING, PAUSED, TERMINATED)
+#: A session an earlier try created can be carried on with from these statuses.
+REUSABLE = frozenset({*LIVE_STATUSES, PAUSED})
+WAIT_SETTINGS_PROBLEM = "expected a number of seconds greater than 0"
+
+
+def validation_failure(error: CloudOSValidationError) -> AirflowFailException:
+    return AirflowFailException(str(error))
+
+
+def positive_seconds(value: Any, parameter: str) -> float:
+    if isinstance(value, bool):
+        raise CloudOSValidationError(parameter, value, WAIT_SETTINGS_PROBLEM)
+    try:
+        seconds = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise CloudOSValidationError(parameter, value, WAIT_SETTINGS_PROBLEM) from None
+    if not 0 < seconds < float("inf"):  # also refuses NaN
+        raise CloudOSValidationError(parameter, value, WAIT_SETTINGS_PROBLEM)
+    return seconds
+
+
+def platform_of(session: dict[str, Any]) -> str:
+    """The execution platform a session runs on, read from what the API returned."""
+    config = session.get("interactiveSessionConfiguration")
+    if isinstance(config, dict) and isinstance(config.get("executionPlatform"), str):
+        return validate_execution_platform(config["executionPlatform"])
+    session_type = session.get("interactiveSessionType")
+    if isinstance(session_type, str) and session_type.lower().startswith("azure"):
+        return AZURE
+    return AWS
+
+
+def try_number(context: Any) -> int:
+    try:
+        number = context["ti"].try_number
+    except (KeyError, AttributeError, TypeError):
+        return 1
+    return number if isinstance(number, int) else 1
+
+
+def cost_limit_note(summary: Any) -> str | None:
+    """Why a session stopped on its own, when its compute cost limit explains it."""
+    if not isinstance(summary, dict):
+        return None
+    cost, limit = summary.get("cost_usd"), summary.get("cost_limit_usd")
+    if isinstance(cost, (int, float)) and isinstance(limit, (int, float)) and 0 < limit <= cost:
+        return f"its compute cost limit was reached ({format_cost(cost)} of {format_cost(limit)})"
+    return None
+
+
+class CloudOSSessionOperatorBase(BaseOperator):
+    """What the three session operators share: connection, waiting, XCom, links and kill handling."""
+
+    operator_extra_links = (CloudOSSessionLink(),)
+    ui_color = "#e8f1fb"
+
+    def __init__(
+        self,
+        *,
+        cloudos_conn_id: str = CloudOSHook.default_conn_name,
+        workspace_id: str | None = None,
+        deferrable: bool | str = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float | str = 30,
+        timeout: float | str = "30m",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.cloudos_conn_id = cloudos_conn_id
+        self.workspace_id = workspace_id
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        #: The session this try started or resumed, and so must pause if it is killed.
+        self._owned_session_id: str | None = None
+
+    # -- rendered parameters ------------------------------------------------------------------
+
+    def _flag(self, parameter: str) -> bool:
+        """A boolean parameter as rendered (``True``, ``"false"``, ``"1"``...), checked."""
+        return parse_bool(getattr(self, parameter), parameter)
+
+    def _workspace_override(self) -> str | None:
+        """The task's ``workspace_id``, checked; None means the connection's."""
+        value = self.workspace_id
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return require_object_id(value, "workspace_id", "workspace id")
+
+    def _wait_settings(self) -> tuple[float, float]:
+        """(poll interval, timeout) in seconds."""
+        poll = positive_seconds(self.poll_interval, "poll_interval")
+        timeout = float(parse_watch_timeout_duration(self.timeout, parameter="timeout"))
+        self._session_guard()  # validated with the other wait settings, before any HTTP call
+        return poll, timeout
+
+    def _session_guard(self) -> SessionGuard:
+        """The cost/runtime guard on waits for ``running`` (create and resume offer one)."""
+        return SessionGuard.from_params(
+            max_cost_usd=getattr(self, "max_cost_usd", None), max_runtime=getattr(self, "max_runtime", None)
+        )
+
+    def _check_shared_parameters(self) -> None:
+        """The checks every operator runs after rendering, before any HTTP call."""
+        self._flag("deferrable")
+        self._workspace_override()
+        self._wait_settings()
+
+    def _require_workspace(self) -> None:
+        """Every call is scoped to a workspace: refuse before the first request when none is set."""
+        if self.hook.workspace_id is None:
+            raise AirflowFailException(
+                "No workspace: set workspace_id on the task or in the extra of connection "
+                f"{self.cloudos_conn_id!r}"
+            )
+
+    @cached_property
+    def hook(self) -> CloudOSHook:
+        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self._workspace_override())
+
+    # -- talking to CloudOS -------------------------------------------------------------------
+
+    def _publish(self, context: Any, session: dict[str, Any], session_id: str) -> None:
+        """Push id, URL and summary at once, so the link and downstream tasks work even if waiting fails."""
+        ti = context["ti"]
+        ti.xcom_push(key=XCOM_SESSION_ID, value=session_id)
+        ti.xcom_push(key=XCOM_SESSION_URL, value=self.hook.session_url(session_id))
+        ti.xcom_push(key=XCOM_SESSION_SUMMARY, value=session_summary(session, self.hook.base_url))
+
+    def _get_session(self, session_id: str) -> dict[str, Any]:
+        try:
+            return self.hook.get_session(session_id)
+        except CloudOSError as error:
+            raise to_airflow_exception(error) from error
+
+    def _request_resume(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Resume a paused session; one that somebody resumed meanwhile is carried on with."""
+        try:
+            resumed = self.hook.resume_session(session_id, payload)
+        except CloudOSError as error:
+            if not is_not_resumable_refusal(error):
+                raise to_airflow_exception(error) from error
+            current = self._get_session(session_id)
+            status = map_status(current.get("status"))
+            if status not in (RUNNING, *PRE_RUNNING_STATUSES):
+                raise to_airflow_exception(error) from error
+            self.log.info(
+                "Session %s was resumed meanwhile (now %s); carrying on with it", session_id, status
+            )
+            return current
+        self._owned_session_id = session_id
+        return resumed
+
+    # -- waiting ------------------------------------------------------------------------------
+
+    def _wait(
+        self,
+        context: Any,
+        session_id: str,
+        targets: Iterable[str],
+        failures: Iterable[str],
+        *,
+        stop_on_timeout: bool,
+        method_name: str = "execute_complete",
+    ) -> dict[str, Any]:
+        """Wait for ``targets``: in the triggerer when deferrable, else here. Return the session.
+
+        Deferring raises ``TaskDeferred``; Airflow then calls ``method_name`` with the trigger's
+        event. ``stop_on_timeout`` also pauses the session when the task is killed meanwhile.
+        """
+        poll, timeout = self._wait_settings()
+        target_list = sorted(set(targets))
+        failure_list = sorted(set(failures) - set(target_list))
+        guard = self._session_guard() if RUNNING in target_list else SessionGuard()
+        url = self.hook.session_url(session_id)
+        if self._flag("deferrable"):
+            current = self._get_session(session_id)
+            status = map_status(current.get("status"))
+            if status in target_list:
+                self.log.info("Session %s is already %s; nothing to wait for (%s)", session_id, status, url)
+                return current
+            if status in failure_list:
+                raise AirflowFailException(
+                    f"Session {session_id} is {status} while waiting for {' or '.join(target_list)} ({url})"
+                )
+            trigger = CloudOSSessionTrigger(
+                session_id=session_id,
+                end_time=time.time() + timeout,
+                cloudos_conn_id=self.cloudos_conn_id,
+                workspace_id=self._workspace_override(),
+                target_statuses=target_list,
+                # None lets the trigger fail on nothing but "terminated" unless that is a target;
+                # an empty list is refused by its status check.
+                failure_statuses=failure_list or None,
+                poll_interval=poll,
+                stop_on_timeout=stop_on_timeout,
+                stop_on_kill=stop_on_timeout,
+                upload_on_close=True,
+                max_cost_usd=guard.max_cost_usd,
+                max_runtime_seconds=guard.max_runtime_seconds,
+            )
+            self.log.info(
+                "Session %s is %s; deferring until it is %s (at most %s): %s",
+                session_id,
+                status,
+                " or ".join(target_list),
+                format_duration(timeout),
+                url,
+            )
+            defer_to_trigger(self, trigger, method_name=method_name)
+        try:
+            return self.hook.wait_for_status(
+                session_id,
+                target_list,
+                timeout=timeout,
+                poll_interval=poll,
+                failure_statuses=failure_list,
+                guard=guard if guard.active else None,
+            )
+        except CloudOSGuardError as error:
+            stopped = stop_on_timeout and self._stop_owned_session(error.reason)
+            message = str(error) + ("; the session was paused to stop its costs" if stopped else "")
+            raise AirflowFailException(message) from error
+        except CloudOSWaitTimeoutError as error:
+            stopped = stop_on_timeout and self._stop_owned_session("its wait timed out")
+            message = (
+                f"Session {session_id} did not become {' or '.join(target_list)} within "
+                f"{format_duration(max(error.waited_seconds, 1))}; last status: "
+                f"{error.last_status or 'unknown'} ({url})"
+            )
+            if stopped:
+                message += "; the session was paused to stop its costs"
+            raise AirflowException(message) from error
+        except CloudOSSessionFailedError as error:
+            raise AirflowFailException(str(error)) from error
+        except CloudOSError as error:
+            raise to_airflow_exception(error) from error
+        except BaseException:
+            # AirflowTaskTimeout (execution_timeout) and anything else that ends the wait early:
+            # the session this try started must not keep billing.
+            if stop_on_timeout:
+                self._stop_owned_session("the task stopped while waiting")
+            raise
+
+    def _wait_until_running(self, context: Any, session_id: str, *, stop_on_timeout: bool) -> None:
+        """Wait for ``running`` after a create or resume; say so when the cost limit stopped it."""
+        try:
+            self._wait(context, session_id, [RUNNING], NOT_RUNNING_ANYMORE, stop_on_timeout=stop_on_timeout)
+        except AirflowFailException as error:
+            raise self._explain_not_running(error, session_id) from error
+
+    def _explain_not_running(self, error: AirflowFailException, session_id: str) -> AirflowFailException:
+        try:
+            summary = session_summary(self.hook.get_session(session_id), self.hook.base_url)
+        except CloudOSError:
+            return error
+        note = cost_limit_note(summary)
+        return AirflowFailException(f"{error}: {note}") if note else error
+
+    def _running_event(self, context: Any, event: dict[str, Any] | None) -> str:
+        """Back from waiting for ``running``: push the fresh summary, or explain the failure."""
+        if isinstance(event, dict) and event.get("status") == "failure":
+            note = cost_limit_note(event.get("summary"))
+            if note:
+                event = {**event, "message": f"{event.get('message')}: {note}"}
+        checked = check_event(event)
+        self.log.info(checked.get("message"))
+        summary = checked.get("summary")
+        if summary:
+            context["ti"].xcom_push(key=XCOM_SESSION_SUMMARY, value=summary)
+        return str(checked["session_id"])
+
+    # -- kills --------------------------------------------------------------------------------
+
+    def _stop_owned_session(self, reason: str) -> bool:
+        """Pause the session this try started or resumed; one quick call, never raises."""
+        session_id = self._owned_session_id
+        if not session_id:
+            return False
+        try:
+            requested = self.hook.stop_session(session_id, upload_on_close=True)
+        except Exception as error:
+            self.log.error("Could not pause session %s after %s: %s", session_id, reason, error)
+            return False
+        if requested:
+            self.log.warning("Paused session %s because %s", session_id, reason)
+        else:
+            self.log.info("Session %s was already paused or pausing when %s", session_id, reason)
+        return requested
+
+    def on_kill(self) -> None:
+        """Marked failed or cleared while running in a worker: pause what this try started."""
+        try:
+            wanted = self._flag("stop_on_kill") if hasattr(self, "stop_on_kill") else False
+        except CloudOSValidationError:
+            wanted = True  # an unreadable flag on a kill path: stopping the spending is the safe side
+        if wanted:
+            self._stop_owned_session("the task was killed")
+
+
+__all__ = [
+    "REUSABLE",
+    "STATE_STORE_KEY",
+    "CloudOSSessionOperatorBase",
+    "platform_of",
+    "try_number",
+    "validation_failure",
+]

@@ -1,0 +1,473 @@
+"""Operators that act on many sessions of a workspace: pause the ones a filter selects, and report.
+
+"Pause every running session at 8 pm except these" and "show me what is costing money" are the
+jobs a scheduler is asked for and the official client cannot do. Both operators walk every page of
+the list endpoint; the selection and the report rows are decided by the pure core
+(:mod:`airflow_provider_cloudos.core.fleet`), so they can be tested and reasoned about alone.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from functools import cached_property
+from typing import Any
+
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    BaseOperator,
+    conf,
+)
+
+from airflow_provider_cloudos.compat import context_task_instance
+from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
+from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSValidationError
+from airflow_provider_cloudos.core.fleet import (
+    BatchWatch,
+    SessionFilter,
+    parse_string_list,
+    report_csv,
+    summarize_report,
+)
+from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
+from airflow_provider_cloudos.core.status import PAUSED, TERMINATED, map_status, normalize_statuses
+from airflow_provider_cloudos.core.validators import parse_bool, require_object_id
+from airflow_provider_cloudos.deferral import defer_to_trigger
+from airflow_provider_cloudos.exceptions import to_airflow_exception
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
+from airflow_provider_cloudos.triggers.sessions import EVENT_STATUSES, SUCCESS, TIMEOUT
+
+#: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
+XCOM_PAUSE_RESULTS = "pause_results"
+#: Per-session results of a pause.
+PAUSED_NOW = "paused"
+ALREADY_PAUSED = "already paused"
+WOULD_PAUSE = "would pause"
+FAILED_PREFIX = "failed: "
+#: A paused session is done; so is a terminated one (it bills no more, and cannot be paused).
+_SETTLED = (PAUSED, TERMINATED)
+#: Sessions named in one log line listing a selection, at most.
+_LOG_LIMIT = 20
+
+
+def _fail(error: CloudOSValidationError) -> AirflowFailException:
+    return AirflowFailException(str(error))
+
+
+def _positive_seconds(value: Any, parameter: str) -> float:
+    """A polling interval: a positive number of seconds or a duration string."""
+    return float(parse_watch_timeout_duration(value, parameter=parameter))
+
+
+class _CloudOSWorkspaceOperator(BaseOperator):
+    """What the fleet operators share: the connection, the workspace and its validation."""
+
+    ui_color = "#e8f1fb"
+
+    def __init__(
+        self,
+        *,
+        cloudos_conn_id: str = CloudOSHook.default_conn_name,
+        workspace_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.cloudos_conn_id = cloudos_conn_id
+        self.workspace_id = workspace_id
+
+    @cached_property
+    def hook(self) -> CloudOSHook:
+        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id or None)
+
+    def _check_workspace(self) -> None:
+        """A malformed workspace is refused without a request; a missing one after reading the connection."""
+        if self.workspace_id:
+            require_object_id(str(self.workspace_id).strip(), "workspace_id", "workspace id")
+
+    def _require_workspace(self) -> None:
+        if self.hook.workspace_id is None:
+            raise AirflowFailException(
+                "No workspace: set workspace_id on the task or in the extra of connection "
+                f"{self.cloudos_conn_id!r}"
+            )
+
+
+class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
+    """Pause every session of a workspace that a filter selects, e.g. all running ones at night.
+
+    Walks every page of the session list. Each selected session is paused in turn; one that
+    fails does not stop the others, and the task fails at the end listing every failure (the
+    results are pushed to XCom under ``pause_results`` first). ``dry_run`` lists what would be
+    paused and pauses nothing. With ``wait_for_paused`` the task then waits until every paused
+    session is paused (or terminated): in the worker, or with ``deferrable`` in a single trigger
+    for the whole batch.
+
+    Returns (XCom) ``{"dry_run": bool, "matched": [ids], "paused": [ids paused by this task],
+    "results": {id: "paused" | "already paused" | "would pause" | "failed: <why>"},
+    "names": {id: name}}``.
+
+    Every parameter below is templated.
+
+    :param statuses: which statuses to select (default ``running``); a list or comma-separated.
+    :param only_owner: only sessions of the connection's user.
+    :param name_pattern: only names matching this glob, e.g. ``"nightly-*"``.
+    :param min_runtime: only sessions that have run at least this long (``"2h"``, seconds).
+    :param min_cost_usd: only sessions that have cost at least this many USD.
+    :param exclude_names: names (or globs) never to pause: the allow-list.
+    :param exclude_ids: session ids never to pause.
+    :param dry_run: report what would be paused, pause nothing (default false). Kept in the
+        ``is_dry_run`` attribute (and template field): ``BaseOperator.dry_run`` is a method.
+    :param upload_on_close: save each session's data before stopping (default true).
+    :param force: force the pause (``forceAbort``).
+    :param wait_for_paused: wait until all paused sessions are paused (default false).
+    :param deferrable: wait in the triggerer instead of a worker slot.
+    :param poll_interval: seconds between status checks while waiting (default 30).
+    :param timeout: how long to wait, seconds or a duration such as ``"30m"`` (default 30m).
+    :param cloudos_conn_id: the ``cloudos`` connection.
+    :param workspace_id: the workspace; default: the connection's.
+    """
+
+    template_fields: Sequence[str] = (
+        "statuses",
+        "only_owner",
+        "name_pattern",
+        "min_runtime",
+        "min_cost_usd",
+        "exclude_names",
+        "exclude_ids",
+        "is_dry_run",
+        "upload_on_close",
+        "force",
+        "wait_for_paused",
+        "poll_interval",
+        "timeout",
+        "workspace_id",
+    )
+    template_fields_renderers = {"exclude_names": "json", "exclude_ids": "json"}
+
+    def __init__(
+        self,
+        *,
+        statuses: str | Sequence[str] = "running",
+        only_owner: bool | str = False,
+        name_pattern: str | None = None,
+        min_runtime: str | float | None = None,
+        min_cost_usd: float | str | None = None,
+        exclude_names: str | Sequence[str] | None = None,
+        exclude_ids: str | Sequence[str] | None = None,
+        dry_run: bool | str = False,
+        upload_on_close: bool | str = True,
+        force: bool | str = False,
+        wait_for_paused: bool | str = False,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float | str = 30,
+        timeout: float | str = "30m",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.statuses = statuses
+        self.only_owner = only_owner
+        self.name_pattern = name_pattern
+        self.min_runtime = min_runtime
+        self.min_cost_usd = min_cost_usd
+        self.exclude_names = exclude_names
+        self.exclude_ids = exclude_ids
+        self.is_dry_run = dry_run
+        self.upload_on_close = upload_on_close
+        self.force = force
+        self.wait_for_paused = wait_for_paused
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+
+    # -- validation -------------------------------------------------------------------------
+
+    def _session_filter(self) -> SessionFilter:
+        return SessionFilter.from_params(
+            statuses=self.statuses,
+            only_owner=self.only_owner,
+            name_pattern=self.name_pattern,
+            min_runtime=self.min_runtime,
+            min_cost_usd=self.min_cost_usd,
+            exclude_names=self.exclude_names,
+            exclude_ids=self.exclude_ids,
+        )
+
+    def _validate(self) -> SessionFilter:
+        """Every rendered parameter, before any HTTP call; errors name the parameter and value."""
+        selection = self._session_filter()
+        self.is_dry_run = parse_bool(self.is_dry_run, "dry_run")
+        self.upload_on_close = parse_bool(self.upload_on_close, "upload_on_close")
+        self.force = parse_bool(self.force, "force")
+        self.wait_for_paused = parse_bool(self.wait_for_paused, "wait_for_paused")
+        self._wait_settings()
+        self._check_workspace()
+        return selection
+
+    def _wait_settings(self) -> tuple[float, float]:
+        poll = _positive_seconds(self.poll_interval, "poll_interval")
+        timeout = float(parse_watch_timeout_duration(self.timeout, parameter="timeout"))
+        return poll, timeout
+
+    # -- the work ---------------------------------------------------------------------------
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        try:
+            selection = self._validate()
+        except CloudOSValidationError as error:
+            raise _fail(error) from error
+        self._require_workspace()
+        matched = self._select(selection)
+        names = {str(s["_id"]): str(s.get("name") or "") for s in matched}
+        if self.is_dry_run:
+            for session in matched:
+                self.log.info("Dry run: would pause %s", self._describe(session))
+            self.log.info("Dry run: %d session(s) would be paused; nothing was changed", len(matched))
+            return self._outcome(dict.fromkeys(names, WOULD_PAUSE), names)
+        results = {str(session["_id"]): self._pause(session) for session in matched}
+        outcome = self._outcome(results, names)
+        failures = {sid: result for sid, result in results.items() if result.startswith(FAILED_PREFIX)}
+        self.log.info(
+            "Paused %d session(s), %d already paused, %d failed",
+            len(outcome["paused"]),
+            sum(result == ALREADY_PAUSED for result in results.values()),
+            len(failures),
+        )
+        if failures or (self.wait_for_paused and results):
+            self._push(context, outcome)
+        if failures:
+            listed = "; ".join(
+                f"{sid} ({names[sid]}): {why[len(FAILED_PREFIX) :]}" for sid, why in failures.items()
+            )
+            raise AirflowException(f"Could not pause {len(failures)} of {len(results)} session(s): {listed}")
+        if self.wait_for_paused and results:
+            self._wait(list(results), outcome)
+        return outcome
+
+    def _select(self, selection: SessionFilter) -> list[dict[str, Any]]:
+        """Walk every page; keep what the filter selects; say why candidates were skipped."""
+        self.log.info("Selecting %s", selection.describe())
+        matched: list[dict[str, Any]] = []
+        listed = 0
+        try:
+            for session in self.hook.iter_sessions(
+                statuses=sorted(selection.statuses), only_owner=selection.only_owner, page_size=100
+            ):
+                listed += 1
+                if not isinstance(session.get("_id"), str):
+                    continue
+                reason = selection.why_not(session)
+                if reason is None:
+                    matched.append(session)
+                elif map_status(session.get("status")) in selection.statuses:
+                    self.log.info("Skipping %s: %s", self._describe(session), reason)
+        except CloudOSError as error:
+            raise to_airflow_exception(error) from error
+        self.log.info("%d session(s) listed, %d selected", listed, len(matched))
+        return matched
+
+    def _describe(self, session: dict[str, Any]) -> str:
+        summary = session_summary(session)
+        return (
+            f"session {summary['id']} {summary['name']!r} ({summary['status']}, "
+            f"{format_cost(summary['cost_usd'])}, {format_duration(summary['runtime_seconds'])})"
+        )
+
+    def _pause(self, session: dict[str, Any]) -> str:
+        """One session's pause; never raises, so one failure does not stop the others."""
+        session_id = str(session["_id"])
+        if map_status(session.get("status")) == PAUSED:
+            return ALREADY_PAUSED
+        try:
+            requested = self.hook.stop_session(
+                session_id, upload_on_close=bool(self.upload_on_close), force=bool(self.force)
+            )
+        except CloudOSError as error:
+            self.log.error("Could not pause %s: %s", self._describe(session), error)
+            return f"{FAILED_PREFIX}{error}"
+        self.log.info("%s %s", "Pausing" if requested else "Already pausing:", self._describe(session))
+        return PAUSED_NOW if requested else ALREADY_PAUSED
+
+    def _outcome(self, results: dict[str, str], names: dict[str, str]) -> dict[str, Any]:
+        return {
+            "dry_run": bool(self.is_dry_run),
+            "matched": list(results),
+            "paused": [sid for sid, result in results.items() if result == PAUSED_NOW],
+            "results": results,
+            "names": names,
+        }
+
+    @staticmethod
+    def _push(context: Any, outcome: dict[str, Any]) -> None:
+        ti = context_task_instance(context)
+        if ti is not None:
+            ti.xcom_push(key=XCOM_PAUSE_RESULTS, value=outcome)
+
+    # -- waiting ----------------------------------------------------------------------------
+
+    def _wait(self, session_ids: list[str], outcome: dict[str, Any]) -> None:
+        poll, timeout = self._wait_settings()
+        started = time.time()
+        if self.deferrable:
+            trigger = CloudOSSessionsTrigger(
+                session_ids=session_ids,
+                end_time=started + timeout,
+                cloudos_conn_id=self.cloudos_conn_id,
+                workspace_id=self.workspace_id or None,
+                target_statuses=list(_SETTLED),
+                failure_statuses=[],
+                poll_interval=poll,
+                started_at=started,
+            )
+            self.log.info(
+                "Deferring until %d session(s) are paused (deadline in %.0fs)", len(session_ids), timeout
+            )
+            defer_to_trigger(self, trigger)
+        watch = BatchWatch(session_ids, _SETTLED, started_at=started)
+        while True:
+            before = watch.progress()
+            for session_id in list(watch.pending):
+                try:
+                    watch.observe(session_id, self.hook.get_session(session_id))
+                except CloudOSTransientError as error:
+                    watch.last_error = str(error)
+                    self.log.warning(
+                        "CloudOS did not answer about session %s; will ask again: %s", session_id, error
+                    )
+                except CloudOSError as error:
+                    watch.refuse(session_id, f"CloudOS refused to report it: {error}")
+            now = time.time()
+            if watch.progress() != before:
+                self.log.info(watch.progress_message(now))
+            if watch.done:
+                if watch.failed:
+                    raise AirflowFailException(watch.outcome_message())
+                return
+            if now >= started + timeout:
+                raise AirflowException(watch.timeout_message(now))
+            time.sleep(max(0.0, min(poll, started + timeout - now)))
+
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Back from the batch trigger: the results pushed before deferring, or a clear failure."""
+        if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
+            raise AirflowException(f"Unexpected event from CloudOSSessionsTrigger: {event!r}")
+        message = str(event.get("message") or "")
+        if event["status"] == TIMEOUT:
+            raise AirflowException(message)
+        if event["status"] != SUCCESS:
+            raise AirflowFailException(message)
+        self.log.info(message)
+        outcome = context["ti"].xcom_pull(task_ids=self.task_id, key=XCOM_PAUSE_RESULTS)
+        if not isinstance(outcome, dict):
+            raise AirflowException("The pause results pushed before waiting are missing from XCom")
+        return outcome
+
+
+class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
+    """Report on the workspace's sessions: status, type, instance, owner, cost, runtime, time to
+    auto-shutdown; most expensive first. Optionally also writes the rows as CSV.
+
+    Returns (XCom, JSON-friendly) ``{"generated_at": ISO time, "count", "by_status",
+    "total_cost_usd", "total_cost", "live_count", "live_cost_usd", "csv_path", "sessions": [rows]}``;
+    each row has display strings (``cost``, ``runtime``, ``time_to_auto_shutdown``) and the
+    numbers behind them (``cost_usd``, ``runtime_seconds``, ``time_to_auto_shutdown_seconds``).
+
+    Every parameter below is templated.
+
+    :param statuses: only these statuses (default: all).
+    :param only_owner: only sessions of the connection's user.
+    :param include_archived: include archived sessions (default false).
+    :param csv_path: also write the report to this CSV file (parent folders are created).
+    :param cloudos_conn_id: the ``cloudos`` connection.
+    :param workspace_id: the workspace; default: the connection's.
+    """
+
+    template_fields: Sequence[str] = (
+        "statuses",
+        "only_owner",
+        "include_archived",
+        "csv_path",
+        "workspace_id",
+    )
+
+    def __init__(
+        self,
+        *,
+        statuses: str | Sequence[str] | None = None,
+        only_owner: bool | str = False,
+        include_archived: bool | str = False,
+        csv_path: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.statuses = statuses
+        self.only_owner = only_owner
+        self.include_archived = include_archived
+        self.csv_path = csv_path
+
+    def _validate(self) -> tuple[list[str] | None, bool, bool, str | None]:
+        items = parse_string_list(self.statuses, "statuses")
+        statuses = sorted(normalize_statuses(items, parameter="statuses")) if items else None
+        only_owner = parse_bool(self.only_owner, "only_owner")
+        include_archived = parse_bool(self.include_archived, "include_archived")
+        if self.csv_path is not None and not isinstance(self.csv_path, str):
+            raise CloudOSValidationError("csv_path", self.csv_path, "expected a file path")
+        path = self.csv_path.strip() if self.csv_path else None
+        if path and os.path.isdir(path):
+            raise CloudOSValidationError("csv_path", self.csv_path, "is a directory; give a file path")
+        self._check_workspace()
+        return statuses, only_owner, include_archived, path or None
+
+    def execute(self, context: Any) -> dict[str, Any]:
+        try:
+            statuses, only_owner, include_archived, path = self._validate()
+        except CloudOSValidationError as error:
+            raise _fail(error) from error
+        self._require_workspace()
+        now = datetime.now(UTC)
+        try:
+            rows = self.hook.session_report(
+                statuses=statuses, only_owner=only_owner, include_archived=include_archived, now=now
+            )
+        except CloudOSError as error:
+            raise to_airflow_exception(error) from error
+        totals = summarize_report(rows)
+        if path:
+            folder = os.path.dirname(os.path.abspath(path))
+            os.makedirs(folder, exist_ok=True)
+            report_csv(rows, path)
+        self.log.info(
+            "%d session(s), %d live costing %s so far; by status: %s",
+            totals["count"],
+            totals["live_count"],
+            format_cost(totals["live_cost_usd"]),
+            ", ".join(f"{status} {n}" for status, n in totals["by_status"].items()) or "none",
+        )
+        for row in rows[:_LOG_LIMIT]:
+            self.log.info(
+                "%s  %s  %s  %s  %s  %s  %s",
+                row["cost"],
+                row["status"],
+                row["name"],
+                row["instance"],
+                row["owner"] or "-",
+                row["runtime"],
+                row["url"] or "",
+            )
+        if path:
+            self.log.info("Report written to %s", path)
+        return {"generated_at": now.isoformat(), **totals, "csv_path": path, "sessions": rows}
+
+
+__all__ = [
+    "ALREADY_PAUSED",
+    "PAUSED_NOW",
+    "WOULD_PAUSE",
+    "XCOM_PAUSE_RESULTS",
+    "CloudOSPauseSessionsOperator",
+    "CloudOSSessionReportOperator",
+]

@@ -1,0 +1,178 @@
+"""CloudOSSessionsTrigger: wait in the triggerer until every session of a batch reaches a status.
+
+A task can defer to one trigger only, so a fleet action that paused 250 sessions either waits for
+all of them in one trigger or chains 250 deferrals. One trigger also shares one pooled
+connection and polls only the sessions still pending, so the load on the API falls as sessions
+finish (measured against one :class:`CloudOSSessionTrigger` per session: see the README).
+
+Like the single-session trigger it owns its wall-clock deadline (``end_time``, epoch seconds),
+tolerates transient API errors, and yields exactly one event. It never pauses or resumes
+anything: it only watches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_cloudos.core.errors import (
+    CloudOSAPIError,
+    CloudOSError,
+    CloudOSTransientError,
+    CloudOSValidationError,
+)
+from airflow_provider_cloudos.core.fleet import BatchWatch
+from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
+from airflow_provider_cloudos.core.validators import require_session_id
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.triggers.sessions import ERROR, FAILURE, SUCCESS, TIMEOUT
+
+#: Requests in flight at once during one polling round: gentle on the API, still quick.
+DEFAULT_MAX_CONCURRENCY = 8
+
+
+class CloudOSSessionsTrigger(BaseTrigger):
+    """Poll a batch of CloudOS sessions until each reaches ``target_statuses`` or fails.
+
+    The single event says how each session ended: ``reached`` (id → display status), ``failed``
+    (id → why) and, after the deadline, ``pending`` (id → last status seen). Its status is
+    ``success`` when all reached a target, ``failure`` when all are settled but some failed,
+    ``timeout`` when the deadline came first, ``error`` when the connection is unusable.
+
+    :param session_ids: the sessions to watch (24-hex ids).
+    :param end_time: wall-clock deadline, epoch seconds.
+    :param cloudos_conn_id: the ``cloudos`` connection; read with Airflow's async API.
+    :param workspace_id: overrides the connection's workspace.
+    :param target_statuses: display statuses that settle a session successfully (default paused).
+    :param failure_statuses: display statuses that settle it as failed (default ``terminated``,
+        unless it is a target).
+    :param poll_interval: seconds between polling rounds.
+    :param started_at: when the wait began (epoch), for the logs.
+    :param max_concurrency: requests in flight at once within a round.
+    """
+
+    def __init__(
+        self,
+        *,
+        session_ids: Iterable[str],
+        end_time: float,
+        cloudos_conn_id: str = CloudOSHook.default_conn_name,
+        workspace_id: str | None = None,
+        target_statuses: Iterable[str] = ("paused",),
+        failure_statuses: Iterable[str] | None = None,
+        poll_interval: float = 30.0,
+        started_at: float | None = None,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    ) -> None:
+        super().__init__()
+        ids = [require_session_id(session_id, "session_ids") for session_id in session_ids]
+        self.session_ids = list(dict.fromkeys(ids))
+        self.end_time = float(end_time)
+        self.cloudos_conn_id = cloudos_conn_id
+        self.workspace_id = workspace_id
+        targets = normalize_statuses(list(target_statuses))
+        listed = None if failure_statuses is None else list(failure_statuses)
+        if listed is None:
+            failures = FAILURE_STATUSES - targets
+        else:
+            failures = normalize_statuses(listed, "failure_statuses") if listed else frozenset()
+        self.target_statuses = sorted(targets)
+        self.failure_statuses = sorted(failures)
+        self.poll_interval = float(poll_interval)
+        self.started_at = float(started_at) if started_at is not None else time.time()
+        if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
+            raise CloudOSValidationError("max_concurrency", max_concurrency, "expected a whole number >= 1")
+        self.max_concurrency = max_concurrency
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        """Primitives only, never the API key: the connection is read again on the triggerer."""
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "session_ids": list(self.session_ids),
+                "end_time": self.end_time,
+                "cloudos_conn_id": self.cloudos_conn_id,
+                "workspace_id": self.workspace_id,
+                "target_statuses": list(self.target_statuses),
+                "failure_statuses": list(self.failure_statuses),
+                "poll_interval": self.poll_interval,
+                "started_at": self.started_at,
+                "max_concurrency": self.max_concurrency,
+            },
+        )
+
+    def _event(self, status: str, watch: BatchWatch, message: str) -> TriggerEvent:
+        return TriggerEvent(
+            {
+                "status": status,
+                "session_ids": list(self.session_ids),
+                "reached": dict(watch.reached),
+                "failed": dict(watch.failed),
+                "pending": dict(watch.pending),
+                "elapsed": round(max(0.0, time.time() - self.started_at), 3),
+                "message": message,
+            }
+        )
+
+    def _watch(self) -> BatchWatch:
+        return BatchWatch(
+            self.session_ids, self.target_statuses, self.failure_statuses, started_at=self.started_at
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id)
+        try:
+            client = await hook.get_async_client()
+        except CloudOSError as error:
+            yield self._event(
+                ERROR, self._watch(), f"Cannot use connection {self.cloudos_conn_id!r}: {error}"
+            )
+            return
+        async with client:
+            event = await self._wait(client, self._watch())
+        yield event
+
+    async def _wait(self, client: Any, watch: BatchWatch) -> TriggerEvent:
+        limit = asyncio.Semaphore(self.max_concurrency)
+        # The task deferred right after asking for the pauses: the first round waits one interval
+        # (an event before the scheduler processed the deferral fails the task on Airflow 3.3.2).
+        await asyncio.sleep(max(0.0, min(self.poll_interval, self.end_time - time.time())))
+        while True:
+            round_started = time.time()
+            before = watch.progress()
+            watch.last_error = None
+            await asyncio.gather(*(self._poll_one(client, limit, watch, sid) for sid in list(watch.pending)))
+            now = time.time()
+            if watch.progress() != before:
+                self.log.info(watch.progress_message(now))
+            if watch.done:
+                return self._event(FAILURE if watch.failed else SUCCESS, watch, watch.outcome_message())
+            if now >= self.end_time:
+                return self._event(TIMEOUT, watch, watch.timeout_message(now))
+            # Rounds start every poll_interval: a long round (many sessions, a slow API) eats into the pause.
+            next_round = round_started + self.poll_interval
+            await asyncio.sleep(max(0.0, min(next_round, self.end_time) - now))
+
+    async def _poll_one(
+        self, client: Any, limit: asyncio.Semaphore, watch: BatchWatch, session_id: str
+    ) -> None:
+        async with limit:
+            try:
+                session = await client.get_session(session_id)
+            except CloudOSTransientError as error:
+                watch.last_error = str(error)
+                self.log.warning(
+                    "CloudOS did not answer about session %s; the wait goes on: %s", session_id, error
+                )
+                return
+            except CloudOSAPIError as error:
+                watch.refuse(session_id, f"CloudOS refused to report it: {error}")
+                return
+        watch.observe(session_id, session)
+
+
+__all__ = ["DEFAULT_MAX_CONCURRENCY", "CloudOSSessionsTrigger"]

@@ -1,0 +1,1 @@
+"""Benchmarks for airflow-provider-cloudos: ``python -m bench`` (see BENCHMARKS.md)."""

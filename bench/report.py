@@ -1,0 +1,523 @@
+"""Regenerate the tables of BENCHMARKS.md from ``bench/results/*.json``.
+
+``python -m bench.report``
+
+The prose of BENCHMARKS.md is written by hand; each table sits between
+``<!-- generated:NAME -->`` and ``<!-- /generated:NAME -->`` and is replaced here, so the
+published figures are always the ones in the result files. A result file that does not exist
+leaves its table as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from bench.common import REPO_ROOT, read_result
+
+DOCUMENT = REPO_ROOT / "BENCHMARKS.md"
+KB = 1000.0
+
+
+def _fmt(value: Any, digits: int = 1) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, bool):
+        return "yes" if value else "**no**"
+    if isinstance(value, float):
+        return f"{value:,.{digits}f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    return str(value)
+
+
+def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join(" --- " for _ in header) + "|"]
+    lines += ["| " + " | ".join(_fmt(cell) for cell in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def _source(result: dict[str, Any]) -> str:
+    machine = result.get("machine", {})
+    memory = f"{machine['memory_gib']} GiB, " if machine.get("memory_gib") else ""
+    return (
+        f"\n\n<sub>`{result.get('command')}` · {result.get('date')} · {machine.get('nproc')} cores, "
+        f"{memory}Python {machine.get('python')}, Airflow {machine.get('airflow')}</sub>"
+    )
+
+
+# ---- the tables -------------------------------------------------------------------------------------
+
+
+def machine_table() -> str | None:
+    result = read_result("wait_at_scale") or read_result("import_cost")
+    if result is None:
+        return None
+    machine = result["machine"]
+    rows = [
+        ["CPU", f"{machine.get('nproc')} cores ({machine.get('cpu')})"],
+        ["memory", f"{machine.get('memory_gib')} GiB"],
+        ["kernel", machine.get("kernel")],
+        ["Python", machine.get("python")],
+        ["Airflow", machine.get("airflow")],
+        ["aiohttp / requests", f"{machine.get('aiohttp')} / {machine.get('requests')}"],
+        ["date (UTC)", result.get("date")],
+    ]
+    return _table(["", ""], rows)
+
+
+def scale_table() -> str | None:
+    result = read_result("wait_at_scale")
+    if result is None:
+        return None
+    rows = []
+    for run in result["runs"]:
+        if "failed" in run:
+            rows.append([run.get("label"), run["n"], "-", f"failed: {run['failed']}"] + ["-"] * 9)
+            continue
+        lag = run.get("loop_lag", {})
+        steady = run.get("loop_lag_steady", {})
+        per_session = run["peak_rss_above_baseline_bytes"] / run["n"] / KB
+        rows.append(
+            [
+                run.get("label", run["mode"]),
+                run["n"],
+                f"{run.get('poll_interval_seconds', 1.0):g} s",
+                f"{run['events_correct']:,}/{run['n']:,}",
+                "-"
+                if run["mode"] == "threads"
+                else f"{_fmt(lag.get('p50_ms'))} / {_fmt(lag.get('p99_ms'))} / {_fmt(lag.get('max_ms'))}",
+                "-" if run["mode"] == "threads" else _fmt(steady.get("p99_ms")),
+                _fmt(run["peak_rss_above_baseline_mib"]),
+                _fmt(per_session),
+                _fmt(run["cpu_seconds_per_poll"] * 1000, 2) if run.get("cpu_seconds_per_poll") else "-",
+                _fmt(run["achieved_polls_per_session_per_second"], 2),
+                run["tcp_connections_opened"],
+                run["polls"],
+                _gc(run.get("garbage_collector")),
+            ]
+        )
+    header = [
+        "how",
+        "N",
+        "poll",
+        "events right",
+        "loop lag p50 / p99 / max (ms)",
+        "p99 after start-up (ms)",
+        "peak RSS above idle (MiB)",
+        "per session (kB)",
+        "CPU per poll (ms)",
+        "polls/s per session",
+        "TCP connections",
+        "polls",
+        "full GCs: count, total s, longest ms",
+    ]
+    return _table(header, rows) + _source(result)
+
+
+def _gc(figures: dict[str, Any] | None) -> str:
+    if not figures:
+        return "-"
+    return (
+        f"{figures['collections_by_generation'][2]}, {figures['seconds_by_generation'][2]:.1f}, "
+        f"{figures['longest_pause_ms']:.0f}"
+    )
+
+
+def poke_table() -> str | None:
+    result = read_result("wait_at_scale")
+    if result is None or not result.get("poke_mode"):
+        return None
+    poke = result["poke_mode"]
+    uss, rss = poke["median_uss_bytes"], poke["median_rss_bytes"]
+    triggers = {
+        run["n"]: run for run in result["runs"] if run.get("label") == "trigger" and "failed" not in run
+    }
+    rows = []
+    for n in sorted(triggers):
+        run = triggers[n]
+        above = run["peak_rss_above_baseline_bytes"]
+        whole = run["peak_rss_bytes"]
+        rows.append(
+            [
+                n,
+                _fmt(n * uss / 2**30, 2),
+                _fmt(n * rss / 2**30, 2),
+                _fmt(above / 2**20),
+                _fmt(whole / 2**20),
+                f"{n * uss / above:,.0f}x",
+                f"{n * uss / whole:,.0f}x",
+            ]
+        )
+    header = [
+        "N",
+        "poke mode, N x USS (GiB)",
+        "poke mode, N x RSS (GiB)",
+        "triggers, above idle (MiB)",
+        "triggers, whole process (MiB)",
+        "ratio (above idle)",
+        "ratio (whole process)",
+    ]
+    intro = (
+        f"One poke-mode process measured {_fmt(uss / 2**20)} MiB USS / {_fmt(rss / 2**20)} MiB RSS "
+        f"(median of {poke['processes_measured']} real processes: "
+        f"{', '.join(map(str, poke['per_process_uss_mib']))} MiB USS); "
+        "N processes are extrapolated linearly.\n\n"
+    )
+    return intro + _table(header, rows) + _source(result)
+
+
+def lookup_table() -> str | None:
+    result = read_result("wait_at_scale")
+    if result is None:
+        return None
+    rows = []
+    for run in result["runs"]:
+        lookup = run.get("connection_lookup")
+        if lookup and run.get("label") == "trigger":
+            rows.append(
+                [
+                    run["n"],
+                    _fmt(lookup["aget_settings_ms"], 3),
+                    _fmt(lookup["aget_settings_cpu_ms"], 3),
+                    _fmt(lookup["get_async_client_ms"], 3),
+                    _fmt(run["n"] * lookup["get_async_client_cpu_ms"] / 1000, 2),
+                ]
+            )
+    header = [
+        "run (N)",
+        "connection read, ms (wall)",
+        "connection read, ms (CPU)",
+        "client built incl. read, ms",
+        "N x client build (CPU s)",
+    ]
+    return _table(header, rows) + _source(result)
+
+
+def imports_table() -> str | None:
+    result = read_result("import_cost")
+    if result is None:
+        return None
+    rows = []
+    for name, figures in result["imports"].items():
+        if "skipped" in figures:
+            rows.append([name, "-", "-", figures["skipped"]])
+            continue
+        before = ", ".join(figures["imported_first"]) or "nothing"
+        rows.append(
+            [
+                f"`{figures['module']}`" + ("" if name == figures["module"] else f" ({name})"),
+                _fmt(figures["median_ms"]),
+                f"{_fmt(figures['p10_ms'])}-{_fmt(figures['p90_ms'])}",
+                before,
+            ]
+        )
+    speedup = result.get("core_vs_official_speedup")
+    table = _table(["import", "median (ms)", "p10-p90 (ms)", "already imported"], rows)
+    return (
+        table
+        + f"\n\nThe core imports **{_fmt(speedup)}x** faster than the official module."
+        + _source(result)
+    )
+
+
+def dag_parse_table() -> str | None:
+    result = read_result("import_cost")
+    if result is None or not result.get("dag_parse"):
+        return None
+    parse = result["dag_parse"]
+    if parse.get("source") == "bench/dag_parse_time.py":
+        found = parse.get("result")
+        if not isinstance(found, dict):
+            return f"`bench/dag_parse_time.py` printed:\n\n```\n{found}\n```" + _source(result)
+        rows = [
+            [
+                f"`example_dags/{row['file']}`",
+                row["dags"],
+                row["tasks"],
+                _fmt(row["cold_median_ms"]),
+                _fmt(row["cold_max_ms"]),
+                _fmt(row["warm_median_ms"]),
+                len(row["errors"]),
+            ]
+            for row in found["files"]
+        ]
+        header = [
+            "file",
+            "DAGs",
+            "tasks",
+            "cold parse p50 (ms)",
+            "cold max (ms)",
+            "warm re-parse p50 (ms)",
+            "errors",
+        ]
+        note = (
+            f"\n\nFrom `bench/dag_parse_time.py --json --repeats {found.get('repeats')}` (a fresh "
+            "interpreter per run with Airflow already imported; *cold* includes importing the "
+            "provider's modules)."
+        )
+        return _table(header, rows) + note + _source(result)
+    rows = [
+        [
+            f"`example_dags/{name}`",
+            _fmt(figures["median_ms"]),
+            ", ".join(figures["dags"]),
+            len(figures["errors"]),
+        ]
+        for name, figures in parse["files"].items()
+    ]
+    return _table(["file", "DagBag fill, median (ms)", "DAGs", "import errors"], rows) + _source(result)
+
+
+def http_table() -> str | None:
+    result = read_result("http_efficiency")
+    if result is None:
+        return None
+    rows = []
+    for mode in result["modes"]:
+        for step in mode["steps"]:
+            requests = ", ".join(f"{name} {count}" for name, count in sorted(step["requests"].items()))
+            wasted = "; ".join(
+                f"{item['phase']} {item['endpoint']}: {item['why']}" for item in step["uninformative"]
+            )
+            rows.append(
+                [
+                    mode["mode"],
+                    step["step"],
+                    requests,
+                    step["total_requests"],
+                    step["tcp_connections_opened"],
+                    wasted or "none",
+                ]
+            )
+        rows.append(
+            [
+                f"**{mode['mode']}**",
+                "**whole lifecycle**",
+                "",
+                mode["total_requests"],
+                mode["total_tcp_connections"],
+                f"**{mode['total_uninformative']} uninformative**",
+            ]
+        )
+    header = [
+        "mode",
+        "step",
+        "requests",
+        "total",
+        "TCP connections",
+        "requests that told the task nothing new",
+    ]
+    return _table(header, rows) + _source(result)
+
+
+def latency_table() -> str | None:
+    result = read_result("detection_latency")
+    if result is None:
+        return None
+    rows = [
+        [
+            item["wait"],
+            f"{item['poll_interval_s']:g} s",
+            item["samples"],
+            _fmt(item["min_s"], 2),
+            _fmt(item["p50_s"], 2),
+            _fmt(item["p90_s"], 2),
+            _fmt(item["max_s"], 2),
+            f"<= {item['target_max_s']:g} s",
+            item["within_target"],
+        ]
+        for item in result["results"]
+    ]
+    header = ["wait", "poll interval", "samples", "min (s)", "p50 (s)", "p90 (s)", "max (s)", "target", "met"]
+    return _table(header, rows) + _source(result)
+
+
+def harness_table() -> str | None:
+    result = read_result("harness")
+    if result is None:
+        return None
+    soak = result.get("fault_soak", {})
+    kills = result.get("kill_and_timeout", {})
+    restart = result.get("triggerer_restart", {})
+    bad = result.get("bad_inputs", {})
+    secrets = result.get("secrets", {})
+    rows = [
+        [
+            "fault soak: lifecycles run (sync / deferrable)",
+            f"{soak.get('lifecycles')} ({soak.get('lifecycles_sync')} / {soak.get('lifecycles_deferrable')})",
+        ],
+        ["fault soak: lifecycles succeeded", soak.get("lifecycles_succeeded")],
+        ["fault soak: fault rates", soak.get("fault_rates")],
+        [
+            "fault soak: faults injected (503 / 429 / dropped / lost create responses)",
+            f"{soak.get('injected_503')} / {soak.get('injected_429')} / {soak.get('injected_drops')} / "
+            f"{soak.get('injected_lost_create_responses')}",
+        ],
+        ["fault soak: HTTP requests", soak.get("http_requests")],
+        [
+            "fault soak: task runs / tries / Airflow retries used",
+            f"{soak.get('task_runs')} / {soak.get('task_tries')} / {soak.get('task_retries')}",
+        ],
+        ["fault soak: retries by task", soak.get("task_retries_by_step")],
+        [
+            "fault soak: create requests sent / sessions created",
+            f"{soak.get('create_requests')} / {soak.get('sessions_created')}",
+        ],
+        ["fault soak: sessions left running", soak.get("sessions_leaked")],
+        ["kill and timeout: cases (phases x ways to end a task)", kills.get("cases")],
+        ["kill and timeout: sessions left running", kills.get("sessions_leaked")],
+        [
+            "retry after a timed-out wait (with / without the task state store): second sessions created",
+            f"{kills.get('retry_after_timeout_cases')} cases: {kills.get('sessions_created_twice')}",
+        ],
+        [
+            "timeout while the create/resume answer is in flight (known defect, strict xfail)",
+            f"{kills.get('in_flight_cases')} cases: the session is left running",
+        ],
+        [
+            "triggerer restart: cases (incl. past the deadline)",
+            f"{restart.get('cases')} ({restart.get('cases_past_deadline')})",
+        ],
+        [
+            "bad inputs: cases / clear errors naming parameter and value",
+            f"{bad.get('cases')} / {bad.get('clear_errors')}",
+        ],
+        ["bad inputs: HTTP requests made", bad.get("http_requests")],
+        [
+            "secrets: tests scanned / log lines / other artefacts "
+            "(XCom, trigger kwargs, events, exceptions, reprs)",
+            f"{secrets.get('tests_scanned')} / {secrets.get('log_lines_scanned')} / "
+            f"{secrets.get('artefacts_scanned')}",
+        ],
+        ["secrets: leaks of the API key", secrets.get("leaks")],
+        ["harness wall time (s)", result.get("duration_seconds")],
+    ]
+    return _table(["figure", "value"], rows) + _source(result)
+
+
+def targets_table() -> str | None:
+    scale = read_result("wait_at_scale")
+    imports = read_result("import_cost")
+    http = read_result("http_efficiency")
+    latency = read_result("detection_latency")
+    rows: list[list[Any]] = []
+    if scale:
+        triggers = {
+            run["n"]: run for run in scale["runs"] if run.get("label") == "trigger" and "failed" not in run
+        }
+        top = triggers.get(max(triggers)) if triggers else None
+        if top:
+            p99 = top["loop_lag"]["p99_ms"]
+            rows.append(
+                [
+                    f"{top['n']:,} waits in one loop, p99 loop lag < 100 ms (1 s polls)",
+                    f"{_fmt(p99)} ms",
+                    p99 is not None and p99 < 100,
+                ]
+            )
+            per = top["peak_rss_above_baseline_bytes"] / top["n"] / KB
+            rows.append([f"< 50 kB per waiting session (N = {top['n']:,})", f"{per:.1f} kB", per < 50])
+        thousand = triggers.get(1000)
+        poke = scale.get("poke_mode")
+        if thousand and poke:
+            ratio = 1000 * poke["median_uss_bytes"] / thousand["peak_rss_above_baseline_bytes"]
+            whole = 1000 * poke["median_uss_bytes"] / thousand["peak_rss_bytes"]
+            rows.append(
+                [
+                    ">= 100x less memory than poke mode at N = 1,000",
+                    f"{ratio:,.0f}x (whole process: {whole:,.0f}x)",
+                    whole >= 100,
+                ]
+            )
+    if imports:
+        figures = imports["imports"]
+        core = figures["core"]["median_ms"]
+        rows.append(["core imports in < 15 ms", f"{core:.1f} ms", core < 15])
+        operators = figures["operators (above airflow.sdk)"]["median_ms"]
+        rows.append(
+            ["operators module adds < 50 ms to `import airflow.sdk`", f"{operators:.1f} ms", operators < 50]
+        )
+        speedup = imports.get("core_vs_official_speedup")
+        rows.append(
+            [
+                "core >= 20x faster to import than the official module",
+                f"{_fmt(speedup)}x",
+                bool(speedup and speedup >= 20),
+            ]
+        )
+    if http:
+        for mode in http["modes"]:
+            per_step = {step["step"]: step["tcp_connections_opened"] for step in mode["steps"]}
+            expected = 1 if mode["mode"] == "sync" else 2
+            rows.append(
+                [
+                    f"one connection per client/trigger ({mode['mode']}: {expected} per step)",
+                    ", ".join(f"{k} {v}" for k, v in per_step.items()),
+                    all(v == expected for v in per_step.values()),
+                ]
+            )
+            rows.append(
+                [
+                    f"no request that tells the task nothing new ({mode['mode']})",
+                    f"{mode['total_uninformative']} of {mode['total_requests']}",
+                    mode["total_uninformative"] == 0,
+                ]
+            )
+    if latency:
+        for item in latency["results"]:
+            rows.append(
+                [
+                    f"detection <= poll interval + 1 s ({item['wait']}, {item['poll_interval_s']:g} s)",
+                    f"max {item['max_s']:.2f} s",
+                    item["within_target"],
+                ]
+            )
+    if not rows:
+        return None
+    return _table(["target", "measured", "met"], rows)
+
+
+TABLES: dict[str, Callable[[], str | None]] = {
+    "machine": machine_table,
+    "targets": targets_table,
+    "scale": scale_table,
+    "poke": poke_table,
+    "lookup": lookup_table,
+    "imports": imports_table,
+    "dag-parse": dag_parse_table,
+    "http": http_table,
+    "latency": latency_table,
+    "harness": harness_table,
+}
+
+
+def render(text: str) -> str:
+    for name, build in TABLES.items():
+        pattern = re.compile(rf"(<!-- generated:{name} -->\n)(.*?)(<!-- /generated:{name} -->)", re.DOTALL)
+        if not pattern.search(text):
+            print(f"BENCHMARKS.md has no generated:{name} section; skipped", file=sys.stderr)
+            continue
+        table = build()
+        if table is None:
+            print(f"no result for {name}; its table is left as it was", file=sys.stderr)
+            continue
+        text = pattern.sub(lambda match, table=table: f"{match.group(1)}{table}\n{match.group(3)}", text)  # type: ignore[misc]
+    return text
+
+
+def main() -> int:
+    text = DOCUMENT.read_text(encoding="utf-8")
+    updated = render(text)
+    if updated != text:
+        DOCUMENT.write_text(updated, encoding="utf-8")
+        print(f"updated {DOCUMENT.relative_to(REPO_ROOT)}")
+    else:
+        print(f"{DOCUMENT.relative_to(REPO_ROOT)} is up to date")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
