@@ -26,7 +26,17 @@ STEPS: dict[str, list[str]] = {
     "objects": ["-m", "bench.trigger_objects"],
 }
 QUICK: dict[str, list[str]] = {
-    "scale": ["--sizes", "100,500", "--thread-sizes", "100", "--ready-after", "6", "--poke-processes", "2"],
+    "scale": [
+        "--sizes",
+        "100,500",
+        "--thread-sizes",
+        "100",
+        "--ready-after",
+        "6",
+        "--poke-processes",
+        "2",
+        "--no-variants",
+    ],
     "imports": ["--repeats", "3", "--dag-repeats", "1"],
     "latency": ["--samples", "5"],
     "objects": ["--n", "200"],
@@ -39,7 +49,8 @@ def _run(args: list[str], env: dict[str, str] | None = None) -> int:
 
 
 def harness() -> int:
-    env = bench_environment({"CLOUDOS_HARNESS_REPORT": str(RESULTS_DIR / "harness.json")})
+    results = os.environ.get("CLOUDOS_BENCH_RESULTS") or str(RESULTS_DIR)
+    env = bench_environment({"CLOUDOS_HARNESS_REPORT": os.path.join(results, "harness.json")})
     return _run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests/reliability"], env)
 
 
@@ -59,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, to check the scripts work")
     args = parser.parse_args(argv)
     chosen = [*STEPS, "harness", "plot", "report"] if args.what == "all" else [args.what]
+    if args.quick:
+        # Quick figures are for checking the scripts, never for BENCHMARKS.md.
+        os.environ["CLOUDOS_BENCH_RESULTS"] = str(RESULTS_DIR / "quick")
+        chosen = [step for step in chosen if step != "report"]
     failures = []
     for step in chosen:
         if step in STEPS:

@@ -26,7 +26,8 @@ from typing import Any
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
-RESULTS_DIR = BENCH_DIR / "results"
+#: Where results go; ``python -m bench --quick`` points it elsewhere so published figures stay.
+RESULTS_DIR = Path(os.environ.get("CLOUDOS_BENCH_RESULTS") or BENCH_DIR / "results")
 PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 
 

@@ -11,11 +11,12 @@ Uses only the standard library besides matplotlib, so it needs nothing of the pr
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
 
-RESULTS = Path(__file__).resolve().parent / "results"
+RESULTS = Path(os.environ.get("CLOUDOS_BENCH_RESULTS") or Path(__file__).resolve().parent / "results")
 MIB = 2**20
 
 

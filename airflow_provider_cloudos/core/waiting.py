@@ -53,12 +53,15 @@ class StatusWatch:
         *,
         started_at: float = 0.0,
         url: str | None = None,
+        parameters: tuple[str, str] = ("target_status", "failure_status"),
     ) -> StatusWatch:
-        target_set = normalize_statuses(targets, parameter="target_status")
+        """Validate the wanted and failure statuses; errors name ``parameters`` (the caller's names)."""
+        target_name, failure_name = parameters
+        target_set = normalize_statuses(targets, parameter=target_name)
         failure_set = (
             FAILURE_STATUSES - target_set
             if failures is None
-            else (normalize_statuses(failures, parameter="failure_status") if failures else frozenset())
+            else (normalize_statuses(failures, parameter=failure_name) if failures else frozenset())
         )
         return cls(
             session_id=session_id,

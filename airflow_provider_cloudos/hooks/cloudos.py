@@ -13,15 +13,13 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseHook
 
-from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
 from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
 from airflow_provider_cloudos.client.resolver import CloudOSResolver
 from airflow_provider_cloudos.client.settings import ClientSettings, settings_from_connection
-from airflow_provider_cloudos.client.sync import CloudOSClient
 from airflow_provider_cloudos.compat import connection_form_widgets, mask_api_key
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
@@ -37,6 +35,12 @@ from airflow_provider_cloudos.core.status import LIVE_STATUSES, WaitOutcome, map
 from airflow_provider_cloudos.core.urls import session_url
 from airflow_provider_cloudos.core.waiting import StatusWatch
 from airflow_provider_cloudos.provider_info import CONN_FIELDS, CONNECTION_TYPE, UI_FIELD_BEHAVIOUR
+
+if TYPE_CHECKING:
+    # Imported where used: a DAG file importing an operator should not pay for requests and
+    # aiohttp at parse time (about 110 ms measured, see BENCHMARKS.md).
+    from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
+    from airflow_provider_cloudos.client.sync import CloudOSClient
 
 
 def _parsed(value: Any, parse: Callable[[Any], list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -119,6 +123,8 @@ class CloudOSHook(BaseHook):
 
     @cached_property
     def client(self) -> CloudOSClient:
+        from airflow_provider_cloudos.client.sync import CloudOSClient
+
         settings = self.settings
         return CloudOSClient(
             settings.base_url,
@@ -134,6 +140,8 @@ class CloudOSHook(BaseHook):
         For triggers: a synchronous connection lookup inside the triggerer's event loop can
         deadlock on Airflow 3, so this never calls ``get_connection``.
         """
+        from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
+
         settings = await self.aget_settings()
         return AsyncCloudOSClient(
             settings.base_url,
@@ -245,12 +253,11 @@ class CloudOSHook(BaseHook):
         return self.client.resume_session(session_id, payload)
 
     def find_sessions_by_name(
-        self, name: str, *, statuses: Iterable[str] | None = None
+        self, name: str, *, statuses: Iterable[str] | None = None, only_owner: bool = False
     ) -> list[dict[str, Any]]:
         """Sessions of the workspace with exactly this name (or glob), newest first."""
-        wanted = statuses if statuses is not None else None
         matches = []
-        for session in self.iter_sessions(statuses=wanted):
+        for session in self.iter_sessions(statuses=statuses, only_owner=only_owner):
             session_name = session.get("name")
             if isinstance(session_name, str) and (
                 session_name == name or ("*" in name and fnmatch.fnmatchcase(session_name, name))
@@ -258,12 +265,15 @@ class CloudOSHook(BaseHook):
                 matches.append(session)
         return matches
 
-    def find_live_session(self, name: str) -> dict[str, Any] | None:
+    def find_live_session(self, name: str, *, only_owner: bool = False) -> dict[str, Any] | None:
         """The newest session with this exact name that exists and is not paused or terminated.
 
-        How a retried create task finds the session an earlier try created.
+        How a killed create task finds the session its request in flight created; with
+        ``only_owner`` only sessions of the API key's user are considered.
         """
-        for session in self.find_sessions_by_name(name, statuses=sorted(LIVE_STATUSES)):
+        for session in self.find_sessions_by_name(
+            name, statuses=sorted(LIVE_STATUSES), only_owner=only_owner
+        ):
             if map_status(session.get("status")) in LIVE_STATUSES:
                 return session
         return None
@@ -316,7 +326,12 @@ class CloudOSHook(BaseHook):
         started = clock()
         deadline = started + float(timeout)
         watch = StatusWatch.create(
-            session_id, target, failure_statuses, started_at=started, url=self.session_url(session_id)
+            session_id,
+            target,
+            failure_statuses,
+            started_at=started,
+            url=self.session_url(session_id),
+            parameters=("target", "failure_statuses"),
         )
         while True:
             try:

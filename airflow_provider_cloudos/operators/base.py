@@ -136,6 +136,9 @@ class CloudOSSessionOperatorBase(BaseOperator):
         self.timeout = timeout
         #: The session this try started or resumed, and so must pause if it is killed.
         self._owned_session_id: str | None = None
+        #: The name of a session being created: its id is unknown until CloudOS answers, and a
+        #: kill can arrive while the answer is in flight.
+        self._creating_name: str | None = None
 
     # -- rendered parameters ------------------------------------------------------------------
 
@@ -197,10 +200,16 @@ class CloudOSSessionOperatorBase(BaseOperator):
             raise to_airflow_exception(error) from error
 
     def _request_resume(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Resume a paused session; one that somebody resumed meanwhile is carried on with."""
+        """Resume a paused session; one that somebody resumed meanwhile is carried on with.
+
+        The session counts as this try's own before the request is sent: a kill or an
+        ``execution_timeout`` can arrive while CloudOS is already resuming it.
+        """
+        previous_owner, self._owned_session_id = self._owned_session_id, session_id
         try:
             resumed = self.hook.resume_session(session_id, payload)
         except CloudOSError as error:
+            self._owned_session_id = previous_owner
             if not is_not_resumable_refusal(error):
                 raise to_airflow_exception(error) from error
             current = self._get_session(session_id)
@@ -338,6 +347,8 @@ class CloudOSSessionOperatorBase(BaseOperator):
     def _stop_owned_session(self, reason: str) -> bool:
         """Pause the session this try started or resumed; one quick call, never raises."""
         session_id = self._owned_session_id
+        if not session_id and self._creating_name:
+            session_id = self._find_session_being_created(self._creating_name)
         if not session_id:
             return False
         try:
@@ -350,6 +361,15 @@ class CloudOSSessionOperatorBase(BaseOperator):
         else:
             self.log.info("Session %s was already paused or pausing when %s", session_id, reason)
         return requested
+
+    def _find_session_being_created(self, name: str) -> str | None:
+        """The live session a create request in flight made, found by its name."""
+        try:
+            session = self.hook.find_live_session(name, only_owner=True)
+        except Exception as error:
+            self.log.error("Could not look for session %r being created: %s", name, error)
+            return None
+        return str(session["_id"]) if session and session.get("_id") else None
 
     def on_kill(self) -> None:
         """Marked failed or cleared while running in a worker: pause what this try started."""

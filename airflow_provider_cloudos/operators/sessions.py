@@ -279,6 +279,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
             data_items = self.hook.resolve_mounts(list(spec.mounts))
             fuse = self.hook.resolve_links(list(spec.links))
             payload = spec.to_payload(project_id, data_items, fuse)
+            self._creating_name = spec.name
             session = self.hook.create_session(payload)
         except CloudOSValidationError as error:
             raise validation_failure(error) from error

@@ -366,12 +366,6 @@ def test_a_retry_after_a_timed_out_wait_carries_on_with_the_same_session(
     record("kill_and_timeout", retry_after_timeout_cases=1, sessions_created_twice=len(sessions) - 1)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known defect: the operator records the session as its own only after the create/resume "
-    "response arrives, so a kill or execution_timeout while that response is in flight leaves the "
-    "session running",
-)
 @pytest.mark.parametrize("action", ["create", "resume"])
 def test_a_timeout_while_the_start_request_is_in_flight_leaves_nothing_running(
     cloudos_conn: CloudOSSimulator, artefacts: Artefacts, monkeypatch: pytest.MonkeyPatch, action: str
