@@ -312,8 +312,12 @@ class CloudOSHook(BaseHook):
         clock: Callable[[], float] = time.time,
         on_poll: Callable[[dict[str, Any]], None] | None = None,
         guard: SessionGuard | None = None,
+        initial: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Block until the session reaches ``target``; return the last session object.
+
+        ``initial`` is a session object the caller just received (from create or resume): it is
+        taken as the first observation, so the first request waits one ``poll_interval``.
 
         Logs each status change once, with the elapsed time and the session's URL. Transient
         API errors that outlive the client's retries are logged and the wait goes on until the
@@ -333,9 +337,13 @@ class CloudOSHook(BaseHook):
             url=self.session_url(session_id),
             parameters=("target", "failure_statuses"),
         )
+        known = initial
         while True:
             try:
-                session = self.get_session(session_id)
+                if known is not None:
+                    session, known = known, None
+                else:
+                    session = self.get_session(session_id)
             except CloudOSTransientError as error:
                 self.log.warning("CloudOS did not answer while waiting, will try again: %s", error)
             else:

@@ -234,11 +234,14 @@ class CloudOSSessionOperatorBase(BaseOperator):
         *,
         stop_on_timeout: bool,
         method_name: str = "execute_complete",
+        known: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Wait for ``targets``: in the triggerer when deferrable, else here. Return the session.
 
         Deferring raises ``TaskDeferred``; Airflow then calls ``method_name`` with the trigger's
         event. ``stop_on_timeout`` also pauses the session when the task is killed meanwhile.
+        ``known`` is the session object CloudOS just returned (create/resume): reading it again
+        a millisecond later would tell the task nothing new.
         """
         poll, timeout = self._wait_settings()
         target_list = sorted(set(targets))
@@ -246,7 +249,7 @@ class CloudOSSessionOperatorBase(BaseOperator):
         guard = self._session_guard() if RUNNING in target_list else SessionGuard()
         url = self.hook.session_url(session_id)
         if self._flag("deferrable"):
-            current = self._get_session(session_id)
+            current = known if known is not None else self._get_session(session_id)
             status = map_status(current.get("status"))
             if status in target_list:
                 self.log.info("Session %s is already %s; nothing to wait for (%s)", session_id, status, url)
@@ -288,6 +291,7 @@ class CloudOSSessionOperatorBase(BaseOperator):
                 poll_interval=poll,
                 failure_statuses=failure_list,
                 guard=guard if guard.active else None,
+                initial=known,
             )
         except CloudOSGuardError as error:
             stopped = stop_on_timeout and self._stop_owned_session(error.reason)
@@ -314,10 +318,24 @@ class CloudOSSessionOperatorBase(BaseOperator):
                 self._stop_owned_session("the task stopped while waiting")
             raise
 
-    def _wait_until_running(self, context: Any, session_id: str, *, stop_on_timeout: bool) -> None:
+    def _wait_until_running(
+        self,
+        context: Any,
+        session_id: str,
+        *,
+        stop_on_timeout: bool,
+        known: dict[str, Any] | None = None,
+    ) -> None:
         """Wait for ``running`` after a create or resume; say so when the cost limit stopped it."""
         try:
-            self._wait(context, session_id, [RUNNING], NOT_RUNNING_ANYMORE, stop_on_timeout=stop_on_timeout)
+            self._wait(
+                context,
+                session_id,
+                [RUNNING],
+                NOT_RUNNING_ANYMORE,
+                stop_on_timeout=stop_on_timeout,
+                known=known,
+            )
         except AirflowFailException as error:
             raise self._explain_not_running(error, session_id) from error
 

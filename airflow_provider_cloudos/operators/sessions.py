@@ -263,13 +263,17 @@ class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
                 method_name="resume_after_pause",
             )
             status = map_status(session.get("status"))
+        latest: dict[str, Any] | None = session
         if status == PAUSED:
             self.log.info("Resuming session %s, which an earlier try left paused", session_id)
             payload = make_resume_spec(execution_platform=platform_of(session)).to_payload()
             resumed = self._request_resume(session_id, payload)
             self._publish(context, resumed if resumed.get("_id") else session, session_id)
+            latest = resumed if resumed.get("_id") else None
         if self._flag("wait_for_running"):
-            self._wait_until_running(context, session_id, stop_on_timeout=self._flag("stop_on_kill"))
+            self._wait_until_running(
+                context, session_id, stop_on_timeout=self._flag("stop_on_kill"), known=latest
+            )
         return session_id
 
     def _create(self, spec: SessionSpec, project_id: str | None, project_name: str | None) -> dict[str, Any]:
@@ -629,7 +633,12 @@ class CloudOSResumeSessionOperator(CloudOSSessionOperatorBase):
         if resumed.get("_id"):
             self._publish(context, resumed, session_id)
         if self._flag("wait_for_running"):
-            self._wait_until_running(context, session_id, stop_on_timeout=self._flag("stop_on_kill"))
+            self._wait_until_running(
+                context,
+                session_id,
+                stop_on_timeout=self._flag("stop_on_kill"),
+                known=resumed if resumed.get("_id") else None,
+            )
         return session_id
 
     def _already_resumed(self, context: Any, session_id: str, status: str, spec: ResumeSpec) -> str:

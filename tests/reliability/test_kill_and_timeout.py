@@ -125,12 +125,16 @@ class Scenario:
             "poll_interval": poll,
             "timeout": self.timeout,
         }
+        operator: Any
         if self.phase == "resume":
             assert self.session_id is not None
-            return CloudOSResumeSessionOperator(task_id="resume", session_id=self.session_id, **common)
-        return CloudOSCreateSessionOperator(
-            task_id="create", name=f"kill-{self.phase}", project_id=self.sim.project_id, **common
-        )
+            operator = CloudOSResumeSessionOperator(task_id="resume", session_id=self.session_id, **common)
+        else:
+            operator = CloudOSCreateSessionOperator(
+                task_id="create", name=f"kill-{self.phase}", project_id=self.sim.project_id, **common
+            )
+        self.operator = operator
+        return operator
 
     def current_session(self) -> str | None:
         if self.session_id is None:
@@ -139,18 +143,23 @@ class Scenario:
         return self.session_id
 
     def task_is_waiting(self, gets_before: int | None) -> bool:
-        """The session sits in the phase and (when ``gets_before`` is given) the wait has polled it.
+        """The session sits in the phase and (when ``gets_before`` is given) the task is in its wait.
 
-        The resume operator reads the session once before resuming it, so its wait's first poll is
-        the second read; the create operator's is the first.
+        The wait starts from the create or resume answer (its first poll comes one interval
+        later), so "in its wait" is: that answer has come back and the task has taken the session
+        as its own.
         """
         session_id = self.current_session()
-        reads_before_wait = 1 if self.phase == "resume" else 0
+        start = "resume" if self.phase == "resume" else "create"
         return (
             session_id is not None
             and display_status(self.sim, session_id) == PHASE_STATUS[self.phase]
-            and (gets_before is None or self.sim.counters.requests("get") > gets_before + reads_before_wait)
+            and (gets_before is None or (self.sim.counters.requests(start) > 0 and self.owned()))
         )
+
+    def owned(self) -> bool:
+        operator = getattr(self, "operator", None)
+        return operator is None or getattr(operator, "_owned_session_id", None) is not None
 
 
 def _prepare(sim: CloudOSSimulator, phase: str, deferrable: bool, timeout: float) -> Scenario:
