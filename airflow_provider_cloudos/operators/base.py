@@ -273,6 +273,7 @@ class CloudOSSessionOperatorBase(BaseOperator):
                 upload_on_close=True,
                 max_cost_usd=guard.max_cost_usd,
                 max_runtime_seconds=guard.max_runtime_seconds,
+                last_status=status,
             )
             self.log.info(
                 "Session %s is %s; deferring until it is %s (at most %s): %s",

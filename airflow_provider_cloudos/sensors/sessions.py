@@ -179,6 +179,7 @@ class CloudOSSessionSensor(BaseSensorOperator):
             started_at=watch.started_at,
             max_cost_usd=guard.max_cost_usd,
             max_runtime_seconds=guard.max_runtime_seconds,
+            last_status=watch.last_status,
         )
         defer_to_trigger(self, trigger)
 

@@ -73,6 +73,7 @@ class CloudOSSessionTrigger(BaseTrigger):
         upload_on_close: bool = True,
         max_cost_usd: float | None = None,
         max_runtime_seconds: float | None = None,
+        last_status: str | None = None,
     ) -> None:
         super().__init__()
         self.guard = SessionGuard(max_cost_usd=max_cost_usd, max_runtime_seconds=max_runtime_seconds)
@@ -89,6 +90,8 @@ class CloudOSSessionTrigger(BaseTrigger):
         self.stop_on_timeout = bool(stop_on_timeout)
         self.stop_on_kill = bool(stop_on_kill)
         self.upload_on_close = bool(upload_on_close)
+        #: The status the deferring task last saw (and logged), so the trigger logs only changes.
+        self.last_status = map_status(last_status) if last_status else None
         self._event_yielded = False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
@@ -109,6 +112,7 @@ class CloudOSSessionTrigger(BaseTrigger):
                 "upload_on_close": self.upload_on_close,
                 # Only the limits that are set, so a trigger without a guard serializes as before.
                 **self.guard.trigger_kwargs(),
+                **({"last_status": self.last_status} if self.last_status else {}),
             },
         )
 
@@ -144,6 +148,7 @@ class CloudOSSessionTrigger(BaseTrigger):
             started_at=self.started_at,
             url=url,
         )
+        watch.last_status = self.last_status
         try:
             async with client:
                 async for event in self._poll(client, watch, url):
@@ -268,9 +273,4 @@ class CloudOSSessionTrigger(BaseTrigger):
         await self._stop_quietly(self._hook(), "the deferred task was killed")
 
 
-def event_session_status(event: dict[str, Any]) -> str:
-    """The display status an event reports (for operators' messages)."""
-    return map_status(event.get("session_status") or event.get("api_status"))
-
-
-__all__ = ["EVENT_STATUSES", "GUARD", "CloudOSSessionTrigger", "event_session_status"]
+__all__ = ["EVENT_STATUSES", "GUARD", "CloudOSSessionTrigger"]

@@ -313,3 +313,20 @@ async def test_cancellation_on_airflow_with_on_kill_never_pauses(cloudos_conn, m
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cloudos_conn.counters.requests("abort") == 0
+
+
+@pytest.mark.asyncio
+async def test_a_status_the_deferring_task_already_logged_is_not_logged_again(cloudos_conn, log_messages):
+    cloudos_conn.set_timings(StateTimings(scheduled=0.0, setup=0.15))
+    session = cloudos_conn.add_session(name="handed-over", status="setup")
+    trigger = make_trigger(session["_id"], last_status="setup")
+    assert trigger.serialize()[1]["last_status"] == "setup"
+    event = await first_event(trigger)
+    assert event["status"] == "success"
+    changes = [m for m in log_messages() if m.startswith(f"Session {session['_id']} is ")]
+    assert not any(" is setup after" in line for line in changes)
+    assert any(" is running after" in line for line in changes)
+
+
+def test_last_status_is_left_out_of_the_kwargs_when_unknown():
+    assert "last_status" not in make_trigger("a" * 24).serialize()[1]
