@@ -13,11 +13,9 @@ Every value a user types arrives here first, after templating: each refusal is a
 
 from __future__ import annotations
 
-import ast
 import csv
 import fnmatch
 import io
-import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -33,6 +31,7 @@ from airflow_provider_cloudos.core.formatters import (
     format_timestamp,
     session_summary,
 )
+from airflow_provider_cloudos.core.lists import split_strings
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, RUNNING, normalize_statuses
 from airflow_provider_cloudos.core.validators import parse_bool, require_session_id
 
@@ -89,42 +88,11 @@ def parse_string_list(value: Any, parameter: str) -> tuple[str, ...]:
     """
     if _is_unset(value):
         return ()
-    items: list[Any]
-    if isinstance(value, str):
-        text = value.strip()
-        items = _list_literal(text, value, parameter) if text.startswith("[") else text.split(",")
-    elif isinstance(value, (list, tuple, set, frozenset)):
-        items = list(value)
-    else:
-        raise CloudOSValidationError(
-            parameter,
-            value,
-            f"expected a list of strings or a comma-separated string, got {type(value).__name__}",
-        )
-    result: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            raise CloudOSValidationError(
-                parameter, item, f"every item must be a string, got {type(item).__name__}"
-            )
-        if item.strip():
-            result.append(item.strip())
-    return tuple(result)
-
-
-def _list_literal(text: str, original: str, parameter: str) -> list[Any]:
-    try:
-        loaded = json.loads(text)
-    except ValueError:
-        try:
-            loaded = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            raise CloudOSValidationError(
-                parameter, original, "looks like a list but is neither valid JSON nor a Python list literal"
-            ) from None
-    if not isinstance(loaded, (list, tuple)):
-        raise CloudOSValidationError(parameter, original, "expected a list")
-    return list(loaded)
+    if isinstance(value, (set, frozenset)):  # names: their order does not matter
+        value = list(value)
+    return tuple(
+        split_strings(value, parameter=parameter, whole="a list of strings or a comma-separated string")
+    )
 
 
 def _number(value: Any) -> float:

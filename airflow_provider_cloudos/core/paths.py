@@ -21,12 +21,11 @@ Python-literal) list, or a comma-separated string.
 
 from __future__ import annotations
 
-import ast
-import json
 from collections.abc import Callable
 from typing import Any
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.lists import split_strings
 
 S3_SCHEME = "s3://"
 _AZURE_SCHEMES = ("az://", "abfs://", "abfss://", "wasb://", "wasbs://")
@@ -199,53 +198,18 @@ def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str
     return {"type": "cloudos", "project_name": project, "folder_path": folder}
 
 
-def _items_from_list_literal(text: str, original: str, parameter: str) -> list[Any]:
-    """Read ``["a", "b"]`` (JSON) or ``['a', 'b']`` (a Python list rendered by Jinja)."""
-    try:
-        loaded = json.loads(text)
-    except ValueError:
-        try:
-            loaded = ast.literal_eval(text)
-        except (ValueError, SyntaxError, MemoryError, RecursionError):
-            raise CloudOSValidationError(
-                parameter, original, "looks like a list but is neither valid JSON nor a Python list literal"
-            ) from None
-    # Only a list can come out of text starting with "[" (JSON or Python literal).
-    return list(loaded)
-
-
 def split_paths(value: Any, *, parameter: str = "mounts") -> list[str]:
     """Turn a templated value into a list of path strings, blanks dropped.
 
     Accepts ``None`` (no paths), a list or tuple of strings (kept whole: an S3 key may contain a
     comma), a JSON or Python list literal in a string, or a comma-separated string.
     """
-    if value is None:
-        return []
-    if isinstance(value, str):
-        text = value.strip()
-        if not text:
-            return []
-        items: list[Any] = (
-            _items_from_list_literal(text, value, parameter) if text.startswith("[") else text.split(",")
-        )
-    elif isinstance(value, (list, tuple)):
-        items = list(value)
-    else:
-        raise CloudOSValidationError(
-            parameter,
-            value,
-            f"expected a path, a list of paths or a comma-separated string, got {type(value).__name__}",
-        )
-    paths: list[str] = []
-    for item in items:
-        if not isinstance(item, str):
-            raise CloudOSValidationError(
-                parameter, item, f"every path must be a string, got {type(item).__name__}"
-            )
-        if item.strip():
-            paths.append(item.strip())
-    return paths
+    return split_strings(
+        value,
+        parameter=parameter,
+        noun="path",
+        whole="a path, a list of paths or a comma-separated string",
+    )
 
 
 def _parse_all(value: Any, parameter: str, parse: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
