@@ -8,7 +8,6 @@ client; every status decision in the core's status model.
 
 from __future__ import annotations
 
-import fnmatch
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -255,15 +254,12 @@ class CloudOSHook(BaseHook):
     def find_sessions_by_name(
         self, name: str, *, statuses: Iterable[str] | None = None, only_owner: bool = False
     ) -> list[dict[str, Any]]:
-        """Sessions of the workspace with exactly this name (or glob), newest first."""
-        matches = []
-        for session in self.iter_sessions(statuses=statuses, only_owner=only_owner):
-            session_name = session.get("name")
-            if isinstance(session_name, str) and (
-                session_name == name or ("*" in name and fnmatch.fnmatchcase(session_name, name))
-            ):
-                matches.append(session)
-        return matches
+        """Sessions of the workspace with exactly this name (and an id), newest first."""
+        return [
+            session
+            for session in self.iter_sessions(statuses=statuses, only_owner=only_owner)
+            if session.get("name") == name and isinstance(session.get("_id"), str)
+        ]
 
     def find_live_session(self, name: str, *, only_owner: bool = False) -> dict[str, Any] | None:
         """The newest session with this exact name that exists and is not paused or terminated.

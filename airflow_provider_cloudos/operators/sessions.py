@@ -338,10 +338,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
         wanted = REUSABLE if retried else LIVE_STATUSES
         candidates = [
             session
-            for session in self.hook.iter_sessions(statuses=sorted(wanted), only_owner=True)
-            if session.get("name") == name
-            and map_status(session.get("status")) in wanted
-            and isinstance(session.get("_id"), str)
+            for session in self.hook.find_sessions_by_name(name, statuses=sorted(wanted), only_owner=True)
+            if map_status(session.get("status")) in wanted
         ]
         live = [session for session in candidates if map_status(session.get("status")) in LIVE_STATUSES]
         found = (live or candidates)[0] if candidates else None

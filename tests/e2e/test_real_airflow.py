@@ -39,22 +39,16 @@ from typing import Any, TypeVar
 import pytest
 import requests
 
+from airflow_provider_cloudos.compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, PAUSED, RUNNING, map_status
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
 
 pytestmark = pytest.mark.airflow_e2e
 
-try:
-    from airflow import __version__ as AIRFLOW_VERSION
-except ImportError:  # pragma: no cover - the provider needs Airflow anyway
-    AIRFLOW_VERSION = "0"
-
-if int(AIRFLOW_VERSION.split(".")[0]) < 3:
-    pytest.skip(
-        f"the real-Airflow end-to-end test drives Airflow 3's components and /api/v2 REST API; "
-        f"this is Airflow {AIRFLOW_VERSION}",
-        allow_module_level=True,
-    )
+if not AIRFLOW_V_3_0_PLUS:
+    # Issue 8 keeps this test on 3.x (make test-airflow2 leaves tests/e2e out): it drives Airflow
+    # 3's api-server, dag-processor and /api/v2 REST API, which 2.11 does not have.
+    pytest.skip("the end-to-end test drives Airflow 3's components", allow_module_level=True)
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 PIPELINE = "example_cloudos_pipeline"

@@ -36,8 +36,6 @@ class Case:
     parameter: str
     #: Text of the value that the message must show; default: ``repr`` of the override.
     shows: str | None = None
-    #: A known defect: the case is expected to fail until it is fixed (strict xfail).
-    known_defect: str | None = None
 
     @property
     def id(self) -> str:
@@ -182,12 +180,7 @@ def _attempt(
     return lambda: _operator(case, sim).execute({"ti": FakeTI("bad", 1, artefacts)})
 
 
-PARAMS = [
-    pytest.param(case, id=case.id, marks=[pytest.mark.xfail(strict=True, reason=case.known_defect)])
-    if case.known_defect
-    else pytest.param(case, id=case.id)
-    for case in CASES
-]
+PARAMS = [pytest.param(case, id=case.id) for case in CASES]
 
 
 @pytest.mark.parametrize("case", PARAMS)
