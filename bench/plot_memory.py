@@ -45,17 +45,12 @@ def main() -> int:
     figure, axes = plt.subplots(figsize=(8, 5.5), dpi=110)
     triggers = _series(runs, "trigger")
     threads = _series(runs, "threads")
-    shared = _series(runs, "prototype: one shared client")
     if triggers:
         axes.plot(
             *zip(*triggers, strict=True),
             "o-",
             color="tab:blue",
             label="deferrable: CloudOSSessionTrigger, one loop",
-        )
-    if shared:
-        axes.plot(
-            *zip(*shared, strict=True), "D", color="tab:cyan", label="prototype: triggers sharing one client"
         )
     if threads:
         axes.plot(

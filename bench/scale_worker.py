@@ -48,8 +48,6 @@ SAMPLE_SECONDS = 0.2
 #: Lag samples from the first seconds, when every wait opens its connection at once, are
 #: reported apart from the steady state.
 STARTUP_SECONDS = 5.0
-#: Connections in the one pool of the shared-client prototype.
-SHARED_POOL_SIZE = 64
 
 
 class MemorySampler(threading.Thread):
@@ -134,48 +132,9 @@ async def _heartbeat(
         lags.append((began, time.perf_counter() - before - HEARTBEAT_SECONDS))
 
 
-class _SharedClient:
-    """Prototype (bench only): every trigger of the loop shares ONE client and connection pool.
-
-    The trigger still reads its connection through Airflow's async API; only the aiohttp
-    session is shared, and closing it at the end of one trigger is a no-op.
-    """
-
-    def __init__(self, client: Any) -> None:
-        self._client = client
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._client, name)
-
-    async def __aenter__(self) -> _SharedClient:
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        return None
-
-
-async def _share_one_client() -> Any:
-    """Patch the hook (in this process) so that every trigger gets the same client."""
-    from airflow_provider_cloudos.client import async_client
-    from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-
-    # One pool for every trigger: let it hold more than the per-trigger default of a few sockets.
-    async_client._CONNECTIONS_PER_HOST = SHARED_POOL_SIZE
-    original = CloudOSHook.get_async_client
-    shared = _SharedClient(await original(CloudOSHook()))
-
-    async def get_async_client(self: CloudOSHook) -> Any:
-        await self.aget_settings()  # the per-trigger connection lookup still happens
-        return shared
-
-    CloudOSHook.get_async_client = get_async_client  # type: ignore[method-assign]
-    return shared
-
-
 async def _run_triggers(
-    ids: list[str], poll_interval: float, deadline_seconds: float, *, shared_client: bool, stagger: float
+    ids: list[str], poll_interval: float, deadline_seconds: float, *, stagger: float
 ) -> dict[str, Any]:
-    shared = await _share_one_client() if shared_client else None
     spread = random.Random(0)
     started = time.perf_counter()
 
@@ -204,8 +163,6 @@ async def _run_triggers(
     await heartbeat
     cpu_used = cpu_seconds() - cpu_before
     gc.callbacks.remove(gc_clock)
-    if shared is not None:
-        await shared._client.close()
     elapsed = clock()
     sampler.stop()
     first_done = min(done_at) if done_at else elapsed
@@ -415,7 +372,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ids,
                 poll_interval,
                 deadline_seconds,
-                shared_client=bool(order.get("shared_client")),
                 stagger=float(order.get("stagger", 0.0)),
             )
         )

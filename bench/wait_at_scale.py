@@ -52,7 +52,6 @@ def run_worker(
     poll_interval: float,
     deadline_seconds: float,
     log: Path,
-    shared_client: bool = False,
     stagger: float = 0.0,
     gc_freeze: bool = False,
 ) -> dict[str, Any]:
@@ -86,7 +85,6 @@ def run_worker(
                         "ids": ids,
                         "poll_interval": poll_interval,
                         "deadline_seconds": deadline_seconds,
-                        "shared_client": shared_client,
                         "stagger": stagger,
                         "gc_freeze": gc_freeze,
                     }
@@ -114,7 +112,6 @@ def run_worker(
     result.update(
         {
             "poll_interval_seconds": poll_interval,
-            "shared_client_prototype": shared_client,
             "stagger_seconds": stagger,
             "gc_freeze_prototype": gc_freeze,
             "polls": polls,
@@ -205,7 +202,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--no-variants",
         dest="variants",
         action="store_false",
-        help="skip the extra runs at the largest N (spread starts, 5 s poll, shared-client prototype)",
+        help="skip the extra runs at the largest N (spread starts, 2 s and 5 s polls, gc.freeze())",
     )
     parser.add_argument(
         "--extra",
@@ -240,27 +237,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "poll": poll,
                     "stagger": poll,
                 },
+                {"label": "trigger, 2 s poll", "mode": "trigger", "n": top, "poll": 2.0},
                 {"label": "trigger, 5 s poll", "mode": "trigger", "n": top, "poll": 5.0},
                 {
                     "label": "trigger, 5 s poll, gc.freeze()",
                     "mode": "trigger",
                     "n": top,
                     "poll": 5.0,
-                    "gc_freeze": True,
-                },
-                {
-                    "label": "prototype: one shared client",
-                    "mode": "trigger",
-                    "n": top,
-                    "poll": poll,
-                    "shared": True,
-                },
-                {
-                    "label": "prototype: one shared client, 5 s poll, gc.freeze()",
-                    "mode": "trigger",
-                    "n": top,
-                    "poll": 5.0,
-                    "shared": True,
                     "gc_freeze": True,
                 },
             ]
@@ -276,7 +259,6 @@ def main(argv: Sequence[str] | None = None) -> int:
                     poll_interval=item["poll"],
                     deadline_seconds=deadline,
                     log=log,
-                    shared_client=item.get("shared", False),
                     stagger=item.get("stagger", 0.0),
                     gc_freeze=item.get("gc_freeze", False),
                 )

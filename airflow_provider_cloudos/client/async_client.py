@@ -2,9 +2,10 @@
 
 A trigger polls from the triggerer's event loop, where a blocking ``requests`` call would stall
 every other trigger; this client makes the same calls without blocking. It executes the same
-endpoint descriptions and the same retry policy as the synchronous client, over one
-``aiohttp.ClientSession`` kept for the client's life (created lazily, inside the running loop),
-so a poll every few seconds reuses one keep-alive connection.
+endpoint descriptions and the same retry policy as the synchronous client. Its requests go
+through the running loop's shared connection pool (:mod:`~airflow_provider_cloudos.client.loop_pool`),
+joined on first use and left on :meth:`AsyncCloudOSClient.close`, so thousands of triggers polling
+in one triggerer reuse a few dozen keep-alive connections instead of holding one each.
 
 One difference from ``requests`` is aiohttp's own: when the server drops the connection under a
 GET or PUT, aiohttp resends it once, immediately (RFC 9112 9.3.1, meant for kept-alive
@@ -15,6 +16,7 @@ never concerns the POST that creates a session.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import os
 import ssl
@@ -25,7 +27,7 @@ from typing import Any
 
 import aiohttp
 
-from airflow_provider_cloudos.client import endpoints
+from airflow_provider_cloudos.client import endpoints, loop_pool
 from airflow_provider_cloudos.client._shared import (
     api_status_filter,
     build_headers,
@@ -53,9 +55,6 @@ from airflow_provider_cloudos.core.urls import normalize_base_url
 
 logger = logging.getLogger(__name__)
 
-#: Connections kept per host. Each trigger has its own client and polls one request at a time.
-_CONNECTIONS_PER_HOST = 4
-_KEEPALIVE_SECONDS = 30.0
 _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     aiohttp.ClientConnectionError,
     aiohttp.ClientPayloadError,
@@ -68,10 +67,17 @@ def ssl_option(verify: bool | str) -> bool | ssl.SSLContext:
     checked = check_verify(verify)
     if isinstance(checked, bool):
         return checked
+    return _bundle_context(checked, verify)
+
+
+@functools.lru_cache(maxsize=16)
+def _bundle_context(path: str, verify: bool | str) -> ssl.SSLContext:
+    """One context per CA bundle: the context is part of aiohttp's connection key, so clients
+    that trust the same bundle share the pool's keep-alive connections."""
     try:
-        if os.path.isdir(checked):
-            return ssl.create_default_context(capath=checked)
-        return ssl.create_default_context(cafile=checked)
+        if os.path.isdir(path):
+            return ssl.create_default_context(capath=path)
+        return ssl.create_default_context(cafile=path)
     except (ssl.SSLError, OSError) as exc:
         raise CloudOSValidationError("verify", verify, f"not a usable CA bundle: {exc}") from None
 
@@ -86,7 +92,8 @@ class _Answer:
 class AsyncCloudOSClient:
     """The asynchronous counterpart of :class:`~airflow_provider_cloudos.client.sync.CloudOSClient`.
 
-    Use it as ``async with AsyncCloudOSClient(...) as client:`` or call :meth:`close`. Each method
+    Use it as ``async with AsyncCloudOSClient(...) as client:`` or call :meth:`close` (which lets
+    the loop's shared pool close once no client uses it). Each method
     takes ``max_attempts`` to override the policy for one call: a trigger that tolerates
     transient errors between polls itself can pass 1.
     """
@@ -117,6 +124,7 @@ class AsyncCloudOSClient:
         self._secrets = (self._api_key,)
         self._headers = build_headers(self._api_key, user_agent)
         self._session: aiohttp.ClientSession | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
 
     @property
     def base_url(self) -> str:
@@ -145,20 +153,18 @@ class AsyncCloudOSClient:
         await self.close()
 
     async def close(self) -> None:
-        """Close the connection pool; a later call opens a new one."""
+        """Leave the loop's shared pool (the last client out closes it); a later call joins again."""
         session, self._session = self._session, None
-        if session is not None and not session.closed:
-            await session.close()
+        if session is not None:
+            await loop_pool.release(session)
 
     def _client_session(self) -> aiohttp.ClientSession:
-        """The client's one HTTP session, created on first use so that it binds the running loop."""
-        if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(
-                limit_per_host=_CONNECTIONS_PER_HOST, keepalive_timeout=_KEEPALIVE_SECONDS, ssl=self._ssl
-            )
-            self._session = aiohttp.ClientSession(
-                connector=connector, headers=self._headers, timeout=self._timeout
-            )
+        """The running loop's shared session, joined on first use (a client moved to another loop
+        joins that loop's pool)."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            self._session = loop_pool.acquire()
+            self._session_loop = loop
         return self._session
 
     def _workspace(self, workspace_id: str | None) -> str:
@@ -170,6 +176,9 @@ class AsyncCloudOSClient:
             f"{self._base_url}{request.path}",
             params=list(request.params),
             json=request.json,
+            headers=self._headers,
+            ssl=self._ssl,
+            timeout=self._timeout,
             # A redirect to another host would carry the apikey header along.
             allow_redirects=False,
         ) as response:
