@@ -13,12 +13,10 @@ Every value a user types arrives here first, after templating: each refusal is a
 
 from __future__ import annotations
 
-import csv
 import fnmatch
 import io
 import math
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,6 +30,7 @@ from airflow_provider_cloudos.core.formatters import (
     session_summary,
 )
 from airflow_provider_cloudos.core.lists import split_strings
+from airflow_provider_cloudos.core.records import FrozenRecord
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, RUNNING, normalize_statuses
 from airflow_provider_cloudos.core.validators import parse_bool, require_session_id
 
@@ -104,8 +103,7 @@ def _number(value: Any) -> float:
 # --- selecting sessions -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SessionFilter:
+class SessionFilter(FrozenRecord):
     """Which sessions of a workspace a fleet action applies to.
 
     Every condition must hold. ``statuses`` and ``only_owner`` are also sent to the list endpoint,
@@ -118,43 +116,60 @@ class SessionFilter:
     a session that has run exactly two hours matches ``min_runtime_seconds=7200``.
 
     Build it from rendered operator parameters with :meth:`from_params`, which names the
-    operator's parameters in its errors.
+    operator's parameters in its errors. Direct construction is checked and normalised too.
+    Immutable; equal to (and hashed like) another filter with the same fields.
     """
 
-    statuses: frozenset[str] = DEFAULT_FILTER_STATUSES
-    only_owner: bool = False
-    name_pattern: str | None = None
-    min_runtime_seconds: int | None = None
-    min_cost_usd: float | None = None
-    exclude_names: frozenset[str] = field(default_factory=frozenset)
-    exclude_ids: frozenset[str] = field(default_factory=frozenset)
+    __match_args__ = (
+        "statuses",
+        "only_owner",
+        "name_pattern",
+        "min_runtime_seconds",
+        "min_cost_usd",
+        "exclude_names",
+        "exclude_ids",
+    )
+    __slots__ = __match_args__
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "statuses", normalize_statuses(self.statuses, parameter="statuses"))
-        if not isinstance(self.only_owner, bool):
-            raise CloudOSValidationError("only_owner", self.only_owner, "expected True or False")
-        if self.name_pattern is not None and (
-            not isinstance(self.name_pattern, str) or not self.name_pattern.strip()
-        ):
-            raise CloudOSValidationError(
-                "name_pattern", self.name_pattern, "expected a non-empty glob pattern"
+    statuses: frozenset[str]
+    only_owner: bool
+    name_pattern: str | None
+    min_runtime_seconds: int | None
+    min_cost_usd: float | None
+    exclude_names: frozenset[str]
+    exclude_ids: frozenset[str]
+
+    def __init__(
+        self,
+        statuses: frozenset[str] = DEFAULT_FILTER_STATUSES,
+        only_owner: bool = False,
+        name_pattern: str | None = None,
+        min_runtime_seconds: int | None = None,
+        min_cost_usd: float | None = None,
+        exclude_names: frozenset[str] = frozenset(),
+        exclude_ids: frozenset[str] = frozenset(),
+    ) -> None:
+        statuses = normalize_statuses(statuses, parameter="statuses")
+        if not isinstance(only_owner, bool):
+            raise CloudOSValidationError("only_owner", only_owner, "expected True or False")
+        if name_pattern is not None and (not isinstance(name_pattern, str) or not name_pattern.strip()):
+            raise CloudOSValidationError("name_pattern", name_pattern, "expected a non-empty glob pattern")
+        if min_runtime_seconds is not None:
+            min_runtime_seconds = parse_watch_timeout_duration(
+                min_runtime_seconds, parameter="min_runtime_seconds"
             )
-        if self.min_runtime_seconds is not None:
-            seconds = parse_watch_timeout_duration(self.min_runtime_seconds, parameter="min_runtime_seconds")
-            object.__setattr__(self, "min_runtime_seconds", seconds)
-        if self.min_cost_usd is not None:
-            object.__setattr__(
-                self, "min_cost_usd", parse_usd(self.min_cost_usd, "min_cost_usd", allow_zero=True)
-            )
-        object.__setattr__(
-            self, "exclude_names", frozenset(parse_string_list(self.exclude_names, "exclude_names"))
-        )
-        object.__setattr__(
-            self,
-            "exclude_ids",
-            frozenset(
+        if min_cost_usd is not None:
+            min_cost_usd = parse_usd(min_cost_usd, "min_cost_usd", allow_zero=True)
+        self._init_fields(
+            statuses=statuses,
+            only_owner=only_owner,
+            name_pattern=name_pattern,
+            min_runtime_seconds=min_runtime_seconds,
+            min_cost_usd=min_cost_usd,
+            exclude_names=frozenset(parse_string_list(exclude_names, "exclude_names")),
+            exclude_ids=frozenset(
                 require_session_id(item, "exclude_ids")
-                for item in parse_string_list(self.exclude_ids, "exclude_ids")
+                for item in parse_string_list(exclude_ids, "exclude_ids")
             ),
         )
 
@@ -251,29 +266,29 @@ class SessionFilter:
 # --- guards on a watched session ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SessionGuard:
+class SessionGuard(FrozenRecord):
     """Limits on a watched session's cost and runtime; :meth:`check` says when one is reached.
 
     The runtime is the session's own ``totalRunningTimeInSeconds`` (what it has billed for), not
     the time the wait has lasted: that is what a timeout is for. A limit is reached at equality.
-    An inactive guard (no limit) never fires.
+    An inactive guard (no limit) never fires. Immutable; equal to (and hashed like) another guard
+    with the same limits.
     """
 
-    max_cost_usd: float | None = None
-    max_runtime_seconds: float | None = None
+    __match_args__ = ("max_cost_usd", "max_runtime_seconds")
+    __slots__ = __match_args__
 
-    def __post_init__(self) -> None:
-        if self.max_cost_usd is not None:
-            object.__setattr__(self, "max_cost_usd", parse_usd(self.max_cost_usd, "max_cost_usd"))
-        if self.max_runtime_seconds is not None:
-            object.__setattr__(
-                self,
-                "max_runtime_seconds",
-                float(
-                    parse_watch_timeout_duration(self.max_runtime_seconds, parameter="max_runtime_seconds")
-                ),
+    max_cost_usd: float | None
+    max_runtime_seconds: float | None
+
+    def __init__(self, max_cost_usd: float | None = None, max_runtime_seconds: float | None = None) -> None:
+        if max_cost_usd is not None:
+            max_cost_usd = parse_usd(max_cost_usd, "max_cost_usd")
+        if max_runtime_seconds is not None:
+            max_runtime_seconds = float(
+                parse_watch_timeout_duration(max_runtime_seconds, parameter="max_runtime_seconds")
             )
+        self._init_fields(max_cost_usd=max_cost_usd, max_runtime_seconds=max_runtime_seconds)
 
     @classmethod
     def from_params(cls, *, max_cost_usd: Any = None, max_runtime: Any = None) -> SessionGuard:
@@ -530,6 +545,8 @@ def summarize_report(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 def report_csv(rows: Iterable[Mapping[str, Any]], output_file: str | None = None) -> str:
     """The report as CSV, header first, quoted by the csv module; also written to ``output_file``."""
+    import csv  # kept out of the core's import time (see BENCHMARKS.md)
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow([header for _, header in REPORT_COLUMNS])

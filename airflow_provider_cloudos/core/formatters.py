@@ -12,9 +12,7 @@ to XCom, with raw numbers rather than display strings.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import math
 from collections.abc import Iterable
 from datetime import datetime
@@ -23,6 +21,9 @@ from typing import Any
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.status import map_status
 from airflow_provider_cloudos.core.urls import session_url
+
+# csv and json are imported where they are used, to keep them out of the core's import time
+# (see BENCHMARKS.md).
 
 #: ``interactiveSessionType`` values → the names people use.
 SESSION_TYPE_NAMES: dict[str, str] = {
@@ -212,6 +213,8 @@ def _write(text: str, output_file: str | None) -> str:
 
 def export_session_status_json(session_data: Any, output_file: str | None = None) -> str:
     """The session object (usually the raw API response) as indented JSON; also written to a file."""
+    import json
+
     return _write(json.dumps(session_data, indent=2, default=str), output_file)
 
 
@@ -224,6 +227,8 @@ def _csv_row(session: Any) -> list[str]:
 
 
 def _csv_text(rows: Iterable[list[str]]) -> str:
+    import csv
+
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_HEADER)

@@ -7,8 +7,6 @@ comma-separated string, or (when Jinja renders a list without native rendering) 
 
 from __future__ import annotations
 
-import ast
-import json
 from typing import Any
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
@@ -16,9 +14,14 @@ from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
 def read_list_literal(text: str, original: Any, parameter: str) -> list[Any]:
     """Read ``["a", "b"]`` (JSON) or ``['a', 'b']`` (a Python list rendered by Jinja)."""
+    # Imported here, when a list literal is read: kept out of the core's import time (see BENCHMARKS.md).
+    import json
+
     try:
         loaded = json.loads(text)
     except ValueError:
+        import ast
+
         try:
             loaded = ast.literal_eval(text)
         except (ValueError, SyntaxError, MemoryError, RecursionError):

@@ -12,7 +12,6 @@ duration.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +19,7 @@ from airflow_provider_cloudos.core.durations import parse_shutdown_duration, par
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.payloads import build_resume_payload, build_session_payload
+from airflow_provider_cloudos.core.records import FrozenRecord
 from airflow_provider_cloudos.core.validators import (
     AWS,
     BACKEND_TO_SESSION_TYPE,
@@ -91,9 +91,31 @@ def _check_items_fit_platform(
             )
 
 
-@dataclass(frozen=True)
-class SessionSpec:
-    """A checked session to create. ``mounts``/``links`` hold the parsed path dicts, unresolved."""
+class SessionSpec(FrozenRecord):
+    """A checked session to create. ``mounts``/``links`` hold the parsed path dicts, unresolved.
+
+    Immutable; equal to (and hashed like) another spec with the same fields.
+    """
+
+    __match_args__ = (
+        "name",
+        "session_type",
+        "backend",
+        "execution_platform",
+        "instance_type",
+        "storage_size",
+        "spot",
+        "shared",
+        "cost_limit",
+        "shutdown_in",
+        "mounts",
+        "links",
+        "r_version",
+        "spark_master_type",
+        "spark_core_type",
+        "spark_workers",
+    )
+    __slots__ = __match_args__
 
     name: str
     session_type: str
@@ -111,6 +133,44 @@ class SessionSpec:
     spark_master_type: str | None
     spark_core_type: str | None
     spark_workers: int
+
+    def __init__(
+        self,
+        name: str,
+        session_type: str,
+        backend: str,
+        execution_platform: str,
+        instance_type: str,
+        storage_size: int,
+        spot: bool,
+        shared: bool,
+        cost_limit: float,
+        shutdown_in: str,
+        mounts: ParsedPaths,
+        links: ParsedPaths,
+        r_version: str | None,
+        spark_master_type: str | None,
+        spark_core_type: str | None,
+        spark_workers: int,
+    ) -> None:
+        self._init_fields(
+            name=name,
+            session_type=session_type,
+            backend=backend,
+            execution_platform=execution_platform,
+            instance_type=instance_type,
+            storage_size=storage_size,
+            spot=spot,
+            shared=shared,
+            cost_limit=cost_limit,
+            shutdown_in=shutdown_in,
+            mounts=mounts,
+            links=links,
+            r_version=r_version,
+            spark_master_type=spark_master_type,
+            spark_core_type=spark_core_type,
+            spark_workers=spark_workers,
+        )
 
     def shutdown_at(self, now: datetime | None = None) -> str:
         """The auto-shutdown instant for a session created at ``now``."""
@@ -146,9 +206,22 @@ class SessionSpec:
         )
 
 
-@dataclass(frozen=True)
-class ResumeSpec:
-    """A checked resume request; ``None`` fields keep the session's current setting."""
+class ResumeSpec(FrozenRecord):
+    """A checked resume request; ``None`` fields keep the session's current setting.
+
+    Immutable; equal to (and hashed like) another spec with the same fields.
+    """
+
+    __match_args__ = (
+        "execution_platform",
+        "instance_type",
+        "storage_size",
+        "cost_limit",
+        "shutdown_in",
+        "mounts",
+        "links",
+    )
+    __slots__ = __match_args__
 
     execution_platform: str
     instance_type: str | None
@@ -157,6 +230,26 @@ class ResumeSpec:
     shutdown_in: str | None
     mounts: ParsedPaths
     links: ParsedPaths
+
+    def __init__(
+        self,
+        execution_platform: str,
+        instance_type: str | None,
+        storage_size: int | None,
+        cost_limit: float | None,
+        shutdown_in: str | None,
+        mounts: ParsedPaths,
+        links: ParsedPaths,
+    ) -> None:
+        self._init_fields(
+            execution_platform=execution_platform,
+            instance_type=instance_type,
+            storage_size=storage_size,
+            cost_limit=cost_limit,
+            shutdown_in=shutdown_in,
+            mounts=mounts,
+            links=links,
+        )
 
     @property
     def changes_configuration(self) -> bool:

@@ -28,6 +28,28 @@ def test_importing_core_loads_no_airflow_and_no_http_library():
     assert json.loads(completed.stdout.strip().splitlines()[-1]) == []
 
 
+_STDLIB_PROBE = """
+import sys
+before = set(sys.modules)
+import airflow_provider_cloudos.core
+print(" ".join(sorted(set(sys.modules) - before)))
+"""
+
+
+def test_importing_core_leaves_out_the_standard_modules_it_needs_only_later():
+    """dataclasses (it brings inspect), ast, csv and json would double the import time (BENCHMARKS.md)."""
+    completed = subprocess.run(
+        [sys.executable, "-c", _STDLIB_PROBE],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    loaded = set(completed.stdout.strip().splitlines()[-1].split())
+    assert loaded & {"dataclasses", "inspect", "ast", "csv", "json"} == set()
+
+
 def test_all_lists_only_names_that_exist_and_no_duplicates():
     assert len(core.__all__) == len(set(core.__all__))
     for name in core.__all__:
