@@ -173,8 +173,7 @@ class AsyncCloudOSClient:
     async def _exchange(self, request: ApiRequest) -> _Answer:
         async with self._client_session().request(
             request.method,
-            f"{self._base_url}{request.path}",
-            params=list(request.params),
+            request.url(self._base_url),
             json=request.json,
             headers=self._headers,
             ssl=self._ssl,

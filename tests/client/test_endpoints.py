@@ -31,6 +31,20 @@ def test_get_session():
     )
 
 
+def test_url_carries_the_encoded_query():
+    request = endpoints.list_sessions(WS, page=2, limit=5, statuses=["ready"], only_owner=True)
+    assert request.url("https://cloudos.example") == (
+        "https://cloudos.example/api/v3/interactive-sessions"
+        f"?teamId={WS}&page=2&limit=5&status%5B%5D=ready&onlyOwnerSessions=true&archived.status=false"
+    )
+
+
+def test_url_quotes_query_values_and_omits_an_empty_query():
+    odd = ApiRequest("x", "GET", "/api/x", (("q", "a b&c=d"),), None, True)
+    assert odd.url("http://h") == "http://h/api/x?q=a+b%26c%3Dd"
+    assert ApiRequest("x", "GET", "/api/x", (), None, True).url("http://h") == "http://h/api/x"
+
+
 def test_list_sessions_defaults():
     request = endpoints.list_sessions(WS)
     assert (request.name, request.method, request.path, request.json, request.idempotent) == (
