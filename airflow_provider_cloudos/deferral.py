@@ -14,7 +14,7 @@ from typing import Any, NoReturn, Protocol
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_cloudos.compat import trigger_deadline
-from airflow_provider_cloudos.triggers.sessions import (
+from airflow_provider_cloudos.triggers.events import (
     ERROR,
     EVENT_STATUSES,
     FAILURE,

@@ -1,4 +1,4 @@
-"""``python -m bench [all|scale|imports|http|latency|objects|harness|plot|report] [--quick]``
+"""``python -m bench [all|scale|floor|imports|http|latency|objects|harness|plot|report] [--quick]``
 
 Runs the benchmarks, each in its own process (so one never inflates another's memory), writes
 ``bench/results/*.json``, draws the plot when matplotlib is available in the bench-only venv,
@@ -20,6 +20,7 @@ PLOT_PYTHON = BENCH_DIR / ".venv-plot" / "bin" / "python"
 
 STEPS: dict[str, list[str]] = {
     "scale": ["-m", "bench.wait_at_scale"],
+    "floor": ["-m", "bench.http_floor"],
     "imports": ["-m", "bench.import_cost"],
     "http": ["-m", "bench.http_efficiency"],
     "latency": ["-m", "bench.detection_latency"],
@@ -40,6 +41,7 @@ QUICK: dict[str, list[str]] = {
     "imports": ["--repeats", "3", "--dag-repeats", "1"],
     "latency": ["--samples", "5"],
     "objects": ["--n", "200"],
+    "floor": ["--requests", "2000"],
 }
 
 

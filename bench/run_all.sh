@@ -8,6 +8,8 @@
 # project's own environment (.venv):
 #   bench/.venv-official  the official client, cloudos-cli, for the import-cost comparison
 #   bench/.venv-plot      matplotlib, for the memory plot (skipped if it cannot be installed)
+# and bench.import_cost makes a third one itself (it reinstalls the provider's wheel every run):
+#   bench/.venv-wheel     the provider installed from its wheel, with .venv's pinned dependencies
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

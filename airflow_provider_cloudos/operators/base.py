@@ -55,7 +55,6 @@ from airflow_provider_cloudos.links import (
     XCOM_SESSION_URL,
     CloudOSSessionLink,
 )
-from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
 #: Key under which a create task keeps its session id in the task state store (3.3+).
 STATE_STORE_KEY = "cloudos_session_id"
@@ -258,6 +257,9 @@ class CloudOSSessionOperatorBase(BaseOperator):
                 raise AirflowFailException(
                     f"Session {session_id} is {status} while waiting for {' or '.join(target_list)} ({url})"
                 )
+            # Imported here: parsing a DAG file needs no trigger module (see BENCHMARKS.md).
+            from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
+
             trigger = CloudOSSessionTrigger(
                 session_id=session_id,
                 end_time=time.time() + timeout,

@@ -38,8 +38,7 @@ from airflow_provider_cloudos.core.validators import parse_bool, require_object_
 from airflow_provider_cloudos.deferral import defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
-from airflow_provider_cloudos.triggers.sessions import EVENT_STATUSES, SUCCESS, TIMEOUT
+from airflow_provider_cloudos.triggers.events import EVENT_STATUSES, SUCCESS, TIMEOUT
 
 #: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
 XCOM_PAUSE_RESULTS = "pause_results"
@@ -313,6 +312,9 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
         poll, timeout = self._wait_settings()
         started = time.time()
         if self.deferrable:
+            # Imported here: parsing a DAG file needs no trigger module (see BENCHMARKS.md).
+            from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
+
             trigger = CloudOSSessionsTrigger(
                 session_ids=session_ids,
                 end_time=started + timeout,

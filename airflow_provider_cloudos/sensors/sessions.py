@@ -23,7 +23,6 @@ from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
 
 class CloudOSSessionSensor(BaseSensorOperator):
@@ -168,6 +167,9 @@ class CloudOSSessionSensor(BaseSensorOperator):
             return first.xcom_value
         watch = self._watcher()
         guard = self._guard()
+        # Imported here: parsing a DAG file needs no trigger module (see BENCHMARKS.md).
+        from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
+
         trigger = CloudOSSessionTrigger(
             session_id=watch.session_id,
             end_time=time.time() + float(self.timeout),

@@ -29,7 +29,7 @@ from airflow_provider_cloudos.core.fleet import BatchWatch
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.triggers.sessions import ERROR, FAILURE, SUCCESS, TIMEOUT
+from airflow_provider_cloudos.triggers.events import ERROR, FAILURE, SUCCESS, TIMEOUT
 
 #: Requests in flight at once during one polling round: gentle on the API, still quick.
 DEFAULT_MAX_CONCURRENCY = 8

@@ -25,15 +25,7 @@ from airflow_provider_cloudos.core.status import WaitOutcome, map_status, normal
 from airflow_provider_cloudos.core.urls import session_url
 from airflow_provider_cloudos.core.waiting import StatusWatch
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-
-#: Event statuses, one per way a wait can end.
-SUCCESS = "success"
-FAILURE = "failure"
-TIMEOUT = "timeout"
-ERROR = "error"
-#: The session's cost or runtime reached ``max_cost_usd``/``max_runtime_seconds`` while waiting.
-GUARD = "guard"
-EVENT_STATUSES = frozenset({SUCCESS, FAILURE, TIMEOUT, ERROR, GUARD})
+from airflow_provider_cloudos.triggers.events import ERROR, EVENT_STATUSES, FAILURE, GUARD, SUCCESS, TIMEOUT
 
 
 class CloudOSSessionTrigger(BaseTrigger):
@@ -273,4 +265,4 @@ class CloudOSSessionTrigger(BaseTrigger):
         await self._stop_quietly(self._hook(), "the deferred task was killed")
 
 
-__all__ = ["EVENT_STATUSES", "GUARD", "CloudOSSessionTrigger"]
+__all__ = ["ERROR", "EVENT_STATUSES", "FAILURE", "GUARD", "SUCCESS", "TIMEOUT", "CloudOSSessionTrigger"]
