@@ -45,10 +45,10 @@ class ApiRequest:
         return f"{self.method} {self.path}"
 
     def url(self, base_url: str) -> str:
-        """The full URL with its query encoded, for a transport that sends a URL as it is.
+        """The full URL with its query encoded: both transports send it as it is.
 
-        The async transport sends this rather than handing aiohttp the query to merge, which
-        costs a tenth of a poll's CPU when thousands of triggers poll (see BENCHMARKS.md).
+        One encoding for both, and none per request in the trigger's hot path: handing aiohttp
+        the query to merge cost about a tenth of a poll's CPU (see BENCHMARKS.md).
         """
         query = _encoded_query(self.params)
         return f"{base_url}{self.path}?{query}" if query else f"{base_url}{self.path}"

@@ -160,7 +160,7 @@ class CloudOSClient:
             else replace(self._retry_policy, max_attempts=max_attempts)
         )
         secrets = self._secrets
-        url = f"{self._base_url}{request.path}"
+        url = request.url(self._base_url)
         attempt = 0
         while True:
             attempt += 1
@@ -168,7 +168,6 @@ class CloudOSClient:
                 response = self._session.request(
                     request.method,
                     url,
-                    params=list(request.params),
                     json=request.json,
                     headers=self._headers,
                     timeout=self._timeout,

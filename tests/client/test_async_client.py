@@ -11,6 +11,7 @@ import certifi
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from aiohttp_server import serving
 
 from airflow_provider_cloudos.client import AsyncCloudOSClient, RetryPolicy
 from airflow_provider_cloudos.client.async_client import ssl_option
@@ -73,15 +74,8 @@ class FakeCloudOS:
 @pytest_asyncio.fixture
 async def api():
     fake = FakeCloudOS()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", fake.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield fake, f"http://{host}:{port}"
-    await runner.cleanup()
+    async with serving(fake.handle) as url:
+        yield fake, url
 
 
 class Sleeper:

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import Any
 
 import certifi
 import pytest
 import pytest_asyncio
 from aiohttp import web
+from aiohttp_server import serving, start
 
 from airflow_provider_cloudos.client import AsyncCloudOSClient, loop_pool
 from airflow_provider_cloudos.client.async_client import ssl_option
@@ -36,15 +38,8 @@ class Recorder:
 @pytest_asyncio.fixture
 async def api():
     recorder = Recorder()
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", recorder.handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
-    yield recorder, f"http://{host}:{port}"
-    await runner.cleanup()
+    async with serving(recorder.handle) as url:
+        yield recorder, url
 
 
 @pytest.mark.asyncio
@@ -120,35 +115,15 @@ def test_each_event_loop_has_its_own_pool(api_in_thread):
 @pytest.fixture
 def api_in_thread():
     """The recorder served from its own loop in a thread, for tests that run several loops."""
-    import threading
-
-    ready = threading.Event()
-    state: dict[str, Any] = {}
-
-    def serve() -> None:
-        loop = asyncio.new_event_loop()
-        state["loop"] = loop
-        recorder = Recorder()
-        app = web.Application()
-        app.router.add_route("*", "/{tail:.*}", recorder.handle)
-        runner = web.AppRunner(app)
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        host, port = runner.addresses[0][:2]
-        state["url"] = f"http://{host}:{port}"
-        state["runner"] = runner
-        ready.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-        loop.close()
-
-    thread = threading.Thread(target=serve, daemon=True)
+    loop = asyncio.new_event_loop()
+    runner, url = loop.run_until_complete(start(Recorder().handle))
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    ready.wait(10)
-    yield state["url"]
-    state["loop"].call_soon_threadsafe(state["loop"].stop)
+    yield url
+    loop.call_soon_threadsafe(loop.stop)
     thread.join(10)
+    loop.run_until_complete(runner.cleanup())
+    loop.close()
 
 
 def test_clients_trusting_one_bundle_share_one_tls_context():
