@@ -6,7 +6,10 @@ Two kinds of knobs, both changeable from any thread while the server runs:
   ``Retry-After``, ``drop_rate`` → connection closed without an answer, ``latency``), drawn
   from a seeded random generator so a single-threaded test sees the same sequence every run;
   ``only_endpoints`` narrows them to some endpoint names;
-* a one-shot queue (:meth:`Faults.fail_next`) for tests that need exactly N failures.
+* a one-shot queue (:meth:`Faults.fail_next`) for tests that need exactly N failures;
+* answers held in flight (:meth:`Faults.hold_answers`): the API acts (a session is created),
+  but its answer waits until :meth:`Faults.release_held`, so a test can kill a worker at the
+  one moment a client cannot know what it has done.
 
 Faults are decided before authentication, as a gateway in front of the API would fail.
 """
@@ -103,11 +106,19 @@ class Faults:
         self._only: frozenset[str] | None = None
         self._eligible_seen = 0
         self._queue: list[_OneShot] = []
+        self._holds: dict[str, int] = {}
+        self._holding = 0
+        self._release_round = 0
 
     def clear(self) -> None:
-        """Turn every fault off, empty the one-shot queue and restart the random sequence."""
+        """Turn every fault off, empty the one-shot queue and restart the random sequence.
+
+        Answers held in flight are released (a cleared simulator keeps nothing waiting).
+        """
         with self._lock:
+            release_round = self._release_round + 1
             self._set_defaults()
+            self._release_round = release_round  # _set_defaults zeroed the held count
 
     def reseed(self, seed: int) -> None:
         with self._lock:
@@ -245,6 +256,50 @@ class Faults:
         """How many queued one-shot failures are still to happen."""
         with self._lock:
             return sum(entry.remaining for entry in self._queue)
+
+    def hold_answers(self, endpoint_name: str, count: int = 1) -> None:
+        """Let the next ``count`` requests to ``endpoint_name`` act, and hold their answers.
+
+        The session is created (or paused, resumed...) as usual, but the answer is kept until
+        :meth:`release_held`, as when a slow gateway or a dying worker leaves a client not
+        knowing what its request did.
+        """
+        _check_endpoint(endpoint_name, "hold_answers(endpoint_name)")
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            raise ValueError(f"hold_answers(count={count!r}): expected a whole number >= 1")
+        with self._lock:
+            self._holds[endpoint_name] = self._holds.get(endpoint_name, 0) + count
+
+    def release_held(self) -> None:
+        """Send every held answer now; answers still to be held are held no more."""
+        with self._lock:
+            self._holds.clear()
+            self._holding = 0
+            self._release_round += 1
+
+    @property
+    def held(self) -> int:
+        """How many answers are held and not yet released."""
+        with self._lock:
+            return self._holding
+
+    def take_hold(self, endpoint: str) -> int | None:
+        """Called by the server after the API acted: the release round to wait for, or None."""
+        with self._lock:
+            remaining = self._holds.get(endpoint, 0)
+            if not remaining:
+                return None
+            if remaining == 1:
+                del self._holds[endpoint]
+            else:
+                self._holds[endpoint] = remaining - 1
+            self._holding += 1
+            return self._release_round
+
+    def is_released(self, hold: int) -> bool:
+        """Whether the answer held in release round ``hold`` may go."""
+        with self._lock:
+            return self._release_round != hold
 
     # ---- decision ----------------------------------------------------------------------
 

@@ -9,7 +9,7 @@ the demo, or a benchmark) keeps its own thread free to drive the provider agains
         assert sim.counters.requests("create") == 1
 
 Every request goes: route → count → fault injection (latency, drop, 503, 429, one-shots) →
-the API (authentication, scoping, handler). See ``api.py`` for the API's rules, ``state.py``
+the API (authentication, scoping, handler) → an answer held in flight when a test asks for it. See ``api.py`` for the API's rules, ``state.py``
 for the session lifecycle and ``faults.py`` for the fault knobs.
 
 Endpoints served (all need the ``apikey`` header and the ``teamId`` query parameter), with the
@@ -56,6 +56,8 @@ from airflow_provider_cloudos.testing.validation import is_object_id
 CONNECTION_TYPE = "cloudos"
 START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 10.0
+#: How often a held answer (``Faults.hold_answers``) looks whether it has been released.
+HELD_ANSWER_CHECK_SECONDS = 0.02
 
 
 def _fault_response(decision: FaultDecision) -> HttpResponse:
@@ -158,6 +160,7 @@ class CloudOSSimulator:
             thread, loop, http = self._thread, self._loop, self._http
             if thread is None or loop is None or http is None:
                 return
+            self.faults.release_held()
             try:
                 asyncio.run_coroutine_threadsafe(http.close(), loop).result(STOP_TIMEOUT_SECONDS)
             finally:
@@ -192,7 +195,12 @@ class CloudOSSimulator:
             return None
         if decision.status is not None:
             return _fault_response(decision)
-        return self._api.respond(request, route)
+        response = self._api.respond(request, route)
+        hold = self.faults.take_hold(route.endpoint)
+        if hold is not None:
+            while not self.faults.is_released(hold):
+                await asyncio.sleep(HELD_ANSWER_CHECK_SECONDS)
+        return response
 
     # ---- where and how to connect -------------------------------------------------------
 

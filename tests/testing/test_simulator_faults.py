@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import http.client
+import re
+import threading
 import time
 
 import pytest
 import requests
-from simulator_helpers import Api
+from simulator_helpers import Api, create_body, wait_for
 
 from airflow_provider_cloudos.testing import CloudOSSimulator
 
 PROJECTS = "/api/v2/projects"
+CREATE = "/api/v1/interactive-sessions"
 
 
 def _statuses(api: Api, count: int, path: str = PROJECTS) -> list[int]:
@@ -183,3 +186,61 @@ def test_fault_knobs_refuse_bad_values(sim: CloudOSSimulator, knob: str, value: 
 def test_fail_next_refuses_bad_arguments(sim: CloudOSSimulator, kwargs: dict, message: str):
     with pytest.raises(ValueError, match=message):
         sim.faults.fail_next(**kwargs)
+
+
+def _create_in_background(api: Api) -> tuple[threading.Thread, list[requests.Response | Exception]]:
+    """A create sent from another thread; its answer (or the error it ended with) lands in the list."""
+    answers: list[requests.Response | Exception] = []
+
+    def create() -> None:
+        try:
+            answers.append(api.call("POST", CREATE, json=create_body(api.sim)))
+        except requests.RequestException as error:
+            answers.append(error)
+
+    thread = threading.Thread(target=create)
+    thread.start()
+    return thread, answers
+
+
+def test_a_held_create_makes_the_session_and_answers_only_when_released(sim: CloudOSSimulator):
+    sim.faults.hold_answers("create")
+    api = Api(sim)
+    thread, answers = _create_in_background(api)
+    wait_for(lambda: sim.faults.held, lambda held: held == 1)
+    assert len(sim.sessions()) == 1  # the API acted: the session exists...
+    assert answers == []  # ...and its creator does not know it yet
+    sim.faults.release_held()
+    thread.join(10)
+    (answer,) = answers
+    assert isinstance(answer, requests.Response) and answer.status_code == 201
+    assert answer.json()["_id"] == sim.sessions()[0]["_id"]
+    assert sim.faults.held == 0
+    # Only the number of requests asked for is held: the next create answers at once.
+    assert api.call("POST", CREATE, json=create_body(sim)).status_code == 201
+    api.http.close()
+
+
+def test_stopping_the_simulator_releases_held_answers():
+    sim = CloudOSSimulator().start()
+    sim.faults.hold_answers("create", count=2)
+    api = Api(sim)
+    thread, answers = _create_in_background(api)
+    wait_for(lambda: sim.faults.held, lambda held: held == 1)
+    sim.stop()
+    thread.join(10)
+    assert not thread.is_alive()  # the client was answered or disconnected, not left hanging
+    assert sim.faults.held == 0
+    api.http.close()
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda faults: faults.hold_answers("creates"), "hold_answers(endpoint_name)='creates'"),
+        (lambda faults: faults.hold_answers("create", count=0), "hold_answers(count=0)"),
+    ],
+)
+def test_hold_answers_refuses_bad_arguments(sim: CloudOSSimulator, call, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        call(sim.faults)
