@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit e2e test-airflow2 demo clean
+.PHONY: install test lint unit e2e deployment-test soak test-airflow2 demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,15 @@ test: lint unit
 ## make e2e: only the real-Airflow end-to-end test (api-server, scheduler, dag-processor, triggerer).
 e2e: $(STAMP)
 	PYTHON=$(BIN)/python bash scripts/e2e.sh
+
+## make deployment-test: PostgreSQL, Redis, 2 Celery workers, 2 triggerers and crashes (reduced soak).
+deployment-test: $(STAMP)
+	PYTHON=$(BIN)/python bash scripts/deployment-test.sh
+
+## make soak: the full soak (46 runs); its figures go to bench/results/deployment_soak.json.
+soak: $(STAMP)
+	PYTHON=$(BIN)/python SCALE=full CLOUDOS_SOAK_RESULTS=$(CURDIR)/bench/results/deployment_soak.json \
+		bash scripts/deployment-test.sh
 
 ## make test-airflow2: the whole suite (minus e2e) on Airflow 2.11, in its own fresh .venv-airflow2.
 test-airflow2:

@@ -1,0 +1,367 @@
+"""A production-shaped Airflow 3 on one machine: PostgreSQL, Redis, Celery, two of what can be two.
+
+``AirflowDeployment`` starts the api-server, the scheduler, the dag-processor, two triggerers and
+two Celery workers, each in its own process group with its output in ``<home>/<name>.out``, all
+on 127.0.0.1 and free ports. It can crash (``kill -9``) or restart any of them, talks to Airflow
+through its REST API as a user would, and reads the metadata database directly only where the
+API does not say what the test must know (which triggerer holds which trigger, and its kwargs).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import psycopg2
+import requests
+from cryptography.fernet import Fernet
+from services import PostgresServer, RedisServer, free_port
+
+T = TypeVar("T")
+STOP_TIMEOUT = 15.0
+START_TIMEOUT = 240.0
+TRIGGERERS = ("triggerer-1", "triggerer-2")
+WORKERS = ("worker-1", "worker-2")
+#: How many tasks each Celery worker runs at once: few, so waits must be deferred to fit at all.
+WORKER_CONCURRENCY = 3
+
+
+def wait_for(what: str, check: Callable[[], T | None], timeout: float, interval: float = 1.0) -> T:
+    """Poll ``check`` until it returns something other than None; fail naming ``what`` on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result is not None:
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+        time.sleep(interval)
+
+
+def _children() -> dict[int, list[int]]:
+    """Every process's children, read from /proc (a killed parent's children are gone from ps trees)."""
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            tree.setdefault(parent, []).append(int(entry.name))
+    return tree
+
+
+def process_tree(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    tree, found, todo = _children(), [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(tree.get(current, ()))
+    return found
+
+
+def parent_chain(pid: int) -> list[int]:
+    """``pid``, its parent, its parent's parent, ... up to init."""
+    chain = [pid]
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        while chain[-1] > 1:
+            stat = Path(f"/proc/{chain[-1]}/stat").read_text()
+            chain.append(int(stat.rsplit(")", 1)[1].split()[1]))
+    return chain
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the process group, then SIGKILL whatever is left of it and of its descendants."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        process.wait(STOP_TIMEOUT)
+    for pid in process_tree(process.pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL)
+    process.wait(STOP_TIMEOUT)
+
+
+def _loopback_http() -> requests.Session:
+    session = requests.Session()
+    session.trust_env = False  # loopback only: never a proxy from the environment
+    return session
+
+
+def decode_trigger_kwargs(encrypted: str, fernet_key: str) -> dict[str, Any]:
+    """A trigger row's kwargs as plain values (Airflow stores them Fernet-encrypted, serde-encoded)."""
+    text = encrypted if encrypted.startswith("{") else Fernet(fernet_key.encode()).decrypt(encrypted.encode())
+    return _plain(json.loads(text))
+
+
+def _plain(value: Any) -> Any:
+    """Strip Airflow's serde envelopes (``{"__var": ..., "__type": ...}`` and friends) from a value."""
+    if isinstance(value, dict):
+        for envelope in ("__var", "__data__"):
+            if envelope in value and len(value) <= 3:
+                return _plain(value[envelope])
+        return {key: _plain(item) for key, item in value.items() if not key.startswith("__")}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True)
+class TriggerRow:
+    trigger_id: int
+    triggerer_id: int | None
+    dag_id: str
+    run_id: str
+    task_id: str
+    kwargs: dict[str, Any]
+
+
+@dataclass
+class AirflowDeployment:
+    """Airflow's components as subprocesses, their services, and a small client of the REST API."""
+
+    home: Path
+    dags_folder: Path
+    connection_json: str
+    postgres: PostgresServer
+    redis: RedisServer
+    extra_env: dict[str, str] = field(default_factory=dict)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    #: Each triggerer's Airflow job ids, one per start (a restarted triggerer is a new job).
+    triggerer_jobs: dict[str, list[int]] = field(default_factory=dict)
+    http: requests.Session = field(default_factory=_loopback_http)
+
+    def __post_init__(self) -> None:
+        self.api_port = free_port()
+        self.api_url = f"http://127.0.0.1:{self.api_port}"
+        self.fernet_key = Fernet.generate_key().decode()
+        self._log_ports = {name: free_port() for name in (*TRIGGERERS, *WORKERS)}
+        self.env = self._environment()
+
+    # -- configuration ----------------------------------------------------------------------
+
+    def _environment(self) -> dict[str, str]:
+        env = {key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")}
+        env.update(
+            {
+                "AIRFLOW_HOME": str(self.home),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
+                "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+                "AIRFLOW__CORE__EXECUTOR": "CeleryExecutor",
+                "AIRFLOW__CORE__PARALLELISM": "64",
+                "AIRFLOW__CORE__FERNET_KEY": self.fernet_key,
+                "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.api_url}/execution/",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.postgres.sqlalchemy_url,
+                "AIRFLOW__CELERY__BROKER_URL": self.redis.url,
+                "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{self.postgres.sqlalchemy_url}",
+                "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
+                "AIRFLOW__API__HOST": "127.0.0.1",
+                "AIRFLOW__API__PORT": str(self.api_port),
+                "AIRFLOW__API__BASE_URL": self.api_url,
+                "AIRFLOW__API__WORKERS": "2",
+                # Every component must sign and check the same tokens.
+                "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+                "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
+                # High availability in seconds rather than minutes: a silent triggerer's triggers
+                # are taken over after 10 s, a task whose worker died is failed (and retried) 30 s
+                # after its last heartbeat.
+                "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
+                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+                "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False",
+                "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
+                "AIRFLOW_CONN_CLOUDOS_DEFAULT": self.connection_json,
+                "NO_PROXY": "127.0.0.1,localhost",
+                "no_proxy": "127.0.0.1,localhost",
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
+        env.update(self.extra_env)
+        return env
+
+    # -- processes --------------------------------------------------------------------------
+
+    def output_path(self, name: str) -> Path:
+        return self.home / f"{name}.out"
+
+    def run(self, *arguments: str) -> None:
+        """One ``airflow`` command to completion (bounded)."""
+        with self.output_path(arguments[0]).open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "airflow", *arguments],
+                env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+            try:
+                code = process.wait(START_TIMEOUT)
+            finally:
+                _stop_group(process)
+        assert code == 0, f"airflow {' '.join(arguments)} failed:\n{self.tail(arguments[0])}"
+
+    def _spawn(self, name: str, arguments: list[str], env: dict[str, str] | None = None) -> None:
+        with self.output_path(name).open("ab") as out:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "airflow", *arguments],
+                env=env or self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            )  # fmt: skip
+
+    def start(self, name: str) -> None:
+        """Start one component by name (``scheduler``, ``triggerer-2``, ``worker-1``, ...)."""
+        env = dict(self.env)
+        if name == "api-server":
+            arguments = ["api-server", "--host", "127.0.0.1", "--port", str(self.api_port)]
+        elif name in ("scheduler", "dag-processor"):
+            arguments = [name]
+        elif name in TRIGGERERS:
+            env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] = str(self._log_ports[name])
+            known = set(self.triggerer_job_ids())
+            arguments = ["triggerer"]
+        elif name in WORKERS:
+            env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(self._log_ports[name])
+            arguments = ["celery", "worker", "--celery-hostname", f"{name}@127.0.0.1",
+                         "--concurrency", str(WORKER_CONCURRENCY),
+                         "--without-mingle", "--without-gossip"]  # fmt: skip
+        else:
+            raise ValueError(f"unknown component {name!r}")
+        self._spawn(name, arguments, env)
+        if name in TRIGGERERS:
+            # Learn the job id this triggerer runs as (to attribute its triggers and logs).
+            job = wait_for(
+                f"{name} to register its job",
+                lambda: next(iter(set(self.triggerer_job_ids()) - known), None),
+                START_TIMEOUT,
+                0.5,
+            )
+            self.triggerer_jobs.setdefault(name, []).append(job)
+
+    def kill(self, name: str) -> float:
+        """``kill -9`` a component and everything it started; returns the wall-clock time of the kill."""
+        process = self.processes.pop(name)
+        tree = process_tree(process.pid)
+        killed_at = time.time()
+        for pid in tree:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        process.wait(STOP_TIMEOUT)
+        return killed_at
+
+    def stop(self, name: str) -> None:
+        """A clean stop (SIGTERM, then SIGKILL after a grace period), as a service manager does."""
+        _stop_group(self.processes.pop(name))
+
+    def stop_all(self) -> None:
+        for name in list(self.processes):
+            self.stop(name)
+
+    def check_alive(self) -> None:
+        for name, process in self.processes.items():
+            code = process.poll()
+            assert code is None, f"the {name} exited with {code}:\n{self.tail(name)}"
+
+    def component_holding(self, pid: int) -> str | None:
+        """Which of our components ``pid`` runs under (a task's process -> its Celery worker)."""
+        chain = set(parent_chain(pid))
+        return next((name for name, process in self.processes.items() if process.pid in chain), None)
+
+    def tail(self, name: str, lines: int = 60) -> str:
+        path = self.output_path(name)
+        text = path.read_text(errors="replace") if path.exists() else ""
+        return "\n".join(text.splitlines()[-lines:])
+
+    def diagnostics(self) -> str:
+        names = ("scheduler", *TRIGGERERS, *WORKERS)
+        return "\n".join(f"--- {name} ---\n{self.tail(name, 20)}" for name in names)
+
+    # -- REST API ---------------------------------------------------------------------------
+
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
+        response = self.http.request(method, f"{self.api_url}/api/v2{path}", json=body, timeout=60)
+        assert response.ok, f"{method} {path} -> {response.status_code}: {response.text[:2000]}"
+        return response.json() if response.content else None
+
+    def healthy(self) -> bool | None:
+        self.check_alive()
+        try:
+            self.api("GET", "/monitor/health")
+        except (AssertionError, requests.RequestException):
+            return None
+        return True
+
+    def parsed(self, dag_ids: set[str]) -> bool | None:
+        self.check_alive()
+        found = {dag["dag_id"] for dag in self.api("GET", "/dags?limit=100")["dags"]}
+        return True if found >= dag_ids else None
+
+    def unpause(self, dag_id: str) -> None:
+        self.api("PATCH", f"/dags/{dag_id}", {"is_paused": False})
+
+    def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any] | None = None) -> str:
+        body = {"dag_run_id": run_id, "logical_date": None, "conf": conf or {}}
+        return str(self.api("POST", f"/dags/{dag_id}/dagRuns", body)["dag_run_id"])
+
+    def runs(self, dag_id: str) -> list[dict[str, Any]]:
+        return list(self.api("GET", f"/dags/{dag_id}/dagRuns?limit=200")["dag_runs"])
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        quoted = urllib.parse.quote(run_id, safe="")
+        return list(self.api("GET", f"/dags/{dag_id}/dagRuns/{quoted}/taskInstances")["task_instances"])
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
+        quoted = urllib.parse.quote(run_id, safe="")
+        return dict(self.api("GET", f"/dags/{dag_id}/dagRuns/{quoted}/taskInstances/{task_id}"))
+
+    def mark_failed(self, dag_id: str, run_id: str, task_id: str) -> None:
+        """What a user does in the UI: mark one task instance failed (its downstreams stay as they are)."""
+        quoted = urllib.parse.quote(run_id, safe="")
+        self.api(
+            "PATCH",
+            f"/dags/{dag_id}/dagRuns/{quoted}/taskInstances/{task_id}",
+            {"new_state": "failed", "include_upstream": False, "include_downstream": False},
+        )
+
+    # -- metadata database (read-only) --------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _db(self) -> Iterator[Any]:
+        connection = psycopg2.connect(self.postgres.dsn)
+        try:
+            with connection.cursor() as cursor:
+                yield cursor
+        finally:
+            connection.close()
+
+    def triggerer_job_ids(self) -> list[int]:
+        with self._db() as cursor:
+            cursor.execute("SELECT id FROM job WHERE job_type = 'TriggererJob' AND state = 'running'")
+            return [row[0] for row in cursor.fetchall()]
+
+    def triggers(self) -> list[TriggerRow]:
+        """Every trigger a task instance waits on, with the triggerer that holds it and its kwargs."""
+        with self._db() as cursor:
+            cursor.execute(
+                "SELECT t.id, t.triggerer_id, ti.dag_id, ti.run_id, ti.task_id, t.kwargs"
+                " FROM trigger t JOIN task_instance ti ON ti.trigger_id = t.id"
+            )
+            rows = cursor.fetchall()
+        return [
+            TriggerRow(row[0], row[1], row[2], row[3], row[4], decode_trigger_kwargs(row[5], self.fernet_key))
+            for row in rows
+        ]
+
+    def triggerer_named(self, job_id: int | None) -> str | None:
+        return next((name for name, jobs in self.triggerer_jobs.items() if job_id in jobs), None)

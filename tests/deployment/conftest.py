@@ -1,0 +1,15 @@
+"""The production-shaped deployment test runs only when asked for (``make deployment-test``, ``make soak``).
+
+It needs Debian's PostgreSQL and Redis servers and the ``[deployment]`` extra (the Celery provider,
+PostgreSQL drivers), and takes minutes, so the ordinary suite leaves this folder out unless
+``CLOUDOS_DEPLOYMENT_TEST=1`` is set, which ``scripts/deployment-test.sh`` does after installing
+what the test needs.
+"""
+
+from __future__ import annotations
+
+import os
+
+ENABLED = os.environ.get("CLOUDOS_DEPLOYMENT_TEST") == "1"
+
+collect_ignore_glob = [] if ENABLED else ["*.py"]

@@ -1,0 +1,462 @@
+"""The provider's promises on a production-shaped Airflow, with real crashes.
+
+PostgreSQL as the metadata database, Redis as the Celery broker, two Celery workers, the
+api-server, the scheduler, the dag-processor and two triggerers, all on 127.0.0.1; the CloudOS
+simulator in this process injects about 10% failures (503, 429 with Retry-After, dropped
+connections) on every endpoint. Concurrent runs of the lifecycle DAG (create -> sensor -> use ->
+stop as teardown, all deferrable, retries=2) and of a create-and-wait DAG go through:
+
+1. ``kill -9`` of the Celery worker running a create whose request CloudOS has acted on but not
+   yet answered (the simulator holds the answer): the retry, wherever it lands, must adopt the
+   session the killed try made;
+2. a user marking deferred create tasks failed through the REST API: the triggerer holding each
+   trigger pauses that session, and no other session is touched;
+3. ``kill -9`` of the triggerer holding a wait whose deadline then passes while it is down: the
+   other triggerer adopts every trigger (timed), each keeps its original deadline, and the
+   adopted deadline wait still pauses the session its task started;
+4. a scheduler stop and restart while the runs finish.
+
+Simulated sessions change state only while the test lets the simulator's clock run, so every wait
+is deferred at the moments the crashes need, whatever the machine's speed. The number of runs
+comes from ``CLOUDOS_SOAK_SCALE`` (``ci``: a dozen runs; ``full``: 46, ``make soak``); with
+``CLOUDOS_SOAK_RESULTS`` set, the figures are written there as JSON for ``BENCHMARKS.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from airflow_deployment import TRIGGERERS, WORKER_CONCURRENCY, WORKERS, AirflowDeployment, wait_for
+from services import PostgresServer, RedisServer
+
+from airflow_provider_cloudos.core.status import LIVE_STATUSES, PAUSED, STOPPING, map_status
+from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
+from airflow_provider_cloudos.testing.faults import ENDPOINTS
+
+DAGS = Path(__file__).resolve().parent / "dags"
+LIFECYCLE = "cloudos_soak_lifecycle"
+CREATE_AND_WAIT = "cloudos_soak_create_and_wait"
+API_KEY = "soak-secret-" + "9f3c2a7e5b1d4c6f8a0e"
+TIMINGS = StateTimings(scheduled=2.0, setup=2.0, initialising=2.0, aborting=2.0, resume_initialising=2.0)
+#: A deadline wait's timeout: long enough for the other waits to settle, short enough to pass soon.
+DEADLINE_TIMEOUT = 45
+#: How long before the deadline its triggerer is killed: well under the 10 s health-check
+#: threshold, so the deadline passes while no triggerer runs the wait.
+KILL_BEFORE_DEADLINE = 3.0
+#: The soak DAGs' poll interval (dags/cloudos_soak.py).
+POLL_SECONDS = 2
+FINISHED_RUN = {"success", "failed"}
+FINISHED_TASK = {"success", "failed", "skipped", "upstream_failed"}
+BUSY_TASK = {"running", "queued", "scheduled", "up_for_retry", "restarting", "up_for_reschedule"}
+SETTLE_TIMEOUT = 420.0
+FINISH_TIMEOUT = 600.0
+
+
+@dataclass(frozen=True)
+class Scale:
+    lifecycle_runs: int
+    held_creates: int
+    marked_runs: int
+    deadline_runs: int
+
+
+SCALES = {
+    "ci": Scale(lifecycle_runs=10, held_creates=2, marked_runs=1, deadline_runs=1),
+    "full": Scale(lifecycle_runs=40, held_creates=4, marked_runs=3, deadline_runs=3),
+}
+
+
+@dataclass
+class Figures:
+    """What the soak measured; written as JSON for BENCHMARKS.md when asked for."""
+
+    scale: str
+    runs: dict[str, int] = field(default_factory=dict)
+    crashes: list[str] = field(default_factory=list)
+    worker_kill_retry_seconds: float | None = None
+    triggerer_adoption_seconds: float | None = None
+    adopted_triggers: int = 0
+    peak_deferred_waits: int = 0
+    worker_slots: int = len(WORKERS) * WORKER_CONCURRENCY
+    triggers_per_triggerer: dict[str, int] = field(default_factory=dict)
+    sessions_created: int = 0
+    sessions_leaked: int = 0
+    sessions_duplicated: int = 0
+    requests: dict[str, int] = field(default_factory=dict)
+    injected_failures: int = 0
+    seconds: float = 0.0
+
+
+class ClockTicker:
+    """Moves the simulator's manual clock one second per second while running, from a thread."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self._clock = clock
+        self._running = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="soak-clock", daemon=True)
+        self._thread.start()
+
+    def _tick(self) -> None:
+        while not self._done.wait(0.5):
+            if self._running.is_set():
+                self._clock.advance(0.5)
+
+    def run(self) -> None:
+        self._running.set()
+
+    def hold(self) -> None:
+        self._running.clear()
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join(5)
+
+
+@pytest.fixture(scope="module")
+def scale() -> tuple[str, Scale]:
+    name = os.environ.get("CLOUDOS_SOAK_SCALE", "ci")
+    if name not in SCALES:
+        raise ValueError(f"CLOUDOS_SOAK_SCALE={name!r}: expected one of {', '.join(SCALES)}")
+    return name, SCALES[name]
+
+
+@pytest.fixture(scope="module")
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture(scope="module")
+def simulator(clock: ManualClock) -> Iterator[CloudOSSimulator]:
+    with CloudOSSimulator(timings=TIMINGS, clock=clock, api_key=API_KEY, seed=13) as sim:
+        yield sim
+
+
+@pytest.fixture(scope="module")
+def workdir() -> Iterator[Path]:
+    """Everything on disk lives here and goes at the end (PostgreSQL's cluster included)."""
+    path = Path(tempfile.mkdtemp(prefix="cloudos-deployment-"))
+    path.chmod(0o755)  # the postgres user must reach its cluster folder inside
+    try:
+        yield path
+    finally:
+        if os.environ.get("CLOUDOS_KEEP_DEPLOYMENT") != "1":
+            shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def deployment(workdir: Path, simulator: CloudOSSimulator) -> Iterator[AirflowDeployment]:
+    postgres = PostgresServer(workdir / "postgres")
+    redis = RedisServer(workdir / "redis")
+    home = workdir / "airflow-home"
+    home.mkdir()
+    airflow = AirflowDeployment(home, DAGS, simulator.connection_json(), postgres, redis)
+    try:
+        postgres.start()
+        redis.start()
+        airflow.run("db", "migrate")
+        for name in ("api-server", "scheduler", "dag-processor", *WORKERS, *TRIGGERERS):
+            airflow.start(name)
+        wait_for("the API server to answer", airflow.healthy, 240)
+        wait_for("the soak DAGs to be parsed", lambda: airflow.parsed({LIFECYCLE, CREATE_AND_WAIT}), 240, 2)
+        yield airflow
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{airflow.diagnostics()}") from None
+    finally:
+        airflow.stop_all()
+        redis.stop()
+        postgres.stop()
+
+
+# -- reading the state of the runs ------------------------------------------------------------
+
+
+def _session_by_name(simulator: CloudOSSimulator) -> dict[str, list[dict[str, Any]]]:
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for session in simulator.sessions():
+        by_name.setdefault(str(session.get("name")), []).append(session)
+    return by_name
+
+
+def _run_states(airflow: AirflowDeployment) -> dict[str, str]:
+    return {
+        run["dag_run_id"]: run["state"]
+        for dag_id in (LIFECYCLE, CREATE_AND_WAIT)
+        for run in airflow.runs(dag_id)
+    }
+
+
+def _session_name(dag_id: str, run_id: str) -> str:
+    return f"{dag_id}-{run_id}"
+
+
+def _settled(airflow: AirflowDeployment, runs: dict[str, str]) -> int | None:
+    """With the clock held: every unfinished run waits in a deferred task and nothing else moves.
+
+    Returns the number of deferred waits, or None while some task is still busy or about to be.
+    """
+    airflow.check_alive()
+    deferred = 0
+    for run_id, dag_id in runs.items():
+        states = {ti["task_id"]: ti["state"] for ti in airflow.task_instances(dag_id, run_id)}
+        waiting = sum(state == "deferred" for state in states.values())
+        if all(state in FINISHED_TASK for state in states.values()):
+            continue
+        if waiting == 0 or any(state in BUSY_TASK for state in states.values()):
+            return None
+        deferred += waiting
+    return deferred
+
+
+def _held(airflow: AirflowDeployment, run_ids: list[str]) -> bool | None:
+    """Whether each of these runs' triggers is held by a triggerer."""
+    held = {t.run_id for t in airflow.triggers() if t.triggerer_id is not None}
+    return True if set(run_ids) <= held else None
+
+
+def _waiting(airflow: AirflowDeployment) -> set[str]:
+    """The runs with a trigger (held or not)."""
+    return {t.run_id for t in airflow.triggers()}
+
+
+def _creates_done(airflow: AirflowDeployment, runs: dict[str, str]) -> bool | None:
+    states = [airflow.task_instance(dag_id, run_id, "create")["state"] for run_id, dag_id in runs.items()]
+    return True if all(state in FINISHED_TASK for state in states) else None
+
+
+def _job_of(trigger_log: Path) -> int:
+    """The triggerer job id in a trigger log's name (``attempt=1.log.trigger.<job id>.log``)."""
+    return int(trigger_log.name.rsplit(".", 2)[-2])
+
+
+def _trigger_log_counts(airflow: AirflowDeployment) -> dict[str, int]:
+    """How many task tries each triggerer ran triggers for, from the trigger log files' names."""
+    counts: Counter[str] = Counter()
+    for path in (airflow.home / "logs").rglob("*.log.trigger.*.log"):
+        job = _job_of(path)
+        counts[airflow.triggerer_named(job) or f"job {job}"] += 1
+    return dict(counts)
+
+
+def _trigger_logs(airflow: AirflowDeployment, dag_id: str, run_id: str, task_id: str) -> dict[int, str]:
+    """The trigger log of one task, by the job id of the triggerer that wrote it."""
+    folder = airflow.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
+    return {_job_of(path): path.read_text(errors="replace") for path in folder.glob("*.log.trigger.*")}
+
+
+def _files_containing(root: Path, needle: bytes) -> list[str]:
+    return [str(path) for path in root.rglob("*") if path.is_file() and needle in path.read_bytes()]
+
+
+# -- the soak -------------------------------------------------------------------------------------
+
+
+def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, scale):
+    scale_name, size = scale
+    airflow: AirflowDeployment = deployment
+    figures = Figures(scale=scale_name)
+    started = time.monotonic()
+    ticker = ClockTicker(clock)  # held: sessions stay "scheduled" until the crashes are done
+    runs: dict[str, str] = {}  # run id -> dag id
+    for dag_id in (LIFECYCLE, CREATE_AND_WAIT):
+        airflow.unpause(dag_id)
+    simulator.faults.error_rate = 0.04
+    simulator.faults.rate_limit_rate = 0.03
+    simulator.faults.drop_rate = 0.03
+    simulator.faults.retry_after = 1.0
+    try:
+        # 1. A worker dies while CloudOS has created sessions it has not yet answered for.
+        simulator.faults.hold_answers("create", count=size.held_creates)
+        for number in range(size.lifecycle_runs):
+            run_id = f"life-{number:03d}"
+            runs[airflow.trigger(LIFECYCLE, run_id)] = LIFECYCLE
+        wait_for("held creates", lambda: simulator.faults.held == size.held_creates or None, 240)
+        held_runs = [p["interactiveSessionConfiguration"]["name"] for p in simulator.created_payloads]
+        held_runs = [name.removeprefix(f"{LIFECYCLE}-") for name in held_runs[: size.held_creates]]
+        holders = {
+            run_id: airflow.component_holding(airflow.task_instance(LIFECYCLE, run_id, "create")["pid"])
+            for run_id in held_runs
+        }
+        victim = next(name for name in holders.values() if name in WORKERS)
+        killed_runs = [run_id for run_id, worker in holders.items() if worker == victim]
+        killed_at = airflow.kill(victim)
+        figures.crashes.append(f"kill -9 {victim} with {len(killed_runs)} create(s) in flight")
+        simulator.faults.release_held()  # the other worker's creates get their answers now
+        airflow.start(victim)  # as a service manager would restart it
+
+        def retried() -> bool | None:
+            tries = [airflow.task_instance(LIFECYCLE, r, "create") for r in killed_runs]
+            done = all(ti["try_number"] >= 2 and ti["state"] in ("success", "running") for ti in tries)
+            return True if done else None
+
+        wait_for("the killed creates to be retried", retried, SETTLE_TIMEOUT, 2)
+        figures.worker_kill_retry_seconds = round(time.time() - killed_at, 1)
+
+        # The create-and-wait runs have no retries, so that what their trigger does is what the run
+        # shows: from here on their creates (the only ones left) go without injected failures.
+        wait_for("the lifecycle creates to finish", lambda: _creates_done(airflow, runs), SETTLE_TIMEOUT, 2)
+        simulator.faults.only_endpoints = [name for name in ENDPOINTS if name != "create"]
+
+        # 2. Deferred create-and-wait tasks marked failed by a user.
+        marked = [f"marked-{n}" for n in range(size.marked_runs)]
+        for run_id in marked:
+            runs[airflow.trigger(CREATE_AND_WAIT, run_id)] = CREATE_AND_WAIT
+        figures.peak_deferred_waits = wait_for(
+            "every run to wait in a deferred task", lambda: _settled(airflow, runs), SETTLE_TIMEOUT, 2
+        )
+        assert figures.peak_deferred_waits > figures.worker_slots, "more waits than slots: none holds one"
+        names = _session_by_name(simulator)
+        marked_sessions = {names[_session_name(CREATE_AND_WAIT, r)][0]["_id"] for r in marked}
+        # A trigger no triggerer has picked up yet has nobody to run its on_kill: a task marked
+        # failed in that moment leaves its session to the user (README, "Running in production").
+        wait_for("the marked runs' waits to run on a triggerer", lambda: _held(airflow, marked), 120, 0.5)
+        time.sleep(2 * POLL_SECONDS + 1)  # past the trigger's first poll
+        aborts_before = len(simulator.abort_requests)
+        for run_id in marked:
+            airflow.mark_failed(CREATE_AND_WAIT, run_id, "create")
+
+        def marked_paused() -> bool | None:
+            statuses = {map_status(simulator.session(s)["status"]) for s in marked_sessions}
+            return True if statuses <= {STOPPING, PAUSED} else None
+
+        wait_for("the marked tasks' sessions to be paused", marked_paused, 120)
+        time.sleep(5)  # time for a wrong pause to show itself, if one were coming
+        touched = {session_id for session_id, _, _ in simulator.abort_requests[aborts_before:]}
+        assert touched == marked_sessions, "a kill must pause its own session and nothing else"
+
+        # 3. A triggerer dies holding a wait whose deadline passes while no triggerer runs it.
+        deadline_runs = [f"deadline-{n}" for n in range(size.deadline_runs)]
+        for run_id in deadline_runs:
+            runs[airflow.trigger(CREATE_AND_WAIT, run_id, {"timeout": DEADLINE_TIMEOUT})] = CREATE_AND_WAIT
+
+        def deadline_triggers() -> list[Any] | None:
+            rows = [t for t in airflow.triggers() if t.run_id in deadline_runs and t.triggerer_id]
+            return rows if len(rows) == len(deadline_runs) else None
+
+        deadline_rows = wait_for("the deadline waits to be deferred", deadline_triggers, SETTLE_TIMEOUT, 1)
+        victim_job = deadline_rows[0].triggerer_id
+        victim_triggerer = airflow.triggerer_named(victim_job)
+        assert victim_triggerer is not None
+        survivor = next(name for name in TRIGGERERS if name != victim_triggerer)
+        end_time = min(float(t.kwargs["end_time"]) for t in deadline_rows if t.triggerer_id == victim_job)
+        wait_for(
+            "every wait to be held by a triggerer", lambda: _held(airflow, list(_waiting(airflow))), 120, 0.5
+        )
+        before = {t.trigger_id: t for t in airflow.triggers() if t.triggerer_id == victim_job}
+        assert not any(API_KEY in json.dumps(t.kwargs) for t in before.values())  # never in trigger kwargs
+        time.sleep(max(0.0, end_time - KILL_BEFORE_DEADLINE - time.time()))
+        killed_at = airflow.kill(victim_triggerer)
+        figures.crashes.append(f"kill -9 {victim_triggerer} holding {len(before)} wait(s)")
+        survivor_jobs = set(airflow.triggerer_jobs[survivor])
+
+        def adopted() -> float | None:
+            rows = {t.trigger_id: t for t in airflow.triggers()}
+            left = [tid for tid in before if tid in rows and rows[tid].triggerer_id not in survivor_jobs]
+            return None if left else time.time()
+
+        adopted_at = wait_for("the other triggerer to adopt the waits", adopted, 120, 0.25)
+        figures.triggerer_adoption_seconds = round(adopted_at - killed_at, 1)
+        assert adopted_at > end_time, "the deadline passed while no triggerer ran the wait"
+        after = {t.trigger_id: t for t in airflow.triggers()}
+        kept = [tid for tid in before if tid in after]
+        figures.adopted_triggers = len(before)
+        for trigger_id in kept:
+            assert after[trigger_id].kwargs["end_time"] == before[trigger_id].kwargs["end_time"]
+        airflow.start(victim_triggerer)
+
+        def deadline_runs_over() -> bool | None:
+            states = [airflow.task_instance(CREATE_AND_WAIT, r, "create")["state"] for r in deadline_runs]
+            return True if all(state == "failed" for state in states) else None
+
+        wait_for("the deadline waits to time out", deadline_runs_over, 180, 2)
+
+        # 4. The clock runs again; the scheduler is stopped and started while the runs finish.
+        ticker.run()
+        time.sleep(10)
+        airflow.stop("scheduler")
+        figures.crashes.append("scheduler stopped and restarted")
+        time.sleep(5)
+        airflow.start("scheduler")
+
+        def all_finished() -> bool | None:
+            airflow.check_alive()
+            states = _run_states(airflow)
+            return True if all(states.get(run_id) in FINISHED_RUN for run_id in runs) else None
+
+        wait_for("every run to finish", all_finished, FINISH_TIMEOUT, 3)
+        # Sessions paused by a task are still "stopping" until the clock lets them finish.
+        wait_for(
+            "pauses to complete",
+            lambda: None if any(map_status(s["status"]) == STOPPING for s in simulator.sessions()) else True,
+            60,
+        )
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{airflow.diagnostics()}") from None
+    finally:
+        ticker.close()
+        simulator.faults.clear()
+
+    # -- what must hold --------------------------------------------------------------------------
+    final = _run_states(airflow)
+    expected = {run_id: ("success" if dag_id == LIFECYCLE else "failed") for run_id, dag_id in runs.items()}
+    assert {run_id: final[run_id] for run_id in runs} == expected
+    figures.runs = dict(Counter(f"{runs[r]}: {state}" for r, state in final.items() if r in runs))
+
+    names = _session_by_name(simulator)
+    per_run = {run_id: names.get(_session_name(dag_id, run_id), []) for run_id, dag_id in runs.items()}
+    figures.sessions_created = len(simulator.sessions())
+    figures.sessions_duplicated = sum(max(0, len(found) - 1) for found in per_run.values())
+    figures.sessions_leaked = sum(
+        1 for found in per_run.values() for s in found if map_status(s["status"]) in LIVE_STATUSES
+    )
+    assert {run_id: len(found) for run_id, found in per_run.items()} == dict.fromkeys(runs, 1)
+    assert figures.sessions_created == len(runs)
+    assert figures.sessions_leaked == 0
+    for run_id in killed_runs:  # the retry carried on with the session the killed try made
+        ti = airflow.task_instance(LIFECYCLE, run_id, "create")
+        assert ti["try_number"] >= 2, ti
+        assert ti["state"] == "success", ti
+
+    # The adopted deadline wait paused its session, from the triggerer that adopted it.
+    victim_held = {t.run_id for t in before.values()}
+    for run_id in deadline_runs:
+        session = names[_session_name(CREATE_AND_WAIT, run_id)][0]
+        assert map_status(session["status"]) == PAUSED
+        if run_id in victim_held:
+            logs = _trigger_logs(airflow, CREATE_AND_WAIT, run_id, "create")
+            by_survivor = "\n".join(text for job, text in logs.items() if job in survivor_jobs)
+            assert "because the wait timed out" in by_survivor, logs
+
+    # Both triggerers carried waits; the API key is in no log and no process output.
+    figures.triggers_per_triggerer = _trigger_log_counts(airflow)
+    print(f"\ntrigger logs per triggerer: {figures.triggers_per_triggerer}")
+    assert all(figures.triggers_per_triggerer.get(name, 0) > 0 for name in TRIGGERERS)
+    assert _files_containing(airflow.home, API_KEY.encode()) == []
+
+    figures.requests = {name: simulator.counters.requests(name) for name in ("create", "get", "abort")}
+    figures.injected_failures = simulator.counters.dropped + sum(
+        simulator.counters.responses(status) for status in (429, 503)
+    )
+    figures.seconds = round(time.monotonic() - started, 1)
+    print(json.dumps(asdict(figures), indent=2))
+    destination = os.environ.get("CLOUDOS_SOAK_RESULTS")
+    if destination:
+        result = {
+            "command": f"make {'soak' if scale_name == 'full' else 'deployment-test'}",
+            "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
+            "date": time.strftime("%Y-%m-%d"),
+            **asdict(figures),
+        }
+        Path(destination).write_text(json.dumps(result, indent=2) + "\n")
