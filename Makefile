@@ -37,8 +37,8 @@ deployment-test: $(STAMP)
 
 ## make soak: the full soak (46 runs); its figures go to bench/results/deployment_soak.json.
 soak: $(STAMP)
-	PYTHON=$(BIN)/python SCALE=full CLOUDOS_SOAK_RESULTS=$(CURDIR)/bench/results/deployment_soak.json \
-		bash scripts/deployment-test.sh
+	PYTHON=$(BIN)/python SCALE=full CLOUDOS_SOAK_RESULTS=1 bash scripts/deployment-test.sh
+	$(BIN)/python -m bench.report
 
 ## make test-airflow2: the whole suite (minus e2e) on Airflow 2.11, in its own fresh .venv-airflow2.
 test-airflow2:

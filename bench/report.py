@@ -545,6 +545,59 @@ def targets_table() -> str | None:
     return _table(["target", "measured", "met"], rows)
 
 
+def deployment_table() -> str | None:
+    result = read_result("deployment_soak")
+    if result is None or "runs" not in result:
+        return None
+    per_triggerer = ", ".join(
+        f"{name}: {count}" for name, count in sorted(result["triggers_per_triggerer"].items())
+    )
+    rows = [
+        [
+            "runs (DAG: outcome)",
+            ", ".join(f"{key} x{count}" for key, count in sorted(result["runs"].items())),
+        ],
+        ["crashes", "; ".join(result["crashes"])],
+        ["Celery worker killed -> its creates retried (s)", result["worker_kill_retry_seconds"]],
+        ["triggerer killed -> all its waits adopted (s)", result["triggerer_adoption_seconds"]],
+        ["waits adopted, each with its original deadline", result["adopted_triggers"]],
+        [
+            "deferred waits at once / worker slots",
+            f"{result['peak_deferred_waits']} / {result['worker_slots']}",
+        ],
+        ["task tries run per triggerer (trigger logs)", per_triggerer],
+        [
+            "sessions created / leaked / duplicated",
+            f"{result['sessions_created']} / {result['sessions_leaked']} / {result['sessions_duplicated']}",
+        ],
+        ["injected failures (429, 503, drops)", result["injected_failures"]],
+        [
+            "requests: create / get / abort",
+            " / ".join(_fmt(result["requests"].get(n)) for n in ("create", "get", "abort")),
+        ],
+        ["wall time of the soak (s)", result["seconds"]],
+    ]
+    return _table(["figure", "value"], rows) + _source(result)
+
+
+def deployment_memory_table() -> str | None:
+    result = read_result("deployment_soak")
+    if result is None or "triggerer_rss_mib" not in result:
+        return None
+    rss = {int(n): mib for n, mib in result["triggerer_rss_mib"].items()}
+    baseline = rss.get(0)
+    rows = []
+    for waits in sorted(rss):
+        per_wait = None if not waits or baseline is None else (rss[waits] - baseline) * 1024 / waits
+        rows.append([waits, rss[waits], per_wait])
+    header = [
+        "provider waits",
+        "triggerer RSS, MiB (supervisor + trigger runner)",
+        "KiB per wait over 0 waits",
+    ]
+    return _table(header, rows) + _source(result)
+
+
 TABLES: dict[str, Callable[[], str | None]] = {
     "machine": machine_table,
     "targets": targets_table,
@@ -557,6 +610,8 @@ TABLES: dict[str, Callable[[], str | None]] = {
     "http": http_table,
     "latency": latency_table,
     "harness": harness_table,
+    "deployment": deployment_table,
+    "deployment-memory": deployment_memory_table,
 }
 
 

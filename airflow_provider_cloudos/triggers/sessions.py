@@ -18,6 +18,7 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
 from airflow_provider_cloudos.compat import safe_to_stop_after_cancel, task_still_deferred
+from airflow_provider_cloudos.triggers.kill_path import run_to_the_end
 from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSError, CloudOSTransientError
 from airflow_provider_cloudos.core.fleet import SessionGuard
 from airflow_provider_cloudos.core.formatters import session_summary
@@ -149,9 +150,13 @@ class CloudOSSessionTrigger(BaseTrigger):
         except asyncio.CancelledError:
             # Airflow 2.11 has no trigger on_kill: a kill arrives as a cancellation, as do a
             # triggerer shutdown and a reassignment. Pause only when the task is really gone.
-            if self.stop_on_kill and not self._event_yielded and await safe_to_stop_after_cancel(self):
-                await self._stop_quietly(hook, "the deferred task was killed")
+            if self.stop_on_kill and not self._event_yielded:
+                await run_to_the_end(self._stop_if_cancelled_by_a_kill(hook))
             raise
+
+    async def _stop_if_cancelled_by_a_kill(self, hook: CloudOSHook) -> None:
+        if await safe_to_stop_after_cancel(self):
+            await self._stop_quietly(hook, "the deferred task was killed")
 
     async def _poll(self, client: Any, watch: StatusWatch, url: str) -> AsyncIterator[TriggerEvent]:
         last_error: str | None = None
@@ -259,6 +264,9 @@ class CloudOSSessionTrigger(BaseTrigger):
         """
         if not self.stop_on_kill or self._event_yielded:
             return
+        await run_to_the_end(self._stop_after_kill())
+
+    async def _stop_after_kill(self) -> None:
         if await task_still_deferred(self):
             self.log.info("Task is still deferred elsewhere; not pausing session %s", self.session_id)
             return

@@ -350,6 +350,12 @@ class AirflowDeployment:
             cursor.execute("SELECT id FROM job WHERE job_type = 'TriggererJob' AND state = 'running'")
             return [row[0] for row in cursor.fetchall()]
 
+    def trigger_holders(self) -> dict[int, int | None]:
+        """Each trigger's id and the job id of the triggerer holding it (None: nobody yet)."""
+        with self._db() as cursor:
+            cursor.execute("SELECT id, triggerer_id FROM trigger")
+            return dict(cursor.fetchall())
+
     def triggers(self) -> list[TriggerRow]:
         """Every trigger a task instance waits on, with the triggerer that holds it and its kwargs."""
         with self._db() as cursor:

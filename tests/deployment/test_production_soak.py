@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import shutil
 import tempfile
 import threading
@@ -38,7 +37,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_deployment import TRIGGERERS, WORKER_CONCURRENCY, WORKERS, AirflowDeployment, wait_for
+from airflow_deployment import (
+    TRIGGERERS,
+    WORKER_CONCURRENCY,
+    WORKERS,
+    AirflowDeployment,
+    process_tree,
+    wait_for,
+)
 from services import PostgresServer, RedisServer
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, PAUSED, STOPPING, map_status
@@ -61,6 +67,7 @@ FINISHED_RUN = {"success", "failed"}
 FINISHED_TASK = {"success", "failed", "skipped", "upstream_failed"}
 BUSY_TASK = {"running", "queued", "scheduled", "up_for_retry", "restarting", "up_for_reschedule"}
 SETTLE_TIMEOUT = 420.0
+RESULT_NAME = "deployment_soak"
 FINISH_TIMEOUT = 600.0
 
 
@@ -97,6 +104,39 @@ class Figures:
     requests: dict[str, int] = field(default_factory=dict)
     injected_failures: int = 0
     seconds: float = 0.0
+
+
+class TriggerSampler:
+    """Which triggerer held which trigger, sampled every second from the metadata database.
+
+    A trigger log file is written only when a trigger logs something, and a wait that sees no
+    change logs nothing, so "which triggerer carried waits" is read from the trigger table.
+    """
+
+    def __init__(self, airflow: AirflowDeployment) -> None:
+        self._airflow = airflow
+        self.seen: set[tuple[int, int]] = set()  # (trigger id, triggerer job id)
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._sample, name="soak-triggers", daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        while not self._done.wait(1.0):
+            try:
+                held = self._airflow.trigger_holders()
+            except Exception:  # noqa: S112 - a sample lost to a restart is retried a second later
+                continue
+            self.seen.update((trigger, job) for trigger, job in held.items() if job is not None)
+
+    def per_triggerer(self) -> dict[str, int]:
+        counts: Counter[str] = Counter()
+        for _, job in self.seen:
+            counts[self._airflow.triggerer_named(job) or f"job {job}"] += 1
+        return dict(counts)
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join(10)
 
 
 class ClockTicker:
@@ -241,15 +281,6 @@ def _job_of(trigger_log: Path) -> int:
     return int(trigger_log.name.rsplit(".", 2)[-2])
 
 
-def _trigger_log_counts(airflow: AirflowDeployment) -> dict[str, int]:
-    """How many task tries each triggerer ran triggers for, from the trigger log files' names."""
-    counts: Counter[str] = Counter()
-    for path in (airflow.home / "logs").rglob("*.log.trigger.*.log"):
-        job = _job_of(path)
-        counts[airflow.triggerer_named(job) or f"job {job}"] += 1
-    return dict(counts)
-
-
 def _trigger_logs(airflow: AirflowDeployment, dag_id: str, run_id: str, task_id: str) -> dict[int, str]:
     """The trigger log of one task, by the job id of the triggerer that wrote it."""
     folder = airflow.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / f"task_id={task_id}"
@@ -258,6 +289,18 @@ def _trigger_logs(airflow: AirflowDeployment, dag_id: str, run_id: str, task_id:
 
 def _files_containing(root: Path, needle: bytes) -> list[str]:
     return [str(path) for path in root.rglob("*") if path.is_file() and needle in path.read_bytes()]
+
+
+def _write_figures(scale_name: str, figures: dict[str, Any]) -> None:
+    """Add figures to ``bench/results/deployment_soak.json`` (BENCHMARKS.md is rendered from it)."""
+    from bench.common import read_result, write_result  # the repository root is on sys.path here
+
+    earlier = read_result(RESULT_NAME) or {}
+    kept = {
+        key: value for key, value in earlier.items() if key not in ("benchmark", "date", "command", "machine")
+    }
+    command = "make soak" if scale_name == "full" else "make deployment-test"
+    write_result(RESULT_NAME, {**kept, **figures}, command=command)
 
 
 # -- the soak -------------------------------------------------------------------------------------
@@ -269,6 +312,7 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
     figures = Figures(scale=scale_name)
     started = time.monotonic()
     ticker = ClockTicker(clock)  # held: sessions stay "scheduled" until the crashes are done
+    sampler = TriggerSampler(airflow)
     runs: dict[str, str] = {}  # run id -> dag id
     for dag_id in (LIFECYCLE, CREATE_AND_WAIT):
         airflow.unpause(dag_id)
@@ -406,6 +450,7 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
         raise AssertionError(f"{error}\n{airflow.diagnostics()}") from None
     finally:
         ticker.close()
+        sampler.close()
         simulator.faults.clear()
 
     # -- what must hold --------------------------------------------------------------------------
@@ -440,8 +485,8 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
             assert "because the wait timed out" in by_survivor, logs
 
     # Both triggerers carried waits; the API key is in no log and no process output.
-    figures.triggers_per_triggerer = _trigger_log_counts(airflow)
-    print(f"\ntrigger logs per triggerer: {figures.triggers_per_triggerer}")
+    figures.triggers_per_triggerer = sampler.per_triggerer()
+    print(f"\nwaits carried per triggerer: {figures.triggers_per_triggerer}")
     assert all(figures.triggers_per_triggerer.get(name, 0) > 0 for name in TRIGGERERS)
     assert _files_containing(airflow.home, API_KEY.encode()) == []
 
@@ -451,12 +496,61 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
     )
     figures.seconds = round(time.monotonic() - started, 1)
     print(json.dumps(asdict(figures), indent=2))
-    destination = os.environ.get("CLOUDOS_SOAK_RESULTS")
-    if destination:
-        result = {
-            "command": f"make {'soak' if scale_name == 'full' else 'deployment-test'}",
-            "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
-            "date": time.strftime("%Y-%m-%d"),
-            **asdict(figures),
-        }
-        Path(destination).write_text(json.dumps(result, indent=2) + "\n")
+    if os.environ.get("CLOUDOS_SOAK_RESULTS") == "1":
+        _write_figures(scale_name, asdict(figures))
+
+
+# -- what a real triggerer process pays per wait ----------------------------------------------------
+
+MEMORY = "cloudos_soak_memory"
+#: Wait counts measured in one triggerer process, by scale (0 is the baseline).
+MEMORY_WAITS = {"ci": (0, 24), "full": (0, 200, 1000)}
+
+
+def _rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    return 0
+
+
+def _tree_rss_mib(airflow: AirflowDeployment, name: str) -> float:
+    """Resident memory of a component and every process it started (the triggerer runs its triggers
+    in a child process), in MiB."""
+    return round(sum(_rss_kib(pid) for pid in process_tree(airflow.processes[name].pid)) / 1024, 1)
+
+
+def test_triggerer_memory_per_wait(deployment, simulator, scale):
+    """RSS of one real triggerer carrying N provider waits (the other triggerer is stopped)."""
+    scale_name, _ = scale
+    airflow: AirflowDeployment = deployment
+    simulator.faults.clear()
+    airflow.unpause(MEMORY)
+    carrier, other = TRIGGERERS
+    airflow.stop(other)
+    measured: dict[int, float] = {}
+    held_before = 0
+    for number, waits in enumerate(MEMORY_WAITS[scale_name]):
+        added = waits - held_before
+        if added:
+            ids = [
+                simulator.add_session(name=f"memory-{number}-{i}", status="scheduled")["_id"]
+                for i in range(added)
+            ]
+            airflow.trigger(MEMORY, f"memory-{number}", {"session_ids": ids})
+
+        def carried(expected: int = waits) -> int | None:
+            airflow.check_alive()
+            held = sum(1 for t in airflow.triggers() if t.dag_id == MEMORY and t.triggerer_id is not None)
+            return held if held == expected else None
+
+        wait_for(f"{carrier} to carry {waits} waits", carried, 1800, 5)
+        time.sleep(10)  # let the new triggers make their first poll and the loop settle
+        measured[waits] = _tree_rss_mib(airflow, carrier)
+        held_before = waits
+    baseline = measured[0]
+    per_wait = {n: round((rss - baseline) * 1024 / n, 1) for n, rss in measured.items() if n}
+    print(f"\ntriggerer RSS (MiB) by waits: {measured}; KiB per wait: {per_wait}")
+    assert all(rss > 0 for rss in measured.values())
+    if os.environ.get("CLOUDOS_SOAK_RESULTS") == "1":
+        _write_figures(scale_name, {"triggerer_rss_mib": {str(n): rss for n, rss in measured.items()}})

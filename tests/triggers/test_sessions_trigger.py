@@ -330,3 +330,63 @@ async def test_a_status_the_deferring_task_already_logged_is_not_logged_again(cl
 
 def test_last_status_is_left_out_of_the_kwargs_when_unknown():
     assert "last_status" not in make_trigger("a" * 24).serialize()[1]
+
+
+@pytest.mark.asyncio
+async def test_on_kill_pauses_even_when_airflow_cancels_it_again_midway(cloudos_conn, monkeypatch):
+    """Airflow 3.3 repeats the cancellation about once a second while on_kill runs; the pause survives."""
+    from airflow_provider_cloudos.triggers.kill_path import wait_for_kill_paths
+
+    asked = asyncio.Event()
+    answer = asyncio.Event()
+
+    async def slow_state(trigger):
+        asked.set()
+        await answer.wait()
+        return "failed"
+
+    monkeypatch.setattr(compat, "_task_state", slow_state)
+    session = cloudos_conn.add_session(name="killed-twice", status="ready")
+    trigger = make_trigger(session["_id"], stop_on_kill=True)
+    trigger.task_instance = SimpleNamespace(dag_id="dag", task_id="task", run_id="run", map_index=-1)
+    on_kill = asyncio.ensure_future(trigger.on_kill())
+    await asyncio.wait_for(asked.wait(), 10)
+    on_kill.cancel()  # the second cancellation, while the task state is being asked for
+    with pytest.raises(asyncio.CancelledError):
+        await on_kill
+    answer.set()
+    await asyncio.wait_for(wait_for_kill_paths(), 30)
+    assert cloudos_conn.session(session["_id"])["status"] in ("aborting", "aborted")
+    assert cloudos_conn.counters.requests("abort") == 1
+
+
+@pytest.mark.asyncio
+async def test_cancellation_cleanup_survives_a_second_cancellation(cloudos_conn, monkeypatch):
+    """Before 3.3 a kill is a cancellation of run(); a repeated one must not drop the pause."""
+    from airflow_provider_cloudos.triggers.kill_path import wait_for_kill_paths
+
+    asked = asyncio.Event()
+    answer = asyncio.Event()
+
+    async def slow_state(trigger):
+        asked.set()
+        await answer.wait()
+        return "failed"
+
+    cloudos_conn.set_timings(StateTimings(scheduled=0.0, setup=60.0))
+    monkeypatch.setattr(compat, "trigger_has_on_kill", lambda: False)
+    monkeypatch.setattr(compat, "_task_state", slow_state)
+    monkeypatch.setattr(compat, "_task_identity", lambda trigger: ("dag", "task", "run", -1))
+    session = cloudos_conn.add_session(name="cancelled-twice", status="setup")
+    trigger = make_trigger(session["_id"], stop_on_kill=True)
+    runner = asyncio.ensure_future(first_event(trigger))
+    while cloudos_conn.counters.requests("get") == 0:  # the trigger is polling: its wait is on
+        await asyncio.sleep(0.01)
+    runner.cancel()
+    await asyncio.wait_for(asked.wait(), 10)
+    runner.cancel()  # cancelled again while deciding whether the task is gone
+    with pytest.raises(asyncio.CancelledError):
+        await runner
+    answer.set()
+    await asyncio.wait_for(wait_for_kill_paths(), 30)
+    assert cloudos_conn.counters.requests("abort") == 1

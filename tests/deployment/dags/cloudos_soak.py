@@ -8,12 +8,16 @@ session is paused by a teardown, even when the work fails.
 the run's ``timeout``; no retries, so what the trigger does at its deadline or when a user marks
 the task failed is what the run shows. A teardown pauses the session if the create succeeds.
 
+``cloudos_soak_memory``: one deferred sensor per session id in the run's conf (mapped), to
+measure what a real triggerer process pays per wait.
+
 Session names carry the run id: a retried create finds the session its earlier try made.
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, task
@@ -94,3 +98,29 @@ with DAG(
     CloudOSStopSessionOperator(
         task_id="stop", session_id=created.output, deferrable=True, poll_interval=POLL_SECONDS
     ).as_teardown(setups=created)
+
+with DAG(
+    dag_id="cloudos_soak_memory",
+    schedule=None,
+    start_date=START,
+    catchup=False,
+    params={"session_ids": []},
+    tags=["cloudos", "soak"],
+    **MANY,
+):
+
+    @task
+    def sessions_to_watch(params: dict[str, Any] | None = None) -> list[str]:
+        """The sessions to wait for, from the run's conf: one deferred wait each."""
+        return list((params or {})["session_ids"])
+
+    # Waits that sit in the triggerer: the sessions never start, and a poll a minute keeps
+    # the measurement about memory, not polling.
+    CloudOSSessionSensor.partial(
+        task_id="wait",
+        target_status="running",
+        deferrable=True,
+        poke_interval=60,
+        timeout=3600,
+        retries=0,
+    ).expand(session_id=sessions_to_watch())
