@@ -9,8 +9,9 @@ the demo, or a benchmark) keeps its own thread free to drive the provider agains
         assert sim.counters.requests("create") == 1
 
 Every request goes: route → count → fault injection (latency, drop, 503, 429, one-shots) →
-the API (authentication, scoping, handler) → an answer held in flight when a test asks for it. See ``api.py`` for the API's rules, ``state.py``
-for the session lifecycle and ``faults.py`` for the fault knobs.
+the API (authentication, scoping, handler) → its answer, held in flight when a test asks.
+See ``api.py`` for the API's rules, ``state.py`` for the session lifecycle and ``faults.py``
+for the fault knobs.
 
 Endpoints served (all need the ``apikey`` header and the ``teamId`` query parameter), with the
 names used by counters and faults:

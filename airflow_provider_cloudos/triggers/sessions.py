@@ -18,7 +18,6 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
 from airflow_provider_cloudos.compat import safe_to_stop_after_cancel, task_still_deferred
-from airflow_provider_cloudos.triggers.kill_path import run_to_the_end
 from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSError, CloudOSTransientError
 from airflow_provider_cloudos.core.fleet import SessionGuard
 from airflow_provider_cloudos.core.formatters import session_summary
@@ -27,6 +26,7 @@ from airflow_provider_cloudos.core.urls import session_url
 from airflow_provider_cloudos.core.waiting import StatusWatch
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.triggers.events import ERROR, EVENT_STATUSES, FAILURE, GUARD, SUCCESS, TIMEOUT
+from airflow_provider_cloudos.triggers.kill_path import run_to_the_end
 
 
 class CloudOSSessionTrigger(BaseTrigger):

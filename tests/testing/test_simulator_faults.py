@@ -213,7 +213,8 @@ def test_a_held_create_makes_the_session_and_answers_only_when_released(sim: Clo
     sim.faults.release_held()
     thread.join(10)
     (answer,) = answers
-    assert isinstance(answer, requests.Response) and answer.status_code == 201
+    assert isinstance(answer, requests.Response)
+    assert answer.status_code == 201
     assert answer.json()["_id"] == sim.sessions()[0]["_id"]
     assert sim.faults.held == 0
     # Only the number of requests asked for is held: the next create answers at once.
@@ -225,7 +226,7 @@ def test_stopping_the_simulator_releases_held_answers():
     sim = CloudOSSimulator().start()
     sim.faults.hold_answers("create", count=2)
     api = Api(sim)
-    thread, answers = _create_in_background(api)
+    thread, _ = _create_in_background(api)
     wait_for(lambda: sim.faults.held, lambda held: held == 1)
     sim.stop()
     thread.join(10)
