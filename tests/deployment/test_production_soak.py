@@ -11,10 +11,11 @@ stop as teardown, all deferrable, retries=2) and of a create-and-wait DAG go thr
    session the killed try made;
 2. a user marking deferred create tasks failed through the REST API: the triggerer holding each
    trigger pauses that session, and no other session is touched;
-3. ``kill -9`` of the triggerer holding a wait whose deadline then passes while it is down: the
-   other triggerer adopts every trigger (timed), each keeps its original deadline, and the
-   adopted deadline wait still pauses the session its task started;
-4. a scheduler stop and restart while the runs finish.
+3. ``kill -9`` of the triggerer holding most waits: the other adopts every one (timed), each
+   with its original deadline;
+4. ``kill -9`` of the triggerer holding a wait whose deadline then passes while it is down: the
+   adopting triggerer still pauses the session that wait's task started;
+5. a scheduler stop and restart while the runs finish.
 
 Simulated sessions change state only while the test lets the simulator's clock run, so every wait
 is deferred at the moments the crashes need, whatever the machine's speed. The number of runs
@@ -42,6 +43,7 @@ from airflow_deployment import (
     WORKER_CONCURRENCY,
     WORKERS,
     AirflowDeployment,
+    TriggerRow,
     process_tree,
     wait_for,
 )
@@ -260,15 +262,41 @@ def _settled(airflow: AirflowDeployment, runs: dict[str, str]) -> int | None:
     return deferred
 
 
+def _kill_triggerer(airflow: AirflowDeployment, victim: str) -> tuple[float, float, list[TriggerRow]]:
+    """``kill -9`` a triggerer, wait until the other holds all its waits, start it again.
+
+    Returns when it was killed, when the last of its waits was adopted, and the waits it held,
+    after checking that each adopted wait kept the deadline it had (its kwargs' ``end_time``).
+    """
+    survivor_jobs = set(airflow.triggerer_jobs[next(name for name in TRIGGERERS if name != victim)])
+    victim_jobs = set(airflow.triggerer_jobs[victim])
+    before = {t.trigger_id: t for t in airflow.triggers() if t.triggerer_id in victim_jobs}
+    assert not any(API_KEY in json.dumps(t.kwargs) for t in before.values())  # never in trigger kwargs
+    killed_at = airflow.kill(victim)
+
+    def adopted() -> float | None:
+        now = {t.trigger_id: t for t in airflow.triggers()}
+        left = [tid for tid in before if tid in now and now[tid].triggerer_id not in survivor_jobs]
+        return None if left else time.time()
+
+    adopted_at = wait_for(f"the other triggerer to adopt the waits of {victim}", adopted, 120, 0.25)
+    after = {t.trigger_id: t for t in airflow.triggers()}
+    for trigger_id, row in before.items():
+        if trigger_id in after:
+            assert after[trigger_id].kwargs["end_time"] == row.kwargs["end_time"], "deadline changed"
+    airflow.start(victim)
+    return killed_at, adopted_at, list(before.values())
+
+
+def _all_held(airflow: AirflowDeployment) -> bool | None:
+    """Whether every trigger is held by a triggerer."""
+    return True if all(t.triggerer_id is not None for t in airflow.triggers()) else None
+
+
 def _held(airflow: AirflowDeployment, run_ids: list[str]) -> bool | None:
     """Whether each of these runs' triggers is held by a triggerer."""
     held = {t.run_id for t in airflow.triggers() if t.triggerer_id is not None}
     return True if set(run_ids) <= held else None
-
-
-def _waiting(airflow: AirflowDeployment) -> set[str]:
-    """The runs with a trigger (held or not)."""
-    return {t.run_id for t in airflow.triggers()}
 
 
 def _creates_done(airflow: AirflowDeployment, runs: dict[str, str]) -> bool | None:
@@ -335,14 +363,18 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
         }
         victim = next(name for name in holders.values() if name in WORKERS)
         killed_runs = [run_id for run_id, worker in holders.items() if worker == victim]
+        killed_tries = {r: airflow.task_instance(LIFECYCLE, r, "create")["try_number"] for r in killed_runs}
         killed_at = airflow.kill(victim)
         figures.crashes.append(f"kill -9 {victim} with {len(killed_runs)} create(s) in flight")
         simulator.faults.release_held()  # the other worker's creates get their answers now
         airflow.start(victim)  # as a service manager would restart it
 
         def retried() -> bool | None:
-            tries = [airflow.task_instance(LIFECYCLE, r, "create") for r in killed_runs]
-            done = all(ti["try_number"] >= 2 and ti["state"] in ("success", "running") for ti in tries)
+            tries = {r: airflow.task_instance(LIFECYCLE, r, "create") for r in killed_runs}
+            done = all(
+                ti["try_number"] > killed_tries[r] and ti["state"] in ("success", "running")
+                for r, ti in tries.items()
+            )
             return True if done else None
 
         wait_for("the killed creates to be retried", retried, SETTLE_TIMEOUT, 2)
@@ -380,7 +412,17 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
         touched = {session_id for session_id, _, _ in simulator.abort_requests[aborts_before:]}
         assert touched == marked_sessions, "a kill must pause its own session and nothing else"
 
-        # 3. A triggerer dies holding a wait whose deadline passes while no triggerer runs it.
+        # 3. The triggerer holding most waits dies; the other adopts every one, deadlines unchanged.
+        wait_for("every wait to be held by a triggerer", lambda: _all_held(airflow), 120, 0.5)
+        holding = Counter(t.triggerer_id for t in airflow.triggers())
+        busiest = airflow.triggerer_named(holding.most_common(1)[0][0])
+        assert busiest is not None
+        killed_at, adopted_at, moved = _kill_triggerer(airflow, busiest)
+        figures.crashes.append(f"kill -9 {busiest} holding {len(moved)} of {holding.total()} waits")
+        figures.triggerer_adoption_seconds = round(adopted_at - killed_at, 1)
+        figures.adopted_triggers = len(moved)
+
+        # 4. A triggerer dies holding a wait whose deadline then passes while no triggerer runs it.
         deadline_runs = [f"deadline-{n}" for n in range(size.deadline_runs)]
         for run_id in deadline_runs:
             runs[airflow.trigger(CREATE_AND_WAIT, run_id, {"timeout": DEADLINE_TIMEOUT})] = CREATE_AND_WAIT
@@ -390,35 +432,16 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
             return rows if len(rows) == len(deadline_runs) else None
 
         deadline_rows = wait_for("the deadline waits to be deferred", deadline_triggers, SETTLE_TIMEOUT, 1)
-        victim_job = deadline_rows[0].triggerer_id
-        victim_triggerer = airflow.triggerer_named(victim_job)
-        assert victim_triggerer is not None
-        survivor = next(name for name in TRIGGERERS if name != victim_triggerer)
-        end_time = min(float(t.kwargs["end_time"]) for t in deadline_rows if t.triggerer_id == victim_job)
-        wait_for(
-            "every wait to be held by a triggerer", lambda: _held(airflow, list(_waiting(airflow))), 120, 0.5
-        )
-        before = {t.trigger_id: t for t in airflow.triggers() if t.triggerer_id == victim_job}
-        assert not any(API_KEY in json.dumps(t.kwargs) for t in before.values())  # never in trigger kwargs
+        holder = airflow.triggerer_named(deadline_rows[0].triggerer_id)
+        assert holder is not None
+        on_holder = [t for t in deadline_rows if t.triggerer_id == deadline_rows[0].triggerer_id]
+        end_time = min(float(t.kwargs["end_time"]) for t in on_holder)
         time.sleep(max(0.0, end_time - KILL_BEFORE_DEADLINE - time.time()))
-        killed_at = airflow.kill(victim_triggerer)
-        figures.crashes.append(f"kill -9 {victim_triggerer} holding {len(before)} wait(s)")
-        survivor_jobs = set(airflow.triggerer_jobs[survivor])
-
-        def adopted() -> float | None:
-            rows = {t.trigger_id: t for t in airflow.triggers()}
-            left = [tid for tid in before if tid in rows and rows[tid].triggerer_id not in survivor_jobs]
-            return None if left else time.time()
-
-        adopted_at = wait_for("the other triggerer to adopt the waits", adopted, 120, 0.25)
-        figures.triggerer_adoption_seconds = round(adopted_at - killed_at, 1)
+        killed_at, adopted_at, _ = _kill_triggerer(airflow, holder)
+        figures.crashes.append(f"kill -9 {holder} {end_time - killed_at:.1f}s before a wait's deadline")
         assert adopted_at > end_time, "the deadline passed while no triggerer ran the wait"
-        after = {t.trigger_id: t for t in airflow.triggers()}
-        kept = [tid for tid in before if tid in after]
-        figures.adopted_triggers = len(before)
-        for trigger_id in kept:
-            assert after[trigger_id].kwargs["end_time"] == before[trigger_id].kwargs["end_time"]
-        airflow.start(victim_triggerer)
+        survivor_jobs = set(airflow.triggerer_jobs[next(n for n in TRIGGERERS if n != holder)])
+        deadline_adopted = {t.run_id for t in on_holder}
 
         def deadline_runs_over() -> bool | None:
             states = [airflow.task_instance(CREATE_AND_WAIT, r, "create")["state"] for r in deadline_runs]
@@ -426,7 +449,7 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
 
         wait_for("the deadline waits to time out", deadline_runs_over, 180, 2)
 
-        # 4. The clock runs again; the scheduler is stopped and started while the runs finish.
+        # 5. The clock runs again; the scheduler is stopped and started while the runs finish.
         ticker.run()
         time.sleep(10)
         airflow.stop("scheduler")
@@ -471,15 +494,14 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
     assert figures.sessions_leaked == 0
     for run_id in killed_runs:  # the retry carried on with the session the killed try made
         ti = airflow.task_instance(LIFECYCLE, run_id, "create")
-        assert ti["try_number"] >= 2, ti
+        assert ti["try_number"] > killed_tries[run_id], ti
         assert ti["state"] == "success", ti
 
-    # The adopted deadline wait paused its session, from the triggerer that adopted it.
-    victim_held = {t.run_id for t in before.values()}
+    # The adopted deadline waits paused their sessions, from the triggerer that adopted them.
     for run_id in deadline_runs:
         session = names[_session_name(CREATE_AND_WAIT, run_id)][0]
         assert map_status(session["status"]) == PAUSED
-        if run_id in victim_held:
+        if run_id in deadline_adopted:
             logs = _trigger_logs(airflow, CREATE_AND_WAIT, run_id, "create")
             by_survivor = "\n".join(text for job, text in logs.items() if job in survivor_jobs)
             assert "because the wait timed out" in by_survivor, logs
