@@ -562,6 +562,10 @@ def deployment_table() -> str | None:
         ["triggerer killed -> all its waits adopted (s)", result["triggerer_adoption_seconds"]],
         ["waits adopted, each with its original deadline", result["adopted_triggers"]],
         [
+            "triggerer killed before a wait's deadline -> wait adopted (s)",
+            result.get("deadline_wait_adoption_seconds"),
+        ],
+        [
             "deferred waits at once / worker slots",
             f"{result['peak_deferred_waits']} / {result['worker_slots']}",
         ],
