@@ -29,6 +29,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSWaitTimeoutError,
 )
 from airflow_provider_cloudos.core.fleet import SessionGuard, build_session_report
+from airflow_provider_cloudos.core.lineage import DataLocation
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, WaitOutcome, map_status
 from airflow_provider_cloudos.core.urls import session_url
@@ -293,6 +294,14 @@ class CloudOSHook(BaseHook):
     def resolve_links(self, links: Any) -> list[dict[str, Any]]:
         """Folder paths (S3, ``project/folder`` or legacy) → ``fuseFileSystems`` entries."""
         return self.resolver.resolve_links(_parsed(links, parse_link_paths))
+
+    def locate_mounts(self, mounts: Any) -> list[tuple[dict[str, Any], DataLocation]]:
+        """:meth:`resolve_mounts`, each entry with where its file lives (lineage names it by that)."""
+        return self.resolver.locate_mounts(_parsed(mounts, parse_data_files))
+
+    def locate_links(self, links: Any) -> list[tuple[dict[str, Any], DataLocation]]:
+        """:meth:`resolve_links`, each entry with where its folder lives."""
+        return self.resolver.locate_links(_parsed(links, parse_link_paths))
 
     # -- waiting ---------------------------------------------------------------------------
 
