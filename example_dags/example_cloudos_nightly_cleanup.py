@@ -3,8 +3,9 @@
 Every evening at 20:00:
 
 1. ``report`` lists every session of the workspace (all pages) with its status, type, instance,
-   owner, cost, runtime and time to auto-shutdown, most expensive first; the rows go to XCom and
-   to a CSV file per day.
+   owner, cost, runtime and time to auto-shutdown, most expensive first, and (the access audit)
+   which files each one mounts and which folders it links; the rows go to XCom and to a CSV file
+   per day, the record an auditor asks for.
 2. ``pause_running_sessions`` pauses every session that is still running, except those on the
    allow-list (names or globs), saving their data. One session that cannot be paused does not
    stop the others; the task fails at the end, naming each one. It then waits, in the triggerer,
@@ -54,6 +55,7 @@ with DAG(
     report = CloudOSSessionReportOperator(
         task_id="report",
         csv_path="{{ var.value.get('cloudos_report_dir', '/tmp/cloudos-reports') }}/sessions-{{ ds }}.csv",
+        include_access=True,
     )
 
     pause = CloudOSPauseSessionsOperator(

@@ -63,6 +63,13 @@ with DAG(
             title="Data files to mount",
             description="project/dataset/path/file or s3://bucket/key, one per line.",
         ),
+        "links": Param(
+            [],
+            type="array",
+            items={"type": "string"},
+            title="Folders to link",
+            description="project/dataset/folder or s3://bucket/prefix/ (AWS), one per line.",
+        ),
         "cost_limit": Param(10, type="number", minimum=-1, title="Cost limit (USD, -1: none)"),
     },
 ) as dag:
@@ -85,6 +92,7 @@ with DAG(
         shutdown_in="{{ params.shutdown_in }}",
         cost_limit="{{ params.cost_limit }}",
         mounts="{{ params.mounts }}",
+        links="{{ params.links }}",
         deferrable=True,
         poll_interval=POLL_SECONDS,
         timeout="30m",

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from typing import Any, Protocol
 
 from airflow_provider_cloudos.core.errors import CloudOSResolutionError, CloudOSValidationError
+from airflow_provider_cloudos.core.lineage import DataLocation, cloudos_location, s3_location
 from airflow_provider_cloudos.core.paths import describe_path
 from airflow_provider_cloudos.core.payloads import (
     build_file_item,
@@ -67,11 +68,20 @@ def _segments(path: str) -> list[str]:
 
 
 class _Found:
-    """What a path led to: a ``file``, a ``folder`` or a ``dataset`` entry of a listing."""
+    """What a path led to: a ``file``, a ``folder`` or a ``dataset`` entry of a listing.
 
-    def __init__(self, kind: str, entry: dict[str, Any]) -> None:
+    ``path`` is where it is, from its dataset down (``Data/reads/a.fastq``) however the user
+    wrote it: lineage names a file by that one path.
+    """
+
+    def __init__(self, kind: str, entry: dict[str, Any], path: list[str] | None = None) -> None:
         self.kind = kind
         self.entry = entry
+        self.path = path or []
+
+    def within(self, dataset_name: str) -> _Found:
+        self.path = [dataset_name, *self.path]
+        return self
 
 
 class CloudOSResolver:
@@ -156,9 +166,11 @@ class CloudOSResolver:
             folder = _named(listing.get("folders"), segment)
             if position == len(segments) - 1:
                 file = _named(listing.get("files"), segment)
-                if want == "file":
-                    return _Found("file", file) if file else _Found("folder", folder) if folder else None
-                return _Found("folder", folder) if folder else _Found("file", file) if file else None
+                order = (("file", file), ("folder", folder))
+                for kind, entry in order if want == "file" else reversed(order):
+                    if entry is not None:
+                        return _Found(kind, entry, list(segments))
+                return None
             if folder is None:
                 return None
             listing = self._list_folder(folder)
@@ -171,14 +183,16 @@ class CloudOSResolver:
         starting_dataset = _named(datasets, segments[0])
         if starting_dataset is not None:
             if len(segments) == 1:
-                fallback = _Found("dataset", starting_dataset)
+                fallback = _Found("dataset", starting_dataset, [segments[0]])
             else:
                 found = self._walk(self._list_dataset(starting_dataset), segments[1:], want)
+                found = found.within(segments[0]) if found is not None else None
                 if found is not None and found.kind == want:
                     return found
                 fallback = fallback or found
         for dataset in datasets:
             found = self._walk(self._list_dataset(dataset), segments, want)
+            found = found.within(str(dataset.get("name", ""))) if found is not None else None
             if found is not None and found.kind == want:
                 return found
             fallback = fallback or found
@@ -202,8 +216,15 @@ class CloudOSResolver:
         S3 files become ``S3File`` items (refusing them on Azure is the caller's job, done by the
         spec); CloudOS files are looked up and become ``{"kind": "File", "item", "name"}``.
         """
+        return self.locate_data_file(parsed, default_project)[0]
+
+    def locate_data_file(
+        self, parsed: dict[str, Any], default_project: str | None = None
+    ) -> tuple[dict[str, Any], DataLocation]:
+        """:meth:`resolve_data_file`, plus where the file lives (for lineage)."""
         if parsed.get("type") == "s3":
-            return build_s3_file_item(parsed)
+            item = build_s3_file_item(parsed)
+            return item, s3_location(item["data"]["s3BucketName"], item["data"]["s3ObjectKey"])
         if parsed.get("type") != "cloudos":
             raise CloudOSValidationError("mounts", parsed, "expected a path parsed by parse_data_file")
         project, path = self._project_of(parsed, "dataset_path", default_project)
@@ -222,7 +243,8 @@ class CloudOSResolver:
                 f"Cannot mount {shown!r}: it is a {found.kind}, and only files can be mounted; "
                 "link folders with links"
             )
-        return build_file_item(str(found.entry.get("_id", "")), str(found.entry.get("name", "")))
+        item = build_file_item(str(found.entry.get("_id", "")), str(found.entry.get("name", "")))
+        return item, cloudos_location(project, "/".join(found.path))
 
     def resolve_link(self, parsed: dict[str, Any]) -> dict[str, Any]:
         """The ``fuseFileSystems`` entry for a parsed link (see ``parse_link_path``).
@@ -230,8 +252,14 @@ class CloudOSResolver:
         S3 and legacy links need no lookup. A CloudOS folder must exist, be backed by S3 (not a
         virtual folder) and hold something: CloudOS cannot link an empty or virtual folder.
         """
+        return self.locate_link(parsed)[0]
+
+    def locate_link(self, parsed: dict[str, Any]) -> tuple[dict[str, Any], DataLocation]:
+        """:meth:`resolve_link`, plus where the folder lives (for lineage)."""
         if parsed.get("type") == "s3":
-            return build_s3_link_item(parsed)
+            item = build_s3_link_item(parsed)
+            data = item["data"]
+            return item, s3_location(data["s3BucketName"], data.get("s3Prefix", data.get("s3ObjectKey", "")))
         if parsed.get("type") != "cloudos":
             raise CloudOSValidationError("links", parsed, "expected a path parsed by parse_link_path")
         project, folder_path = self._project_of(parsed, "folder_path", None)
@@ -258,23 +286,38 @@ class CloudOSResolver:
             raise CloudOSResolutionError(
                 f"Cannot link {shown!r}: the folder is empty, and CloudOS cannot link an empty folder"
             )
-        return build_project_folder_item(project, "/".join(segments))
+        item = build_project_folder_item(project, "/".join(segments))
+        return item, cloudos_location(project, "/".join(found.path))
 
     def resolve_mounts(
         self, parsed_list: Iterable[dict[str, Any]], default_project: str | None = None
     ) -> list[dict[str, Any]]:
         """Every file to mount, in order; two files mounted under one name are refused."""
-        pairs = [
-            (describe_path(parsed), self.resolve_data_file(parsed, default_project)) for parsed in parsed_list
-        ]
-        check_duplicate_mount_names(pairs, parameter="mounts")
-        return [item for _, item in pairs]
+        return [item for item, _ in self.locate_mounts(parsed_list, default_project)]
+
+    def locate_mounts(
+        self, parsed_list: Iterable[dict[str, Any]], default_project: str | None = None
+    ) -> list[tuple[dict[str, Any], DataLocation]]:
+        """:meth:`resolve_mounts`, each item with where its file lives."""
+        located = [(parsed, self.locate_data_file(parsed, default_project)) for parsed in parsed_list]
+        check_duplicate_mount_names(
+            ((describe_path(parsed), item) for parsed, (item, _) in located), parameter="mounts"
+        )
+        return [pair for _, pair in located]
 
     def resolve_links(self, parsed_list: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every folder to link, in order; two links under one mount name are refused."""
-        pairs = [(describe_path(parsed), self.resolve_link(parsed)) for parsed in parsed_list]
-        check_duplicate_mount_names(pairs, parameter="links")
-        return [item for _, item in pairs]
+        return [item for item, _ in self.locate_links(parsed_list)]
+
+    def locate_links(
+        self, parsed_list: Iterable[dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], DataLocation]]:
+        """:meth:`resolve_links`, each item with where its folder lives."""
+        located = [(parsed, self.locate_link(parsed)) for parsed in parsed_list]
+        check_duplicate_mount_names(
+            ((describe_path(parsed), item) for parsed, (item, _) in located), parameter="links"
+        )
+        return [pair for _, pair in located]
 
 
 __all__ = ["PROJECT_ROOT_FOLDERS", "CloudOSResolver", "ResolverClient"]

@@ -451,6 +451,49 @@ REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
     ("time_to_auto_shutdown", "Time to auto-shutdown"),
     ("url", "URL"),
 )
+#: The access-audit columns a report adds with ``include_access``.
+ACCESS_COLUMNS: tuple[tuple[str, str], ...] = (("mounts", "Mounted files"), ("links", "Linked folders"))
+#: The session fields that say what a session mounts and links (as its create/resume bodies sent them).
+MOUNTS_FIELD = "dataItems"
+LINKS_FIELD = "fuseFileSystems"
+
+
+def describe_access_item(item: Any) -> str:
+    """One mounted file or linked folder as the API records it, as a person reads it.
+
+    ``S3File`` → ``s3://bucket/key``; ``S3Folder`` → ``s3://bucket/prefix/`` (a linked project
+    folder is recorded with the project as its bucket, and shows so); a CloudOS dataset file
+    (``{"kind": "File"}``) → ``name (file <id>)``: the API keeps its id, not its path.
+    """
+    if not isinstance(item, Mapping):
+        return f"unrecognised item {item!r}"
+    raw_data = item.get("data")
+    data: Mapping[str, Any] = raw_data if isinstance(raw_data, Mapping) else {}
+    if item.get("type") == "S3File":
+        return f"s3://{data.get('s3BucketName', '')}/{data.get('s3ObjectKey', '')}"
+    if item.get("type") == "S3Folder":
+        return f"s3://{data.get('s3BucketName', '')}/{data.get('s3Prefix', '')}"
+    if item.get("kind") == "File":
+        return f"{item.get('name') or '?'} (file {item.get('item') or '?'})"
+    return f"unrecognised item {dict(item)!r}"
+
+
+def session_access(session: Mapping[str, Any]) -> dict[str, list[str] | None]:
+    """What a session mounts (``mounts``) and links (``links``), or None where the API did not say.
+
+    None and ``[]`` differ on purpose: an empty list is a session with nothing mounted; None is
+    a session object without the field, about which the report cannot tell.
+    """
+    access: dict[str, list[str] | None] = {}
+    for key, field in (("mounts", MOUNTS_FIELD), ("links", LINKS_FIELD)):
+        items = session.get(field)
+        access[key] = [describe_access_item(item) for item in items] if isinstance(items, list) else None
+    return access
+
+
+def reports_access(session: Mapping[str, Any]) -> bool:
+    """Whether a session object says what it mounts and links (list endpoints may leave it out)."""
+    return MOUNTS_FIELD in session or LINKS_FIELD in session
 
 
 def _utc(moment: datetime) -> datetime:
@@ -479,9 +522,15 @@ def _time_to_shutdown(summary: dict[str, Any], now: datetime) -> tuple[int | Non
 
 
 def build_session_report(
-    sessions: Iterable[Mapping[str, Any]], base_url: str | None, now: datetime
+    sessions: Iterable[Mapping[str, Any]],
+    base_url: str | None,
+    now: datetime,
+    *,
+    include_access: bool = False,
 ) -> list[dict[str, Any]]:
     """One row of primitives per session, the most expensive first (XCom- and JSON-friendly).
+
+    With ``include_access`` each row also has ``mounts`` and ``links`` (see :func:`session_access`).
 
     Each row has display strings (``cost`` ``"$12.50"``, ``runtime`` ``"2h 5m"``,
     ``time_to_auto_shutdown`` ``"3h 10m"`` or ``"due"``) next to the raw numbers they come from
@@ -513,6 +562,7 @@ def build_session_report(
                 "time_to_auto_shutdown": words,
                 "time_to_auto_shutdown_seconds": seconds,
                 "url": summary["url"],
+                **(session_access(session) if include_access else {}),
             }
         )
     rows.sort(key=lambda row: (-row["cost_usd"], row["name"] or "", row["id"] or ""))
@@ -543,15 +593,29 @@ def summarize_report(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     }
 
 
-def report_csv(rows: Iterable[Mapping[str, Any]], output_file: str | None = None) -> str:
-    """The report as CSV, header first, quoted by the csv module; also written to ``output_file``."""
+def _csv_cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        return "; ".join(str(item) for item in value)
+    return str(value)
+
+
+def report_csv(
+    rows: Iterable[Mapping[str, Any]], output_file: str | None = None, *, include_access: bool = False
+) -> str:
+    """The report as CSV, header first, quoted by the csv module; also written to ``output_file``.
+
+    ``include_access`` adds the "Mounted files" and "Linked folders" columns (``; ``-separated).
+    """
     import csv  # kept out of the core's import time (see BENCHMARKS.md)
 
+    columns = REPORT_COLUMNS + (ACCESS_COLUMNS if include_access else ())
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([header for _, header in REPORT_COLUMNS])
+    writer.writerow([header for _, header in columns])
     for row in rows:
-        writer.writerow(["" if row.get(key) is None else str(row.get(key)) for key, _ in REPORT_COLUMNS])
+        writer.writerow([_csv_cell(row.get(key)) for key, _ in columns])
     text = buffer.getvalue()
     if output_file:
         with open(output_file, "w", encoding="utf-8", newline="") as handle:
@@ -560,15 +624,19 @@ def report_csv(rows: Iterable[Mapping[str, Any]], output_file: str | None = None
 
 
 __all__ = [
+    "ACCESS_COLUMNS",
     "DEFAULT_FILTER_STATUSES",
     "REPORT_COLUMNS",
     "BatchWatch",
     "SessionFilter",
     "SessionGuard",
     "build_session_report",
+    "describe_access_item",
     "parse_runtime",
     "parse_string_list",
     "parse_usd",
     "report_csv",
+    "reports_access",
+    "session_access",
     "summarize_report",
 ]

@@ -23,12 +23,14 @@ from airflow_provider_cloudos.compat import connection_form_widgets, mask_api_ke
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
     CloudOSGuardError,
+    CloudOSNotFoundError,
     CloudOSSessionFailedError,
     CloudOSStateError,
     CloudOSTransientError,
     CloudOSWaitTimeoutError,
 )
-from airflow_provider_cloudos.core.fleet import SessionGuard, build_session_report
+from airflow_provider_cloudos.core.fleet import SessionGuard, build_session_report, reports_access
+from airflow_provider_cloudos.core.lineage import DataLocation
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, WaitOutcome, map_status
 from airflow_provider_cloudos.core.urls import session_url
@@ -220,8 +222,12 @@ class CloudOSHook(BaseHook):
         only_owner: bool = False,
         include_archived: bool = False,
         now: datetime | None = None,
+        include_access: bool = False,
     ) -> list[dict[str, Any]]:
         """The workspace's sessions as report rows of primitives, the most expensive first.
+
+        ``include_access`` adds what each session mounts and links (``mounts``, ``links``); a
+        session the list returned without those fields is read once more on its own.
 
         Walks every page (archived sessions in a second walk when asked: the server's default for
         an absent archive filter is not documented). Rows give status, type, instance, owner, cost,
@@ -232,7 +238,21 @@ class CloudOSHook(BaseHook):
         for archived in (False, True) if include_archived else (False,):
             for session in self.iter_sessions(statuses=statuses, only_owner=only_owner, archived=archived):
                 sessions.setdefault(str(session.get("_id")), session)
-        return build_session_report(sessions.values(), self.base_url, now or datetime.now(UTC))
+        if include_access:
+            sessions = {key: self._with_access(session) for key, session in sessions.items()}
+        return build_session_report(
+            sessions.values(), self.base_url, now or datetime.now(UTC), include_access=include_access
+        )
+
+    def _with_access(self, session: dict[str, Any]) -> dict[str, Any]:
+        """The session with what it mounts and links, read on its own when the list left that out."""
+        session_id = session.get("_id")
+        if reports_access(session) or not isinstance(session_id, str):
+            return session
+        try:
+            return {**session, **self.get_session(session_id)}
+        except CloudOSNotFoundError:
+            return session  # gone since it was listed: its row says "not reported"
 
     def stop_session(self, session_id: str, *, upload_on_close: bool = True, force: bool = False) -> bool:
         """Ask CloudOS to pause a session; return False when it was already paused or pausing.
@@ -293,6 +313,14 @@ class CloudOSHook(BaseHook):
     def resolve_links(self, links: Any) -> list[dict[str, Any]]:
         """Folder paths (S3, ``project/folder`` or legacy) → ``fuseFileSystems`` entries."""
         return self.resolver.resolve_links(_parsed(links, parse_link_paths))
+
+    def locate_mounts(self, mounts: Any) -> list[tuple[dict[str, Any], DataLocation]]:
+        """:meth:`resolve_mounts`, each entry with where its file lives (lineage names it by that)."""
+        return self.resolver.locate_mounts(_parsed(mounts, parse_data_files))
+
+    def locate_links(self, links: Any) -> list[tuple[dict[str, Any], DataLocation]]:
+        """:meth:`resolve_links`, each entry with where its folder lives."""
+        return self.resolver.locate_links(_parsed(links, parse_link_paths))
 
     # -- waiting ---------------------------------------------------------------------------
 

@@ -384,6 +384,9 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
     :param only_owner: only sessions of the connection's user.
     :param include_archived: include archived sessions (default false).
     :param csv_path: also write the report to this CSV file (parent folders are created).
+    :param include_access: the access audit: each row also lists what the session mounts
+        (``mounts``) and links (``links``), as CloudOS records them; ``None`` where the API does
+        not say. A session listed without those fields is read once more on its own.
     :param cloudos_conn_id: the ``cloudos`` connection.
     :param workspace_id: the workspace; default: the connection's.
     """
@@ -393,6 +396,7 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
         "only_owner",
         "include_archived",
         "csv_path",
+        "include_access",
         "workspace_id",
     )
 
@@ -403,6 +407,7 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
         only_owner: bool | str = False,
         include_archived: bool | str = False,
         csv_path: str | None = None,
+        include_access: bool | str = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -410,12 +415,14 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
         self.only_owner = only_owner
         self.include_archived = include_archived
         self.csv_path = csv_path
+        self.include_access = include_access
 
     def _validate(self) -> tuple[list[str] | None, bool, bool, str | None]:
         items = parse_string_list(self.statuses, "statuses")
         statuses = sorted(normalize_statuses(items, parameter="statuses")) if items else None
         only_owner = parse_bool(self.only_owner, "only_owner")
         include_archived = parse_bool(self.include_archived, "include_archived")
+        parse_bool(self.include_access, "include_access")
         if self.csv_path is not None and not isinstance(self.csv_path, str):
             raise CloudOSValidationError("csv_path", self.csv_path, "expected a file path")
         path = self.csv_path.strip() if self.csv_path else None
@@ -431,9 +438,14 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
             raise _fail(error) from error
         self._require_workspace()
         now = datetime.now(UTC)
+        include_access = parse_bool(self.include_access, "include_access")
         try:
             rows = self.hook.session_report(
-                statuses=statuses, only_owner=only_owner, include_archived=include_archived, now=now
+                statuses=statuses,
+                only_owner=only_owner,
+                include_archived=include_archived,
+                now=now,
+                include_access=include_access,
             )
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
@@ -441,7 +453,7 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
         if path:
             folder = os.path.dirname(os.path.abspath(path))
             os.makedirs(folder, exist_ok=True)
-            report_csv(rows, path)
+            report_csv(rows, path, include_access=include_access)
         self.log.info(
             "%d session(s), %d live costing %s so far; by status: %s",
             totals["count"],
@@ -460,9 +472,18 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
                 row["runtime"],
                 row["url"] or "",
             )
+            if include_access:
+                self.log.info("    mounts: %s", _access_text(row["mounts"]))
+                self.log.info("    links:  %s", _access_text(row["links"]))
         if path:
             self.log.info("Report written to %s", path)
         return {"generated_at": now.isoformat(), **totals, "csv_path": path, "sessions": rows}
+
+
+def _access_text(items: list[str] | None) -> str:
+    if items is None:
+        return "(not reported by CloudOS)"
+    return ", ".join(items) or "none"
 
 
 __all__ = [

@@ -31,6 +31,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSNotFoundError,
     CloudOSValidationError,
 )
+from airflow_provider_cloudos.core.lineage import DataLocation
 from airflow_provider_cloudos.core.spec import ResumeSpec, SessionSpec, make_resume_spec, make_session_spec
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
@@ -61,9 +62,10 @@ from airflow_provider_cloudos.operators.base import (
     try_number,
     validation_failure,
 )
+from airflow_provider_cloudos.operators.lineage import SessionLineageMixin
 
 
-class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
+class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBase):
     """Create a CloudOS interactive session and (by default) wait until it is running.
 
     Returns the session id; also pushes ``session_url`` and ``session_summary`` to XCom as soon
@@ -236,15 +238,32 @@ class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
         spec, project_id, project_name = self._validated()
         self._require_workspace()
         session = self._earlier_session(context, spec.name) if self._flag("reuse_existing") else None
+        located: tuple[list[DataLocation], list[DataLocation]] | None = None
         if session is None:
-            session = self._create(spec, project_id, project_name)
+            session, located = self._create(spec, project_id, project_name)
         session_id = str(session["_id"])
         self._owned_session_id = session_id
         store = task_state_store(context)
         if store is not None:
             store.set(STATE_STORE_KEY, session_id)
         self._publish(context, session, session_id)
+        if self._lineage_enabled():
+            mounts, links = located or self._locate_for_lineage(spec)
+            self._record_lineage(context, session, mounts, links)
         return self._bring_up(context, session_id, session)
+
+    def _locate_for_lineage(self, spec: SessionSpec) -> tuple[list[DataLocation], list[DataLocation]]:
+        """Where an earlier try's session's files and folders live: the same paths, resolved again.
+
+        Lineage must never fail the task: a path that no longer resolves is logged and left out.
+        """
+        try:
+            mounts = [location for _, location in self.hook.locate_mounts(list(spec.mounts))]
+            links = [location for _, location in self.hook.locate_links(list(spec.links))]
+        except CloudOSError as error:
+            self.log.warning("Lineage of the session leaves out its mounts and links: %s", error)
+            return [], []
+        return mounts, links
 
     def _bring_up(self, context: Any, session_id: str, session: dict[str, Any]) -> str:
         """Take this task's session to running: resume it if an earlier try left it paused."""
@@ -276,13 +295,16 @@ class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
             )
         return session_id
 
-    def _create(self, spec: SessionSpec, project_id: str | None, project_name: str | None) -> dict[str, Any]:
+    def _create(
+        self, spec: SessionSpec, project_id: str | None, project_name: str | None
+    ) -> tuple[dict[str, Any], tuple[list[DataLocation], list[DataLocation]]]:
+        """Create the session; return it with where its mounted files and linked folders live."""
         try:
             if project_id is None:
                 project_id = self.hook.resolve_project_id(str(project_name))
-            data_items = self.hook.resolve_mounts(list(spec.mounts))
-            fuse = self.hook.resolve_links(list(spec.links))
-            payload = spec.to_payload(project_id, data_items, fuse)
+            mounts = self.hook.locate_mounts(list(spec.mounts))
+            links = self.hook.locate_links(list(spec.links))
+            payload = spec.to_payload(project_id, [item for item, _ in mounts], [item for item, _ in links])
             self._creating_name = spec.name
             session = self.hook.create_session(payload)
         except CloudOSValidationError as error:
@@ -301,7 +323,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
             session["_id"],
             self.hook.session_url(session["_id"]),
         )
-        return session
+        return session, ([location for _, location in mounts], [location for _, location in links])
 
     def _earlier_session(self, context: Any, name: str) -> dict[str, Any] | None:
         """The session an earlier try of this task created, if it can still be used."""
@@ -357,9 +379,11 @@ class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
         session_id = str(check_event(event)["session_id"])
         self._validated()
         self._owned_session_id = session_id
+        self._restore_lineage(context)
         return self._bring_up(context, session_id, self._get_session(session_id))
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
+        self._restore_lineage(context)
         return self._running_event(context, event)
 
 
@@ -483,7 +507,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         return str(checked["session_id"])
 
 
-class CloudOSResumeSessionOperator(CloudOSSessionOperatorBase):
+class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBase):
     """Resume a paused CloudOS session, optionally with new resources, and wait until it runs.
 
     Only what changes is sent. Idempotent: a running session succeeds at once; one still
@@ -607,6 +631,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionOperatorBase):
             )
             return self._resume_from(context, session_id, paused)
         if status in (RUNNING, *PRE_RUNNING_STATUSES):
+            self._record_lineage(context, session, [], [])  # nothing was mounted or linked
             return self._already_resumed(context, session_id, status, spec)
         if status != PAUSED:
             raise AirflowFailException(
@@ -614,14 +639,20 @@ class CloudOSResumeSessionOperator(CloudOSSessionOperatorBase):
                 f"only a paused session can ({url})"
             )
         try:
-            data_items = self.hook.resolve_mounts(list(spec.mounts))
-            fuse = self.hook.resolve_links(list(spec.links))
-            payload = spec.to_payload(data_items, fuse)
+            mounts = self.hook.locate_mounts(list(spec.mounts))
+            links = self.hook.locate_links(list(spec.links))
+            payload = spec.to_payload([item for item, _ in mounts], [item for item, _ in links])
         except CloudOSValidationError as error:
             raise validation_failure(error) from error
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
         resumed = self._request_resume(session_id, payload)
+        self._record_lineage(
+            context,
+            resumed if resumed.get("_id") else session,
+            [location for _, location in mounts],
+            [location for _, location in links],
+        )
         self.log.info(
             "Resuming session %s%s: %s",
             session_id,
@@ -665,6 +696,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionOperatorBase):
         return self._resume_from(context, session_id, self._get_session(session_id))
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
+        self._restore_lineage(context)
         return self._running_event(context, event)
 
 

@@ -12,6 +12,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSResolutionError,
     CloudOSValidationError,
 )
+from airflow_provider_cloudos.core.lineage import cloudos_location, s3_location
 from airflow_provider_cloudos.core.paths import (
     parse_data_file,
     parse_data_files,
@@ -377,3 +378,55 @@ def test_resolving_nothing_makes_no_calls(resolver, client):
     assert resolver.resolve_mounts([]) == []
     assert resolver.resolve_links([]) == []
     assert sum(client.calls.values()) == 0
+
+
+# --- where resolved paths live (lineage names them by it) ------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("genomics/Data/reads/a.fastq", cloudos_location("genomics", "Data/reads/a.fastq")),
+        # Written from a folder inside the dataset: located from the dataset down all the same.
+        ("genomics/reads/run1/b.fastq", cloudos_location("genomics", "Data/reads/run1/b.fastq")),
+        ("genomics > samples.csv", cloudos_location("genomics", "Data/samples.csv")),
+        ("s3://lifebit-data/cohort/variants.vcf.gz", s3_location("lifebit-data", "cohort/variants.vcf.gz")),
+    ],
+)
+def test_locate_data_file_gives_the_item_and_where_the_file_lives(resolver, path, location):
+    parsed = parse_data_file(path)
+    assert resolver.locate_data_file(parsed) == (resolver.resolve_data_file(parsed), location)
+
+
+def test_locate_data_file_honours_the_default_project(resolver):
+    _, location = resolver.locate_data_file(parse_data_file("Data/reads/a.fastq"), default_project="genomics")
+    assert location == cloudos_location("genomics", "Data/reads/a.fastq")
+
+
+@pytest.mark.parametrize(
+    ("path", "location"),
+    [
+        ("genomics/Data/refs", cloudos_location("genomics", "Data/refs")),
+        ("genomics/refs/index/", cloudos_location("genomics", "Data/refs/index")),
+        ("genomics/pipeline-out", cloudos_location("genomics", "AnalysesResults/pipeline-out")),
+        ("s3://team-scratch/analysis/", s3_location("team-scratch", "analysis/")),
+        ("s3://team-scratch", s3_location("team-scratch", "")),
+        ("scratch:tmp-bucket:work", s3_location("tmp-bucket", "work/")),
+    ],
+)
+def test_locate_link_gives_the_item_and_where_the_folder_lives(resolver, path, location):
+    parsed = parse_link_path(path)
+    assert resolver.locate_link(parsed) == (resolver.resolve_link(parsed), location)
+
+
+def test_locate_mounts_and_links_keep_the_order_and_refuse_what_resolve_refuses(resolver):
+    mounts = [parse_data_file("genomics/samples.csv"), parse_data_file("s3://b/x/a.fastq")]
+    located = resolver.locate_mounts(mounts)
+    assert [location for _, location in located] == [
+        cloudos_location("genomics", "Data/samples.csv"),
+        s3_location("b", "x/a.fastq"),
+    ]
+    assert [item for item, _ in located] == resolver.resolve_mounts(mounts)
+    twice = [parse_link_path("s3://b/one/refs/"), parse_link_path("genomics/Data/refs")]
+    with pytest.raises(CloudOSValidationError, match="refs"):
+        resolver.locate_links(twice)

@@ -17,8 +17,10 @@ from airflow_provider_cloudos.core.fleet import (
     SessionFilter,
     SessionGuard,
     build_session_report,
+    describe_access_item,
     parse_string_list,
     report_csv,
+    session_access,
     summarize_report,
 )
 
@@ -457,3 +459,56 @@ def test_report_csv_quotes_names_and_writes_the_file(tmp_path):
     assert parsed[1][7] == "$2.00"
     assert parsed[1][REPORT_COLUMNS.index(("url", "URL"))] == ""
     assert report_csv([]) == ",".join(header for _, header in REPORT_COLUMNS) + "\n"
+
+
+# --- the access audit ------------------------------------------------------------------------------
+
+ACCESS_ITEMS = {
+    "dataItems": [
+        {"type": "S3File", "data": {"name": "v.vcf", "s3BucketName": "cohorts", "s3ObjectKey": "2026/v.vcf"}},
+        {"kind": "File", "item": "8c0000000000000000000001", "name": "samples.csv"},
+    ],
+    "fuseFileSystems": [
+        {
+            "type": "S3Folder",
+            "data": {"name": "results", "s3BucketName": "genomics", "s3Prefix": "Data/results/"},
+        }
+    ],
+}
+
+
+def test_session_access_describes_each_mount_and_link_as_recorded():
+    assert session_access(ACCESS_ITEMS) == {
+        "mounts": ["s3://cohorts/2026/v.vcf", "samples.csv (file 8c0000000000000000000001)"],
+        "links": ["s3://genomics/Data/results/"],
+    }
+
+
+def test_session_access_tells_nothing_mounted_from_not_reported():
+    assert session_access({"dataItems": [], "fuseFileSystems": []}) == {"mounts": [], "links": []}
+    assert session_access({"dataItems": []}) == {"mounts": [], "links": None}
+    assert session_access({}) == {"mounts": None, "links": None}
+    assert session_access({"dataItems": "garbage"}) == {"mounts": None, "links": None}
+
+
+@pytest.mark.parametrize("item", [None, "s3://x", {"type": "AzureBlob"}, {"type": "S3File", "data": None}])
+def test_an_unrecognised_item_is_shown_not_dropped(item):
+    text = describe_access_item(item)
+    assert text.startswith(("unrecognised item", "s3://")), text
+
+
+def test_report_rows_carry_access_only_when_asked(tmp_path):
+    audited = {**session("audited"), **ACCESS_ITEMS}
+    (plain,) = build_session_report([audited], None, NOW)
+    assert "mounts" not in plain
+    (row,) = build_session_report([audited], None, NOW, include_access=True)
+    assert row["mounts"] == ["s3://cohorts/2026/v.vcf", "samples.csv (file 8c0000000000000000000001)"]
+    assert row["links"] == ["s3://genomics/Data/results/"]
+
+    text = report_csv([row], str(tmp_path / "audit.csv"), include_access=True)
+    header, line = text.splitlines()
+    assert header.endswith(",Mounted files,Linked folders")
+    assert line.endswith(
+        ",s3://cohorts/2026/v.vcf; samples.csv (file 8c0000000000000000000001),s3://genomics/Data/results/"
+    )
+    assert "Mounted files" not in report_csv([row])

@@ -10,6 +10,8 @@ running by design; its test pauses it again with the pause DAG before checking.)
 
 from __future__ import annotations
 
+import csv
+
 import pytest
 from example_dag_runs import EXAMPLE_DAG_IDS, TRIGGER_RAN_INLINE, dags_test, live_sessions
 
@@ -156,5 +158,10 @@ def test_nightly_cleanup_pauses_what_runs_except_the_allow_list(
     assert map_status(dag_simulator.session(paused)["status"]) == PAUSED
     assert dag_simulator.counters.requests("abort") == 1
     assert TRIGGER_RAN_INLINE in run.output, run.tail()
-    assert list(reports.glob("*.csv")), run.tail()
+    (report,) = reports.glob("*.csv")
+    with report.open(encoding="utf-8") as handle:
+        audit = {row["ID"]: row for row in csv.DictReader(handle)}
+    assert set(audit) == {forgotten, allowed, paused}, run.tail()
+    # The access audit: the columns are there, and these seeded sessions mount and link nothing.
+    assert {(row["Mounted files"], row["Linked folders"]) for row in audit.values()} == {("", "")}
     assert dag_simulator.counters.requests("create") == 0

@@ -23,10 +23,19 @@ FAST = {"poll_interval": 0.02, "timeout": 20}
 class FakeTI:
     """The task instance an operator sees: records XCom pushes in order."""
 
+    task_id = "task"
+    map_index = -1
+
     def __init__(self, try_number: int = 1) -> None:
         self.try_number = try_number
         self.pushes: list[tuple[str, Any]] = []
         self.session_pushed = threading.Event()
+
+    def xcom_pull(self, task_ids: str, key: str, map_indexes: int | None = None) -> Any:
+        """This task's own latest value under ``key`` (what a resumed task reads back)."""
+        assert (task_ids, map_indexes) == (self.task_id, self.map_index)
+        values = self.pushed(key)
+        return values[-1] if values else None
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.pushes.append((key, value))

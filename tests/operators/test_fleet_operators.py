@@ -647,3 +647,72 @@ def test_bad_operator_guards_fail_before_any_request(cloudos_conn, operator, kwa
 def test_guard_parameters_are_templated():
     for operator in (CloudOSCreateSessionOperator, CloudOSResumeSessionOperator, CloudOSSessionSensor):
         assert {"max_cost_usd", "max_runtime"} <= set(operator.template_fields), operator
+
+
+# --- the access audit ------------------------------------------------------------------------------
+
+
+def test_the_report_lists_what_each_session_mounts_and_links_when_asked(cloudos_conn, tmp_path):
+    audited = CloudOSCreateSessionOperator(
+        task_id="create",
+        name="audited",
+        project_name="genomics",
+        mounts=["genomics/Data/samples.csv", "s3://lifebit-cohorts/2026/variants.vcf.gz"],
+        links=["genomics/Data/results/run1"],
+        wait_for_running=False,
+    ).execute(context())
+    bare = cloudos_conn.add_session(name="bare", status="ready")["_id"]
+    samples = cloudos_conn.seed.lookup("genomics/Data/samples.csv").id
+    target = tmp_path / "audit.csv"
+
+    result = CloudOSSessionReportOperator(
+        task_id="report", include_access="true", csv_path=str(target)
+    ).execute(context())
+
+    rows = {row["id"]: row for row in result["sessions"]}
+    assert rows[audited]["mounts"] == [
+        f"samples.csv (file {samples})",
+        "s3://lifebit-cohorts/2026/variants.vcf.gz",
+    ]
+    assert rows[audited]["links"] == ["s3://genomics/Data/results/run1/"]
+    assert (rows[bare]["mounts"], rows[bare]["links"]) == ([], [])
+    with target.open(encoding="utf-8") as handle:
+        table = {row["ID"]: row for row in csv.DictReader(handle)}
+    assert table[audited]["Linked folders"] == "s3://genomics/Data/results/run1/"
+    json.dumps(result)
+    # The list carried the fields: no session was read on its own.
+    assert cloudos_conn.counters.requests("get") == 0
+
+
+def test_without_include_access_the_report_has_no_access_columns(cloudos_conn):
+    cloudos_conn.add_session(name="bare", status="ready")
+    (row,) = CloudOSSessionReportOperator(task_id="report").execute(context())["sessions"]
+    assert "mounts" not in row
+    assert "links" not in row
+
+
+def test_a_session_listed_without_its_access_is_read_on_its_own(cloudos_conn, monkeypatch):
+    first = cloudos_conn.add_session(name="first", status="ready")["_id"]
+    second = cloudos_conn.add_session(name="second", status="aborted")["_id"]
+    hook = CloudOSHook()
+    listed = list(hook.iter_sessions())
+    stripped = [
+        {key: value for key, value in session.items() if key not in ("dataItems", "fuseFileSystems")}
+        for session in listed
+    ]
+    monkeypatch.setattr(hook, "iter_sessions", lambda **_: iter(stripped))
+    cloudos_conn.counters.reset()
+
+    rows = hook.session_report(include_access=True)
+
+    assert {row["id"]: (row["mounts"], row["links"]) for row in rows} == {first: ([], []), second: ([], [])}
+    assert cloudos_conn.counters.requests("get") == 2
+    plain = hook.session_report()
+    assert all("mounts" not in row for row in plain)
+    assert cloudos_conn.counters.requests("get") == 2  # nothing read without include_access
+
+
+def test_a_bad_include_access_fails_before_any_request(cloudos_conn):
+    with pytest.raises(AirflowFailException, match="include_access='sometimes'"):
+        CloudOSSessionReportOperator(task_id="report", include_access="sometimes").execute(context())
+    assert cloudos_conn.counters.requests() == 0

@@ -1,4 +1,4 @@
-"""What a DAG file pays to import the operators and the sensor: no HTTP library, no trigger.
+"""What a DAG file pays to import the operators and the sensor: no HTTP library, no trigger, no OpenLineage.
 
 The DAG processor imports every DAG file again and again; the clients and triggers are only
 needed when a task runs (or defers), so they load then (BENCHMARKS.md, import cost).
@@ -26,6 +26,10 @@ print(json.dumps(sorted(set(sys.modules) - before)))
 """
 
 NOT_AT_PARSE_TIME = ("requests", "aiohttp", "urllib3", "airflow.triggers.base")
+#: What Airflow's provider discovery loads of an installed OpenLineage provider (its info, to
+#: read its configuration); the provider's lineage glue and the OpenLineage client load only
+#: when the OpenLineage provider asks a task for its lineage.
+AIRFLOW_DISCOVERY = {"airflow.providers.openlineage", "airflow.providers.openlineage.get_provider_info"}
 
 
 @pytest.mark.parametrize(
@@ -48,3 +52,4 @@ def test_importing_for_a_dag_file_loads_no_http_library_and_no_trigger(module):
     assert sorted(name for name in NOT_AT_PARSE_TIME if name in loaded) == []
     triggers = {"airflow_provider_cloudos.triggers.sessions", "airflow_provider_cloudos.triggers.fleet"}
     assert sorted(loaded & triggers) == []
+    assert sorted(name for name in loaded if "openlineage" in name and name not in AIRFLOW_DISCOVERY) == []

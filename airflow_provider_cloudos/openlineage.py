@@ -1,0 +1,87 @@
+"""The OpenLineage provider's objects for a session's lineage: the only module that imports it.
+
+Imported from the operators' ``get_openlineage_facets_on_*`` methods, never at module level, so
+that a deployment without ``apache-airflow-providers-openlineage`` (the ``openlineage`` extra)
+imports nothing of it and runs unchanged. The names themselves are decided in
+:mod:`airflow_provider_cloudos.core.lineage`; here they only change type.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.providers.openlineage.extractors import OperatorLineage
+from attrs import define
+from openlineage.client.event_v2 import InputDataset, OutputDataset
+from openlineage.client.facet_v2 import RunFacet
+
+from airflow_provider_cloudos.core.lineage import RUN_FACET_NAME, SessionLineage
+
+#: The JSON schema of :class:`CloudOSSessionRunFacet`, shipped in the package (``schemas/``).
+SCHEMA_URL = (
+    "https://raw.githubusercontent.com/airflow-provider-cloudos/airflow-provider-cloudos/main/"
+    "airflow_provider_cloudos/schemas/CloudOSSessionRunFacet.json"
+)
+
+#: The facet's fields, named as :func:`airflow_provider_cloudos.core.lineage.session_facet` names
+#: them (OpenLineage facets use camelCase).
+FACET_FIELDS = (
+    "sessionId",
+    "name",
+    "sessionType",
+    "instanceType",
+    "executionPlatform",
+    "project",
+    "workspaceId",
+    "url",
+)
+
+
+@define
+class CloudOSSessionRunFacet(RunFacet):
+    """The CloudOS session a task created or resumed (never the API key: it is not an input)."""
+
+    sessionId: str | None = None
+    name: str | None = None
+    sessionType: str | None = None
+    instanceType: str | None = None
+    executionPlatform: str | None = None
+    project: str | None = None
+    workspaceId: str | None = None
+    url: str | None = None
+
+    @staticmethod
+    def _get_schema() -> str:
+        return SCHEMA_URL
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def session_run_facet(session: dict[str, Any]) -> CloudOSSessionRunFacet:
+    field = {key: _text(session.get(key)) for key in FACET_FIELDS}
+    return CloudOSSessionRunFacet(
+        sessionId=field["sessionId"],
+        name=field["name"],
+        sessionType=field["sessionType"],
+        instanceType=field["instanceType"],
+        executionPlatform=field["executionPlatform"],
+        project=field["project"],
+        workspaceId=field["workspaceId"],
+        url=field["url"],
+    )
+
+
+def operator_lineage(lineage: SessionLineage | None) -> OperatorLineage:
+    """The provider's ``OperatorLineage``: mounted files as inputs, linked folders as outputs."""
+    if lineage is None:
+        return OperatorLineage()
+    return OperatorLineage(
+        inputs=[InputDataset(namespace=ds.namespace, name=ds.name) for ds in lineage.inputs],
+        outputs=[OutputDataset(namespace=ds.namespace, name=ds.name) for ds in lineage.outputs],
+        run_facets={RUN_FACET_NAME: session_run_facet(lineage.session)} if lineage.session else {},
+    )
+
+
+__all__ = ["FACET_FIELDS", "SCHEMA_URL", "CloudOSSessionRunFacet", "operator_lineage", "session_run_facet"]
