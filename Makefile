@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit e2e test-airflow2 demo clean
+.PHONY: install test lint unit e2e browser-test docs-images test-airflow2 demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,14 @@ test: lint unit
 ## make e2e: only the real-Airflow end-to-end test (api-server, scheduler, dag-processor, triggerer).
 e2e: $(STAMP)
 	PYTHON=$(BIN)/python bash scripts/e2e.sh
+
+## make browser-test: Airflow 3's web UI in headless Chromium (installs chromium and Playwright if missing).
+browser-test: $(STAMP)
+	PYTHON=$(BIN)/python bash scripts/browser-test.sh
+
+## make docs-images: run the browser test and refresh the screenshots in docs/images.
+docs-images: $(STAMP)
+	CLOUDOS_SCREENSHOTS_DIR=docs/images PYTHON=$(BIN)/python bash scripts/browser-test.sh
 
 ## make test-airflow2: the whole suite (minus e2e) on Airflow 2.11, in its own fresh .venv-airflow2.
 test-airflow2:
