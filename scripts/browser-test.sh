@@ -18,8 +18,8 @@ if [ ! -x "${CLOUDOS_BROWSER}" ]; then
     fi
     echo "== apt-get install chromium"
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
+    apt-get -o DPkg::Lock::Timeout=600 update -qq
+    apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
 fi
 if ! "${PYTHON}" -c "import playwright.sync_api" 2>/dev/null; then
     echo "== pip install -e .[browser] (Playwright)"
