@@ -12,8 +12,8 @@ driving Debian's Chromium:
    placeholders and descriptions the provider declares;
 3. save a connection to the simulator, press Test: success; change the key, Test: a failure that
    names the problem (and not the key);
-4. the example pipeline, run by the scheduler, has a finished ``create`` task whose "CloudOS
-   Session" button opens the session's page.
+4. the example pipeline, run by the scheduler meanwhile, has a finished ``create`` task whose
+   "CloudOS Session" button opens the session's page.
 
 Screenshots land in the test's temporary folder (and, when ``CLOUDOS_SCREENSHOTS_DIR`` is set,
 are copied there: ``make docs-images`` refreshes ``docs/images``). Run with
@@ -23,17 +23,28 @@ leaves these tests out (``-m 'not browser'`` in the pytest options).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import pytest
-from airflow_stack import TIMINGS, AirflowStack, ClockDriver, run_to_the_end, running_stack, with_login
+import requests
+from airflow_stack import (
+    RUN_TIMEOUT,
+    TIMINGS,
+    AirflowStack,
+    ClockDriver,
+    run_to_the_end,
+    running_stack,
+    with_login,
+)
 
 from airflow_provider_cloudos.compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_cloudos.core.urls import session_url
@@ -106,14 +117,48 @@ def stack(simulator: CloudOSSimulator, tmp_path_factory: pytest.TempPathFactory)
         yield airflow
 
 
+class PipelineRun:
+    """A run of the example pipeline, scheduled by Airflow while the browser tests go on.
+
+    Started before the first browser test and driven to its end on a thread of its own (with
+    its own HTTP session), so the minute it takes overlaps the connection-form tests.
+    """
+
+    def __init__(self, stack: AirflowStack, clock: ManualClock) -> None:
+        self._stack = dataclasses.replace(stack, http=requests.Session(), _upstreams={})
+        self._stack.http.trust_env = False
+        self._clock = clock
+        self._error: BaseException | None = None
+        self._stack.unpause(PIPELINE)
+        self.run_id = self._stack.trigger(PIPELINE)
+        self._thread = threading.Thread(target=self._drive, name="pipeline-run", daemon=True)
+        self._thread.start()
+
+    def _drive(self) -> None:
+        try:
+            run_to_the_end(self._stack, ClockDriver(self._stack, self._clock), (PIPELINE,))
+            self._stack.pause(PIPELINE)
+        except BaseException as error:  # handed to the test that waits for the run
+            self._error = error
+
+    def finished(self) -> str:
+        """The run id, once the run has succeeded; its failure, if it failed."""
+        self._thread.join(RUN_TIMEOUT + 60)
+        assert not self._thread.is_alive(), f"the {PIPELINE} run did not finish"
+        if self._error is not None:
+            raise self._error
+        return self.run_id
+
+
 @pytest.fixture(scope="module")
-def pipeline_run(stack: AirflowStack, clock: ManualClock) -> str:
-    """A finished run of the example pipeline, started and scheduled by Airflow itself."""
-    stack.unpause(PIPELINE)
-    run_id = stack.trigger(PIPELINE)
-    run_to_the_end(stack, ClockDriver(stack, clock), (PIPELINE,))
-    stack.pause(PIPELINE)
-    return run_id
+def pipeline(stack: AirflowStack, clock: ManualClock) -> PipelineRun:
+    return PipelineRun(stack, clock)
+
+
+@pytest.fixture(scope="module")
+def pipeline_run(pipeline: PipelineRun) -> str:
+    """A finished, successful run of the example pipeline."""
+    return pipeline.finished()
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +196,8 @@ def browser() -> Iterator[BrowserContext]:
 
 
 @pytest.fixture(scope="module")
-def page(browser: BrowserContext, stack: AirflowStack) -> Page:
-    """One tab, signed in through Airflow's login page."""
+def page(browser: BrowserContext, stack: AirflowStack, pipeline: PipelineRun) -> Page:
+    """One tab, signed in through Airflow's login page (the pipeline is running meanwhile)."""
     tab = browser.new_page()
     tab.goto(f"{stack.api_url}/")
     expect(tab.get_by_role("button", name="Sign in")).to_be_visible()  # sent to the login page
