@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit e2e deployment-test soak test-airflow2 demo clean
+.PHONY: install test lint unit e2e deployment-test soak browser-test docs-images test-airflow2 demo clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,14 @@ deployment-test: $(STAMP)
 soak: $(STAMP)
 	PYTHON=$(BIN)/python SCALE=full CLOUDOS_SOAK_RESULTS=1 bash scripts/deployment-test.sh
 	$(BIN)/python -m bench.report
+
+## make browser-test: Airflow 3's web UI in headless Chromium (installs chromium and Playwright if missing).
+browser-test: $(STAMP)
+	PYTHON=$(BIN)/python bash scripts/browser-test.sh
+
+## make docs-images: run the browser test and refresh the screenshots in docs/images.
+docs-images: $(STAMP)
+	CLOUDOS_SCREENSHOTS_DIR=docs/images PYTHON=$(BIN)/python bash scripts/browser-test.sh
 
 ## make test-airflow2: the whole suite (minus e2e) on Airflow 2.11, in its own fresh .venv-airflow2.
 test-airflow2:

@@ -34,11 +34,15 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
 }
 
 #: How the standard connection fields are relabelled and which are hidden.
+#: The port stays visible although the URL can carry one: Airflow 3.3.2's Test button (in the
+#: connection list) sends port 0 for a connection without one and is refused with "Bad Request"
+#: (apache/airflow#73298, fixed after 3.3.2), so a stored port is what makes Test work there.
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "login", "port"],
+    "hidden-fields": ["schema", "login"],
     "relabeling": {"host": "CloudOS URL", "password": "API key"},
     "placeholders": {
         "host": "https://cloudos.lifebit.ai",
+        "port": "443 (optional: used when the URL names no port)",
         "password": "CloudOS API key (stored encrypted, masked in logs)",
         "extra": '{"workspace_id": "<24-hex workspace id>", "verify_ssl": true}',
     },

@@ -148,6 +148,13 @@ def test_the_standard_fields_are_relabelled_and_the_unused_hidden(discovered):
     assert behaviour["relabeling"] == UI_FIELD_BEHAVIOUR["relabeling"]
 
 
+def test_the_port_stays_in_the_form_for_the_test_button(discovered):
+    # Airflow 3.3.2's Test button refuses a connection without a stored port (apache/airflow#73298).
+    behaviour = discovered["behaviour"]
+    assert "port" not in behaviour["hidden_fields"]
+    assert behaviour["placeholders"]["port"].startswith("443")
+
+
 def test_the_session_link_is_registered(discovered):
     assert "airflow_provider_cloudos.links.CloudOSSessionLink" in discovered["extra_links"]
 

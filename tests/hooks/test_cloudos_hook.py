@@ -47,6 +47,22 @@ def test_connection_from_an_env_var_json(cloudos_conn):
     )
 
 
+def test_the_port_field_completes_a_url_without_one(simulator, monkeypatch):
+    """What the form's Port field is for (Airflow 3.3.2's Test button needs a stored port)."""
+    conn = {
+        "conn_type": "cloudos",
+        "host": f"http://{simulator.host}",
+        "port": simulator.port,
+        "password": simulator.api_key,
+        "extra": {"workspace_id": simulator.workspace_id},
+    }
+    monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", json.dumps(conn))
+    hook = CloudOSHook()
+    assert hook.base_url == simulator.url
+    ok, message = hook.test_connection()
+    assert ok, message
+
+
 def test_connection_from_a_uri_with_ssl_options(simulator, monkeypatch, tmp_path):
     bundle = tmp_path / "ca.pem"
     bundle.write_text("not really a certificate")
