@@ -108,11 +108,16 @@ def _shorten_read_timeout(raw: Any, seconds: float) -> None:
 
 
 def _read_answer(
-    response: requests.Response, request: ApiRequest, limit: int, seconds: float, ends: float
+    response: requests.Response,
+    request: ApiRequest,
+    limit: int,
+    read_timeout: float,
+    seconds: float,
+    ends: float,
 ) -> bytes:
-    """The whole body of ``response``, read by chunks until ``ends`` (monotonic) at the latest
-    (``seconds`` is the attempt's whole time, for the message).
+    """The whole body of ``response``, read by chunks until ``ends`` (monotonic) at the latest.
 
+    Each read waits at most ``read_timeout`` or what is left of the attempt (``seconds`` in all).
     Refused unread when the announced length passes ``limit``, and as soon as what arrived does.
     """
     announced = announced_length(response.headers.get("Content-Length"))
@@ -124,8 +129,13 @@ def _read_answer(
         left = ends - time.monotonic()
         if left <= 0:
             raise AttemptTimeout(seconds)
-        _shorten_read_timeout(raw, left)
-        chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
+        _shorten_read_timeout(raw, min(read_timeout, left))
+        try:
+            chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError:
+            if left <= read_timeout:
+                raise AttemptTimeout(seconds) from None
+            raise
         if not chunk:
             return bytes(body)
         body += chunk
@@ -253,20 +263,25 @@ class CloudOSClient:
         seconds = budget.seconds
         ends = time.monotonic() + seconds
         connect, read = self._timeout if isinstance(self._timeout, tuple) else (self._timeout,) * 2
-        response = self._session.request(
-            request.method,
-            url,
-            json=request.json,
-            headers=self._headers,
-            timeout=(min(connect, seconds), min(read, seconds)),
-            verify=self._verify,
-            proxies=self._proxies,
-            # A redirect to another host would carry the apikey header along.
-            allow_redirects=False,
-            stream=True,
-        )
         try:
-            body = _read_answer(response, request, self._max_bytes, seconds, ends)
+            response = self._session.request(
+                request.method,
+                url,
+                json=request.json,
+                headers=self._headers,
+                timeout=(min(connect, seconds), min(read, seconds)),
+                verify=self._verify,
+                proxies=self._proxies,
+                # A redirect to another host would carry the apikey header along.
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.exceptions.ReadTimeout:
+            if seconds <= read:  # the attempt's own time ran out, not the server's read timeout
+                raise AttemptTimeout(seconds) from None
+            raise
+        try:
+            body = _read_answer(response, request, self._max_bytes, read, seconds, ends)
             return _Answer(response.status_code, body, response.headers.get("Retry-After"))
         finally:
             response.close()

@@ -10,21 +10,24 @@ the outcome and its message, never how long it took.
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException, AirflowSensorTimeout
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, AirflowSensorTimeout
 from misbehaving_server import SESSION_ID, MisbehavingServer
 from task_helpers import KEY, WORKSPACE, connection_json, run_task, run_trigger
 
 from airflow_provider_cloudos import task_deadlines
-from airflow_provider_cloudos.client import CloudOSClient
+from airflow_provider_cloudos.client import AsyncCloudOSClient, CloudOSClient, RetryPolicy
 from airflow_provider_cloudos.client.deadline import call_deadline
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSDeadlineError,
     CloudOSResponseTooLargeError,
+    CloudOSTransientError,
 )
+from airflow_provider_cloudos.operators.sessions import CloudOSCreateSessionOperator
 from airflow_provider_cloudos.sensors.sessions import CloudOSSessionSensor
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
@@ -158,4 +161,47 @@ def test_a_trigger_ends_by_its_end_time_with_a_clear_message(behaviour, monkeypa
         assert event["status"] == "failure"
         for word in words:
             assert word in message, message
+    assert_readable(message)
+
+
+@pytest.mark.parametrize("behaviour", ["stall", "drip", "reset"])
+def test_an_operator_ends_by_its_timeout_with_a_clear_message(behaviour, monkeypatch):
+    """A create whose first call (the look for an earlier try's session) meets a broken server:
+    the operator's ``timeout`` bounds the calls too, not only the wait for ``running``."""
+    with MisbehavingServer(behaviour) as server:
+        monkeypatch.setenv("AIRFLOW_CONN_BROKEN", connection_json(server.url))
+        create = CloudOSCreateSessionOperator(
+            task_id="create", name="stalled", project_name="genomics", cloudos_conn_id="broken", timeout=2
+        )
+        with pytest.raises(AirflowException) as raised:
+            run_task(create)
+    message = str(raised.value)
+    assert "CloudOS API GET /api/v3/interactive-sessions" in message
+    assert "the deadline of the operator's timeout (2s) was reached" in message
+    assert_readable(message)
+
+
+@pytest.mark.parametrize("client_class", [CloudOSClient, AsyncCloudOSClient])
+def test_without_a_task_deadline_one_attempt_still_has_a_total_time(client_class):
+    """A dripped answer never trips a read timeout; the attempt's total time ends it."""
+    once = RetryPolicy(max_attempts=1)
+    with MisbehavingServer("drip") as server:
+        if client_class is CloudOSClient:
+            client = CloudOSClient(server.url, KEY, WORKSPACE, total_timeout=1.0, retry_policy=once)
+            with client, pytest.raises(CloudOSTransientError) as raised:
+                client.get_session(SESSION_ID)
+        else:
+
+            async def look() -> None:
+                async with AsyncCloudOSClient(
+                    server.url, KEY, WORKSPACE, timeout=1.0, retry_policy=once
+                ) as client:
+                    await client.get_session(SESSION_ID)
+
+            with pytest.raises(CloudOSTransientError) as raised:
+                asyncio.run(look())
+    assert not isinstance(raised.value, CloudOSDeadlineError)
+    message = str(raised.value)
+    assert "CloudOS API unreachable for GET /api/v2/interactive-sessions/" in message
+    assert "no complete answer within 1s (the total time allowed for one attempt)" in message
     assert_readable(message)
