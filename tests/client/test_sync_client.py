@@ -675,3 +675,13 @@ def test_the_environment_ca_bundle_is_used_as_requests_would(requests_mock, monk
     with CloudOSClient(BASE, KEY, WS) as cloudos:
         cloudos.get_session(SID)
     assert requests_mock.last_request.verify == certifi.where()
+
+
+def test_answers_read_in_chunks_still_leave_the_connection_for_the_next_call(simulator):
+    """The body is streamed (to keep the deadline and the cap), yet the pooled connection is reused."""
+    session = simulator.add_session(name="kept-alive", status="ready")
+    with CloudOSClient(simulator.url, simulator.api_key, simulator.workspace_id) as cloudos:
+        for _ in range(5):
+            assert cloudos.get_session(session["_id"])["_id"] == session["_id"]
+    assert simulator.counters.requests("get") == 5
+    assert simulator.counters.connections_accepted == 1
