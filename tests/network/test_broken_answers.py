@@ -126,7 +126,8 @@ def test_a_deferrable_sensor_ends_by_its_timeout_with_a_clear_message(
     message = str(raised.value)
     if behaviour in KEEPS_WAITING:
         # The first look found no final state, so the trigger waited until the sensor's timeout.
-        assert f"did not become running within 2s; last status: {KEEPS_WAITING[behaviour]}" in message
+        assert "did not become running within" in message
+        assert f"last status: {KEEPS_WAITING[behaviour]}" in message
     elif behaviour in ENDS_AT_DEADLINE:
         assert "the sensor's timeout (2s)" in message
         assert DEADLINE_REACHED in message
