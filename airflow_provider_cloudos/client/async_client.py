@@ -53,9 +53,9 @@ from airflow_provider_cloudos.client._shared import (
     safe_cause,
 )
 from airflow_provider_cloudos.client.deadline import (
-    AttemptBudget,
     attempt_budget,
     current_deadline,
+    deadline_passed,
     sleep_fits,
 )
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
@@ -222,11 +222,9 @@ class AsyncCloudOSClient:
     def _workspace(self, workspace_id: str | None) -> str:
         return resolve_workspace_id(workspace_id, self._workspace_id)
 
-    async def _exchange(self, request: ApiRequest, budget: AttemptBudget) -> _Answer:
+    async def _exchange(self, request: ApiRequest, budget: float) -> _Answer:
         """One attempt: connect, send, and read the whole answer within ``budget``."""
-        timeout = (
-            self._timeout if budget.seconds == self._total_timeout else self._attempt_timeout(budget.seconds)
-        )
+        timeout = self._timeout if budget == self._total_timeout else self._attempt_timeout(budget)
         async with self._client_session().request(
             request.method,
             request.url(self._base_url),
@@ -290,9 +288,9 @@ class AsyncCloudOSClient:
                 raise tls_error(request, exc, secrets=secrets) from safe_cause(exc, secrets)
             except _TRANSPORT_ERRORS as exc:
                 timed_out = isinstance(exc, _TIMEOUTS)
-                if timed_out and budget.cut_by_deadline:
+                if timed_out and deadline_passed(deadline, self._clock()):
                     raise out_of_time(None) from None
-                error: BaseException = AttemptTimeout(budget.seconds) if timed_out else exc
+                error: BaseException = AttemptTimeout(budget) if timed_out else exc
                 failure = str(error) if timed_out else type(exc).__name__
                 delay = retry_delay(
                     policy, attempt, status_code=None, retry_after=None, idempotent=request.idempotent

@@ -41,15 +41,6 @@ class Deadline:
         return self.at - now
 
 
-@dataclass(frozen=True)
-class AttemptBudget:
-    """How long one attempt may take, and whether the task's deadline (not the client's own
-    per-attempt limit) is what made it that short."""
-
-    seconds: float
-    cut_by_deadline: bool
-
-
 _CURRENT: ContextVar[Deadline | None] = ContextVar("cloudos_call_deadline", default=None)
 
 
@@ -100,14 +91,25 @@ def cleanup_budget(
         _CURRENT.reset(token)
 
 
-def attempt_budget(per_attempt: float, deadline: Deadline | None, now: float) -> AttemptBudget | None:
-    """The time the next attempt may take; None when the deadline leaves none."""
+def attempt_budget(per_attempt: float, deadline: Deadline | None, now: float) -> float | None:
+    """Seconds the next attempt may take: the client's own limit, cut to what the deadline leaves;
+    None when the deadline leaves nothing."""
     if deadline is None:
-        return AttemptBudget(per_attempt, False)
+        return per_attempt
     left = deadline.remaining(now)
     if left <= 0:
         return None
-    return AttemptBudget(min(per_attempt, left), left < per_attempt)
+    return min(per_attempt, left)
+
+
+#: A timeout that fires this close to the deadline is the deadline's (timers are not exact).
+_DEADLINE_SLACK_SECONDS = 0.05
+
+
+def deadline_passed(deadline: Deadline | None, now: float) -> bool:
+    """Whether a timeout that just fired was the deadline's, rather than a shorter one of the
+    client's own (a connect timeout, say): only then does the error say the deadline was reached."""
+    return deadline is not None and deadline.remaining(now) <= _DEADLINE_SLACK_SECONDS
 
 
 def sleep_fits(delay: float, deadline: Deadline | None, now: float) -> bool:
@@ -116,11 +118,11 @@ def sleep_fits(delay: float, deadline: Deadline | None, now: float) -> bool:
 
 
 __all__ = [
-    "AttemptBudget",
     "Deadline",
     "attempt_budget",
     "call_deadline",
     "cleanup_budget",
     "current_deadline",
+    "deadline_passed",
     "sleep_fits",
 ]

@@ -48,9 +48,9 @@ from airflow_provider_cloudos.client._shared import (
     safe_cause,
 )
 from airflow_provider_cloudos.client.deadline import (
-    AttemptBudget,
     attempt_budget,
     current_deadline,
+    deadline_passed,
     sleep_fits,
 )
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
@@ -258,9 +258,8 @@ class CloudOSClient:
     def _workspace(self, workspace_id: str | None) -> str:
         return resolve_workspace_id(workspace_id, self._workspace_id)
 
-    def _exchange(self, request: ApiRequest, url: str, budget: AttemptBudget) -> _Answer:
-        """One attempt: connect, send, and read the whole answer within ``budget``."""
-        seconds = budget.seconds
+    def _exchange(self, request: ApiRequest, url: str, seconds: float) -> _Answer:
+        """One attempt: connect, send, and read the whole answer within ``seconds``."""
         ends = time.monotonic() + seconds
         connect, read = self._timeout if isinstance(self._timeout, tuple) else (self._timeout,) * 2
         try:
@@ -327,7 +326,7 @@ class CloudOSClient:
             except _TRANSPORT_ERRORS as exc:
                 timed_out = isinstance(exc, _TIMEOUTS)
                 failure = str(exc) if isinstance(exc, AttemptTimeout) else type(exc).__name__
-                if timed_out and budget.cut_by_deadline:
+                if timed_out and deadline_passed(deadline, self._clock()):
                     raise out_of_time(None) from None
                 delay = retry_delay(
                     policy, attempt, status_code=None, retry_after=None, idempotent=request.idempotent

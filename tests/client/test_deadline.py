@@ -8,12 +8,12 @@ import math
 import pytest
 
 from airflow_provider_cloudos.client.deadline import (
-    AttemptBudget,
     Deadline,
     attempt_budget,
     call_deadline,
     cleanup_budget,
     current_deadline,
+    deadline_passed,
     sleep_fits,
 )
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
@@ -70,15 +70,23 @@ def test_a_deadline_that_is_not_a_time_is_refused_by_name(bad):
 
 
 def test_attempt_budget_without_a_deadline_is_the_clients_own():
-    assert attempt_budget(60.0, None, now=5.0) == AttemptBudget(60.0, False)
+    assert attempt_budget(60.0, None, now=5.0) == 60.0
 
 
 def test_attempt_budget_is_cut_to_what_the_deadline_leaves():
     deadline = Deadline(110.0, "x")
-    assert attempt_budget(60.0, deadline, now=100.0) == AttemptBudget(10.0, True)
-    assert attempt_budget(5.0, deadline, now=100.0) == AttemptBudget(5.0, False)
+    assert attempt_budget(60.0, deadline, now=100.0) == 10.0
+    assert attempt_budget(5.0, deadline, now=100.0) == 5.0
     assert attempt_budget(60.0, deadline, now=110.0) is None
     assert attempt_budget(60.0, deadline, now=111.0) is None
+
+
+def test_only_a_timeout_at_the_deadline_is_the_deadlines():
+    deadline = Deadline(110.0, "x")
+    assert deadline_passed(deadline, now=110.0)
+    assert deadline_passed(deadline, now=109.99)
+    assert not deadline_passed(deadline, now=100.0)
+    assert not deadline_passed(None, now=1e12)
 
 
 def test_a_sleep_fits_only_when_time_is_left_after_it():
