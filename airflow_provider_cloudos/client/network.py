@@ -114,12 +114,12 @@ def check_proxy_url(value: object, parameter: str = "proxy") -> str | None:
     text = value.strip()
     if not text:
         return None
-    shown = redact_credentials(text)
     if "://" not in text:
         text = f"http://{text}"
+    shown = redact_credentials(text)
     try:
         parts = urlsplit(text)
-        port = parts.port
+        parts.port  # noqa: B018 - reading it is the check: a port that is not a number raises
     except ValueError:
         raise CloudOSValidationError(parameter, shown, "not a usable proxy URL (check the port)") from None
     if parts.scheme.lower() not in PROXY_SCHEMES:
@@ -128,7 +128,6 @@ def check_proxy_url(value: object, parameter: str = "proxy") -> str | None:
         )
     if not parts.hostname:
         raise CloudOSValidationError(parameter, shown, "the proxy URL names no host")
-    del port
     return text
 
 
