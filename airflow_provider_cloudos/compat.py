@@ -187,7 +187,7 @@ async def safe_to_stop_after_cancel(trigger: Any) -> bool:
 # -- deferral deadlines ---------------------------------------------------------------------
 
 
-def _current_try_started_at() -> float:
+def current_try_started_at() -> float:
     """When the running task instance started (epoch seconds); now when Airflow cannot say."""
     from airflow.providers.common.compat.sdk import get_current_context
 
@@ -212,7 +212,7 @@ def framework_deferral_deadline(task: Any) -> float | None:
     execution_timeout = getattr(task, "execution_timeout", None)
     if not execution_timeout:
         return None
-    return _current_try_started_at() + execution_timeout.total_seconds()
+    return current_try_started_at() + execution_timeout.total_seconds()
 
 
 def trigger_deadline(task: Any, wanted_end_time: float) -> float:
@@ -328,6 +328,7 @@ __all__ = [
     "connection_form_widgets",
     "connection_from_uri",
     "context_task_instance",
+    "current_try_started_at",
     "deserialize_dag",
     "framework_deferral_deadline",
     "link_from_xcom",

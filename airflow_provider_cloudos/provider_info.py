@@ -31,6 +31,32 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Path to a CA bundle to verify the server with (for private certificate authorities).",
         "schema": {"type": ["string", "null"]},
     },
+    "proxy": {
+        "label": "Proxy",
+        "description": (
+            "HTTP(S) proxy for every call, blocking and deferred, e.g. http://user:password@proxy:3128 "
+            "(default: the HTTPS_PROXY / HTTP_PROXY environment variables)."
+        ),
+        "schema": {"type": ["string", "null"]},
+    },
+    "no_proxy": {
+        "label": "No proxy for",
+        "description": (
+            "Comma-separated hosts, domain suffixes (.example.org) or networks (10.0.0.0/8) reached "
+            "without the proxy; adds to the NO_PROXY environment variable."
+        ),
+        "schema": {"type": ["string", "null"]},
+    },
+    "request_timeout": {
+        "label": "Request timeout (s)",
+        "description": "Total seconds one request may take, answer included (default 60).",
+        "schema": {"type": ["number", "null"]},
+    },
+    "max_response_mb": {
+        "label": "Max answer size (MB)",
+        "description": "Larger answers are refused before they are read into memory (default 5).",
+        "schema": {"type": ["number", "null"]},
+    },
 }
 
 #: How the standard connection fields are relabelled and which are hidden.
@@ -44,7 +70,7 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
         "host": "https://cloudos.lifebit.ai",
         "port": "443 (optional: used when the URL names no port)",
         "password": "CloudOS API key (stored encrypted, masked in logs)",
-        "extra": '{"workspace_id": "<24-hex workspace id>", "verify_ssl": true}',
+        "extra": '{"workspace_id": "<24-hex workspace id>", "verify_ssl": true, "proxy": "http://proxy:3128"}',
     },
 }
 

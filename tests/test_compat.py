@@ -409,7 +409,7 @@ def test_the_connection_form_comes_from_one_definition():
         assert list(widgets) == list(CONN_FIELDS)
         assert widgets["verify_ssl"].field_class is BooleanField
         assert widgets["verify_ssl"].kwargs["default"] is True
-        for name in ("workspace_id", "ssl_cert"):
+        for name in ("workspace_id", "ssl_cert", "proxy", "no_proxy"):
             assert widgets[name].field_class is StringField
             assert str(widgets[name].args[0]) == CONN_FIELDS[name]["label"]
         assert list(CloudOSHook.get_connection_form_widgets()) == list(CONN_FIELDS)

@@ -11,11 +11,51 @@ import os
 from collections.abc import Iterable
 
 from airflow_provider_cloudos.client.endpoints import ApiRequest
+from airflow_provider_cloudos.client.network import redact_credentials
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.status import api_statuses_for, normalize_statuses
 from airflow_provider_cloudos.version import __version__
 
 DEFAULT_USER_AGENT = f"airflow-provider-cloudos/{__version__}"
+#: The total time one attempt may take (connect, send, the whole answer), whatever the server does.
+DEFAULT_REQUEST_TIMEOUT = 60.0
+#: The largest answer read into memory. A page of 100 sessions is well under 1 MB; anything near
+#: this is a misconfigured URL (a download, a proxy's page) rather than CloudOS.
+DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+#: Bytes asked for per read of an answer, so that size and time are checked as it arrives.
+READ_CHUNK_BYTES = 64 * 1024
+
+
+class AttemptTimeout(TimeoutError):
+    """One attempt used its whole time (connect + send + answer) without a complete answer."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"no complete answer within {seconds:g}s (the total time allowed for one attempt)")
+
+
+def check_seconds(value: object, parameter: str) -> float:
+    """A number of seconds greater than 0, refused by name otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise CloudOSValidationError(parameter, value, "expected a number of seconds greater than 0")
+    return float(value)
+
+
+def check_max_bytes(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise CloudOSValidationError("max_response_bytes", value, "expected a number of bytes of at least 1")
+    return value
+
+
+def announced_length(value: str | None) -> int | None:
+    """The ``Content-Length`` a server announced, or None when absent or unreadable."""
+    if value is None:
+        return None
+    try:
+        length = int(value.strip())
+    except ValueError:
+        return None
+    return length if length >= 0 else None
 
 
 def clean_api_key(api_key: str) -> str:
@@ -77,9 +117,13 @@ def api_status_filter(statuses: str | Iterable[str] | None) -> list[str] | None:
     return api_statuses_for(normalize_statuses(statuses, "statuses"))
 
 
-def client_repr(kind: str, base_url: str, workspace_id: str | None) -> str:
-    """The repr of a client: where it points, never what it authenticates with."""
-    return f"{kind}(base_url={base_url!r}, workspace_id={workspace_id!r})"
+def client_repr(kind: str, base_url: str, workspace_id: str | None, proxy: str | None = None) -> str:
+    """The repr of a client: where it points (and through which proxy, without its credentials),
+    never what it authenticates with."""
+    shown = f"{kind}(base_url={base_url!r}, workspace_id={workspace_id!r}"
+    if proxy is not None:
+        shown += f", proxy={redact_credentials(proxy)!r}"
+    return shown + ")"
 
 
 def check_verify(verify: bool | str) -> bool | str:
@@ -116,6 +160,9 @@ def log_retry(
 
 
 def safe_cause(error: BaseException, secrets: Iterable[str]) -> BaseException | None:
-    """``error`` to chain as the cause, or None when its text would reveal a secret."""
+    """``error`` to chain as the cause, or None when its text would reveal a secret (the API key,
+    a proxy password, or any URL's credentials)."""
     text = str(error)
+    if redact_credentials(text) != text:
+        return None
     return None if any(secret and secret in text for secret in secrets) else error

@@ -11,6 +11,12 @@ One difference from ``requests`` is aiohttp's own: when the server drops the con
 GET or PUT, aiohttp resends it once, immediately (RFC 9112 9.3.1, meant for kept-alive
 connections the server closed meanwhile). The provider's policy applies on top of that; it
 never concerns the POST that creates a session.
+
+Each attempt has a total time (aiohttp's ``total`` timeout covers connecting, sending and reading
+the whole answer), shortened to what is left of the task's deadline
+(:mod:`~airflow_provider_cloudos.client.deadline`); the answer is read in chunks against the size
+cap. Proxy and CA bundle follow :mod:`~airflow_provider_cloudos.client.network`, exactly as the
+blocking client does, and go with each request (the shared pool trusts no environment itself).
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ import functools
 import logging
 import os
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, replace
 from types import TracebackType
@@ -29,8 +36,14 @@ import aiohttp
 
 from airflow_provider_cloudos.client import endpoints, loop_pool
 from airflow_provider_cloudos.client._shared import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    READ_CHUNK_BYTES,
+    AttemptTimeout,
+    announced_length,
     api_status_filter,
     build_headers,
+    check_max_bytes,
+    check_seconds,
     check_verify,
     clean_api_key,
     clean_workspace_id,
@@ -39,15 +52,24 @@ from airflow_provider_cloudos.client._shared import (
     resolve_workspace_id,
     safe_cause,
 )
+from airflow_provider_cloudos.client.deadline import (
+    attempt_budget,
+    current_deadline,
+    deadline_passed,
+    sleep_fits,
+)
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
+from airflow_provider_cloudos.client.network import choose_route, verify_from_environment
 from airflow_provider_cloudos.client.responses import (
     connection_error,
+    deadline_error,
     decode_json,
     decode_json_object,
     list_page,
     raise_for_status,
     request_error,
     tls_error,
+    too_large_error,
 )
 from airflow_provider_cloudos.client.retry import RetryPolicy, is_retryable_status, retry_delay
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
@@ -60,6 +82,7 @@ _TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
     aiohttp.ClientPayloadError,
     asyncio.TimeoutError,
 )
+_TIMEOUTS: tuple[type[BaseException], ...] = (asyncio.TimeoutError, aiohttp.ServerTimeoutError)
 
 
 def ssl_option(verify: bool | str) -> bool | ssl.SSLContext:
@@ -107,22 +130,37 @@ class AsyncCloudOSClient:
         verify: bool | str = True,
         timeout: float = 60.0,
         connect_timeout: float = 10.0,
+        read_timeout: float | None = None,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        proxy: str | None = None,
+        no_proxy: str | None = None,
         retry_policy: RetryPolicy | None = None,
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        clock: Callable[[], float] = time.time,
         user_agent: str | None = None,
     ) -> None:
-        for name, value in (("timeout", timeout), ("connect_timeout", connect_timeout)):
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-                raise CloudOSValidationError(name, value, "expected a number of seconds greater than 0")
+        self._total_timeout = check_seconds(timeout, "timeout")
+        self._connect_timeout = check_seconds(connect_timeout, "connect_timeout")
+        self._read_timeout = None if read_timeout is None else check_seconds(read_timeout, "read_timeout")
         self._base_url = normalize_base_url(base_url)
         self._api_key = clean_api_key(api_key)
         self._workspace_id = clean_workspace_id(workspace_id)
-        self._ssl = ssl_option(verify)
-        self._timeout = aiohttp.ClientTimeout(total=timeout, sock_connect=connect_timeout)
+        self._ssl = ssl_option(verify_from_environment(verify))
+        self._timeout = self._attempt_timeout(self._total_timeout)
+        self._max_bytes = check_max_bytes(max_response_bytes)
+        self._route = choose_route(self._base_url, proxy, no_proxy)
+        self._proxy = self._route.without_credentials()
+        # The proxy's credentials: aiohttp sends ``proxy_headers`` with a CONNECT (an https target)
+        # only; an http target goes to the proxy as an ordinary request carrying the header itself.
+        authorization = self._route.basic_authorization()
+        self._proxy_headers = {"Proxy-Authorization": authorization} if authorization else None
         self._retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep
-        self._secrets = (self._api_key,)
+        self._clock = clock
+        self._secrets = (self._api_key, *self._route.secrets())
         self._headers = build_headers(self._api_key, user_agent)
+        if authorization and self._base_url.startswith("http://"):
+            self._headers["Proxy-Authorization"] = authorization
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
 
@@ -138,8 +176,22 @@ class AsyncCloudOSClient:
     def retry_policy(self) -> RetryPolicy:
         return self._retry_policy
 
+    @property
+    def proxy(self) -> str | None:
+        """The proxy the client sends through, credentials included (never log it as is)."""
+        return self._route.proxy
+
     def __repr__(self) -> str:
-        return client_repr(type(self).__name__, self._base_url, self._workspace_id)
+        return client_repr(type(self).__name__, self._base_url, self._workspace_id, self._route.proxy)
+
+    def _attempt_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
+        """aiohttp's timeouts for an attempt of ``seconds`` in all: ``total`` covers connecting,
+        sending and reading the whole answer, however slowly it drips."""
+        return aiohttp.ClientTimeout(
+            total=seconds,
+            sock_connect=min(self._connect_timeout, seconds),
+            sock_read=None if self._read_timeout is None else min(self._read_timeout, seconds),
+        )
 
     async def __aenter__(self) -> AsyncCloudOSClient:
         return self
@@ -170,44 +222,87 @@ class AsyncCloudOSClient:
     def _workspace(self, workspace_id: str | None) -> str:
         return resolve_workspace_id(workspace_id, self._workspace_id)
 
-    async def _exchange(self, request: ApiRequest) -> _Answer:
+    async def _exchange(self, request: ApiRequest, budget: float) -> _Answer:
+        """One attempt: connect, send, and read the whole answer within ``budget``."""
+        timeout = self._timeout if budget == self._total_timeout else self._attempt_timeout(budget)
         async with self._client_session().request(
             request.method,
             request.url(self._base_url),
             json=request.json,
             headers=self._headers,
             ssl=self._ssl,
-            timeout=self._timeout,
+            timeout=timeout,
+            proxy=self._proxy,
+            proxy_headers=self._proxy_headers,
             # A redirect to another host would carry the apikey header along.
             allow_redirects=False,
         ) as response:
-            body = await response.read()
-            return _Answer(response.status, body, response.headers.get("Retry-After"))
+            announced = announced_length(response.headers.get("Content-Length"))
+            if announced is not None and announced > self._max_bytes:
+                response.close()  # drop the connection rather than drain what was refused
+                raise too_large_error(request, self._max_bytes, announced=announced)
+            body = bytearray()
+            async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
+                body += chunk
+                if len(body) > self._max_bytes:
+                    response.close()
+                    raise too_large_error(request, self._max_bytes)
+            return _Answer(response.status, bytes(body), response.headers.get("Retry-After"))
 
     async def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
-        """Send ``request``, retrying as the policy allows; return a 2xx body or raise."""
+        """Send ``request``, retrying as the policy and the call's deadline allow; a 2xx body or raise.
+
+        No attempt starts, and no retry sleeps, past the deadline of the task the call serves
+        (:mod:`~airflow_provider_cloudos.client.deadline`); each attempt ends by it too.
+        """
         policy = (
             self._retry_policy
             if max_attempts is None
             else replace(self._retry_policy, max_attempts=max_attempts)
         )
         secrets = self._secrets
+        deadline = current_deadline()
+        started = self._clock()
         attempt = 0
+        last_failure: str | None = None
+
+        def out_of_time(failure: str | None) -> Exception:
+            assert deadline is not None
+            return deadline_error(
+                request,
+                deadline,
+                attempts=attempt,
+                elapsed=self._clock() - started,
+                last_failure=failure,
+                secrets=secrets,
+            )
+
         while True:
+            budget = attempt_budget(self._total_timeout, deadline, self._clock())
+            if budget is None:
+                raise out_of_time(last_failure)
             attempt += 1
             try:
-                answer = await self._exchange(request)
+                answer = await self._exchange(request, budget)
             except aiohttp.ClientSSLError as exc:
                 raise tls_error(request, exc, secrets=secrets) from safe_cause(exc, secrets)
             except _TRANSPORT_ERRORS as exc:
+                timed_out = isinstance(exc, _TIMEOUTS)
+                if timed_out and deadline_passed(deadline, self._clock()):
+                    raise out_of_time(None) from None
+                error: BaseException = AttemptTimeout(budget) if timed_out else exc
+                failure = str(error) if timed_out else type(exc).__name__
                 delay = retry_delay(
                     policy, attempt, status_code=None, retry_after=None, idempotent=request.idempotent
                 )
                 if delay is None:
-                    raise connection_error(request, exc, attempts=attempt, secrets=secrets) from safe_cause(
+                    raise connection_error(request, error, attempts=attempt, secrets=secrets) from safe_cause(
                         exc, secrets
                     )
-                log_retry(logger, request, type(exc).__name__, delay, attempt, policy.max_attempts)
+                if not sleep_fits(delay, deadline, self._clock()):
+                    raise out_of_time(failure) from None
+                log_retry(logger, request, failure, delay, attempt, policy.max_attempts)
+                last_failure = failure
                 await self._sleep(delay)
                 continue
             except aiohttp.ClientError as exc:
@@ -221,7 +316,11 @@ class AsyncCloudOSClient:
                     idempotent=request.idempotent,
                 )
                 if delay is not None:
-                    log_retry(logger, request, f"HTTP {answer.status}", delay, attempt, policy.max_attempts)
+                    failure = f"HTTP {answer.status}"
+                    if not sleep_fits(delay, deadline, self._clock()):
+                        raise out_of_time(failure)
+                    log_retry(logger, request, failure, delay, attempt, policy.max_attempts)
+                    last_failure = failure
                     await self._sleep(delay)
                     continue
             raise_for_status(answer.status, answer.body, request, attempts=attempt, secrets=secrets)

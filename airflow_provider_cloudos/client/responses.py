@@ -13,13 +13,17 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any
 
+from airflow_provider_cloudos.client.deadline import Deadline
 from airflow_provider_cloudos.client.endpoints import ApiRequest
+from airflow_provider_cloudos.client.network import redact_credentials
 from airflow_provider_cloudos.client.retry import is_retryable_status
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,
+    CloudOSDeadlineError,
     CloudOSNotFoundError,
     CloudOSPermissionError,
+    CloudOSResponseTooLargeError,
     CloudOSStateError,
     CloudOSTransientError,
 )
@@ -27,14 +31,18 @@ from airflow_provider_cloudos.core.errors import (
 REDACTED = "***"
 _MAX_SERVER_MESSAGE = 500
 _MAX_SNIPPET = 120
+_NOT_RETRIED = (
+    "Not retried, because repeating it could start a second session; it may have been "
+    "created anyway, and a re-run looks for it before creating another"
+)
 
 
 def redact(text: str, secrets: Iterable[str] = ()) -> str:
-    """``text`` with every non-empty secret replaced by ``***``."""
+    """``text`` with every non-empty secret, and the credentials of any URL, replaced by ``***``."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, REDACTED)
-    return text
+    return redact_credentials(text)
 
 
 def _text(body: bytes | str | None) -> str:
@@ -170,10 +178,7 @@ def connection_error(
     detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
     message = f"CloudOS API unreachable for {request.describe()}{_attempts(attempts)}: {detail}"
     if not request.idempotent:
-        message += (
-            ". Not retried, because repeating it could start a second session; it may have been "
-            "created anyway, and a re-run looks for it before creating another"
-        )
+        message += f". {_NOT_RETRIED}"
     return CloudOSTransientError(redact(message, secrets), status_code=None, endpoint=request.name)
 
 
@@ -192,6 +197,54 @@ def request_error(
     """The exception for a request the HTTP library could not even send (bad URL, bad header)."""
     message = f"CloudOS API request {request.describe()} could not be sent: {type(error).__name__}: {error}"
     return CloudOSAPIError(redact(message, secrets), status_code=None, endpoint=request.name)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB" if size >= 100_000 else f"{size} bytes"
+
+
+def too_large_error(
+    request: ApiRequest, limit: int, *, announced: int | None = None
+) -> CloudOSResponseTooLargeError:
+    """The exception for an answer over the size cap, refused before it was read into memory."""
+    size = f"announced {_megabytes(announced)}" if announced is not None else f"more than {_megabytes(limit)}"
+    message = (
+        f"CloudOS API answered {request.describe()} with a body too large to read ({size}, the limit "
+        f"is {_megabytes(limit)}); refused without reading it. A CloudOS answer is never this large: "
+        "check the CloudOS URL, or raise the connection's max_response_mb extra"
+    )
+    return CloudOSResponseTooLargeError(message, endpoint=request.name)
+
+
+def deadline_error(
+    request: ApiRequest,
+    deadline: Deadline,
+    *,
+    attempts: int,
+    elapsed: float,
+    last_failure: str | None = None,
+    secrets: Iterable[str] = (),
+) -> CloudOSDeadlineError:
+    """The exception for a call stopped because its task's deadline was reached.
+
+    Says which call, how long it ran (and how many attempts it made) and whose deadline it was.
+    """
+    if attempts == 0:
+        message = (
+            f"CloudOS API {request.describe()} not sent: the deadline of {deadline.source} was "
+            "already reached"
+        )
+    else:
+        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
+        message = (
+            f"CloudOS API {request.describe()} stopped after {elapsed:.1f}s ({tries}): the deadline "
+            f"of {deadline.source} was reached"
+        )
+    if last_failure:
+        message += f"; last failure: {last_failure}"
+    if attempts and not request.idempotent:
+        message += f". {_NOT_RETRIED}"
+    return CloudOSDeadlineError(redact(message, secrets), status_code=None, endpoint=request.name)
 
 
 def decode_json(body: bytes | str | None, request: ApiRequest, *, secrets: Iterable[str] = ()) -> Any:
@@ -277,6 +330,7 @@ __all__ = [
     "REDACTED",
     "api_error",
     "connection_error",
+    "deadline_error",
     "decode_json",
     "decode_json_object",
     "extract_items",
@@ -288,4 +342,5 @@ __all__ = [
     "request_error",
     "server_message",
     "tls_error",
+    "too_large_error",
 ]

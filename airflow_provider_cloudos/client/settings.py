@@ -11,6 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_cloudos.client._shared import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
+from airflow_provider_cloudos.client.network import check_no_proxy, check_proxy_url, redact_credentials
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.urls import normalize_base_url
 from airflow_provider_cloudos.core.validators import parse_bool
@@ -18,15 +20,42 @@ from airflow_provider_cloudos.core.validators import parse_bool
 
 @dataclass(frozen=True)
 class ClientSettings:
-    """Everything needed to build a client; ``repr`` never shows the API key."""
+    """Everything needed to build a client; ``repr`` never shows the API key or proxy credentials."""
 
     base_url: str
     api_key: str = field(repr=False)
     workspace_id: str | None
     verify: bool | str = True
+    proxy: str | None = field(default=None, repr=False)
+    no_proxy: str | None = None
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+
+    def __repr__(self) -> str:
+        shown = None if self.proxy is None else redact_credentials(self.proxy)
+        return (
+            f"ClientSettings(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, "
+            f"verify={self.verify!r}, proxy={shown!r}, no_proxy={self.no_proxy!r}, "
+            f"request_timeout={self.request_timeout!r}, max_response_bytes={self.max_response_bytes!r})"
+        )
 
     def __str__(self) -> str:
         return repr(self)
+
+
+def _positive_number(value: Any, parameter: str, default: float, problem: str) -> float:
+    """A number from JSON or a form's text field; absent means ``default``."""
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        raise CloudOSValidationError(parameter, value, problem)
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (TypeError, ValueError):
+        raise CloudOSValidationError(parameter, value, problem) from None
+    if not 0 < number < float("inf"):
+        raise CloudOSValidationError(parameter, value, problem)
+    return number
 
 
 def _extra_value(extra: Mapping[str, Any], name: str, conn_type: str) -> Any:
@@ -89,7 +118,28 @@ def settings_from_connection(
     chosen_workspace = workspace_id or _extra_value(extra, "workspace_id", conn_type)
     if chosen_workspace is not None:
         chosen_workspace = str(chosen_workspace).strip() or None
-    return ClientSettings(base_url=base_url, api_key=password, workspace_id=chosen_workspace, verify=verify)
+    request_timeout = _positive_number(
+        _extra_value(extra, "request_timeout", conn_type),
+        "request_timeout",
+        DEFAULT_REQUEST_TIMEOUT,
+        "expected the seconds one request may take in all, greater than 0",
+    )
+    max_mb = _positive_number(
+        _extra_value(extra, "max_response_mb", conn_type),
+        "max_response_mb",
+        DEFAULT_MAX_RESPONSE_BYTES / 1_048_576,
+        "expected the largest answer to accept, in MB, greater than 0",
+    )
+    return ClientSettings(
+        base_url=base_url,
+        api_key=password,
+        workspace_id=chosen_workspace,
+        verify=verify,
+        proxy=check_proxy_url(_extra_value(extra, "proxy", conn_type)),
+        no_proxy=check_no_proxy(_extra_value(extra, "no_proxy", conn_type)),
+        request_timeout=request_timeout,
+        max_response_bytes=max(1, int(max_mb * 1_048_576)),
+    )
 
 
 __all__ = ["ClientSettings", "settings_from_connection"]

@@ -5,6 +5,13 @@ session reuses one connection instead of opening a new one per poll (the officia
 a fresh session per call). ``requests``/urllib3 retries are switched off: the provider's own
 policy (:func:`~airflow_provider_cloudos.client.retry.retry_delay`) decides, and it never repeats
 a request that could create a second session.
+
+``requests`` has connect and read timeouts but no total one: a server that drips its answer a
+byte at a time never trips a read timeout. So the answer is streamed and read in chunks against
+the attempt's total time (and its size cap), with the socket's timeout shortened before each read
+to what is left. The session does not read the environment (``trust_env`` is off): proxies and
+CA bundles come from :mod:`~airflow_provider_cloudos.client.network`, the rule the async client
+follows too.
 """
 
 from __future__ import annotations
@@ -13,17 +20,25 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
 import requests
+import urllib3.exceptions
 from requests.adapters import HTTPAdapter
 
 from airflow_provider_cloudos.client import endpoints
 from airflow_provider_cloudos.client._shared import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    READ_CHUNK_BYTES,
+    AttemptTimeout,
+    announced_length,
     api_status_filter,
     build_headers,
+    check_max_bytes,
+    check_seconds,
     check_verify,
     clean_api_key,
     clean_workspace_id,
@@ -32,9 +47,17 @@ from airflow_provider_cloudos.client._shared import (
     resolve_workspace_id,
     safe_cause,
 )
+from airflow_provider_cloudos.client.deadline import (
+    attempt_budget,
+    current_deadline,
+    deadline_passed,
+    sleep_fits,
+)
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
+from airflow_provider_cloudos.client.network import choose_route, verify_from_environment
 from airflow_provider_cloudos.client.responses import (
     connection_error,
+    deadline_error,
     decode_json,
     decode_json_object,
     extract_items,
@@ -42,6 +65,7 @@ from airflow_provider_cloudos.client.responses import (
     raise_for_status,
     request_error,
     tls_error,
+    too_large_error,
 )
 from airflow_provider_cloudos.client.retry import RetryPolicy, is_retryable_status, retry_delay
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
@@ -49,12 +73,76 @@ from airflow_provider_cloudos.core.urls import normalize_base_url
 
 logger = logging.getLogger(__name__)
 
-#: Failures with no HTTP answer that another attempt may cure.
+#: Failures with no (complete) HTTP answer that another attempt may cure. The urllib3 ones come
+#: from reading the streamed answer, which ``requests`` does not wrap.
 _TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
     requests.exceptions.ConnectionError,
     requests.exceptions.Timeout,
     requests.exceptions.ChunkedEncodingError,
+    urllib3.exceptions.HTTPError,
+    AttemptTimeout,
 )
+_TIMEOUTS: tuple[type[Exception], ...] = (
+    requests.exceptions.Timeout,
+    urllib3.exceptions.TimeoutError,
+    TimeoutError,
+)
+
+
+@dataclass(frozen=True)
+class _Answer:
+    status: int
+    body: bytes
+    retry_after: str | None
+
+
+def _shorten_read_timeout(raw: Any, seconds: float) -> None:
+    """Make the next socket read of a streamed answer wait at most ``seconds``.
+
+    The socket's timeout applies to each read; shortening it before every read keeps a stalled
+    answer from outliving the attempt. An answer without a socket (a test double) is left alone.
+    """
+    sock = getattr(getattr(raw, "connection", None), "sock", None)
+    if sock is not None:
+        sock.settimeout(max(seconds, 0.001))
+
+
+def _read_answer(
+    response: requests.Response,
+    request: ApiRequest,
+    limit: int,
+    read_timeout: float,
+    seconds: float,
+    ends: float,
+) -> bytes:
+    """The whole body of ``response``, read by chunks until ``ends`` (monotonic) at the latest.
+
+    Each read waits at most ``read_timeout`` or what is left of the attempt (``seconds`` in all).
+    Refused unread when the announced length passes ``limit``, and as soon as what arrived does.
+    """
+    announced = announced_length(response.headers.get("Content-Length"))
+    if announced is not None and announced > limit:
+        raise too_large_error(request, limit, announced=announced)
+    raw = response.raw
+    body = bytearray()
+    while True:
+        left = ends - time.monotonic()
+        if left <= 0:
+            raise AttemptTimeout(seconds)
+        _shorten_read_timeout(raw, min(read_timeout, left))
+        try:
+            chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
+        except urllib3.exceptions.ReadTimeoutError:
+            if left <= read_timeout:
+                raise AttemptTimeout(seconds) from None
+            raise
+        if not chunk:
+            return bytes(body)
+        body += chunk
+        if len(body) > limit:
+            raise too_large_error(request, limit)
+
+
 #: A small pool: one client talks to one host, mostly one request at a time.
 _POOL_SIZE = 4
 
@@ -93,19 +181,29 @@ class CloudOSClient:
         *,
         verify: bool | str = True,
         timeout: tuple[float, float] = (10.0, 60.0),
+        total_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+        max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        proxy: str | None = None,
+        no_proxy: str | None = None,
         retry_policy: RetryPolicy | None = None,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
         user_agent: str | None = None,
     ) -> None:
         self._base_url = normalize_base_url(base_url)
         self._api_key = clean_api_key(api_key)
         self._workspace_id = clean_workspace_id(workspace_id)
-        self._verify = check_verify(verify)
+        self._verify = check_verify(verify_from_environment(verify))
         self._timeout = _check_timeout(timeout)
+        self._total_timeout = check_seconds(total_timeout, "total_timeout")
+        self._max_bytes = check_max_bytes(max_response_bytes)
+        self._route = choose_route(self._base_url, proxy, no_proxy)
+        self._proxies = {"http": self._route.proxy, "https": self._route.proxy} if self._route.proxy else {}
         self._retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep
-        self._secrets = (self._api_key,)
+        self._clock = clock
+        self._secrets = (self._api_key, *self._route.secrets())
         self._headers = build_headers(self._api_key, user_agent)
         self._owns_session = session is None
         self._session = session if session is not None else self._new_session()
@@ -113,6 +211,9 @@ class CloudOSClient:
     @staticmethod
     def _new_session() -> requests.Session:
         session = requests.Session()
+        # Proxies and CA bundles are chosen by the provider's rule (client.network), the same for
+        # both transports; the environment is read there, not again by requests.
+        session.trust_env = False
         adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
@@ -130,8 +231,13 @@ class CloudOSClient:
     def retry_policy(self) -> RetryPolicy:
         return self._retry_policy
 
+    @property
+    def proxy(self) -> str | None:
+        """The proxy the client sends through, credentials included (never log it as is)."""
+        return self._route.proxy
+
     def __repr__(self) -> str:
-        return client_repr(type(self).__name__, self._base_url, self._workspace_id)
+        return client_repr(type(self).__name__, self._base_url, self._workspace_id, self._route.proxy)
 
     def __enter__(self) -> CloudOSClient:
         return self
@@ -152,8 +258,39 @@ class CloudOSClient:
     def _workspace(self, workspace_id: str | None) -> str:
         return resolve_workspace_id(workspace_id, self._workspace_id)
 
-    def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> requests.Response:
-        """Send ``request``, retrying as the policy allows; return a 2xx response or raise."""
+    def _exchange(self, request: ApiRequest, url: str, seconds: float) -> _Answer:
+        """One attempt: connect, send, and read the whole answer within ``seconds``."""
+        ends = time.monotonic() + seconds
+        connect, read = self._timeout if isinstance(self._timeout, tuple) else (self._timeout,) * 2
+        try:
+            response = self._session.request(
+                request.method,
+                url,
+                json=request.json,
+                headers=self._headers,
+                timeout=(min(connect, seconds), min(read, seconds)),
+                verify=self._verify,
+                proxies=self._proxies,
+                # A redirect to another host would carry the apikey header along.
+                allow_redirects=False,
+                stream=True,
+            )
+        except requests.exceptions.ReadTimeout:
+            if seconds <= read:  # the attempt's own time ran out, not the server's read timeout
+                raise AttemptTimeout(seconds) from None
+            raise
+        try:
+            body = _read_answer(response, request, self._max_bytes, read, seconds, ends)
+            return _Answer(response.status_code, body, response.headers.get("Retry-After"))
+        finally:
+            response.close()
+
+    def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
+        """Send ``request``, retrying as the policy and the call's deadline allow; a 2xx body or raise.
+
+        No attempt starts, and no retry sleeps, past the deadline of the task the call serves
+        (:mod:`~airflow_provider_cloudos.client.deadline`); each attempt ends by it too.
+        """
         policy = (
             self._retry_policy
             if max_attempts is None
@@ -161,23 +298,36 @@ class CloudOSClient:
         )
         secrets = self._secrets
         url = request.url(self._base_url)
+        deadline = current_deadline()
+        started = self._clock()
         attempt = 0
+        last_failure: str | None = None
+
+        def out_of_time(failure: str | None) -> Exception:
+            assert deadline is not None
+            return deadline_error(
+                request,
+                deadline,
+                attempts=attempt,
+                elapsed=self._clock() - started,
+                last_failure=failure,
+                secrets=secrets,
+            )
+
         while True:
+            budget = attempt_budget(self._total_timeout, deadline, self._clock())
+            if budget is None:
+                raise out_of_time(last_failure)
             attempt += 1
             try:
-                response = self._session.request(
-                    request.method,
-                    url,
-                    json=request.json,
-                    headers=self._headers,
-                    timeout=self._timeout,
-                    verify=self._verify,
-                    # A redirect to another host would carry the apikey header along.
-                    allow_redirects=False,
-                )
+                answer = self._exchange(request, url, budget)
             except requests.exceptions.SSLError as exc:
                 raise tls_error(request, exc, secrets=secrets) from safe_cause(exc, secrets)
             except _TRANSPORT_ERRORS as exc:
+                timed_out = isinstance(exc, _TIMEOUTS)
+                failure = str(exc) if isinstance(exc, AttemptTimeout) else type(exc).__name__
+                if timed_out and deadline_passed(deadline, self._clock()):
+                    raise out_of_time(None) from None
                 delay = retry_delay(
                     policy, attempt, status_code=None, retry_after=None, idempotent=request.idempotent
                 )
@@ -185,36 +335,38 @@ class CloudOSClient:
                     raise connection_error(request, exc, attempts=attempt, secrets=secrets) from safe_cause(
                         exc, secrets
                     )
-                log_retry(logger, request, type(exc).__name__, delay, attempt, policy.max_attempts)
+                if not sleep_fits(delay, deadline, self._clock()):
+                    raise out_of_time(failure) from None
+                log_retry(logger, request, failure, delay, attempt, policy.max_attempts)
+                last_failure = failure
                 self._sleep(delay)
                 continue
             except requests.exceptions.RequestException as exc:
                 raise request_error(request, exc, secrets=secrets) from safe_cause(exc, secrets)
-            if is_retryable_status(response.status_code):
+            if is_retryable_status(answer.status):
                 delay = retry_delay(
                     policy,
                     attempt,
-                    status_code=response.status_code,
-                    retry_after=response.headers.get("Retry-After"),
+                    status_code=answer.status,
+                    retry_after=answer.retry_after,
                     idempotent=request.idempotent,
                 )
                 if delay is not None:
-                    response.close()
-                    log_retry(
-                        logger, request, f"HTTP {response.status_code}", delay, attempt, policy.max_attempts
-                    )
+                    failure = f"HTTP {answer.status}"
+                    if not sleep_fits(delay, deadline, self._clock()):
+                        raise out_of_time(failure)
+                    log_retry(logger, request, failure, delay, attempt, policy.max_attempts)
+                    last_failure = failure
                     self._sleep(delay)
                     continue
-            raise_for_status(
-                response.status_code, response.content, request, attempts=attempt, secrets=secrets
-            )
-            return response
+            raise_for_status(answer.status, answer.body, request, attempts=attempt, secrets=secrets)
+            return answer.body
 
     def _json(self, request: ApiRequest) -> Any:
-        return decode_json(self._send(request).content, request, secrets=self._secrets)
+        return decode_json(self._send(request), request, secrets=self._secrets)
 
     def _json_object(self, request: ApiRequest) -> dict[str, Any]:
-        return decode_json_object(self._send(request).content, request, secrets=self._secrets)
+        return decode_json_object(self._send(request), request, secrets=self._secrets)
 
     def create_session(self, payload: dict[str, Any], workspace_id: str | None = None) -> dict[str, Any]:
         """Start a session; sent once only (see :mod:`~airflow_provider_cloudos.client.retry`)."""
@@ -323,7 +475,7 @@ class CloudOSClient:
     ) -> dict[str, Any]:
         """Resume a paused session; the session object (empty when the server sends no body)."""
         request = endpoints.resume_session(self._workspace(workspace_id), session_id, payload)
-        content = self._send(request).content
+        content = self._send(request)
         return decode_json_object(content, request, secrets=self._secrets) if content.strip() else {}
 
     def search_projects(self, name: str, workspace_id: str | None = None) -> list[dict[str, Any]]:

@@ -69,6 +69,19 @@ class CloudOSTransientError(CloudOSAPIError):
     """429, 5xx or a connection failure that outlived every retry."""
 
 
+class CloudOSDeadlineError(CloudOSTransientError):
+    """A call ran out of the time its task had left (a sensor's or operator's ``timeout``, a
+    trigger's ``end_time``, ``execution_timeout``), whatever the server was doing.
+
+    Transient, because the server may well answer later; the task's own deadline logic decides
+    what happens next (a sensor times out, a trigger reports the wait's end).
+    """
+
+
+class CloudOSResponseTooLargeError(CloudOSAPIError):
+    """The answer was larger than the client's cap, and was refused before being read whole."""
+
+
 class CloudOSSessionFailedError(CloudOSError):
     """A waited-for session reached a failure state (for example ``terminated``)."""
 
@@ -107,11 +120,13 @@ class CloudOSResolutionError(CloudOSError, ValueError):
 __all__ = [
     "CloudOSAPIError",
     "CloudOSAuthError",
+    "CloudOSDeadlineError",
     "CloudOSError",
     "CloudOSGuardError",
     "CloudOSNotFoundError",
     "CloudOSPermissionError",
     "CloudOSResolutionError",
+    "CloudOSResponseTooLargeError",
     "CloudOSSessionFailedError",
     "CloudOSStateError",
     "CloudOSTransientError",

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import BaseHook
 
+from airflow_provider_cloudos.client.deadline import current_deadline
 from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
 from airflow_provider_cloudos.client.resolver import CloudOSResolver
 from airflow_provider_cloudos.client.settings import ClientSettings, settings_from_connection
@@ -55,9 +56,14 @@ class CloudOSHook(BaseHook):
 
     :param cloudos_conn_id: the ``cloudos`` connection: host = CloudOS URL (empty means
         https://cloudos.lifebit.ai), password = API key, extra ``workspace_id``, ``verify_ssl``,
-        ``ssl_cert``.
+        ``ssl_cert``, ``proxy``, ``no_proxy``, ``request_timeout`` (total seconds per attempt)
+        and ``max_response_mb``.
     :param workspace_id: overrides the connection's workspace.
-    :param timeout: connect/read timeout of each HTTP request, in seconds.
+    :param timeout: connect/read timeout of each HTTP request, in seconds (the total time of an
+        attempt is the connection's ``request_timeout``).
+
+    Calls made inside :func:`~airflow_provider_cloudos.client.deadline.call_deadline` end by that
+    deadline, retries included (the operators, the sensor and the triggers open one).
     """
 
     conn_name_attr = "cloudos_conn_id"
@@ -133,6 +139,10 @@ class CloudOSHook(BaseHook):
             settings.workspace_id,
             verify=settings.verify,
             timeout=self.timeout,
+            total_timeout=settings.request_timeout,
+            max_response_bytes=settings.max_response_bytes,
+            proxy=settings.proxy,
+            no_proxy=settings.no_proxy,
         )
 
     async def get_async_client(self) -> AsyncCloudOSClient:
@@ -149,8 +159,12 @@ class CloudOSHook(BaseHook):
             settings.api_key,
             settings.workspace_id,
             verify=settings.verify,
-            timeout=self.timeout[1],
+            timeout=settings.request_timeout,
             connect_timeout=self.timeout[0],
+            read_timeout=self.timeout[1],
+            max_response_bytes=settings.max_response_bytes,
+            proxy=settings.proxy,
+            no_proxy=settings.no_proxy,
         )
 
     async def aget_settings(self) -> ClientSettings:
@@ -353,6 +367,10 @@ class CloudOSHook(BaseHook):
         """
         started = clock()
         deadline = started + float(timeout)
+        scoped = current_deadline()
+        if scoped is not None:
+            # The task's own deadline comes first: no poll after it, however long the wait was.
+            deadline = min(deadline, scoped.at)
         watch = StatusWatch.create(
             session_id,
             target,

@@ -55,6 +55,7 @@ from airflow_provider_cloudos.links import (
     XCOM_SESSION_URL,
     CloudOSSessionLink,
 )
+from airflow_provider_cloudos.task_deadlines import cleanup_calls, task_call_deadline
 
 #: Key under which a create task keeps its session id in the task state store (3.3+).
 STATE_STORE_KEY = "cloudos_session_id"
@@ -138,6 +139,23 @@ class CloudOSSessionOperatorBase(BaseOperator):
         #: The name of a session being created: its id is unknown until CloudOS answers, and a
         #: kill can arrive while the answer is in flight.
         self._creating_name: str | None = None
+
+    def execute(self, context: Any) -> str:
+        """Do the operator's work (``_execute``) with every API call held to its deadline.
+
+        The calls end by the operator's ``timeout`` counted from the start of the try (and by
+        ``execution_timeout``): a stalled server cannot hold the worker beyond the time the user
+        gave the task, and the error then says whose deadline was reached.
+        """
+        try:
+            seconds: float | None = self._wait_settings()[1]
+        except CloudOSValidationError:
+            seconds = None  # refused by name in _execute, before any call
+        with task_call_deadline(self, seconds, "the operator's timeout"):
+            return self._execute(context)
+
+    def _execute(self, context: Any) -> str:
+        raise NotImplementedError
 
     # -- rendered parameters ------------------------------------------------------------------
 
@@ -373,7 +391,8 @@ class CloudOSSessionOperatorBase(BaseOperator):
         if not session_id:
             return False
         try:
-            requested = self.hook.stop_session(session_id, upload_on_close=True)
+            with cleanup_calls(reason):
+                requested = self.hook.stop_session(session_id, upload_on_close=True)
         except Exception as error:
             self.log.error("Could not pause session %s after %s: %s", session_id, reason, error)
             return False
@@ -386,7 +405,8 @@ class CloudOSSessionOperatorBase(BaseOperator):
     def _find_session_being_created(self, name: str) -> str | None:
         """The live session a create request in flight made, found by its name."""
         try:
-            session = self.hook.find_live_session(name, only_owner=True)
+            with cleanup_calls(f"creating session {name!r} was interrupted"):
+                session = self.hook.find_live_session(name, only_owner=True)
         except Exception as error:
             self.log.error("Could not look for session %r being created: %s", name, error)
             return None

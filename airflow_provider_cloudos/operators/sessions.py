@@ -234,7 +234,7 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
             )
         return value.strip()
 
-    def execute(self, context: Any) -> str:
+    def _execute(self, context: Any) -> str:
         spec, project_id, project_name = self._validated()
         self._require_workspace()
         session = self._earlier_session(context, spec.name) if self._flag("reuse_existing") else None
@@ -444,7 +444,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
             raise validation_failure(error) from error
         return session_id
 
-    def execute(self, context: Any) -> str:
+    def _execute(self, context: Any) -> str:
         session_id = self._validated()
         self._require_workspace()
         wait = self._flag("wait_for_paused")
@@ -604,7 +604,7 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
             raise validation_failure(error) from error
         return session_id
 
-    def execute(self, context: Any) -> str:
+    def _execute(self, context: Any) -> str:
         session_id = self._validated()
         self._require_workspace()
         return self._resume_from(context, session_id, self._get_session(session_id))

@@ -15,7 +15,12 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSValidationError
+from airflow_provider_cloudos.core.errors import (
+    CloudOSDeadlineError,
+    CloudOSError,
+    CloudOSTransientError,
+    CloudOSValidationError,
+)
 from airflow_provider_cloudos.core.fleet import SessionGuard
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, WaitOutcome, normalize_statuses
@@ -23,6 +28,7 @@ from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
 
 class CloudOSSessionSensor(BaseSensorOperator):
@@ -135,7 +141,14 @@ class CloudOSSessionSensor(BaseSensorOperator):
     def poke(self, context: Any) -> bool | PokeReturnValue:
         watch = self._watcher()
         try:
-            session = self.hook.get_session(watch.session_id)
+            # Each look ends by the sensor's timeout (counted from its first look) and by
+            # execution_timeout, whatever the server does.
+            with task_call_deadline(
+                self, float(self.timeout), "the sensor's timeout", started_at=watch.started_at
+            ):
+                session = self.hook.get_session(watch.session_id)
+        except CloudOSDeadlineError as error:
+            raise AirflowSensorTimeout(str(error)) from error
         except CloudOSTransientError as error:
             self.log.warning("CloudOS did not answer; will poke again: %s", error)
             return False

@@ -29,6 +29,7 @@ from airflow_provider_cloudos.core.fleet import BatchWatch
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.task_deadlines import trigger_call_deadline
 from airflow_provider_cloudos.triggers.events import ERROR, FAILURE, SUCCESS, TIMEOUT
 
 #: Requests in flight at once during one polling round: gentle on the API, still quick.
@@ -162,7 +163,8 @@ class CloudOSSessionsTrigger(BaseTrigger):
     ) -> None:
         async with limit:
             try:
-                session = await client.get_session(session_id)
+                with trigger_call_deadline(self.end_time):
+                    session = await client.get_session(session_id)
             except CloudOSTransientError as error:
                 watch.last_error = str(error)
                 self.log.warning(

@@ -25,6 +25,7 @@ from airflow_provider_cloudos.core.status import WaitOutcome, map_status, normal
 from airflow_provider_cloudos.core.urls import session_url
 from airflow_provider_cloudos.core.waiting import StatusWatch
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.task_deadlines import trigger_call_deadline
 from airflow_provider_cloudos.triggers.events import ERROR, EVENT_STATUSES, FAILURE, GUARD, SUCCESS, TIMEOUT
 from airflow_provider_cloudos.triggers.kill_path import run_to_the_end
 
@@ -166,7 +167,9 @@ class CloudOSSessionTrigger(BaseTrigger):
         await asyncio.sleep(max(0.0, min(self.poll_interval, self.end_time - time.time())))
         while True:
             try:
-                session = await client.get_session(self.session_id)
+                # No attempt or retry past end_time, however the server answers (or does not).
+                with trigger_call_deadline(self.end_time):
+                    session = await client.get_session(self.session_id)
             except CloudOSTransientError as error:
                 last_error = str(error)
                 self.log.warning("CloudOS did not answer; the wait goes on: %s", error)

@@ -15,9 +15,12 @@ from aiohttp_server import serving
 
 from airflow_provider_cloudos.client import AsyncCloudOSClient, RetryPolicy
 from airflow_provider_cloudos.client.async_client import ssl_option
+from airflow_provider_cloudos.client.deadline import call_deadline
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,
+    CloudOSDeadlineError,
+    CloudOSResponseTooLargeError,
     CloudOSStateError,
     CloudOSTransientError,
     CloudOSValidationError,
@@ -324,3 +327,110 @@ def test_bad_timeouts(name, value):
 
 def test_non_2xx_not_json_is_an_api_error_type():
     assert issubclass(CloudOSTransientError, CloudOSAPIError)
+
+
+# --- deadlines, size cap, proxies ------------------------------------------------------------
+
+
+class Clock:
+    """Wall-clock time that moves only when the client sleeps."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.delays: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        self.now += seconds
+
+
+def deadline_client(base: str, clock: Clock, **kwargs: Any) -> AsyncCloudOSClient:
+    policy = RetryPolicy(max_attempts=10, backoff_base=1.0, jitter=0.0)
+    return AsyncCloudOSClient(base, KEY, WS, sleep=clock.sleep, clock=clock, retry_policy=policy, **kwargs)
+
+
+@pytest.mark.asyncio
+async def test_no_retry_sleeps_past_the_calls_deadline(api):
+    fake, base = api
+    fake.plan = [{"status": 503}] * 5
+    clock = Clock()
+    async with deadline_client(base, clock) as client:
+        with (
+            call_deadline(clock.now + 3.0, "the trigger's end_time (3s)"),
+            pytest.raises(CloudOSDeadlineError) as raised,
+        ):
+            await client.get_session(SID)
+    assert clock.delays == [1.0]
+    assert len(fake.seen) == 2
+    message = str(raised.value)
+    assert f"GET /api/v2/interactive-sessions/{SID} stopped after 1.0s (2 attempts)" in message
+    assert "the deadline of the trigger's end_time (3s) was reached; last failure: HTTP 503" in message
+
+
+@pytest.mark.asyncio
+async def test_no_attempt_starts_once_the_deadline_has_passed(api):
+    fake, base = api
+    clock = Clock()
+    async with deadline_client(base, clock) as client:
+        with (
+            call_deadline(clock.now - 1, "the trigger's end_time"),
+            pytest.raises(CloudOSDeadlineError, match="not sent: the deadline of the trigger's end_time"),
+        ):
+            await client.get_session(SID)
+    assert fake.seen == []
+
+
+@pytest.mark.asyncio
+async def test_an_answer_over_the_cap_is_refused(api, sleeper):
+    fake, base = api
+    fake.plan = [{"json": {**SESSION, "padding": "x" * 2000}}]
+    async with make_client(base, sleeper, max_response_bytes=1000) as client:
+        with pytest.raises(CloudOSResponseTooLargeError) as raised:
+            await client.get_session(SID)
+    assert "too large to read (announced 2" in str(raised.value)
+    assert "the limit is 1000 bytes" in str(raised.value)
+
+
+@pytest.mark.asyncio
+async def test_an_answer_at_the_cap_is_read(api, sleeper):
+    _, base = api
+    size = len(json.dumps(SESSION))
+    async with make_client(base, sleeper, max_response_bytes=size) as client:
+        assert await client.get_session(SID) == SESSION
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "problem"),
+    [
+        ("read_timeout", 0, "greater than 0"),
+        ("max_response_bytes", 0, "at least 1"),
+        ("proxy", "socks5://proxy:1080", "http or https"),
+        ("proxy", "http://", "names no host"),
+    ],
+)
+def test_bad_transport_settings_are_refused_by_name(argument, value, problem):
+    with pytest.raises(CloudOSValidationError, match=problem) as raised:
+        AsyncCloudOSClient("https://x.test", KEY, **{argument: value})
+    assert raised.value.parameter == argument
+
+
+def test_the_proxy_is_shown_without_its_credentials():
+    client = AsyncCloudOSClient("https://x.test", KEY, WS, proxy="http://alice:s3cret@proxy.test:3128")
+    assert client.proxy == "http://alice:s3cret@proxy.test:3128"
+    assert "s3cret" not in repr(client)
+    assert "proxy='http://***@proxy.test:3128'" in repr(client)
+
+
+@pytest.mark.parametrize(
+    "variable", ["REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"]
+)
+def test_a_missing_environment_ca_bundle_is_refused_naming_the_variable(monkeypatch, tmp_path, variable):
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv(variable, str(tmp_path / "missing.pem"))
+    with pytest.raises(CloudOSValidationError, match="no CA bundle") as raised:
+        AsyncCloudOSClient("https://x.test", KEY)
+    assert raised.value.parameter == variable

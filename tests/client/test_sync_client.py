@@ -11,11 +11,14 @@ import pytest
 import requests
 
 from airflow_provider_cloudos.client import CloudOSClient, RetryPolicy
+from airflow_provider_cloudos.client.deadline import call_deadline
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,
+    CloudOSDeadlineError,
     CloudOSNotFoundError,
     CloudOSPermissionError,
+    CloudOSResponseTooLargeError,
     CloudOSStateError,
     CloudOSTransientError,
     CloudOSValidationError,
@@ -548,3 +551,137 @@ def test_calls_reuse_one_connection():
         server.shutdown()
         server.server_close()
         thread.join()
+
+
+# --- deadlines, size cap, proxies ------------------------------------------------------------
+
+
+class Clock:
+    """Wall-clock time that moves only when the client sleeps."""
+
+    def __init__(self, now: float = 1000.0) -> None:
+        self.now = now
+        self.delays: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.delays.append(seconds)
+        self.now += seconds
+
+
+def deadline_client(clock: Clock, **kwargs) -> CloudOSClient:
+    policy = RetryPolicy(max_attempts=10, backoff_base=1.0, jitter=0.0)
+    return CloudOSClient(BASE, KEY, WS, sleep=clock.sleep, clock=clock, retry_policy=policy, **kwargs)
+
+
+def test_no_retry_sleeps_past_the_calls_deadline(requests_mock):
+    requests_mock.get(SESSION_URL, status_code=503, json={"message": "busy"})
+    clock = Clock()
+    with (
+        deadline_client(clock) as cloudos,
+        call_deadline(clock.now + 3.0, "the sensor's timeout (3s)"),
+        pytest.raises(CloudOSDeadlineError) as raised,
+    ):
+        cloudos.get_session(SID)
+    # Backoff 1 s then 2 s: after the first sleep (t=1), a 2 s sleep would end at the deadline.
+    assert clock.delays == [1.0]
+    assert requests_mock.call_count == 2
+    message = str(raised.value)
+    assert f"GET /api/v2/interactive-sessions/{SID} stopped after 1.0s (2 attempts)" in message
+    assert "the deadline of the sensor's timeout (3s) was reached; last failure: HTTP 503" in message
+
+
+def test_no_attempt_starts_once_the_deadline_has_passed(requests_mock):
+    requests_mock.get(SESSION_URL, json=session_body())
+    clock = Clock()
+    with (
+        deadline_client(clock) as cloudos,
+        call_deadline(clock.now, "the operator's timeout (30m)"),
+        pytest.raises(CloudOSDeadlineError, match="not sent: the deadline of the operator's timeout"),
+    ):
+        cloudos.get_session(SID)
+    assert requests_mock.call_count == 0
+
+
+def test_a_deadline_far_away_changes_nothing(requests_mock):
+    requests_mock.get(SESSION_URL, [{"status_code": 503}, {"json": session_body()}])
+    clock = Clock()
+    with deadline_client(clock) as cloudos, call_deadline(clock.now + 3600, "far"):
+        assert cloudos.get_session(SID) == session_body()
+    assert clock.delays == [1.0]
+    assert requests_mock.last_request.timeout == (10.0, 60.0)
+
+
+def test_an_announced_answer_over_the_cap_is_refused_unread(requests_mock):
+    requests_mock.get(SESSION_URL, content=b"x" * 2000, headers={"Content-Length": "2000"})
+    with (
+        CloudOSClient(BASE, KEY, WS, max_response_bytes=1000) as cloudos,
+        pytest.raises(CloudOSResponseTooLargeError) as raised,
+    ):
+        cloudos.get_session(SID)
+    assert "too large to read (announced 2000 bytes, the limit is 1000 bytes)" in str(raised.value)
+
+
+def test_an_unannounced_answer_over_the_cap_is_refused(requests_mock):
+    requests_mock.get(SESSION_URL, content=b"x" * 2000, headers={"Content-Length": "not a number"})
+    with (
+        CloudOSClient(BASE, KEY, WS, max_response_bytes=1000) as cloudos,
+        pytest.raises(CloudOSResponseTooLargeError, match="more than 1000 bytes"),
+    ):
+        cloudos.get_session(SID)
+
+
+def test_an_answer_at_the_cap_is_read(requests_mock):
+    body = json.dumps(session_body()).encode()
+    requests_mock.get(SESSION_URL, content=body)
+    with CloudOSClient(BASE, KEY, WS, max_response_bytes=len(body)) as cloudos:
+        assert cloudos.get_session(SID) == session_body()
+
+
+@pytest.mark.parametrize(
+    ("argument", "value", "problem"),
+    [
+        ("total_timeout", 0, "greater than 0"),
+        ("total_timeout", "60", "greater than 0"),
+        ("max_response_bytes", 0, "at least 1"),
+        ("max_response_bytes", 1.5, "at least 1"),
+        ("proxy", "ftp://proxy:21", "http or https"),
+        ("proxy", "http://proxy:notaport", "port"),
+    ],
+)
+def test_bad_transport_settings_are_refused_by_name(argument, value, problem):
+    with pytest.raises(CloudOSValidationError, match=problem) as raised:
+        CloudOSClient(BASE, KEY, WS, **{argument: value})
+    assert raised.value.parameter == argument
+
+
+def test_the_proxy_is_shown_without_its_credentials(monkeypatch):
+    for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    with CloudOSClient(BASE, KEY, WS, proxy="http://alice:s3cret@proxy.test:3128") as cloudos:
+        assert cloudos.proxy == "http://alice:s3cret@proxy.test:3128"
+        assert repr(cloudos) == (
+            f"CloudOSClient(base_url='{BASE}', workspace_id='{WS}', proxy='http://***@proxy.test:3128')"
+        )
+
+
+def test_the_environment_ca_bundle_is_used_as_requests_would(requests_mock, monkeypatch):
+    monkeypatch.setenv("SSL_CERT_FILE", certifi.where())
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    requests_mock.get(SESSION_URL, json=session_body())
+    with CloudOSClient(BASE, KEY, WS) as cloudos:
+        cloudos.get_session(SID)
+    assert requests_mock.last_request.verify == certifi.where()
+
+
+def test_answers_read_in_chunks_still_leave_the_connection_for_the_next_call(simulator):
+    """The body is streamed (to keep the deadline and the cap), yet the pooled connection is reused."""
+    session = simulator.add_session(name="kept-alive", status="ready")
+    with CloudOSClient(simulator.url, simulator.api_key, simulator.workspace_id) as cloudos:
+        for _ in range(5):
+            assert cloudos.get_session(session["_id"])["_id"] == session["_id"]
+    assert simulator.counters.requests("get") == 5
+    assert simulator.counters.connections_accepted == 1

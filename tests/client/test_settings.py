@@ -1,0 +1,65 @@
+"""The connection extras that shape the transport: proxy, no_proxy, request_timeout, max_response_mb."""
+
+from __future__ import annotations
+
+import pytest
+
+from airflow_provider_cloudos.client.settings import settings_from_connection
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+
+
+def settings(**extra):
+    return settings_from_connection(conn_id="c", host="cloudos.example.org", password="KEY-1", extra=extra)
+
+
+def test_defaults_without_extras():
+    chosen = settings()
+    assert chosen.proxy is None
+    assert chosen.no_proxy is None
+    assert chosen.request_timeout == 60.0
+    assert chosen.max_response_bytes == 5 * 1024 * 1024
+
+
+def test_extras_from_json_or_from_a_form():
+    chosen = settings(
+        proxy="http://alice:s3cret@proxy:3128",
+        no_proxy=" a.org, b.org ",
+        request_timeout="15",
+        max_response_mb=0.5,
+    )
+    assert chosen.proxy == "http://alice:s3cret@proxy:3128"
+    assert chosen.no_proxy == "a.org,b.org"
+    assert chosen.request_timeout == 15.0
+    assert chosen.max_response_bytes == 512 * 1024
+
+
+def test_older_prefixed_extras_are_read_too():
+    chosen = settings(**{"extra__cloudos__proxy": "http://proxy:3128", "extra__cloudos__no_proxy": "a.org"})
+    assert chosen.proxy == "http://proxy:3128"
+    assert chosen.no_proxy == "a.org"
+
+
+def test_the_repr_shows_the_proxy_without_credentials_and_never_the_key():
+    shown = repr(settings(proxy="http://alice:s3cret@proxy:3128"))
+    assert "s3cret" not in shown
+    assert "KEY-1" not in shown
+    assert "proxy='http://***@proxy:3128'" in shown
+
+
+@pytest.mark.parametrize(
+    ("extra", "parameter", "problem"),
+    [
+        ({"proxy": "ftp://proxy:21"}, "proxy", "http or https"),
+        ({"proxy": ["http://proxy"]}, "proxy", "expected a proxy URL"),
+        ({"no_proxy": 5}, "no_proxy", "comma-separated"),
+        ({"request_timeout": "soon"}, "request_timeout", "greater than 0"),
+        ({"request_timeout": 0}, "request_timeout", "greater than 0"),
+        ({"request_timeout": True}, "request_timeout", "greater than 0"),
+        ({"max_response_mb": -1}, "max_response_mb", "in MB, greater than 0"),
+        ({"max_response_mb": "inf"}, "max_response_mb", "in MB, greater than 0"),
+    ],
+)
+def test_bad_extras_are_refused_by_name(extra, parameter, problem):
+    with pytest.raises(CloudOSValidationError, match=problem) as raised:
+        settings(**extra)
+    assert raised.value.parameter == parameter
