@@ -302,7 +302,6 @@ def test_connection_form_shows_the_cloudos_fields(page, stack, screenshots):
     dialog.screenshot(path=screenshots / "connection-form-extras.png", animations="disabled")
 
 
-@pytest.mark.xfail(strict=True, reason="proxy extra lands with issue 14")
 def test_connection_form_has_the_proxy_fields(page, stack, simulator):
     """The ``proxy`` and ``no_proxy`` extras: shown with their labels and saved under their keys."""
     dialog = open_new_cloudos_form(page, stack.api_url)
