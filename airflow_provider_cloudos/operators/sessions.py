@@ -242,6 +242,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
         return value.strip()
 
     def execute(self, context: Any) -> str:
+        self._start_run()
         spec, project_id, project_name = self._validated()
         self._require_workspace()
         session = (
@@ -492,6 +493,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         return session_id
 
     def execute(self, context: Any) -> str:
+        self._start_run()
         session_id = self._validated()
         self._require_workspace()
         wait = self._flag("wait_for_paused")
@@ -652,6 +654,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionOperatorBase):
         return session_id
 
     def execute(self, context: Any) -> str:
+        self._start_run()
         session_id = self._validated()
         self._require_workspace()
         return self._resume_from(context, session_id, self._get_session(session_id))

@@ -10,7 +10,6 @@ import pytest
 from example_dag_runs import EXAMPLE_DAGS
 
 from airflow_provider_cloudos.demo import (
-    PIPELINE_DAG_ID,
     StoryFilter,
     airflow_environment,
     find_dags_folder,
