@@ -68,6 +68,7 @@ from airflow_provider_cloudos.operators.base import (
     try_number,
     validation_failure,
 )
+from airflow_provider_cloudos.operators.literals import check_literal_parameters
 
 
 class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
@@ -197,6 +198,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionOperatorBase):
         self.stop_on_kill = stop_on_kill
         self.max_cost_usd = max_cost_usd
         self.max_runtime = max_runtime
+        check_literal_parameters(self, self._validated)
 
     def _validated(self) -> tuple[SessionSpec, str | None, str | None]:
         """Everything checkable without the network: (spec, project id, project name)."""
@@ -481,6 +483,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         self.force = force
         self.wait_for_paused = wait_for_paused
         self.accept_terminated = accept_terminated
+        check_literal_parameters(self, self._validated)
 
     def _validated(self) -> str:
         try:
@@ -625,6 +628,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionOperatorBase):
         self.stop_on_kill = stop_on_kill
         self.max_cost_usd = max_cost_usd
         self.max_runtime = max_runtime
+        check_literal_parameters(self, self._validated)
 
     def _spec(self, execution_platform: str) -> ResumeSpec:
         return make_resume_spec(
