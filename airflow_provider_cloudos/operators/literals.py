@@ -32,6 +32,7 @@ REQUIRED_STAND_INS: Mapping[str, Any] = {
     "project_name": "templated-project",
     "session_id": "0" * 24,
     "project_id": "0" * 24,  # a templated id stands for a given one: project_name is then not needed
+    "is_dry_run": False,  # the pause operator keeps its dry_run parameter under this name
 }
 #: A parameter whose unknown value could be any of these: a literal must fit at least one.
 ALTERNATIVES: Mapping[str, Sequence[Any]] = {"execution_platform": (AWS, AZURE)}

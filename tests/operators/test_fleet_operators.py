@@ -318,8 +318,14 @@ def test_nothing_selected_means_nothing_to_wait_for(cloudos_conn):
     ],
 )
 def test_bad_pause_inputs_fail_before_any_request(cloudos_conn, kwargs, text):
-    with pytest.raises(AirflowFailException, match=text.replace("(", r"\(").replace("[", r"\[")):
-        pause_op(**kwargs).execute(context())
+    pattern = text.replace("(", r"\(").replace("[", r"\[")
+    task = pause_op(**dict.fromkeys(kwargs, "{{ params.value }}"))  # templated, then rendered:
+    for parameter, value in kwargs.items():
+        setattr(task, "is_dry_run" if parameter == "dry_run" else parameter, value)
+    with pytest.raises(AirflowFailException, match=pattern):
+        task.execute(context())
+    with pytest.raises(InvalidLiteralParameter, match=pattern):  # a literal: refused when built
+        pause_op(**kwargs)
     assert cloudos_conn.counters.requests() == 0
 
 
@@ -400,14 +406,20 @@ def test_the_hook_gives_the_same_report(cloudos_conn, fleet):
     ],
 )
 def test_bad_report_inputs_fail_before_any_request(cloudos_conn, kwargs, text):
+    report = functools.partial(CloudOSSessionReportOperator, task_id="report")
     with pytest.raises(AirflowFailException, match=text):
-        CloudOSSessionReportOperator(task_id="report", **kwargs).execute(context())
+        rendered(report, **kwargs).execute(context())
+    with pytest.raises(InvalidLiteralParameter, match=text):  # a literal: refused when built
+        report(**kwargs)
     assert cloudos_conn.counters.requests() == 0
 
 
 def test_a_directory_is_not_a_csv_path(cloudos_conn, tmp_path):
+    report = functools.partial(CloudOSSessionReportOperator, task_id="report")
     with pytest.raises(AirflowFailException, match="is a directory"):
-        CloudOSSessionReportOperator(task_id="report", csv_path=str(tmp_path)).execute(context())
+        rendered(report, csv_path=str(tmp_path)).execute(context())
+    with pytest.raises(InvalidLiteralParameter, match="is a directory"):
+        report(csv_path=str(tmp_path))
     assert cloudos_conn.counters.requests() == 0
 
 
