@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit e2e deployment-test soak browser-test docs-images test-airflow2 demo clean
+.PHONY: install test lint unit e2e deployment-test soak browser-test docs-images test-airflow2 demo dist check-wheel clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -56,5 +56,15 @@ test-airflow2:
 demo: $(STAMP)
 	$(BIN)/python -m airflow_provider_cloudos.demo
 
+## make dist: build the wheel and the sdist into dist/ and check them with twine.
+dist: $(STAMP)
+	rm -rf dist
+	$(BIN)/python -m build --outdir dist .
+	$(BIN)/twine check --strict dist/*
+
+## make check-wheel: install the built wheel into a clean venv next to Airflow 3; check Airflow lists it.
+check-wheel: dist
+	PYTHON=$(PYTHON) bash scripts/check-wheel.sh
+
 clean:
-	rm -rf $(VENV) .venv-airflow2 .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-airflow2 .venv-wheel .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -30,19 +30,11 @@ from pathlib import Path
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status
 from airflow_provider_cloudos.testing.simulator import CloudOSSimulator
-from airflow_provider_cloudos.testing.timings import StateTimings
+from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_name
 
 PIPELINE_DAG_ID = "example_cloudos_pipeline"
 #: Where the example DAGs live in a checkout (the demo runs from an editable install).
 DEFAULT_DAGS_FOLDER = Path(__file__).resolve().parent.parent / "example_dags"
-#: ``demo``: a person can watch each state (about 12 s to running). ``quick``: each state lasts a
-#: second or two, long enough that every wait really defers, for the demo's own tests.
-TIMINGS: dict[str, Callable[[], StateTimings]] = {
-    "demo": StateTimings.demo,
-    "quick": lambda: StateTimings(
-        scheduled=1.0, setup=1.0, initialising=1.0, aborting=2.0, resume_initialising=2.0
-    ),
-}
 MIGRATE_TIMEOUT_SECONDS = 180.0
 DAG_TEST_TIMEOUT_SECONDS = 300.0
 #: Lines of the full Airflow log shown when a step fails.
@@ -149,13 +141,17 @@ class StoryFilter:
 
 
 def find_dags_folder(explicit: str | None) -> Path:
-    """The example DAGs: ``--dags-folder``, else the checkout's ``example_dags/``."""
-    folder = Path(explicit).expanduser().resolve() if explicit else DEFAULT_DAGS_FOLDER
-    if not (folder / f"{PIPELINE_DAG_ID}.py").is_file():
-        raise SystemExit(
-            f"error: no {PIPELINE_DAG_ID}.py in {folder}; run the demo from a checkout of the project "
-            "(make demo) or pass --dags-folder pointing at its example_dags/ folder"
-        )
+    """The DAGs folder: ``--dags-folder`` (any folder of DAG files), else the checkout's examples."""
+    if not explicit:
+        if not (DEFAULT_DAGS_FOLDER / f"{PIPELINE_DAG_ID}.py").is_file():
+            raise SystemExit(
+                f"error: no example DAGs in {DEFAULT_DAGS_FOLDER}; run the demo from a checkout of the "
+                "project (make demo) or pass --dags-folder with your own DAG files (and --dag-id)"
+            )
+        return DEFAULT_DAGS_FOLDER
+    folder = Path(explicit).expanduser().resolve()
+    if not folder.is_dir():
+        raise SystemExit(f"error: --dags-folder {explicit!r} is not a folder ({folder})")
     return folder
 
 
@@ -282,11 +278,17 @@ def build_parser() -> argparse.ArgumentParser:
         description="Run the example pipeline DAG with Airflow against a local CloudOS simulator.",
     )
     parser.add_argument(
-        "--dags-folder", default=None, help="the example_dags/ folder (default: the checkout's)"
+        "--dags-folder",
+        default=None,
+        help="a folder of DAG files, yours or the examples (default: the checkout's example_dags/)",
     )
     parser.add_argument("--dag-id", default=PIPELINE_DAG_ID, help=f"DAG to run (default {PIPELINE_DAG_ID})")
     parser.add_argument(
-        "--timings", choices=sorted(TIMINGS), default="demo", help="simulated session speed (default demo)"
+        "--timings",
+        type=timings_name,
+        choices=sorted(NAMED_TIMINGS),
+        default="demo",
+        help="simulated session speed: demo (default; about 12 s to running) or fast",
     )
     parser.add_argument("--verbose", action="store_true", help="print all of Airflow's output")
     return parser
@@ -310,11 +312,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         with (
             tempfile.TemporaryDirectory(prefix="cloudos-demo-airflow-home-") as home,
-            CloudOSSimulator(timings=TIMINGS[args.timings]()) as simulator,
+            CloudOSSimulator(timings=NAMED_TIMINGS[args.timings]()) as simulator,
         ):
             print(f"CloudOS simulator  {simulator.url} (project {simulator.project_name!r})")
             print(f"Airflow home       {home} (temporary)")
-            print(f"Example DAGs       {dags_folder}")
+            print(f"DAGs folder        {dags_folder}")
             env = airflow_environment(Path(home), dags_folder, simulator.connection_json())
             console.say("airflow db migrate")
             code = run_airflow(["db", "migrate"], env, console.quiet_line, MIGRATE_TIMEOUT_SECONDS)

@@ -25,6 +25,16 @@ class CloudOSSessionLink(BaseOperatorLink):
     name = "CloudOS Session"
 
     def get_link(self, operator: Any, *, ti_key: Any) -> str:
+        """The session's page; "" (no link) when the task made or found no session.
+
+        On Airflow 3 the worker asks right after the task ran, with the very operator that ran:
+        if it published no session (a failed create, say), there is nothing to look up, and
+        looking would only log a misleading "XCom not found". Elsewhere (2.11's webserver, a run
+        resumed after deferring) the operator does not know, and the URL is read from XCom.
+        """
+        known = getattr(operator, "published_session_url", None)
+        if isinstance(known, str):
+            return known
         return link_from_xcom(ti_key, XCOM_SESSION_URL)
 
 

@@ -70,3 +70,34 @@ def test_every_session_operator_offers_the_link_also_once_serialized():
 
 def test_the_link_is_registered_in_the_provider_info():
     assert "airflow_provider_cloudos.links.CloudOSSessionLink" in get_provider_info()["extra-links"]
+
+
+class _TI:
+    def __init__(self) -> None:
+        self.pushed: dict[str, Any] = {}
+
+    def xcom_push(self, key: str, value: Any) -> None:
+        self.pushed[key] = value
+
+
+def test_a_create_that_made_no_session_shows_no_link_and_reads_no_xcom(xcom_reads, cloudos_conn):
+    """No "XCom not found" after a failed create: the operator that ran knows it published nothing."""
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    task = CloudOSCreateSessionOperator(task_id="create", name="s", project_name="no-such-project")
+    with pytest.raises(AirflowException, match="no-such-project"):
+        task.execute({"ti": _TI()})
+
+    assert CloudOSSessionLink().get_link(task, ti_key=TI_KEY) == ""
+    assert xcom_reads["reads"] == []
+
+
+def test_the_operator_that_published_a_session_links_to_it_without_a_read(xcom_reads, cloudos_conn):
+    session_id = cloudos_conn.add_session(name="s", status="aborted")["_id"]
+    task = CloudOSStopSessionOperator(task_id="stop", session_id=session_id)
+    ti = _TI()
+    task.execute({"ti": ti})
+
+    assert CloudOSSessionLink().get_link(task, ti_key=TI_KEY) == ti.pushed[XCOM_SESSION_URL]
+    assert ti.pushed[XCOM_SESSION_URL].endswith(session_id)
+    assert xcom_reads["reads"] == []

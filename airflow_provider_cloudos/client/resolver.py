@@ -199,14 +199,47 @@ class CloudOSResolver:
         return fallback
 
     def _not_found(
-        self, action: str, shown: str, project: str, project_id: str, what: str
+        self, action: str, shown: str, project: str, project_id: str, segments: list[str]
     ) -> CloudOSResolutionError:
+        what = "file" if action == "mount" else "folder"
+        close = self._close_paths(project, project_id, segments)
+        guess = f"; did you mean {', '.join(repr(path) for path in close)}?" if close else "."
         datasets = _names(self._list_datasets(project_id))
         listed = ", ".join(repr(name) for name in datasets) if datasets else "none"
         return CloudOSResolutionError(
-            f"Cannot {action} {shown!r}: no {what} at that path in project {project!r}. "
+            f"Cannot {action} {shown!r}: no {what} at that path in project {project!r}{guess} "
             f"A path starts at a dataset or at a folder inside one; the project's datasets are: {listed}"
         )
+
+    def _close_paths(self, project: str, project_id: str, segments: list[str]) -> list[str]:
+        """Paths one name away from ``segments``: down the names that exist, then close names.
+
+        Walks from the project's datasets; at the first segment nothing is named after, the
+        names at that level that resemble it (same letters in another case, or close spellings)
+        replace it. Uses the listings the failed lookup already fetched.
+        """
+        entries: list[dict[str, Any]] = self._list_datasets(project_id)
+        listing: dict[str, Any] = {}
+        for position, segment in enumerate(segments):
+            found = _named(entries, segment)
+            if found is None:
+                names = _names(entries)
+                close = [name for name in names if name.lower() == segment.lower()]
+                close += [
+                    c for c in difflib.get_close_matches(segment, names, n=3, cutoff=0.6) if c not in close
+                ]
+                return [
+                    "/".join([project, *segments[:position], name, *segments[position + 1 :]])
+                    for name in close
+                ]
+            if position == 0:
+                listing = self._list_dataset(found)
+            elif any(entry is found for entry in _entries(listing.get("folders"))):
+                listing = self._list_folder(found)
+            else:
+                return []  # a file in the middle of the path: nothing to descend into
+            entries = [*_entries(listing.get("folders")), *_entries(listing.get("files"))]
+        return []
 
     # --- the public resolution ------------------------------------------------------------------------
 
@@ -237,7 +270,7 @@ class CloudOSResolver:
         project_id = self.resolve_project_id(project)
         found = self._locate(project_id, segments, "file")
         if found is None:
-            raise self._not_found("mount", shown, project, project_id, "file")
+            raise self._not_found("mount", shown, project, project_id, segments)
         if found.kind != "file":
             raise CloudOSResolutionError(
                 f"Cannot mount {shown!r}: it is a {found.kind}, and only files can be mounted; "
@@ -270,7 +303,7 @@ class CloudOSResolver:
         project_id = self.resolve_project_id(project)
         found = self._locate(project_id, segments, "folder")
         if found is None:
-            raise self._not_found("link", shown, project, project_id, "folder")
+            raise self._not_found("link", shown, project, project_id, segments)
         if found.kind == "file":
             raise CloudOSResolutionError(
                 f"Cannot link {shown!r}: it is a file; links take folders, mount files with mounts"

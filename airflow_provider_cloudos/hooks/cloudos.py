@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import BaseHook
+from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
 
 from airflow_provider_cloudos.client.deadline import current_deadline
 from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
@@ -49,6 +49,21 @@ def _parsed(value: Any, parse: Callable[[Any], list[dict[str, Any]]]) -> list[di
     if isinstance(value, (list, tuple)) and all(isinstance(item, dict) for item in value):
         return list(value)
     return parse(value)
+
+
+def missing_connection(conn_id: str) -> AirflowNotFoundException:
+    """Which connection is missing and how to define it (Airflow's own message names only the id)."""
+    example = (
+        f'{{"conn_type": "{CONNECTION_TYPE}", "host": "https://cloudos.lifebit.ai", '
+        '"password": "<API key>", "extra": {"workspace_id": "<workspace id>"}}'
+    )
+    return AirflowNotFoundException(
+        f"The CloudOS connection {conn_id!r} is not defined. Define it with connection type "
+        f"'{CONNECTION_TYPE}' (shown as 'CloudOS'): in the UI under Admin > Connections, or in the "
+        f"environment variable AIRFLOW_CONN_{conn_id.upper()}, for example "
+        f"AIRFLOW_CONN_{conn_id.upper()}='{example}', or with `airflow connections add {conn_id} "
+        f"--conn-type {CONNECTION_TYPE} ...`. A task names another connection with cloudos_conn_id=..."
+    )
 
 
 class CloudOSHook(BaseHook):
@@ -103,7 +118,10 @@ class CloudOSHook(BaseHook):
     @cached_property
     def settings(self) -> ClientSettings:
         """The parsed connection; the API key is masked in logs as soon as it is read."""
-        conn = self.get_connection(self.cloudos_conn_id)
+        try:
+            conn = self.get_connection(self.cloudos_conn_id)
+        except AirflowNotFoundException:
+            raise missing_connection(self.cloudos_conn_id) from None  # Airflow's chain adds nothing
         if conn.password:
             mask_api_key(conn.password)
         return settings_from_connection(
@@ -173,7 +191,10 @@ class CloudOSHook(BaseHook):
             get_async_extra_dejson,
         )
 
-        conn = await get_async_connection(self.cloudos_conn_id)
+        try:
+            conn = await get_async_connection(self.cloudos_conn_id)
+        except AirflowNotFoundException:
+            raise missing_connection(self.cloudos_conn_id) from None
         extra = await get_async_extra_dejson(conn)
         return settings_from_connection(
             conn_id=self.cloudos_conn_id,

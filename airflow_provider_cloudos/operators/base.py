@@ -139,6 +139,9 @@ class CloudOSSessionOperatorBase(BaseOperator):
         #: The name of a session being created: its id is unknown until CloudOS answers, and a
         #: kill can arrive while the answer is in flight.
         self._creating_name: str | None = None
+        #: The session page this run published, for the extra link: None when unknown here (the
+        #: link is read from XCom), "" once ``execute`` started and has published none yet.
+        self.published_session_url: str | None = None
 
     def execute(self, context: Any) -> str:
         """Do the operator's work (``_execute``) with every API call held to its deadline.
@@ -203,11 +206,17 @@ class CloudOSSessionOperatorBase(BaseOperator):
 
     # -- talking to CloudOS -------------------------------------------------------------------
 
+    def _start_run(self) -> None:
+        """Called first by ``execute``: nothing published yet, so the link has nothing to show."""
+        self.published_session_url = ""
+
     def _publish(self, context: Any, session: dict[str, Any], session_id: str) -> None:
         """Push id, URL and summary at once, so the link and downstream tasks work even if waiting fails."""
         ti = context["ti"]
+        url = self.hook.session_url(session_id)
         ti.xcom_push(key=XCOM_SESSION_ID, value=session_id)
-        ti.xcom_push(key=XCOM_SESSION_URL, value=self.hook.session_url(session_id))
+        ti.xcom_push(key=XCOM_SESSION_URL, value=url)
+        self.published_session_url = url
         ti.xcom_push(key=XCOM_SESSION_SUMMARY, value=session_summary(session, self.hook.base_url))
 
     def _get_session(self, session_id: str) -> dict[str, Any]:

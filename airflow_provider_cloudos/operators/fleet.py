@@ -38,6 +38,7 @@ from airflow_provider_cloudos.core.validators import parse_bool, require_object_
 from airflow_provider_cloudos.deferral import defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.triggers.events import EVENT_STATUSES, SUCCESS, TIMEOUT
 
 #: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
@@ -93,6 +94,15 @@ class _CloudOSWorkspaceOperator(BaseOperator):
                 "No workspace: set workspace_id on the task or in the extra of connection "
                 f"{self.cloudos_conn_id!r}"
             )
+
+
+#: The pause operator's flags: (parameter, the attribute that holds it; ``dry_run`` is a method name).
+_PAUSE_FLAGS = (
+    ("dry_run", "is_dry_run"),
+    ("upload_on_close", "upload_on_close"),
+    ("force", "force"),
+    ("wait_for_paused", "wait_for_paused"),
+)
 
 
 class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
@@ -182,6 +192,7 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
         self.deferrable = deferrable
         self.poll_interval = poll_interval
         self.timeout = timeout
+        check_literal_parameters(self, self._check_parameters)
 
     # -- validation -------------------------------------------------------------------------
 
@@ -195,6 +206,14 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
             exclude_names=self.exclude_names,
             exclude_ids=self.exclude_ids,
         )
+
+    def _check_parameters(self) -> None:
+        """Every check of ``_validate``, converting nothing (run on literals when the DAG is parsed)."""
+        self._session_filter()
+        for parameter, attribute in _PAUSE_FLAGS:
+            parse_bool(getattr(self, attribute), parameter)
+        self._wait_settings()
+        self._check_workspace()
 
     def _validate(self) -> SessionFilter:
         """Every rendered parameter, before any HTTP call; errors name the parameter and value."""
@@ -416,6 +435,7 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
         self.include_archived = include_archived
         self.csv_path = csv_path
         self.include_access = include_access
+        check_literal_parameters(self, self._validate)
 
     def _validate(self) -> tuple[list[str] | None, bool, bool, str | None]:
         items = parse_string_list(self.statuses, "statuses")

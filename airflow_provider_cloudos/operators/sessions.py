@@ -32,6 +32,13 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSValidationError,
 )
 from airflow_provider_cloudos.core.lineage import DataLocation
+from airflow_provider_cloudos.core.matching import (
+    SettingDifference,
+    describe_settings,
+    found_settings,
+    session_differences,
+    wanted_settings,
+)
 from airflow_provider_cloudos.core.spec import ResumeSpec, SessionSpec, make_resume_spec, make_session_spec
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
@@ -63,6 +70,7 @@ from airflow_provider_cloudos.operators.base import (
     validation_failure,
 )
 from airflow_provider_cloudos.operators.lineage import SessionLineageMixin
+from airflow_provider_cloudos.operators.literals import check_literal_parameters
 
 
 class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBase):
@@ -73,8 +81,10 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
 
     A retried or cleared task carries on with the session an earlier try created instead of
     creating a second one: the id kept in the task state store (Airflow 3.3+), else the newest of
-    your sessions with the same name that is live, or (on a retry) paused. A paused one is resumed;
-    one still stopping is waited for and then resumed.
+    your sessions with the same name that is live, or (on a retry) paused, *and* has the settings
+    this task asks for (type, platform, project, instance, storage, spot, sharing, cost limit,
+    R version, mounts, links). A same-named session with other settings fails the task with both
+    shown. A paused one is resumed; one still stopping is waited for and then resumed.
 
     :param name: session name, 1-100 characters.
     :param session_type: ``jupyter``, ``vscode``, ``rstudio`` or ``spark``.
@@ -100,7 +110,7 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
     :param poll_interval: seconds between status checks (default 30).
     :param timeout: how long to wait, seconds or a duration such as ``"30m"`` (default 30m).
     :param reuse_existing: carry on with the session an earlier try created instead of creating a
-        second one (default true).
+        second one (default true); false always creates a new session, even with a same-named one live.
     :param stop_on_kill: pause the session if the task is killed, its wait times out or its guard
         fires (default true).
     :param max_cost_usd: guard while waiting for running: fail (and pause, with ``stop_on_kill``)
@@ -190,6 +200,7 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
         self.stop_on_kill = stop_on_kill
         self.max_cost_usd = max_cost_usd
         self.max_runtime = max_runtime
+        check_literal_parameters(self, self._validated)
 
     def _validated(self) -> tuple[SessionSpec, str | None, str | None]:
         """Everything checkable without the network: (spec, project id, project name)."""
@@ -235,9 +246,14 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
         return value.strip()
 
     def _execute(self, context: Any) -> str:
+        self._start_run()
         spec, project_id, project_name = self._validated()
         self._require_workspace()
-        session = self._earlier_session(context, spec.name) if self._flag("reuse_existing") else None
+        session = (
+            self._earlier_session(context, spec, project_id, project_name)
+            if self._flag("reuse_existing")
+            else None
+        )
         located: tuple[list[DataLocation], list[DataLocation]] | None = None
         if session is None:
             session, located = self._create(spec, project_id, project_name)
@@ -325,15 +341,24 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
         )
         return session, ([location for _, location in mounts], [location for _, location in links])
 
-    def _earlier_session(self, context: Any, name: str) -> dict[str, Any] | None:
+    def _earlier_session(
+        self, context: Any, spec: SessionSpec, project_id: str | None, project_name: str | None
+    ) -> dict[str, Any] | None:
         """The session an earlier try of this task created, if it can still be used."""
         try:
-            return self._stored_session(context) or self._session_named(name, retried=try_number(context) > 1)
+            return self._stored_session(context) or self._session_named(
+                spec, project_id, project_name, retried=try_number(context) > 1
+            )
+        except CloudOSValidationError as error:
+            raise validation_failure(error) from error
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
 
     def _stored_session(self, context: Any) -> dict[str, Any] | None:
-        """Airflow 3.3+: the session whose id an earlier try kept in the task state store."""
+        """Airflow 3.3+: the session whose id an earlier try kept in the task state store.
+
+        That id proves the session is this task's own, so it is carried on with as it is.
+        """
         store = task_state_store(context)
         stored = store.get(STATE_STORE_KEY) if store is not None else None
         if not isinstance(stored, str) or not validate_session_id(stored):
@@ -350,29 +375,78 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
         self.log.info("Carrying on with session %s from an earlier try (%s)", stored, status)
         return session
 
-    def _session_named(self, name: str, *, retried: bool) -> dict[str, Any] | None:
-        """The newest of the key owner's sessions with exactly this name that is live.
+    def _session_named(
+        self, spec: SessionSpec, project_id: str | None, project_name: str | None, *, retried: bool
+    ) -> dict[str, Any] | None:
+        """The newest of the key owner's live sessions with this name *and* the settings asked for.
 
         On a retry a paused one counts too: the earlier try may have paused it when its wait timed
         out. On a first try it does not, so a session kept paused from an earlier DAG run under the
-        same name is not resumed by surprise.
+        same name is not resumed by surprise. A same-named session with other settings is not
+        this task's: the task fails and shows both, rather than carry on with it.
         """
         wanted = REUSABLE if retried else LIVE_STATUSES
         candidates = [
             session
-            for session in self.hook.find_sessions_by_name(name, statuses=sorted(wanted), only_owner=True)
+            for session in self.hook.find_sessions_by_name(
+                spec.name, statuses=sorted(wanted), only_owner=True
+            )
             if map_status(session.get("status")) in wanted
         ]
+        if not candidates:
+            return None
         live = [session for session in candidates if map_status(session.get("status")) in LIVE_STATUSES]
-        found = (live or candidates)[0] if candidates else None
-        if found is not None:
-            self.log.info(
-                "Carrying on with session %s named %r (%s) instead of creating a second one",
-                found["_id"],
-                name,
-                map_status(found.get("status")),
+        ordered = live + [session for session in candidates if session not in live]
+        project = project_id or str(project_name)
+        data_items = self.hook.resolve_mounts(list(spec.mounts))
+        fuse = self.hook.resolve_links(list(spec.links))
+        differences = {}
+        for session in ordered:
+            differences[str(session["_id"])] = session_differences(
+                spec,
+                session,
+                project=project,
+                by_project_id=project_id is not None,
+                data_items=data_items,
+                fuse_file_systems=fuse,
             )
-        return found
+            if not differences[str(session["_id"])]:
+                self.log.info(
+                    "Carrying on with session %s named %r (%s), which has the settings this task asks "
+                    "for, instead of creating a second one",
+                    session["_id"],
+                    spec.name,
+                    map_status(session.get("status")),
+                )
+                return session
+        other = ordered[0]
+        raise AirflowFailException(
+            self._not_this_tasks_session(
+                spec, other, project, project_id is not None, differences[str(other["_id"])]
+            )
+        )
+
+    def _not_this_tasks_session(
+        self,
+        spec: SessionSpec,
+        session: dict[str, Any],
+        project: str,
+        by_project_id: bool,
+        differences: list[SettingDifference],
+    ) -> str:
+        session_id = str(session["_id"])
+        lines = [
+            f"A session named {spec.name!r} already exists ({session_id}, "
+            f"{map_status(session.get('status'))}: {self.hook.session_url(session_id)}) with settings this "
+            "task does not ask for, so the task will not carry on with it:",
+            *(f"  {difference.describe()}" for difference in differences),
+            f"The task asks for:  {describe_settings(wanted_settings(spec, project))}",
+            f"The session has:    {describe_settings(found_settings(session, by_project_id=by_project_id))}",
+            "Ways out: give the task another name (one per run, e.g. with {{ run_id }}); or set "
+            "reuse_existing=False to create a second session with this name; or stop (pause) "
+            f"session {session_id} first.",
+        ]
+        return "\n".join(lines)
 
     def resume_after_pause(self, context: Any, event: dict[str, Any] | None = None) -> str:
         """Back from waiting for an earlier try's stopping session to pause: now resume it."""
@@ -433,6 +507,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         self.force = force
         self.wait_for_paused = wait_for_paused
         self.accept_terminated = accept_terminated
+        check_literal_parameters(self, self._validated)
 
     def _validated(self) -> str:
         try:
@@ -445,6 +520,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         return session_id
 
     def _execute(self, context: Any) -> str:
+        self._start_run()
         session_id = self._validated()
         self._require_workspace()
         wait = self._flag("wait_for_paused")
@@ -576,6 +652,7 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
         self.stop_on_kill = stop_on_kill
         self.max_cost_usd = max_cost_usd
         self.max_runtime = max_runtime
+        check_literal_parameters(self, self._validated)
 
     def _spec(self, execution_platform: str) -> ResumeSpec:
         return make_resume_spec(
@@ -605,6 +682,7 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
         return session_id
 
     def _execute(self, context: Any) -> str:
+        self._start_run()
         session_id = self._validated()
         self._require_workspace()
         return self._resume_from(context, session_id, self._get_session(session_id))

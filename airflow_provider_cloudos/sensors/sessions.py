@@ -28,6 +28,7 @@ from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
 
@@ -91,6 +92,7 @@ class CloudOSSessionSensor(BaseSensorOperator):
         self.workspace_id = workspace_id
         self.deferrable = deferrable
         self._watch: StatusWatch | None = None
+        check_literal_parameters(self, self._validated)
 
     @cached_property
     def hook(self) -> CloudOSHook:

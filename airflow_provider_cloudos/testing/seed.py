@@ -134,6 +134,23 @@ class Seed:
     def by_id(self, item_id: str) -> SeedNode | None:
         return self._by_id.get(item_id)
 
+    def mountable_files(self) -> list[str]:
+        """Every seeded file as a ``mounts`` path (``project/dataset/path/file``), in seed order."""
+        paths: list[str] = []
+        for project in self.projects:
+            for dataset in project.datasets:
+                prefix = f"{project.name}/{dataset.name}"
+                paths += _file_paths(prefix, dataset.files, dataset.folders)
+        return paths
+
+    def linkable_folders(self) -> list[str]:
+        """Every S3 folder that holds something, as a ``links`` path (``project/dataset/folder``)."""
+        paths: list[str] = []
+        for project in self.projects:
+            for dataset in project.datasets:
+                paths += _linkable_paths(f"{project.name}/{dataset.name}", dataset.folders)
+        return paths
+
     def lookup(self, path: str) -> SeedNode:
         """Find ``project[/dataset[/folder.../[file]]]`` by names, for tests."""
         parts = [part for part in path.split("/") if part]
@@ -153,6 +170,23 @@ class Seed:
                 raise KeyError(f"{path!r}: nothing named {part!r} in {node.name!r}")
             node = match
         return node
+
+
+def _file_paths(prefix: str, files: tuple[SeedFile, ...], folders: tuple[SeedFolder, ...]) -> list[str]:
+    paths = [f"{prefix}/{item.name}" for item in files]
+    for folder in folders:
+        paths += _file_paths(f"{prefix}/{folder.name}", folder.files, folder.folders)
+    return paths
+
+
+def _linkable_paths(prefix: str, folders: tuple[SeedFolder, ...]) -> list[str]:
+    paths: list[str] = []
+    for folder in folders:
+        path = f"{prefix}/{folder.name}"
+        if folder.folder_type == S3_FOLDER and (folder.files or folder.folders):
+            paths.append(path)
+        paths += _linkable_paths(path, folder.folders)
+    return paths
 
 
 def _file(bucket: str, key: str, size: int) -> SeedFile:

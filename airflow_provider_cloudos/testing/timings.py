@@ -85,9 +85,28 @@ class ManualClock:
             self._now += seconds
 
 
+#: The speeds the command-line tools offer by name (the simulator's and the demo's ``--timings``).
+NAMED_TIMINGS: dict[str, Callable[[], StateTimings]] = {"demo": StateTimings.demo, "fast": StateTimings.fast}
+#: Older names still accepted on the command line: the demo used to call ``fast`` "quick".
+TIMINGS_ALIASES = {"quick": "fast"}
+
+
+def timings_name(text: str) -> str:
+    """A ``--timings`` argument with its alias resolved (argparse then checks it is a known name)."""
+    return TIMINGS_ALIASES.get(text, text)
+
+
 def real_clock() -> float:
     """The default clock."""
     return time.monotonic()
 
 
-__all__ = ["Clock", "ManualClock", "StateTimings", "real_clock"]
+__all__ = [
+    "NAMED_TIMINGS",
+    "TIMINGS_ALIASES",
+    "Clock",
+    "ManualClock",
+    "StateTimings",
+    "real_clock",
+    "timings_name",
+]

@@ -430,3 +430,31 @@ def test_locate_mounts_and_links_keep_the_order_and_refuse_what_resolve_refuses(
     twice = [parse_link_path("s3://b/one/refs/"), parse_link_path("genomics/Data/refs")]
     with pytest.raises(CloudOSValidationError, match="refs"):
         resolver.locate_links(twice)
+
+
+@pytest.mark.parametrize(
+    ("path", "suggested"),
+    [
+        ("genomics/Data/reads/a.fq", "genomics/Data/reads/a.fastq"),  # the file's name
+        ("genomics/Data/read/a.fastq", "genomics/Data/reads/a.fastq"),  # a folder's name
+        ("genomics/data/samples.csv", "genomics/Data/samples.csv"),  # the dataset's, in another case
+        ("genomics/Data/sample.csv", "genomics/Data/samples.csv"),
+    ],
+)
+def test_resolve_data_file_unknown_path_suggests_the_close_one(resolver, path, suggested):
+    with pytest.raises(CloudOSResolutionError) as raised:
+        resolver.resolve_data_file(parse_data_file(path))
+    assert f"Cannot mount {path!r}: no file at that path" in str(raised.value)
+    assert f"did you mean {suggested!r}?" in str(raised.value)
+
+
+def test_resolve_data_file_suggests_nothing_when_nothing_is_close(resolver):
+    with pytest.raises(CloudOSResolutionError) as raised:
+        resolver.resolve_data_file(parse_data_file("genomics/Data/reads/zzzzzz.bam"))
+    assert "did you mean" not in str(raised.value)
+    assert "datasets are: 'Data', 'AnalysesResults'" in str(raised.value)
+
+
+def test_resolve_link_unknown_folder_suggests_the_close_one(resolver):
+    with pytest.raises(CloudOSResolutionError, match=r"did you mean 'genomics/Data/refs/index'\?"):
+        resolver.resolve_link(parse_link_path("genomics/Data/refs/indx"))

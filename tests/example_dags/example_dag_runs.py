@@ -76,6 +76,7 @@ def dags_test(
     dag_id: str,
     conf: dict[str, Any] | None = None,
     extra_env: Mapping[str, str] | None = None,
+    dags_folder: Path = EXAMPLE_DAGS,
 ) -> AirflowRun:
     """``airflow dags test DAG_ID [--conf JSON]`` with ``cloudos_default`` pointing at ``simulator``.
 
@@ -83,7 +84,7 @@ def dags_test(
     trigger: until then every session stays in the state the task saw, so each wait is certain
     to defer, and once the trigger runs the session moves on. No run depends on timing.
     """
-    env = airflow_environment(home, EXAMPLE_DAGS, simulator.connection_json())
+    env = airflow_environment(home, dags_folder, simulator.connection_json())
     env.update(extra_env or {})
     arguments = ["dags", "test", dag_id]
     if conf is not None:

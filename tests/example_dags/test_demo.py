@@ -10,7 +10,6 @@ import pytest
 from example_dag_runs import EXAMPLE_DAGS
 
 from airflow_provider_cloudos.demo import (
-    PIPELINE_DAG_ID,
     StoryFilter,
     airflow_environment,
     find_dags_folder,
@@ -116,17 +115,30 @@ def test_environment_drops_the_callers_airflow_settings(tmp_path):
     assert "AIRFLOW_CONN_CLOUDOS_DEFAULT" not in airflow_environment(tmp_path, EXAMPLE_DAGS, None, base=base)
 
 
-def test_dags_folder_without_the_pipeline_is_refused_naming_the_folder(tmp_path):
-    with pytest.raises(SystemExit, match=f"no {PIPELINE_DAG_ID}.py in {tmp_path}"):
-        find_dags_folder(str(tmp_path))
+def test_any_dags_folder_is_taken_and_a_missing_one_is_refused_naming_it(tmp_path):
+    assert find_dags_folder(str(tmp_path)) == tmp_path  # no example file needed: the user's own DAGs
     assert find_dags_folder(None) == EXAMPLE_DAGS
-    with pytest.raises(SystemExit, match="--dags-folder"):
-        main(["--dags-folder", str(tmp_path)])
+    missing = tmp_path / "nope"
+    with pytest.raises(SystemExit, match=f"--dags-folder '{missing}' is not a folder"):
+        find_dags_folder(str(missing))
+    with pytest.raises(SystemExit, match="is not a folder"):
+        main(["--dags-folder", str(missing)])
+
+
+def test_timings_choices_are_the_simulators_and_quick_still_works():
+    from airflow_provider_cloudos.demo import build_parser as demo_parser
+    from airflow_provider_cloudos.testing.__main__ import build_parser as simulator_parser
+
+    def choices(parser):
+        return next(action.choices for action in parser._actions if action.dest == "timings")
+
+    assert choices(demo_parser()) == choices(simulator_parser()) == ["demo", "fast"]
+    assert demo_parser().parse_args(["--timings", "quick"]).timings == "fast"
 
 
 def _demo(*arguments: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "airflow_provider_cloudos.demo", "--timings", "quick", *arguments],
+        [sys.executable, "-m", "airflow_provider_cloudos.demo", "--timings", "fast", *arguments],
         capture_output=True,
         text=True,
         timeout=DEMO_TIMEOUT_SECONDS,

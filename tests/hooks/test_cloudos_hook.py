@@ -251,3 +251,31 @@ async def test_async_client_reads_the_connection_without_blocking(cloudos_conn):
         sessions, total = await client.list_sessions(limit=1)
     assert total == 0
     assert sessions == []
+
+
+def _assert_explains_the_missing_connection(error: BaseException, conn_id: str) -> None:
+    message = str(error)
+    assert f"The CloudOS connection {conn_id!r} is not defined" in message
+    assert f"AIRFLOW_CONN_{conn_id.upper()}=" in message  # the variable that would define it
+    assert "connection type 'cloudos'" in message
+    assert error.__cause__ is None
+    assert error.__suppress_context__
+
+
+def test_a_missing_connection_says_which_and_how_to_define_it(monkeypatch):
+    from airflow.providers.common.compat.sdk import AirflowNotFoundException
+
+    monkeypatch.delenv("AIRFLOW_CONN_MY_CLOUDOS", raising=False)
+    with pytest.raises(AirflowNotFoundException) as raised:
+        CloudOSHook(cloudos_conn_id="my_cloudos").get_conn()
+    _assert_explains_the_missing_connection(raised.value, "my_cloudos")
+
+
+@pytest.mark.asyncio
+async def test_a_missing_connection_is_explained_in_the_triggerer_too(monkeypatch):
+    from airflow.providers.common.compat.sdk import AirflowNotFoundException
+
+    monkeypatch.delenv("AIRFLOW_CONN_MY_CLOUDOS", raising=False)
+    with pytest.raises(AirflowNotFoundException) as raised:
+        await CloudOSHook(cloudos_conn_id="my_cloudos").get_async_client()
+    _assert_explains_the_missing_connection(raised.value, "my_cloudos")

@@ -67,6 +67,18 @@ class FakeTaskStateStore:
         self.data.pop(key, None)
 
 
+def rendered(factory: Any, **values: Any) -> Any:
+    """A task whose ``values`` came from templates: built with Jinja, then given what it rendered to.
+
+    Literal bad values are refused when a task is built; templated ones only after rendering,
+    which is what this stands for (Airflow sets each rendered value on the task before ``execute``).
+    """
+    task = factory(**{parameter: "{{ params.value }}" for parameter in values})
+    for parameter, value in values.items():
+        setattr(task, parameter, value)
+    return task
+
+
 def make_context(store: FakeTaskStateStore | None = None, try_number: int = 1) -> dict[str, Any]:
     """A context as a task sees it; without ``store`` it is an Airflow without a state store."""
     context: dict[str, Any] = {"ti": FakeTI(try_number)}
@@ -119,6 +131,7 @@ __all__ = [
     "expiring",
     "make_context",
     "rebuilt",
+    "rendered",
     "resume_from",
     "run_trigger",
     "trigger_kwargs",

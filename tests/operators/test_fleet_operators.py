@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import functools
 import importlib.util
 import json
 import time
@@ -23,6 +24,7 @@ from airflow.providers.common.compat.sdk import (
     PokeReturnValue,
     TaskDeferred,
 )
+from operator_helpers import rendered
 
 from airflow_provider_cloudos.client import sync as sync_client
 from airflow_provider_cloudos.client.retry import RetryPolicy
@@ -34,6 +36,7 @@ from airflow_provider_cloudos.operators.fleet import (
     CloudOSPauseSessionsOperator,
     CloudOSSessionReportOperator,
 )
+from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,
@@ -315,8 +318,14 @@ def test_nothing_selected_means_nothing_to_wait_for(cloudos_conn):
     ],
 )
 def test_bad_pause_inputs_fail_before_any_request(cloudos_conn, kwargs, text):
-    with pytest.raises(AirflowFailException, match=text.replace("(", r"\(").replace("[", r"\[")):
-        pause_op(**kwargs).execute(context())
+    pattern = text.replace("(", r"\(").replace("[", r"\[")
+    task = pause_op(**dict.fromkeys(kwargs, "{{ params.value }}"))  # templated, then rendered:
+    for parameter, value in kwargs.items():
+        setattr(task, "is_dry_run" if parameter == "dry_run" else parameter, value)
+    with pytest.raises(AirflowFailException, match=pattern):
+        task.execute(context())
+    with pytest.raises(InvalidLiteralParameter, match=pattern):  # a literal: refused when built
+        pause_op(**kwargs)
     assert cloudos_conn.counters.requests() == 0
 
 
@@ -397,14 +406,20 @@ def test_the_hook_gives_the_same_report(cloudos_conn, fleet):
     ],
 )
 def test_bad_report_inputs_fail_before_any_request(cloudos_conn, kwargs, text):
+    report = functools.partial(CloudOSSessionReportOperator, task_id="report")
     with pytest.raises(AirflowFailException, match=text):
-        CloudOSSessionReportOperator(task_id="report", **kwargs).execute(context())
+        rendered(report, **kwargs).execute(context())
+    with pytest.raises(InvalidLiteralParameter, match=text):  # a literal: refused when built
+        report(**kwargs)
     assert cloudos_conn.counters.requests() == 0
 
 
 def test_a_directory_is_not_a_csv_path(cloudos_conn, tmp_path):
+    report = functools.partial(CloudOSSessionReportOperator, task_id="report")
     with pytest.raises(AirflowFailException, match="is a directory"):
-        CloudOSSessionReportOperator(task_id="report", csv_path=str(tmp_path)).execute(context())
+        rendered(report, csv_path=str(tmp_path)).execute(context())
+    with pytest.raises(InvalidLiteralParameter, match="is a directory"):
+        report(csv_path=str(tmp_path))
     assert cloudos_conn.counters.requests() == 0
 
 
@@ -556,7 +571,9 @@ def test_deferrable_guard_sensor_hands_the_guard_to_the_trigger(cloudos_conn):
 )
 def test_bad_sensor_guards_fail_before_any_request(cloudos_conn, kwargs, text):
     with pytest.raises(AirflowFailException, match=text):
-        sensor("a" * 24, **kwargs).execute({})
+        rendered(functools.partial(sensor, "a" * 24), **kwargs).execute({})
+    with pytest.raises(InvalidLiteralParameter, match=text):  # written as a literal: refused when built
+        sensor("a" * 24, **kwargs)
     assert cloudos_conn.counters.requests() == 0
 
 
@@ -633,14 +650,17 @@ def test_deferrable_resume_passes_the_guard_and_fails_on_its_event(cloudos_conn)
     [({"max_cost_usd": "-1"}, "max_cost_usd='-1'"), ({"max_runtime": "0h"}, "max_runtime='0h'")],
 )
 def test_bad_operator_guards_fail_before_any_request(cloudos_conn, operator, kwargs, text):
-    if operator == "create":
-        task: Any = CloudOSCreateSessionOperator(
-            task_id="create", name="n", project_name="genomics", **FAST, **kwargs
+    factory: Any = (
+        functools.partial(
+            CloudOSCreateSessionOperator, task_id="create", name="n", project_name="genomics", **FAST
         )
-    else:
-        task = CloudOSResumeSessionOperator(task_id="resume", session_id="a" * 24, **FAST, **kwargs)
+        if operator == "create"
+        else functools.partial(CloudOSResumeSessionOperator, task_id="resume", session_id="a" * 24, **FAST)
+    )
     with pytest.raises(AirflowFailException, match=text):
-        task.execute(context())
+        rendered(factory, **kwargs).execute(context())
+    with pytest.raises(InvalidLiteralParameter, match=text):  # written as a literal: refused when built
+        factory(**kwargs)
     assert cloudos_conn.counters.requests() == 0
 
 

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
-from operator_helpers import make_context
+from operator_helpers import make_context, rendered
 
+from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,
@@ -118,7 +119,8 @@ BAD_INPUTS = [
 def test_bad_input_fails_before_any_request_naming_parameter_and_value(
     cloudos_conn, factory, kwargs, parameter, value
 ):
-    task = factory(**kwargs)
+    """Rendered from templates, a bad value is refused by ``execute``, before any request."""
+    task = rendered(factory, **kwargs)
     with pytest.raises(AirflowFailException) as raised:
         task.execute(make_context())
     message = str(raised.value)
@@ -127,12 +129,31 @@ def test_bad_input_fails_before_any_request_naming_parameter_and_value(
     assert cloudos_conn.counters.requests() == 0
 
 
+@pytest.mark.parametrize(
+    ("factory", "kwargs", "parameter", "value"),
+    BAD_INPUTS,
+    ids=[
+        f"{factory.__name__}-{parameter}-{index}"
+        for index, (factory, _, parameter, _) in enumerate(BAD_INPUTS)
+    ],
+)
+def test_bad_literal_is_refused_when_the_task_is_built(factory, kwargs, parameter, value):
+    """Written straight into a DAG file, the same value is a DAG import error naming it."""
+    with pytest.raises(InvalidLiteralParameter) as raised:
+        factory(**kwargs)
+    message = str(raised.value)
+    assert f"{parameter}=" in message, message
+    assert value in message, message
+    assert f"'{factory.__name__}'" in message  # the task id
+
+
 def test_there_are_enough_different_bad_inputs():
     assert len({(factory.__name__, repr(kwargs)) for factory, kwargs, _, _ in BAD_INPUTS}) >= 25
     assert {factory.__name__ for factory, _, _, _ in BAD_INPUTS} == {"create", "stop", "resume"}
 
 
 def test_an_unknown_connection_fails_before_any_request(cloudos_conn):
-    with pytest.raises(Exception, match="no_such_conn"):
+    with pytest.raises(Exception, match="no_such_conn") as raised:
         stop(cloudos_conn_id="no_such_conn").execute(make_context())
+    assert "AIRFLOW_CONN_NO_SUCH_CONN" in str(raised.value)
     assert cloudos_conn.counters.requests() == 0

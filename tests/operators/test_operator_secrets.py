@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import json
 from typing import Any
 
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, TaskDeferred
-from operator_helpers import FAST, expiring, make_context, run_trigger
+from operator_helpers import FAST, expiring, make_context, rendered, run_trigger
 
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
@@ -74,7 +75,9 @@ def failures(sim, evidence: Evidence, deferrable: bool) -> None:
     """Failures carry messages built from requests and answers: none may carry the key."""
     options = {**FAST, "deferrable": deferrable}
     attempts = [
-        CloudOSStopSessionOperator(task_id="bad", session_id="not-an-id", **options),
+        rendered(
+            functools.partial(CloudOSStopSessionOperator, task_id="bad", **options), session_id="not-an-id"
+        ),
         CloudOSStopSessionOperator(task_id="unknown", session_id="0" * 24, **options),
         CloudOSCreateSessionOperator(task_id="no_project", name="x", project_name="missing", **options),
         CloudOSCreateSessionOperator(

@@ -18,6 +18,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from reliability_helpers import Artefacts, FakeTI, record
 
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,
@@ -148,20 +149,24 @@ CASES: list[Case] = [
 ]
 
 
-def _operator(case: Case, sim: CloudOSSimulator) -> Any:
+def _build(case: Case, sim: CloudOSSimulator, overrides: dict[str, Any]) -> Any:
     defaults: dict[str, Any]
     if case.target == "create":
         defaults = {"task_id": "create", "name": "bad-input", "project_id": sim.project_id}
-        return CloudOSCreateSessionOperator(**{**defaults, **case.overrides})
+        return CloudOSCreateSessionOperator(**{**defaults, **overrides})
     if case.target == "stop":
-        return CloudOSStopSessionOperator(**{"task_id": "stop", "session_id": SESSION_ID, **case.overrides})
+        return CloudOSStopSessionOperator(**{"task_id": "stop", "session_id": SESSION_ID, **overrides})
     if case.target == "resume":
-        return CloudOSResumeSessionOperator(
-            **{"task_id": "resume", "session_id": SESSION_ID, **case.overrides}
-        )
-    return CloudOSSessionSensor(
-        **{"task_id": "sensor", "session_id": SESSION_ID, "timeout": 5, **case.overrides}
-    )
+        return CloudOSResumeSessionOperator(**{"task_id": "resume", "session_id": SESSION_ID, **overrides})
+    return CloudOSSessionSensor(**{"task_id": "sensor", "session_id": SESSION_ID, "timeout": 5, **overrides})
+
+
+def _operator(case: Case, sim: CloudOSSimulator) -> Any:
+    """The task as it runs when the bad values came from templates: built, then rendered."""
+    task = _build(case, sim, {parameter: "{{ params.value }}" for parameter in case.overrides})
+    for parameter, value in case.overrides.items():
+        setattr(task, parameter, value)
+    return task
 
 
 def _attempt(
@@ -181,6 +186,7 @@ def _attempt(
 
 
 PARAMS = [pytest.param(case, id=case.id) for case in CASES]
+OPERATOR_TARGETS = ("create", "stop", "resume", "sensor")
 
 
 @pytest.mark.parametrize("case", PARAMS)
@@ -197,13 +203,24 @@ def test_bad_input_is_refused_by_name_before_any_request(
     assert sim.counters.total_requests == 0
     assert sim.counters.connections_accepted == 0
     message = str(error)
-    if case.target in ("create", "stop", "resume", "sensor"):
+    if case.target in OPERATOR_TARGETS:
         assert isinstance(error, AirflowFailException), f"{type(error).__name__}: {message}"
     else:
         assert isinstance(error, ValueError), f"{type(error).__name__}: {message}"
     assert f"{case.parameter}=" in message, message
     assert case.value_text() in message, message
     record("bad_inputs", clear_errors=1)
+
+
+@pytest.mark.parametrize("case", [param for param in PARAMS if param.values[0].target in OPERATOR_TARGETS])
+def test_a_bad_literal_is_refused_by_name_when_the_task_is_built(
+    cloudos_conn: CloudOSSimulator, case: Case
+) -> None:
+    with pytest.raises(InvalidLiteralParameter) as caught:
+        _build(case, cloudos_conn, case.overrides)
+    assert f"{case.parameter}=" in str(caught.value)
+    assert case.value_text() in str(caught.value)
+    assert cloudos_conn.counters.total_requests == 0
 
 
 def test_the_table_is_large_and_distinct() -> None:

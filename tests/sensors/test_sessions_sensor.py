@@ -10,6 +10,7 @@ from airflow.providers.common.compat.sdk import (
     TaskDeferred,
 )
 
+from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
 from airflow_provider_cloudos.sensors.sessions import CloudOSSessionSensor
 from airflow_provider_cloudos.testing import StateTimings
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
@@ -138,7 +139,14 @@ def test_execute_complete_returns_the_summary():
     ],
 )
 def test_bad_inputs_fail_before_any_request(cloudos_conn, kwargs, text):
-    task = CloudOSSessionSensor(task_id="bad", poke_interval=0.01, timeout=1, **kwargs)
+    """Rendered from templates, refused by ``execute``; written as literals, refused when built."""
+    task = CloudOSSessionSensor(
+        task_id="bad", poke_interval=0.01, timeout=1, **dict.fromkeys(kwargs, "{{ x }}")
+    )
+    for parameter, value in kwargs.items():
+        setattr(task, parameter, value)
     with pytest.raises(AirflowFailException, match=text):
         task.execute({})
+    with pytest.raises(InvalidLiteralParameter, match=text):
+        CloudOSSessionSensor(task_id="bad", poke_interval=0.01, timeout=1, **kwargs)
     assert cloudos_conn.counters.requests() == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -37,7 +38,40 @@ def _start(tmp_path: Path, *args: str) -> tuple[subprocess.Popen[str], Path]:
     return process, ready_file
 
 
+SIMULATOR_KEYS = (
+    "CLOUDOS_URL",
+    "CLOUDOS_WORKSPACE_ID",
+    "CLOUDOS_API_KEY",
+    "CLOUDOS_PROJECT_NAME",
+    "CLOUDOS_PROJECT_ID",
+    "AIRFLOW_CONN_CLOUDOS_DEFAULT",
+)
+#: Prints the simulator's variables, NUL-separated, after a shell read the printed lines.
+_PRINT_VALUES = 'printf "%s\\0" ' + " ".join(f'"${{{key}}}"' for key in SIMULATOR_KEYS)
+
+
+def shell_values(script: str, text: str = "") -> dict[str, str]:
+    """What bash sets from ``script`` (``source FILE``, or ``eval "$TEXT"`` with ``text``), in a clean env."""
+    result = subprocess.run(
+        ["bash", "-c", f"set -eu; {script}; {_PRINT_VALUES}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "TEXT": text},
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    values = result.stdout.split("\0")[: len(SIMULATOR_KEYS)]
+    return dict(zip(SIMULATOR_KEYS, values, strict=True))
+
+
+def evaluated(text: str) -> dict[str, str]:
+    """What ``eval`` of the printed text sets in bash."""
+    return shell_values('eval "$TEXT"', text)
+
+
 def _wait_for_file(process: subprocess.Popen[str], path: Path, timeout: float = 30.0) -> dict[str, str]:
+    """The values a shell gets by ``source``-ing the ready file as written."""
     deadline = time.monotonic() + timeout
     while not path.exists():
         if process.poll() is not None:
@@ -45,8 +79,7 @@ def _wait_for_file(process: subprocess.Popen[str], path: Path, timeout: float = 
         if time.monotonic() > deadline:
             raise AssertionError(f"no ready file within {timeout}s")
         time.sleep(0.02)
-    lines = path.read_text().splitlines()
-    return dict(line.split("=", 1) for line in lines)
+    return shell_values(f"source {shlex.quote(str(path))}")
 
 
 def _stop(process: subprocess.Popen[str]) -> tuple[int, str]:
@@ -104,6 +137,47 @@ def test_cli_accepts_a_custom_api_key(tmp_path: Path):
         assert response.status_code == 200
     finally:
         assert _stop(process)[0] == 0
+
+
+def test_printed_lines_survive_a_shell_as_printed(tmp_path: Path):
+    """eval-ed or sourced as printed, the connection variable is still Airflow's JSON, key intact."""
+    awkward_key = "it's a $HOME key; with `ticks`"
+    process, ready_file = _start(tmp_path, "--api-key", awkward_key)
+    try:
+        sourced = _wait_for_file(process, ready_file)
+    finally:
+        returncode, stdout = _stop(process)
+    assert returncode == 0
+    for values in (sourced, evaluated(stdout)):
+        assert values["CLOUDOS_API_KEY"] == awkward_key
+        connection = json.loads(values["AIRFLOW_CONN_CLOUDOS_DEFAULT"])
+        assert connection["conn_type"] == "cloudos"
+        assert connection["password"] == awkward_key
+        assert connection["host"] == values["CLOUDOS_URL"]
+        assert connection["extra"] == {"workspace_id": values["CLOUDOS_WORKSPACE_ID"]}
+    assert all(line.startswith(("export ", "# ")) for line in stdout.splitlines()), stdout
+
+
+def test_printed_lines_say_how_to_stop_it_and_what_is_seeded(tmp_path: Path):
+    process, ready_file = _start(tmp_path)
+    try:
+        _wait_for_file(process, ready_file)
+        printed = ready_file.read_text()
+    finally:
+        _stop(process)
+    assert f"kill {process.pid}" in printed
+    assert "Ctrl-C" in printed
+    assert "genomics, genomics-archive" in printed
+    assert "genomics/Data/samples.csv" in printed  # a file to mount
+    assert "genomics/Reference/genome.fa" in printed
+    assert "genomics/Data/results" in printed  # a folder to link
+    assert "genomics/Data/empty" not in printed  # empty: nothing to link
+
+
+def test_cli_accepts_quick_as_the_old_name_of_fast():
+    from airflow_provider_cloudos.testing.__main__ import build_parser
+
+    assert build_parser().parse_args(["--timings", "quick"]).timings == "fast"
 
 
 def test_cli_refuses_a_bad_workspace_id():

@@ -1,0 +1,196 @@
+"""Does a live session have the settings a create task asks for?
+
+A re-run create task looks for a live session with its name, so that a retry never pays for a
+second session. A session of that name is only the task's own when it is what the task asks
+for: a run that asks for RStudio on ``m5.2xlarge`` with 200 GB must not carry on with somebody's
+VS Code session of 1,000 GB that happens to share the name. This module compares the two, setting
+by setting, in the operator's own parameter names and values, so that a refusal can show both.
+
+A setting the API did not report (a partial session object) cannot be compared and is not held
+against the session. The auto-shutdown time is not compared: it is an instant that depends on
+when the session was made. Mounts and links are compared once resolved: every file and folder the
+task asks for must be on the session (a session may carry more, added when it was resumed).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from airflow_provider_cloudos.core.formatters import session_summary
+from airflow_provider_cloudos.core.records import FrozenRecord
+from airflow_provider_cloudos.core.spec import SessionSpec
+from airflow_provider_cloudos.core.validators import BACKEND_TO_SESSION_TYPE
+
+#: The names people use, from the platform's friendly session type names.
+_FRIENDLY_TO_SESSION_TYPE = {
+    "Jupyter": "jupyter",
+    "VS Code": "vscode",
+    "RStudio": "rstudio",
+    "Spark": "spark",
+}
+
+
+class SettingDifference(FrozenRecord):
+    """One setting on which a session differs from what a task asks for."""
+
+    __match_args__ = ("parameter", "wanted", "found")
+    __slots__ = __match_args__
+
+    parameter: str
+    wanted: Any
+    found: Any
+
+    def __init__(self, parameter: str, wanted: Any, found: Any) -> None:
+        self._init_fields(parameter=parameter, wanted=wanted, found=found)
+
+    def describe(self) -> str:
+        return f"{self.parameter}: the task asks for {self.wanted!r}, the session has {self.found!r}"
+
+
+def _plain_number(value: Any) -> Any:
+    """``50.0`` shown as ``50``: limits read the same in both columns of a refusal."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, Mapping) else {}
+
+
+def _session_type(session: Mapping[str, Any], summary: Mapping[str, Any]) -> str | None:
+    backend = _section(session, "interactiveSessionConfiguration").get("backend")
+    if isinstance(backend, str) and backend in BACKEND_TO_SESSION_TYPE:
+        return BACKEND_TO_SESSION_TYPE[backend]
+    friendly = summary.get("session_type")
+    return _FRIENDLY_TO_SESSION_TYPE.get(friendly, friendly) if isinstance(friendly, str) else None
+
+
+def _shared(session: Mapping[str, Any]) -> bool | None:
+    visibility = _section(session, "interactiveSessionConfiguration").get("visibility")
+    return visibility == "workspace" if isinstance(visibility, str) else None
+
+
+def _r_version(session: Mapping[str, Any]) -> str | None:
+    value = session.get("rVersion") or _section(session, "interactiveSessionConfiguration").get("rVersion")
+    return value if isinstance(value, str) else None
+
+
+def _project(session: Mapping[str, Any], by_id: bool) -> str | None:
+    project = _section(session, "project")
+    value = project.get("_id") if by_id else project.get("name")
+    return value if isinstance(value, str) else None
+
+
+def _item_key(item: Any) -> tuple[str, ...] | None:
+    """What identifies a mounted file or linked folder, whichever way the API spells it."""
+    if not isinstance(item, Mapping):
+        return None
+    if item.get("kind") == "File" and item.get("item"):
+        return ("file", str(item["item"]))
+    data = _section(item, "data")
+    if item.get("type") == "S3File":
+        return ("s3file", str(data.get("s3BucketName")), str(data.get("s3ObjectKey")))
+    if item.get("type") == "S3Folder":
+        return ("s3folder", str(data.get("s3BucketName")), str(data.get("s3Prefix")))
+    return None
+
+
+def _item_label(item: Mapping[str, Any]) -> str:
+    data = _section(item, "data")
+    if item.get("type") == "S3File":
+        return f"s3://{data.get('s3BucketName')}/{data.get('s3ObjectKey')}"
+    if item.get("type") == "S3Folder":
+        return f"{data.get('s3BucketName')}/{data.get('s3Prefix')}"
+    return str(item.get("name") or item.get("item"))
+
+
+def _missing_items(wanted: Sequence[Mapping[str, Any]] | None, found: Any) -> list[str] | None:
+    """Labels of the wanted items the session does not carry; None when it cannot be told."""
+    if wanted is None or not isinstance(found, list):
+        return None
+    present = {key for key in map(_item_key, found) if key is not None}
+    return [_item_label(item) for item in wanted if _item_key(item) not in present]
+
+
+def wanted_settings(spec: SessionSpec, project: str) -> dict[str, Any]:
+    """What the task asks for, by operator parameter (``project`` is its name or id as given)."""
+    settings: dict[str, Any] = {
+        "session_type": BACKEND_TO_SESSION_TYPE[spec.backend],
+        "execution_platform": spec.execution_platform,
+        "project": project,
+        "instance_type": spec.instance_type,
+        "storage_size": spec.storage_size,
+        "spot": spec.spot,
+        "shared": spec.shared,
+        "cost_limit": _plain_number(spec.cost_limit),
+    }
+    if spec.r_version is not None:
+        settings["r_version"] = spec.r_version
+    return settings
+
+
+def found_settings(session: Mapping[str, Any], *, by_project_id: bool) -> dict[str, Any]:
+    """The same settings as the API reports them for ``session``; None where it reports nothing."""
+    summary = session_summary(dict(session))
+    resources = _section(session, "resources")
+    spot = resources.get("isCostSaving")
+    cost_limit = summary.get("cost_limit_usd")
+    return {
+        "session_type": _session_type(session, summary),
+        "execution_platform": summary.get("execution_platform"),
+        "project": _project(session, by_project_id),
+        "instance_type": summary.get("instance_type"),
+        "storage_size": summary.get("storage_gb"),
+        "spot": spot if isinstance(spot, bool) else None,
+        "shared": _shared(session),
+        "cost_limit": _plain_number(cost_limit),
+        "r_version": _r_version(session),
+    }
+
+
+def session_differences(
+    spec: SessionSpec,
+    session: Mapping[str, Any],
+    *,
+    project: str,
+    by_project_id: bool = False,
+    data_items: Sequence[Mapping[str, Any]] | None = None,
+    fuse_file_systems: Sequence[Mapping[str, Any]] | None = None,
+) -> list[SettingDifference]:
+    """Every setting on which ``session`` is not what ``spec`` asks for (empty: it matches).
+
+    ``project`` is the project's name, or its id with ``by_project_id``. ``data_items`` and
+    ``fuse_file_systems`` are the task's resolved mounts and links; None skips that comparison.
+    """
+    wanted = wanted_settings(spec, project)
+    found = found_settings(session, by_project_id=by_project_id)
+    differences = [
+        SettingDifference(parameter, value, found[parameter])
+        for parameter, value in wanted.items()
+        if found.get(parameter) is not None and found[parameter] != value
+    ]
+    for parameter, items, key in (
+        ("mounts", data_items, "dataItems"),
+        ("links", fuse_file_systems, "fuseFileSystems"),
+    ):
+        missing = _missing_items(items, session.get(key))
+        if missing:
+            differences.append(SettingDifference(parameter, missing, "none of these"))
+    return differences
+
+
+def describe_settings(settings: Mapping[str, Any]) -> str:
+    """``session_type='jupyter', storage_size=500, ...``; unknown settings shown as ``?``."""
+    return ", ".join(f"{key}={'?' if value is None else repr(value)}" for key, value in settings.items())
+
+
+__all__ = [
+    "SettingDifference",
+    "describe_settings",
+    "found_settings",
+    "session_differences",
+    "wanted_settings",
+]
