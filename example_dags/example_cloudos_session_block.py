@@ -20,7 +20,11 @@ from typing import Any
 
 import pendulum
 from airflow.providers.common.compat.sdk import DAG, task
-from airflow.providers.standard.operators.bash import BashOperator
+
+try:
+    from airflow.providers.standard.operators.bash import BashOperator
+except ImportError:  # Airflow 2.11 without the standard provider
+    from airflow.operators.bash import BashOperator
 
 from airflow_provider_cloudos import cloudos_session
 

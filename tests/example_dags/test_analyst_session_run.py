@@ -26,10 +26,11 @@ import requests
 from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_1_PLUS
 from example_dag_runs import EXAMPLE_DAGS, dags_test, live_sessions
 
+from airflow_provider_cloudos.client.sync import CloudOSClient
 from airflow_provider_cloudos.core.status import PAUSED, map_status
 from airflow_provider_cloudos.demo import airflow_environment
 
-pytestmark = pytest.mark.skipif(
+needs_hitl = pytest.mark.skipif(
     not AIRFLOW_V_3_1_PLUS, reason="human-in-the-loop operators and their REST API need Airflow 3.1+"
 )
 
@@ -115,6 +116,7 @@ def api_server(airflow_home: Path) -> Iterator[ApiServer]:
         server.stop()
 
 
+@needs_hitl
 def test_the_analyst_answers_done_through_the_rest_api_and_the_session_is_paused(
     airflow_home, dag_simulator, dag_clock, api_server, sentinel_api_key
 ):
@@ -159,4 +161,29 @@ def test_the_analyst_answers_done_through_the_rest_api_and_the_session_is_paused
     assert details["chosen_options"] == ["Done"]
     assert [request[0] for request in dag_simulator.abort_requests] == [session_id]
     assert sentinel_api_key not in run.output
+    assert live_sessions(dag_simulator) == []
+
+
+@pytest.mark.skipif(AIRFLOW_V_3_1_PLUS, reason="Airflow 3.1+ runs the human-in-the-loop form (test above)")
+def test_before_airflow_3_1_the_analyst_pauses_the_session_in_cloudos(airflow_home, dag_simulator, dag_clock):
+    """The recipe's fallback: the body waits until the analyst pauses the session themselves."""
+    paused_by_analyst: list[str] = []
+
+    def pause_as_the_analyst(line: str) -> None:
+        # The body's sensor has looked once: the analyst now pauses the session in CloudOS.
+        if "analyst_done" in line and "Poking" not in line and not paused_by_analyst:
+            for session in dag_simulator.sessions():
+                if map_status(session["status"]) == "running":
+                    client = CloudOSClient(
+                        dag_simulator.url, dag_simulator.api_key, dag_simulator.workspace_id
+                    )
+                    client.abort_session(session["_id"], upload_on_close=True)
+                    paused_by_analyst.append(session["_id"])
+
+    run = dags_test(airflow_home, dag_simulator, dag_clock, DAG_ID, on_line=pause_as_the_analyst)
+
+    assert run.code == 0, run.tail()
+    assert run.dag_run_state == "success", run.tail()
+    assert len(paused_by_analyst) == 1, run.tail()
+    assert map_status(dag_simulator.session(paused_by_analyst[0])["status"]) == PAUSED
     assert live_sessions(dag_simulator) == []
