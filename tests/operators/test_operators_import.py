@@ -33,6 +33,8 @@ NOT_AT_PARSE_TIME = ("requests", "aiohttp", "urllib3", "airflow.triggers.base")
     [
         "airflow_provider_cloudos.operators.sessions",
         "airflow_provider_cloudos.operators.fleet",
+        "airflow_provider_cloudos.operators.block",
+        "airflow_provider_cloudos.block",
         "airflow_provider_cloudos.sensors.sessions",
     ],
 )
