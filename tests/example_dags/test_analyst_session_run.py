@@ -27,8 +27,9 @@ from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_1_PLUS
 from example_dag_runs import EXAMPLE_DAGS, dags_test, live_sessions
 
 from airflow_provider_cloudos.client.sync import CloudOSClient
-from airflow_provider_cloudos.core.status import PAUSED, map_status
+from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
 from airflow_provider_cloudos.demo import airflow_environment
+from airflow_provider_cloudos.testing import StateTimings
 
 needs_hitl = pytest.mark.skipif(
     not AIRFLOW_V_3_1_PLUS, reason="human-in-the-loop operators and their REST API need Airflow 3.1+"
@@ -168,15 +169,17 @@ def test_the_analyst_answers_done_through_the_rest_api_and_the_session_is_paused
 def test_before_airflow_3_1_the_analyst_pauses_the_session_in_cloudos(airflow_home, dag_simulator, dag_clock):
     """The recipe's fallback: the body waits until the analyst pauses the session themselves."""
     paused_by_analyst: list[str] = []
+    # A pause completes at once, so the body's sensor sees it on its first look.
+    dag_simulator.set_timings(
+        StateTimings(scheduled=1.0, setup=1.0, initialising=1.0, aborting=0.0, resume_initialising=1.0)
+    )
+    client = CloudOSClient(dag_simulator.url, dag_simulator.api_key, dag_simulator.workspace_id)
 
     def pause_as_the_analyst(line: str) -> None:
-        # The body's sensor has looked once: the analyst now pauses the session in CloudOS.
-        if "analyst_done" in line and "Poking" not in line and not paused_by_analyst:
+        # The body starts: the analyst works, then pauses the session in CloudOS.
+        if f"starting task_id={TASK_ID}" in line and not paused_by_analyst:
             for session in dag_simulator.sessions():
-                if map_status(session["status"]) == "running":
-                    client = CloudOSClient(
-                        dag_simulator.url, dag_simulator.api_key, dag_simulator.workspace_id
-                    )
+                if map_status(session["status"]) == RUNNING:
                     client.abort_session(session["_id"], upload_on_close=True)
                     paused_by_analyst.append(session["_id"])
 
