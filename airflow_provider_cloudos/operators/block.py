@@ -18,7 +18,8 @@ in exactly one of three ways, so it cannot outlive the block:
 
 A deferred trigger could not see the body's tasks end without querying task states from the
 triggerer on every poll; ``reschedule`` keeps that question in the worker, where Airflow answers
-it on every version (``compat.unfinished_tasks``).
+it on every version (``compat.unfinished_tasks``). And ``airflow dags test`` runs one task at a
+time with each trigger in line: a deferred guard would hold it there and the body would never run.
 """
 
 from __future__ import annotations
