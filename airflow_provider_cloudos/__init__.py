@@ -2,11 +2,29 @@
 
 Importing the package imports nothing from Airflow: the pure core and the API client can be
 used on their own (and Airflow's provider discovery only needs ``get_provider_info``).
+``cloudos_session`` (the session block for DAG files) is loaded on first use, with Airflow.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from airflow_provider_cloudos.provider_info import get_provider_info
 from airflow_provider_cloudos.version import __version__
 
-__all__ = ["__version__", "get_provider_info"]
+if TYPE_CHECKING:
+    from airflow_provider_cloudos.block import CloudOSSessionBlock, cloudos_session
+
+_LAZY = {"cloudos_session", "CloudOSSessionBlock"}
+
+
+def __getattr__(name: str) -> Any:
+    """``from airflow_provider_cloudos import cloudos_session`` without Airflow on a plain import."""
+    if name in _LAZY:
+        from airflow_provider_cloudos import block
+
+        return getattr(block, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["CloudOSSessionBlock", "__version__", "cloudos_session", "get_provider_info"]

@@ -14,6 +14,7 @@ The differences, in the order they appear below:
   told apart from a shutdown by the task instance's state;
 * deferral deadlines: 2.11 ends a deferral at ``execution_timeout``, 3.x does not;
 * per-task state across retries: 3.3's ``task_state_store``;
+* the session block's guard: which of its body's tasks are unfinished (task SDK or database);
 * connection forms: 3.2+ reads ``conn-fields`` from the provider info, 2.11 asks the hook for
   WTForms fields;
 * helpers for tests: DAG serialization and parsing a connection URI.
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import Any
 
 from airflow.providers.common.compat.version_compat import (
@@ -134,6 +135,60 @@ def _current_task_state(dag_id: str, task_id: str, run_id: str, map_index: int) 
             .one_or_none()
         )
         return None if ti is None or ti.state is None else str(ti.state)
+
+
+#: Task instance states after which a task will not run again in this try of the DAG run.
+FINISHED_TASK_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
+
+
+def _state_name(state: Any) -> str | None:
+    """``"success"`` from ``"success"``, ``TaskInstanceState.SUCCESS`` or ``"TaskInstanceState.SUCCESS"``."""
+    if state is None:
+        return None
+    return str(getattr(state, "value", state)).lower().rsplit(".", 1)[-1]
+
+
+def unfinished_tasks(dag_id: str, run_id: str, task_ids: Collection[str]) -> list[str]:
+    """The tasks among ``task_ids`` that have not finished yet in a DAG run (blocking).
+
+    Called from a running task (the session block's guard). 3.x: the worker asks through the task
+    SDK, which answers ``{run_id: {task_id: state}}`` with a mapped task's instances keyed
+    ``task_id_<map_index>``. 2.11: the worker has the metadata database. A task with no instance
+    yet, or any unfinished mapped instance, counts as unfinished.
+    """
+    wanted = set(task_ids)
+    if not wanted:
+        return []
+    states: dict[str, list[str | None]] = {task_id: [] for task_id in wanted}
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+
+        answer = RuntimeTaskInstance.get_task_states(dag_id=dag_id, task_ids=sorted(wanted), run_ids=[run_id])
+        for key, state in dict(answer.get(run_id) or {}).items():
+            task_id = key if key in wanted else key.rsplit("_", 1)[0]
+            if task_id in states:
+                states[task_id].append(_state_name(state))
+    else:
+        from airflow.models.taskinstance import TaskInstance
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            rows = (
+                session.query(TaskInstance.task_id, TaskInstance.state)
+                .filter(
+                    TaskInstance.dag_id == dag_id,
+                    TaskInstance.run_id == run_id,
+                    TaskInstance.task_id.in_(sorted(wanted)),
+                )
+                .all()
+            )
+        for task_id, state in rows:
+            states[task_id].append(_state_name(state))
+    return sorted(
+        task_id
+        for task_id, seen in states.items()
+        if not seen or any(state not in FINISHED_TASK_STATES for state in seen)
+    )
 
 
 async def _task_state(trigger: Any) -> str | None:
@@ -324,6 +379,7 @@ __all__ = [
     "AIRFLOW_V_3_3_PLUS",
     "DECLARATIVE_CONNECTION_FORM",
     "EXECUTION_TIMEOUT_ENDS_DEFERRAL",
+    "FINISHED_TASK_STATES",
     "FRAMEWORK_DEADLINE_MARGIN_SECONDS",
     "connection_form_widgets",
     "connection_from_uri",
@@ -339,4 +395,5 @@ __all__ = [
     "task_still_deferred",
     "trigger_deadline",
     "trigger_has_on_kill",
+    "unfinished_tasks",
 ]

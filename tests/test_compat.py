@@ -251,6 +251,38 @@ def test_task_state_check_of_a_mapped_task(request):
         assert not asyncio.run(compat.task_still_deferred(_trigger_for(ti)))
 
 
+def test_unfinished_tasks_of_a_session_block_body(request):
+    """The block's guard asks which of the body's tasks are still to finish."""
+    if compat.AIRFLOW_V_3_0_PLUS:
+        supervisor = request.getfixturevalue("supervisor")
+        supervisor.states = {
+            "manual__1": {"g.a": "success", "g.b_0": "failed", "g.b_1": "running", "g.c": None}
+        }
+        assert compat.unfinished_tasks("block_dag", "manual__1", ["g.a", "g.b", "g.c", "g.d"]) == [
+            "g.b",  # one mapped instance still runs
+            "g.c",  # not started yet
+            "g.d",  # no instance at all
+        ]
+        asked = supervisor.sent[-1]
+        assert (asked.type, asked.dag_id, asked.task_ids, asked.run_ids) == (
+            "GetTaskStates",
+            "block_dag",
+            ["g.a", "g.b", "g.c", "g.d"],
+            ["manual__1"],
+        )
+        supervisor.states = {"manual__1": {"g.a": "success", "g.b_0": "upstream_failed", "g.b_1": "skipped"}}
+        assert compat.unfinished_tasks("block_dag", "manual__1", ["g.a", "g.b"]) == []
+    else:
+        request.getfixturevalue("airflow_db")
+        with _dag("block_dag"):
+            task = CloudOSCreateSessionOperator(task_id="work", name="n", project_name="p")
+        ti = _airflow2_task_instance(task, "running")
+        assert compat.unfinished_tasks("block_dag", ti.run_id, ["work", "missing"]) == ["missing", "work"]
+        _set_airflow2_state(ti, "failed")
+        assert compat.unfinished_tasks("block_dag", ti.run_id, ["work"]) == []
+    assert compat.unfinished_tasks("block_dag", "manual__1", []) == []
+
+
 def test_a_cancellation_alone_never_pauses_where_on_kill_exists(monkeypatch):
     async def failed(trigger: Any) -> str:
         return "failed"

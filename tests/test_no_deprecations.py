@@ -25,11 +25,13 @@ EXAMPLE_DAGS = REPO / "example_dags"
 #: Every module of the provider a DAG, a worker or a triggerer may import.
 PROVIDER_MODULES = (
     "airflow_provider_cloudos",
+    "airflow_provider_cloudos.block",
     "airflow_provider_cloudos.compat",
     "airflow_provider_cloudos.deferral",
     "airflow_provider_cloudos.exceptions",
     "airflow_provider_cloudos.hooks.cloudos",
     "airflow_provider_cloudos.links",
+    "airflow_provider_cloudos.operators.block",
     "airflow_provider_cloudos.operators.sessions",
     "airflow_provider_cloudos.provider_info",
     "airflow_provider_cloudos.sensors.sessions",

@@ -356,9 +356,13 @@ class CloudOSSessionOperatorBase(BaseOperator):
         stop_on_timeout: bool,
         known: dict[str, Any] | None = None,
     ) -> None:
-        """Wait for ``running`` after a create or resume; say so when the cost limit stopped it."""
+        """Wait for ``running`` after a create or resume; say so when the cost limit stopped it.
+
+        The summary pushed before the wait said "starting"; the one the wait ends with replaces it
+        (the deferred path does the same in ``_running_event``).
+        """
         try:
-            self._wait(
+            running = self._wait(
                 context,
                 session_id,
                 [RUNNING],
@@ -368,6 +372,10 @@ class CloudOSSessionOperatorBase(BaseOperator):
             )
         except AirflowFailException as error:
             raise self._explain_not_running(error, session_id) from error
+        if running.get("_id"):
+            context["ti"].xcom_push(
+                key=XCOM_SESSION_SUMMARY, value=session_summary(running, self.hook.base_url)
+            )
 
     def _explain_not_running(self, error: AirflowFailException, session_id: str) -> AirflowFailException:
         try:

@@ -8,6 +8,7 @@ process group that is killed when the run ends or overruns its bound.
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -27,6 +28,8 @@ EXAMPLE_DAG_IDS = frozenset(
         "example_cloudos_working_hours_resume",
         "example_cloudos_working_hours_pause",
         "example_cloudos_nightly_cleanup",
+        "example_cloudos_session_block",
+        "example_cloudos_analyst_session",
     }
 )
 #: Each state lasts a second of the simulator's clock, which only moves in steps (see dags_test).
@@ -36,6 +39,7 @@ CLOCK_STEP_SECONDS = 60.0
 #: A generous bound for one ``airflow dags test`` (about 10-20 s here); it only stops a hang.
 DAG_TEST_TIMEOUT_SECONDS = 240.0
 TRIGGER_RAN_INLINE = "[DAG TEST] running trigger in line"
+_DAG_RUN_FINISHED = re.compile(r"DagRun Finished: .*?, state=(\w+)")
 
 
 @dataclass(frozen=True)
@@ -44,6 +48,12 @@ class AirflowRun:
     code: int
     output: str
     seconds: float
+
+    @property
+    def dag_run_state(self) -> str | None:
+        """The DAG run's final state as Airflow logs it (``airflow dags test`` exits 0 either way)."""
+        found = _DAG_RUN_FINISHED.findall(self.output)
+        return found[-1] if found else None
 
     def tail(self, lines: int = 80) -> str:
         """The end of the output, for assertion messages."""
@@ -77,6 +87,7 @@ def dags_test(
     conf: dict[str, Any] | None = None,
     extra_env: Mapping[str, str] | None = None,
     dags_folder: Path = EXAMPLE_DAGS,
+    on_line: Callable[[str], None] | None = None,
 ) -> AirflowRun:
     """``airflow dags test DAG_ID [--conf JSON]`` with ``cloudos_default`` pointing at ``simulator``.
 
@@ -93,6 +104,8 @@ def dags_test(
     def release_sessions_once_deferred(line: str) -> None:
         if TRIGGER_RAN_INLINE in line:
             clock.advance(CLOCK_STEP_SECONDS)
+        if on_line is not None:
+            on_line(line)
 
     return run_airflow_cli(arguments, env, on_line=release_sessions_once_deferred)
 

@@ -119,9 +119,48 @@ def test_every_wait_is_deferrable(dags):
         ("example_cloudos_on_demand", "stop"),
         ("example_cloudos_working_hours_resume", "resume"),
         ("example_cloudos_working_hours_pause", "pause"),
+        ("example_cloudos_session_block", "analysis.create"),
+        ("example_cloudos_session_block", "analysis.pause"),
+        ("example_cloudos_analyst_session", "analyst_session.create"),
+        ("example_cloudos_analyst_session", "analyst_session.pause"),
     }
     for dag_id, task_id in waiting:
         assert dags[dag_id].get_task(task_id).deferrable is True, (dag_id, task_id)
+
+
+def test_the_session_block_example_is_one_group_with_its_lifecycle(dags):
+    dag = dags["example_cloudos_session_block"]
+    assert set(dag.task_ids) == {
+        "analysis.create",
+        "analysis.report",
+        "analysis.summarize",
+        "analysis.guard",
+        "analysis.pause",
+    }
+    assert list(dag.task_group.children) == ["analysis"]
+    assert dag.get_task("analysis.create").is_setup
+    pause = dag.get_task("analysis.pause")
+    assert pause.is_teardown
+    assert pause.upstream_task_ids == {"analysis.create", "analysis.summarize"}
+    assert dag.get_task("analysis.guard").upstream_task_ids == {"analysis.create"}
+
+
+def test_the_analyst_example_waits_for_the_analyst_in_its_block(dags):
+    from airflow.providers.common.compat.version_compat import AIRFLOW_V_3_1_PLUS
+
+    dag = dags["example_cloudos_analyst_session"]
+    wait = dag.get_task("analyst_session.analyst_done")
+    assert wait.upstream_task_ids == {"analyst_session.create"}
+    assert "analyst_session.analyst_done" in dag.get_task("analyst_session.pause").upstream_task_ids
+    assert dag.get_task("analyst_session.guard").body_task_ids == ["analyst_session.analyst_done"]
+    if AIRFLOW_V_3_1_PLUS:  # human in the loop: the session's URL in the request, "Done" at the deadline
+        assert type(wait).__name__ == "HITLOperator"
+        assert "key='session_url'" in wait.body
+        assert (wait.options, wait.defaults) == (["Done"], ["Done"])
+        assert wait.response_timeout is not None
+    else:  # before 3.1: wait until the analyst pauses the session, give up quietly at the deadline
+        assert type(wait).__name__ == "CloudOSSessionSensor"
+        assert wait.soft_fail is True
 
 
 def test_on_demand_params_are_typed(dags):

@@ -27,6 +27,15 @@ def create(**kwargs) -> CloudOSCreateSessionOperator:
     return CloudOSCreateSessionOperator(**options)
 
 
+def test_the_last_summary_pushed_is_the_running_session_after_a_blocking_wait(cloudos_conn):
+    context = make_context()
+    create().execute(context)
+
+    summaries = context["ti"].pushed("session_summary")
+    assert summaries[0]["status"] != "running"  # pushed as soon as the session existed
+    assert summaries[-1]["status"] == "running"
+
+
 def config_of(payload: dict) -> dict:
     return payload["interactiveSessionConfiguration"]
 
