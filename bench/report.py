@@ -569,7 +569,7 @@ def deployment_table() -> str | None:
             "deferred waits at once / worker slots",
             f"{result['peak_deferred_waits']} / {result['worker_slots']}",
         ],
-        ["task tries run per triggerer (trigger logs)", per_triggerer],
+        ["waits carried per triggerer (sampled from the trigger table)", per_triggerer],
         [
             "sessions created / leaked / duplicated",
             f"{result['sessions_created']} / {result['sessions_leaked']} / {result['sessions_duplicated']}",
