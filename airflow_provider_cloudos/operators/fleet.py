@@ -39,6 +39,7 @@ from airflow_provider_cloudos.deferral import defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
+from airflow_provider_cloudos.task_deadlines import task_call_deadline
 from airflow_provider_cloudos.triggers.events import EVENT_STATUSES, SUCCESS, TIMEOUT
 
 #: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
@@ -234,6 +235,16 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
     # -- the work ---------------------------------------------------------------------------
 
     def execute(self, context: Any) -> dict[str, Any]:
+        """Select and pause, with every API call held to the operator's ``timeout`` (and
+        ``execution_timeout``), so a stalled CloudOS cannot hold the worker past them."""
+        try:
+            seconds: float | None = self._wait_settings()[1]
+        except CloudOSValidationError:
+            seconds = None  # refused by name in _execute, before any call
+        with task_call_deadline(self, seconds, "the operator's timeout"):
+            return self._execute(context)
+
+    def _execute(self, context: Any) -> dict[str, Any]:
         try:
             selection = self._validate()
         except CloudOSValidationError as error:
@@ -452,6 +463,11 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
         return statuses, only_owner, include_archived, path or None
 
     def execute(self, context: Any) -> dict[str, Any]:
+        """Build the report, with every API call held to the task's ``execution_timeout``."""
+        with task_call_deadline(self, None, "the report"):
+            return self._execute(context)
+
+    def _execute(self, context: Any) -> dict[str, Any]:
         try:
             statuses, only_owner, include_archived, path = self._validate()
         except CloudOSValidationError as error:

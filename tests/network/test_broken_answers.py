@@ -27,6 +27,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSResponseTooLargeError,
     CloudOSTransientError,
 )
+from airflow_provider_cloudos.operators.fleet import CloudOSPauseSessionsOperator
 from airflow_provider_cloudos.operators.sessions import CloudOSCreateSessionOperator
 from airflow_provider_cloudos.sensors.sessions import CloudOSSessionSensor
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
@@ -205,4 +206,18 @@ def test_without_a_task_deadline_one_attempt_still_has_a_total_time(client_class
     message = str(raised.value)
     assert "CloudOS API unreachable for GET /api/v2/interactive-sessions/" in message
     assert "no complete answer within 1s (the total time allowed for one attempt)" in message
+    assert_readable(message)
+
+
+@pytest.mark.parametrize("behaviour", ["stall", "drip"])
+def test_the_fleet_pause_ends_by_its_timeout_with_a_clear_message(behaviour, monkeypatch):
+    """Selecting the sessions to pause is a call too: the operator's ``timeout`` bounds it."""
+    with MisbehavingServer(behaviour) as server:
+        monkeypatch.setenv("AIRFLOW_CONN_BROKEN", connection_json(server.url))
+        pause = CloudOSPauseSessionsOperator(task_id="pause_all", cloudos_conn_id="broken", timeout=2)
+        with pytest.raises(AirflowException) as raised:
+            run_task(pause)
+    message = str(raised.value)
+    assert "CloudOS API GET /api/v3/interactive-sessions" in message
+    assert "the deadline of the operator's timeout (2s) was reached" in message
     assert_readable(message)
