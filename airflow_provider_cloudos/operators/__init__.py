@@ -10,6 +10,11 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from airflow_provider_cloudos.operators.block import (
+        CloudOSBlockPauseOperator,
+        CloudOSBlockResumeOperator,
+        CloudOSSessionBlockGuard,
+    )
     from airflow_provider_cloudos.operators.fleet import (
         CloudOSPauseSessionsOperator,
         CloudOSSessionReportOperator,
@@ -22,6 +27,9 @@ if TYPE_CHECKING:
 
 #: Public name → the module (in this package) that defines it.
 _MODULES = {
+    "CloudOSBlockPauseOperator": "block",
+    "CloudOSBlockResumeOperator": "block",
+    "CloudOSSessionBlockGuard": "block",
     "CloudOSCreateSessionOperator": "sessions",
     "CloudOSPauseSessionsOperator": "fleet",
     "CloudOSResumeSessionOperator": "sessions",
@@ -44,9 +52,12 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
+    "CloudOSBlockPauseOperator",
+    "CloudOSBlockResumeOperator",
     "CloudOSCreateSessionOperator",
     "CloudOSPauseSessionsOperator",
     "CloudOSResumeSessionOperator",
+    "CloudOSSessionBlockGuard",
     "CloudOSSessionReportOperator",
     "CloudOSStopSessionOperator",
 ]

@@ -733,6 +733,10 @@ def test_a_session_listed_without_its_access_is_read_on_its_own(cloudos_conn, mo
 
 
 def test_a_bad_include_access_fails_before_any_request(cloudos_conn):
+    with pytest.raises(InvalidLiteralParameter, match="include_access='sometimes'"):  # a literal: at parse
+        CloudOSSessionReportOperator(task_id="report", include_access="sometimes")
+    report = CloudOSSessionReportOperator(task_id="report", include_access="{{ params.audit }}")
+    report.include_access = "sometimes"  # what the template rendered to
     with pytest.raises(AirflowFailException, match="include_access='sometimes'"):
-        CloudOSSessionReportOperator(task_id="report", include_access="sometimes").execute(context())
+        report.execute(context())
     assert cloudos_conn.counters.requests() == 0
