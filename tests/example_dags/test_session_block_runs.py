@@ -66,7 +66,7 @@ def test_a_failing_body_still_pauses_the_session_and_fails_the_run(airflow_home,
 
 
 def test_a_create_that_fails_leaves_nothing_running(airflow_home, dag_simulator, dag_clock):
-    # The session stays scheduled far longer than the create task's 3 s wait.
+    # The session stays scheduled far longer than the create task's 15 s wait.
     dag_simulator.set_timings(StateTimings(scheduled=100 * CLOCK_STEP_SECONDS, aborting=1.0))
 
     run = dags_test(airflow_home, dag_simulator, dag_clock, "block_create_fails", dags_folder=BLOCK_DAGS)

@@ -39,7 +39,9 @@ with (
         project_name="genomics",
         deferrable=True,
         poll_interval=POLL_SECONDS,
-        timeout=3,  # the test keeps the session scheduled for longer
+        # Counted from the start of the try (its calls keep it too); the test keeps the session
+        # scheduled for longer.
+        timeout=15,
         max_cost_usd=100,
     ) as session,
 ):
