@@ -6,12 +6,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit e2e test-airflow2 demo clean
+.PHONY: install test lint unit e2e test-airflow2 test-airflow-minors demo clean
 
-$(STAMP): pyproject.toml
+# The newest Airflow, with the pins it was tested with (constraints/airflow-3.3.txt explains them).
+$(STAMP): pyproject.toml constraints/airflow-3.3.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints/airflow-3.3.txt -e ".[test]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -35,9 +36,13 @@ e2e: $(STAMP)
 test-airflow2:
 	PYTHON=$(PYTHON) bash scripts/test-airflow2.sh
 
+## make test-airflow-minors: a reduced suite on 3.0, 3.1 and 3.2, each in a fresh .venv-3.X.
+test-airflow-minors:
+	PYTHON=$(PYTHON) bash scripts/test-airflow-minors.sh
+
 ## make demo: run the example pipeline DAG against the local CloudOS simulator.
 demo: $(STAMP)
 	$(BIN)/python -m airflow_provider_cloudos.demo
 
 clean:
-	rm -rf $(VENV) .venv-airflow2 .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-airflow2 .venv-3.0 .venv-3.1 .venv-3.2 .venv-uv .pytest_cache .mypy_cache .ruff_cache build *.egg-info
