@@ -50,7 +50,9 @@ def test_the_task_instance_comes_from_this_airflows_context(probe_report):
 def test_task_states_are_read_through_this_airflow(probe_report):
     # 3.x: the task SDK asks the execution API; 2.11: the metadata database is queried.
     assert _state(probe_report["finished_state"]) == "success"
-    assert _state(probe_report["own_state"]) == "running"
+    # The probe's own state: 2.11's `dags test` runs a task without recording "running" in the
+    # database (it is still "scheduled" there); 3.x's execution API has it "running".
+    assert _state(probe_report["own_state"]) == ("running" if AIRFLOW >= (3, 0) else "scheduled")
     assert probe_report["finished_still_deferred"] is False
 
 
