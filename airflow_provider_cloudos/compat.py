@@ -267,10 +267,11 @@ def connection_form_widgets(conn_fields: Mapping[str, Mapping[str, Any]]) -> dic
 
     One definition of the form serves every line. 2.11's webserver renders real WTForms fields
     (it always has WTForms, Flask-Babel and Flask-AppBuilder). The 3.0-3.1 API server calls this
-    with ``wtforms``' field classes patched to its own JSON-schema builders, and only when
-    ``wtforms`` imports at all (Airflow skips every provider's form fields otherwise); it patches
+    with ``wtforms``' field classes patched to its own JSON-schema builders. 3.0 does so only when
+    ``wtforms`` imports at all (it skips every provider's form fields otherwise) and patches
     Flask-Babel and Flask-AppBuilder only when they are installed, so without them the label is
-    used as is and no widget is given (3.x ignores the widget). The imports are here, not at the
+    used as is and no widget is given (3.x ignores the widget); 3.1 stands in mocks for all three
+    when they are missing. The imports are here, not at the
     top: a plain Airflow 3 install has none of these packages, and 3.2+ never calls this (see
     :data:`DECLARATIVE_CONNECTION_FORM`).
     """

@@ -403,8 +403,9 @@ def test_the_connection_form_comes_from_one_definition():
             assert field.field["description"] == spec["description"]
     elif compat.AIRFLOW_V_3_0_PLUS:
         # 3.0-3.1: the API server calls the hook with WTForms' fields patched to its own
-        # JSON-schema builders, which needs WTForms installed (scripts/test-airflow-minors.sh
-        # installs it; without it Airflow drops every provider's extra fields).
+        # JSON-schema builders. 3.0 needs WTForms installed for that (without it every provider's
+        # extra fields are dropped; scripts/test-airflow-minors.sh installs it there); 3.1 stands
+        # in mocks for WTForms, Flask-Babel and Flask-AppBuilder when they are missing.
         from airflow.api_fastapi.core_api.services.ui.connections import HookMetaService
 
         (cloudos,) = [hook for hook in HookMetaService.hook_meta_data() if hook.connection_type == "cloudos"]
