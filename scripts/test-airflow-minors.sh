@@ -42,11 +42,12 @@ pinned_airflow() {
     sed -n 's/^apache-airflow==\([0-9.]*\)$/\1/p' "$1"
 }
 
-# What the minors' environments need besides the provider: WTForms for the connection form that
-# the 3.0-3.1 API server builds from the hook (3.2+ reads the provider info instead).
+# What the minors' environments need besides the provider: WTForms on 3.0, whose API server
+# builds the connection form from the hook only when WTForms imports (3.1 mocks it when missing;
+# 3.2+ reads the provider info instead).
 extra_requirements() {
     case "$1" in
-        3.0 | 3.1) echo "wtforms" ;;
+        3.0) echo "wtforms" ;;
         *) echo "" ;;
     esac
 }
