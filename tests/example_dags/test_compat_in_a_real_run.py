@@ -56,6 +56,16 @@ def test_task_states_are_read_through_this_airflow(probe_report):
     assert probe_report["finished_still_deferred"] is False
 
 
+def test_only_2_11_ends_a_deferral_at_execution_timeout(probe_report):
+    deadline_in = probe_report["deferral_deadline_in"]
+    if AIRFLOW >= (3, 0):
+        assert deadline_in is None
+    else:
+        # 10 minutes from the try's start; 2.11's `dags test` leaves the start unset, so from now.
+        assert deadline_in is not None
+        assert 600 <= deadline_in < 660
+
+
 def test_the_per_task_store_exists_from_3_3(probe_report):
     assert probe_report["has_task_state_store"] is (AIRFLOW >= (3, 3))
 

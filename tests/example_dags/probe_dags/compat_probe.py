@@ -3,7 +3,8 @@
 ``tests/example_dags/test_compat_in_a_real_run.py`` runs it with ``airflow dags test`` and checks
 the report against the Airflow version. The probe reads task states through the running
 Airflow (the task SDK's supervisor and execution API on 3.x, the metadata database on 2.11) and
-drives a real ``CloudOSSessionTrigger`` through both kill paths against a simulator of its own:
+computes the deferral deadline from the running try's start, and drives a real
+``CloudOSSessionTrigger`` through both kill paths against a simulator of its own:
 
 * a cancellation of ``run()``, which is how 2.11 and 3.0-3.2 end a killed deferred task;
 * ``on_kill()``, which 3.3+ calls instead.
@@ -18,7 +19,7 @@ import asyncio
 import json
 import os
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 from typing import Any
 
@@ -88,8 +89,13 @@ class CompatProbeOperator(BaseOperator):
             os.environ[f"AIRFLOW_CONN_{PROBE_CONN_ID.upper()}"] = simulator.connection_json()
             after_cancel = asyncio.run(_cancelled_while_polling(simulator, finished))
             after_on_kill = asyncio.run(_killed_through_on_kill(simulator, finished))
+        # 2.11 ends a deferral at this try's start + execution_timeout; 3.x does not.
+        ten_minutes = SimpleNamespace(execution_timeout=timedelta(minutes=10))
+        asked_at = time.time()
+        deadline = compat.framework_deferral_deadline(ten_minutes)
         report = {
             "context_has_ti": ti is context["ti"],
+            "deferral_deadline_in": None if deadline is None else deadline - asked_at,
             "has_task_state_store": compat.task_state_store(context) is not None,
             "finished_state": compat._current_task_state(ti.dag_id, "finished", ti.run_id, -1),
             "own_state": compat._current_task_state(ti.dag_id, ti.task_id, ti.run_id, -1),
