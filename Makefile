@@ -6,12 +6,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit e2e deployment-test soak browser-test docs-images test-airflow2 demo dist check-wheel clean
+.PHONY: install test lint unit e2e deployment-test soak browser-test docs-images test-airflow2 test-airflow-minors demo dist check-wheel clean
 
-$(STAMP): pyproject.toml
+# The newest Airflow, with the pins it was tested with (constraints/airflow-3.3.txt explains them).
+$(STAMP): pyproject.toml constraints/airflow-3.3.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[test]"
+	$(BIN)/python -m pip install --quiet -c constraints/airflow-3.3.txt -e ".[test]"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -52,6 +53,10 @@ docs-images: $(STAMP)
 test-airflow2:
 	PYTHON=$(PYTHON) bash scripts/test-airflow2.sh
 
+## make test-airflow-minors: a reduced suite on 3.0, 3.1 and 3.2, each in a fresh .venv-3.X.
+test-airflow-minors:
+	PYTHON=$(PYTHON) bash scripts/test-airflow-minors.sh
+
 ## make demo: run the example pipeline DAG against the local CloudOS simulator.
 demo: $(STAMP)
 	$(BIN)/python -m airflow_provider_cloudos.demo
@@ -67,4 +72,4 @@ check-wheel: dist
 	PYTHON=$(PYTHON) bash scripts/check-wheel.sh
 
 clean:
-	rm -rf $(VENV) .venv-airflow2 .venv-wheel .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .venv-airflow2 .venv-3.0 .venv-3.1 .venv-3.2 .venv-uv .venv-wheel .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -4,7 +4,9 @@ The rest of the provider imports Airflow's base classes through
 ``airflow.providers.common.compat.sdk`` and calls the helpers below instead of testing versions
 itself, so a new Airflow release means reading this file, not the whole code base. Each helper
 says what each Airflow line does and why the provider cares; ``tests/test_compat.py`` runs the
-branch of the installed Airflow for real and, where it can, the other branch with fakes.
+branch of the installed Airflow for real and, where it can, the other branch with fakes;
+``tests/example_dags/test_compat_in_a_real_run.py`` checks the branches taken inside an
+``airflow dags test`` run. CI runs both on 2.11, 3.0, 3.1, 3.2 and 3.3.
 
 The differences, in the order they appear below:
 
@@ -15,8 +17,8 @@ The differences, in the order they appear below:
 * deferral deadlines: 2.11 ends a deferral at ``execution_timeout``, 3.x does not;
 * per-task state across retries: 3.3's ``task_state_store``;
 * the session block's guard: which of its body's tasks are unfinished (task SDK or database);
-* connection forms: 3.2+ reads ``conn-fields`` from the provider info, 2.11 asks the hook for
-  WTForms fields;
+* connection forms: 3.2+ reads ``conn-fields`` from the provider info, 2.11 and 3.0-3.1 ask the
+  hook for WTForms fields;
 * helpers for tests: DAG serialization and parsing a connection URI.
 """
 
@@ -29,6 +31,7 @@ from typing import Any
 
 from airflow.providers.common.compat.version_compat import (
     AIRFLOW_V_3_0_PLUS,
+    AIRFLOW_V_3_1_PLUS,
     AIRFLOW_V_3_2_PLUS,
     AIRFLOW_V_3_3_PLUS,
 )
@@ -315,15 +318,30 @@ def task_state_store(context: Any) -> Any | None:
 
 
 def connection_form_widgets(conn_fields: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
-    """Airflow 2.11's connection-form fields, built from the ``conn-fields`` that 3.2+ reads.
+    """The connection-form fields of Airflow 2.11 and 3.0-3.1, built from the ``conn-fields`` 3.2+ reads.
 
-    One definition of the form serves both lines. The web stack's modules are imported here, not
-    at the top: 2.11's webserver has them, a plain Airflow 3 install does not (and never calls
-    this, see :data:`DECLARATIVE_CONNECTION_FORM`).
+    One definition of the form serves every line. 2.11's webserver renders real WTForms fields
+    (it always has WTForms, Flask-Babel and Flask-AppBuilder). The 3.0-3.1 API server calls this
+    with ``wtforms``' field classes patched to its own JSON-schema builders. 3.0 does so only when
+    ``wtforms`` imports at all (it skips every provider's form fields otherwise) and patches
+    Flask-Babel and Flask-AppBuilder only when they are installed, so without them the label is
+    used as is and no widget is given (3.x ignores the widget); 3.1 stands in mocks for all three
+    when they are missing. The imports are here, not at the
+    top: a plain Airflow 3 install has none of these packages, and 3.2+ never calls this (see
+    :data:`DECLARATIVE_CONNECTION_FORM`).
     """
-    from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
-    from flask_babel import lazy_gettext
     from wtforms import BooleanField, StringField
+
+    try:
+        from flask_babel import lazy_gettext
+    except ImportError:  # Airflow 3.0-3.1 without Flask-Babel: a plain string label
+        lazy_gettext = str
+    try:
+        from flask_appbuilder.fieldwidgets import BS3TextFieldWidget
+    except ImportError:  # Airflow 3.0-3.1 without Flask-AppBuilder, which draws no widget
+        text_widget: dict[str, Any] = {}
+    else:
+        text_widget = {"widget": BS3TextFieldWidget()}
 
     widgets: dict[str, Any] = {}
     for name, spec in conn_fields.items():
@@ -334,7 +352,7 @@ def connection_form_widgets(conn_fields: Mapping[str, Mapping[str, Any]]) -> dic
         if "boolean" in (types if isinstance(types, list) else [types]):
             widgets[name] = BooleanField(label, description=description, default=schema.get("default", False))
         else:
-            widgets[name] = StringField(label, description=description, widget=BS3TextFieldWidget())
+            widgets[name] = StringField(label, description=description, **text_widget)
     return widgets
 
 
@@ -362,9 +380,10 @@ def deserialize_dag(data: dict[str, Any]) -> Any:
 def connection_from_uri(uri: str, conn_id: str) -> Any:
     """Parse a connection URI the way Airflow does for ``AIRFLOW_CONN_*`` variables.
 
-    3.x: the task SDK's ``Connection.from_uri``. 2.11: the ORM ``Connection(uri=...)``.
+    3.1+: the task SDK's ``Connection.from_uri``. 2.11 and 3.0 (whose task SDK cannot parse a
+    URI): the ORM ``Connection(uri=...)``, which is what 3.0 itself uses for these variables.
     """
-    if AIRFLOW_V_3_0_PLUS:
+    if AIRFLOW_V_3_1_PLUS:
         from airflow.providers.common.compat.sdk import Connection
 
         return Connection.from_uri(uri, conn_id=conn_id)
@@ -375,6 +394,7 @@ def connection_from_uri(uri: str, conn_id: str) -> Any:
 
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
+    "AIRFLOW_V_3_1_PLUS",
     "AIRFLOW_V_3_2_PLUS",
     "AIRFLOW_V_3_3_PLUS",
     "DECLARATIVE_CONNECTION_FORM",

@@ -23,7 +23,7 @@ if [ ! -x "${CLOUDOS_BROWSER}" ]; then
 fi
 if ! "${PYTHON}" -c "import playwright.sync_api" 2>/dev/null; then
     echo "== pip install -e .[browser] (Playwright)"
-    "${PYTHON}" -m pip install --quiet -e ".[browser]"
+    "${PYTHON}" -m pip install --quiet -c constraints/airflow-3.3.txt -e ".[browser]"
 fi
 echo "== browser test ($("${CLOUDOS_BROWSER}" --version 2>/dev/null | head -n1), Playwright $("${PYTHON}" -c 'import importlib.metadata as m; print(m.version("playwright"))'))"
 # Here a missing browser or Playwright fails the run instead of skipping the tests.

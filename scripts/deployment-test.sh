@@ -24,7 +24,7 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-s
     apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends postgresql redis-server >/dev/null
 fi
 echo "== $(ls -d /usr/lib/postgresql/*/bin | tail -n 1)/postgres, $(redis-server --version | cut -d' ' -f1-3)"
-"${PYTHON}" -m pip install --quiet -e ".[deployment]"
+"${PYTHON}" -m pip install --quiet -c constraints/airflow-3.3.txt -e ".[deployment]"
 echo "== Airflow $("${PYTHON}" -c 'import airflow; print(airflow.__version__)') with CeleryExecutor, soak scale: ${SCALE}"
 CLOUDOS_DEPLOYMENT_TEST=1 CLOUDOS_SOAK_SCALE="${SCALE}" exec "${PYTHON}" -m pytest tests/deployment \
     -p no:cacheprovider -q -s "$@"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The unit suite on Airflow 2.11 (the latest 2.11.x), in a fresh virtual environment built from
-# this repository's own files. The suite includes `airflow dags test` of every example DAG
-# against the local CloudOS simulator (tests/example_dags/). Lint and type checks run on 3.x only
-# (`make test`); the real-Airflow end-to-end tests (tests/e2e/) stay on 3.x too.
+# this repository's own files and constraints/airflow-2.11.txt. The suite includes `airflow dags
+# test` of every example DAG against the local CloudOS simulator (tests/example_dags/). Lint and
+# type checks run on 3.x only (`make test`); the real-Airflow end-to-end tests (tests/e2e/) stay on
+# 3.x too.
 #
 #   scripts/test-airflow2.sh [pytest arguments...]
 #
@@ -13,8 +14,9 @@ cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv-airflow2}"
-# 2.11 is the last 2.x line, so this resolves to its newest release.
-AIRFLOW_REQUIREMENT="apache-airflow>=2.11,<3"
+# The tested set for 2.11 (its last release and the pins it runs with, each explained there).
+CONSTRAINTS="constraints/airflow-2.11.txt"
+AIRFLOW_REQUIREMENT="$(grep '^apache-airflow==' "${CONSTRAINTS}")"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 export PYTHONDONTWRITEBYTECODE=1
 
@@ -25,7 +27,7 @@ rm -rf "${VENV}"
 install_log="${VENV}/pip-install.log"
 if ! {
     "${VENV}/bin/python" -m pip install --upgrade pip &&
-        "${VENV}/bin/python" -m pip install -e ".[test]" "${AIRFLOW_REQUIREMENT}"
+        "${VENV}/bin/python" -m pip install -c "${CONSTRAINTS}" -e ".[test]" "${AIRFLOW_REQUIREMENT}"
 } >"${install_log}" 2>&1; then
     tail -n 60 "${install_log}"
     echo "== installing Airflow 2 and the provider failed (full log: ${install_log})" >&2

@@ -110,7 +110,7 @@ class CloudOSHook(BaseHook):
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
-        """Extra fields for Airflow 2.11's form (3.2+ reads ``conn-fields`` from the provider info)."""
+        """Extra fields for the form of Airflow 2.11 and 3.0-3.1 (3.2+ reads ``conn-fields`` instead)."""
         return connection_form_widgets(CONN_FIELDS)
 
     # -- connection → client ------------------------------------------------------------------

@@ -4,8 +4,10 @@
 runs, so these runs also show that the deferrable waits work end to end (issue 4's last point:
 the pipeline waits with ``CloudOSSessionSensor(deferrable=True)``). After each scenario the
 simulator must hold no session still starting, running or stopping, and the API key must not
-appear anywhere in Airflow's output. (The working-hours resume DAG leaves the team session
-running by design; its test pauses it again with the pause DAG before checking.)
+appear anywhere in Airflow's output (except in the one debug line Airflow 3.0.x itself prints for
+the request that masks it, a known upstream defect the README names). (The working-hours resume
+DAG leaves the team session running by design; its test pauses it again with the pause DAG before
+checking.)
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from __future__ import annotations
 import csv
 
 import pytest
-from example_dag_runs import EXAMPLE_DAG_IDS, TRIGGER_RAN_INLINE, dags_test, live_sessions
+from example_dag_runs import (
+    AIRFLOW_LOGS_MASK_REQUESTS,
+    EXAMPLE_DAG_IDS,
+    TRIGGER_RAN_INLINE,
+    dags_test,
+    is_airflow_mask_request_line,
+    lines_showing,
+    live_sessions,
+)
 
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
@@ -58,7 +68,10 @@ def test_pipeline_creates_waits_uses_and_pauses(airflow_home, dag_simulator, dag
     assert [item.get("name") for item in payload["dataItems"]] == ["samples.csv"]
     assert [item["data"]["name"] for item in payload["fuseFileSystems"]] == ["results"]
     assert payload["projectId"] == dag_simulator.project_id
-    assert sentinel_api_key not in run.output
+    assert lines_showing(sentinel_api_key, run.output) == []
+    # The README warns 3.0.x users of Airflow's own leak: it is there, and only there.
+    airflow_leaks = [line for line in run.output.splitlines() if is_airflow_mask_request_line(line)]
+    assert any(sentinel_api_key in line for line in airflow_leaks) is AIRFLOW_LOGS_MASK_REQUESTS
     assert live_sessions(dag_simulator) == []
 
 
@@ -136,7 +149,7 @@ def test_working_hours_resume_then_pause_idempotently(
     assert dag_simulator.counters.requests("abort") == 1
     assert dag_simulator.counters.requests("create") == 0
     for run in (morning, evening, late):
-        assert sentinel_api_key not in run.output
+        assert lines_showing(sentinel_api_key, run.output) == []
     assert live_sessions(dag_simulator) == []
 
 

@@ -257,8 +257,10 @@ def test_on_kill_during_the_wait_pauses_the_resumed_session(cloudos_conn, paused
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
+    # Wait for CloudOS to have taken the resume (the task claims the session just before it asks,
+    # so waiting for the claim alone let a kill on a loaded machine find the session still paused).
     deadline = time.monotonic() + 10
-    while task._owned_session_id is None and time.monotonic() < deadline:  # set once resume was accepted
+    while cloudos_conn.session(paused)["status"] == "aborted" and time.monotonic() < deadline:
         time.sleep(0.01)
     task.on_kill()
     thread.join(10)

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# The provider on each older Airflow 3 minor the README supports (3.0, 3.1, 3.2): for each, a fresh
+# virtual environment built from constraints/airflow-<minor>.txt, then a reduced suite:
+#
+#   * the example DAGs run by `airflow dags test` (tests/example_dags, without the demo script's
+#     own tests, which run the same pipeline DAG) and the compat probe DAG run there too;
+#   * the operator, sensor and trigger tests; the compat tests (tests/test_compat.py).
+#
+# The whole suite stays on the newest Airflow (`make test`) and on 2.11 (`make test-airflow2`).
+#
+#   scripts/test-airflow-minors.sh [pytest arguments...]
+#
+# MINORS picks the minors (default "3.0 3.1 3.2"); PYTHON the interpreter (default python3,
+# 3.11+). Each environment is .venv-<minor> (git ignores it), rebuilt on every run unless
+# KEEP_VENVS=1 (for iterating locally). Environments are installed with uv (from PyPI, into
+# .venv-uv): it resolves and installs Airflow in seconds where pip takes over a minute, and its
+# cache is shared by the minors. A failing minor does not stop the others; the exit status says
+# whether all passed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+MINORS="${MINORS:-3.0 3.1 3.2}"
+KEEP_VENVS="${KEEP_VENVS:-0}"
+UV_VERSION="0.13.9"
+UV_VENV=".venv-uv"
+TESTS=(tests/example_dags tests/operators tests/sensors tests/triggers tests/test_compat.py)
+IGNORED=(--ignore=tests/example_dags/test_demo.py)
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+export PYTHONDONTWRITEBYTECODE=1
+
+started=$SECONDS
+if ! "${UV_VENV}/bin/uv" --version 2>/dev/null | grep -q "^uv ${UV_VERSION}\b"; then
+    rm -rf "${UV_VENV}"
+    "${PYTHON}" -m venv "${UV_VENV}"
+    "${UV_VENV}/bin/python" -m pip install --quiet "uv==${UV_VERSION}"
+fi
+UV="${UV_VENV}/bin/uv"
+
+# The exact Airflow a constraints file pins ("apache-airflow==3.1.8" → 3.1.8).
+pinned_airflow() {
+    sed -n 's/^apache-airflow==\([0-9.]*\)$/\1/p' "$1"
+}
+
+# What the minors' environments need besides the provider: WTForms on 3.0, whose API server
+# builds the connection form from the hook only when WTForms imports (3.1 mocks it when missing;
+# 3.2+ reads the provider info instead).
+extra_requirements() {
+    case "$1" in
+        3.0) echo "wtforms" ;;
+        *) echo "" ;;
+    esac
+}
+
+install_minor() {
+    local minor=$1 venv=$2 constraints=$3 airflow=$4 log=$5
+    local extras
+    extras=$(extra_requirements "${minor}")
+    {
+        "${UV}" venv --quiet --python "${PYTHON}" "${venv}" &&
+            # shellcheck disable=SC2086  # extras is a word list
+            "${UV}" pip install --python "${venv}/bin/python" --constraint "${constraints}" \
+                -e ".[test]" "apache-airflow==${airflow}" ${extras}
+    } >"${log}" 2>&1
+}
+
+failed=()
+for minor in ${MINORS}; do
+    minor_started=$SECONDS
+    constraints="constraints/airflow-${minor}.txt"
+    venv=".venv-${minor}"
+    airflow=$(pinned_airflow "${constraints}")
+    if [[ -z "${airflow}" ]]; then
+        echo "== ${constraints} pins no apache-airflow==X.Y.Z" >&2
+        exit 2
+    fi
+    echo "== Airflow ${airflow}: fresh ${venv} from ${constraints}"
+    if [[ "${KEEP_VENVS}" == 1 && -x "${venv}/bin/python" ]]; then
+        echo "== (KEEP_VENVS=1: reusing ${venv})"
+    else
+        rm -rf "${venv}"
+        install_log="$(mktemp)"
+        if ! install_minor "${minor}" "${venv}" "${constraints}" "${airflow}" "${install_log}"; then
+            tail -n 40 "${install_log}"
+            echo "== Airflow ${airflow}: installing it with the provider FAILED" >&2
+            failed+=("${airflow} (install)")
+            continue
+        fi
+        mv "${install_log}" "${venv}/install.log"
+    fi
+    "${venv}/bin/python" - "${airflow}" <<'PY'
+import sys
+from importlib.metadata import version
+
+import airflow
+
+wanted = sys.argv[1]
+assert airflow.__version__ == wanted, f"expected Airflow {wanted}, got {airflow.__version__}"
+print(
+    f"== Airflow {airflow.__version__}: task-sdk {version('apache-airflow-task-sdk')},"
+    f" common-compat {version('apache-airflow-providers-common-compat')},"
+    f" airflow-provider-cloudos {version('airflow-provider-cloudos')}"
+)
+PY
+    echo "== Airflow ${airflow}: installed in $((SECONDS - minor_started))s; reduced suite: ${TESTS[*]}"
+    if "${venv}/bin/python" -m pytest -p no:cacheprovider -q "${TESTS[@]}" "${IGNORED[@]}" "$@"; then
+        echo "== Airflow ${airflow}: passed in $((SECONDS - minor_started))s"
+    else
+        echo "== Airflow ${airflow}: FAILED after $((SECONDS - minor_started))s" >&2
+        failed+=("${airflow}")
+    fi
+done
+
+echo "== Airflow minors (${MINORS}) finished in $((SECONDS - started))s"
+if ((${#failed[@]})); then
+    echo "== failed on Airflow: ${failed[*]}" >&2
+    exit 1
+fi
