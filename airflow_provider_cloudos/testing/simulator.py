@@ -183,7 +183,7 @@ class CloudOSSimulator:
 
     async def _handle(self, request: HttpRequest) -> HttpResponse | None:
         route = self._api.route(request.method, request.path)
-        self.counters.record_request(route.endpoint)
+        self.counters.record_request(route.endpoint, route.args[-1] if route.args else None)
         decision = self.faults.decide(route.endpoint)
         if decision.latency:
             await asyncio.sleep(decision.latency)
