@@ -295,10 +295,20 @@ def _deferred(scenario: Scenario, driver: TaskDriver, artefacts: Artefacts, *, k
     seen: dict[str, Any] = {}
 
     async def run_then_kill() -> None:
+        waiting = asyncio.Event()
+        poll = trigger._poll
+
+        async def entered_poll(*args: Any, **kwargs: Any) -> Any:
+            waiting.set()
+            async for event in poll(*args, **kwargs):
+                yield event
+
+        trigger._poll = entered_poll  # type: ignore[method-assign]
         running = asyncio.create_task(first_event(trigger))
-        # The trigger's first poll waits one interval (the task has just looked), so "waiting" is:
-        # the run has started and the session is in the phase.
-        await asyncio.sleep(0.05)
+        # The trigger's first poll waits one interval (the task has just looked; 30 s in the
+        # "running" phase), so "waiting" is: the run has entered its wait (an event, not a fixed
+        # sleep) and the session is in the phase.
+        await asyncio.wait_for(waiting.wait(), timeout=20)
         assert not running.done()
         await async_wait_until(lambda: scenario.task_is_waiting(None), limit=20)
         await trigger.on_kill()  # Airflow 3.3: a user marked the deferred task failed

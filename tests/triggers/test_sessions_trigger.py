@@ -32,6 +32,15 @@ async def first_event(trigger: CloudOSSessionTrigger, limit: float = 30.0) -> di
     return events[0]
 
 
+async def polled(sim, session_id: str, times: int = 1) -> None:
+    """Return once the trigger has polled ``session_id`` (it is mid-wait): an event, not a sleep."""
+    for _ in range(2000):  # bounds a broken run at about 10 s
+        if sim.counters.requests("get", session_id) >= times:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"session {session_id} was never polled")
+
+
 def make_trigger(session_id: str, **overrides) -> CloudOSSessionTrigger:
     options = {
         "session_id": session_id,
@@ -318,7 +327,7 @@ async def test_cancellation_without_on_kill_support_pauses_only_a_task_that_is_g
         monkeypatch.setattr(compat, "_task_identity", lambda trigger: ("dag", "task", "run", -1))
         trigger.fake_state = fake_state
         task = asyncio.create_task(first_event(trigger))
-        await asyncio.sleep(0.2)
+        await polled(cloudos_conn, session["_id"])
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -332,7 +341,7 @@ async def test_cancellation_on_airflow_with_on_kill_never_pauses(cloudos_conn, m
     monkeypatch.setattr(compat, "trigger_has_on_kill", lambda: True)
     session = cloudos_conn.add_session(name="shutdown", status="setup")
     task = asyncio.create_task(first_event(make_trigger(session["_id"], stop_on_kill=True)))
-    await asyncio.sleep(0.2)
+    await polled(cloudos_conn, session["_id"])
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
