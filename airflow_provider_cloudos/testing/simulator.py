@@ -194,6 +194,19 @@ class CloudOSSimulator:
             return _fault_response(decision)
         return self._api.respond(request, route)
 
+    @property
+    def ignore_list_filters(self) -> bool:
+        """When True the list endpoint ignores ``status[]``, ``onlyOwnerSessions`` and
+        ``archived.status`` and lists every session: a server that fails to filter, to prove the
+        provider checks again what it asked for."""
+        return self._api.ignore_list_filters
+
+    @ignore_list_filters.setter
+    def ignore_list_filters(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"ignore_list_filters={value!r}: expected True or False")
+        self._api.ignore_list_filters = value
+
     # ---- where and how to connect -------------------------------------------------------
 
     @property

@@ -176,6 +176,37 @@ def test_each_filter_selects_exactly_its_sessions(cloudos_conn, fleet, kwargs, c
     assert cloudos_conn.counters.requests("abort") == 0
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "checks"),
+    [
+        ({}, {"running": running}),
+        ({"statuses": "setup"}, {"status": lambda s: s["status"] == "setup"}),
+        (
+            {"name_pattern": "nightly-1*"},
+            {"running": running, "name": lambda s: s["name"] < "nightly-2"},
+        ),
+    ],
+    ids=["running", "other-status", "status-and-name"],
+)
+def test_a_server_that_ignores_the_list_filters_cannot_make_it_pause_the_wrong_sessions(
+    cloudos_conn, fleet, kwargs, checks
+):
+    """The list answer holds every session of the workspace (paused, terminated, others' setup...):
+    the operator checks each one again and pauses exactly what it asked for."""
+    cloudos_conn.ignore_list_filters = True
+    result = pause_op(**kwargs).execute(context())
+    expected = ids_where(fleet, **checks)
+    assert expected
+    assert set(result["paused"]) == expected
+    assert cloudos_conn.counters.requests("abort") == len(expected)
+    for sid, spec in fleet.items():
+        status = cloudos_conn.session(sid)["status"]
+        if sid in expected:
+            assert status in PAUSED_OR_PAUSING
+        else:
+            assert status == spec["status"], spec
+
+
 def test_excluded_ids_are_left_alone(cloudos_conn, fleet):
     keep = sorted(ids_where(fleet, a=running))[:3]
     result = pause_op(exclude_ids=",".join(keep), name_pattern="*", dry_run=True).execute(context())
