@@ -183,7 +183,7 @@ def test_each_filter_selects_exactly_its_sessions(cloudos_conn, fleet, kwargs, c
         ({"statuses": "setup"}, {"status": lambda s: s["status"] == "setup"}),
         (
             {"name_pattern": "nightly-1*"},
-            {"running": running, "name": lambda s: s["name"] < "nightly-2"},
+            {"running": running, "name": lambda s: s["name"].startswith("nightly-1")},
         ),
     ],
     ids=["running", "other-status", "status-and-name"],
