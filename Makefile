@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit e2e test-airflow2 demo clean
+.PHONY: install test lint unit e2e test-airflow2 demo mutation clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,9 +35,13 @@ e2e: $(STAMP)
 test-airflow2:
 	PYTHON=$(PYTHON) bash scripts/test-airflow2.sh
 
+## make mutation: mutation testing (mutmut) of core/, client/, operators/, triggers/; writes TESTING.md. Not in CI (hours).
+mutation: $(STAMP)
+	PYTHON=$(BIN)/python bash scripts/mutation.sh
+
 ## make demo: run the example pipeline DAG against the local CloudOS simulator.
 demo: $(STAMP)
 	$(BIN)/python -m airflow_provider_cloudos.demo
 
 clean:
-	rm -rf $(VENV) .venv-airflow2 .pytest_cache .mypy_cache .ruff_cache build *.egg-info
+	rm -rf $(VENV) .venv-airflow2 mutants .pytest_cache .mypy_cache .ruff_cache build *.egg-info

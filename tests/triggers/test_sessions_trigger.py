@@ -184,6 +184,7 @@ async def test_an_expired_deadline_still_polls_once(cloudos_conn):
 )
 async def test_transient_errors_are_survived(cloudos_conn, fast_retries, fault):
     session = cloudos_conn.add_session(name="flaky", status="initialising")
+    fault = dict(fault)  # the parameter is shared by reruns of this test: leave it whole
     status = fault.pop("status")
     cloudos_conn.faults.fail_next("get", status or 503, **fault)
     event = await first_event(make_trigger(session["_id"]))
