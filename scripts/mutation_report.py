@@ -1,6 +1,7 @@
 """Mutation testing: the order of the run, the results file, and TESTING.md generated from it.
 
     python scripts/mutation_report.py stages [all|money]  # name patterns, money-deciding first
+    python scripts/mutation_report.py select    # narrow mutmut's test map to MODULE_TESTS
     python scripts/mutation_report.py collect   # mutants/**/*.meta -> mutation/results.json
     python scripts/mutation_report.py render    # mutation/results.json + mutation/harmless.json -> TESTING.md
 
@@ -38,6 +39,37 @@ MONEY_MODULES: dict[str, str] = {
     "operators.base": "which session is this task's own, pause on kill and timeout, resume",
     "operators.fleet": "what a fleet pause pauses",
     "operators.sessions": "create or reuse (never a second session), stop, resume",
+}
+
+#: Test selection per module: the tests that guard a module directly (its mirror in tests/, and
+#: the layer right above it where that is how it is exercised). Each mutant runs only those of
+#: its function's covering tests, which keeps a survivor in a widely used function from running
+#: hundreds of operator tests. Modules not listed keep every covering test.
+MODULE_TESTS: dict[str, tuple[str, ...]] = {
+    "client.retry": (
+        "tests/client/test_retry.py",
+        "tests/client/test_sync_client.py",
+        "tests/client/test_async_client.py",
+    ),
+    "core.status": ("tests/core/test_status.py", "tests/core/test_fleet.py", "tests/hooks/"),
+    "core.waiting": ("tests/hooks/", "tests/triggers/test_sessions_trigger.py", "tests/sensors/"),
+    "core.fleet": ("tests/core/test_fleet.py", "tests/triggers/test_fleet_trigger.py"),
+    "triggers.fleet": ("tests/triggers/test_fleet_trigger.py",),
+    "triggers.sessions": ("tests/triggers/test_sessions_trigger.py",),
+    "operators.base": (
+        "tests/operators/test_create_session",
+        "tests/operators/test_stop_session_operator.py",
+        "tests/operators/test_resume_session_operator.py",
+        "tests/operators/test_lifecycle_requests.py",
+    ),
+    "operators.fleet": ("tests/operators/test_fleet_operators.py",),
+    "operators.sessions": (
+        "tests/operators/test_create_session",
+        "tests/operators/test_stop_session_operator.py",
+        "tests/operators/test_resume_session_operator.py",
+        "tests/operators/test_operator_bad_inputs.py",
+        "tests/operators/test_lifecycle_requests.py",
+    ),
 }
 
 #: mutmut's exit codes, as its own ``mutmut results`` reads them.
@@ -78,6 +110,26 @@ def stages(scope: str = "all") -> list[str]:
     money = [f"{PACKAGE}.{module}.*" for module in MONEY_MODULES]
     rest = [f"{PACKAGE}.{package}.*" for package in PACKAGES]
     return money if scope == "money" else money + rest
+
+
+def select_tests() -> None:
+    """Narrow mutmut's map of covering tests to :data:`MODULE_TESTS` (kept whole the first time)."""
+    stats_path = ROOT / "mutants" / "mutmut-stats.json"
+    full_path = stats_path.with_name("mutmut-stats.full.json")
+    if not full_path.exists():
+        full_path.write_text(stats_path.read_text(encoding="utf-8"), encoding="utf-8")
+    stats = json.loads(full_path.read_text(encoding="utf-8"))
+    narrowed = 0
+    for function, tests in stats["tests_by_mangled_function_name"].items():
+        prefixes = MODULE_TESTS.get(module_of(function + "."))
+        if not prefixes:
+            continue
+        kept = [test for test in tests if test.startswith(prefixes)]
+        if kept:  # a function its module's tests never reach keeps every covering test
+            narrowed += len(tests) - len(kept)
+            stats["tests_by_mangled_function_name"][function] = kept
+    stats_path.write_text(json.dumps(stats), encoding="utf-8")
+    print(f"test selection per module: {narrowed} (function, test) pairs left out")
 
 
 def _diff(mutant: str) -> str | None:
@@ -272,6 +324,8 @@ def main(argv: list[str]) -> int:
     command = argv[0] if argv else "render"
     if command == "stages":
         print("\n".join(stages(argv[1] if len(argv) > 1 else "all")))
+    elif command == "select":
+        select_tests()
     elif command == "collect":
         collect()
     elif command == "render":
