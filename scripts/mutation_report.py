@@ -52,7 +52,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/client/test_async_client.py",
     ),
     "core.status": ("tests/core/test_status.py", "tests/core/test_fleet.py", "tests/hooks/"),
-    "core.waiting": ("tests/hooks/", "tests/triggers/test_sessions_trigger.py", "tests/sensors/"),
+    "core.waiting": ("tests/core/test_waiting.py", "tests/hooks/", "tests/triggers/test_sessions_trigger.py"),
     "core.fleet": ("tests/core/test_fleet.py", "tests/triggers/test_fleet_trigger.py"),
     "triggers.fleet": ("tests/triggers/test_fleet_trigger.py",),
     "triggers.sessions": ("tests/triggers/test_sessions_trigger.py",),
