@@ -28,10 +28,11 @@ stages=$("${PYTHON}" scripts/mutation_report.py stages "${scope}")
 echo "== mutmut: mutants and the map of covering tests"
 "${PYTHON}" -m mutmut run --max-children "${JOBS}" "no.mutant.is.named.like.this" || true
 rm -f mutants/mutmut-stats.full.json
-"${PYTHON}" scripts/mutation_report.py select
 
 for pattern in ${stages}; do
     echo "== mutmut run ${pattern}"
+    # Again before each stage: tests added since the last stage are mapped by mutmut's own run.
+    "${PYTHON}" scripts/mutation_report.py select
     # A non-zero exit (survivors, or an interrupted stage) must not stop the report.
     "${PYTHON}" -m mutmut run --max-children "${JOBS}" "${pattern}" || echo "   (mutmut exited with $?)"
 done

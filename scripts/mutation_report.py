@@ -116,9 +116,13 @@ def select_tests() -> None:
     """Narrow mutmut's map of covering tests to :data:`MODULE_TESTS` (kept whole the first time)."""
     stats_path = ROOT / "mutants" / "mutmut-stats.json"
     full_path = stats_path.with_name("mutmut-stats.full.json")
-    if not full_path.exists():
-        full_path.write_text(stats_path.read_text(encoding="utf-8"), encoding="utf-8")
-    stats = json.loads(full_path.read_text(encoding="utf-8"))
+    stats = json.loads(stats_path.read_text(encoding="utf-8"))
+    if full_path.exists():  # keep every covering test ever seen; add what new tests reach
+        full = json.loads(full_path.read_text(encoding="utf-8"))
+        for function, tests in stats["tests_by_mangled_function_name"].items():
+            known = full["tests_by_mangled_function_name"].get(function, [])
+            stats["tests_by_mangled_function_name"][function] = sorted({*known, *tests})
+    full_path.write_text(json.dumps(stats), encoding="utf-8")
     narrowed = 0
     for function, tests in stats["tests_by_mangled_function_name"].items():
         prefixes = MODULE_TESTS.get(module_of(function + "."))
