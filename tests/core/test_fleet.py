@@ -457,3 +457,53 @@ def test_report_csv_quotes_names_and_writes_the_file(tmp_path):
     assert parsed[1][7] == "$2.00"
     assert parsed[1][REPORT_COLUMNS.index(("url", "URL"))] == ""
     assert report_csv([]) == ",".join(header for _, header in REPORT_COLUMNS) + "\n"
+
+
+def test_describe_lists_every_status_and_every_exclusion():
+    text = SessionFilter.from_params(
+        statuses="running,setup", exclude_names=["keep", "also"], exclude_ids=["b" * 24, "a" * 24]
+    ).describe()
+    assert text == (f"running or setup sessions, except names also, keep, except ids {'a' * 24}, {'b' * 24}")
+
+
+@pytest.mark.parametrize(
+    ("shutdown", "expected"),
+    [
+        ("2026-03-01T12:10:00Z", "10m"),
+        ("2026-03-01T12:10:00z", "10m"),
+        ("2026-03-01T14:10:00+02:00", "10m"),
+        ("2026-03-01T07:10:00-05:00", "10m"),
+        ("2026-03-01T12:10:00", "10m"),
+    ],
+)
+def test_auto_shutdown_times_in_any_offset_are_the_same_instant(shutdown, expected):
+    (row,) = build_session_report([session(shutdown=shutdown)], None, NOW)
+    assert row["time_to_auto_shutdown"] == expected
+
+
+def test_a_naive_now_is_utc_whatever_the_machines_time_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        (row,) = build_session_report(
+            [session(shutdown="2026-03-01T12:10:00Z")], None, NOW.replace(tzinfo=None)
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert row["time_to_auto_shutdown"] == "10m"
+
+
+def test_summarize_report_counts_each_status_and_rounds_to_micro_dollars():
+    rows = [
+        {"status": "running", "cost_usd": 0.1234564},
+        {"status": "running", "cost_usd": 0.0000004},
+        {"status": "paused", "cost_usd": 1},
+    ]
+    summary = summarize_report(rows)
+    assert summary["by_status"] == {"paused": 1, "running": 2}
+    assert summary["live_count"] == 2
+    assert summary["live_cost_usd"] == 0.123457
+    assert summary["total_cost_usd"] == 1.123457
