@@ -258,9 +258,12 @@ def render() -> str:
         "(`scripts/mutation.sh`; `MUTATION_ONLY=money` stops after the money-deciding ones, "
         "`MUTATION_JOBS` sets the parallel workers, 2 by default), and regenerates this file. "
         "Each mutant runs only the tests that reached its function in a first, clean run "
-        "(mutmut's own test selection), and stops at the first failing test. The tests used are "
-        "the unit and component tests (`tests/core`, `client`, `hooks`, `operators`, `sensors`, "
-        "`triggers`); the reliability harness, the example-DAG runs and the end-to-end test are "
+        "(mutmut's own test selection), narrowed to its module's own tests (`MODULE_TESTS` in "
+        "`scripts/mutation_report.py`, e.g. `tests/client/test_retry.py` and the client tests for "
+        "`client.retry`), fastest first, stopping at the first failure; a mutant that makes a test "
+        "hang counts as killed once it times out. The tests used are the unit and component tests "
+        "(`tests/core`, `client`, `hooks`, `operators`, `sensors`, `triggers`); the reliability "
+        "harness, the example-DAG runs and the end-to-end test are "
         "left out for time, so a mutant only they would kill counts as a survivor here.",
         "",
         f"Measured {results['date']} (`{results['command']}`).",
@@ -284,9 +287,28 @@ def render() -> str:
         HEADER,
         *module_rows,
         "",
-        "## Survivors judged harmless, and why",
-        "",
     ]
+    remaining = {module: counts.get("not checked", 0) for module, counts in sorted(modules.items())}
+    remaining = {module: count for module, count in remaining.items() if count}
+    lines += ["## What was not measured yet", ""]
+    if remaining:
+        money_left = {m: n for m, n in remaining.items() if m in MONEY_MODULES}
+        lines.append(
+            f"{sum(remaining.values())} mutants in {len(remaining)} modules have not been run yet"
+            + (
+                f", {sum(money_left.values())} of them in money-deciding modules ("
+                + ", ".join(f"`{m}` {n}" for m, n in money_left.items())
+                + ")"
+                if money_left
+                else ""
+            )
+            + ". The others: "
+            + ", ".join(f"`{m}` {n}" for m, n in remaining.items() if m not in MONEY_MODULES)
+            + ". `make mutation` runs them (see above)."
+        )
+    else:
+        lines.append("Every mutant was run.")
+    lines += ["", "## Survivors judged harmless, and why", ""]
     judged = [name for name in sorted(harmless) if name in survivors]
     if not judged:
         lines.append("None judged yet.")

@@ -159,9 +159,18 @@ def test_attempt_must_be_a_whole_number_from_one(attempt):
     assert str(excinfo.value) == f"Invalid attempt={attempt!r}: attempts are counted from 1"
 
 
-def test_retry_after_date_without_a_zone_is_read_as_gmt():
+def test_retry_after_date_without_a_zone_is_read_as_gmt_whatever_the_machines_zone(monkeypatch):
+    import time
+
     header = formatdate(NOW + 42, usegmt=True).removesuffix(" GMT")
-    assert parse_retry_after(header, clock=lambda: NOW) == pytest.approx(42.0)
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        waited = parse_retry_after(header, clock=lambda: NOW)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert waited == pytest.approx(42.0)
 
 
 def test_backoff_exponent_is_bounded_for_huge_attempt_numbers():
