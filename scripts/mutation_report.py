@@ -147,6 +147,15 @@ def _diff(mutant: str) -> str | None:
         return f"(no diff: {type(error).__name__}: {error})"
 
 
+def _mutmut_version() -> str:
+    from importlib import metadata
+
+    try:
+        return metadata.version("mutmut")
+    except metadata.PackageNotFoundError:
+        return "(not installed)"
+
+
 def collect() -> dict[str, Any]:
     """Read every ``.meta`` file mutmut wrote and write the results file."""
     mutants_dir = ROOT / "mutants"
@@ -167,7 +176,7 @@ def collect() -> dict[str, Any]:
     document = {
         "tool": "mutmut",
         "date": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "command": "make mutation",
+        "command": f"mutmut {_mutmut_version()} run, module by module (scripts/mutation.sh)",
         "modules": {
             module: dict(sorted(Counter(s for n, s in by_mutant.items() if module_of(n) == module).items()))
             for module in sorted({module_of(name) for name in by_mutant})
@@ -266,7 +275,7 @@ def render() -> str:
         "harness, the example-DAG runs and the end-to-end test are "
         "left out for time, so a mutant only they would kill counts as a survivor here.",
         "",
-        f"Measured {results['date']} (`{results['command']}`).",
+        f"Measured {results['date']}: {results['command']}.",
         "",
         "## Money-deciding modules",
         "",
