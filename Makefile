@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit e2e deployment-test soak browser-test docs-images test-airflow2 test-airflow-minors demo dist check-wheel clean
+.PHONY: install test lint unit e2e deployment-test soak browser-test docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation clean
 
 # The newest Airflow, with the pins it was tested with (constraints/airflow-3.3.txt explains them).
 $(STAMP): pyproject.toml constraints/airflow-3.3.txt
@@ -57,6 +57,10 @@ test-airflow2:
 test-airflow-minors:
 	PYTHON=$(PYTHON) bash scripts/test-airflow-minors.sh
 
+## make mutation: mutation testing (mutmut) of core/, client/, operators/, triggers/; writes TESTING.md. Not in CI (hours).
+mutation: $(STAMP)
+	PYTHON=$(BIN)/python bash scripts/mutation.sh
+
 ## make demo: run the example pipeline DAG against the local CloudOS simulator.
 demo: $(STAMP)
 	$(BIN)/python -m airflow_provider_cloudos.demo
@@ -72,4 +76,4 @@ check-wheel: dist
 	PYTHON=$(PYTHON) bash scripts/check-wheel.sh
 
 clean:
-	rm -rf $(VENV) .venv-airflow2 .venv-3.0 .venv-3.1 .venv-3.2 .venv-uv .venv-wheel .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .venv-airflow2 .venv-3.0 .venv-3.1 .venv-3.2 .venv-uv .venv-wheel mutants .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

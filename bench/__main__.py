@@ -1,4 +1,4 @@
-"""``python -m bench [all|scale|floor|imports|http|latency|objects|harness|plot|report] [--quick]``
+"""``python -m bench [all|scale|floor|imports|http|latency|objects|fleet|harness|plot|report] [--quick]``
 
 Runs the benchmarks, each in its own process (so one never inflates another's memory), writes
 ``bench/results/*.json``, draws the plot when matplotlib is available in the bench-only venv,
@@ -25,6 +25,7 @@ STEPS: dict[str, list[str]] = {
     "http": ["-m", "bench.http_efficiency"],
     "latency": ["-m", "bench.detection_latency"],
     "objects": ["-m", "bench.trigger_objects"],
+    "fleet": ["-m", "bench.fleet_wait"],
 }
 QUICK: dict[str, list[str]] = {
     "scale": [
@@ -42,6 +43,7 @@ QUICK: dict[str, list[str]] = {
     "latency": ["--samples", "5"],
     "objects": ["--n", "200"],
     "floor": ["--requests", "2000"],
+    "fleet": ["--sizes", "50"],
 }
 
 

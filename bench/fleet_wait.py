@@ -1,16 +1,17 @@
-"""One CloudOSSessionTrigger per session vs one CloudOSSessionsTrigger for the batch.
+"""Fleet pause: one CloudOSSessionTrigger per session vs one CloudOSSessionsTrigger for the batch.
 
-Both wait for N sessions (paused just before) to become paused, against the local simulator,
-in one event loop like a triggerer. Reports requests, TCP connections, wall time and the CPU
-time of the event-loop thread (the simulator runs in its own thread).
+``python -m bench.fleet_wait [--sizes 250,1000] [--aborting 2] [--poll 0.5] [--latency 0.02]``
 
-    python -m bench.fleet_wait N ABORTING_S POLL_S LATENCY_S   # e.g. 1000 2 0.5 0.02
-
-Prints one JSON line per approach; the figures in BENCHMARKS.md come from these lines.
+Both approaches wait for N sessions (asked to pause just before) to become paused, against the
+local simulator, in one event loop like a triggerer. Reports requests, TCP connections, stored
+kwargs, wall time and the CPU time of the event-loop thread (the simulator runs in its own
+thread). Writes ``bench/results/fleet_wait.json``; ``python -m bench.report`` turns it into the
+"fleet" table of BENCHMARKS.md.
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import logging
@@ -18,62 +19,78 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
+from typing import Any
 
-home = tempfile.mkdtemp(prefix="fleetbench-")
-os.environ["AIRFLOW_HOME"] = home
-os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
-os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "True"
-os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{home}/airflow.db"
-os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+from bench.common import write_result
 
-logging.disable(logging.WARNING)
-
-from airflow_provider_cloudos.client.sync import CloudOSClient  # noqa: E402
-from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings  # noqa: E402
-from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger  # noqa: E402
-from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger  # noqa: E402
-
-N = int(sys.argv[1]) if len(sys.argv) > 1 else 250
-ABORTING = float(sys.argv[2]) if len(sys.argv) > 2 else 2.0
-POLL = float(sys.argv[3]) if len(sys.argv) > 3 else 0.5
-LATENCY = float(sys.argv[4]) if len(sys.argv) > 4 else 0.0
+APPROACHES = ("one trigger per session", "one batch trigger")
 
 
-async def drain(trigger) -> list[dict]:
+def _isolated_airflow() -> None:
+    """A throw-away Airflow home, so the triggers' connection lookup never reads the user's."""
+    home = tempfile.mkdtemp(prefix="fleetbench-")
+    os.environ.setdefault("AIRFLOW_HOME", home)
+    os.environ.setdefault("AIRFLOW__CORE__LOAD_EXAMPLES", "False")
+    os.environ.setdefault("AIRFLOW__CORE__UNIT_TEST_MODE", "True")
+    os.environ.setdefault("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", f"sqlite:///{home}/airflow.db")
+    os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1,localhost"
+    logging.disable(logging.WARNING)
+
+
+async def _drain(trigger: Any) -> list[dict[str, Any]]:
     return [event.payload async for event in trigger.run()]
 
 
-def setup(sim: CloudOSSimulator) -> list[str]:
-    ids = [sim.add_session(name=f"s{i}", status="ready")["_id"] for i in range(N)]
-    with CloudOSClient(sim.url, sim.api_key, sim.workspace_id) as client:
-        for sid in ids:
-            client.abort_session(sid)
-    return ids
+def _triggers(approach: str, ids: list[str], poll: float) -> list[Any]:
+    from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
+    from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
+
+    end = time.time() + 120
+    if approach == "one batch trigger":
+        return [
+            CloudOSSessionsTrigger(
+                session_ids=ids, end_time=end, target_statuses=["paused"], poll_interval=poll
+            )
+        ]
+    return [
+        CloudOSSessionTrigger(session_id=sid, end_time=end, target_statuses=["paused"], poll_interval=poll)
+        for sid in ids
+    ]
 
 
-def run(label: str, make) -> dict:
-    with CloudOSSimulator(timings=StateTimings(aborting=ABORTING)) as sim:
+def measure(approach: str, n: int, aborting: float, poll: float, latency: float) -> dict[str, Any]:
+    """One approach at one size, in a fresh simulator."""
+    from airflow_provider_cloudos.client.sync import CloudOSClient
+    from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
+
+    with CloudOSSimulator(timings=StateTimings(aborting=aborting)) as sim:
         os.environ["AIRFLOW_CONN_CLOUDOS_DEFAULT"] = sim.connection_json()
-        ids = setup(sim)
-        sim.faults.latency = LATENCY
+        ids = [sim.add_session(name=f"s{i}", status="ready")["_id"] for i in range(n)]
+        with CloudOSClient(sim.url, sim.api_key, sim.workspace_id) as client:
+            for sid in ids:
+                client.abort_session(sid)
+        sim.faults.latency = latency
         sim.counters.reset()
-        triggers = make(ids)
-        serialized = sum(len(json.dumps(t.serialize()[1])) for t in triggers)
+        triggers = _triggers(approach, ids, poll)
+        serialized = sum(len(json.dumps(trigger.serialize()[1])) for trigger in triggers)
         cpu0, wall0 = time.thread_time(), time.perf_counter()
 
-        async def main():
-            return await asyncio.gather(*(drain(t) for t in triggers))
+        async def main() -> list[list[dict[str, Any]]]:
+            return await asyncio.gather(*(_drain(trigger) for trigger in triggers))
 
         results = asyncio.run(main())
         wall, cpu = time.perf_counter() - wall0, time.thread_time() - cpu0
-        events = [e for r in results for e in r]
-        assert all(s["status"] in ("aborting", "aborted") for s in sim.sessions())
+        events = [event for result in results for event in result]
+        paused = sum(1 for session in sim.sessions() if session["status"] in ("aborting", "aborted"))
         return {
-            "scenario": label,
+            "n": n,
+            "approach": approach,
             "triggers": len(triggers),
             "serialized_kwargs_bytes": serialized,
             "events": len(events),
-            "event_statuses": sorted({e["status"] for e in events}),
+            "event_statuses": sorted({event["status"] for event in events}),
+            "sessions_paused": paused,
             "get_requests": sim.counters.requests("get"),
             "tcp_connections": sim.counters.connections_accepted,
             "wall_s": round(wall, 2),
@@ -81,22 +98,40 @@ def run(label: str, make) -> dict:
         }
 
 
-def per_session(ids):
-    end = time.time() + 120
-    return [
-        CloudOSSessionTrigger(session_id=sid, end_time=end, target_statuses=["paused"], poll_interval=POLL)
-        for sid in ids
-    ]
+def _sizes(text: str) -> list[int]:
+    sizes = [int(part) for part in text.split(",") if part.strip()]
+    if not sizes or any(size < 1 for size in sizes):
+        raise argparse.ArgumentTypeError(f"--sizes={text!r}: expected positive whole numbers, with commas")
+    return sizes
 
 
-def batch(ids):
-    return [
-        CloudOSSessionsTrigger(
-            session_ids=ids, end_time=time.time() + 120, target_statuses=["paused"], poll_interval=POLL
-        )
-    ]
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.fleet_wait", description=__doc__)
+    parser.add_argument("--sizes", type=_sizes, default=[250, 1000], help="N, comma-separated")
+    parser.add_argument("--aborting", type=float, default=2.0, help="seconds a session takes to pause")
+    parser.add_argument("--poll", type=float, default=0.5, help="poll interval of the triggers (s)")
+    parser.add_argument("--latency", type=float, default=0.02, help="simulator latency per request (s)")
+    args = parser.parse_args(argv)
+    _isolated_airflow()
+    runs: list[dict[str, Any]] = []
+    for n in args.sizes:
+        for approach in APPROACHES:
+            result = measure(approach, n, args.aborting, args.poll, args.latency)
+            print(json.dumps(result), flush=True)
+            runs.append(result)
+    write_result(
+        "fleet_wait",
+        {
+            "parameters": {
+                "aborting_s": args.aborting,
+                "poll_s": args.poll,
+                "latency_s": args.latency,
+            },
+            "runs": runs,
+        },
+    )
+    return 0
 
 
-print(f"N={N} aborting={ABORTING}s poll={POLL}s latency={LATENCY}s")
-for label, make in (("one trigger per session", per_session), ("one batch trigger", batch)):
-    print(json.dumps(run(label, make)))
+if __name__ == "__main__":
+    sys.exit(main())

@@ -409,11 +409,11 @@ def harness_table() -> str | None:
         ],
         [
             "timeout while the create/resume answer is in flight: sessions left running",
-            f"{kills.get('in_flight_cases')} cases: 0",
+            f"{kills.get('in_flight_cases')} cases: {kills.get('in_flight_sessions_leaked')}",
         ],
         [
-            "triggerer restart: cases (incl. past the deadline)",
-            f"{restart.get('cases')} ({restart.get('cases_past_deadline')})",
+            "triggerer restart: cases (incl. past the deadline) / rebuilt triggers that ended right",
+            f"{restart.get('cases')} ({restart.get('cases_past_deadline')}) / {restart.get('cases_right')}",
         ],
         [
             "bad inputs: cases / clear errors naming parameter and value",
@@ -430,6 +430,46 @@ def harness_table() -> str | None:
         ["harness wall time (s)", result.get("duration_seconds")],
     ]
     return _table(["figure", "value"], rows) + _source(result)
+
+
+def fleet_table() -> str | None:
+    result = read_result("fleet_wait")
+    if result is None:
+        return None
+    parameters = result["parameters"]
+    rows = [
+        [
+            run["n"],
+            run["approach"],
+            run["triggers"],
+            f"{run['sessions_paused']:,}/{run['n']:,}",
+            ", ".join(run["event_statuses"]),
+            run["tcp_connections"],
+            f"{run['serialized_kwargs_bytes'] / KB:,.0f} kB",
+            f"{run['loop_cpu_s']:.2f} s",
+            run["get_requests"],
+            f"{run['wall_s']:.2f} s",
+        ]
+        for run in result["runs"]
+    ]
+    header = [
+        "N",
+        "approach",
+        "triggers",
+        "paused",
+        "events",
+        "TCP connections",
+        "stored kwargs",
+        "event-loop CPU",
+        "GET requests",
+        "all paused seen after",
+    ]
+    note = (
+        f"\n\nSessions take {parameters['aborting_s']:g} s to pause, polled every "
+        f"{parameters['poll_s']:g} s, the simulator adding {parameters['latency_s'] * 1000:g} ms "
+        "latency per request."
+    )
+    return _table(header, rows) + note + _source(result)
 
 
 def _as_installed(figures: dict[str, Any], editable_name: str, wheel_name: str) -> tuple[float | None, str]:
@@ -616,6 +656,7 @@ TABLES: dict[str, Callable[[], str | None]] = {
     "harness": harness_table,
     "deployment": deployment_table,
     "deployment-memory": deployment_memory_table,
+    "fleet": fleet_table,
 }
 
 

@@ -11,6 +11,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 
@@ -48,20 +49,60 @@ def sentinel_api_key() -> str:
 
 
 @pytest.fixture
-def log_messages(caplog: pytest.LogCaptureFixture) -> Iterator[Callable[[], list[str]]]:
-    """Every log message emitted during the test, from std logging and from structlog.
+def captured_logs(caplog: pytest.LogCaptureFixture) -> Iterator[tuple[pytest.LogCaptureFixture, list[Any]]]:
+    """Std logging records (caplog) and structlog events, captured once for the whole test.
 
     Airflow 3 logs through structlog (which caplog does not see); 2.11 through std logging only,
-    and does not install structlog.
+    and does not install structlog. One capture serves :func:`log_messages` and :func:`log_lines`
+    (two nested structlog captures would each see only part of the events).
     """
     caplog.set_level(logging.INFO)
     try:
         import structlog
     except ImportError:  # Airflow 2.11
-        yield lambda: [r.getMessage() for r in caplog.records]
+        yield caplog, []
         return
     with structlog.testing.capture_logs() as captured:
-        yield lambda: [r.getMessage() for r in caplog.records] + [str(e.get("event")) for e in captured]
+        yield caplog, captured
+
+
+@pytest.fixture
+def log_messages(
+    captured_logs: tuple[pytest.LogCaptureFixture, list[Any]],
+) -> Callable[[], list[str]]:
+    """Every log message emitted during the test: what it says, for tests of wording."""
+    caplog, captured = captured_logs
+    return lambda: [r.getMessage() for r in caplog.records] + [str(e.get("event")) for e in captured]
+
+
+def render_structlog_event(entry: dict[str, Any]) -> str:
+    """One captured structlog event as a log line shows it: the message with its ``%s`` arguments
+    filled in, then every key-value field. A secret passed as an argument or a field is in here.
+    """
+    fields = dict(entry)
+    message = str(fields.pop("event", ""))
+    arguments = fields.pop("positional_args", ())
+    if arguments:
+        try:
+            message = message % tuple(arguments)
+        except (TypeError, ValueError):
+            message = f"{message} {arguments!r}"
+    return " ".join([message, *(f"{key}={value!r}" for key, value in fields.items())])
+
+
+@pytest.fixture
+def log_lines(captured_logs: tuple[pytest.LogCaptureFixture, list[Any]]) -> Callable[[], list[str]]:
+    """Every log line emitted during the test (from DEBUG up), rendered whole, for secret scans.
+
+    Unlike :func:`log_messages`, a line here has the arguments filled in, the key-value fields,
+    and any exception's traceback: wherever a key could show up.
+    """
+    caplog, captured = captured_logs
+    caplog.set_level(logging.DEBUG)
+    formatter = logging.Formatter("%(levelname)s %(name)s %(message)s")
+    return lambda: (
+        [formatter.format(r) for r in caplog.records] + [render_structlog_event(e) for e in captured]
+    )
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -104,6 +104,8 @@ class CloudOSApi:
     def __init__(self, seed: Seed, store: SessionStore) -> None:
         self._seed = seed
         self._store = store
+        #: A server that ignores the list filters (status, owner, archived) and lists everything.
+        self.ignore_list_filters = False
         self._routes: list[tuple[str, re.Pattern[str], str, Handler]] = [
             ("POST", re.compile(r"/api/v1/interactive-sessions/?"), "create", self._create),
             ("GET", re.compile(r"/api/v2/interactive-sessions/([^/]+)/?"), "get", self._get),
@@ -193,10 +195,13 @@ class CloudOSApi:
             if status not in API_TO_DISPLAY:
                 known = ", ".join(API_TO_DISPLAY)
                 raise ApiError(400, f"status[] {status!r} is not a session status; expected one of {known}")
+        only_owner, archived = bool(_flag(request, "onlyOwnerSessions")), _flag(request, "archived.status")
+        if self.ignore_list_filters:
+            statuses, only_owner, archived = [], False, None
         sessions = self._store.list_sessions(
             displays={API_TO_DISPLAY[status] for status in statuses} if statuses else None,
-            only_owner=bool(_flag(request, "onlyOwnerSessions")),
-            archived=_flag(request, "archived.status"),
+            only_owner=only_owner,
+            archived=archived,
         )
         start = (page - 1) * limit
         return HttpResponse(

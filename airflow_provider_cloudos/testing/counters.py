@@ -1,7 +1,8 @@
 """Request, response and connection counters, so tests can assert what the provider sent.
 
 "Exactly one session was created" is ``counters.requests("create") == 1``; "the client
-reused its connection" is ``counters.connections_accepted == 1`` after many requests.
+reused its connection" is ``counters.connections_accepted == 1`` after many requests; "a settled
+session is not polled again" is ``counters.requests("get", session_id)`` staying put.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ class Counters:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._requests: Counter[str] = Counter()
+        self._by_subject: Counter[tuple[str, str]] = Counter()
         self._responses: Counter[int] = Counter()
         self._accepted = 0
         self._open = 0
@@ -27,15 +29,19 @@ class Counters:
     def reset(self) -> None:
         with self._lock:
             self._requests.clear()
+            self._by_subject.clear()
             self._responses.clear()
             self._accepted = 0
             self._dropped = 0
 
     # ---- recording (called by the server) ------------------------------------------------
 
-    def record_request(self, endpoint: str) -> None:
+    def record_request(self, endpoint: str, subject: str | None = None) -> None:
+        """Count one request; ``subject`` is the id in its path (the session polled, paused...)."""
         with self._lock:
             self._requests[endpoint] += 1
+            if subject is not None:
+                self._by_subject[endpoint, subject] += 1
 
     def record_response(self, status: int) -> None:
         with self._lock:
@@ -56,9 +62,16 @@ class Counters:
 
     # ---- reading --------------------------------------------------------------------------
 
-    def requests(self, endpoint: str | None = None) -> int:
-        """Requests received for one endpoint name, or all of them with None."""
+    def requests(self, endpoint: str | None = None, subject: str | None = None) -> int:
+        """Requests received for one endpoint name (all of them with None), or about one ``subject``.
+
+        ``requests("get", session_id)`` counts the polls of one session.
+        """
         with self._lock:
+            if subject is not None:
+                if endpoint is None:
+                    return sum(n for (_, about), n in self._by_subject.items() if about == subject)
+                return self._by_subject[endpoint, subject]
             return sum(self._requests.values()) if endpoint is None else self._requests[endpoint]
 
     def responses(self, status: int) -> int:

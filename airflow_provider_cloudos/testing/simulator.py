@@ -187,7 +187,7 @@ class CloudOSSimulator:
 
     async def _handle(self, request: HttpRequest) -> HttpResponse | None:
         route = self._api.route(request.method, request.path)
-        self.counters.record_request(route.endpoint)
+        self.counters.record_request(route.endpoint, route.args[-1] if route.args else None)
         decision = self.faults.decide(route.endpoint)
         if decision.latency:
             await asyncio.sleep(decision.latency)
@@ -202,6 +202,19 @@ class CloudOSSimulator:
             while not self.faults.is_released(hold):
                 await asyncio.sleep(HELD_ANSWER_CHECK_SECONDS)
         return response
+
+    @property
+    def ignore_list_filters(self) -> bool:
+        """When True the list endpoint ignores ``status[]``, ``onlyOwnerSessions`` and
+        ``archived.status`` and lists every session: a server that fails to filter, to prove the
+        provider checks again what it asked for."""
+        return self._api.ignore_list_filters
+
+    @ignore_list_filters.setter
+    def ignore_list_filters(self, value: bool) -> None:
+        if not isinstance(value, bool):
+            raise ValueError(f"ignore_list_filters={value!r}: expected True or False")
+        self._api.ignore_list_filters = value
 
     # ---- where and how to connect -------------------------------------------------------
 

@@ -129,3 +129,56 @@ def api_in_thread():
 def test_clients_trusting_one_bundle_share_one_tls_context():
     # The context is part of aiohttp's connection key: one per bundle lets such clients share sockets.
     assert ssl_option(certifi.where()) is ssl_option(certifi.where())
+
+
+class Gate:
+    """Holds every request until released, counting those in flight and the sockets they came on."""
+
+    def __init__(self) -> None:
+        self.open = asyncio.Event()
+        self.in_flight = 0
+        self.peak = 0
+        self.transports: set[int] = set()
+        self.changed = asyncio.Condition()
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        self.transports.add(id(request.transport))
+        async with self.changed:
+            self.in_flight += 1
+            self.peak = max(self.peak, self.in_flight)
+            self.changed.notify_all()
+        await self.open.wait()
+        self.in_flight -= 1
+        return web.json_response({"_id": SID, "status": "ready"})
+
+    async def until(self, condition: Any, limit: float) -> bool:
+        """True once ``condition()`` holds; False after ``limit`` seconds (it never held)."""
+        async with self.changed:
+            try:
+                await asyncio.wait_for(self.changed.wait_for(condition), timeout=limit)
+            except TimeoutError:
+                return False
+        return True
+
+
+@pytest.mark.asyncio
+async def test_one_loop_holds_at_most_64_connections_and_queues_the_rest():
+    assert loop_pool.POOL_CONNECTIONS == 64, "the cap README and BENCHMARKS.md promise"
+    gate = Gate()
+    async with serving(gate.handle) as base:
+        clients = [AsyncCloudOSClient(base, f"KEY-{i}", WS) for i in range(100)]
+        try:
+            calls = [asyncio.create_task(client.get_session(SID)) for client in clients]
+            assert await gate.until(lambda: gate.in_flight >= 64, limit=20), gate.in_flight
+            # A 65th socket would arrive within milliseconds; give it ample time to show up.
+            more = await gate.until(lambda: gate.in_flight > 64, limit=0.5)
+            assert not more, f"{gate.in_flight} requests on as many sockets: the cap is 64"
+            gate.open.set()
+            answers = await asyncio.wait_for(asyncio.gather(*calls), timeout=20)
+        finally:
+            gate.open.set()
+            for client in clients:
+                await client.close()
+    assert [answer["_id"] for answer in answers] == [SID] * 100, "the other 36 queued, none failed"
+    assert gate.peak == 64
+    assert len(gate.transports) == 64

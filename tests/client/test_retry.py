@@ -125,18 +125,60 @@ def test_attempt_must_count_from_one():
 
 
 @pytest.mark.parametrize(
-    ("field", "value"),
+    ("field", "value", "problem"),
     [
-        ("max_attempts", 0),
-        ("max_attempts", 2.5),
-        ("backoff_base", -1),
-        ("backoff_max", "1"),
-        ("retry_after_max", -0.1),
-        ("jitter", 1.5),
-        ("jitter", -0.1),
+        ("max_attempts", 0, "at least 1 attempt is needed"),
+        ("max_attempts", 2.5, "expected an integer"),
+        ("max_attempts", True, "expected an integer"),
+        ("backoff_base", -1, "expected a number of seconds, 0 or more"),
+        ("backoff_base", True, "expected a number of seconds, 0 or more"),
+        ("backoff_max", "1", "expected a number of seconds, 0 or more"),
+        ("retry_after_max", -0.1, "expected a number of seconds, 0 or more"),
+        ("jitter", 1.5, "expected a fraction between 0 and 1"),
+        ("jitter", -0.1, "expected a fraction between 0 and 1"),
+        ("jitter", True, "expected a fraction between 0 and 1"),
+        ("jitter", "0.5", "expected a fraction between 0 and 1"),
     ],
 )
-def test_policy_refuses_bad_values(field, value):
+def test_policy_refuses_bad_values(field, value, problem):
     with pytest.raises(CloudOSValidationError) as excinfo:
         RetryPolicy(**{field: value})
-    assert f"{field}={value!r}" in str(excinfo.value)
+    assert str(excinfo.value) == f"Invalid {field}={value!r}: {problem}"
+
+
+def test_policy_accepts_the_edges_of_each_range():
+    edges = RetryPolicy(max_attempts=1, backoff_base=0, backoff_max=0, retry_after_max=0, jitter=1)
+    assert (edges.backoff_base, edges.backoff_max, edges.retry_after_max, edges.jitter) == (0, 0, 0, 1)
+    assert RetryPolicy(jitter=0).jitter == 0
+
+
+@pytest.mark.parametrize("attempt", [0, -1, True, 1.0])
+def test_attempt_must_be_a_whole_number_from_one(attempt):
+    with pytest.raises(CloudOSValidationError) as excinfo:
+        delay(attempt=attempt)
+    assert str(excinfo.value) == f"Invalid attempt={attempt!r}: attempts are counted from 1"
+
+
+def test_retry_after_date_without_a_zone_is_read_as_gmt_whatever_the_machines_zone(monkeypatch):
+    import time
+
+    header = formatdate(NOW + 42, usegmt=True).removesuffix(" GMT")
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        waited = parse_retry_after(header, clock=lambda: NOW)
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert waited == pytest.approx(42.0)
+
+
+def test_backoff_exponent_is_bounded_for_huge_attempt_numbers():
+    unbounded = RetryPolicy(max_attempts=10_000, backoff_max=float("inf"), jitter=0.0)
+    assert delay(unbounded, attempt=5_000) == 2.0**62
+
+
+def test_a_random_share_outside_0_1_is_clamped():
+    policy = RetryPolicy(jitter=0.5)
+    assert delay(policy, attempt=1, rng=lambda: 7.0) == 0.5, "at most the jitter fraction is taken off"
+    assert delay(policy, attempt=1, rng=lambda: -3.0) == 1.0, "never more than the backoff"

@@ -512,3 +512,122 @@ def test_report_rows_carry_access_only_when_asked(tmp_path):
         ",s3://cohorts/2026/v.vcf; samples.csv (file 8c0000000000000000000001),s3://genomics/Data/results/"
     )
     assert "Mounted files" not in report_csv([row])
+
+
+def test_describe_lists_every_status_and_every_exclusion():
+    text = SessionFilter.from_params(
+        statuses="running,setup", exclude_names=["keep", "also"], exclude_ids=["b" * 24, "a" * 24]
+    ).describe()
+    assert text == (f"running or setup sessions, except names also, keep, except ids {'a' * 24}, {'b' * 24}")
+
+
+@pytest.mark.parametrize(
+    ("shutdown", "expected"),
+    [
+        ("2026-03-01T12:10:00Z", "10m"),
+        ("2026-03-01T12:10:00z", "10m"),
+        ("2026-03-01T14:10:00+02:00", "10m"),
+        ("2026-03-01T07:10:00-05:00", "10m"),
+        ("2026-03-01T12:10:00", "10m"),
+    ],
+)
+def test_auto_shutdown_times_in_any_offset_are_the_same_instant(shutdown, expected):
+    (row,) = build_session_report([session(shutdown=shutdown)], None, NOW)
+    assert row["time_to_auto_shutdown"] == expected
+
+
+def test_a_naive_now_is_utc_whatever_the_machines_time_zone(monkeypatch):
+    import time
+
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    try:
+        (row,) = build_session_report(
+            [session(shutdown="2026-03-01T12:10:00Z")], None, NOW.replace(tzinfo=None)
+        )
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert row["time_to_auto_shutdown"] == "10m"
+
+
+def test_summarize_report_counts_each_status_and_rounds_to_micro_dollars():
+    rows = [
+        {"status": "running", "cost_usd": 0.1234564},
+        {"status": "running", "cost_usd": 0.0000004},
+        {"status": "paused", "cost_usd": 1},
+    ]
+    summary = summarize_report(rows)
+    assert summary["by_status"] == {"paused": 1, "running": 2}
+    assert summary["live_count"] == 2
+    assert summary["live_cost_usd"] == 0.123457
+    assert summary["total_cost_usd"] == 1.123457
+
+
+@pytest.mark.parametrize(
+    ("shutdown", "expected"), [("2026-03-01T12:00:00Z", "due"), ("2026-03-01T12:00:01Z", "1s")]
+)
+def test_auto_shutdown_is_due_at_the_instant_itself(shutdown, expected):
+    (row,) = build_session_report([session(shutdown=shutdown)], None, NOW)
+    assert row["time_to_auto_shutdown"] == expected
+
+
+def test_report_rows_of_equal_cost_sort_by_name_then_id_missing_ones_first():
+    sessions = [
+        session("b", cost=1, session_id="0" * 24),
+        session("A", cost=1, session_id="2" * 24),
+        session("A", cost=1, session_id="1" * 24),
+        session(None, cost=1, session_id="3" * 24),
+        session("A", cost=1, session_id=None),
+    ]
+    rows = build_session_report(sessions, None, NOW)
+    assert [(row["name"], row["id"]) for row in rows] == [
+        (None, "3" * 24),
+        ("A", None),
+        ("A", "1" * 24),
+        ("A", "2" * 24),
+        ("b", "0" * 24),
+    ]
+
+
+def test_a_session_without_auto_shutdown_shows_none():
+    (row,) = build_session_report([session(shutdown=None)], None, NOW)
+    assert row["auto_shutdown"] is None
+    assert row["time_to_auto_shutdown"] is None
+
+
+def test_defaults_select_running_sessions_of_every_owner():
+    for selection in (SessionFilter(), SessionFilter.from_params()):
+        assert selection.statuses == {"running"}
+        assert selection.only_owner is False
+
+
+@pytest.mark.parametrize("rendered", ["", "None", "  "])
+def test_a_rendered_empty_name_pattern_means_no_pattern(rendered):
+    assert SessionFilter.from_params(name_pattern=rendered).name_pattern is None
+
+
+def test_a_session_without_a_name_does_not_match_a_pattern_that_needs_one():
+    nameless = {"_id": "a" * 24, "status": "ready"}
+    assert SessionFilter(name_pattern="?*").why_not(nameless) == "name '' does not match '?*'"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"only_owner": "yes"}, "Invalid only_owner='yes': expected True or False"),
+        ({"name_pattern": "  "}, "Invalid name_pattern='  ': expected a non-empty glob pattern"),
+        ({"name_pattern": 5}, "Invalid name_pattern=5: expected a non-empty glob pattern"),
+    ],
+)
+def test_direct_construction_refusals_say_what_is_wrong(kwargs, message):
+    with pytest.raises(CloudOSValidationError) as error:
+        SessionFilter(**kwargs)
+    assert str(error.value) == message
+
+
+@pytest.mark.parametrize("parameter", ["exclude_names", "exclude_ids"])
+def test_exclusion_lists_of_the_wrong_type_are_refused_naming_them(parameter):
+    with pytest.raises(CloudOSValidationError) as error:
+        SessionFilter(**{parameter: 5})
+    assert error.value.parameter == parameter

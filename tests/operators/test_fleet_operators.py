@@ -179,6 +179,37 @@ def test_each_filter_selects_exactly_its_sessions(cloudos_conn, fleet, kwargs, c
     assert cloudos_conn.counters.requests("abort") == 0
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "checks"),
+    [
+        ({}, {"running": running}),
+        ({"statuses": "setup"}, {"status": lambda s: s["status"] == "setup"}),
+        (
+            {"name_pattern": "nightly-1*"},
+            {"running": running, "name": lambda s: s["name"].startswith("nightly-1")},
+        ),
+    ],
+    ids=["running", "other-status", "status-and-name"],
+)
+def test_a_server_that_ignores_the_list_filters_cannot_make_it_pause_the_wrong_sessions(
+    cloudos_conn, fleet, kwargs, checks
+):
+    """The list answer holds every session of the workspace (paused, terminated, others' setup...):
+    the operator checks each one again and pauses exactly what it asked for."""
+    cloudos_conn.ignore_list_filters = True
+    result = pause_op(**kwargs).execute(context())
+    expected = ids_where(fleet, **checks)
+    assert expected
+    assert set(result["paused"]) == expected
+    assert cloudos_conn.counters.requests("abort") == len(expected)
+    for sid, spec in fleet.items():
+        status = cloudos_conn.session(sid)["status"]
+        if sid in expected:
+            assert status in PAUSED_OR_PAUSING
+        else:
+            assert status == spec["status"], spec
+
+
 def test_excluded_ids_are_left_alone(cloudos_conn, fleet):
     keep = sorted(ids_where(fleet, a=running))[:3]
     result = pause_op(exclude_ids=",".join(keep), name_pattern="*", dry_run=True).execute(context())
@@ -245,7 +276,31 @@ def test_wait_for_paused_in_the_worker(cloudos_conn, fleet, log_messages):
     assert all(cloudos_conn.session(sid)["status"] == "aborted" for sid in expected)
     progress = [m for m in log_messages() if " of 42 sessions paused or terminated after " in m]
     assert progress[-1].endswith("; waiting for 0")
-    assert len(progress) <= 42, "progress is logged when the counts change, not per poll"
+
+
+def test_wait_logs_progress_when_the_counts_change_not_per_poll(cloudos_conn, log_messages, monkeypatch):
+    """Five sessions settle one by one over 50 polling rounds: exactly five progress lines."""
+    from airflow_provider_cloudos.operators import fleet as fleet_module
+
+    cloudos_conn.set_timings(StateTimings(aborting=600))
+    ids = [cloudos_conn.add_session(name=f"slow-{i}", status="ready")["_id"] for i in range(5)]
+    settle_at = {10 * (i + 1): sid for i, sid in enumerate(ids)}  # round 10, 20, ... 50
+    rounds: list[float] = []
+
+    def next_round(seconds: float) -> None:
+        """The operator's pause between rounds: no wall time, one more session settles now and then."""
+        rounds.append(seconds)
+        if len(rounds) in settle_at:
+            cloudos_conn.terminate_session(settle_at[len(rounds)])
+
+    monkeypatch.setattr(fleet_module.time, "sleep", next_round)
+    pause_op(wait_for_paused=True).execute(context())
+    assert len(rounds) == 50
+    for i, sid in enumerate(ids):  # polled in every round up to the one that saw it settled
+        assert cloudos_conn.counters.requests("get", sid) == 10 * (i + 1) + 1
+    progress = [m for m in log_messages() if " of 5 sessions paused or terminated after " in m]
+    assert len(progress) == 5, progress
+    assert [line.split(" of 5 ")[0] for line in progress] == ["1", "2", "3", "4", "5"]
 
 
 def test_wait_for_paused_in_the_worker_times_out_naming_the_laggards(cloudos_conn):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowFailException, AirflowNotFoundException
 from operator_helpers import make_context, rendered
 
 from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
@@ -153,7 +153,7 @@ def test_there_are_enough_different_bad_inputs():
 
 
 def test_an_unknown_connection_fails_before_any_request(cloudos_conn):
-    with pytest.raises(Exception, match="no_such_conn") as raised:
+    with pytest.raises(AirflowNotFoundException, match="no_such_conn") as raised:
         stop(cloudos_conn_id="no_such_conn").execute(make_context())
     assert "AIRFLOW_CONN_NO_SUCH_CONN" in str(raised.value)
     assert cloudos_conn.counters.requests() == 0

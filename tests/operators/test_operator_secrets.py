@@ -106,13 +106,13 @@ def failures(sim, evidence: Evidence, deferrable: bool) -> None:
 
 
 @pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
-def test_the_api_key_appears_nowhere(cloudos_conn, sentinel_api_key, log_messages, capfd, deferrable):
+def test_the_api_key_appears_nowhere(cloudos_conn, sentinel_api_key, log_lines, capfd, deferrable):
     assert cloudos_conn.api_key == sentinel_api_key
     evidence = Evidence()
     lifecycle(cloudos_conn, evidence, deferrable)
     failures(cloudos_conn, evidence, deferrable)
 
-    messages = log_messages()
+    messages = log_lines()
     assert any("secret-check" in message for message in messages), "the logs were captured"
     assert evidence.deferrals == (3 if deferrable else 0), "every wait of the lifecycle was deferred"
     written = capfd.readouterr()

@@ -8,6 +8,7 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, TaskDeferred
 from operator_helpers import FAST, expiring, make_context, resume_from, run_trigger, trigger_kwargs
 
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.links import CloudOSSessionLink
 from airflow_provider_cloudos.operators.sessions import CloudOSResumeSessionOperator
 from airflow_provider_cloudos.testing import StateTimings
@@ -243,11 +244,19 @@ def test_sync_timeout_without_stop_on_kill_leaves_it_starting(cloudos_conn, paus
     assert cloudos_conn.counters.requests("abort") == 0
 
 
-def test_on_kill_during_the_wait_pauses_the_resumed_session(cloudos_conn, paused):
+def test_on_kill_during_the_wait_pauses_the_resumed_session(cloudos_conn, paused, monkeypatch):
     cloudos_conn.set_timings(SLOW_RESUME)
     context = make_context()
     task = resume(paused, timeout=30)
     errors: list[BaseException] = []
+    waiting = threading.Event()
+    wait = CloudOSHook.wait_for_status
+
+    def wait_for_status(self, *args, **kwargs):
+        waiting.set()  # CloudOS accepted the resume; the task now waits for running
+        return wait(self, *args, **kwargs)
+
+    monkeypatch.setattr(CloudOSHook, "wait_for_status", wait_for_status)
 
     def run() -> None:
         try:
@@ -257,15 +266,13 @@ def test_on_kill_during_the_wait_pauses_the_resumed_session(cloudos_conn, paused
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
-    # Wait for CloudOS to have taken the resume (the task claims the session just before it asks,
-    # so waiting for the claim alone let a kill on a loaded machine find the session still paused).
-    deadline = time.monotonic() + 10
-    while cloudos_conn.session(paused)["status"] == "aborted" and time.monotonic() < deadline:
-        time.sleep(0.01)
+    assert waiting.wait(10), "the task never started waiting"
     task.on_kill()
     thread.join(10)
+    assert not thread.is_alive(), "the killed task is still waiting"
     assert cloudos_conn.session(paused)["status"] in PAUSED_OR_PAUSING
-    assert isinstance(errors[0], AirflowFailException)
+    (error,) = errors
+    assert isinstance(error, AirflowFailException)
 
 
 def test_killing_a_task_that_did_not_resume_anything_pauses_nothing(cloudos_conn):

@@ -69,11 +69,11 @@ def harness_report() -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture(autouse=True)
-def artefacts(log_messages: Callable[[], list[str]], sentinel_api_key: str) -> Iterator[Artefacts]:
+def artefacts(log_lines: Callable[[], list[str]], sentinel_api_key: str) -> Iterator[Artefacts]:
     """Collects what the test produced; afterwards no piece of it may contain the API key."""
     collected = Artefacts()
     yield collected
-    lines = log_messages()
+    lines = log_lines()
     leaks = collected.leaks(sentinel_api_key) + [("log", line) for line in lines if sentinel_api_key in line]
     record(
         "secrets",

@@ -295,10 +295,20 @@ def _deferred(scenario: Scenario, driver: TaskDriver, artefacts: Artefacts, *, k
     seen: dict[str, Any] = {}
 
     async def run_then_kill() -> None:
+        waiting = asyncio.Event()
+        poll = trigger._poll
+
+        async def entered_poll(*args: Any, **kwargs: Any) -> Any:
+            waiting.set()
+            async for event in poll(*args, **kwargs):
+                yield event
+
+        trigger._poll = entered_poll  # type: ignore[method-assign]
         running = asyncio.create_task(first_event(trigger))
-        # The trigger's first poll waits one interval (the task has just looked), so "waiting" is:
-        # the run has started and the session is in the phase.
-        await asyncio.sleep(0.05)
+        # The trigger's first poll waits one interval (the task has just looked; 30 s in the
+        # "running" phase), so "waiting" is: the run has entered its wait (an event, not a fixed
+        # sleep) and the session is in the phase.
+        await asyncio.wait_for(waiting.wait(), timeout=20)
         assert not running.done()
         await async_wait_until(lambda: scenario.task_is_waiting(None), limit=20)
         await trigger.on_kill()  # Airflow 3.3: a user marked the deferred task failed
@@ -320,30 +330,28 @@ def test_no_session_left_running_after_kill_or_timeout(
     deferrable = mode.startswith("deferred")
     timeout = 0.4 if mode.endswith("wait_timeout") or mode == "deferred_timeout" else 60.0
     scenario = _prepare(sim, phase, deferrable, timeout)
+    # Figures are recorded whatever happens below, so a failing case shows in the report.
+    record("kill_and_timeout", cases=1, **{f"cases_{mode}": 1, f"cases_phase_{phase}": 1})
+    try:
+        if mode == "sync_kill":
+            seen = _sync_kill(scenario, artefacts)
+        elif mode == "sync_execution_timeout":
+            seen = _sync_execution_timeout(scenario, artefacts)
+        elif mode == "sync_wait_timeout":
+            seen = _sync_wait_timeout(scenario, driver)
+        else:
+            seen = _deferred(scenario, driver, artefacts, kill=mode == "deferred_kill")
 
-    if mode == "sync_kill":
-        seen = _sync_kill(scenario, artefacts)
-    elif mode == "sync_execution_timeout":
-        seen = _sync_execution_timeout(scenario, artefacts)
-    elif mode == "sync_wait_timeout":
-        seen = _sync_wait_timeout(scenario, driver)
-    else:
-        seen = _deferred(scenario, driver, artefacts, kill=mode == "deferred_kill")
-
-    session_id = scenario.current_session()
-    assert session_id is not None, "the task never started a session"
-    if mode.endswith("kill"):
-        # on_kill alone (before any SIGKILL or cancellation) already asked for the pause.
-        assert seen["after_on_kill"] in ("stopping", "paused"), seen
-    assert sim.counters.requests("abort") >= 1
-    wait_until(lambda: display_status(sim, session_id) == "paused", limit=10)
+        session_id = scenario.current_session()
+        assert session_id is not None, "the task never started a session"
+        if mode.endswith("kill"):
+            # on_kill alone (before any SIGKILL or cancellation) already asked for the pause.
+            assert seen["after_on_kill"] in ("stopping", "paused"), seen
+        assert sim.counters.requests("abort") >= 1
+        wait_until(lambda: display_status(sim, session_id) == "paused", limit=10)
+    finally:
+        record("kill_and_timeout", sessions_leaked=len(running_sessions(sim)))
     assert running_sessions(sim) == []
-    record(
-        "kill_and_timeout",
-        cases=1,
-        sessions_leaked=len(running_sessions(sim)),
-        **{f"cases_{mode}": 1, f"cases_phase_{phase}": 1},
-    )
 
 
 @pytest.mark.parametrize("with_state_store", [True, False], ids=["state-store", "name-only"])
@@ -367,12 +375,12 @@ def test_a_retry_after_a_timed_out_wait_carries_on_with_the_same_session(
         max_tries=2,
         store=MemoryStateStore() if with_state_store else None,
     )
+    sessions = [s for s in sim.sessions() if s.get("name") == "retried"]
+    record("kill_and_timeout", retry_after_timeout_cases=1, sessions_created_twice=len(sessions) - 1)
     assert outcome.tries == 2
     assert "paused to stop its costs" in outcome.errors[0]
-    sessions = [s for s in sim.sessions() if s.get("name") == "retried"]
     assert [s["_id"] for s in sessions] == [outcome.result]
     assert sim.counters.requests("create") == 1
-    record("kill_and_timeout", retry_after_timeout_cases=1, sessions_created_twice=len(sessions) - 1)
 
 
 @pytest.mark.parametrize("action", ["create", "resume"])
@@ -394,8 +402,11 @@ def test_a_timeout_while_the_start_request_is_in_flight_leaves_nothing_running(
 
     monkeypatch.setattr(CloudOSHook, method, answered_too_late)
     operator = scenario.make_operator()
-    with pytest.raises(AirflowTaskTimeout):
-        operator.execute({"ti": FakeTI(operator.task_id, 1, artefacts)})
-    operator.on_kill()  # as Airflow does after AirflowTaskTimeout
     record("kill_and_timeout", in_flight_cases=1)
+    try:
+        with pytest.raises(AirflowTaskTimeout):
+            operator.execute({"ti": FakeTI(operator.task_id, 1, artefacts)})
+        operator.on_kill()  # as Airflow does after AirflowTaskTimeout
+    finally:
+        record("kill_and_timeout", in_flight_sessions_leaked=len(running_sessions(sim)))
     assert running_sessions(sim) == []

@@ -124,7 +124,7 @@ def test_a_refused_key_is_not_echoed_anywhere(
     simulator: CloudOSSimulator,
     driver: TaskDriver,
     artefacts: Artefacts,
-    log_messages: Callable[[], list[str]],
+    log_lines: Callable[[], list[str]],
     monkeypatch: pytest.MonkeyPatch,
     form: str,
 ) -> None:
@@ -142,7 +142,7 @@ def test_a_refused_key_is_not_echoed_anywhere(
     artefacts.add("event", event)
     assert event["status"] == "failure"
     assert sim.counters.responses(401) >= 5
-    seen = [*log_messages(), *(text for texts in artefacts.items.values() for text in texts)]
+    seen = [*log_lines(), *(text for texts in artefacts.items.values() for text in texts)]
     assert not [text for text in seen if WRONG_KEY in text]
     record("secrets", refused_key_paths=5)
 
@@ -170,3 +170,27 @@ def test_xcoms_of_a_full_lifecycle_never_carry_the_key(
     assert context_ti.xcoms, "the create task pushed its XComs"
     assert all(sentinel_api_key not in repr(value) for value in context_ti.xcoms.values())
     record("secrets", xcom_lifecycles=1)
+
+
+def test_the_log_scan_sees_arguments_fields_and_tracebacks(log_lines: Callable[[], list[str]]) -> None:
+    """The scan reads whole rendered lines: a key filled into ``%s``, passed as a field, or in a
+    traceback is found, not only one written into the message itself."""
+    key = "SENTINEL-scan-probe-0c41"
+    std = logging.getLogger("airflow.task")
+    std.warning("std logging, key as an argument: %s", key)
+    try:
+        raise RuntimeError(f"failed with {key}")
+    except RuntimeError:
+        std.exception("std logging, key only in the traceback")
+    try:
+        import structlog
+    except ImportError:  # Airflow 2.11: std logging only
+        found = [line for line in log_lines() if key in line]
+        assert len(found) == 2, found
+        return
+    log = structlog.get_logger("airflow.task")
+    log.warning("structlog, key as an argument: %s", key)
+    log.warning("structlog, key as a field", api_key=key)
+    found = [line for line in log_lines() if key in line]
+    assert len(found) == 4, found
+    assert not [line for line in log_lines() if "SENTINEL-unused" in line]

@@ -14,7 +14,7 @@ import contextlib
 import json
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -35,12 +35,27 @@ from airflow_provider_cloudos.operators.sessions import (
     CloudOSStopSessionOperator,
 )
 from airflow_provider_cloudos.sensors.sessions import CloudOSSessionSensor
-from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
+from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
 POLL = 0.05
-#: Long enough for the first triggerer to poll a few times before it is stopped.
+#: The phase the move happens in. Its length is on the simulator's manual clock, which stands still
+#: until the test moves it: the first triggerer polls as often as it likes, and the session is
+#: still mid-phase when it stops, however slow the machine.
 SLOW_PHASE = 1.0
+#: Moved on the manual clock once the first triggerer stopped: past every phase of every case.
+PAST_EVERY_PHASE = 60.0
+
+
+@pytest.fixture
+def manual_sim(
+    sentinel_api_key: str, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[CloudOSSimulator, ManualClock]]:
+    """The ``cloudos_default`` simulator, its state machine on a manual clock."""
+    clock = ManualClock()
+    with CloudOSSimulator(api_key=sentinel_api_key, clock=clock) as sim:
+        monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", sim.connection_json())
+        yield sim, clock
 
 
 def run_on_a_triggerer(
@@ -133,9 +148,14 @@ def _deferred_task(
     [("create", "running"), ("stop", "paused"), ("resume", "running"), ("sensor", "running")],
 )
 def test_rebuilt_trigger_finishes_the_wait_with_the_original_deadline(
-    cloudos_conn: CloudOSSimulator, driver: TaskDriver, artefacts: Artefacts, kind: str, target: str
+    manual_sim: tuple[CloudOSSimulator, ManualClock],
+    driver: TaskDriver,
+    artefacts: Artefacts,
+    kind: str,
+    target: str,
 ) -> None:
-    sim = cloudos_conn
+    sim, clock = manual_sim
+    record("triggerer_restart", cases=1, **{f"cases_{kind}": 1})
     make, trigger, session_id = _deferred_task(sim, kind, timeout=60)
     stored = _stored(trigger, artefacts)
     first = CloudOSSessionTrigger(**stored)
@@ -145,6 +165,7 @@ def test_rebuilt_trigger_finishes_the_wait_with_the_original_deadline(
     status_when_moved = display_status(sim, session_id)
     assert status_when_moved != target, "the move must happen mid-wait"
     aborts_before = sim.counters.requests("abort")
+    clock.advance(PAST_EVERY_PHASE)  # the session goes on while no triggerer watches it
 
     rebuilt = CloudOSSessionTrigger(**stored)  # on another triggerer, from the stored kwargs
     assert rebuilt.end_time == trigger.end_time
@@ -165,13 +186,14 @@ def test_rebuilt_trigger_finishes_the_wait_with_the_original_deadline(
         assert result["status"] == target
     else:
         assert result == session_id
-    record("triggerer_restart", cases=1, **{f"cases_{kind}": 1})
+    record("triggerer_restart", cases_right=1)
 
 
 def test_rebuilt_trigger_after_the_deadline_times_out_at_once_and_pauses(
-    cloudos_conn: CloudOSSimulator, driver: TaskDriver, artefacts: Artefacts
+    manual_sim: tuple[CloudOSSimulator, ManualClock], driver: TaskDriver, artefacts: Artefacts
 ) -> None:
-    sim = cloudos_conn
+    sim, _ = manual_sim
+    record("triggerer_restart", cases=1, cases_past_deadline=1)
     sim_timings = StateTimings(scheduled=0.0, setup=30.0, aborting=0.05)
     _, trigger, session_id = _deferred_task(sim, "create", timeout=0.5)
     sim.set_timings(sim_timings)
@@ -192,4 +214,4 @@ def test_rebuilt_trigger_after_the_deadline_times_out_at_once_and_pauses(
     assert event["stopped"] is True
     assert sim.counters.requests("get") - gets_before == 1, "one look, then the deadline applies"
     assert display_status(sim, session_id) in ("stopping", "paused")
-    record("triggerer_restart", cases=1, cases_past_deadline=1)
+    record("triggerer_restart", cases_right=1)

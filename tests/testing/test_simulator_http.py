@@ -33,6 +33,21 @@ def test_every_endpoint_is_counted_by_name(sim: CloudOSSimulator, api: Api):
     assert snapshot["responses"][404] == 1
 
 
+def test_requests_are_counted_per_session_too(sim: CloudOSSimulator, api: Api):
+    first, second = api.create()["_id"], api.create()["_id"]
+    for _ in range(3):
+        api.get(first)
+    api.get(second)
+    api.abort(first)
+    assert sim.counters.requests("get", first) == 3
+    assert sim.counters.requests("get", second) == 1
+    assert sim.counters.requests("abort", first) == 1
+    assert sim.counters.requests("abort", second) == 0
+    assert sim.counters.requests(None, first) == 4, "every endpoint about that session"
+    sim.counters.reset()
+    assert sim.counters.requests("get", first) == 0
+
+
 def test_keep_alive_serves_many_requests_on_one_connection(sim: CloudOSSimulator, api: Api):
     for _ in range(20):
         assert api.call("GET", "/api/v2/projects").status_code == 200

@@ -131,6 +131,23 @@ def test_filters_combine(sim: CloudOSSimulator, api: Api):
     assert _names(page) == ["mine-ready"]
 
 
+def test_a_server_that_ignores_the_filters_lists_everything(sim: CloudOSSimulator, api: Api):
+    sim.add_session(name="mine-ready")
+    sim.add_session(name="mine-paused", status="aborted")
+    sim.add_session(name="their-ready", owner="other")
+    sim.add_session(name="old", archived=True)
+    filters = (("status[]", "ready"), ("onlyOwnerSessions", "true"), ("archived.status", "false"))
+    sim.ignore_list_filters = True
+    assert set(_names(_list(api, *filters))) == {"mine-ready", "mine-paused", "their-ready", "old"}
+    sim.ignore_list_filters = False
+    assert _names(_list(api, *filters)) == ["mine-ready"]
+
+
+def test_the_ignore_filters_switch_takes_only_booleans(sim: CloudOSSimulator):
+    with pytest.raises(ValueError, match=r"ignore_list_filters='yes': expected True or False"):
+        sim.ignore_list_filters = "yes"  # type: ignore[assignment]
+
+
 # ---- projects, datasets, folders ----------------------------------------------------------
 
 

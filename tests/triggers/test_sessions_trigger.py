@@ -1,13 +1,17 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from types import SimpleNamespace
 
 import pytest
+from loop_watch import slow_loop_steps
 
 from airflow_provider_cloudos import compat
+from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
 from airflow_provider_cloudos.client.retry import RetryPolicy
+from airflow_provider_cloudos.client.sync import CloudOSClient
 from airflow_provider_cloudos.testing import StateTimings
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
@@ -26,6 +30,15 @@ async def first_event(trigger: CloudOSSessionTrigger, limit: float = 30.0) -> di
     events = await asyncio.wait_for(collect(), timeout=limit)
     assert len(events) == 1, events
     return events[0]
+
+
+async def polled(sim, session_id: str, times: int = 1) -> None:
+    """Return once the trigger has polled ``session_id`` (it is mid-wait): an event, not a sleep."""
+    for _ in range(2000):  # bounds a broken run at about 10 s
+        if sim.counters.requests("get", session_id) >= times:
+            return
+        await asyncio.sleep(0.005)
+    raise AssertionError(f"session {session_id} was never polled")
 
 
 def make_trigger(session_id: str, **overrides) -> CloudOSSessionTrigger:
@@ -171,6 +184,7 @@ async def test_an_expired_deadline_still_polls_once(cloudos_conn):
 )
 async def test_transient_errors_are_survived(cloudos_conn, fast_retries, fault):
     session = cloudos_conn.add_session(name="flaky", status="initialising")
+    fault = dict(fault)  # the parameter is shared by reruns of this test: leave it whole
     status = fault.pop("status")
     cloudos_conn.faults.fail_next("get", status or 503, **fault)
     event = await first_event(make_trigger(session["_id"]))
@@ -199,27 +213,47 @@ async def test_one_pooled_connection_for_the_whole_wait(cloudos_conn):
     assert cloudos_conn.counters.connections_accepted == 1
 
 
+#: Seconds the simulator takes to answer in the loop-blocking tests. A call that blocks the loop
+#: holds one loop step for at least this long, whatever the machine's load; a trigger that awaits
+#: spends microseconds per step. Steps longer than half of it are flagged.
+SLOW_ANSWER = 1.0
+
+
+def blocking_get_session(sim):
+    """An async ``get_session`` that does its HTTP the blocking way, as a careless client would."""
+
+    async def get_session(self, session_id, *args, **kwargs):
+        with CloudOSClient(sim.url, sim.api_key, sim.workspace_id) as client:
+            return client.get_session(session_id)
+
+    return get_session
+
+
 @pytest.mark.asyncio
 async def test_the_event_loop_is_never_blocked(cloudos_conn):
     cloudos_conn.set_timings(StateTimings(scheduled=0.2, setup=0.2, initialising=0.2))
-    sessions = [cloudos_conn.add_session(name=f"s{i}", status="scheduled") for i in range(20)]
-    lags: list[float] = []
-    done = asyncio.Event()
-
-    async def heartbeat() -> None:
-        while not done.is_set():
-            before = time.perf_counter()
-            await asyncio.sleep(0.01)
-            lags.append(time.perf_counter() - before - 0.01)
-
-    beat = asyncio.create_task(heartbeat())
-    events = await asyncio.gather(*(first_event(make_trigger(s["_id"])) for s in sessions))
-    done.set()
-    await beat
+    sessions = [cloudos_conn.add_session(name=f"s{i}", status="scheduled") for i in range(10)]
+    cloudos_conn.faults.latency = SLOW_ANSWER
+    with slow_loop_steps(SLOW_ANSWER / 2) as slow:
+        events = await asyncio.gather(*(first_event(make_trigger(s["_id"])) for s in sessions))
     assert {e["status"] for e in events} == {"success"}
-    # Generous bound: a blocking call (sync HTTP, sync connection lookup) would show up as
-    # whole request round-trips or more; scheduling noise on a busy 2-core machine stays far below.
-    assert max(lags) < 0.5
+    assert cloudos_conn.counters.requests("get") >= len(sessions), "every answer took SLOW_ANSWER"
+    assert slow == [], "a loop step lasted as long as an API answer: something blocked the loop"
+
+
+@pytest.mark.asyncio
+async def test_the_blocking_detector_flags_a_blocking_client(cloudos_conn, monkeypatch):
+    """The check above can fail: the same wait with a client that blocks is caught."""
+    session = cloudos_conn.add_session(name="blocked", status="ready")
+    cloudos_conn.faults.latency = SLOW_ANSWER
+    monkeypatch.setattr(AsyncCloudOSClient, "get_session", blocking_get_session(cloudos_conn))
+    with slow_loop_steps(SLOW_ANSWER / 2) as slow:
+        event = await first_event(make_trigger(session["_id"]))
+    assert event["status"] == "success"
+    assert len(slow) == 1, slow
+    took = re.search(r" took (\d+\.\d+) seconds$", slow[0])
+    assert took is not None, slow[0]
+    assert float(took.group(1)) >= SLOW_ANSWER, "the step held the loop for the whole answer"
 
 
 @pytest.mark.asyncio
@@ -294,7 +328,7 @@ async def test_cancellation_without_on_kill_support_pauses_only_a_task_that_is_g
         monkeypatch.setattr(compat, "_task_identity", lambda trigger: ("dag", "task", "run", -1))
         trigger.fake_state = fake_state
         task = asyncio.create_task(first_event(trigger))
-        await asyncio.sleep(0.2)
+        await polled(cloudos_conn, session["_id"])
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -308,7 +342,7 @@ async def test_cancellation_on_airflow_with_on_kill_never_pauses(cloudos_conn, m
     monkeypatch.setattr(compat, "trigger_has_on_kill", lambda: True)
     session = cloudos_conn.add_session(name="shutdown", status="setup")
     task = asyncio.create_task(first_event(make_trigger(session["_id"], stop_on_kill=True)))
-    await asyncio.sleep(0.2)
+    await polled(cloudos_conn, session["_id"])
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
