@@ -82,9 +82,9 @@ def manual(sentinel_api_key: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[t
     sync_send, async_send = CloudOSClient._send, AsyncCloudOSClient._send
 
     def logged_sync(self: Any, request: Any, **kwargs: Any) -> Any:
-        response = sync_send(self, request, **kwargs)
-        reads.append((request.name, _status_in(response.content), clock()))
-        return response
+        body = sync_send(self, request, **kwargs)
+        reads.append((request.name, _status_in(body), clock()))
+        return body
 
     async def logged_async(self: Any, request: Any, **kwargs: Any) -> Any:
         body = await async_send(self, request, **kwargs)
