@@ -6,8 +6,9 @@ load the fleet module, and none loads an HTTP library or a trigger (``test_opera
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_provider_cloudos.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from airflow_provider_cloudos.operators.block import (
@@ -38,18 +39,7 @@ _MODULES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _MODULES.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value  # the next lookup is a plain attribute
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *_MODULES})
-
+__getattr__, __dir__ = lazy_exports(__name__, _MODULES)
 
 __all__ = [
     "CloudOSBlockPauseOperator",
