@@ -20,8 +20,9 @@ import socket
 import threading
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from urllib.parse import urlsplit
+
+from loopback_server import LoopbackServer
 
 #: Headers about the hop to the proxy, not for the target.
 _HOP_HEADERS = frozenset(
@@ -137,22 +138,17 @@ class _ProxyServer(ThreadingHTTPServer):
     owner: ForwardProxy
 
 
-class ForwardProxy:
+class ForwardProxy(LoopbackServer):
     """Start with ``with ForwardProxy() as proxy:``; ``proxy.url`` is what clients are given."""
 
     def __init__(self, *, credentials: tuple[str, str] | None = None, echo_headers: bool = False) -> None:
         self.credentials = credentials
         self.echo_headers = echo_headers
-        self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._passages: list[Passage] = []
-        self._server = _ProxyServer(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="forward-proxy", daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        server = _ProxyServer(("127.0.0.1", 0), _Handler)
+        server.owner = self
+        super().__init__(server, "forward-proxy")
 
     @property
     def url(self) -> str:
@@ -174,18 +170,3 @@ class ForwardProxy:
             for passage in self.passages
             if (method is None or passage.method == method) and path_part in passage.target
         )
-
-    def __enter__(self) -> ForwardProxy:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

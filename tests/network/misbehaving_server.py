@@ -16,7 +16,8 @@ import socketserver
 import struct
 import threading
 from collections.abc import Callable
-from types import TracebackType
+
+from loopback_server import LoopbackServer
 
 #: How long a stall or a drip lasts at most: far beyond any deadline the tests give.
 MAX_STALL_SECONDS = 60.0
@@ -149,7 +150,7 @@ class _Server(socketserver.ThreadingTCPServer):
     owner: MisbehavingServer
 
 
-class MisbehavingServer:
+class MisbehavingServer(LoopbackServer):
     """``with MisbehavingServer("stall") as server:`` then point a client at ``server.url``."""
 
     BEHAVIOURS = (
@@ -173,16 +174,15 @@ class MisbehavingServer:
         if behaviour not in self.BEHAVIOURS:
             raise ValueError(f"unknown behaviour {behaviour!r}")
         self.behaviour = behaviour
-        self.stopping = threading.Event()
         self._lock = threading.Lock()
         self._requests = 0
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, name="misbehaving", daemon=True)
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.owner = self
+        super().__init__(server, "misbehaving")
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        return f"http://127.0.0.1:{self.port}"
 
     def count_request(self) -> None:
         with self._lock:
@@ -192,18 +192,3 @@ class MisbehavingServer:
     def requests(self) -> int:
         with self._lock:
             return self._requests
-
-    def __enter__(self) -> MisbehavingServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stopping.set()
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)

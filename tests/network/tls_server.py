@@ -11,15 +11,14 @@ import datetime
 import ipaddress
 import json
 import ssl
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from loopback_server import LoopbackServer
 
 SESSION_ID = "0123456789abcdef01234567"
 SESSION = {"_id": SESSION_ID, "name": "tls", "status": "ready"}
@@ -91,31 +90,17 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
 
 
-class TlsServer:
+class TlsServer(LoopbackServer):
     """``with TlsServer(tmp_path) as server:``; ``server.url`` and ``server.certificate``."""
 
     def __init__(self, directory: Path) -> None:
         self.certificate, key = write_self_signed(directory)
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(self.certificate, key)
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="tls-server", daemon=True)
+        server = _Server(("127.0.0.1", 0), _Handler)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        super().__init__(server, "tls-server")
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self._server.server_address[1]}"
-
-    def __enter__(self) -> TlsServer:
-        self._thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"https://127.0.0.1:{self.port}"
