@@ -15,61 +15,32 @@ import os
 import secrets
 import signal
 import subprocess
-import sys
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import psycopg2
 import requests
+from airflow_processes import (
+    AirflowProcesses,
+    free_port,
+    loopback_http,
+    process_tree,
+    stop_process_groups,
+    wait_for,
+)
 from cryptography.fernet import Fernet
-from services import PostgresServer, RedisServer, free_port
+from services import PostgresServer, RedisServer
 
-T = TypeVar("T")
 STOP_TIMEOUT = 15.0
 START_TIMEOUT = 240.0
 TRIGGERERS = ("triggerer-1", "triggerer-2")
 WORKERS = ("worker-1", "worker-2")
 #: How many tasks each Celery worker runs at once: few, so waits must be deferred to fit at all.
 WORKER_CONCURRENCY = 3
-
-
-def wait_for(what: str, check: Callable[[], T | None], timeout: float, interval: float = 1.0) -> T:
-    """Poll ``check`` until it returns something other than None; fail naming ``what`` on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result is not None:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
-def _children() -> dict[int, list[int]]:
-    """Every process's children, read from /proc (a killed parent's children are gone from ps trees)."""
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            stat = (entry / "stat").read_text()
-            parent = int(stat.rsplit(")", 1)[1].split()[1])
-            tree.setdefault(parent, []).append(int(entry.name))
-    return tree
-
-
-def process_tree(pid: int) -> list[int]:
-    """``pid`` and all its descendants."""
-    tree, found, todo = _children(), [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(tree.get(current, ()))
-    return found
 
 
 def parent_chain(pid: int) -> list[int]:
@@ -80,26 +51,6 @@ def parent_chain(pid: int) -> list[int]:
             stat = Path(f"/proc/{chain[-1]}/stat").read_text()
             chain.append(int(stat.rsplit(")", 1)[1].split()[1]))
     return chain
-
-
-def _stop_group(process: subprocess.Popen[bytes]) -> None:
-    """SIGTERM the process group, then SIGKILL whatever is left of it and of its descendants."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        process.wait(STOP_TIMEOUT)
-    for pid in process_tree(process.pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait(STOP_TIMEOUT)
-
-
-def _loopback_http() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # loopback only: never a proxy from the environment
-    return session
 
 
 def decode_trigger_kwargs(encrypted: str, fernet_key: str) -> dict[str, Any]:
@@ -131,8 +82,8 @@ class TriggerRow:
 
 
 @dataclass
-class AirflowDeployment:
-    """Airflow's components as subprocesses, their services, and a small client of the REST API."""
+class AirflowDeployment(AirflowProcesses):
+    """Airflow's components as Celery-executor subprocesses, and their PostgreSQL and Redis."""
 
     home: Path
     dags_folder: Path
@@ -143,7 +94,7 @@ class AirflowDeployment:
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     #: Each triggerer's Airflow job ids, one per start (a restarted triggerer is a new job).
     triggerer_jobs: dict[str, list[int]] = field(default_factory=dict)
-    http: requests.Session = field(default_factory=_loopback_http)
+    http: requests.Session = field(default_factory=loopback_http)
 
     def __post_init__(self) -> None:
         self.api_port = free_port()
@@ -197,29 +148,6 @@ class AirflowDeployment:
 
     # -- processes --------------------------------------------------------------------------
 
-    def output_path(self, name: str) -> Path:
-        return self.home / f"{name}.out"
-
-    def run(self, *arguments: str) -> None:
-        """One ``airflow`` command to completion (bounded)."""
-        with self.output_path(arguments[0]).open("ab") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "airflow", *arguments],
-                env=self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-            try:
-                code = process.wait(START_TIMEOUT)
-            finally:
-                _stop_group(process)
-        assert code == 0, f"airflow {' '.join(arguments)} failed:\n{self.tail(arguments[0])}"
-
-    def _spawn(self, name: str, arguments: list[str], env: dict[str, str] | None = None) -> None:
-        with self.output_path(name).open("ab") as out:
-            self.processes[name] = subprocess.Popen(
-                [sys.executable, "-m", "airflow", *arguments],
-                env=env or self.env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
-            )  # fmt: skip
-
     def start(self, name: str) -> None:
         """Start one component by name (``scheduler``, ``triggerer-2``, ``worker-1``, ...)."""
         env = dict(self.env)
@@ -238,7 +166,7 @@ class AirflowDeployment:
                          "--without-mingle", "--without-gossip"]  # fmt: skip
         else:
             raise ValueError(f"unknown component {name!r}")
-        self._spawn(name, arguments, env)
+        self.spawn(name, arguments, env)
         if name in TRIGGERERS:
             # Learn the job id this triggerer runs as (to attribute its triggers and logs).
             job = wait_for(
@@ -262,64 +190,22 @@ class AirflowDeployment:
 
     def stop(self, name: str) -> None:
         """A clean stop (SIGTERM, then SIGKILL after a grace period), as a service manager does."""
-        _stop_group(self.processes.pop(name))
+        stop_process_groups([self.processes.pop(name)])
 
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.stop(name)
-
-    def check_alive(self) -> None:
-        for name, process in self.processes.items():
-            code = process.poll()
-            assert code is None, f"the {name} exited with {code}:\n{self.tail(name)}"
 
     def component_holding(self, pid: int) -> str | None:
         """Which of our components ``pid`` runs under (a task's process -> its Celery worker)."""
         chain = set(parent_chain(pid))
         return next((name for name, process in self.processes.items() if process.pid in chain), None)
 
-    def tail(self, name: str, lines: int = 60) -> str:
-        path = self.output_path(name)
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
-
     def diagnostics(self) -> str:
         names = ("scheduler", *TRIGGERERS, *WORKERS)
         return "\n".join(f"--- {name} ---\n{self.tail(name, 20)}" for name in names)
 
     # -- REST API ---------------------------------------------------------------------------
-
-    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        response = self.http.request(method, f"{self.api_url}/api/v2{path}", json=body, timeout=60)
-        assert response.ok, f"{method} {path} -> {response.status_code}: {response.text[:2000]}"
-        return response.json() if response.content else None
-
-    def healthy(self) -> bool | None:
-        self.check_alive()
-        try:
-            self.api("GET", "/monitor/health")
-        except (AssertionError, requests.RequestException):
-            return None
-        return True
-
-    def parsed(self, dag_ids: set[str]) -> bool | None:
-        self.check_alive()
-        found = {dag["dag_id"] for dag in self.api("GET", "/dags?limit=100")["dags"]}
-        return True if found >= dag_ids else None
-
-    def unpause(self, dag_id: str) -> None:
-        self.api("PATCH", f"/dags/{dag_id}", {"is_paused": False})
-
-    def trigger(self, dag_id: str, run_id: str, conf: dict[str, Any] | None = None) -> str:
-        body = {"dag_run_id": run_id, "logical_date": None, "conf": conf or {}}
-        return str(self.api("POST", f"/dags/{dag_id}/dagRuns", body)["dag_run_id"])
-
-    def runs(self, dag_id: str) -> list[dict[str, Any]]:
-        return list(self.api("GET", f"/dags/{dag_id}/dagRuns?limit=200")["dag_runs"])
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        quoted = urllib.parse.quote(run_id, safe="")
-        return list(self.api("GET", f"/dags/{dag_id}/dagRuns/{quoted}/taskInstances")["task_instances"])
 
     def task_instance(self, dag_id: str, run_id: str, task_id: str) -> dict[str, Any]:
         quoted = urllib.parse.quote(run_id, safe="")

@@ -44,9 +44,8 @@ from airflow_deployment import (
     WORKERS,
     AirflowDeployment,
     TriggerRow,
-    process_tree,
-    wait_for,
 )
+from airflow_processes import process_tree, wait_for
 from services import PostgresServer, RedisServer
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, PAUSED, STOPPING, map_status
@@ -213,7 +212,8 @@ def deployment(workdir: Path, simulator: CloudOSSimulator) -> Iterator[AirflowDe
         for name in ("api-server", "scheduler", "dag-processor", *WORKERS, *TRIGGERERS):
             airflow.start(name)
         wait_for("the API server to answer", airflow.healthy, 240)
-        wait_for("the soak DAGs to be parsed", lambda: airflow.parsed({LIFECYCLE, CREATE_AND_WAIT}), 240, 2)
+        soak_dags = {LIFECYCLE, CREATE_AND_WAIT}
+        wait_for("the soak DAGs to be parsed", lambda: airflow.parsed_dags(soak_dags), 240, 2)
         yield airflow
     except AssertionError as error:
         raise AssertionError(f"{error}\n{airflow.diagnostics()}") from None
@@ -354,7 +354,7 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
         simulator.faults.hold_answers("create", count=size.held_creates)
         for number in range(size.lifecycle_runs):
             run_id = f"life-{number:03d}"
-            runs[airflow.trigger(LIFECYCLE, run_id)] = LIFECYCLE
+            runs[airflow.trigger(LIFECYCLE, run_id=run_id)] = LIFECYCLE
         wait_for("held creates", lambda: simulator.faults.held == size.held_creates or None, 240)
         held_runs = [p["interactiveSessionConfiguration"]["name"] for p in simulator.created_payloads]
         held_runs = [name.removeprefix(f"{LIFECYCLE}-") for name in held_runs[: size.held_creates]]
@@ -389,7 +389,7 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
         # 2. Deferred create-and-wait tasks marked failed by a user.
         marked = [f"marked-{n}" for n in range(size.marked_runs)]
         for run_id in marked:
-            runs[airflow.trigger(CREATE_AND_WAIT, run_id)] = CREATE_AND_WAIT
+            runs[airflow.trigger(CREATE_AND_WAIT, run_id=run_id)] = CREATE_AND_WAIT
         figures.peak_deferred_waits = wait_for(
             "every run to wait in a deferred task", lambda: _settled(airflow, runs), SETTLE_TIMEOUT, 2
         )
@@ -426,7 +426,7 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
         # 4. A triggerer dies holding a wait whose deadline then passes while no triggerer runs it.
         deadline_runs = [f"deadline-{n}" for n in range(size.deadline_runs)]
         for run_id in deadline_runs:
-            runs[airflow.trigger(CREATE_AND_WAIT, run_id, {"timeout": DEADLINE_TIMEOUT})] = CREATE_AND_WAIT
+            runs[airflow.trigger(CREATE_AND_WAIT, {"timeout": DEADLINE_TIMEOUT}, run_id)] = CREATE_AND_WAIT
 
         def deadline_triggers() -> list[Any] | None:
             rows = [t for t in airflow.triggers() if t.run_id in deadline_runs and t.triggerer_id]
@@ -561,7 +561,7 @@ def test_triggerer_memory_per_wait(deployment, simulator, scale):
                 simulator.add_session(name=f"memory-{number}-{i}", status="scheduled")["_id"]
                 for i in range(added)
             ]
-            airflow.trigger(MEMORY, f"memory-{number}", {"session_ids": ids})
+            airflow.trigger(MEMORY, {"session_ids": ids}, f"memory-{number}")
 
         def carried(expected: int = waits) -> int | None:
             airflow.check_alive()

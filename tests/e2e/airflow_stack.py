@@ -16,18 +16,14 @@ import json
 import os
 import re
 import secrets
-import signal
-import socket
 import subprocess
-import sys
-import time
-import urllib.parse
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import requests
+from airflow_processes import AirflowProcesses, free_port, loopback_http, stop_process_groups, wait_for
 
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
 
@@ -39,62 +35,17 @@ CLOCK_STEP_SECONDS = 60.0
 #: Bounds on waits; generous because they only stop a hang (a whole test takes a few minutes).
 START_TIMEOUT = 180.0
 RUN_TIMEOUT = 240.0
-STOP_TIMEOUT = 10.0
 FINISHED_RUN = {"success", "failed"}
 FINISHED_TASK = {"success", "failed", "skipped", "upstream_failed", "removed"}
 _DEFERRAL_PROCESSED = re.compile(
     r"TaskInstance Finished: dag_id=(?P<dag>[^,]+), task_id=(?P<task>[^,]+), run_id=(?P<run>[^,]+),"
     r".*?\bstate=deferred,"
 )
-T = TypeVar("T")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for(what: str, check: Callable[[], T | None], timeout: float, interval: float = 1.0) -> T:
-    """Poll ``check`` until it returns something other than None; fail naming ``what`` on timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result is not None:
-            return result
-        if time.monotonic() >= deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
-        time.sleep(interval)
-
-
-def _stop_groups(processes: Sequence[subprocess.Popen[bytes]]) -> None:
-    """SIGTERM each process group, then SIGKILL whatever is left of them (workers included).
-
-    All are asked at once and given one shared grace period, so stopping four components
-    takes as long as the slowest, not the sum.
-    """
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-    deadline = time.monotonic() + STOP_TIMEOUT
-    for process in processes:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            process.wait(max(0.0, deadline - time.monotonic()))
-    for process in processes:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGKILL)
-        process.wait(STOP_TIMEOUT)
-
-
-def _loopback_session() -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # loopback only: never a proxy from the environment
-    return session
 
 
 @dataclass
-class AirflowStack:
-    """Airflow's components as subprocesses of this test, and a small client of their REST API."""
+class AirflowStack(AirflowProcesses):
+    """Airflow's four components as subprocesses of this test (SQLite, the LocalExecutor)."""
 
     home: Path
     env: dict[str, str]
@@ -105,105 +56,20 @@ class AirflowStack:
     #: (``simple_auth_manager_all_admins``).
     credentials: tuple[str, str] | None = None
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
-    http: requests.Session = field(default_factory=_loopback_session)
+    http: requests.Session = field(default_factory=loopback_http)
     _upstreams: dict[str, dict[str, set[str]]] = field(default_factory=dict)
 
-    # -- processes --------------------------------------------------------------------------
-
     def log_path(self, component: str) -> Path:
-        return self.home / f"{component}.out"
-
-    def run(self, *arguments: str) -> None:
-        """One ``airflow`` command to completion (bounded), in its own process group."""
-        with self.log_path(arguments[0]).open("ab") as out:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "airflow", *arguments],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            try:
-                code = process.wait(START_TIMEOUT)
-            finally:
-                _stop_groups([process])
-        assert code == 0, f"airflow {' '.join(arguments)} failed:\n{self.log_tail(arguments[0])}"
+        return self.output_path(component)
 
     def start(self, component: str, *arguments: str) -> None:
-        with self.log_path(component).open("ab") as out:
-            self.processes[component] = subprocess.Popen(
-                [sys.executable, "-m", "airflow", component, *arguments],
-                env=self.env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group, with every child it starts
-            )
-
-    def check_alive(self) -> None:
-        for component, process in self.processes.items():
-            code = process.poll()
-            assert code is None, f"the {component} exited with {code}:\n{self.log_tail(component)}"
+        self.spawn(component, [component, *arguments])
 
     def stop(self) -> None:
-        _stop_groups(list(self.processes.values()))
-
-    def log_tail(self, component: str, lines: int = 60) -> str:
-        path = self.log_path(component)
-        text = path.read_text(errors="replace") if path.exists() else ""
-        return "\n".join(text.splitlines()[-lines:])
+        stop_process_groups(list(self.processes.values()))
 
     def diagnostics(self) -> str:
-        return "\n".join(f"--- {name} ---\n{self.log_tail(name, 25)}" for name in COMPONENTS)
-
-    # -- REST API ---------------------------------------------------------------------------
-
-    def _log_in(self) -> None:
-        """Trade the credentials for a token once; every later request carries it."""
-        if self.credentials is None or "Authorization" in self.http.headers:
-            return
-        username, password = self.credentials
-        response = self.http.post(
-            f"{self.api_url}/auth/token", json={"username": username, "password": password}, timeout=30
-        )
-        assert response.ok, f"logging in as {username} -> {response.status_code}: {response.text[:500]}"
-        self.http.headers["Authorization"] = f"Bearer {response.json()['access_token']}"
-
-    def api(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        self._log_in()
-        response = self.http.request(method, f"{self.api_url}/api/v2{path}", json=body, timeout=30)
-        assert response.ok, f"{method} {path} -> {response.status_code}: {response.text[:2000]}"
-        return response.json() if response.content else None
-
-    def healthy(self) -> bool | None:
-        self.check_alive()
-        try:
-            self.api("GET", "/monitor/health")
-        except (AssertionError, requests.RequestException):
-            return None
-        return True
-
-    def parsed_dags(self) -> set[str] | None:
-        self.check_alive()
-        found = {dag["dag_id"] for dag in self.api("GET", "/dags?limit=100")["dags"]}
-        return found if found >= self.expected_dags else None
-
-    def unpause(self, dag_id: str) -> None:
-        self.api("PATCH", f"/dags/{dag_id}", {"is_paused": False})
-
-    def pause(self, dag_id: str) -> None:
-        """Paused again once its phase is over, so no later schedule slot adds a run mid-test."""
-        self.api("PATCH", f"/dags/{dag_id}", {"is_paused": True})
-
-    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
-        run = self.api("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf or {}})
-        return str(run["dag_run_id"])
-
-    def runs(self, dag_id: str) -> list[dict[str, Any]]:
-        return list(self.api("GET", f"/dags/{dag_id}/dagRuns?limit=100")["dag_runs"])
-
-    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-        quoted = urllib.parse.quote(run_id, safe="")
-        return list(self.api("GET", f"/dags/{dag_id}/dagRuns/{quoted}/taskInstances")["task_instances"])
+        return "\n".join(f"--- {name} ---\n{self.tail(name, 25)}" for name in COMPONENTS)
 
     def upstreams(self, dag_id: str) -> dict[str, set[str]]:
         """Each task's upstream task ids (the API lists downstreams; turned around once per DAG)."""
@@ -338,7 +204,12 @@ def running_stack(
         airflow.start("dag-processor")
         airflow.start("triggerer")
         wait_for("the API server to answer", airflow.healthy, START_TIMEOUT)
-        wait_for("the DAG processor to parse the example DAGs", airflow.parsed_dags, START_TIMEOUT, 2.0)
+        wait_for(
+            "the DAG processor to parse the example DAGs",
+            lambda: airflow.parsed_dags(airflow.expected_dags),
+            START_TIMEOUT,
+            2.0,
+        )
         yield airflow
     except AssertionError as error:
         raise AssertionError(f"{error}\n{airflow.diagnostics()}") from None
