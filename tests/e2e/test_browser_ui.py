@@ -40,7 +40,6 @@ import pytest
 import requests
 from airflow_stack import (
     RUN_TIMEOUT,
-    TIMINGS,
     AirflowStack,
     ClockDriver,
     run_to_the_end,
@@ -98,17 +97,6 @@ WRONG_KEY = "not-the-cloudos-key-4c1d"
 
 
 # -- fixtures: a real Airflow, a finished pipeline run, a signed-in browser ------------------
-
-
-@pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(scope="module")
-def simulator(clock: ManualClock) -> Iterator[CloudOSSimulator]:
-    with CloudOSSimulator(timings=TIMINGS, clock=clock) as sim:
-        yield sim
 
 
 @pytest.fixture(scope="module")

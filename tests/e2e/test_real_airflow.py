@@ -25,11 +25,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from airflow_stack import TIMINGS, AirflowStack, ClockDriver, run_to_the_end, running_stack
+from airflow_stack import AirflowStack, ClockDriver, run_to_the_end, running_stack
 
 from airflow_provider_cloudos.compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, PAUSED, RUNNING, map_status
-from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock
+from airflow_provider_cloudos.testing import CloudOSSimulator
 
 pytestmark = pytest.mark.airflow_e2e
 
@@ -54,17 +54,6 @@ WAITING_TASKS = (
     (PAUSE, "pause"),
     (CLEANUP, "pause_running_sessions"),
 )
-
-
-@pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(scope="module")
-def simulator(clock: ManualClock) -> Iterator[CloudOSSimulator]:
-    with CloudOSSimulator(timings=TIMINGS, clock=clock) as sim:
-        yield sim
 
 
 @pytest.fixture(scope="module")
