@@ -78,7 +78,8 @@ def instrument(log: RequestLog) -> None:
 
     def logged_sync(self: Any, request: Any, **kwargs: Any) -> Any:
         response = sync_send(self, request, **kwargs)
-        status = _status_of(response.content) if request.name in STATUS_ENDPOINTS else None
+        body = response if isinstance(response, bytes) else response.content  # the body, or a Response
+        status = _status_of(body) if request.name in STATUS_ENDPOINTS else None
         log.note("sync", request.name, status)
         return response
 

@@ -1,8 +1,9 @@
 """A local CloudOS API simulator for tests, the demo and benchmarks.
 
-A real HTTP/1.1 server on 127.0.0.1 built on the standard library only (asyncio), serving the
-endpoints of the CloudOS interactive-session API with a timed session lifecycle, projects and
-datasets for path resolution, counters and fault injection. It imports nothing from Airflow,
+A real HTTP/1.1 server on 127.0.0.1 (aiohttp's low-level web server, which the provider's async
+client needs anyway), serving the endpoints of the CloudOS interactive-session API with a timed
+session lifecycle, projects and datasets for path resolution, counters and fault injection. It
+imports nothing from Airflow,
 so the provider's client can be tested without Airflow and the demo can start it first::
 
     from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings

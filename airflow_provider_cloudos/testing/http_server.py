@@ -1,41 +1,48 @@
-"""A small HTTP/1.1 server on asyncio streams, enough for JSON APIs and thousands of pollers.
+"""The simulator's HTTP layer: aiohttp's low-level server (``aiohttp.web.Server``).
 
-Why hand-written: the standard library's ``http.server`` spends a thread per connection, and
-the benchmarks hold thousands of keep-alive connections open; nothing outside the standard
-library may be required by the simulator. One coroutine per connection reads a request head
-(request line and headers, at most 64 KiB), a ``Content-Length`` or chunked body, calls the
-application, and writes the answer. Connections stay open (HTTP/1.1 default) until the client
-closes them or sends ``Connection: close``; HTTP/1.0 clients get keep-alive only on request.
-The application may answer None to have the connection closed without any response (used to
-simulate dropped connections).
+aiohttp does the HTTP/1.1 (keep-alive, pipelining, chunked bodies, ``Expect``, refusing malformed
+requests); this module only translates between aiohttp's requests and responses and the plain
+values the API handlers use (``messages.py``), counts connections and answers, and drops the
+connection when the application answers None (a simulated network fault). The low-level server
+is used rather than an ``Application`` because the API routes requests itself: no router or
+middleware chain to pay for on each of the benchmarks' thousands of polls a second.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import sys
 from collections.abc import Awaitable, Callable
-from http import HTTPStatus
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from aiohttp import web
 
 from airflow_provider_cloudos.testing.counters import Counters
 from airflow_provider_cloudos.testing.messages import HttpRequest, HttpResponse
 
 App = Callable[[HttpRequest], Awaitable[HttpResponse | None]]
 
-MAX_HEAD_BYTES = 64 * 1024
+#: Longest request line or header line accepted (aiohttp answers 400 beyond it).
+MAX_LINE_BYTES = 64 * 1024
 MAX_BODY_BYTES = 16 * 1024 * 1024
 DEFAULT_BACKLOG = 4096
+#: An idle keep-alive connection is closed by the server after this long: in practice never,
+#: as the hand-written server before it never did (clients close theirs first).
+KEEPALIVE_SECONDS = 24 * 3600.0
+#: How long an answered connection reads and discards a body it refused before closing.
 LINGER_SECONDS = 1.0
+#: Bounds :meth:`HttpServer.close`; answers in flight are cancelled, so it takes a moment only.
+CLOSE_TIMEOUT_SECONDS = 5.0
 SERVER_NAME = "cloudos-simulator"
 
+_log = logging.getLogger(__name__)
 
-class _BadRequest(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
+
+class _BodyTooLarge(Exception):
+    pass
 
 
 def raise_open_file_limit(wanted: int = 65536) -> int:
@@ -57,48 +64,70 @@ def raise_open_file_limit(wanted: int = 65536) -> int:
     return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
-def parse_head(head: bytes) -> tuple[HttpRequest, bool]:
-    """Parse a request head (ending in a blank line) into a request and its keep-alive wish."""
-    lines = head.rstrip(b"\r\n").split(b"\r\n")
-    parts = lines[0].decode("latin-1").split(" ")
-    if len(parts) != 3 or not parts[0].isalpha() or not parts[2].startswith("HTTP/1."):
-        raise _BadRequest(400, "malformed request line")
-    method, target, version = parts
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, separator, value = line.partition(b":")
-        if not separator or not name.strip():
-            raise _BadRequest(400, "malformed header line")
-        key = name.strip().lower().decode("latin-1")
-        text = value.strip().decode("latin-1")
-        headers[key] = f"{headers[key]}, {text}" if key in headers else text
-    split = urlsplit(target)
-    request = HttpRequest(
-        method=method.upper(),
+async def _read_body(request: web.BaseRequest) -> bytes:
+    """The whole body (``Content-Length`` or chunked), refused beyond :data:`MAX_BODY_BYTES`."""
+    if not request.body_exists:
+        return b""
+    length = request.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise _BodyTooLarge
+    if request.headers.get("Expect", "").lower() == "100-continue":
+        await request.writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+    chunks: list[bytes] = []
+    received = 0
+    while chunk := await request.content.readany():
+        received += len(chunk)
+        if received > MAX_BODY_BYTES:
+            raise _BodyTooLarge
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def to_http_request(request: web.BaseRequest) -> HttpRequest:
+    """aiohttp's request as the API sees it: raw path, every query value, the headers as sent."""
+    split = urlsplit(request.raw_path)
+    return HttpRequest(
+        method=request.method.upper(),
         path=split.path or "/",
         query=parse_qs(split.query, keep_blank_values=True),
-        headers=headers,
+        headers=request.headers,
+        body=await _read_body(request),
     )
-    connection = headers.get("connection", "").lower()
-    keep_alive = "keep-alive" in connection if version == "HTTP/1.0" else "close" not in connection
-    return request, keep_alive
 
 
-def encode_response(response: HttpResponse, keep_alive: bool) -> bytes:
-    """Status line, headers and body; a 204 has neither body nor entity headers."""
-    try:
-        reason = HTTPStatus(response.status).phrase
-    except ValueError:
-        reason = "Unknown"
-    lines = [f"HTTP/1.1 {response.status} {reason}", f"Server: {SERVER_NAME}"]
-    body = b""
-    if response.status != 204:
-        body = response.encoded_body()
-        lines.append("Content-Type: application/json")
-        lines.append(f"Content-Length: {len(body)}")
-    lines.extend(f"{name}: {value}" for name, value in response.headers.items())
-    lines.append(f"Connection: {'keep-alive' if keep_alive else 'close'}")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body
+def to_web_response(response: HttpResponse) -> web.Response:
+    """A JSON answer; a 204 has neither body nor entity headers."""
+    headers = {"Server": SERVER_NAME, **response.headers}
+    if response.status == 204:
+        return web.Response(status=204, headers=headers)
+    return web.Response(
+        status=response.status, body=response.encoded_body(), content_type="application/json", headers=headers
+    )
+
+
+class _CountingServer(web.Server):
+    """aiohttp's protocol factory, counting connections as they open and close."""
+
+    def __init__(
+        self,
+        handler: Callable[[web.BaseRequest], Awaitable[web.StreamResponse]],
+        counters: Counters,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(handler, **kwargs)
+        self._counters = counters
+        self.open_connections: set[web.RequestHandler] = set()
+
+    def connection_made(self, handler: web.RequestHandler, transport: asyncio.Transport) -> None:
+        super().connection_made(handler, transport)
+        self.open_connections.add(handler)
+        self._counters.connection_opened()
+
+    def connection_lost(self, handler: web.RequestHandler, exc: BaseException | None = None) -> None:
+        super().connection_lost(handler, exc)
+        if handler in self.open_connections:
+            self.open_connections.discard(handler)
+            self._counters.connection_closed()
 
 
 class HttpServer:
@@ -117,141 +146,82 @@ class HttpServer:
         self._host = host
         self._port = port
         self._backlog = backlog
-        self._server: asyncio.AbstractServer | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._web: _CountingServer | None = None
+        self._listener: asyncio.AbstractServer | None = None
+        self._in_flight: set[asyncio.Task[Any]] = set()
 
     async def start(self) -> int:
         """Start listening; returns the bound port."""
-        self._server = await asyncio.start_server(
-            self._serve_connection,
+        self._web = _CountingServer(
+            self._serve,
+            self._counters,
+            access_log=None,
+            logger=_log,
+            keepalive_timeout=KEEPALIVE_SECONDS,
+            max_line_size=MAX_LINE_BYTES,
+            max_field_size=MAX_LINE_BYTES,
+            lingering_time=LINGER_SECONDS,
+        )
+        self._listener = await asyncio.get_running_loop().create_server(
+            self._web,
             self._host,
             self._port,
             backlog=self._backlog,
-            limit=MAX_HEAD_BYTES,
             reuse_address=sys.platform != "win32",
         )
-        return int(self._server.sockets[0].getsockname()[1])
+        return int(self._listener.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
         """Stop listening and end every open connection, including ones mid-request."""
-        if self._server is not None:
-            self._server.close()
-        tasks = list(self._connections)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self._server is not None:
-            await self._server.wait_closed()
-            self._server = None
+        listener, server = self._listener, self._web
+        self._listener = self._web = None
+        if listener is not None:
+            listener.close()
+        if server is not None:
+            server.pre_shutdown()  # idle keep-alive connections end now
+            for task in list(self._in_flight):
+                task.cancel()  # a held or delayed answer is never sent
+            await server.shutdown(CLOSE_TIMEOUT_SECONDS)
+            await _until(lambda: not server.open_connections, CLOSE_TIMEOUT_SECONDS)
+        if listener is not None:
+            await listener.wait_closed()
 
-    async def _serve_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    async def _serve(self, request: web.BaseRequest) -> web.StreamResponse:
         task = asyncio.current_task()
-        if task is not None:
-            self._connections.add(task)
-        self._counters.connection_opened()
+        assert task is not None  # aiohttp runs every handler in a task of its own
+        self._in_flight.add(task)
         try:
-            while await self._serve_one(reader, writer):
-                pass
-        except (ConnectionError, asyncio.IncompleteReadError, asyncio.CancelledError):
-            pass
+            try:
+                message = await to_http_request(request)
+            except _BodyTooLarge:
+                return self._answer(HttpResponse(413, {"message": "request body too large"}))
+            response = await self._app(message)
         finally:
-            self._counters.connection_closed()
-            if task is not None:
-                self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(Exception, asyncio.CancelledError):
-                await writer.wait_closed()
-
-    async def _serve_one(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
-        """Serve one request; False when the connection must end."""
-        try:
-            head = await reader.readuntil(b"\r\n\r\n")
-        except asyncio.IncompleteReadError:
-            return False  # the client closed between requests: the normal end of keep-alive
-        except asyncio.LimitOverrunError:
-            await self._reject(reader, writer, 431, "request head too large")
-            return False
-        try:
-            request, keep_alive = parse_head(head)
-            if request.headers.get("expect", "").lower() == "100-continue":
-                writer.write(b"HTTP/1.1 100 Continue\r\n\r\n")
-            request.body = await self._read_body(reader, request)
-        except _BadRequest as error:
-            await self._reject(reader, writer, error.status, error.message)
-            return False
-        response = await self._app(request)
+            self._in_flight.discard(task)
         if response is None:
-            return False
+            # Dropped: closed without a word. The response below then cannot be written, which
+            # aiohttp takes for a client that went away, and it ends the connection quietly.
+            if request.transport is not None:
+                request.transport.close()
+            return web.Response(status=499)
+        return self._answer(response)
+
+    def _answer(self, response: HttpResponse) -> web.Response:
         self._counters.record_response(response.status)
-        writer.write(encode_response(response, keep_alive))
-        await writer.drain()
-        return keep_alive
-
-    @staticmethod
-    async def _read_body(reader: asyncio.StreamReader, request: HttpRequest) -> bytes:
-        if "chunked" in request.headers.get("transfer-encoding", "").lower():
-            return await _read_chunked(reader)
-        length_text = request.headers.get("content-length")
-        if length_text is None:
-            return b""
-        try:
-            length = int(length_text)
-        except ValueError:
-            raise _BadRequest(400, "invalid Content-Length") from None
-        if length < 0:
-            raise _BadRequest(400, "invalid Content-Length")
-        if length > MAX_BODY_BYTES:
-            raise _BadRequest(413, "request body too large")
-        return await reader.readexactly(length) if length else b""
-
-    async def _reject(
-        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, status: int, message: str
-    ) -> None:
-        """Answer an unusable request and end the connection gracefully.
-
-        Closing a socket that still has unread input makes the kernel send a reset, which can
-        destroy the answer before the client reads it; so the write side is shut first and the
-        rest of the input is read and discarded for a moment ("lingering close").
-        """
-        self._counters.record_response(status)
-        writer.write(encode_response(HttpResponse(status, {"message": message}), keep_alive=False))
-        with contextlib.suppress(ConnectionError, OSError, asyncio.TimeoutError):
-            await writer.drain()
-            if writer.can_write_eof():
-                writer.write_eof()
-            await asyncio.wait_for(_discard_input(reader), LINGER_SECONDS)
+        return to_web_response(response)
 
 
-async def _discard_input(reader: asyncio.StreamReader) -> None:
-    received = 0
-    while received < MAX_BODY_BYTES:
-        try:
-            chunk = await reader.read(65536)
-        except asyncio.LimitOverrunError:
-            return
-        if not chunk:
-            return
-        received += len(chunk)
+async def _until(done: Callable[[], bool], timeout: float) -> None:
+    """Let the loop run callbacks (connections' ``connection_lost``) until ``done`` or timeout."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not done() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.001)
 
 
-async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-    chunks: list[bytes] = []
-    total = 0
-    while True:
-        size_line = await reader.readuntil(b"\r\n")
-        try:
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-        except ValueError:
-            raise _BadRequest(400, "invalid chunk size") from None
-        if size == 0:
-            while await reader.readuntil(b"\r\n") != b"\r\n":
-                pass  # trailers are read and ignored
-            return b"".join(chunks)
-        total += size
-        if total > MAX_BODY_BYTES:
-            raise _BadRequest(413, "request body too large")
-        chunks.append(await reader.readexactly(size))
-        await reader.readexactly(2)
-
-
-__all__ = ["DEFAULT_BACKLOG", "HttpServer", "encode_response", "parse_head", "raise_open_file_limit"]
+__all__ = [
+    "DEFAULT_BACKLOG",
+    "HttpServer",
+    "raise_open_file_limit",
+    "to_http_request",
+    "to_web_response",
+]

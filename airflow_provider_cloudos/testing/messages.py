@@ -6,16 +6,19 @@ Keeping them plain lets the API be exercised without sockets and the server with
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 
 @dataclass
 class HttpRequest:
+    """``path`` is the raw (still percent-encoded) path; ``headers`` look names up case-insensitively."""
+
     method: str
     path: str
     query: dict[str, list[str]]
-    headers: dict[str, str]
+    headers: Mapping[str, str]
     body: bytes = b""
 
     def param(self, name: str) -> str | None:

@@ -55,6 +55,19 @@ _SESSION_TYPES = {
 }
 
 
+def json_copy(value: Any) -> Any:
+    """A deep copy of JSON-shaped data (dicts, lists and scalars, as payloads are).
+
+    It is what ``copy.deepcopy`` gives here, at a third of its cost: every status read renders
+    the session, and the benchmarks make thousands of those a second.
+    """
+    if isinstance(value, dict):
+        return {key: json_copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_copy(item) for item in value]
+    return value
+
+
 def session_type(platform: str, backend: str) -> str:
     """``interactiveSessionType`` as the platform derives it from platform and backend."""
     return _SESSION_TYPES.get((platform, backend), f"{platform}{backend[:1].upper()}{backend[1:]}")
@@ -485,10 +498,10 @@ class SessionStore:
                 "computeCostSpent": round(session.cost, 6),
                 "autoShutdownAtDate": execution.get("autoShutdownAtDate"),
             },
-            "interactiveSessionConfiguration": copy.deepcopy(config),
-            "dataItems": copy.deepcopy(session.data_items),
-            "fuseFileSystems": copy.deepcopy(session.fuse_file_systems),
-            "fileSystemIds": copy.deepcopy(session.file_system_ids),
+            "interactiveSessionConfiguration": json_copy(config),
+            "dataItems": json_copy(session.data_items),
+            "fuseFileSystems": json_copy(session.fuse_file_systems),
+            "fileSystemIds": json_copy(session.file_system_ids),
             "archived": {"status": session.archived},
         }
         if session.backend == "rstudio":

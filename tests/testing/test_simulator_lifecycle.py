@@ -368,3 +368,15 @@ def test_session_ids_are_repeatable_for_a_given_seed():
             ids.append([sim.add_session()["_id"] for _ in range(3)])
     assert ids[0] == ids[1]
     assert len(set(ids[0])) == 3
+
+
+def test_a_returned_session_is_a_copy_the_caller_may_change(api: Api):
+    session_id = api.create(name="kept")["_id"]
+    shown = api.sim.session(session_id)
+    shown["interactiveSessionConfiguration"]["execution"]["computeCostLimit"] = 99
+    shown["interactiveSessionConfiguration"]["name"] = "changed"
+    shown["dataItems"].append({"kind": "File"})
+    again = api.sim.session(session_id)
+    assert again["interactiveSessionConfiguration"]["execution"]["computeCostLimit"] == -1
+    assert again["interactiveSessionConfiguration"]["name"] == "kept"
+    assert again["dataItems"] == []
