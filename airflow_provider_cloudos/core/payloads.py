@@ -11,8 +11,8 @@ refuses it (:class:`CloudOSValidationError`, naming the parameter and the value)
 - the project id must be a 24-hex id; ``shutdown_at`` must be an ISO-8601 instant (a ``datetime``
   is accepted and converted to the API's UTC ``...Z`` form);
 - on Azure, S3 files cannot be mounted and nothing can be linked: the official builder silently
-  dropped links there; this one refuses them, and leaves ``fuseFileSystems`` out of the body
-  (Azure sessions take no FUSE file systems at all).
+  dropped links there; this one refuses them. The body still carries ``"fuseFileSystems": []``
+  on Azure, as the official client sends it, so both clients put the same bytes on the wire.
 
 Instance types are not checked here (as in the official builder: the caller knows the platform's
 catalogue); :mod:`airflow_provider_cloudos.core.spec` checks them before building.
@@ -142,7 +142,7 @@ def build_session_payload(
     Checked in the official order (name, storage, backend, platform, Spark only on AWS, RStudio
     needs an R version, Spark needs master and core types), then the extra checks listed in the
     module docstring. ``shutdown_at`` empty means ``now + 24h`` (``now`` defaults to the clock).
-    ``fuseFileSystems`` is sent on AWS only (always a list there) and omitted on Azure.
+    ``fuseFileSystems`` is always a list: the links on AWS, ``[]`` on Azure (as the official client).
     """
     clean_name = validate_session_name(name, "name")
     storage = validate_storage_size(storage_size, "storage_size")
@@ -213,10 +213,9 @@ def build_session_payload(
         "interactiveSessionConfiguration": configuration,
         "dataItems": data_items,
         "fileSystemIds": [],
+        "fuseFileSystems": fuse_items,
+        "projectId": project,
     }
-    if platform == AWS:
-        payload["fuseFileSystems"] = fuse_items
-    payload["projectId"] = project
     return payload
 
 
