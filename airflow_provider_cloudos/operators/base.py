@@ -28,8 +28,8 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSValidationError,
     CloudOSWaitTimeoutError,
 )
-from airflow_provider_cloudos.core.fleet import SessionGuard
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
+from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PAUSED,
