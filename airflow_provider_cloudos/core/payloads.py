@@ -33,14 +33,14 @@ from airflow_provider_cloudos.core.validators import (
     check_spark_platform,
     check_unique_names,
     parse_bool,
+    require_backend,
+    require_cost_limit,
+    require_execution_platform,
     require_object_id,
-    validate_backend,
-    validate_cost_limit,
-    validate_execution_platform,
-    validate_r_version,
-    validate_session_name,
-    validate_spark_workers,
-    validate_storage_size,
+    require_r_version,
+    require_session_name,
+    require_spark_workers,
+    require_storage_size,
 )
 
 #: With no shutdown instant given, the official builder stops the session after 24 hours.
@@ -144,10 +144,10 @@ def build_session_payload(
     module docstring. ``shutdown_at`` empty means ``now + 24h`` (``now`` defaults to the clock).
     ``fuseFileSystems`` is always a list: the links on AWS, ``[]`` on Azure (as the official client).
     """
-    clean_name = validate_session_name(name, "name")
-    storage = validate_storage_size(storage_size, "storage_size")
-    clean_backend = validate_backend(backend, "backend")
-    platform = validate_execution_platform(execution_platform, "execution_platform")
+    clean_name = require_session_name(name, "name")
+    storage = require_storage_size(storage_size, "storage_size")
+    clean_backend = require_backend(backend, "backend")
+    platform = require_execution_platform(execution_platform, "execution_platform")
     check_spark_platform(clean_backend, platform, "backend")
     clean_r_version: str | None = None
     if clean_backend == "rstudio":
@@ -157,7 +157,7 @@ def build_session_payload(
                 r_version,
                 f"an R version is required for RStudio sessions ({', '.join(R_VERSIONS)})",
             )
-        clean_r_version = validate_r_version(r_version, "r_version")
+        clean_r_version = require_r_version(r_version, "r_version")
     if clean_backend == "spark":
         for parameter, value in (
             ("spark_master_type", spark_master_type),
@@ -171,7 +171,7 @@ def build_session_payload(
     instance = _instance_type(instance_type)
     spot = parse_bool(is_spot, "is_spot")
     shared = parse_bool(is_shared, "is_shared")
-    limit = validate_cost_limit(cost_limit, "cost_limit")
+    limit = require_cost_limit(cost_limit, "cost_limit")
     data_items = _item_list(data_files, "data_files")
     fuse_items = _item_list(s3_mounts, "s3_mounts")
     if platform != AWS:
@@ -207,7 +207,7 @@ def build_session_payload(
             _instance_type(spark_master_type, "spark_master_type"),
             _instance_type(spark_core_type, "spark_core_type"),
             spot,
-            validate_spark_workers(spark_workers, "spark_workers"),
+            require_spark_workers(spark_workers, "spark_workers"),
         )
     payload: dict[str, Any] = {
         "interactiveSessionConfiguration": configuration,
@@ -238,10 +238,10 @@ def build_resume_payload(
     if instance_type is not None:
         changes["instanceType"] = _instance_type(instance_type)
     if storage_size is not None:
-        changes["storageSizeInGb"] = validate_storage_size(storage_size, "storage_size")
+        changes["storageSizeInGb"] = require_storage_size(storage_size, "storage_size")
     execution: dict[str, Any] = {}
     if cost_limit is not None:
-        execution["computeCostLimit"] = validate_cost_limit(cost_limit, "cost_limit")
+        execution["computeCostLimit"] = require_cost_limit(cost_limit, "cost_limit")
     instant = _shutdown_instant(shutdown_at)
     if instant is not None:
         execution["autoShutdownAtDate"] = instant

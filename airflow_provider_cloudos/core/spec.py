@@ -33,14 +33,14 @@ from airflow_provider_cloudos.core.validators import (
     check_spark_platform,
     check_spot_platform,
     parse_bool,
+    require_cost_limit,
+    require_execution_platform,
     require_instance_type,
-    validate_cost_limit,
-    validate_execution_platform,
-    validate_r_version,
-    validate_session_name,
-    validate_session_type,
-    validate_spark_workers,
-    validate_storage_size,
+    require_r_version,
+    require_session_name,
+    require_session_type,
+    require_spark_workers,
+    require_storage_size,
 )
 
 DEFAULT_SHUTDOWN_IN = "12h"
@@ -222,21 +222,21 @@ def make_session_spec(
     default). R and Spark settings given for another session type are checked but not kept.
     Spark, spot instances, S3 mounts and links are AWS only.
     """
-    clean_name = validate_session_name(name, "name")
-    backend = validate_session_type(session_type, "session_type")
-    platform = validate_execution_platform(_or_default(execution_platform, AWS), "execution_platform")
+    clean_name = require_session_name(name, "name")
+    backend = require_session_type(session_type, "session_type")
+    platform = require_execution_platform(_or_default(execution_platform, AWS), "execution_platform")
     check_spark_platform(backend, platform, "session_type")
     instance = require_instance_type(
         _or_default(instance_type, DEFAULT_INSTANCE_TYPES[platform]), platform, "instance_type"
     )
-    storage = validate_storage_size(_or_default(storage_size, DEFAULT_STORAGE_SIZE), "storage_size")
+    storage = require_storage_size(_or_default(storage_size, DEFAULT_STORAGE_SIZE), "storage_size")
     clean_spot = parse_bool(_or_default(spot, False), "spot")
     check_spot_platform(clean_spot, platform, "spot")
     clean_shared = parse_bool(_or_default(shared, False), "shared")
-    limit = validate_cost_limit(_or_default(cost_limit, -1), "cost_limit")
+    limit = require_cost_limit(_or_default(cost_limit, -1), "cost_limit")
     shutdown = _check_shutdown_in(_or_default(shutdown_in, DEFAULT_SHUTDOWN_IN))
     parsed_mounts, parsed_links = _parse_paths(mounts, links, platform)
-    clean_r_version = validate_r_version(r_version, "r_version") if not is_unset(r_version) else None
+    clean_r_version = require_r_version(r_version, "r_version") if not is_unset(r_version) else None
     master = (
         require_instance_type(spark_master_type, AWS, "spark_master_type")
         if not is_unset(spark_master_type)
@@ -247,7 +247,7 @@ def make_session_spec(
         if not is_unset(spark_core_type)
         else None
     )
-    workers = validate_spark_workers(_or_default(spark_workers, 1), "spark_workers")
+    workers = require_spark_workers(_or_default(spark_workers, 1), "spark_workers")
     is_rstudio, is_spark = backend == "rstudio", backend == "spark"
     return SessionSpec(
         name=clean_name,
@@ -285,14 +285,14 @@ def make_resume_spec(
     valid. Anything unset (``None``, ``""``, ``"None"``: see :mod:`~.unset`) keeps the session's
     current setting.
     """
-    platform = validate_execution_platform(execution_platform, "execution_platform")
+    platform = require_execution_platform(execution_platform, "execution_platform")
     instance = (
         require_instance_type(instance_type, platform, "instance_type")
         if not is_unset(instance_type)
         else None
     )
-    storage = validate_storage_size(storage_size, "storage_size") if not is_unset(storage_size) else None
-    limit = validate_cost_limit(cost_limit, "cost_limit") if not is_unset(cost_limit) else None
+    storage = require_storage_size(storage_size, "storage_size") if not is_unset(storage_size) else None
+    limit = require_cost_limit(cost_limit, "cost_limit") if not is_unset(cost_limit) else None
     shutdown = _check_shutdown_in(shutdown_in) if not is_unset(shutdown_in) else None
     parsed_mounts, parsed_links = _parse_paths(mounts, links, platform)
     return ResumeSpec(
