@@ -193,13 +193,13 @@ def test_require_instance_type_names_a_custom_parameter_and_checks_the_platform(
 # --- single values --------------------------------------------------------------------------------
 
 
-def test_validate_session_name():
+def test_require_session_name():
     assert require_session_name(" my session ") == "my session"
     assert require_session_name("x" * 100) == "x" * 100
 
 
 @pytest.mark.parametrize("value", ["", "   ", "x" * 101, None, 5])
-def test_validate_session_name_refuses(value):
+def test_require_session_name_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("name", value)):
         require_session_name(value)
 
@@ -207,14 +207,14 @@ def test_validate_session_name_refuses(value):
 @pytest.mark.parametrize(
     ("value", "size"), [(100, 100), (5000, 5000), ("500", 500), (" 750 ", 750), (600.0, 600), ("600.0", 600)]
 )
-def test_validate_storage_size_accepts_whole_numbers(value, size):
+def test_require_storage_size_accepts_whole_numbers(value, size):
     assert require_storage_size(value) == size
 
 
 @pytest.mark.parametrize(
     "value", [99, 5001, 0, -500, "abc", "", "500.5", 500.5, True, None, "inf", "nan", [500], 10**400]
 )
-def test_validate_storage_size_refuses(value):
+def test_require_storage_size_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("storage_size", value)):
         require_storage_size(value)
 
@@ -230,17 +230,17 @@ def test_validate_storage_size_refuses(value):
         ("regular", "regular"),
     ],
 )
-def test_validate_session_type_maps_to_backends(value, backend):
+def test_require_session_type_maps_to_backends(value, backend):
     assert require_session_type(value) == backend
 
 
 @pytest.mark.parametrize("value", ["", "jupyterlab", "vs code", "windows", None, 1])
-def test_validate_session_type_refuses(value):
+def test_require_session_type_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("session_type", value)):
         require_session_type(value)
 
 
-def test_validate_backend_is_exact():
+def test_require_backend_is_exact():
     assert require_backend("spark") == "spark"
     with pytest.raises(CloudOSValidationError, match=invalid("backend", "jupyter")):
         require_backend("jupyter")
@@ -249,12 +249,12 @@ def test_validate_backend_is_exact():
 
 
 @pytest.mark.parametrize(("value", "platform"), [("aws", "aws"), ("AWS", "aws"), (" Azure ", "azure")])
-def test_validate_execution_platform(value, platform):
+def test_require_execution_platform(value, platform):
     assert require_execution_platform(value) == platform
 
 
 @pytest.mark.parametrize("value", ["", "gcp", "aws ,azure", None, 1])
-def test_validate_execution_platform_refuses(value):
+def test_require_execution_platform_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("execution_platform", value)):
         require_execution_platform(value)
 
@@ -263,36 +263,36 @@ def test_validate_execution_platform_refuses(value):
     ("value", "limit"),
     [(-1, -1), ("-1", -1), ("-1.0", -1), (50, 50), ("12.5", 12.5), (0.01, 0.01), (" 7 ", 7)],
 )
-def test_validate_cost_limit(value, limit):
+def test_require_cost_limit(value, limit):
     result = require_cost_limit(value)
     assert result == limit
     assert type(result) is type(limit)
 
 
 @pytest.mark.parametrize("value", [0, "0", -2, "-0.5", "ten", "", None, True, float("inf"), float("nan")])
-def test_validate_cost_limit_refuses(value):
+def test_require_cost_limit_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("cost_limit", value)):
         require_cost_limit(value)
 
 
 @pytest.mark.parametrize(("value", "workers"), [(1, 1), ("3", 3), (100, 100), (2.0, 2)])
-def test_validate_spark_workers(value, workers):
+def test_require_spark_workers(value, workers):
     assert require_spark_workers(value) == workers
 
 
 @pytest.mark.parametrize("value", [0, -1, 101, "1.5", "many", None, False])
-def test_validate_spark_workers_refuses(value):
+def test_require_spark_workers_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("spark_workers", value)):
         require_spark_workers(value)
 
 
-def test_validate_r_version():
+def test_require_r_version():
     assert require_r_version("4.5.2") == "4.5.2"
     assert require_r_version(" 4.4.2 ") == "4.4.2"
 
 
 @pytest.mark.parametrize("value", ["4.3.0", "", "latest", None, 4.5])
-def test_validate_r_version_refuses_naming_the_known_versions(value):
+def test_require_r_version_refuses_naming_the_known_versions(value):
     with pytest.raises(CloudOSValidationError, match=invalid("r_version", value)) as caught:
         require_r_version(value)
     assert "4.5.2, 4.4.2" in str(caught.value)
