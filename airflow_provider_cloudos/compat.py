@@ -18,8 +18,10 @@ The differences, in the order they appear below:
 * per-task state across retries: 3.3's ``task_state_store``;
 * the session block's guard: which of its body's tasks are unfinished (task SDK or database);
 * connection forms: 3.2+ reads ``conn-fields`` from the provider info, 2.11 and 3.0-3.1 ask the
-  hook for WTForms fields;
-* helpers for tests: DAG serialization and parsing a connection URI.
+  hook for WTForms fields.
+
+Helpers that only tests need (DAG serialization, parsing a connection URI) are in
+:mod:`airflow_provider_cloudos.testing.airflow_helpers`.
 """
 
 from __future__ import annotations
@@ -356,42 +358,6 @@ def connection_form_widgets(conn_fields: Mapping[str, Mapping[str, Any]]) -> dic
     return widgets
 
 
-# -- helpers for tests ----------------------------------------------------------------------
-
-
-def _dag_serializer() -> Any:
-    from airflow.serialization import serialized_objects
-
-    # 3.x: DagSerialization (3.0-3.1 named it SerializedDAG); 2.11: SerializedDAG.
-    return getattr(serialized_objects, "DagSerialization", None) or serialized_objects.SerializedDAG
-
-
-def serialize_dag(dag: Any) -> dict[str, Any]:
-    """The DAG as the scheduler stores it (JSON-ready), as the DAG processor would write it."""
-    result: dict[str, Any] = _dag_serializer().to_dict(dag)
-    return result
-
-
-def deserialize_dag(data: dict[str, Any]) -> Any:
-    """The DAG the scheduler and UI work with, read back from :func:`serialize_dag`'s output."""
-    return _dag_serializer().from_dict(data)
-
-
-def connection_from_uri(uri: str, conn_id: str) -> Any:
-    """Parse a connection URI the way Airflow does for ``AIRFLOW_CONN_*`` variables.
-
-    3.1+: the task SDK's ``Connection.from_uri``. 2.11 and 3.0 (whose task SDK cannot parse a
-    URI): the ORM ``Connection(uri=...)``, which is what 3.0 itself uses for these variables.
-    """
-    if AIRFLOW_V_3_1_PLUS:
-        from airflow.providers.common.compat.sdk import Connection
-
-        return Connection.from_uri(uri, conn_id=conn_id)
-    from airflow.models.connection import Connection as OrmConnection
-
-    return OrmConnection(conn_id=conn_id, uri=uri)
-
-
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
     "AIRFLOW_V_3_1_PLUS",
@@ -402,15 +368,12 @@ __all__ = [
     "FINISHED_TASK_STATES",
     "FRAMEWORK_DEADLINE_MARGIN_SECONDS",
     "connection_form_widgets",
-    "connection_from_uri",
     "context_task_instance",
     "current_try_started_at",
-    "deserialize_dag",
     "framework_deferral_deadline",
     "link_from_xcom",
     "mask_api_key",
     "safe_to_stop_after_cancel",
-    "serialize_dag",
     "task_state_store",
     "task_still_deferred",
     "trigger_deadline",

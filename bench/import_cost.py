@@ -6,8 +6,9 @@ Every measurement is a fresh interpreter (nothing cached in ``sys.modules``), re
 median is reported; bytecode is compiled by warm-up runs first, so the figures are what a
 worker or the DAG processor pays on every start, not a first-ever import.
 
-* ``core``: ``import airflow_provider_cloudos.core`` in a bare interpreter (and a check that it
-  imported no Airflow module);
+* ``core``: ``import airflow_provider_cloudos.core`` in a bare interpreter (and which of Airflow,
+  the HTTP libraries, pandas and rich it loaded: its budget is none of them, and at least
+  ``CORE_SPEEDUP_TARGET`` times faster than the official module);
 * ``airflow.sdk``: Airflow's own import, the floor of any DAG file;
 * ``hook`` and ``operators``: the extra time on top of an already imported ``airflow.sdk``;
 * ``official``: ``import cloudos_cli.interactive_session.interactive_session`` in a separate,
@@ -56,9 +57,15 @@ for name in {before!r}:
 started = time.perf_counter()
 __import__({module!r})
 seconds = time.perf_counter() - started
-print(json.dumps({{"seconds": seconds, "airflow_imported": "airflow" in sys.modules,
+heavy = sorted({{name.split(".")[0] for name in sys.modules}} & {heavy!r})
+print(json.dumps({{"seconds": seconds, "airflow_imported": "airflow" in sys.modules, "heavy_loaded": heavy,
                   "modules": len(sys.modules), "file": getattr(sys.modules[{module!r}], "__file__", None)}}))
 """
+
+#: What the core's import budget forbids it to load (tests/core/test_core_package.py checks it too).
+HEAVY_LIBRARIES = ("airflow", "requests", "aiohttp", "urllib3", "httpx", "pandas", "rich")
+#: The budget's one timed figure: the core imports at least this many times faster than the official module.
+CORE_SPEEDUP_TARGET = 10
 
 SCENARIOS: dict[str, dict[str, Any]] = {
     "core": {"module": "airflow_provider_cloudos.core", "before": []},
@@ -137,7 +144,7 @@ def _wheel_environment() -> dict[str, str]:
 
 
 def _probe(python: Path | str, module: str, before: list[str], *, wheel: bool = False) -> dict[str, Any]:
-    code = _PROBE.format(module=module, before=before)
+    code = _PROBE.format(module=module, before=before, heavy=set(HEAVY_LIBRARIES))
     completed = subprocess.run(
         [str(python), "-c", code],
         capture_output=True,
@@ -285,6 +292,7 @@ def measure(names: Sequence[str], repeats: int, warmups: int = 2) -> dict[str, d
             "p10_ms": round(percentile(seconds, 10) * 1000, 2),  # type: ignore[operator]
             "p90_ms": round(percentile(seconds, 90) * 1000, 2),  # type: ignore[operator]
             "airflow_imported": runs[name][-1]["airflow_imported"],
+            "heavy_loaded": runs[name][-1]["heavy_loaded"],
             "modules_loaded": runs[name][-1]["modules"],
         }
     return {name: results[name] for name in names}

@@ -33,7 +33,8 @@ MONEY_MODULES: dict[str, str] = {
     "client.retry": "which calls are retried (never a non-idempotent create or resume)",
     "core.status": "which states count as paused, running, failed or terminal",
     "core.waiting": "when a wait has reached its target, failed or must go on",
-    "core.fleet": "which sessions a fleet pause selects; cost and runtime guards",
+    "core.selection": "which sessions a fleet pause selects",
+    "core.guards": "the cost and runtime guards",
     "triggers.fleet": "the batch wait's deadline and outcome",
     "triggers.sessions": "the trigger's deadline, pause on timeout, kill and guard",
     "operators.base": "which session is this task's own, pause on kill and timeout, resume",
@@ -51,9 +52,10 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/client/test_sync_client.py",
         "tests/client/test_async_client.py",
     ),
-    "core.status": ("tests/core/test_status.py", "tests/core/test_fleet.py", "tests/hooks/"),
+    "core.status": ("tests/core/test_status.py", "tests/core/test_selection.py", "tests/hooks/"),
     "core.waiting": ("tests/core/test_waiting.py", "tests/hooks/", "tests/triggers/test_sessions_trigger.py"),
-    "core.fleet": ("tests/core/test_fleet.py", "tests/triggers/test_fleet_trigger.py"),
+    "core.selection": ("tests/core/test_selection.py",),
+    "core.guards": ("tests/core/test_guards.py",),
     "triggers.fleet": ("tests/triggers/test_fleet_trigger.py",),
     "triggers.sessions": ("tests/triggers/test_sessions_trigger.py",),
     "operators.base": (
@@ -99,7 +101,7 @@ def _status(exit_code: int | None) -> str:
 
 
 def module_of(mutant: str) -> str:
-    """``airflow_provider_cloudos.core.fleet.x_f__mutmut_3`` -> ``core.fleet``."""
+    """``airflow_provider_cloudos.core.report.x_f__mutmut_3`` -> ``core.report``."""
     cuts = [mutant.find(marker) for marker in (".x_", ".xǁ") if marker in mutant]
     dotted = mutant[: min(cuts)] if cuts else mutant.rsplit(".", 1)[0]
     return dotted.removeprefix(f"{PACKAGE}.")

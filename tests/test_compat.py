@@ -29,7 +29,7 @@ from airflow_provider_cloudos.operators.sessions import (
 )
 from airflow_provider_cloudos.provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR, get_provider_info
 from airflow_provider_cloudos.sensors.sessions import CloudOSSessionSensor
-from airflow_provider_cloudos.testing import StateTimings
+from airflow_provider_cloudos.testing import StateTimings, airflow_helpers
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
 URL = "https://cloudos.example/app/interactive-sessions/0123456789abcdef01234567"
@@ -482,9 +482,9 @@ def session_dag() -> Any:
 
 
 def test_a_dag_of_every_operator_survives_serialization(session_dag):
-    data = compat.serialize_dag(session_dag)
+    data = airflow_helpers.serialize_dag(session_dag)
     json.dumps(data)  # what the scheduler stores must be JSON
-    restored = compat.deserialize_dag(data)
+    restored = airflow_helpers.deserialize_dag(data)
     assert sorted(restored.task_ids) == ["create", "resume", "stop", "wait"]
     create = restored.get_task("create")
     assert "name" in create.template_fields
@@ -492,11 +492,11 @@ def test_a_dag_of_every_operator_survives_serialization(session_dag):
     assert "CloudOS Session" in create.extra_links
     # 3.2 renamed the serializer; 3.0-3.1 and 2.11 call it SerializedDAG.
     expected = "DagSerialization" if compat.AIRFLOW_V_3_2_PLUS else "SerializedDAG"
-    assert compat._dag_serializer().__name__ == expected
+    assert airflow_helpers._dag_serializer().__name__ == expected
 
 
 def test_a_serialized_operators_link_is_the_one_the_ui_shows(session_dag, request):
-    restored = compat.deserialize_dag(compat.serialize_dag(session_dag)).get_task("create")
+    restored = airflow_helpers.deserialize_dag(airflow_helpers.serialize_dag(session_dag)).get_task("create")
     if compat.AIRFLOW_V_3_0_PLUS:
         # 3.x: the UI reads the link the worker stored under the link's own XCom key.
         (link,) = [link for link in restored.operator_extra_links if link.name == "CloudOS Session"]
@@ -514,7 +514,7 @@ def test_a_serialized_operators_link_is_the_one_the_ui_shows(session_dag, reques
 
 def test_connection_from_uri_parses_like_airflow():
     uri = "cloudos://https://:k%2Fey@cloudos.example:8443?workspace_id=abc&verify_ssl=false"
-    connection = compat.connection_from_uri(uri, conn_id="cloudos_default")
+    connection = airflow_helpers.connection_from_uri(uri, conn_id="cloudos_default")
     assert connection.conn_id == "cloudos_default"
     assert connection.conn_type == "cloudos"
     assert connection.host == "https://cloudos.example"

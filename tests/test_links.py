@@ -54,7 +54,7 @@ def test_every_session_operator_offers_the_link_also_once_serialized():
     import pendulum
     from airflow.providers.common.compat.sdk import DAG
 
-    from airflow_provider_cloudos.compat import deserialize_dag, serialize_dag
+    from airflow_provider_cloudos.testing.airflow_helpers import deserialize_dag, serialize_dag
 
     with DAG("links", schedule=None, start_date=pendulum.datetime(2024, 1, 1)) as dag:
         create = CloudOSCreateSessionOperator(task_id="create", name="s", project_name="p")

@@ -20,12 +20,12 @@ provider is installed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 from airflow_provider_cloudos.core.formatters import session_summary
-from airflow_provider_cloudos.core.records import FrozenRecord, Record
 from airflow_provider_cloudos.core.urls import normalize_base_url
 
 S3 = "s3"
@@ -37,22 +37,17 @@ RUN_FACET_NAME = "cloudosSession"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-class DataLocation(FrozenRecord):
+@dataclass(frozen=True, slots=True)
+class DataLocation:
     """Where a mounted file or a linked folder lives.
 
     ``kind`` is :data:`S3` (``container`` = bucket, ``path`` = object key or prefix) or
     :data:`CLOUDOS` (``container`` = project name, ``path`` = ``dataset/folder/.../name``).
     """
 
-    __match_args__ = ("kind", "container", "path")
-    __slots__ = __match_args__
-
     kind: str
     container: str
     path: str
-
-    def __init__(self, kind: str, container: str, path: str) -> None:
-        self._init_fields(kind=kind, container=container, path=path)
 
 
 def s3_location(bucket: str, key: str) -> DataLocation:
@@ -73,17 +68,12 @@ def static_location(parsed: Mapping[str, Any]) -> DataLocation | None:
     return None
 
 
-class LineageDataset(FrozenRecord):
+@dataclass(frozen=True, slots=True)
+class LineageDataset:
     """One dataset as OpenLineage names it: a ``namespace`` (the data source) and a ``name`` in it."""
-
-    __match_args__ = ("namespace", "name")
-    __slots__ = __match_args__
 
     namespace: str
     name: str
-
-    def __init__(self, namespace: str, name: str) -> None:
-        self._init_fields(namespace=namespace, name=name)
 
     def as_dict(self) -> dict[str, str]:
         return {"namespace": self.namespace, "name": self.name}
@@ -138,24 +128,22 @@ def session_facet(
     }
 
 
-class SessionLineage(Record):
-    """What one task gave a session: files mounted (inputs), folders linked (outputs), and the session."""
+@dataclass(slots=True)
+class SessionLineage:
+    """What one task gave a session: files mounted (inputs), folders linked (outputs), and the session.
 
-    __slots__ = ("inputs", "outputs", "session")
+    Any sequence of datasets is accepted and kept as a tuple in which a dataset named twice
+    counts once (the first place wins); ``session`` is copied, so the caller's dict stays its own.
+    """
 
-    inputs: tuple[LineageDataset, ...]
-    outputs: tuple[LineageDataset, ...]
-    session: dict[str, Any]
+    inputs: Sequence[LineageDataset] = ()
+    outputs: Sequence[LineageDataset] = ()
+    session: dict[str, Any] = field(default_factory=dict)
 
-    def __init__(
-        self,
-        inputs: Iterable[LineageDataset] = (),
-        outputs: Iterable[LineageDataset] = (),
-        session: Mapping[str, Any] | None = None,
-    ) -> None:
-        self.inputs = _unique(inputs)
-        self.outputs = _unique(outputs)
-        self.session = dict(session or {})
+    def __post_init__(self) -> None:
+        self.inputs = _unique(self.inputs)
+        self.outputs = _unique(self.outputs)
+        self.session = dict(self.session)
 
     @classmethod
     def of(
@@ -200,7 +188,8 @@ class SessionLineage(Record):
                     return None
                 datasets[side].append(LineageDataset(entry["namespace"], entry["name"]))
         session = value.get("session")
-        return cls(datasets["inputs"], datasets["outputs"], session if isinstance(session, Mapping) else {})
+        facet = dict(session) if isinstance(session, Mapping) else {}
+        return cls(datasets["inputs"], datasets["outputs"], facet)
 
 
 __all__ = [

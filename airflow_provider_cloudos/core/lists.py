@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.unset import is_unset
 
 
 def read_list_literal(text: str, original: Any, parameter: str) -> list[Any]:
@@ -34,19 +35,17 @@ def read_list_literal(text: str, original: Any, parameter: str) -> list[Any]:
 
 
 def split_strings(value: Any, *, parameter: str, noun: str = "item", whole: str | None = None) -> list[str]:
-    """The strings in ``value``, stripped, blanks dropped.
+    """The strings in ``value``, stripped, blanks dropped; an unset value (see :mod:`~.unset`) has none.
 
     A list or tuple keeps each item whole (an S3 key or a name may contain a comma); a string
     is split on commas unless it reads as a list literal. ``noun`` names an item in errors; ``whole``
     describes the accepted forms (default: "a list of <noun>s or a comma-separated string").
     """
-    if value is None:
+    if is_unset(value):
         return []
     items: list[Any]
     if isinstance(value, str):
         text = value.strip()
-        if not text:
-            return []
         items = read_list_literal(text, value, parameter) if text.startswith("[") else text.split(",")
     elif isinstance(value, (list, tuple)):
         items = list(value)

@@ -15,10 +15,10 @@ task asks for must be on the session (a session may carry more, added when it wa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_cloudos.core.formatters import session_summary
-from airflow_provider_cloudos.core.records import FrozenRecord
 from airflow_provider_cloudos.core.spec import SessionSpec
 from airflow_provider_cloudos.core.validators import BACKEND_TO_SESSION_TYPE
 
@@ -31,18 +31,13 @@ _FRIENDLY_TO_SESSION_TYPE = {
 }
 
 
-class SettingDifference(FrozenRecord):
+@dataclass(frozen=True, slots=True)
+class SettingDifference:
     """One setting on which a session differs from what a task asks for."""
-
-    __match_args__ = ("parameter", "wanted", "found")
-    __slots__ = __match_args__
 
     parameter: str
     wanted: Any
     found: Any
-
-    def __init__(self, parameter: str, wanted: Any, found: Any) -> None:
-        self._init_fields(parameter=parameter, wanted=wanted, found=found)
 
     def describe(self) -> str:
         return f"{self.parameter}: the task asks for {self.wanted!r}, the session has {self.found!r}"

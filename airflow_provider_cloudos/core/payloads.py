@@ -11,8 +11,8 @@ refuses it (:class:`CloudOSValidationError`, naming the parameter and the value)
 - the project id must be a 24-hex id; ``shutdown_at`` must be an ISO-8601 instant (a ``datetime``
   is accepted and converted to the API's UTC ``...Z`` form);
 - on Azure, S3 files cannot be mounted and nothing can be linked: the official builder silently
-  dropped links there; this one refuses them, and leaves ``fuseFileSystems`` out of the body
-  (Azure sessions take no FUSE file systems at all).
+  dropped links there; this one refuses them. The body still carries ``"fuseFileSystems": []``
+  on Azure, as the official client sends it, so both clients put the same bytes on the wire.
 
 Instance types are not checked here (as in the official builder: the caller knows the platform's
 catalogue); :mod:`airflow_provider_cloudos.core.spec` checks them before building.
@@ -33,14 +33,14 @@ from airflow_provider_cloudos.core.validators import (
     check_spark_platform,
     check_unique_names,
     parse_bool,
+    require_backend,
+    require_cost_limit,
+    require_execution_platform,
     require_object_id,
-    validate_backend,
-    validate_cost_limit,
-    validate_execution_platform,
-    validate_r_version,
-    validate_session_name,
-    validate_spark_workers,
-    validate_storage_size,
+    require_r_version,
+    require_session_name,
+    require_spark_workers,
+    require_storage_size,
 )
 
 #: With no shutdown instant given, the official builder stops the session after 24 hours.
@@ -142,12 +142,12 @@ def build_session_payload(
     Checked in the official order (name, storage, backend, platform, Spark only on AWS, RStudio
     needs an R version, Spark needs master and core types), then the extra checks listed in the
     module docstring. ``shutdown_at`` empty means ``now + 24h`` (``now`` defaults to the clock).
-    ``fuseFileSystems`` is sent on AWS only (always a list there) and omitted on Azure.
+    ``fuseFileSystems`` is always a list: the links on AWS, ``[]`` on Azure (as the official client).
     """
-    clean_name = validate_session_name(name, "name")
-    storage = validate_storage_size(storage_size, "storage_size")
-    clean_backend = validate_backend(backend, "backend")
-    platform = validate_execution_platform(execution_platform, "execution_platform")
+    clean_name = require_session_name(name, "name")
+    storage = require_storage_size(storage_size, "storage_size")
+    clean_backend = require_backend(backend, "backend")
+    platform = require_execution_platform(execution_platform, "execution_platform")
     check_spark_platform(clean_backend, platform, "backend")
     clean_r_version: str | None = None
     if clean_backend == "rstudio":
@@ -157,7 +157,7 @@ def build_session_payload(
                 r_version,
                 f"an R version is required for RStudio sessions ({', '.join(R_VERSIONS)})",
             )
-        clean_r_version = validate_r_version(r_version, "r_version")
+        clean_r_version = require_r_version(r_version, "r_version")
     if clean_backend == "spark":
         for parameter, value in (
             ("spark_master_type", spark_master_type),
@@ -171,7 +171,7 @@ def build_session_payload(
     instance = _instance_type(instance_type)
     spot = parse_bool(is_spot, "is_spot")
     shared = parse_bool(is_shared, "is_shared")
-    limit = validate_cost_limit(cost_limit, "cost_limit")
+    limit = require_cost_limit(cost_limit, "cost_limit")
     data_items = _item_list(data_files, "data_files")
     fuse_items = _item_list(s3_mounts, "s3_mounts")
     if platform != AWS:
@@ -207,16 +207,15 @@ def build_session_payload(
             _instance_type(spark_master_type, "spark_master_type"),
             _instance_type(spark_core_type, "spark_core_type"),
             spot,
-            validate_spark_workers(spark_workers, "spark_workers"),
+            require_spark_workers(spark_workers, "spark_workers"),
         )
     payload: dict[str, Any] = {
         "interactiveSessionConfiguration": configuration,
         "dataItems": data_items,
         "fileSystemIds": [],
+        "fuseFileSystems": fuse_items,
+        "projectId": project,
     }
-    if platform == AWS:
-        payload["fuseFileSystems"] = fuse_items
-    payload["projectId"] = project
     return payload
 
 
@@ -239,10 +238,10 @@ def build_resume_payload(
     if instance_type is not None:
         changes["instanceType"] = _instance_type(instance_type)
     if storage_size is not None:
-        changes["storageSizeInGb"] = validate_storage_size(storage_size, "storage_size")
+        changes["storageSizeInGb"] = require_storage_size(storage_size, "storage_size")
     execution: dict[str, Any] = {}
     if cost_limit is not None:
-        execution["computeCostLimit"] = validate_cost_limit(cost_limit, "cost_limit")
+        execution["computeCostLimit"] = require_cost_limit(cost_limit, "cost_limit")
     instant = _shutdown_instant(shutdown_at)
     if instant is not None:
         execution["autoShutdownAtDate"] = instant

@@ -1,8 +1,8 @@
 """Typed, fully checked descriptions of a session to create or resume.
 
 The operators hand over their parameters *after* Airflow rendered the templates, so every value
-may be a string (``"500"``, ``"true"``, ``'["a", "b"]'``, ``"a,b"``), and an empty string means
-"not given" (the parameter's default applies). :func:`make_session_spec` and
+may be a string (``"500"``, ``"true"``, ``'["a", "b"]'``, ``"a,b"``), and an unset value (``""``,
+``"None"``: the one rule is in :mod:`~.unset`) means the parameter's default. :func:`make_session_spec` and
 :func:`make_resume_spec` convert and check everything at once, before any HTTP call, and every
 error names the operator parameter exactly as the DAG author wrote it. Paths are parsed but not
 resolved (resolution needs the API); the auto-shutdown duration is checked now but turned into an
@@ -12,6 +12,7 @@ duration.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,7 +20,7 @@ from airflow_provider_cloudos.core.durations import parse_shutdown_duration, par
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.payloads import build_resume_payload, build_session_payload
-from airflow_provider_cloudos.core.records import FrozenRecord
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import (
     AWS,
     BACKEND_TO_SESSION_TYPE,
@@ -32,14 +33,14 @@ from airflow_provider_cloudos.core.validators import (
     check_spark_platform,
     check_spot_platform,
     parse_bool,
+    require_cost_limit,
+    require_execution_platform,
     require_instance_type,
-    validate_cost_limit,
-    validate_execution_platform,
-    validate_r_version,
-    validate_session_name,
-    validate_session_type,
-    validate_spark_workers,
-    validate_storage_size,
+    require_r_version,
+    require_session_name,
+    require_session_type,
+    require_spark_workers,
+    require_storage_size,
 )
 
 DEFAULT_SHUTDOWN_IN = "12h"
@@ -50,13 +51,8 @@ DEFAULT_STORAGE_SIZE = 500
 ParsedPaths = tuple[dict[str, Any], ...]
 
 
-def _given(value: Any) -> bool:
-    """A rendered template gives ``""`` (or blanks) for "not set"; ``None`` means the same."""
-    return value is not None and not (isinstance(value, str) and not value.strip())
-
-
 def _or_default(value: Any, default: Any) -> Any:
-    return value if _given(value) else default
+    return default if is_unset(value) else value
 
 
 def _check_shutdown_in(shutdown_in: Any) -> str:
@@ -91,31 +87,12 @@ def _check_items_fit_platform(
             )
 
 
-class SessionSpec(FrozenRecord):
+@dataclass(frozen=True, slots=True)
+class SessionSpec:
     """A checked session to create. ``mounts``/``links`` hold the parsed path dicts, unresolved.
 
     Immutable; equal to (and hashed like) another spec with the same fields.
     """
-
-    __match_args__ = (
-        "name",
-        "session_type",
-        "backend",
-        "execution_platform",
-        "instance_type",
-        "storage_size",
-        "spot",
-        "shared",
-        "cost_limit",
-        "shutdown_in",
-        "mounts",
-        "links",
-        "r_version",
-        "spark_master_type",
-        "spark_core_type",
-        "spark_workers",
-    )
-    __slots__ = __match_args__
 
     name: str
     session_type: str
@@ -133,44 +110,6 @@ class SessionSpec(FrozenRecord):
     spark_master_type: str | None
     spark_core_type: str | None
     spark_workers: int
-
-    def __init__(
-        self,
-        name: str,
-        session_type: str,
-        backend: str,
-        execution_platform: str,
-        instance_type: str,
-        storage_size: int,
-        spot: bool,
-        shared: bool,
-        cost_limit: float,
-        shutdown_in: str,
-        mounts: ParsedPaths,
-        links: ParsedPaths,
-        r_version: str | None,
-        spark_master_type: str | None,
-        spark_core_type: str | None,
-        spark_workers: int,
-    ) -> None:
-        self._init_fields(
-            name=name,
-            session_type=session_type,
-            backend=backend,
-            execution_platform=execution_platform,
-            instance_type=instance_type,
-            storage_size=storage_size,
-            spot=spot,
-            shared=shared,
-            cost_limit=cost_limit,
-            shutdown_in=shutdown_in,
-            mounts=mounts,
-            links=links,
-            r_version=r_version,
-            spark_master_type=spark_master_type,
-            spark_core_type=spark_core_type,
-            spark_workers=spark_workers,
-        )
 
     def shutdown_at(self, now: datetime | None = None) -> str:
         """The auto-shutdown instant for a session created at ``now``."""
@@ -206,22 +145,12 @@ class SessionSpec(FrozenRecord):
         )
 
 
-class ResumeSpec(FrozenRecord):
+@dataclass(frozen=True, slots=True)
+class ResumeSpec:
     """A checked resume request; ``None`` fields keep the session's current setting.
 
     Immutable; equal to (and hashed like) another spec with the same fields.
     """
-
-    __match_args__ = (
-        "execution_platform",
-        "instance_type",
-        "storage_size",
-        "cost_limit",
-        "shutdown_in",
-        "mounts",
-        "links",
-    )
-    __slots__ = __match_args__
 
     execution_platform: str
     instance_type: str | None
@@ -230,26 +159,6 @@ class ResumeSpec(FrozenRecord):
     shutdown_in: str | None
     mounts: ParsedPaths
     links: ParsedPaths
-
-    def __init__(
-        self,
-        execution_platform: str,
-        instance_type: str | None,
-        storage_size: int | None,
-        cost_limit: float | None,
-        shutdown_in: str | None,
-        mounts: ParsedPaths,
-        links: ParsedPaths,
-    ) -> None:
-        self._init_fields(
-            execution_platform=execution_platform,
-            instance_type=instance_type,
-            storage_size=storage_size,
-            cost_limit=cost_limit,
-            shutdown_in=shutdown_in,
-            mounts=mounts,
-            links=links,
-        )
 
     @property
     def changes_configuration(self) -> bool:
@@ -313,28 +222,32 @@ def make_session_spec(
     default). R and Spark settings given for another session type are checked but not kept.
     Spark, spot instances, S3 mounts and links are AWS only.
     """
-    clean_name = validate_session_name(name, "name")
-    backend = validate_session_type(session_type, "session_type")
-    platform = validate_execution_platform(_or_default(execution_platform, AWS), "execution_platform")
+    clean_name = require_session_name(name, "name")
+    backend = require_session_type(session_type, "session_type")
+    platform = require_execution_platform(_or_default(execution_platform, AWS), "execution_platform")
     check_spark_platform(backend, platform, "session_type")
     instance = require_instance_type(
         _or_default(instance_type, DEFAULT_INSTANCE_TYPES[platform]), platform, "instance_type"
     )
-    storage = validate_storage_size(_or_default(storage_size, DEFAULT_STORAGE_SIZE), "storage_size")
+    storage = require_storage_size(_or_default(storage_size, DEFAULT_STORAGE_SIZE), "storage_size")
     clean_spot = parse_bool(_or_default(spot, False), "spot")
     check_spot_platform(clean_spot, platform, "spot")
     clean_shared = parse_bool(_or_default(shared, False), "shared")
-    limit = validate_cost_limit(_or_default(cost_limit, -1), "cost_limit")
+    limit = require_cost_limit(_or_default(cost_limit, -1), "cost_limit")
     shutdown = _check_shutdown_in(_or_default(shutdown_in, DEFAULT_SHUTDOWN_IN))
     parsed_mounts, parsed_links = _parse_paths(mounts, links, platform)
-    clean_r_version = validate_r_version(r_version, "r_version") if _given(r_version) else None
+    clean_r_version = require_r_version(r_version, "r_version") if not is_unset(r_version) else None
     master = (
         require_instance_type(spark_master_type, AWS, "spark_master_type")
-        if _given(spark_master_type)
+        if not is_unset(spark_master_type)
         else None
     )
-    core = require_instance_type(spark_core_type, AWS, "spark_core_type") if _given(spark_core_type) else None
-    workers = validate_spark_workers(_or_default(spark_workers, 1), "spark_workers")
+    core = (
+        require_instance_type(spark_core_type, AWS, "spark_core_type")
+        if not is_unset(spark_core_type)
+        else None
+    )
+    workers = require_spark_workers(_or_default(spark_workers, 1), "spark_workers")
     is_rstudio, is_spark = backend == "rstudio", backend == "spark"
     return SessionSpec(
         name=clean_name,
@@ -369,15 +282,18 @@ def make_resume_spec(
     """Check and convert rendered resume parameters into a :class:`ResumeSpec`.
 
     ``execution_platform`` is required: it decides which instance types, mounts and links are
-    valid. Anything not given (``None`` or ``""``) keeps the session's current setting.
+    valid. Anything unset (``None``, ``""``, ``"None"``: see :mod:`~.unset`) keeps the session's
+    current setting.
     """
-    platform = validate_execution_platform(execution_platform, "execution_platform")
+    platform = require_execution_platform(execution_platform, "execution_platform")
     instance = (
-        require_instance_type(instance_type, platform, "instance_type") if _given(instance_type) else None
+        require_instance_type(instance_type, platform, "instance_type")
+        if not is_unset(instance_type)
+        else None
     )
-    storage = validate_storage_size(storage_size, "storage_size") if _given(storage_size) else None
-    limit = validate_cost_limit(cost_limit, "cost_limit") if _given(cost_limit) else None
-    shutdown = _check_shutdown_in(shutdown_in) if _given(shutdown_in) else None
+    storage = require_storage_size(storage_size, "storage_size") if not is_unset(storage_size) else None
+    limit = require_cost_limit(cost_limit, "cost_limit") if not is_unset(cost_limit) else None
+    shutdown = _check_shutdown_in(shutdown_in) if not is_unset(shutdown_in) else None
     parsed_mounts, parsed_links = _parse_paths(mounts, links, platform)
     return ResumeSpec(
         execution_platform=platform,

@@ -51,8 +51,10 @@ DISPLAY_TO_API: dict[str, tuple[str, ...]] = {
 DISPLAY_STATUSES: frozenset[str] = frozenset(DISPLAY_TO_API)
 #: Still starting: a session here is billing or about to, and will become ``running``.
 PRE_RUNNING_STATUSES: frozenset[str] = frozenset({SCHEDULED, SETUP, INITIALISING})
-#: Statuses that no longer change on their own.
-TERMINAL_STATUSES: frozenset[str] = frozenset({RUNNING, PAUSED, TERMINATED})
+#: The statuses a wait can end in: a session stays in them until someone acts (it is running, or
+#: paused, or gone). Not "terminal": a running session has settled, not finished. (The official
+#: module calls this set ``TERMINAL_STATES``.)
+SETTLED_STATUSES: frozenset[str] = frozenset({RUNNING, PAUSED, TERMINATED})
 #: Statuses a waiter treats as failure unless the caller waits for them explicitly.
 FAILURE_STATUSES: frozenset[str] = frozenset({TERMINATED})
 #: Statuses in which the session exists and may cost money (anything but paused/terminated).

@@ -1,11 +1,12 @@
-"""Checks for every value a session is created or resumed with.
+"""Checks for every value a session is created or resumed with, in two kinds told apart by name.
 
-Two kinds live here. ``validate_session_id`` and ``validate_instance_type`` keep the official
-client's names and result shapes (a ``bool``; a ``(ok, message)`` pair) so code written against it
-carries over. Every other check is a ``require_*``/``validate_*`` function that returns the clean
-value or raises :class:`CloudOSValidationError` naming the parameter and the value: values arrive
-from rendered Airflow templates, so numbers and booleans may be strings and are converted here,
-once, before any HTTP call.
+- ``validate_*`` answers and never raises: ``validate_session_id`` gives a ``bool`` and
+  ``validate_instance_type`` an ``(ok, message)`` pair, the official client's names and result
+  shapes, so code written against it carries over.
+- ``require_*`` returns the clean value or raises :class:`CloudOSValidationError` naming the
+  parameter, the value and the problem. Values arrive from rendered Airflow templates, so numbers
+  and booleans may be strings and are converted here, once, before any HTTP call.
+  (``parse_bool`` and the cross-value ``check_*`` functions raise the same error.)
 
 The official Azure instance-type check refused real sizes with a multi-letter series or an
 accelerator part (``Standard_NC6s_v3``, ``Standard_NC24ads_A100_v4``); the pattern here accepts
@@ -93,7 +94,7 @@ def validate_instance_type(instance_type: Any, execution_platform: str = AWS) ->
     return True, None
 
 
-# --- raising checks ----------------------------------------------------------------------------
+# --- require_*: the clean value, or an error naming the problem --------------------------------
 
 
 def require_object_id(value: Any, parameter: str, what: str = "id") -> str:
@@ -113,7 +114,7 @@ def require_session_id(session_id: Any, parameter: str = "session_id") -> str:
     return require_object_id(session_id, parameter, "session id")
 
 
-def validate_execution_platform(execution_platform: Any, parameter: str = "execution_platform") -> str:
+def require_execution_platform(execution_platform: Any, parameter: str = "execution_platform") -> str:
     """``aws`` or ``azure`` in lower case; input case and blanks are forgiven."""
     if not isinstance(execution_platform, str):
         raise CloudOSValidationError(
@@ -133,7 +134,7 @@ def require_instance_type(
     instance_type: Any, execution_platform: str, parameter: str = "instance_type"
 ) -> str:
     """Return the stripped instance type when it fits the platform, else raise naming ``parameter``."""
-    platform = validate_execution_platform(execution_platform)
+    platform = require_execution_platform(execution_platform)
     candidate = instance_type.strip() if isinstance(instance_type, str) else instance_type
     ok, problem = validate_instance_type(candidate, platform)
     if not ok:
@@ -141,7 +142,7 @@ def require_instance_type(
     return str(candidate)
 
 
-def validate_session_name(name: Any, parameter: str = "name") -> str:
+def require_session_name(name: Any, parameter: str = "name") -> str:
     """A session name of 1 to 100 characters, surrounding blanks removed."""
     if not isinstance(name, str):
         raise CloudOSValidationError(parameter, name, f"expected a string, got {type(name).__name__}")
@@ -177,7 +178,7 @@ def _to_int(value: Any, parameter: str, what: str) -> int:
     return int(number)
 
 
-def validate_storage_size(storage_size: Any, parameter: str = "storage_size") -> int:
+def require_storage_size(storage_size: Any, parameter: str = "storage_size") -> int:
     """Storage in whole GB, 100 to 5000; numeric strings accepted."""
     size = _to_int(storage_size, parameter, "a whole number of GB")
     if not STORAGE_MIN_GB <= size <= STORAGE_MAX_GB:
@@ -187,7 +188,7 @@ def validate_storage_size(storage_size: Any, parameter: str = "storage_size") ->
     return size
 
 
-def validate_session_type(session_type: Any, parameter: str = "session_type") -> str:
+def require_session_type(session_type: Any, parameter: str = "session_type") -> str:
     """Return the API backend for a session type (``jupyter`` → ``regular``).
 
     The backend names themselves (``regular``) are accepted too, case and blanks forgiven.
@@ -208,7 +209,7 @@ def validate_session_type(session_type: Any, parameter: str = "session_type") ->
     )
 
 
-def validate_backend(backend: Any, parameter: str = "backend") -> str:
+def require_backend(backend: Any, parameter: str = "backend") -> str:
     """One of the API's backend names exactly, as the official payload builder requires."""
     if backend not in BACKENDS:
         raise CloudOSValidationError(
@@ -217,7 +218,7 @@ def validate_backend(backend: Any, parameter: str = "backend") -> str:
     return str(backend)
 
 
-def validate_cost_limit(cost_limit: Any, parameter: str = "cost_limit") -> float:
+def require_cost_limit(cost_limit: Any, parameter: str = "cost_limit") -> float:
     """A compute cost limit in USD: ``-1`` (unlimited) or more than zero; numeric strings accepted.
 
     Whole numbers come back as ``int`` so the payload reads ``-1`` rather than ``-1.0``.
@@ -230,7 +231,7 @@ def validate_cost_limit(cost_limit: Any, parameter: str = "cost_limit") -> float
     return int(number) if number.is_integer() else number
 
 
-def validate_spark_workers(spark_workers: Any, parameter: str = "spark_workers") -> int:
+def require_spark_workers(spark_workers: Any, parameter: str = "spark_workers") -> int:
     """A number of Spark core workers, 1 to ``SPARK_MAX_WORKERS``."""
     workers = _to_int(spark_workers, parameter, "a whole number of workers")
     if not 1 <= workers <= SPARK_MAX_WORKERS:
@@ -240,7 +241,7 @@ def validate_spark_workers(spark_workers: Any, parameter: str = "spark_workers")
     return workers
 
 
-def validate_r_version(r_version: Any, parameter: str = "r_version") -> str:
+def require_r_version(r_version: Any, parameter: str = "r_version") -> str:
     """One of the R versions CloudOS offers for RStudio sessions."""
     candidate = r_version.strip() if isinstance(r_version, str) else r_version
     if candidate not in R_VERSIONS:
@@ -368,17 +369,17 @@ __all__ = [
     "check_spot_platform",
     "check_unique_names",
     "parse_bool",
+    "require_backend",
+    "require_cost_limit",
+    "require_execution_platform",
     "require_instance_type",
     "require_object_id",
+    "require_r_version",
     "require_session_id",
-    "validate_backend",
-    "validate_cost_limit",
-    "validate_execution_platform",
+    "require_session_name",
+    "require_session_type",
+    "require_spark_workers",
+    "require_storage_size",
     "validate_instance_type",
-    "validate_r_version",
     "validate_session_id",
-    "validate_session_name",
-    "validate_session_type",
-    "validate_spark_workers",
-    "validate_storage_size",
 ]

@@ -9,10 +9,10 @@ task log tells the story (``setup`` after 0s, ``initialising`` after 42s, ``runn
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_cloudos.core.formatters import format_duration
-from airflow_provider_cloudos.core.records import Record
 from airflow_provider_cloudos.core.status import (
     FAILURE_STATUSES,
     WaitOutcome,
@@ -27,7 +27,8 @@ def _format_elapsed(seconds: float) -> str:
     return format_duration(seconds) if seconds >= 1 else "0s"
 
 
-class StatusWatch(Record):
+@dataclass(slots=True)
+class StatusWatch:
     """Tracks one wait for a session to reach ``targets``.
 
     ``targets`` and ``failures`` are display statuses (API names are accepted and mapped);
@@ -36,32 +37,13 @@ class StatusWatch(Record):
     ``last_api_status`` start as None and follow the observations. Mutable, so unhashable.
     """
 
-    __match_args__ = ("session_id", "targets", "failures", "started_at", "url")
-    __slots__ = (*__match_args__, "last_status", "last_api_status")
-
     session_id: str
     targets: frozenset[str]
-    failures: frozenset[str]
-    started_at: float
-    url: str | None
-    last_status: str | None
-    last_api_status: str | None
-
-    def __init__(
-        self,
-        session_id: str,
-        targets: frozenset[str],
-        failures: frozenset[str] = FAILURE_STATUSES,
-        started_at: float = 0.0,
-        url: str | None = None,
-    ) -> None:
-        self.session_id = session_id
-        self.targets = targets
-        self.failures = failures
-        self.started_at = started_at
-        self.url = url
-        self.last_status = None
-        self.last_api_status = None
+    failures: frozenset[str] = FAILURE_STATUSES
+    started_at: float = 0.0
+    url: str | None = None
+    last_status: str | None = field(default=None, init=False)
+    last_api_status: str | None = field(default=None, init=False)
 
     @classmethod
     def create(

@@ -30,9 +30,10 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSTransientError,
     CloudOSWaitTimeoutError,
 )
-from airflow_provider_cloudos.core.fleet import SessionGuard, build_session_report, reports_access
+from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.lineage import DataLocation
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
+from airflow_provider_cloudos.core.report import build_session_report, reports_access
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, WaitOutcome, map_status
 from airflow_provider_cloudos.core.urls import session_url
 from airflow_provider_cloudos.core.waiting import StatusWatch
@@ -267,7 +268,7 @@ class CloudOSHook(BaseHook):
         Walks every page (archived sessions in a second walk when asked: the server's default for
         an absent archive filter is not documented). Rows give status, type, instance, owner, cost,
         runtime and time to auto-shutdown (see
-        :func:`airflow_provider_cloudos.core.fleet.build_session_report`).
+        :func:`airflow_provider_cloudos.core.report.build_session_report`).
         """
         sessions: dict[str, dict[str, Any]] = {}
         for archived in (False, True) if include_archived else (False,):

@@ -28,8 +28,8 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSValidationError,
     CloudOSWaitTimeoutError,
 )
-from airflow_provider_cloudos.core.fleet import SessionGuard
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
+from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PAUSED,
@@ -43,8 +43,8 @@ from airflow_provider_cloudos.core.validators import (
     AWS,
     AZURE,
     parse_bool,
+    require_execution_platform,
     require_object_id,
-    validate_execution_platform,
 )
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
@@ -87,7 +87,7 @@ def platform_of(session: dict[str, Any]) -> str:
     """The execution platform a session runs on, read from what the API returned."""
     config = session.get("interactiveSessionConfiguration")
     if isinstance(config, dict) and isinstance(config.get("executionPlatform"), str):
-        return validate_execution_platform(config["executionPlatform"])
+        return require_execution_platform(config["executionPlatform"])
     session_type = session.get("interactiveSessionType")
     if isinstance(session_type, str) and session_type.lower().startswith("azure"):
         return AZURE

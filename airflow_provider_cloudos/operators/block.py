@@ -32,7 +32,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException, BaseSensor
 
 from airflow_provider_cloudos.compat import unfinished_tasks
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSValidationError
-from airflow_provider_cloudos.core.fleet import SessionGuard
+from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import PRE_RUNNING_STATUSES, RUNNING, map_status
 from airflow_provider_cloudos.core.validators import parse_bool, require_session_id
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook

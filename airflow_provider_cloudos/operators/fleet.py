@@ -3,7 +3,8 @@
 "Pause every running session at 8 pm except these" and "show me what is costing money" are the
 jobs a scheduler is asked for and the official client cannot do. Both operators walk every page of
 the list endpoint; the selection and the report rows are decided by the pure core
-(:mod:`airflow_provider_cloudos.core.fleet`), so they can be tested and reasoned about alone.
+(:mod:`~airflow_provider_cloudos.core.selection`, :mod:`~airflow_provider_cloudos.core.report`), so
+they can be tested and reasoned about alone.
 """
 
 from __future__ import annotations
@@ -23,17 +24,14 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_cloudos.compat import context_task_instance
+from airflow_provider_cloudos.core.batch_waiting import BatchWatch
 from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSValidationError
-from airflow_provider_cloudos.core.fleet import (
-    BatchWatch,
-    SessionFilter,
-    parse_string_list,
-    report_csv,
-    summarize_report,
-)
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
+from airflow_provider_cloudos.core.report import report_csv, summarize_report
+from airflow_provider_cloudos.core.selection import SessionFilter
 from airflow_provider_cloudos.core.status import PAUSED, TERMINATED, map_status, normalize_statuses
+from airflow_provider_cloudos.core.user_values import parse_string_list
 from airflow_provider_cloudos.core.validators import parse_bool, require_object_id
 from airflow_provider_cloudos.deferral import defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception

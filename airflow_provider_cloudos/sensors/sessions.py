@@ -21,8 +21,8 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSTransientError,
     CloudOSValidationError,
 )
-from airflow_provider_cloudos.core.fleet import SessionGuard
 from airflow_provider_cloudos.core.formatters import session_summary
+from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, WaitOutcome, normalize_statuses
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import StatusWatch

@@ -19,13 +19,13 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
+from airflow_provider_cloudos.core.batch_waiting import BatchWatch
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSError,
     CloudOSTransientError,
     CloudOSValidationError,
 )
-from airflow_provider_cloudos.core.fleet import BatchWatch
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook

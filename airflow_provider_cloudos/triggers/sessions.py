@@ -19,8 +19,8 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
 from airflow_provider_cloudos.compat import safe_to_stop_after_cancel, task_still_deferred
 from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSError, CloudOSTransientError
-from airflow_provider_cloudos.core.fleet import SessionGuard
 from airflow_provider_cloudos.core.formatters import session_summary
+from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import WaitOutcome, map_status, normalize_statuses
 from airflow_provider_cloudos.core.urls import session_url
 from airflow_provider_cloudos.core.waiting import StatusWatch

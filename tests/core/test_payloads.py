@@ -237,7 +237,7 @@ def test_spark_max_capacity_is_twice_the_workers_but_at_least_ten(workers, maxim
     assert cluster["instances"]["core"]["autoscaling"] == {"minCapacity": workers, "maxCapacity": maximum}
 
 
-def test_jupyter_on_azure_omits_fuse_file_systems():
+def test_jupyter_on_azure_sends_empty_fuse_file_systems_as_the_official_client():
     payload = build_session_payload(
         "azure-nb",
         "regular",
@@ -261,6 +261,7 @@ def test_jupyter_on_azure_omits_fuse_file_systems():
         },
         "dataItems": [{"kind": "File", "item": FILE_ID, "name": "reads.fastq"}],
         "fileSystemIds": [],
+        "fuseFileSystems": [],
         "projectId": PROJECT,
     }
 
@@ -594,3 +595,23 @@ def test_check_duplicate_mount_names():
             [("p/Data/a/reads.fastq", CLOUDOS_FILE_ITEM), ("p/Data/b/reads.fastq", CLOUDOS_FILE_ITEM)],
             parameter="mounts",
         )
+
+
+def test_aws_and_azure_bodies_carry_the_same_keys_in_the_same_order():
+    """The official client sends ``fuseFileSystems`` on both platforms; so must the provider."""
+    aws = build_session_payload("nb", "regular", PROJECT, now=NOW)
+    azure = build_session_payload(
+        "nb", "regular", PROJECT, execution_platform="azure", instance_type="Standard_F1s", now=NOW
+    )
+    assert (
+        list(azure)
+        == list(aws)
+        == [
+            "interactiveSessionConfiguration",
+            "dataItems",
+            "fileSystemIds",
+            "fuseFileSystems",
+            "projectId",
+        ]
+    )
+    assert azure["fuseFileSystems"] == aws["fuseFileSystems"] == []

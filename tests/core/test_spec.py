@@ -243,7 +243,7 @@ def test_session_spec_to_payload_for_spark_and_azure():
     assert cluster["instances"]["core"]["minNumberOfInstances"] == 2
     azure = make_session_spec(name="a", session_type="jupyter", execution_platform="azure")
     payload = azure.to_payload(PROJECT, [FILE_ITEM], [], now=NOW)
-    assert "fuseFileSystems" not in payload
+    assert payload["fuseFileSystems"] == []
     assert payload["interactiveSessionConfiguration"]["instanceType"] == "Standard_F1s"
     assert (
         payload["interactiveSessionConfiguration"]["execution"]["autoShutdownAtDate"]

@@ -7,7 +7,7 @@ from airflow_provider_cloudos.core.status import (
     FAILURE_STATUSES,
     LIVE_STATUSES,
     PRE_RUNNING_STATUSES,
-    TERMINAL_STATUSES,
+    SETTLED_STATUSES,
     WaitOutcome,
     api_statuses_for,
     evaluate_status,
@@ -42,9 +42,15 @@ def test_map_status_keeps_unknown_names_lowercased_and_handles_none():
     assert map_status(None) == "unknown"
 
 
+def test_the_settled_statuses_are_the_ones_no_transition_leaves_on_its_own():
+    """A wait can end in these; ``running`` is one of them, so the set is not called terminal."""
+    assert {"running", "paused", "terminated"} == SETTLED_STATUSES
+    assert SETTLED_STATUSES.isdisjoint(PRE_RUNNING_STATUSES | {"stopping"})
+
+
 def test_status_sets_are_consistent():
     assert PRE_RUNNING_STATUSES <= LIVE_STATUSES
-    assert FAILURE_STATUSES <= TERMINAL_STATUSES
+    assert FAILURE_STATUSES <= SETTLED_STATUSES
     assert "stopping" in LIVE_STATUSES
     assert "paused" not in LIVE_STATUSES
 

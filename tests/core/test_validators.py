@@ -4,6 +4,7 @@ import re
 
 import pytest
 
+from airflow_provider_cloudos.core import validators
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.paths import parse_data_file, parse_link_path
 from airflow_provider_cloudos.core.validators import (
@@ -16,19 +17,19 @@ from airflow_provider_cloudos.core.validators import (
     check_spot_platform,
     check_unique_names,
     parse_bool,
+    require_backend,
+    require_cost_limit,
+    require_execution_platform,
     require_instance_type,
     require_object_id,
+    require_r_version,
     require_session_id,
-    validate_backend,
-    validate_cost_limit,
-    validate_execution_platform,
+    require_session_name,
+    require_session_type,
+    require_spark_workers,
+    require_storage_size,
     validate_instance_type,
-    validate_r_version,
     validate_session_id,
-    validate_session_name,
-    validate_session_type,
-    validate_spark_workers,
-    validate_storage_size,
 )
 
 SESSION_ID = "0123456789abcdefABCDEF01"
@@ -192,30 +193,30 @@ def test_require_instance_type_names_a_custom_parameter_and_checks_the_platform(
 # --- single values --------------------------------------------------------------------------------
 
 
-def test_validate_session_name():
-    assert validate_session_name(" my session ") == "my session"
-    assert validate_session_name("x" * 100) == "x" * 100
+def test_require_session_name():
+    assert require_session_name(" my session ") == "my session"
+    assert require_session_name("x" * 100) == "x" * 100
 
 
 @pytest.mark.parametrize("value", ["", "   ", "x" * 101, None, 5])
-def test_validate_session_name_refuses(value):
+def test_require_session_name_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("name", value)):
-        validate_session_name(value)
+        require_session_name(value)
 
 
 @pytest.mark.parametrize(
     ("value", "size"), [(100, 100), (5000, 5000), ("500", 500), (" 750 ", 750), (600.0, 600), ("600.0", 600)]
 )
-def test_validate_storage_size_accepts_whole_numbers(value, size):
-    assert validate_storage_size(value) == size
+def test_require_storage_size_accepts_whole_numbers(value, size):
+    assert require_storage_size(value) == size
 
 
 @pytest.mark.parametrize(
     "value", [99, 5001, 0, -500, "abc", "", "500.5", 500.5, True, None, "inf", "nan", [500], 10**400]
 )
-def test_validate_storage_size_refuses(value):
+def test_require_storage_size_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("storage_size", value)):
-        validate_storage_size(value)
+        require_storage_size(value)
 
 
 @pytest.mark.parametrize(
@@ -229,71 +230,71 @@ def test_validate_storage_size_refuses(value):
         ("regular", "regular"),
     ],
 )
-def test_validate_session_type_maps_to_backends(value, backend):
-    assert validate_session_type(value) == backend
+def test_require_session_type_maps_to_backends(value, backend):
+    assert require_session_type(value) == backend
 
 
 @pytest.mark.parametrize("value", ["", "jupyterlab", "vs code", "windows", None, 1])
-def test_validate_session_type_refuses(value):
+def test_require_session_type_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("session_type", value)):
-        validate_session_type(value)
+        require_session_type(value)
 
 
-def test_validate_backend_is_exact():
-    assert validate_backend("spark") == "spark"
+def test_require_backend_is_exact():
+    assert require_backend("spark") == "spark"
     with pytest.raises(CloudOSValidationError, match=invalid("backend", "jupyter")):
-        validate_backend("jupyter")
+        require_backend("jupyter")
     with pytest.raises(CloudOSValidationError, match=invalid("backend", ["regular"])):
-        validate_backend(["regular"])
+        require_backend(["regular"])
 
 
 @pytest.mark.parametrize(("value", "platform"), [("aws", "aws"), ("AWS", "aws"), (" Azure ", "azure")])
-def test_validate_execution_platform(value, platform):
-    assert validate_execution_platform(value) == platform
+def test_require_execution_platform(value, platform):
+    assert require_execution_platform(value) == platform
 
 
 @pytest.mark.parametrize("value", ["", "gcp", "aws ,azure", None, 1])
-def test_validate_execution_platform_refuses(value):
+def test_require_execution_platform_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("execution_platform", value)):
-        validate_execution_platform(value)
+        require_execution_platform(value)
 
 
 @pytest.mark.parametrize(
     ("value", "limit"),
     [(-1, -1), ("-1", -1), ("-1.0", -1), (50, 50), ("12.5", 12.5), (0.01, 0.01), (" 7 ", 7)],
 )
-def test_validate_cost_limit(value, limit):
-    result = validate_cost_limit(value)
+def test_require_cost_limit(value, limit):
+    result = require_cost_limit(value)
     assert result == limit
     assert type(result) is type(limit)
 
 
 @pytest.mark.parametrize("value", [0, "0", -2, "-0.5", "ten", "", None, True, float("inf"), float("nan")])
-def test_validate_cost_limit_refuses(value):
+def test_require_cost_limit_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("cost_limit", value)):
-        validate_cost_limit(value)
+        require_cost_limit(value)
 
 
 @pytest.mark.parametrize(("value", "workers"), [(1, 1), ("3", 3), (100, 100), (2.0, 2)])
-def test_validate_spark_workers(value, workers):
-    assert validate_spark_workers(value) == workers
+def test_require_spark_workers(value, workers):
+    assert require_spark_workers(value) == workers
 
 
 @pytest.mark.parametrize("value", [0, -1, 101, "1.5", "many", None, False])
-def test_validate_spark_workers_refuses(value):
+def test_require_spark_workers_refuses(value):
     with pytest.raises(CloudOSValidationError, match=invalid("spark_workers", value)):
-        validate_spark_workers(value)
+        require_spark_workers(value)
 
 
-def test_validate_r_version():
-    assert validate_r_version("4.5.2") == "4.5.2"
-    assert validate_r_version(" 4.4.2 ") == "4.4.2"
+def test_require_r_version():
+    assert require_r_version("4.5.2") == "4.5.2"
+    assert require_r_version(" 4.4.2 ") == "4.4.2"
 
 
 @pytest.mark.parametrize("value", ["4.3.0", "", "latest", None, 4.5])
-def test_validate_r_version_refuses_naming_the_known_versions(value):
+def test_require_r_version_refuses_naming_the_known_versions(value):
     with pytest.raises(CloudOSValidationError, match=invalid("r_version", value)) as caught:
-        validate_r_version(value)
+        require_r_version(value)
     assert "4.5.2, 4.4.2" in str(caught.value)
 
 
@@ -387,3 +388,28 @@ def test_check_duplicate_link_names_uses_the_mount_names_of_parsed_links():
         match=r"mount name 'results' is used by both 'results:b:x/' and 'proj/Data/results'",
     ):
         check_duplicate_link_names([parse_link_path("results:b:x"), parse_link_path("proj > Data/results")])
+
+
+# --- one rule per prefix ---------------------------------------------------------------------------
+
+
+def _functions(prefix: str) -> list[str]:
+    return [name for name in validators.__all__ if name.startswith(prefix)]
+
+
+@pytest.mark.parametrize("name", _functions("validate_"))
+@pytest.mark.parametrize("junk", [None, 5, "", "not-valid", object()])
+def test_every_validate_function_answers_and_never_raises(name, junk):
+    answer = getattr(validators, name)(junk)
+    assert answer is False or (isinstance(answer, tuple) and answer[0] is False)
+
+
+@pytest.mark.parametrize("name", _functions("require_"))
+@pytest.mark.parametrize("junk", [None, "", []])
+def test_every_require_function_raises_naming_its_parameter_and_the_problem(name, junk):
+    function = getattr(validators, name)
+    arguments = {"execution_platform": "aws"} if name == "require_instance_type" else {}
+    with pytest.raises(CloudOSValidationError) as error:
+        function(junk, parameter="the_parameter", **arguments)
+    assert error.value.parameter == "the_parameter"
+    assert str(error.value).startswith(f"Invalid the_parameter={junk!r}: ")

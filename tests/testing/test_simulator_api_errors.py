@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from simulator_helpers import MANUAL_TIMINGS, Api, create_body
 
+from airflow_provider_cloudos.core.payloads import build_session_payload
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock
 
 SESSIONS = "/api/v1/interactive-sessions"
@@ -316,6 +317,16 @@ def test_azure_refuses_links_and_s3_files(api: Api):
     files = api.call("POST", SESSIONS, json={**azure, "dataItems": [S3_FILE]})
     assert files.status_code == 400
     assert _message(files) == "dataItems[0] of type S3File is not supported on executionPlatform azure"
+
+
+def test_azure_accepts_the_empty_fuse_file_systems_the_provider_and_official_client_send(api: Api):
+    body = build_session_payload(
+        "azure-nb", "regular", api.sim.project_id, execution_platform="azure", instance_type="Standard_F1s"
+    )
+    assert body["fuseFileSystems"] == []
+    response = api.call("POST", SESSIONS, json=body)
+    assert response.status_code == 201, response.text
+    assert response.json()["fuseFileSystems"] == []
 
 
 def test_create_accepts_valid_items_and_boundaries(api: Api):

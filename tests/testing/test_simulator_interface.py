@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from airflow_provider_cloudos.compat import connection_from_uri
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
+from airflow_provider_cloudos.testing.airflow_helpers import connection_from_uri
 
 
 def test_urls_and_identity(sim: CloudOSSimulator):
