@@ -28,7 +28,6 @@ import os
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -41,7 +40,6 @@ from airflow_provider_cloudos.client._shared import (
     announced_length,
     check_seconds,
     check_verify,
-    safe_cause,
 )
 from airflow_provider_cloudos.client.base import Answer, ClientBase, known_total
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
@@ -50,8 +48,6 @@ from airflow_provider_cloudos.client.responses import (
     decode_json,
     decode_json_object,
     list_page,
-    request_error,
-    tls_error,
     too_large_error,
 )
 from airflow_provider_cloudos.client.retry import RetryPolicy
@@ -153,12 +149,7 @@ class AsyncCloudOSClient(ClientBase):
     async def __aenter__(self) -> AsyncCloudOSClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def close(self) -> None:
@@ -204,11 +195,8 @@ class AsyncCloudOSClient(ClientBase):
             return Answer(response.status, bytes(body), response.headers.get("Retry-After"))
 
     async def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
-        """Send ``request``, retrying as the policy and the call's deadline allow; a 2xx body or raise.
-
-        No attempt starts, and no retry sleeps, past the deadline of the task the call serves
-        (:mod:`~airflow_provider_cloudos.client.deadline`); each attempt ends by it too.
-        """
+        """The blocking client's ``_send``, awaited: the same attempts (:mod:`.attempts`), policy and
+        deadline; an attempt that timed out is reported as one whatever aiohttp raised."""
         attempts = self._attempts(request, self._total_timeout, max_attempts, logger)
         delay: float | None
         while True:
@@ -216,13 +204,13 @@ class AsyncCloudOSClient(ClientBase):
             try:
                 answer = await self._exchange(request, budget)
             except aiohttp.ClientSSLError as exc:
-                raise tls_error(request, exc, secrets=self._secrets) from safe_cause(exc, self._secrets)
+                attempts.tls_failed(exc)
             except _TRANSPORT_ERRORS as exc:
                 timed_out = isinstance(exc, _TIMEOUTS)
                 error = AttemptTimeout(budget) if timed_out else exc
                 delay = attempts.failed(error, cause=exc, timed_out=timed_out)
             except aiohttp.ClientError as exc:
-                raise request_error(request, exc, secrets=self._secrets) from safe_cause(exc, self._secrets)
+                attempts.not_sent(exc)
             else:
                 delay = attempts.answered(answer.status, answer.body, answer.retry_after)
                 if delay is None:

@@ -10,8 +10,12 @@ the async client cannot drift apart. Both drive it the same way::
         budget = attempts.start()  # or raises: the deadline leaves no time
         try:
             answer = send(request, budget)
+        except <a failed TLS handshake> as exc:
+            attempts.tls_failed(exc)  # raises
         except <a failure another attempt may cure> as exc:
             delay = attempts.failed(exc, cause=exc, timed_out=...)  # or raises: final
+        except <any other failure to send> as exc:
+            attempts.not_sent(exc)  # raises
         else:
             delay = attempts.answered(answer.status, answer.body, answer.retry_after)
             if delay is None:
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import NoReturn
 
 from airflow_provider_cloudos.client._shared import AttemptTimeout, safe_cause
 from airflow_provider_cloudos.client.deadline import (
@@ -36,7 +41,13 @@ from airflow_provider_cloudos.client.deadline import (
     sleep_fits,
 )
 from airflow_provider_cloudos.client.endpoints import ApiRequest
-from airflow_provider_cloudos.client.responses import connection_error, deadline_error, raise_for_status
+from airflow_provider_cloudos.client.responses import (
+    connection_error,
+    deadline_error,
+    raise_for_status,
+    request_error,
+    tls_error,
+)
 from airflow_provider_cloudos.client.retry import RetryPolicy, is_retryable_status, retry_delay
 from airflow_provider_cloudos.core.errors import CloudOSDeadlineError
 
@@ -108,6 +119,14 @@ class Attempts:
                 return self._before_retry(f"HTTP {status}", delay)
         raise_for_status(status, body, self.request, attempts=self.count, secrets=self._secrets)
         return None
+
+    def tls_failed(self, error: BaseException) -> NoReturn:
+        """Raise for a failed TLS handshake: no retry fixes a certificate."""
+        raise tls_error(self.request, error, secrets=self._secrets) from safe_cause(error, self._secrets)
+
+    def not_sent(self, error: BaseException) -> NoReturn:
+        """Raise for a request the HTTP library could not even send (a bad URL or header)."""
+        raise request_error(self.request, error, secrets=self._secrets) from safe_cause(error, self._secrets)
 
     def _before_retry(self, failure: str, delay: float) -> float:
         """``delay``, once it is known to fit before the deadline and the retry is logged."""

@@ -20,7 +20,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from types import TracebackType
 from typing import Any
 
 import requests
@@ -36,7 +35,6 @@ from airflow_provider_cloudos.client._shared import (
     announced_length,
     check_seconds,
     check_verify,
-    safe_cause,
 )
 from airflow_provider_cloudos.client.base import Answer, ClientBase, known_total
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
@@ -46,8 +44,6 @@ from airflow_provider_cloudos.client.responses import (
     decode_json_object,
     extract_items,
     list_page,
-    request_error,
-    tls_error,
     too_large_error,
 )
 from airflow_provider_cloudos.client.retry import RetryPolicy
@@ -199,12 +195,7 @@ class CloudOSClient(ClientBase):
     def __enter__(self) -> CloudOSClient:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -253,11 +244,11 @@ class CloudOSClient(ClientBase):
             try:
                 answer = self._exchange(request, url, budget)
             except requests.exceptions.SSLError as exc:
-                raise tls_error(request, exc, secrets=self._secrets) from safe_cause(exc, self._secrets)
+                attempts.tls_failed(exc)
             except _TRANSPORT_ERRORS as exc:
                 delay = attempts.failed(exc, cause=exc, timed_out=isinstance(exc, _TIMEOUTS))
             except requests.exceptions.RequestException as exc:
-                raise request_error(request, exc, secrets=self._secrets) from safe_cause(exc, self._secrets)
+                attempts.not_sent(exc)
             else:
                 delay = attempts.answered(answer.status, answer.body, answer.retry_after)
                 if delay is None:
@@ -279,16 +270,8 @@ class CloudOSClient(ClientBase):
         request = endpoints.get_session(self._workspace(workspace_id), session_id)
         return self._json_object(request)
 
-    def _list_page(
-        self,
-        page: int,
-        limit: int,
-        statuses: str | Iterable[str] | None,
-        only_owner: bool,
-        archived: bool | None,
-        workspace_id: str | None,
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
+    def _list_page(self, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
+        """The sessions of one listed page and the server's total (None when it gives none)."""
         return list_page(self._json(request), request)
 
     def list_sessions(
@@ -306,7 +289,8 @@ class CloudOSClient(ClientBase):
         name expands to every API spelling of it. When the server gives no count, the total is
         the number of sessions known so far (earlier pages plus this one).
         """
-        sessions, total = self._list_page(page, limit, statuses, only_owner, archived, workspace_id)
+        request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
+        sessions, total = self._list_page(request)
         return sessions, known_total(total, page, limit, len(sessions))
 
     def iter_sessions(
@@ -325,7 +309,8 @@ class CloudOSClient(ClientBase):
         seen: set[str] = set()
         page = 1
         while True:
-            sessions, total = self._list_page(page, page_size, statuses, only_owner, archived, workspace_id)
+            request = self._list_request(page, page_size, statuses, only_owner, archived, workspace_id)
+            sessions, total = self._list_page(request)
             fresh = 0
             for session in sessions:
                 identity = _identity(session)

@@ -12,7 +12,6 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from functools import cached_property
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
@@ -131,13 +130,17 @@ class CloudOSHook(BaseHook):
             raise missing_connection(self.cloudos_conn_id) from None  # Airflow's chain adds nothing
         if conn.password:
             mask_api_key(conn.password)
+        return self._parse(conn, conn.extra_dejson)
+
+    def _parse(self, conn: Any, extra: dict[str, Any]) -> ClientSettings:
+        """Settings from a connection read either way (its extras are read differently)."""
         return settings_from_connection(
             conn_id=self.cloudos_conn_id,
             host=conn.host,
             password=conn.password,
             port=conn.port,
             schema=conn.schema,
-            extra=conn.extra_dejson,
+            extra=extra,
             workspace_id=self._workspace_override,
         )
 
@@ -210,16 +213,7 @@ class CloudOSHook(BaseHook):
             conn = await get_async_connection(self.cloudos_conn_id)
         except AirflowNotFoundException:
             raise missing_connection(self.cloudos_conn_id) from None
-        extra = await get_async_extra_dejson(conn)
-        return settings_from_connection(
-            conn_id=self.cloudos_conn_id,
-            host=conn.host,
-            password=conn.password,
-            port=conn.port,
-            schema=conn.schema,
-            extra=extra,
-            workspace_id=self._workspace_override,
-        )
+        return self._parse(conn, await get_async_extra_dejson(conn))
 
     def close(self) -> None:
         if "client" in self.__dict__:
@@ -235,12 +229,7 @@ class CloudOSHook(BaseHook):
     async def __aenter__(self) -> CloudOSHook:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.aclose()
 
     def session_url(self, session_id: str) -> str:
