@@ -57,6 +57,22 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Larger answers are refused before they are read into memory (default 5).",
         "schema": {"type": ["number", "null"]},
     },
+    "retry_limit": {
+        "label": "Retry limit",
+        "description": (
+            "Retries of a request that met a 429, a 5xx or a lost connection; 0 never retries "
+            "(default 4). Creating a session is never retried."
+        ),
+        "schema": {"type": ["integer", "null"]},
+    },
+    "retry_delay": {
+        "label": "Retry delay (s)",
+        "description": (
+            "Seconds before the first retry; each next one waits twice as long (up to 30 s, or this "
+            "delay if longer), less a random share; a server's Retry-After wins (default 1)."
+        ),
+        "schema": {"type": ["number", "null"]},
+    },
 }
 
 #: How the standard connection fields are relabelled and which are hidden.

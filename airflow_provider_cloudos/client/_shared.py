@@ -6,11 +6,9 @@ key from text: one place, so that the two transports stay thin and cannot disagr
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterable
 
-from airflow_provider_cloudos.client.endpoints import ApiRequest
 from airflow_provider_cloudos.client.network import redact_credentials
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.status import api_statuses_for, normalize_statuses
@@ -142,21 +140,6 @@ def check_verify(verify: bool | str) -> bool | str:
     if not os.path.exists(path):
         raise CloudOSValidationError("verify", verify, "no CA bundle file or directory at this path")
     return path
-
-
-def log_retry(
-    logger: logging.Logger, request: ApiRequest, outcome: str, delay: float, attempt: int, max_attempts: int
-) -> None:
-    """One WARNING per retry: which endpoint, what went wrong, how long until the next try."""
-    logger.warning(
-        "CloudOS API %s (%s) got %s; retrying in %.2fs (attempt %d of %d)",
-        request.name,
-        request.describe(),
-        outcome,
-        delay,
-        attempt + 1,
-        max_attempts,
-    )
 
 
 def safe_cause(error: BaseException, secrets: Iterable[str]) -> BaseException | None:

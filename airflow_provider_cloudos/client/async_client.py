@@ -28,8 +28,6 @@ import os
 import ssl
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from dataclasses import dataclass, replace
-from types import TracebackType
 from typing import Any
 
 import aiohttp
@@ -40,40 +38,20 @@ from airflow_provider_cloudos.client._shared import (
     READ_CHUNK_BYTES,
     AttemptTimeout,
     announced_length,
-    api_status_filter,
-    build_headers,
-    check_max_bytes,
     check_seconds,
     check_verify,
-    clean_api_key,
-    clean_workspace_id,
-    client_repr,
-    log_retry,
-    resolve_workspace_id,
-    safe_cause,
 )
-from airflow_provider_cloudos.client.deadline import (
-    attempt_budget,
-    current_deadline,
-    deadline_passed,
-    sleep_fits,
-)
+from airflow_provider_cloudos.client.base import Answer, ClientBase, known_total
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
-from airflow_provider_cloudos.client.network import choose_route, verify_from_environment
+from airflow_provider_cloudos.client.network import verify_from_environment
 from airflow_provider_cloudos.client.responses import (
-    connection_error,
-    deadline_error,
     decode_json,
     decode_json_object,
     list_page,
-    raise_for_status,
-    request_error,
-    tls_error,
     too_large_error,
 )
-from airflow_provider_cloudos.client.retry import RetryPolicy, is_retryable_status, retry_delay
+from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.urls import normalize_base_url
 
 logger = logging.getLogger(__name__)
 
@@ -105,14 +83,7 @@ def _bundle_context(path: str, verify: bool | str) -> ssl.SSLContext:
         raise CloudOSValidationError("verify", verify, f"not a usable CA bundle: {exc}") from None
 
 
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    body: bytes
-    retry_after: str | None
-
-
-class AsyncCloudOSClient:
+class AsyncCloudOSClient(ClientBase):
     """The asynchronous counterpart of :class:`~airflow_provider_cloudos.client.sync.CloudOSClient`.
 
     Use it as ``async with AsyncCloudOSClient(...) as client:`` or call :meth:`close` (which lets
@@ -142,47 +113,29 @@ class AsyncCloudOSClient:
         self._total_timeout = check_seconds(timeout, "timeout")
         self._connect_timeout = check_seconds(connect_timeout, "connect_timeout")
         self._read_timeout = None if read_timeout is None else check_seconds(read_timeout, "read_timeout")
-        self._base_url = normalize_base_url(base_url)
-        self._api_key = clean_api_key(api_key)
-        self._workspace_id = clean_workspace_id(workspace_id)
         self._ssl = ssl_option(verify_from_environment(verify))
         self._timeout = self._attempt_timeout(self._total_timeout)
-        self._max_bytes = check_max_bytes(max_response_bytes)
-        self._route = choose_route(self._base_url, proxy, no_proxy)
+        super().__init__(
+            base_url,
+            api_key,
+            workspace_id,
+            max_response_bytes=max_response_bytes,
+            proxy=proxy,
+            no_proxy=no_proxy,
+            retry_policy=retry_policy,
+            clock=clock,
+            user_agent=user_agent,
+        )
         self._proxy = self._route.without_credentials()
         # The proxy's credentials: aiohttp sends ``proxy_headers`` with a CONNECT (an https target)
         # only; an http target goes to the proxy as an ordinary request carrying the header itself.
         authorization = self._route.basic_authorization()
         self._proxy_headers = {"Proxy-Authorization": authorization} if authorization else None
-        self._retry_policy = retry_policy or RetryPolicy()
-        self._sleep = sleep
-        self._clock = clock
-        self._secrets = (self._api_key, *self._route.secrets())
-        self._headers = build_headers(self._api_key, user_agent)
         if authorization and self._base_url.startswith("http://"):
             self._headers["Proxy-Authorization"] = authorization
+        self._sleep = sleep
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
-
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    @property
-    def workspace_id(self) -> str | None:
-        return self._workspace_id
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._retry_policy
-
-    @property
-    def proxy(self) -> str | None:
-        """The proxy the client sends through, credentials included (never log it as is)."""
-        return self._route.proxy
-
-    def __repr__(self) -> str:
-        return client_repr(type(self).__name__, self._base_url, self._workspace_id, self._route.proxy)
 
     def _attempt_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
         """aiohttp's timeouts for an attempt of ``seconds`` in all: ``total`` covers connecting,
@@ -196,12 +149,7 @@ class AsyncCloudOSClient:
     async def __aenter__(self) -> AsyncCloudOSClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, *exc_info: object) -> None:
         await self.close()
 
     async def close(self) -> None:
@@ -219,10 +167,7 @@ class AsyncCloudOSClient:
             self._session_loop = loop
         return self._session
 
-    def _workspace(self, workspace_id: str | None) -> str:
-        return resolve_workspace_id(workspace_id, self._workspace_id)
-
-    async def _exchange(self, request: ApiRequest, budget: float) -> _Answer:
+    async def _exchange(self, request: ApiRequest, budget: float) -> Answer:
         """One attempt: connect, send, and read the whole answer within ``budget``."""
         timeout = self._timeout if budget == self._total_timeout else self._attempt_timeout(budget)
         async with self._client_session().request(
@@ -247,84 +192,30 @@ class AsyncCloudOSClient:
                 if len(body) > self._max_bytes:
                     response.close()
                     raise too_large_error(request, self._max_bytes)
-            return _Answer(response.status, bytes(body), response.headers.get("Retry-After"))
+            return Answer(response.status, bytes(body), response.headers.get("Retry-After"))
 
     async def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
-        """Send ``request``, retrying as the policy and the call's deadline allow; a 2xx body or raise.
-
-        No attempt starts, and no retry sleeps, past the deadline of the task the call serves
-        (:mod:`~airflow_provider_cloudos.client.deadline`); each attempt ends by it too.
-        """
-        policy = (
-            self._retry_policy
-            if max_attempts is None
-            else replace(self._retry_policy, max_attempts=max_attempts)
-        )
-        secrets = self._secrets
-        deadline = current_deadline()
-        started = self._clock()
-        attempt = 0
-        last_failure: str | None = None
-
-        def out_of_time(failure: str | None) -> Exception:
-            assert deadline is not None
-            return deadline_error(
-                request,
-                deadline,
-                attempts=attempt,
-                elapsed=self._clock() - started,
-                last_failure=failure,
-                secrets=secrets,
-            )
-
+        """The blocking client's ``_send``, awaited: the same attempts (:mod:`.attempts`), policy and
+        deadline; an attempt that timed out is reported as one whatever aiohttp raised."""
+        attempts = self._attempts(request, self._total_timeout, max_attempts, logger)
+        delay: float | None
         while True:
-            budget = attempt_budget(self._total_timeout, deadline, self._clock())
-            if budget is None:
-                raise out_of_time(last_failure)
-            attempt += 1
+            budget = attempts.start()
             try:
                 answer = await self._exchange(request, budget)
             except aiohttp.ClientSSLError as exc:
-                raise tls_error(request, exc, secrets=secrets) from safe_cause(exc, secrets)
+                attempts.tls_failed(exc)
             except _TRANSPORT_ERRORS as exc:
                 timed_out = isinstance(exc, _TIMEOUTS)
-                if timed_out and deadline_passed(deadline, self._clock()):
-                    raise out_of_time(None) from None
-                error: BaseException = AttemptTimeout(budget) if timed_out else exc
-                failure = str(error) if timed_out else type(exc).__name__
-                delay = retry_delay(
-                    policy, attempt, status_code=None, retry_after=None, idempotent=request.idempotent
-                )
-                if delay is None:
-                    raise connection_error(request, error, attempts=attempt, secrets=secrets) from safe_cause(
-                        exc, secrets
-                    )
-                if not sleep_fits(delay, deadline, self._clock()):
-                    raise out_of_time(failure) from None
-                log_retry(logger, request, failure, delay, attempt, policy.max_attempts)
-                last_failure = failure
-                await self._sleep(delay)
-                continue
+                error = AttemptTimeout(budget) if timed_out else exc
+                delay = attempts.failed(error, cause=exc, timed_out=timed_out)
             except aiohttp.ClientError as exc:
-                raise request_error(request, exc, secrets=secrets) from safe_cause(exc, secrets)
-            if is_retryable_status(answer.status):
-                delay = retry_delay(
-                    policy,
-                    attempt,
-                    status_code=answer.status,
-                    retry_after=answer.retry_after,
-                    idempotent=request.idempotent,
-                )
-                if delay is not None:
-                    failure = f"HTTP {answer.status}"
-                    if not sleep_fits(delay, deadline, self._clock()):
-                        raise out_of_time(failure)
-                    log_retry(logger, request, failure, delay, attempt, policy.max_attempts)
-                    last_failure = failure
-                    await self._sleep(delay)
-                    continue
-            raise_for_status(answer.status, answer.body, request, attempts=attempt, secrets=secrets)
-            return answer.body
+                attempts.not_sent(exc)
+            else:
+                delay = attempts.answered(answer.status, answer.body, answer.retry_after)
+                if delay is None:
+                    return answer.body
+            await self._sleep(delay)
 
     async def get_session(
         self, session_id: str, workspace_id: str | None = None, *, max_attempts: int | None = None
@@ -346,21 +237,12 @@ class AsyncCloudOSClient:
         max_attempts: int | None = None,
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of sessions and the total count (see the synchronous client)."""
-        request = endpoints.list_sessions(
-            self._workspace(workspace_id),
-            page=page,
-            limit=limit,
-            statuses=api_status_filter(statuses),
-            only_owner=only_owner,
-            archived=archived,
-        )
+        request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
         payload = decode_json(
             await self._send(request, max_attempts=max_attempts), request, secrets=self._secrets
         )
         sessions, total = list_page(payload, request)
-        if total is None:
-            total = (page - 1) * limit + len(sessions)
-        return sessions, total
+        return sessions, known_total(total, page, limit, len(sessions))
 
     async def abort_session(
         self,

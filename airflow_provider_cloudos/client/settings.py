@@ -13,6 +13,7 @@ from typing import Any
 
 from airflow_provider_cloudos.client._shared import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
 from airflow_provider_cloudos.client.network import check_no_proxy, check_proxy_url, redact_credentials
+from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.urls import normalize_base_url
 from airflow_provider_cloudos.core.validators import parse_bool
@@ -30,21 +31,23 @@ class ClientSettings:
     no_proxy: str | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
+    retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
 
     def __repr__(self) -> str:
         shown = None if self.proxy is None else redact_credentials(self.proxy)
         return (
             f"ClientSettings(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, "
             f"verify={self.verify!r}, proxy={shown!r}, no_proxy={self.no_proxy!r}, "
-            f"request_timeout={self.request_timeout!r}, max_response_bytes={self.max_response_bytes!r})"
+            f"request_timeout={self.request_timeout!r}, max_response_bytes={self.max_response_bytes!r}, "
+            f"retry_policy={self.retry_policy!r})"
         )
 
     def __str__(self) -> str:
         return repr(self)
 
 
-def _positive_number(value: Any, parameter: str, default: float, problem: str) -> float:
-    """A number from JSON or a form's text field; absent means ``default``."""
+def _number(value: Any, parameter: str, default: float, problem: str, *, zero_allowed: bool = False) -> float:
+    """A finite number above 0 (or 0 too) from JSON or a form's text field; absent means ``default``."""
     if value is None:
         return default
     if isinstance(value, bool):
@@ -53,9 +56,42 @@ def _positive_number(value: Any, parameter: str, default: float, problem: str) -
         number = float(value.strip() if isinstance(value, str) else value)
     except (TypeError, ValueError):
         raise CloudOSValidationError(parameter, value, problem) from None
-    if not 0 < number < float("inf"):
+    in_range = number >= 0 if zero_allowed else number > 0
+    if not in_range or number == float("inf"):
         raise CloudOSValidationError(parameter, value, problem)
     return number
+
+
+def _retry_limit(value: Any) -> int:
+    """Retries after the first attempt, a whole number from JSON or a form's text field."""
+    default = RetryPolicy().max_attempts - 1
+    if value is None:
+        return default
+    problem = "expected a whole number of retries after the first attempt, 0 or more"
+    text = value.strip() if isinstance(value, str) else value
+    if isinstance(text, str) and text.isdecimal():
+        text = int(text)
+    if isinstance(text, float) and text.is_integer():
+        text = int(text)
+    if isinstance(text, bool) or not isinstance(text, int) or text < 0:
+        raise CloudOSValidationError("retry_limit", value, problem)
+    return text
+
+
+def _retry_policy(retry_limit: Any, retry_delay: Any) -> RetryPolicy:
+    """The connection's retry limit and delay as the clients' policy; the rest stays the default.
+
+    ``retry_delay`` is the first backoff; the backoffs double from there, up to the default cap or
+    the delay itself when it is longer (a delay of 60 s must not be cut to 30).
+    """
+    default = RetryPolicy()
+    problem = "expected the seconds before the first retry, 0 or more"
+    delay = _number(retry_delay, "retry_delay", default.backoff_base, problem, zero_allowed=True)
+    return RetryPolicy(
+        max_attempts=_retry_limit(retry_limit) + 1,
+        backoff_base=delay,
+        backoff_max=max(default.backoff_max, delay),
+    )
 
 
 def _extra_value(extra: Mapping[str, Any], name: str, conn_type: str) -> Any:
@@ -118,13 +154,13 @@ def settings_from_connection(
     chosen_workspace = workspace_id or _extra_value(extra, "workspace_id", conn_type)
     if chosen_workspace is not None:
         chosen_workspace = str(chosen_workspace).strip() or None
-    request_timeout = _positive_number(
+    request_timeout = _number(
         _extra_value(extra, "request_timeout", conn_type),
         "request_timeout",
         DEFAULT_REQUEST_TIMEOUT,
         "expected the seconds one request may take in all, greater than 0",
     )
-    max_mb = _positive_number(
+    max_mb = _number(
         _extra_value(extra, "max_response_mb", conn_type),
         "max_response_mb",
         DEFAULT_MAX_RESPONSE_BYTES / 1_048_576,
@@ -139,6 +175,9 @@ def settings_from_connection(
         no_proxy=check_no_proxy(_extra_value(extra, "no_proxy", conn_type)),
         request_timeout=request_timeout,
         max_response_bytes=max(1, int(max_mb * 1_048_576)),
+        retry_policy=_retry_policy(
+            _extra_value(extra, "retry_limit", conn_type), _extra_value(extra, "retry_delay", conn_type)
+        ),
     )
 
 

@@ -20,8 +20,6 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, replace
-from types import TracebackType
 from typing import Any
 
 import requests
@@ -35,41 +33,21 @@ from airflow_provider_cloudos.client._shared import (
     READ_CHUNK_BYTES,
     AttemptTimeout,
     announced_length,
-    api_status_filter,
-    build_headers,
-    check_max_bytes,
     check_seconds,
     check_verify,
-    clean_api_key,
-    clean_workspace_id,
-    client_repr,
-    log_retry,
-    resolve_workspace_id,
-    safe_cause,
 )
-from airflow_provider_cloudos.client.deadline import (
-    attempt_budget,
-    current_deadline,
-    deadline_passed,
-    sleep_fits,
-)
+from airflow_provider_cloudos.client.base import Answer, ClientBase, known_total
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
-from airflow_provider_cloudos.client.network import choose_route, verify_from_environment
+from airflow_provider_cloudos.client.network import verify_from_environment
 from airflow_provider_cloudos.client.responses import (
-    connection_error,
-    deadline_error,
     decode_json,
     decode_json_object,
     extract_items,
     list_page,
-    raise_for_status,
-    request_error,
-    tls_error,
     too_large_error,
 )
-from airflow_provider_cloudos.client.retry import RetryPolicy, is_retryable_status, retry_delay
+from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.urls import normalize_base_url
 
 logger = logging.getLogger(__name__)
 
@@ -87,13 +65,6 @@ _TIMEOUTS: tuple[type[Exception], ...] = (
     urllib3.exceptions.TimeoutError,
     TimeoutError,
 )
-
-
-@dataclass(frozen=True)
-class _Answer:
-    status: int
-    body: bytes
-    retry_after: str | None
 
 
 def _shorten_read_timeout(raw: Any, seconds: float) -> None:
@@ -166,7 +137,7 @@ def _identity(session: dict[str, Any]) -> str:
     return json.dumps(session, sort_keys=True, default=str)
 
 
-class CloudOSClient:
+class CloudOSClient(ClientBase):
     """Calls the CloudOS API on behalf of one API key, in a default workspace.
 
     Every method accepts ``workspace_id`` to address another workspace than the client's.
@@ -191,20 +162,22 @@ class CloudOSClient:
         clock: Callable[[], float] = time.time,
         user_agent: str | None = None,
     ) -> None:
-        self._base_url = normalize_base_url(base_url)
-        self._api_key = clean_api_key(api_key)
-        self._workspace_id = clean_workspace_id(workspace_id)
         self._verify = check_verify(verify_from_environment(verify))
         self._timeout = _check_timeout(timeout)
         self._total_timeout = check_seconds(total_timeout, "total_timeout")
-        self._max_bytes = check_max_bytes(max_response_bytes)
-        self._route = choose_route(self._base_url, proxy, no_proxy)
+        super().__init__(
+            base_url,
+            api_key,
+            workspace_id,
+            max_response_bytes=max_response_bytes,
+            proxy=proxy,
+            no_proxy=no_proxy,
+            retry_policy=retry_policy,
+            clock=clock,
+            user_agent=user_agent,
+        )
         self._proxies = {"http": self._route.proxy, "https": self._route.proxy} if self._route.proxy else {}
-        self._retry_policy = retry_policy or RetryPolicy()
         self._sleep = sleep
-        self._clock = clock
-        self._secrets = (self._api_key, *self._route.secrets())
-        self._headers = build_headers(self._api_key, user_agent)
         self._owns_session = session is None
         self._session = session if session is not None else self._new_session()
 
@@ -219,35 +192,10 @@ class CloudOSClient:
         session.mount("http://", adapter)
         return session
 
-    @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    @property
-    def workspace_id(self) -> str | None:
-        return self._workspace_id
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._retry_policy
-
-    @property
-    def proxy(self) -> str | None:
-        """The proxy the client sends through, credentials included (never log it as is)."""
-        return self._route.proxy
-
-    def __repr__(self) -> str:
-        return client_repr(type(self).__name__, self._base_url, self._workspace_id, self._route.proxy)
-
     def __enter__(self) -> CloudOSClient:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -255,10 +203,7 @@ class CloudOSClient:
         if self._owns_session:
             self._session.close()
 
-    def _workspace(self, workspace_id: str | None) -> str:
-        return resolve_workspace_id(workspace_id, self._workspace_id)
-
-    def _exchange(self, request: ApiRequest, url: str, seconds: float) -> _Answer:
+    def _exchange(self, request: ApiRequest, url: str, seconds: float) -> Answer:
         """One attempt: connect, send, and read the whole answer within ``seconds``."""
         ends = time.monotonic() + seconds
         connect, read = self._timeout if isinstance(self._timeout, tuple) else (self._timeout,) * 2
@@ -281,7 +226,7 @@ class CloudOSClient:
             raise
         try:
             body = _read_answer(response, request, self._max_bytes, read, seconds, ends)
-            return _Answer(response.status_code, body, response.headers.get("Retry-After"))
+            return Answer(response.status_code, body, response.headers.get("Retry-After"))
         finally:
             response.close()
 
@@ -291,76 +236,24 @@ class CloudOSClient:
         No attempt starts, and no retry sleeps, past the deadline of the task the call serves
         (:mod:`~airflow_provider_cloudos.client.deadline`); each attempt ends by it too.
         """
-        policy = (
-            self._retry_policy
-            if max_attempts is None
-            else replace(self._retry_policy, max_attempts=max_attempts)
-        )
-        secrets = self._secrets
+        attempts = self._attempts(request, self._total_timeout, max_attempts, logger)
         url = request.url(self._base_url)
-        deadline = current_deadline()
-        started = self._clock()
-        attempt = 0
-        last_failure: str | None = None
-
-        def out_of_time(failure: str | None) -> Exception:
-            assert deadline is not None
-            return deadline_error(
-                request,
-                deadline,
-                attempts=attempt,
-                elapsed=self._clock() - started,
-                last_failure=failure,
-                secrets=secrets,
-            )
-
+        delay: float | None
         while True:
-            budget = attempt_budget(self._total_timeout, deadline, self._clock())
-            if budget is None:
-                raise out_of_time(last_failure)
-            attempt += 1
+            budget = attempts.start()
             try:
                 answer = self._exchange(request, url, budget)
             except requests.exceptions.SSLError as exc:
-                raise tls_error(request, exc, secrets=secrets) from safe_cause(exc, secrets)
+                attempts.tls_failed(exc)
             except _TRANSPORT_ERRORS as exc:
-                timed_out = isinstance(exc, _TIMEOUTS)
-                failure = str(exc) if isinstance(exc, AttemptTimeout) else type(exc).__name__
-                if timed_out and deadline_passed(deadline, self._clock()):
-                    raise out_of_time(None) from None
-                delay = retry_delay(
-                    policy, attempt, status_code=None, retry_after=None, idempotent=request.idempotent
-                )
-                if delay is None:
-                    raise connection_error(request, exc, attempts=attempt, secrets=secrets) from safe_cause(
-                        exc, secrets
-                    )
-                if not sleep_fits(delay, deadline, self._clock()):
-                    raise out_of_time(failure) from None
-                log_retry(logger, request, failure, delay, attempt, policy.max_attempts)
-                last_failure = failure
-                self._sleep(delay)
-                continue
+                delay = attempts.failed(exc, cause=exc, timed_out=isinstance(exc, _TIMEOUTS))
             except requests.exceptions.RequestException as exc:
-                raise request_error(request, exc, secrets=secrets) from safe_cause(exc, secrets)
-            if is_retryable_status(answer.status):
-                delay = retry_delay(
-                    policy,
-                    attempt,
-                    status_code=answer.status,
-                    retry_after=answer.retry_after,
-                    idempotent=request.idempotent,
-                )
-                if delay is not None:
-                    failure = f"HTTP {answer.status}"
-                    if not sleep_fits(delay, deadline, self._clock()):
-                        raise out_of_time(failure)
-                    log_retry(logger, request, failure, delay, attempt, policy.max_attempts)
-                    last_failure = failure
-                    self._sleep(delay)
-                    continue
-            raise_for_status(answer.status, answer.body, request, attempts=attempt, secrets=secrets)
-            return answer.body
+                attempts.not_sent(exc)
+            else:
+                delay = attempts.answered(answer.status, answer.body, answer.retry_after)
+                if delay is None:
+                    return answer.body
+            self._sleep(delay)
 
     def _json(self, request: ApiRequest) -> Any:
         return decode_json(self._send(request), request, secrets=self._secrets)
@@ -377,23 +270,8 @@ class CloudOSClient:
         request = endpoints.get_session(self._workspace(workspace_id), session_id)
         return self._json_object(request)
 
-    def _list_page(
-        self,
-        page: int,
-        limit: int,
-        statuses: str | Iterable[str] | None,
-        only_owner: bool,
-        archived: bool | None,
-        workspace_id: str | None,
-    ) -> tuple[list[dict[str, Any]], int | None]:
-        request = endpoints.list_sessions(
-            self._workspace(workspace_id),
-            page=page,
-            limit=limit,
-            statuses=api_status_filter(statuses),
-            only_owner=only_owner,
-            archived=archived,
-        )
+    def _list_page(self, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
+        """The sessions of one listed page and the server's total (None when it gives none)."""
         return list_page(self._json(request), request)
 
     def list_sessions(
@@ -411,10 +289,9 @@ class CloudOSClient:
         name expands to every API spelling of it. When the server gives no count, the total is
         the number of sessions known so far (earlier pages plus this one).
         """
-        sessions, total = self._list_page(page, limit, statuses, only_owner, archived, workspace_id)
-        if total is None:
-            total = (page - 1) * limit + len(sessions)
-        return sessions, total
+        request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
+        sessions, total = self._list_page(request)
+        return sessions, known_total(total, page, limit, len(sessions))
 
     def iter_sessions(
         self,
@@ -432,7 +309,8 @@ class CloudOSClient:
         seen: set[str] = set()
         page = 1
         while True:
-            sessions, total = self._list_page(page, page_size, statuses, only_owner, archived, workspace_id)
+            request = self._list_request(page, page_size, statuses, only_owner, archived, workspace_id)
+            sessions, total = self._list_page(request)
             fresh = 0
             for session in sessions:
                 identity = _identity(session)

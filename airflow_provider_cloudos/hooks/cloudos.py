@@ -72,11 +72,16 @@ class CloudOSHook(BaseHook):
 
     :param cloudos_conn_id: the ``cloudos`` connection: host = CloudOS URL (empty means
         https://cloudos.lifebit.ai), password = API key, extra ``workspace_id``, ``verify_ssl``,
-        ``ssl_cert``, ``proxy``, ``no_proxy``, ``request_timeout`` (total seconds per attempt)
-        and ``max_response_mb``.
+        ``ssl_cert``, ``proxy``, ``no_proxy``, ``request_timeout`` (total seconds per attempt),
+        ``max_response_mb``, ``retry_limit`` and ``retry_delay``.
     :param workspace_id: overrides the connection's workspace.
     :param timeout: connect/read timeout of each HTTP request, in seconds (the total time of an
         attempt is the connection's ``request_timeout``).
+
+    Blocking callers (operators, the sensor) call ``get_session``, ``stop_session``...; async
+    callers (the triggers) call their ``a``-prefixed counterparts (``aget_session``,
+    ``astop_session``), which read the connection with Airflow's async API and share one async
+    client per hook, released by ``aclose`` or ``async with hook:``.
 
     Calls made inside :func:`~airflow_provider_cloudos.client.deadline.call_deadline` end by that
     deadline, retries included (the operators, the sensor and the triggers open one).
@@ -97,6 +102,7 @@ class CloudOSHook(BaseHook):
         self.cloudos_conn_id = cloudos_conn_id
         self._workspace_override = workspace_id or None
         self.timeout = timeout
+        self._async_client: AsyncCloudOSClient | None = None
 
     # -- the connection form (Airflow 2.11 asks these; 3.2+ reads provider_info) -------------
 
@@ -125,13 +131,17 @@ class CloudOSHook(BaseHook):
             raise missing_connection(self.cloudos_conn_id) from None  # Airflow's chain adds nothing
         if conn.password:
             mask_api_key(conn.password)
+        return self._parse(conn, conn.extra_dejson)
+
+    def _parse(self, conn: Any, extra: dict[str, Any]) -> ClientSettings:
+        """Settings from a connection read either way (its extras are read differently)."""
         return settings_from_connection(
             conn_id=self.cloudos_conn_id,
             host=conn.host,
             password=conn.password,
             port=conn.port,
             schema=conn.schema,
-            extra=conn.extra_dejson,
+            extra=extra,
             workspace_id=self._workspace_override,
         )
 
@@ -162,14 +172,21 @@ class CloudOSHook(BaseHook):
             max_response_bytes=settings.max_response_bytes,
             proxy=settings.proxy,
             no_proxy=settings.no_proxy,
+            retry_policy=settings.retry_policy,
         )
 
     async def get_async_client(self) -> AsyncCloudOSClient:
-        """An async client built from the connection read with Airflow's async API.
+        """The async client, built on first use from the connection read with Airflow's async API;
+        one per hook, like :attr:`client`, so every async call shares its pooled connections.
 
         For triggers: a synchronous connection lookup inside the triggerer's event loop can
         deadlock on Airflow 3, so this never calls ``get_connection``.
         """
+        if self._async_client is None:
+            self._async_client = await self._new_async_client()
+        return self._async_client
+
+    async def _new_async_client(self) -> AsyncCloudOSClient:
         from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
 
         settings = await self.aget_settings()
@@ -184,6 +201,7 @@ class CloudOSHook(BaseHook):
             max_response_bytes=settings.max_response_bytes,
             proxy=settings.proxy,
             no_proxy=settings.no_proxy,
+            retry_policy=settings.retry_policy,
         )
 
     async def aget_settings(self) -> ClientSettings:
@@ -196,21 +214,24 @@ class CloudOSHook(BaseHook):
             conn = await get_async_connection(self.cloudos_conn_id)
         except AirflowNotFoundException:
             raise missing_connection(self.cloudos_conn_id) from None
-        extra = await get_async_extra_dejson(conn)
-        return settings_from_connection(
-            conn_id=self.cloudos_conn_id,
-            host=conn.host,
-            password=conn.password,
-            port=conn.port,
-            schema=conn.schema,
-            extra=extra,
-            workspace_id=self._workspace_override,
-        )
+        return self._parse(conn, await get_async_extra_dejson(conn))
 
     def close(self) -> None:
         if "client" in self.__dict__:
             self.client.close()
             del self.__dict__["client"]
+
+    async def aclose(self) -> None:
+        """Release the async client's share of the event loop's pool (a later call joins again)."""
+        client, self._async_client = self._async_client, None
+        if client is not None:
+            await client.close()
+
+    async def __aenter__(self) -> CloudOSHook:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
 
     def session_url(self, session_id: str) -> str:
         """The session's page in the CloudOS web app."""
@@ -224,6 +245,11 @@ class CloudOSHook(BaseHook):
 
     def get_session(self, session_id: str) -> dict[str, Any]:
         return self.client.get_session(session_id)
+
+    async def aget_session(self, session_id: str) -> dict[str, Any]:
+        """:meth:`get_session` for async callers."""
+        client = await self.get_async_client()
+        return await client.get_session(session_id)
 
     def list_sessions(
         self,
@@ -298,6 +324,19 @@ class CloudOSHook(BaseHook):
         """
         try:
             self.client.abort_session(session_id, upload_on_close=upload_on_close, force_abort=force)
+        except CloudOSStateError as error:
+            if is_already_paused_refusal(error):
+                return False
+            raise
+        return True
+
+    async def astop_session(
+        self, session_id: str, *, upload_on_close: bool = True, force: bool = False
+    ) -> bool:
+        """:meth:`stop_session` for async callers: False when the session was already paused."""
+        client = await self.get_async_client()
+        try:
+            await client.abort_session(session_id, upload_on_close=upload_on_close, force_abort=force)
         except CloudOSStateError as error:
             if is_already_paused_refusal(error):
                 return False

@@ -127,17 +127,17 @@ class CloudOSSessionsTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id)
         try:
-            client = await hook.get_async_client()
+            await hook.get_async_client()  # an unusable connection ends the wait with one event
         except CloudOSError as error:
             yield self._event(
                 ERROR, self._watch(), f"Cannot use connection {self.cloudos_conn_id!r}: {error}"
             )
             return
-        async with client:
-            event = await self._wait(client, self._watch())
+        async with hook:
+            event = await self._wait(hook, self._watch())
         yield event
 
-    async def _wait(self, client: Any, watch: BatchWatch) -> TriggerEvent:
+    async def _wait(self, hook: CloudOSHook, watch: BatchWatch) -> TriggerEvent:
         limit = asyncio.Semaphore(self.max_concurrency)
         # The task deferred right after asking for the pauses: the first round waits one interval
         # (an event before the scheduler processed the deferral fails the task on Airflow 3.3.2).
@@ -146,7 +146,7 @@ class CloudOSSessionsTrigger(BaseTrigger):
             round_started = time.time()
             before = watch.progress()
             watch.last_error = None
-            await asyncio.gather(*(self._poll_one(client, limit, watch, sid) for sid in list(watch.pending)))
+            await asyncio.gather(*(self._poll_one(hook, limit, watch, sid) for sid in list(watch.pending)))
             now = time.time()
             if watch.progress() != before:
                 self.log.info(watch.progress_message(now))
@@ -159,12 +159,12 @@ class CloudOSSessionsTrigger(BaseTrigger):
             await asyncio.sleep(max(0.0, min(next_round, self.end_time) - now))
 
     async def _poll_one(
-        self, client: Any, limit: asyncio.Semaphore, watch: BatchWatch, session_id: str
+        self, hook: CloudOSHook, limit: asyncio.Semaphore, watch: BatchWatch, session_id: str
     ) -> None:
         async with limit:
             try:
                 with trigger_call_deadline(self.end_time):
-                    session = await client.get_session(session_id)
+                    session = await hook.aget_session(session_id)
             except CloudOSTransientError as error:
                 watch.last_error = str(error)
                 self.log.warning(

@@ -16,7 +16,6 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
 from airflow_provider_cloudos.compat import safe_to_stop_after_cancel, task_still_deferred
 from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSError, CloudOSTransientError
 from airflow_provider_cloudos.core.formatters import session_summary
@@ -144,8 +143,8 @@ class CloudOSSessionTrigger(BaseTrigger):
         )
         watch.last_status = self.last_status
         try:
-            async with client:
-                async for event in self._poll(client, watch, url):
+            async with hook:
+                async for event in self._poll(hook, watch, url, client.base_url):
                     yield event
                     return
         except asyncio.CancelledError:
@@ -159,7 +158,9 @@ class CloudOSSessionTrigger(BaseTrigger):
         if await safe_to_stop_after_cancel(self):
             await self._stop_quietly(hook, "the deferred task was killed")
 
-    async def _poll(self, client: Any, watch: StatusWatch, url: str) -> AsyncIterator[TriggerEvent]:
+    async def _poll(
+        self, hook: CloudOSHook, watch: StatusWatch, url: str, base_url: str
+    ) -> AsyncIterator[TriggerEvent]:
         last_error: str | None = None
         # The deferring task has just looked at the session, so the first poll waits one interval.
         # Polling at once gains nothing and, on Airflow 3.3.2, an event that arrives before the
@@ -169,7 +170,7 @@ class CloudOSSessionTrigger(BaseTrigger):
             try:
                 # No attempt or retry past end_time, however the server answers (or does not).
                 with trigger_call_deadline(self.end_time):
-                    session = await client.get_session(self.session_id)
+                    session = await hook.aget_session(self.session_id)
             except CloudOSTransientError as error:
                 last_error = str(error)
                 self.log.warning("CloudOS did not answer; the wait goes on: %s", error)
@@ -188,7 +189,7 @@ class CloudOSSessionTrigger(BaseTrigger):
                         SUCCESS,
                         watch,
                         f"Session {self.session_id} is {watch.last_status} ({url})",
-                        summary=session_summary(session, client.base_url),
+                        summary=session_summary(session, base_url),
                     )
                     return
                 if outcome is WaitOutcome.FAILED:
@@ -197,19 +198,19 @@ class CloudOSSessionTrigger(BaseTrigger):
                         watch,
                         f"Session {self.session_id} is {watch.last_status} while waiting for "
                         f"{watch.describe_targets()} ({url})",
-                        summary=session_summary(session, client.base_url),
+                        summary=session_summary(session, base_url),
                     )
                     return
                 reason = self.guard.check(session)
                 if reason is not None:
-                    stopped = await self._stop(client, reason) if self.stop_on_timeout else False
+                    stopped = await self._stop(hook, reason) if self.stop_on_timeout else False
                     yield self._event(
                         GUARD,
                         watch,
                         f"Session {self.session_id} {reason} while waiting for "
                         f"{watch.describe_targets()} ({url})",
                         reason=reason,
-                        summary=session_summary(session, client.base_url),
+                        summary=session_summary(session, base_url),
                         stopped=stopped,
                     )
                     return
@@ -217,7 +218,7 @@ class CloudOSSessionTrigger(BaseTrigger):
             if now >= self.end_time:
                 stopped = False
                 if self.stop_on_timeout:
-                    stopped = await self._stop(client, "the wait timed out")
+                    stopped = await self._stop(hook, "the wait timed out")
                 waited = watch.elapsed(now)
                 if last_error is not None:
                     yield self._event(
@@ -238,23 +239,22 @@ class CloudOSSessionTrigger(BaseTrigger):
                 return
             await asyncio.sleep(max(0.0, min(self.poll_interval, self.end_time - now)))
 
-    async def _stop(self, client: Any, reason: str) -> bool:
+    async def _stop(self, hook: CloudOSHook, reason: str) -> bool:
         """Pause the session; True when this call requested the pause."""
         try:
-            await client.abort_session(self.session_id, upload_on_close=self.upload_on_close)
+            stopped = await hook.astop_session(self.session_id, upload_on_close=self.upload_on_close)
         except CloudOSError as error:
-            if is_already_paused_refusal(error):
-                return False
             self.log.error("Could not pause session %s after %s: %s", self.session_id, reason, error)
             return False
-        self.log.warning("Paused session %s because %s", self.session_id, reason)
-        return True
+        if stopped:
+            self.log.warning("Paused session %s because %s", self.session_id, reason)
+        return stopped
 
     async def _stop_quietly(self, hook: CloudOSHook, reason: str) -> None:
         try:
-            client = await hook.get_async_client()
-            async with client:
-                await asyncio.wait_for(self._stop(client, reason), timeout=30)
+            async with hook:
+                await hook.get_async_client()  # the connection lookup stays outside the 30 s limit
+                await asyncio.wait_for(self._stop(hook, reason), timeout=30)
         except Exception as error:  # the task is going away; log, never raise from a kill path
             self.log.error("Could not pause session %s after %s: %s", self.session_id, reason, error)
 

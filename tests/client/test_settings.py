@@ -1,9 +1,11 @@
-"""The connection extras that shape the transport: proxy, no_proxy, request_timeout, max_response_mb."""
+"""The connection extras that shape the transport: proxy, no_proxy, request_timeout, max_response_mb,
+retry_limit and retry_delay."""
 
 from __future__ import annotations
 
 import pytest
 
+from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.client.settings import settings_from_connection
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
@@ -18,6 +20,30 @@ def test_defaults_without_extras():
     assert chosen.no_proxy is None
     assert chosen.request_timeout == 60.0
     assert chosen.max_response_bytes == 5 * 1024 * 1024
+    assert chosen.retry_policy == RetryPolicy()
+
+
+@pytest.mark.parametrize(
+    ("retry_limit", "retry_delay", "attempts", "first_backoff", "longest_backoff"),
+    [
+        (2, 0.5, 3, 0.5, 30.0),
+        ("0", "3", 1, 3.0, 30.0),
+        (" 7 ", 0, 8, 0.0, 30.0),
+        (1.0, "60", 2, 60.0, 60.0),  # a first wait longer than the usual cap is not cut to it
+    ],
+)
+def test_retry_limit_and_delay_from_json_or_from_a_form(
+    retry_limit, retry_delay, attempts, first_backoff, longest_backoff
+):
+    policy = settings(retry_limit=retry_limit, retry_delay=retry_delay).retry_policy
+    assert policy.max_attempts == attempts, "the limit counts the retries after the first attempt"
+    assert policy.backoff_base == first_backoff
+    assert policy.backoff_max == longest_backoff
+    assert (policy.jitter, policy.retry_after_max) == (RetryPolicy().jitter, RetryPolicy().retry_after_max)
+
+
+def test_an_empty_retry_field_of_the_form_means_the_default():
+    assert settings(retry_limit="", retry_delay="").retry_policy == RetryPolicy()
 
 
 def test_extras_from_json_or_from_a_form():
@@ -57,6 +83,14 @@ def test_the_repr_shows_the_proxy_without_credentials_and_never_the_key():
         ({"request_timeout": True}, "request_timeout", "greater than 0"),
         ({"max_response_mb": -1}, "max_response_mb", "in MB, greater than 0"),
         ({"max_response_mb": "inf"}, "max_response_mb", "in MB, greater than 0"),
+        ({"retry_limit": -1}, "retry_limit", "whole number of retries after the first attempt, 0 or more"),
+        ({"retry_limit": "three"}, "retry_limit", "whole number of retries"),
+        ({"retry_limit": 2.5}, "retry_limit", "whole number of retries"),
+        ({"retry_limit": True}, "retry_limit", "whole number of retries"),
+        ({"retry_delay": -0.5}, "retry_delay", "seconds before the first retry, 0 or more"),
+        ({"retry_delay": "soon"}, "retry_delay", "seconds before the first retry"),
+        ({"retry_delay": "nan"}, "retry_delay", "seconds before the first retry"),
+        ({"retry_delay": float("inf")}, "retry_delay", "seconds before the first retry"),
     ],
 )
 def test_bad_extras_are_refused_by_name(extra, parameter, problem):

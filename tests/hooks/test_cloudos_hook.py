@@ -6,8 +6,12 @@ import pytest
 
 from airflow_provider_cloudos.core.errors import (
     CloudOSAuthError,
+    CloudOSNotFoundError,
     CloudOSResolutionError,
     CloudOSSessionFailedError,
+    CloudOSStateError,
+    CloudOSTransientError,
+    CloudOSValidationError,
     CloudOSWaitTimeoutError,
 )
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
@@ -251,6 +255,87 @@ async def test_async_client_reads_the_connection_without_blocking(cloudos_conn):
         sessions, total = await client.list_sessions(limit=1)
     assert total == 0
     assert sessions == []
+
+
+@pytest.mark.asyncio
+async def test_the_async_calls_read_and_pause_like_the_blocking_ones(cloudos_conn):
+    session_id = cloudos_conn.add_session(name="async", status="ready")["_id"]
+    async with CloudOSHook() as hook:
+        assert (await hook.aget_session(session_id))["status"] == "ready"
+        assert await hook.astop_session(session_id, upload_on_close=False) is True
+        assert await hook.astop_session(session_id) is False, "a second pause is the wanted state"
+        assert (await hook.aget_session(session_id))["status"] in ("aborting", "aborted")
+    assert cloudos_conn.abort_requests[0] == (session_id, False, False)
+
+
+@pytest.mark.asyncio
+async def test_async_pausing_raises_what_is_not_an_already_paused_refusal(cloudos_conn):
+    gone = cloudos_conn.add_session(name="gone", status="terminated")["_id"]
+    async with CloudOSHook() as hook:
+        with pytest.raises(CloudOSStateError, match="terminated and cannot be aborted"):
+            await hook.astop_session(gone)
+        with pytest.raises(CloudOSNotFoundError):
+            await hook.astop_session("c" * 24)
+
+
+@pytest.mark.asyncio
+async def test_the_async_calls_of_a_hook_share_one_client_until_it_is_closed(cloudos_conn):
+    hook = CloudOSHook()
+    first = await hook.get_async_client()
+    assert await hook.get_async_client() is first
+    await hook.aclose()
+    second = await hook.get_async_client()
+    assert second is not first
+    await hook.aclose()
+
+
+def _with_extras(simulator, monkeypatch, **extra) -> None:
+    conn = json.loads(simulator.connection_json())
+    conn["extra"].update(extra)
+    monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", json.dumps(conn))
+
+
+@pytest.mark.asyncio
+async def test_the_connections_retry_limit_and_delay_reach_both_clients(simulator, monkeypatch):
+    _with_extras(simulator, monkeypatch, retry_limit="2", retry_delay="0.25")
+    hook = CloudOSHook()
+    async with hook:
+        policies = [hook.client.retry_policy, (await hook.get_async_client()).retry_policy]
+    assert [(policy.max_attempts, policy.backoff_base) for policy in policies] == [(3, 0.25)] * 2
+
+
+def test_a_retry_limit_of_0_sends_each_request_once(simulator, monkeypatch):
+    session_id = simulator.add_session(name="once", status="ready")["_id"]
+    _with_extras(simulator, monkeypatch, retry_limit=0)
+    simulator.faults.fail_next("get", 503, count=1)
+    with pytest.raises(CloudOSTransientError, match="503"):
+        CloudOSHook().get_session(session_id)
+    assert simulator.counters.requests("get") == 1
+
+
+@pytest.mark.asyncio
+async def test_a_retry_limit_of_1_retries_once_in_the_triggerer_too(simulator, monkeypatch):
+    session_id = simulator.add_session(name="twice", status="ready")["_id"]
+    _with_extras(simulator, monkeypatch, retry_limit=1, retry_delay=0.01)
+    simulator.faults.fail_next("get", 503, count=2)
+    async with CloudOSHook() as hook:
+        with pytest.raises(CloudOSTransientError, match="503"):
+            await hook.aget_session(session_id)
+        assert simulator.counters.requests("get") == 2
+        assert (await hook.aget_session(session_id))["status"] == "ready"
+
+
+@pytest.mark.parametrize(
+    ("extra", "problem"),
+    [
+        ({"retry_limit": "a few"}, "retry_limit"),
+        ({"retry_delay": -1}, "retry_delay"),
+    ],
+)
+def test_bad_retry_extras_are_refused_by_name(simulator, monkeypatch, extra, problem):
+    _with_extras(simulator, monkeypatch, **extra)
+    with pytest.raises(CloudOSValidationError, match=problem):
+        CloudOSHook().client  # noqa: B018
 
 
 def _assert_explains_the_missing_connection(error: BaseException, conn_id: str) -> None:

@@ -1,0 +1,159 @@
+"""The attempts of one call, for both transports: the one retry loop of the client.
+
+Each transport only knows how to send a request and how to sleep (blocking or awaited); what
+comes between, whether another attempt may start, whether a failure or an answer is worth one
+more, how long to wait, what to log and what to raise, is decided here once, so the blocking and
+the async client cannot drift apart. Both drive it the same way::
+
+    attempts = Attempts(request, policy, ...)
+    while True:
+        budget = attempts.start()  # or raises: the deadline leaves no time
+        try:
+            answer = send(request, budget)
+        except <a failed TLS handshake> as exc:
+            attempts.tls_failed(exc)  # raises
+        except <a failure another attempt may cure> as exc:
+            delay = attempts.failed(exc, cause=exc, timed_out=...)  # or raises: final
+        except <any other failure to send> as exc:
+            attempts.not_sent(exc)  # raises
+        else:
+            delay = attempts.answered(answer.status, answer.body, answer.retry_after)
+            if delay is None:
+                return answer.body
+        sleep(delay)
+
+The decision itself (idempotency, ``Retry-After``, backoff with jitter) is
+:func:`~airflow_provider_cloudos.client.retry.retry_delay`; the task's deadline
+(:mod:`~airflow_provider_cloudos.client.deadline`) bounds every attempt and every sleep.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import NoReturn
+
+from airflow_provider_cloudos.client._shared import AttemptTimeout, safe_cause
+from airflow_provider_cloudos.client.deadline import (
+    attempt_budget,
+    current_deadline,
+    deadline_passed,
+    sleep_fits,
+)
+from airflow_provider_cloudos.client.endpoints import ApiRequest
+from airflow_provider_cloudos.client.responses import (
+    connection_error,
+    deadline_error,
+    raise_for_status,
+    request_error,
+    tls_error,
+)
+from airflow_provider_cloudos.client.retry import RetryPolicy, is_retryable_status, retry_delay
+from airflow_provider_cloudos.core.errors import CloudOSDeadlineError
+
+
+class Attempts:
+    """Where one call stands: how many attempts it made, what failed last, the deadline it serves.
+
+    The deadline is read once, when the call starts, from the scope the caller opened.
+    """
+
+    def __init__(
+        self,
+        request: ApiRequest,
+        policy: RetryPolicy,
+        *,
+        attempt_seconds: float,
+        secrets: tuple[str, ...],
+        clock: Callable[[], float],
+        logger: logging.Logger,
+    ) -> None:
+        self.request = request
+        self.policy = policy
+        self.count = 0
+        self._attempt_seconds = attempt_seconds
+        self._secrets = secrets
+        self._clock = clock
+        self._logger = logger
+        self._deadline = current_deadline()
+        self._started = clock()
+        self._last_failure: str | None = None
+
+    def start(self) -> float:
+        """Count a new attempt and return the seconds it may take; raise when no time is left."""
+        budget = attempt_budget(self._attempt_seconds, self._deadline, self._clock())
+        if budget is None:
+            raise self._out_of_time(self._last_failure)
+        self.count += 1
+        return budget
+
+    def failed(self, error: BaseException, *, cause: BaseException, timed_out: bool) -> float:
+        """Seconds to wait after an attempt that got no (complete) answer; raise when it is final.
+
+        ``error`` is what the message reports (an :class:`AttemptTimeout` for an attempt that used
+        its time), ``cause`` what the transport raised (chained only when it reveals no secret).
+        """
+        if timed_out and deadline_passed(self._deadline, self._clock()):
+            raise self._out_of_time(None) from None
+        delay = retry_delay(
+            self.policy, self.count, status_code=None, retry_after=None, idempotent=self.request.idempotent
+        )
+        if delay is None:
+            raise connection_error(
+                self.request, error, attempts=self.count, secrets=self._secrets
+            ) from safe_cause(cause, self._secrets)
+        failure = str(error) if isinstance(error, AttemptTimeout) else type(error).__name__
+        return self._before_retry(failure, delay)
+
+    def answered(self, status: int, body: bytes, retry_after: str | None) -> float | None:
+        """Seconds to wait after an answer worth another attempt; None for a 2xx; raise otherwise."""
+        if is_retryable_status(status):
+            delay = retry_delay(
+                self.policy,
+                self.count,
+                status_code=status,
+                retry_after=retry_after,
+                idempotent=self.request.idempotent,
+            )
+            if delay is not None:
+                return self._before_retry(f"HTTP {status}", delay)
+        raise_for_status(status, body, self.request, attempts=self.count, secrets=self._secrets)
+        return None
+
+    def tls_failed(self, error: BaseException) -> NoReturn:
+        """Raise for a failed TLS handshake: no retry fixes a certificate."""
+        raise tls_error(self.request, error, secrets=self._secrets) from safe_cause(error, self._secrets)
+
+    def not_sent(self, error: BaseException) -> NoReturn:
+        """Raise for a request the HTTP library could not even send (a bad URL or header)."""
+        raise request_error(self.request, error, secrets=self._secrets) from safe_cause(error, self._secrets)
+
+    def _before_retry(self, failure: str, delay: float) -> float:
+        """``delay``, once it is known to fit before the deadline and the retry is logged."""
+        if not sleep_fits(delay, self._deadline, self._clock()):
+            raise self._out_of_time(failure) from None
+        self._logger.warning(
+            "CloudOS API %s (%s) got %s; retrying in %.2fs (attempt %d of %d)",
+            self.request.name,
+            self.request.describe(),
+            failure,
+            delay,
+            self.count + 1,
+            self.policy.max_attempts,
+        )
+        self._last_failure = failure
+        return delay
+
+    def _out_of_time(self, failure: str | None) -> CloudOSDeadlineError:
+        assert self._deadline is not None
+        return deadline_error(
+            self.request,
+            self._deadline,
+            attempts=self.count,
+            elapsed=self._clock() - self._started,
+            last_failure=failure,
+            secrets=self._secrets,
+        )
+
+
+__all__ = ["Attempts"]

@@ -1,0 +1,132 @@
+"""What a client is, whichever way it sends: the part the blocking and async clients share.
+
+Where requests go (URL, proxy route), with which key and headers, for which default workspace,
+under which retry policy, and how one call's attempts are driven. The transports add only how
+an attempt is sent and how a retry waits, so the two cannot disagree on anything else.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+
+from airflow_provider_cloudos.client import endpoints
+from airflow_provider_cloudos.client._shared import (
+    api_status_filter,
+    build_headers,
+    check_max_bytes,
+    clean_api_key,
+    clean_workspace_id,
+    client_repr,
+    resolve_workspace_id,
+)
+from airflow_provider_cloudos.client.attempts import Attempts
+from airflow_provider_cloudos.client.endpoints import ApiRequest
+from airflow_provider_cloudos.client.network import choose_route
+from airflow_provider_cloudos.client.retry import RetryPolicy
+from airflow_provider_cloudos.core.urls import normalize_base_url
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer, as an attempt hands it to :meth:`Attempts.answered`."""
+
+    status: int
+    body: bytes
+    retry_after: str | None
+
+
+class ClientBase:
+    """The settings and helpers both transports share; not used on its own."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        workspace_id: str | None,
+        *,
+        max_response_bytes: int,
+        proxy: str | None,
+        no_proxy: str | None,
+        retry_policy: RetryPolicy | None,
+        clock: Callable[[], float],
+        user_agent: str | None,
+    ) -> None:
+        self._base_url = normalize_base_url(base_url)
+        self._api_key = clean_api_key(api_key)
+        self._workspace_id = clean_workspace_id(workspace_id)
+        self._max_bytes = check_max_bytes(max_response_bytes)
+        self._route = choose_route(self._base_url, proxy, no_proxy)
+        self._retry_policy = retry_policy or RetryPolicy()
+        self._clock = clock
+        self._secrets = (self._api_key, *self._route.secrets())
+        self._headers = build_headers(self._api_key, user_agent)
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def workspace_id(self) -> str | None:
+        return self._workspace_id
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._retry_policy
+
+    @property
+    def proxy(self) -> str | None:
+        """The proxy the client sends through, credentials included (never log it as is)."""
+        return self._route.proxy
+
+    def __repr__(self) -> str:
+        return client_repr(type(self).__name__, self._base_url, self._workspace_id, self._route.proxy)
+
+    def _workspace(self, workspace_id: str | None) -> str:
+        return resolve_workspace_id(workspace_id, self._workspace_id)
+
+    def _attempts(
+        self, request: ApiRequest, attempt_seconds: float, max_attempts: int | None, logger: logging.Logger
+    ) -> Attempts:
+        """The attempts of one call, under the client's policy or ``max_attempts`` for this call."""
+        policy = (
+            self._retry_policy
+            if max_attempts is None
+            else replace(self._retry_policy, max_attempts=max_attempts)
+        )
+        return Attempts(
+            request,
+            policy,
+            attempt_seconds=attempt_seconds,
+            secrets=self._secrets,
+            clock=self._clock,
+            logger=logger,
+        )
+
+    def _list_request(
+        self,
+        page: int,
+        limit: int,
+        statuses: str | Iterable[str] | None,
+        only_owner: bool,
+        archived: bool | None,
+        workspace_id: str | None,
+    ) -> ApiRequest:
+        return endpoints.list_sessions(
+            self._workspace(workspace_id),
+            page=page,
+            limit=limit,
+            statuses=api_status_filter(statuses),
+            only_owner=only_owner,
+            archived=archived,
+        )
+
+
+def known_total(total: int | None, page: int, limit: int, listed: int) -> int:
+    """The server's count of all matching sessions, or, when it gives none, the number known so far
+    (earlier pages plus the ``listed`` ones of this page)."""
+    return (page - 1) * limit + listed if total is None else total
+
+
+__all__ = ["Answer", "ClientBase", "known_total"]
