@@ -19,6 +19,7 @@ The differences, in the order they appear below:
 * the session block's guard: which of its body's tasks are unfinished (task SDK or database);
 * connection forms: 3.2+ reads ``conn-fields`` from the provider info, 2.11 and 3.0-3.1 ask the
   hook for WTForms fields;
+* object storage: where ``ObjectStoragePath`` lives;
 * helpers for tests: DAG serialization and parsing a connection URI.
 """
 
@@ -356,6 +357,26 @@ def connection_form_widgets(conn_fields: Mapping[str, Mapping[str, Any]]) -> dic
     return widgets
 
 
+# -- object storage -------------------------------------------------------------------------
+
+
+def object_storage_path(url: str) -> Any:
+    """Airflow's ``ObjectStoragePath`` for ``url`` (``file://``, ``s3://conn_id@bucket/key``...).
+
+    3.x: ``airflow.sdk.ObjectStoragePath``; 2.11: ``airflow.io.path.ObjectStoragePath``. Both
+    resolve the scheme to a filesystem registered by a provider (or ``attach``-ed), and a
+    ``conn_id@`` in the URL to that connection's credentials. Imported here, not at the top:
+    parsing a DAG file needs no object storage.
+    """
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(url)
+    from airflow.io.path import ObjectStoragePath as Airflow2ObjectStoragePath
+
+    return Airflow2ObjectStoragePath(url)
+
+
 # -- helpers for tests ----------------------------------------------------------------------
 
 
@@ -409,6 +430,7 @@ __all__ = [
     "framework_deferral_deadline",
     "link_from_xcom",
     "mask_api_key",
+    "object_storage_path",
     "safe_to_stop_after_cancel",
     "serialize_dag",
     "task_state_store",

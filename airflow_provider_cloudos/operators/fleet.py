@@ -8,7 +8,6 @@ the list endpoint; the selection and the report rows are decided by the pure cor
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -39,6 +38,7 @@ from airflow_provider_cloudos.deferral import defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
+from airflow_provider_cloudos.operators.report_file import check_report_path, write_report
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
 from airflow_provider_cloudos.triggers.events import EVENT_STATUSES, SUCCESS, TIMEOUT
 
@@ -413,7 +413,10 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
     :param statuses: only these statuses (default: all).
     :param only_owner: only sessions of the connection's user.
     :param include_archived: include archived sessions (default false).
-    :param csv_path: also write the report to this CSV file (parent folders are created).
+    :param csv_path: also write the report as CSV here: a local path (parent folders are created)
+        or an object-storage URL read through Airflow's ``ObjectStoragePath`` (``s3://bucket/key.csv``,
+        ``s3://aws_conn_id@bucket/key.csv``, ``gs://...``, ``file:///...``), which outlives the
+        worker on a distributed executor.
     :param include_access: the access audit: each row also lists what the session mounts
         (``mounts``) and links (``links``), as CloudOS records them; ``None`` where the API does
         not say. A session listed without those fields is read once more on its own.
@@ -454,13 +457,9 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
         only_owner = parse_bool(self.only_owner, "only_owner")
         include_archived = parse_bool(self.include_archived, "include_archived")
         parse_bool(self.include_access, "include_access")
-        if self.csv_path is not None and not isinstance(self.csv_path, str):
-            raise CloudOSValidationError("csv_path", self.csv_path, "expected a file path")
-        path = self.csv_path.strip() if self.csv_path else None
-        if path and os.path.isdir(path):
-            raise CloudOSValidationError("csv_path", self.csv_path, "is a directory; give a file path")
+        path = check_report_path(self.csv_path)
         self._check_workspace()
-        return statuses, only_owner, include_archived, path or None
+        return statuses, only_owner, include_archived, path
 
     def execute(self, context: Any) -> dict[str, Any]:
         """Build the report, with every API call held to the task's ``execution_timeout``."""
@@ -487,9 +486,7 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
             raise to_airflow_exception(error) from error
         totals = summarize_report(rows)
         if path:
-            folder = os.path.dirname(os.path.abspath(path))
-            os.makedirs(folder, exist_ok=True)
-            report_csv(rows, path, include_access=include_access)
+            write_report(path, report_csv(rows, include_access=include_access))
         self.log.info(
             "%d session(s), %d live costing %s so far; by status: %s",
             totals["count"],
