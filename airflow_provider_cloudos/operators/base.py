@@ -37,6 +37,7 @@ from airflow_provider_cloudos.core.status import (
     RUNNING,
     STOPPING,
     TERMINATED,
+    WaitOutcome,
     map_status,
 )
 from airflow_provider_cloudos.core.validators import (
@@ -46,6 +47,7 @@ from airflow_provider_cloudos.core.validators import (
     require_object_id,
     validate_execution_platform,
 )
+from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS, StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
@@ -276,14 +278,14 @@ class CloudOSSessionOperatorBase(BaseOperator):
         url = self.hook.session_url(session_id)
         if self._flag("deferrable"):
             current = known if known is not None else self._get_session(session_id)
-            status = map_status(current.get("status"))
-            if status in target_list:
-                self.log.info("Session %s is already %s; nothing to wait for (%s)", session_id, status, url)
+            watch = StatusWatch.create(session_id, target_list, failure_list, url=url)
+            outcome, _ = watch.observe(current)
+            status = watch.last_status
+            if outcome is WaitOutcome.REACHED:
+                self.log.info(watch.already_there_message())
                 return current
-            if status in failure_list:
-                raise AirflowFailException(
-                    f"Session {session_id} is {status} while waiting for {' or '.join(target_list)} ({url})"
-                )
+            if outcome is WaitOutcome.FAILED:
+                raise AirflowFailException(watch.failed_message())
             # Imported here: parsing a DAG file needs no trigger module (see BENCHMARKS.md).
             from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
@@ -325,18 +327,10 @@ class CloudOSSessionOperatorBase(BaseOperator):
             )
         except CloudOSGuardError as error:
             stopped = stop_on_timeout and self._stop_owned_session(error.reason)
-            message = str(error) + ("; the session was paused to stop its costs" if stopped else "")
-            raise AirflowFailException(message) from error
+            raise AirflowFailException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
         except CloudOSWaitTimeoutError as error:
             stopped = stop_on_timeout and self._stop_owned_session("its wait timed out")
-            message = (
-                f"Session {session_id} did not become {' or '.join(target_list)} within "
-                f"{format_duration(max(error.waited_seconds, 1))}; last status: "
-                f"{error.last_status or 'unknown'} ({url})"
-            )
-            if stopped:
-                message += "; the session was paused to stop its costs"
-            raise AirflowException(message) from error
+            raise AirflowException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
         except CloudOSSessionFailedError as error:
             raise AirflowFailException(str(error)) from error
         except CloudOSError as error:

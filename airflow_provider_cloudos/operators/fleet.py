@@ -23,9 +23,8 @@ from airflow.providers.common.compat.sdk import (
 
 from airflow_provider_cloudos.compat import context_task_instance
 from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
-from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSValidationError
+from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSValidationError
 from airflow_provider_cloudos.core.fleet import (
-    BatchWatch,
     SessionFilter,
     parse_string_list,
     report_csv,
@@ -34,13 +33,13 @@ from airflow_provider_cloudos.core.fleet import (
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
 from airflow_provider_cloudos.core.status import PAUSED, TERMINATED, map_status, normalize_statuses
 from airflow_provider_cloudos.core.validators import parse_bool, require_object_id
-from airflow_provider_cloudos.deferral import defer_to_trigger
+from airflow_provider_cloudos.core.waiting import BatchWatch, WaitEnd, batch_wait, run_blocking
+from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.operators.report_file import check_report_path, write_report
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
-from airflow_provider_cloudos.triggers.events import EVENT_STATUSES, SUCCESS, TIMEOUT
 
 #: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
 XCOM_PAUSE_RESULTS = "pause_results"
@@ -360,39 +359,34 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
             )
             defer_to_trigger(self, trigger)
         watch = BatchWatch(session_ids, _SETTLED, started_at=started)
-        while True:
-            before = watch.progress()
-            for session_id in list(watch.pending):
+
+        def poll_round(pending: list[str]) -> None:
+            for session_id in pending:
                 try:
                     watch.observe(session_id, self.hook.get_session(session_id))
-                except CloudOSTransientError as error:
-                    watch.last_error = str(error)
-                    self.log.warning(
-                        "CloudOS did not answer about session %s; will ask again: %s", session_id, error
-                    )
                 except CloudOSError as error:
-                    watch.refuse(session_id, f"CloudOS refused to report it: {error}")
-            now = time.time()
-            if watch.progress() != before:
-                self.log.info(watch.progress_message(now))
-            if watch.done:
-                if watch.failed:
-                    raise AirflowFailException(watch.outcome_message())
-                return
-            if now >= started + timeout:
-                raise AirflowException(watch.timeout_message(now))
-            time.sleep(max(0.0, min(poll, started + timeout - now)))
+                    if watch.unread(session_id, error):
+                        self.log.warning(
+                            "CloudOS did not answer about session %s; will ask again: %s", session_id, error
+                        )
+
+        loop = batch_wait(
+            watch,
+            poll_interval=poll,
+            end_time=started + timeout,
+            clock=time.time,
+            log=self.log.info,
+            wait_first=False,
+        )
+        result = run_blocking(loop, poll_round, time.sleep)
+        if result.end is WaitEnd.FAILED:
+            raise AirflowFailException(result.message)
+        if result.end is WaitEnd.TIMED_OUT:
+            raise AirflowException(result.message)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Back from the batch trigger: the results pushed before deferring, or a clear failure."""
-        if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-            raise AirflowException(f"Unexpected event from CloudOSSessionsTrigger: {event!r}")
-        message = str(event.get("message") or "")
-        if event["status"] == TIMEOUT:
-            raise AirflowException(message)
-        if event["status"] != SUCCESS:
-            raise AirflowFailException(message)
-        self.log.info(message)
+        self.log.info(check_event(event).get("message"))
         outcome = context["ti"].xcom_pull(task_ids=self.task_id, key=XCOM_PAUSE_RESULTS)
         if not isinstance(outcome, dict):
             raise AirflowException("The pause results pushed before waiting are missing from XCom")

@@ -160,16 +160,13 @@ class CloudOSSessionSensor(BaseSensorOperator):
         if changed:
             self.log.info(watch.change_message(time.time()))
         if outcome is WaitOutcome.FAILED:
-            raise AirflowFailException(
-                f"Session {watch.session_id} is {watch.last_status} while waiting for "
-                f"{watch.describe_targets()} ({watch.url})"
-            )
+            raise AirflowFailException(watch.failed_message())
         if outcome is WaitOutcome.REACHED:
             summary = session_summary(session, self.hook.base_url)
             return PokeReturnValue(is_done=True, xcom_value=self._result(summary, None))
         reason = self._guard().check(session)
         if reason is not None:
-            self.log.info("Session %s %s (%s)", watch.session_id, reason, watch.url)
+            self.log.info(watch.guard_message(reason))
             summary = session_summary(session, self.hook.base_url)
             return PokeReturnValue(is_done=True, xcom_value=self._result(summary, reason))
         return False
