@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from functools import cached_property
+from datetime import timedelta
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
@@ -12,9 +12,9 @@ from airflow.providers.common.compat.sdk import (
     AirflowSensorTimeout,
     BaseSensorOperator,
     PokeReturnValue,
-    conf,
 )
 
+from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import (
     CloudOSDeadlineError,
     CloudOSError,
@@ -27,12 +27,16 @@ from airflow_provider_cloudos.core.status import FAILURE_STATUSES, WaitOutcome, 
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
+from airflow_provider_cloudos.operators.task_base import (
+    CONNECTION_TEMPLATE_FIELDS,
+    CloudOSDeferrableMixin,
+    validation_failure,
+)
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
 
-class CloudOSSessionSensor(BaseSensorOperator):
+class CloudOSSessionSensor(CloudOSDeferrableMixin, BaseSensorOperator):
     """Wait until a CloudOS session reaches ``target_status``; fail fast on a failure status.
 
     Works in ``poke`` and ``reschedule`` modes, and with ``deferrable=True`` checks once, then hands
@@ -52,20 +56,24 @@ class CloudOSSessionSensor(BaseSensorOperator):
         ``stopping``, ``terminated``, ...; API names such as ``ready`` are accepted). Default
         ``running``, or ``paused`` when a guard is given.
     :param failure_status: statuses that fail the sensor at once (default ``terminated``).
-    :param cloudos_conn_id: the ``cloudos`` connection.
-    :param workspace_id: overrides the connection's workspace.
-    :param deferrable: defer to the triggerer instead of poking.
     :param max_cost_usd: guard: succeed once the session's cost reaches this many USD.
     :param max_runtime: guard: succeed once the session has run this long (``"8h"``, seconds).
+    :param poke_interval: Airflow's, also as a duration such as ``"1m"`` (read when the sensor is
+        built, like every sensor's; not templated).
+    :param timeout: Airflow's, also as a duration such as ``"2h"``; with ``deferrable`` the
+        trigger's deadline.
+
+    Also ``deferrable`` (not templated), and ``cloudos_conn_id`` and ``workspace_id``
+    (:class:`CloudOSTaskMixin`, templated).
     """
 
     template_fields: Sequence[str] = (
         "session_id",
         "target_status",
         "failure_status",
-        "workspace_id",
         "max_cost_usd",
         "max_runtime",
+        *CONNECTION_TEMPLATE_FIELDS,
     )
     ui_color = "#d6e9f8"
 
@@ -75,28 +83,23 @@ class CloudOSSessionSensor(BaseSensorOperator):
         session_id: str,
         target_status: str | Sequence[str] | None = None,
         failure_status: str | Sequence[str] | None = None,
-        cloudos_conn_id: str = CloudOSHook.default_conn_name,
-        workspace_id: str | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         max_cost_usd: float | str | None = None,
         max_runtime: str | float | None = None,
+        poke_interval: float | str | timedelta | None = None,
+        timeout: float | str | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
+        for parameter, value in (("poke_interval", poke_interval), ("timeout", timeout)):
+            if value is not None:  # else Airflow's default
+                kwargs[parameter] = parse_duration_seconds(value, parameter=parameter)
         super().__init__(**kwargs)
         self.max_cost_usd = max_cost_usd
         self.max_runtime = max_runtime
         self.session_id = session_id
         self.target_status = target_status
         self.failure_status = failure_status
-        self.cloudos_conn_id = cloudos_conn_id
-        self.workspace_id = workspace_id
-        self.deferrable = deferrable
         self._watch: StatusWatch | None = None
         check_literal_parameters(self, self._validated)
-
-    @cached_property
-    def hook(self) -> CloudOSHook:
-        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id or None)
 
     def _validated(self) -> tuple[str, frozenset[str], frozenset[str]]:
         """Validate the rendered parameters before any HTTP call."""
@@ -112,8 +115,10 @@ class CloudOSSessionSensor(BaseSensorOperator):
                 if self.failure_status is None
                 else normalize_statuses(self.failure_status, parameter="failure_status")
             )
+            self._flag("deferrable")
+            self._workspace_override()
         except CloudOSValidationError as error:
-            raise AirflowFailException(str(error)) from error
+            raise validation_failure(error) from error
         return session_id, targets, failures
 
     def _guard(self) -> SessionGuard:
@@ -172,7 +177,8 @@ class CloudOSSessionSensor(BaseSensorOperator):
         return False
 
     def execute(self, context: Any) -> Any:
-        if not self.deferrable:
+        self._validated()
+        if not self._flag("deferrable"):
             return super().execute(context)
         first = self.poke(context)
         if isinstance(first, PokeReturnValue) and first.is_done:
@@ -186,7 +192,7 @@ class CloudOSSessionSensor(BaseSensorOperator):
             session_id=watch.session_id,
             end_time=time.time() + float(self.timeout),
             cloudos_conn_id=self.cloudos_conn_id,
-            workspace_id=self.workspace_id or None,
+            workspace_id=self._workspace_override(),
             target_statuses=sorted(watch.targets),
             failure_statuses=sorted(watch.failures),
             poll_interval=float(self.poke_interval),
