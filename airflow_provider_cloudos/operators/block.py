@@ -38,7 +38,11 @@ from airflow_provider_cloudos.operators.sessions import (
     CloudOSResumeSessionOperator,
     CloudOSStopSessionOperator,
 )
-from airflow_provider_cloudos.operators.task_base import CONNECTION_TEMPLATE_FIELDS, CloudOSTaskMixin
+from airflow_provider_cloudos.operators.task_base import (
+    CONNECTION_TEMPLATE_FIELDS,
+    CloudOSSensorTimingMixin,
+    CloudOSTaskMixin,
+)
 
 #: XCom key under which the block's setup task says whether the block started the session.
 XCOM_STARTED_BY_BLOCK = "started_by_block"
@@ -93,7 +97,7 @@ class CloudOSBlockPauseOperator(CloudOSStopSessionOperator):
         return super().execute(context)
 
 
-class CloudOSSessionBlockGuard(CloudOSTaskMixin, BaseSensorOperator):
+class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSensorOperator):
     """Pause the block's session as soon as its cost or runtime limit is reached; fail the block.
 
     See the module docstring for how it ends. Runs in ``reschedule`` mode unless told otherwise.
@@ -105,7 +109,9 @@ class CloudOSSessionBlockGuard(CloudOSTaskMixin, BaseSensorOperator):
     :param max_runtime: the runtime limit (``"2h"``, seconds); the session's billed running time.
     :param upload_on_close: whether the guard's pause saves the session's data (default true).
 
-    Also ``cloudos_conn_id`` and ``workspace_id`` (:class:`CloudOSTaskMixin`, templated).
+    Also ``poke_interval`` and ``timeout`` as seconds or durations such as ``"1m"``
+    (:class:`CloudOSSensorTimingMixin`), and ``cloudos_conn_id`` and ``workspace_id``
+    (:class:`CloudOSTaskMixin`, templated).
     """
 
     template_fields: Sequence[str] = (

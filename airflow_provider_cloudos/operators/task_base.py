@@ -24,6 +24,7 @@ The rules they hold every task to:
 
 from __future__ import annotations
 
+from datetime import timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -120,6 +121,26 @@ class CloudOSDeferrableMixin(CloudOSTaskMixin):
         self.deferrable = deferrable
 
 
+class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
+    """A CloudOS sensor's Airflow ``poke_interval`` and ``timeout``, also as durations (``"1m"``).
+
+    They are read when the sensor is built, like every sensor's (not templated), by the one
+    seconds parser; left out, Airflow's defaults apply.
+    """
+
+    def __init__(
+        self,
+        *,
+        poke_interval: float | str | timedelta | None = None,
+        timeout: float | str | timedelta | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for parameter, value in (("poke_interval", poke_interval), ("timeout", timeout)):
+            if value is not None:
+                kwargs[parameter] = parse_duration_seconds(value, parameter=parameter)
+        super().__init__(**kwargs)
+
+
 class CloudOSWaitingOperator(CloudOSDeferrableMixin, BaseOperator):
     """An operator that polls CloudOS until something happens, in the worker or the triggerer.
 
@@ -161,6 +182,7 @@ __all__ = [
     "CONNECTION_TEMPLATE_FIELDS",
     "WAIT_TEMPLATE_FIELDS",
     "CloudOSDeferrableMixin",
+    "CloudOSSensorTimingMixin",
     "CloudOSTaskMixin",
     "CloudOSWaitingOperator",
     "validation_failure",

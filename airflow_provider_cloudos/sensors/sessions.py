@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from datetime import timedelta
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
@@ -14,7 +13,6 @@ from airflow.providers.common.compat.sdk import (
     PokeReturnValue,
 )
 
-from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import (
     CloudOSDeadlineError,
     CloudOSError,
@@ -31,12 +29,13 @@ from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.operators.task_base import (
     CONNECTION_TEMPLATE_FIELDS,
     CloudOSDeferrableMixin,
+    CloudOSSensorTimingMixin,
     validation_failure,
 )
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
 
-class CloudOSSessionSensor(CloudOSDeferrableMixin, BaseSensorOperator):
+class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, BaseSensorOperator):
     """Wait until a CloudOS session reaches ``target_status``; fail fast on a failure status.
 
     Works in ``poke`` and ``reschedule`` modes, and with ``deferrable=True`` checks once, then hands
@@ -58,12 +57,10 @@ class CloudOSSessionSensor(CloudOSDeferrableMixin, BaseSensorOperator):
     :param failure_status: statuses that fail the sensor at once (default ``terminated``).
     :param max_cost_usd: guard: succeed once the session's cost reaches this many USD.
     :param max_runtime: guard: succeed once the session has run this long (``"8h"``, seconds).
-    :param poke_interval: Airflow's, also as a duration such as ``"1m"`` (read when the sensor is
-        built, like every sensor's; not templated).
-    :param timeout: Airflow's, also as a duration such as ``"2h"``; with ``deferrable`` the
-        trigger's deadline.
 
-    Also ``deferrable`` (not templated), and ``cloudos_conn_id`` and ``workspace_id``
+    Also ``poke_interval`` and ``timeout`` as seconds or durations such as ``"1m"``
+    (:class:`CloudOSSensorTimingMixin`; with ``deferrable`` the timeout is the trigger's
+    deadline), ``deferrable`` (not templated), and ``cloudos_conn_id`` and ``workspace_id``
     (:class:`CloudOSTaskMixin`, templated).
     """
 
@@ -85,13 +82,8 @@ class CloudOSSessionSensor(CloudOSDeferrableMixin, BaseSensorOperator):
         failure_status: str | Sequence[str] | None = None,
         max_cost_usd: float | str | None = None,
         max_runtime: str | float | None = None,
-        poke_interval: float | str | timedelta | None = None,
-        timeout: float | str | timedelta | None = None,
         **kwargs: Any,
     ) -> None:
-        for parameter, value in (("poke_interval", poke_interval), ("timeout", timeout)):
-            if value is not None:  # else Airflow's default
-                kwargs[parameter] = parse_duration_seconds(value, parameter=parameter)
         super().__init__(**kwargs)
         self.max_cost_usd = max_cost_usd
         self.max_runtime = max_runtime
