@@ -126,12 +126,6 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
         """The cost/runtime guard on waits for ``running``: none here (create and resume offer one)."""
         return SessionGuard()
 
-    def _check_shared_parameters(self) -> None:
-        """The checks every operator runs after rendering, before any HTTP call."""
-        self._flag("deferrable")
-        self._workspace_override()
-        self._wait_settings()
-
     # -- talking to CloudOS -------------------------------------------------------------------
 
     def _start_run(self) -> None:
@@ -379,6 +373,8 @@ class CloudOSSessionStartMixin(metaclass=BaseOperatorMeta):
     :param max_runtime: guard while waiting for running: the same for its running time (``"2h"``).
     """
 
+    #: The flags create and resume share.
+    START_FLAGS: tuple[str, ...] = ("wait_for_running", "stop_on_kill")
     #: Templated, like every parameter of create and resume.
     START_TEMPLATE_FIELDS: tuple[str, ...] = (
         "instance_type",

@@ -20,7 +20,7 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_cloudos.compat import context_task_instance
-from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSValidationError
+from airflow_provider_cloudos.core.errors import CloudOSError
 from airflow_provider_cloudos.core.fleet import (
     SessionFilter,
     parse_string_list,
@@ -40,7 +40,6 @@ from airflow_provider_cloudos.operators.task_base import (
     WAIT_TEMPLATE_FIELDS,
     CloudOSTaskMixin,
     CloudOSWaitingOperator,
-    validation_failure,
 )
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
@@ -146,7 +145,7 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
         self.upload_on_close = upload_on_close
         self.force = force
         self.wait_for_paused = wait_for_paused
-        check_literal_parameters(self, self._validate)
+        check_literal_parameters(self, self._validated)
 
     # -- validation -------------------------------------------------------------------------
 
@@ -161,8 +160,11 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
             exclude_ids=self.exclude_ids,
         )
 
-    def _validate(self) -> PauseSettings:
-        """Every rendered parameter, before any HTTP call; errors name the parameter and value."""
+    def _validated(self) -> PauseSettings:
+        settings: PauseSettings = super()._validated()
+        return settings
+
+    def _read_parameters(self) -> PauseSettings:
         selection = self._session_filter()
         settings = PauseSettings(
             selection,
@@ -171,18 +173,12 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
             force=self._flag("force"),
             wait_for_paused=self._flag("wait_for_paused"),
         )
-        self._flag("deferrable")
-        self._wait_settings()
-        self._workspace_override()
         return settings
 
     # -- the work ---------------------------------------------------------------------------
 
     def _execute(self, context: Any) -> dict[str, Any]:
-        try:
-            settings = self._validate()
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
+        settings = self._validated()
         self._require_workspace()
         matched = self._select(settings.selection)
         names = {str(s["_id"]): str(s.get("name") or "") for s in matched}
@@ -381,16 +377,19 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
         self.include_archived = include_archived
         self.csv_path = csv_path
         self.include_access = include_access
-        check_literal_parameters(self, self._validate)
+        check_literal_parameters(self, self._validated)
 
-    def _validate(self) -> tuple[list[str] | None, bool, bool, str | None]:
+    def _validated(self) -> tuple[list[str] | None, bool, bool, str | None]:
+        result: tuple[list[str] | None, bool, bool, str | None] = super()._validated()
+        return result
+
+    def _read_parameters(self) -> tuple[list[str] | None, bool, bool, str | None]:
         items = parse_string_list(self.statuses, "statuses")
         statuses = sorted(normalize_statuses(items, parameter="statuses")) if items else None
         only_owner = parse_bool(self.only_owner, "only_owner")
         include_archived = parse_bool(self.include_archived, "include_archived")
         parse_bool(self.include_access, "include_access")
         path = check_report_path(self.csv_path)
-        self._workspace_override()
         return statuses, only_owner, include_archived, path
 
     def execute(self, context: Any) -> dict[str, Any]:
@@ -399,10 +398,7 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
             return self._execute(context)
 
     def _execute(self, context: Any) -> dict[str, Any]:
-        try:
-            statuses, only_owner, include_archived, path = self._validate()
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
+        statuses, only_owner, include_archived, path = self._validated()
         self._require_workspace()
         now = datetime.now(UTC)
         include_access = parse_bool(self.include_access, "include_access")

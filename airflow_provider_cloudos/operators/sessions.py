@@ -52,7 +52,6 @@ from airflow_provider_cloudos.core.status import (
 from airflow_provider_cloudos.core.validators import (
     AWS,
     AZURE,
-    require_object_id,
     require_session_id,
     validate_session_id,
 )
@@ -173,40 +172,34 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         self.reuse_existing = reuse_existing
         check_literal_parameters(self, self._validated)
 
-    def _validated(self) -> tuple[SessionSpec, str | None, str | None]:
-        """Everything checkable without the network: (spec, project id, project name)."""
-        try:
-            spec = make_session_spec(
-                name=self.name,
-                session_type=self.session_type,
-                execution_platform=self.execution_platform,
-                instance_type=self.instance_type,
-                storage_size=self.storage_size,
-                spot=self.spot,
-                shared=self.shared,
-                cost_limit=self.cost_limit,
-                shutdown_in=self.shutdown_in,
-                mounts=self.mounts,
-                links=self.links,
-                r_version=self.r_version,
-                spark_master_type=self.spark_master_type,
-                spark_core_type=self.spark_core_type,
-                spark_workers=self.spark_workers,
-            )
-            project_id = self._project_id()
-            project_name = None if project_id else self._project_name()
-            for flag in ("wait_for_running", "reuse_existing", "stop_on_kill"):
-                self._flag(flag)
-            self._check_shared_parameters()
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
-        return spec, project_id, project_name
+    flag_parameters = ("reuse_existing", *CloudOSSessionStartMixin.START_FLAGS)
 
-    def _project_id(self) -> str | None:
-        value = self.project_id
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return require_object_id(value, "project_id", "project id")
+    def _validated(self) -> tuple[SessionSpec, str | None, str | None]:
+        result: tuple[SessionSpec, str | None, str | None] = super()._validated()
+        return result
+
+    def _read_parameters(self) -> tuple[SessionSpec, str | None, str | None]:
+        """Everything checkable without the network: (spec, project id, project name)."""
+        spec = make_session_spec(
+            name=self.name,
+            session_type=self.session_type,
+            execution_platform=self.execution_platform,
+            instance_type=self.instance_type,
+            storage_size=self.storage_size,
+            spot=self.spot,
+            shared=self.shared,
+            cost_limit=self.cost_limit,
+            shutdown_in=self.shutdown_in,
+            mounts=self.mounts,
+            links=self.links,
+            r_version=self.r_version,
+            spark_master_type=self.spark_master_type,
+            spark_core_type=self.spark_core_type,
+            spark_workers=self.spark_workers,
+        )
+        project_id = self._optional_id("project_id", "project id")
+        project_name = None if project_id else self._project_name()
+        return spec, project_id, project_name
 
     def _project_name(self) -> str:
         value = self.project_name
@@ -478,15 +471,13 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         self.accept_terminated = accept_terminated
         check_literal_parameters(self, self._validated)
 
+    flag_parameters = ("upload_on_close", "force", "wait_for_paused", "accept_terminated")
+
     def _validated(self) -> str:
-        try:
-            session_id = require_session_id(self.session_id, "session_id")
-            for flag in ("upload_on_close", "force", "wait_for_paused", "accept_terminated"):
-                self._flag(flag)
-            self._check_shared_parameters()
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
-        return session_id
+        return str(super()._validated())
+
+    def _read_parameters(self) -> str:
+        return require_session_id(self.session_id, "session_id")
 
     def _execute(self, context: Any) -> str:
         self._start_run()
@@ -613,15 +604,14 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         instance = self.instance_type.strip() if isinstance(self.instance_type, str) else ""
         return AZURE if instance.startswith(("Standard_", "Basic_")) else AWS
 
+    flag_parameters = CloudOSSessionStartMixin.START_FLAGS
+
     def _validated(self) -> str:
-        try:
-            session_id = require_session_id(self.session_id, "session_id")
-            self._spec(self._likely_platform())  # formats and ranges; exact platform rules later
-            for flag in ("wait_for_running", "stop_on_kill"):
-                self._flag(flag)
-            self._check_shared_parameters()
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
+        return str(super()._validated())
+
+    def _read_parameters(self) -> str:
+        session_id = require_session_id(self.session_id, "session_id")
+        self._spec(self._likely_platform())  # formats and ranges; exact platform rules later
         return session_id
 
     def _execute(self, context: Any) -> str:

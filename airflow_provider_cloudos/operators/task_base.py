@@ -24,9 +24,10 @@ The rules they hold every task to:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
 
@@ -40,6 +41,8 @@ if TYPE_CHECKING:
     from airflow.sdk.bases.operator import BaseOperatorMeta
 else:
     BaseOperatorMeta = type(BaseOperator)  # 3.x: airflow.sdk; 2.11: airflow.models.baseoperator
+
+T = TypeVar("T")
 
 #: Templated on every CloudOS task (see the module docstring for why).
 CONNECTION_TEMPLATE_FIELDS: tuple[str, ...] = ("workspace_id", "cloudos_conn_id")
@@ -71,10 +74,39 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
         self.cloudos_conn_id = cloudos_conn_id
         self.workspace_id = workspace_id
 
+    #: The task's boolean parameters (rendered as ``True``, ``"false"``, ``1``...), checked with the rest.
+    flag_parameters: ClassVar[tuple[str, ...]] = ()
+
     # Declared for mypy: the Airflow base class the mixin is combined with provides them.
     if TYPE_CHECKING:
         task_id: str
         log: Any
+
+    def _read_parameters(self) -> Any:
+        """The task's own checks of its rendered parameters; returns what it needs of them."""
+        return None
+
+    def _validated(self) -> Any:
+        """Every check, the task's own and the shared ones, after rendering and before any call.
+
+        Also run on the literal values when the DAG is parsed (``check_literal_parameters``). A
+        refusal fails the task for good (a retry renders the same value) and names the value.
+        """
+        return self._checked(self._read_parameters)
+
+    def _checked(self, check: Callable[[], T]) -> T:
+        try:
+            result = check()
+            self._check_shared()
+        except CloudOSValidationError as error:
+            raise validation_failure(error) from error
+        return result
+
+    def _check_shared(self) -> None:
+        """The checks every task of this kind runs; each layer adds its own."""
+        for flag in self.flag_parameters:
+            self._flag(flag)
+        self._workspace_override()
 
     @cached_property
     def hook(self) -> CloudOSHook:
@@ -82,10 +114,14 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
 
     def _workspace_override(self) -> str | None:
         """The task's ``workspace_id``, checked; None means the connection's."""
-        value = self.workspace_id
+        return self._optional_id("workspace_id", "workspace id")
+
+    def _optional_id(self, parameter: str, what: str) -> str | None:
+        """An optional 24-hex id parameter as rendered, checked; None (or blank) means not given."""
+        value = getattr(self, parameter)
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
-        return require_object_id(value, "workspace_id", "workspace id")
+        return require_object_id(value, parameter, what)
 
     def _require_workspace(self) -> None:
         """Every call is scoped to a workspace: refuse before the first request when none is set."""
@@ -119,6 +155,10 @@ class CloudOSDeferrableMixin(CloudOSTaskMixin):
     ) -> None:
         super().__init__(**kwargs)
         self.deferrable = deferrable
+
+    def _check_shared(self) -> None:
+        super()._check_shared()
+        self._flag("deferrable")
 
 
 class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
@@ -164,6 +204,10 @@ class CloudOSWaitingOperator(CloudOSDeferrableMixin, BaseOperator):
     def _wait_settings(self) -> tuple[float, float]:
         """(poll interval, timeout) in seconds."""
         return self._seconds("poll_interval"), self._seconds("timeout")
+
+    def _check_shared(self) -> None:
+        super()._check_shared()
+        self._wait_settings()
 
     def execute(self, context: Any) -> Any:
         """Do the operator's work (``_execute``) with every API call held to its deadline."""

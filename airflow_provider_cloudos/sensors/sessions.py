@@ -17,7 +17,6 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSDeadlineError,
     CloudOSError,
     CloudOSTransientError,
-    CloudOSValidationError,
 )
 from airflow_provider_cloudos.core.fleet import SessionGuard
 from airflow_provider_cloudos.core.formatters import session_summary
@@ -30,7 +29,6 @@ from airflow_provider_cloudos.operators.task_base import (
     CONNECTION_TEMPLATE_FIELDS,
     CloudOSDeferrableMixin,
     CloudOSSensorTimingMixin,
-    validation_failure,
 )
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
@@ -94,30 +92,28 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
         check_literal_parameters(self, self._validated)
 
     def _validated(self) -> tuple[str, frozenset[str], frozenset[str]]:
-        """Validate the rendered parameters before any HTTP call."""
-        try:
-            session_id = require_session_id(self.session_id, "session_id")
-            guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
-            wanted = self.target_status
-            if wanted is None or (isinstance(wanted, str) and not wanted.strip()):
-                wanted = "paused" if guard.active else "running"
-            targets = normalize_statuses(wanted, parameter="target_status")
-            failures = (
-                FAILURE_STATUSES - targets
-                if self.failure_status is None
-                else normalize_statuses(self.failure_status, parameter="failure_status")
-            )
-            self._flag("deferrable")
-            self._workspace_override()
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
+        result: tuple[str, frozenset[str], frozenset[str]] = super()._validated()
+        return result
+
+    def _read_parameters(self) -> tuple[str, frozenset[str], frozenset[str]]:
+        """(session id, target statuses, failure statuses)."""
+        session_id = require_session_id(self.session_id, "session_id")
+        guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
+        wanted = self.target_status
+        if wanted is None or (isinstance(wanted, str) and not wanted.strip()):
+            wanted = "paused" if guard.active else "running"
+        targets = normalize_statuses(wanted, parameter="target_status")
+        failures = (
+            FAILURE_STATUSES - targets
+            if self.failure_status is None
+            else normalize_statuses(self.failure_status, parameter="failure_status")
+        )
         return session_id, targets, failures
 
     def _guard(self) -> SessionGuard:
-        try:
-            return SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
-        except CloudOSValidationError as error:
-            raise AirflowFailException(str(error)) from error
+        return self._checked(
+            lambda: SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
+        )
 
     def _result(self, summary: Any, guard_reason: str | None) -> Any:
         """The summary, with ``guard_reason`` when a guard is set (what fired, or None)."""

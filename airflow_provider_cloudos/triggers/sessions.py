@@ -180,19 +180,12 @@ class CloudOSSessionTrigger(BaseTrigger):
                 outcome, changed = watch.observe(session)
                 if changed:
                     self.log.info(watch.change_message(time.time()))
-                if outcome is WaitOutcome.REACHED:
+                if outcome is not WaitOutcome.WAITING:
+                    reached = outcome is WaitOutcome.REACHED
                     yield self._event(
-                        SUCCESS,
+                        SUCCESS if reached else FAILURE,
                         watch,
-                        watch.reached_message(),
-                        summary=session_summary(session, client.base_url),
-                    )
-                    return
-                if outcome is WaitOutcome.FAILED:
-                    yield self._event(
-                        FAILURE,
-                        watch,
-                        watch.failed_message(),
+                        watch.reached_message() if reached else watch.failed_message(),
                         summary=session_summary(session, client.base_url),
                     )
                     return
