@@ -111,9 +111,6 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
         #: link is read from XCom), "" once ``execute`` started and has published none yet.
         self.published_session_url: str | None = None
 
-    def _execute(self, context: Any) -> str:
-        raise NotImplementedError
-
     # -- rendered parameters ------------------------------------------------------------------
 
     def _wait_settings(self) -> tuple[float, float]:

@@ -160,10 +160,6 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
             exclude_ids=self.exclude_ids,
         )
 
-    def _validated(self) -> PauseSettings:
-        settings: PauseSettings = super()._validated()
-        return settings
-
     def _read_parameters(self) -> PauseSettings:
         selection = self._session_filter()
         settings = PauseSettings(
@@ -378,10 +374,6 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
         self.csv_path = csv_path
         self.include_access = include_access
         check_literal_parameters(self, self._validated)
-
-    def _validated(self) -> tuple[list[str] | None, bool, bool, str | None]:
-        result: tuple[list[str] | None, bool, bool, str | None] = super()._validated()
-        return result
 
     def _read_parameters(self) -> tuple[list[str] | None, bool, bool, str | None]:
         items = parse_string_list(self.statuses, "statuses")

@@ -174,10 +174,6 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
 
     flag_parameters = ("reuse_existing", *CloudOSSessionStartMixin.START_FLAGS)
 
-    def _validated(self) -> tuple[SessionSpec, str | None, str | None]:
-        result: tuple[SessionSpec, str | None, str | None] = super()._validated()
-        return result
-
     def _read_parameters(self) -> tuple[SessionSpec, str | None, str | None]:
         """Everything checkable without the network: (spec, project id, project name)."""
         spec = make_session_spec(
@@ -473,9 +469,6 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
 
     flag_parameters = ("upload_on_close", "force", "wait_for_paused", "accept_terminated")
 
-    def _validated(self) -> str:
-        return str(super()._validated())
-
     def _read_parameters(self) -> str:
         return require_session_id(self.session_id, "session_id")
 
@@ -605,9 +598,6 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         return AZURE if instance.startswith(("Standard_", "Basic_")) else AWS
 
     flag_parameters = CloudOSSessionStartMixin.START_FLAGS
-
-    def _validated(self) -> str:
-        return str(super()._validated())
 
     def _read_parameters(self) -> str:
         session_id = require_session_id(self.session_id, "session_id")

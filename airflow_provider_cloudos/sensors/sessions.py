@@ -91,10 +91,6 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
         self._watch: StatusWatch | None = None
         check_literal_parameters(self, self._validated)
 
-    def _validated(self) -> tuple[str, frozenset[str], frozenset[str]]:
-        result: tuple[str, frozenset[str], frozenset[str]] = super()._validated()
-        return result
-
     def _read_parameters(self) -> tuple[str, frozenset[str], frozenset[str]]:
         """(session id, target statuses, failure statuses)."""
         session_id = require_session_id(self.session_id, "session_id")
