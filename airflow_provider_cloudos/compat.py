@@ -18,7 +18,8 @@ The differences, in the order they appear below:
 * per-task state across retries: 3.3's ``task_state_store``;
 * the session block's guard: which of its body's tasks are unfinished (task SDK or database);
 * connection forms: 3.2+ reads ``conn-fields`` from the provider info, 2.11 and 3.0-3.1 ask the
-  hook for WTForms fields.
+  hook for WTForms fields;
+* object storage: where ``ObjectStoragePath`` lives.
 
 Helpers that only tests need (DAG serialization, parsing a connection URI) are in
 :mod:`airflow_provider_cloudos.testing.airflow_helpers`.
@@ -358,6 +359,26 @@ def connection_form_widgets(conn_fields: Mapping[str, Mapping[str, Any]]) -> dic
     return widgets
 
 
+# -- object storage -------------------------------------------------------------------------
+
+
+def object_storage_path(url: str) -> Any:
+    """Airflow's ``ObjectStoragePath`` for ``url`` (``file://``, ``s3://conn_id@bucket/key``...).
+
+    3.x: ``airflow.sdk.ObjectStoragePath``; 2.11: ``airflow.io.path.ObjectStoragePath``. Both
+    resolve the scheme to a filesystem registered by a provider (or ``attach``-ed), and a
+    ``conn_id@`` in the URL to that connection's credentials. Imported here, not at the top:
+    parsing a DAG file needs no object storage.
+    """
+    if AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk import ObjectStoragePath
+
+        return ObjectStoragePath(url)
+    from airflow.io.path import ObjectStoragePath as Airflow2ObjectStoragePath
+
+    return Airflow2ObjectStoragePath(url)
+
+
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
     "AIRFLOW_V_3_1_PLUS",
@@ -373,6 +394,7 @@ __all__ = [
     "framework_deferral_deadline",
     "link_from_xcom",
     "mask_api_key",
+    "object_storage_path",
     "safe_to_stop_after_cancel",
     "task_state_store",
     "task_still_deferred",

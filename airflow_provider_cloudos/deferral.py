@@ -14,6 +14,7 @@ from typing import Any, NoReturn, Protocol
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_cloudos.compat import trigger_deadline
+from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS
 from airflow_provider_cloudos.triggers.events import (
     ERROR,
     EVENT_STATUSES,
@@ -53,6 +54,8 @@ def check_event(
 ) -> dict[str, Any]:
     """Return a success event; raise a clear Airflow exception for any other.
 
+    The one check of every trigger event, single-session and batch alike.
+
     A terminated session or a refused request will not get better on retry, so they raise
     ``AirflowFailException``; timeouts and exhausted transient errors raise ``timeout_exception``
     / ``AirflowException`` so Airflow's retries may try again. A ``guard`` event (cost or
@@ -61,13 +64,13 @@ def check_event(
     would not change.
     """
     if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-        raise AirflowException(f"Unexpected event from CloudOSSessionTrigger: {event!r}")
+        raise AirflowException(f"Unexpected event from a CloudOS trigger: {event!r}")
     status = event["status"]
     message = str(event.get("message") or "")
     if status == SUCCESS or (status == GUARD and guard_is_success):
         return event
     if event.get("stopped"):
-        message += "; the session was paused to stop its costs"
+        message += PAUSED_TO_STOP_COSTS
     if status in (FAILURE, GUARD):
         raise AirflowFailException(message)
     if status == TIMEOUT:

@@ -521,3 +521,15 @@ def test_connection_from_uri_parses_like_airflow():
     assert connection.port == 8443
     assert connection.password == "k/ey"
     assert json.loads(connection.extra) == {"workspace_id": "abc", "verify_ssl": "false"}
+
+
+def test_object_storage_path_is_airflows_own_on_each_line(tmp_path):
+    """3.x: ``airflow.sdk.ObjectStoragePath``; 2.11: ``airflow.io.path.ObjectStoragePath``."""
+    if compat.AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk import ObjectStoragePath
+    else:
+        from airflow.io.path import ObjectStoragePath  # type: ignore[no-redef]
+    path = compat.object_storage_path(f"file://{tmp_path}/report.csv")
+    assert isinstance(path, ObjectStoragePath)
+    path.write_text("ID\n")
+    assert (tmp_path / "report.csv").read_text() == "ID\n"

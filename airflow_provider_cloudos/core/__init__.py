@@ -15,7 +15,6 @@ check (returns a bool); the raising variant is :func:`require_session_id`.
 
 from __future__ import annotations
 
-from airflow_provider_cloudos.core.batch_waiting import BatchWatch
 from airflow_provider_cloudos.core.durations import parse_shutdown_duration, parse_watch_timeout_duration
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
@@ -118,7 +117,7 @@ from airflow_provider_cloudos.core.validators import (
     validate_instance_type,
     validate_session_id,
 )
-from airflow_provider_cloudos.core.waiting import StatusWatch
+from airflow_provider_cloudos.core.waiting import BatchWatch, StatusWatch
 
 __all__ = [
     "API_TO_DISPLAY",

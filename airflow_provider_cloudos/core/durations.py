@@ -79,21 +79,21 @@ def parse_shutdown_duration(
         raise CloudOSValidationError(parameter, duration_str, "the duration is too long") from None
 
 
-def _seconds_from_number(value: float, original: Any, parameter: str) -> int:
+def _seconds_from_number(value: float, original: Any, parameter: str) -> float:
     if not math.isfinite(value):
         raise CloudOSValidationError(parameter, original, "the timeout must be a finite number of seconds")
     if value <= 0:
         raise CloudOSValidationError(parameter, original, "the timeout must be greater than zero")
-    # Rounded up so that a positive fraction of a second never becomes a zero timeout.
-    return math.ceil(value)
+    return value
 
 
-def parse_watch_timeout_duration(duration_str: Any, *, parameter: str = "timeout") -> int:
-    """Return a wait timeout in whole seconds.
+def parse_duration_seconds(duration_str: Any, *, parameter: str = "timeout") -> float:
+    """Return a span of time in seconds, exactly (``"1m"`` is 60.0, ``0.5`` stays 0.5).
 
-    Accepts the official forms (``30s``, ``30m``, ``2h``, ``1d``, case-insensitive) and also a
-    number of seconds (``int``, ``float`` or a numeric string such as ``"90"``) or a ``timedelta``.
-    Zero and negative timeouts are refused: a wait that cannot wait is a configuration mistake.
+    The one parser of every seconds-like parameter (poll intervals, timeouts, runtime limits):
+    the official forms (``30s``, ``30m``, ``2h``, ``1d``, case-insensitive), a number of seconds
+    (``int``, ``float`` or a numeric string such as ``"90"``) or a ``timedelta``. Zero, negative,
+    infinite and NaN spans are refused: a wait that cannot wait is a configuration mistake.
     """
     if isinstance(duration_str, bool):
         raise CloudOSValidationError(parameter, duration_str, "expected a duration, not a boolean")
@@ -114,7 +114,7 @@ def parse_watch_timeout_duration(duration_str: Any, *, parameter: str = "timeout
         seconds = int(match.group(1)) * WATCH_UNITS[match.group(2)]
         if seconds <= 0:
             raise CloudOSValidationError(parameter, duration_str, "the timeout must be greater than zero")
-        return seconds
+        return float(seconds)
     if _PLAIN_NUMBER.fullmatch(text):
         return _seconds_from_number(float(text), duration_str, parameter)
     raise CloudOSValidationError(
@@ -125,9 +125,18 @@ def parse_watch_timeout_duration(duration_str: Any, *, parameter: str = "timeout
     )
 
 
+def parse_watch_timeout_duration(duration_str: Any, *, parameter: str = "timeout") -> int:
+    """Return a wait timeout in whole seconds: :func:`parse_duration_seconds`, rounded up.
+
+    Rounded up so that a positive fraction of a second never becomes a zero timeout.
+    """
+    return math.ceil(parse_duration_seconds(duration_str, parameter=parameter))
+
+
 __all__ = [
     "SHUTDOWN_UNITS",
     "WATCH_UNITS",
+    "parse_duration_seconds",
     "parse_shutdown_duration",
     "parse_shutdown_timedelta",
     "parse_watch_timeout_duration",

@@ -94,12 +94,15 @@ class CloudOSSessionFailedError(CloudOSError):
 class CloudOSWaitTimeoutError(CloudOSError):
     """A wait passed its deadline before the session reached the wanted status."""
 
-    def __init__(self, session_id: str, last_status: str | None, waited_seconds: float) -> None:
+    def __init__(
+        self, session_id: str, last_status: str | None, waited_seconds: float, message: str | None = None
+    ) -> None:
         self.session_id = session_id
         self.last_status = last_status
         self.waited_seconds = waited_seconds
         super().__init__(
-            f"Session {session_id} did not reach the wanted status within {waited_seconds:.0f}s; "
+            message
+            or f"Session {session_id} did not reach the wanted status within {waited_seconds:.0f}s; "
             f"last seen status: {last_status or 'unknown'}"
         )
 

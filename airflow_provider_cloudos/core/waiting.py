@@ -1,18 +1,27 @@
-"""One waiting contract for every waiter: the hook's blocking wait, the trigger and the sensor.
+"""What a wait means, in one place: for one session and for a batch, blocking or in a trigger.
 
 A :class:`StatusWatch` is fed each observed session object and answers whether the wait is
 over, and whether the status changed since the last observation. Waiters log only changes, so a
 task log tells the story (``setup`` after 0s, ``initialising`` after 42s, ``running`` after
-3m 10s) instead of one line per poll.
+3m 10s) instead of one line per poll. It also words every way the wait can end (reached,
+failed, guard, timeout...), so the hook, the trigger, the sensor and the operators say the same
+thing the same way.
+
+A :class:`BatchWatch` does the same for many sessions, and :func:`batch_wait` is the one loop
+the fleet operator's blocking wait and the batch trigger both run: it decides when to poll,
+when to sleep and how the wait ended; each caller only performs the polls and the sleeps
+(:func:`run_blocking`, :func:`run_async`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import enum
+from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
-from airflow_provider_cloudos.core.formatters import format_duration
+from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError
+from airflow_provider_cloudos.core.formatters import format_duration, session_summary
 from airflow_provider_cloudos.core.status import (
     FAILURE_STATUSES,
     WaitOutcome,
@@ -21,10 +30,17 @@ from airflow_provider_cloudos.core.status import (
     normalize_statuses,
 )
 
+#: Added to a failure's message when the waiter paused the session it started (cost, timeout).
+PAUSED_TO_STOP_COSTS = "; the session was paused to stop its costs"
+
 
 def _format_elapsed(seconds: float) -> str:
     """Like :func:`format_duration`, but a wait that just began reads "0s", not "Not started"."""
     return format_duration(seconds) if seconds >= 1 else "0s"
+
+
+def _where(url: str | None) -> str:
+    return f" ({url})" if url else ""
 
 
 @dataclass(slots=True)
@@ -95,5 +111,245 @@ class StatusWatch:
     def describe_targets(self) -> str:
         return " or ".join(sorted(self.targets))
 
+    # -- how the wait ended, in words: the same from every waiter ---------------------------
 
-__all__ = ["StatusWatch"]
+    def reached_message(self) -> str:
+        return f"Session {self.session_id} is {self.last_status}{_where(self.url)}"
+
+    def already_there_message(self) -> str:
+        """Seen in a target status before waiting at all."""
+        where = _where(self.url)
+        return f"Session {self.session_id} is already {self.last_status}; nothing to wait for{where}"
+
+    def failed_message(self) -> str:
+        return (
+            f"Session {self.session_id} is {self.last_status} while waiting for "
+            f"{self.describe_targets()}{_where(self.url)}"
+        )
+
+    def guard_message(self, reason: str) -> str:
+        """``reason`` is what the guard said, e.g. "cost $50.20 reached the limit of $50.00"."""
+        where = _where(self.url)
+        return f"Session {self.session_id} {reason} while waiting for {self.describe_targets()}{where}"
+
+    def timeout_message(self, waited_seconds: float) -> str:
+        """A timed-out wait reads at least "1s": a deadline shorter than that still waited."""
+        return (
+            f"Session {self.session_id} did not become {self.describe_targets()} within "
+            f"{format_duration(max(waited_seconds, 1))}; last status: {self.last_status or 'unknown'}"
+            f"{_where(self.url)}"
+        )
+
+    def unanswered_message(self, waited_seconds: float, last_error: str) -> str:
+        """The deadline passed while CloudOS kept failing to answer (not a slow session)."""
+        return (
+            f"CloudOS kept failing until the deadline while waiting for session {self.session_id} "
+            f"({_format_elapsed(waited_seconds)}): {last_error}"
+        )
+
+    def refused_message(self, error: CloudOSError) -> str:
+        return f"CloudOS refused to report session {self.session_id}: {error}"
+
+
+class BatchWatch:
+    """Tracks one wait for many sessions to reach ``targets``; fed one session object at a time.
+
+    The batch trigger and the fleet operator's blocking wait both use it (through
+    :func:`batch_wait`), so they settle sessions, word their messages and log progress the same
+    way: one line when the counts change, never one per poll. ``started_at`` is a wall-clock epoch
+    (valid on any machine).
+    """
+
+    def __init__(
+        self,
+        session_ids: Iterable[str],
+        targets: Iterable[str],
+        failures: Iterable[str] = (),
+        *,
+        started_at: float = 0.0,
+    ) -> None:
+        self.targets = frozenset(targets)
+        self.failures = frozenset(failures) - self.targets
+        self.started_at = started_at
+        #: Still waiting: id → last display status seen (None before the first answer).
+        self.pending: dict[str, str | None] = dict.fromkeys(session_ids)
+        #: Settled in a target status: id → display status.
+        self.reached: dict[str, str] = {}
+        #: Settled otherwise: id → why, in words.
+        self.failed: dict[str, str] = {}
+        #: The last transient error of the current round, if any.
+        self.last_error: str | None = None
+
+    @property
+    def total(self) -> int:
+        return len(self.pending) + len(self.reached) + len(self.failed)
+
+    @property
+    def done(self) -> bool:
+        return not self.pending
+
+    def progress(self) -> tuple[int, int, int]:
+        """(reached, failed, pending) counts; a change is worth a log line."""
+        return len(self.reached), len(self.failed), len(self.pending)
+
+    def observe(self, session_id: str, session: Mapping[str, Any]) -> None:
+        status = session_summary(dict(session))["status"]
+        if status in self.targets:
+            self.pending.pop(session_id, None)
+            self.reached[session_id] = status
+        elif status in self.failures:
+            self.pending.pop(session_id, None)
+            self.failed[session_id] = f"it is {status}"
+        else:
+            self.pending[session_id] = status
+
+    def refuse(self, session_id: str, why: str) -> None:
+        """CloudOS refused to report the session (404, 403...): asking again will not help."""
+        self.pending.pop(session_id, None)
+        self.failed[session_id] = why
+
+    def unread(self, session_id: str, error: CloudOSError) -> bool:
+        """A poll of ``session_id`` failed: True when it is worth asking again next round.
+
+        A transient error (no answer, 5xx, 429, a call deadline) keeps the session pending and is
+        remembered for the timeout message; any other refusal settles it as failed.
+        """
+        if isinstance(error, CloudOSTransientError):
+            self.last_error = str(error)
+            return True
+        self.refuse(session_id, f"CloudOS refused to report it: {error}")
+        return False
+
+    def _describe_targets(self) -> str:
+        return " or ".join(sorted(self.targets))
+
+    def _elapsed(self, now: float) -> str:
+        return _format_elapsed(max(0.0, now - self.started_at))
+
+    def progress_message(self, now: float) -> str:
+        reached, failed, pending = self.progress()
+        return (
+            f"{reached} of {self.total} sessions {self._describe_targets()} after {self._elapsed(now)}"
+            + (f", {failed} failed" if failed else "")
+            + f"; waiting for {pending}"
+        )
+
+    def outcome_message(self) -> str:
+        """Once :attr:`done`: all reached, or which ones failed and why."""
+        if not self.failed:
+            return f"All {self.total} sessions are {self._describe_targets()}"
+        reasons = "; ".join(f"{session_id}: {why}" for session_id, why in sorted(self.failed.items()))
+        return (
+            f"{len(self.failed)} of {self.total} sessions did not become "
+            f"{self._describe_targets()}: {reasons}"
+        )
+
+    def timeout_message(self, now: float) -> str:
+        waiting = ", ".join(
+            f"{session_id} ({status or 'unknown'})" for session_id, status in sorted(self.pending.items())
+        )
+        cause = f"; last error: {self.last_error}" if self.last_error else ""
+        return (
+            f"{len(self.pending)} of {self.total} sessions did not become {self._describe_targets()} "
+            f"within {self._elapsed(now)}: {waiting}{cause}"
+        )
+
+
+class WaitEnd(enum.StrEnum):
+    """How a batch wait ended; the values are the statuses of the trigger event that reports it."""
+
+    REACHED = "success"
+    FAILED = "failure"
+    TIMED_OUT = "timeout"
+
+
+class BatchResult(NamedTuple):
+    end: WaitEnd
+    message: str
+
+
+#: What :func:`batch_wait` asks of its runner: poll these sessions (a list), or sleep (seconds).
+BatchStep = list[str] | float
+BatchLoop = Generator[BatchStep, None, BatchResult]
+
+
+def batch_wait(
+    watch: BatchWatch,
+    *,
+    poll_interval: float,
+    end_time: float,
+    clock: Callable[[], float],
+    log: Callable[[str], None],
+    wait_first: bool,
+) -> BatchLoop:
+    """The batch wait's one loop, free of I/O: it yields what to do, the runner does it.
+
+    A yielded list is a round: the runner reads each session and feeds the answer to
+    ``watch.observe`` (or the error to ``watch.unread``). A yielded number is a pause in seconds.
+    Rounds start every ``poll_interval`` (a long round eats into the pause); the wait ends when
+    every session settled or at ``end_time``. ``wait_first`` skips the first round's look: a
+    trigger starts right after the pauses were asked for.
+    """
+    if wait_first:
+        yield max(0.0, min(poll_interval, end_time - clock()))
+    while True:
+        round_started = clock()
+        before = watch.progress()
+        watch.last_error = None
+        yield list(watch.pending)
+        now = clock()
+        if watch.progress() != before:
+            log(watch.progress_message(now))
+        if watch.done:
+            return BatchResult(WaitEnd.FAILED if watch.failed else WaitEnd.REACHED, watch.outcome_message())
+        if now >= end_time:
+            return BatchResult(WaitEnd.TIMED_OUT, watch.timeout_message(now))
+        yield max(0.0, min(round_started + poll_interval, end_time) - now)
+
+
+def run_blocking(
+    loop: BatchLoop, poll_round: Callable[[list[str]], None], sleep: Callable[[float], None]
+) -> BatchResult:
+    """Run :func:`batch_wait` in this thread (the fleet operator in a worker)."""
+    try:
+        step = next(loop)
+        while True:
+            if isinstance(step, list):
+                poll_round(step)
+            else:
+                sleep(step)
+            step = next(loop)
+    except StopIteration as finished:
+        result: BatchResult = finished.value
+        return result
+
+
+async def run_async(
+    loop: BatchLoop,
+    poll_round: Callable[[list[str]], Awaitable[None]],
+    sleep: Callable[[float], Awaitable[None]],
+) -> BatchResult:
+    """Run :func:`batch_wait` in an event loop (the batch trigger, polling a round concurrently)."""
+    try:
+        step = next(loop)
+        while True:
+            if isinstance(step, list):
+                await poll_round(step)
+            else:
+                await sleep(step)
+            step = next(loop)
+    except StopIteration as finished:
+        result: BatchResult = finished.value
+        return result
+
+
+__all__ = [
+    "PAUSED_TO_STOP_COSTS",
+    "BatchResult",
+    "BatchWatch",
+    "StatusWatch",
+    "WaitEnd",
+    "batch_wait",
+    "run_async",
+    "run_blocking",
+]

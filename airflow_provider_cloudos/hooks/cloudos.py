@@ -459,22 +459,16 @@ class CloudOSHook(BaseHook):
                     return session
                 if outcome is WaitOutcome.FAILED:
                     raise CloudOSSessionFailedError(
-                        session_id,
-                        watch.last_status or "unknown",
-                        f"Session {session_id} is {watch.last_status} while waiting for "
-                        f"{watch.describe_targets()} ({watch.url})",
+                        session_id, watch.last_status or "unknown", watch.failed_message()
                     )
                 reason = guard.check(session) if guard is not None else None
                 if reason is not None:
-                    raise CloudOSGuardError(
-                        session_id,
-                        reason,
-                        f"Session {session_id} {reason} while waiting for {watch.describe_targets()} "
-                        f"({watch.url})",
-                    )
+                    raise CloudOSGuardError(session_id, reason, watch.guard_message(reason))
             now = clock()
             if now >= deadline:
-                raise CloudOSWaitTimeoutError(session_id, watch.last_status, now - started)
+                raise CloudOSWaitTimeoutError(
+                    session_id, watch.last_status, now - started, watch.timeout_message(now - started)
+                )
             sleep(max(0.0, min(float(poll_interval), deadline - now)))
 
     # -- Airflow's "Test" button -------------------------------------------------------------

@@ -8,19 +8,15 @@ and how they pause a session they started when killed or timed out is the same, 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
-from functools import cached_property
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
-    BaseOperator,
-    conf,
 )
 
 from airflow_provider_cloudos.client.refusals import is_not_resumable_refusal
-from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
     CloudOSGuardError,
@@ -37,25 +33,29 @@ from airflow_provider_cloudos.core.status import (
     RUNNING,
     STOPPING,
     TERMINATED,
+    WaitOutcome,
     map_status,
 )
 from airflow_provider_cloudos.core.validators import (
     AWS,
     AZURE,
-    parse_bool,
     require_execution_platform,
-    require_object_id,
 )
+from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS, StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.links import (
     XCOM_SESSION_ID,
     XCOM_SESSION_SUMMARY,
     XCOM_SESSION_URL,
     CloudOSSessionLink,
 )
-from airflow_provider_cloudos.task_deadlines import cleanup_calls, task_call_deadline
+from airflow_provider_cloudos.operators.task_base import (
+    BaseOperatorMeta,
+    CloudOSWaitingOperator,
+    validation_failure,
+)
+from airflow_provider_cloudos.task_deadlines import cleanup_calls
 
 #: Key under which a create task keeps its session id in the task state store (3.3+).
 STATE_STORE_KEY = "cloudos_session_id"
@@ -64,23 +64,6 @@ STATE_STORE_KEY = "cloudos_session_id"
 NOT_RUNNING_ANYMORE = (STOPPING, PAUSED, TERMINATED)
 #: A session an earlier try created can be carried on with from these statuses.
 REUSABLE = frozenset({*LIVE_STATUSES, PAUSED})
-WAIT_SETTINGS_PROBLEM = "expected a number of seconds greater than 0"
-
-
-def validation_failure(error: CloudOSValidationError) -> AirflowFailException:
-    return AirflowFailException(str(error))
-
-
-def positive_seconds(value: Any, parameter: str) -> float:
-    if isinstance(value, bool):
-        raise CloudOSValidationError(parameter, value, WAIT_SETTINGS_PROBLEM)
-    try:
-        seconds = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise CloudOSValidationError(parameter, value, WAIT_SETTINGS_PROBLEM) from None
-    if not 0 < seconds < float("inf"):  # also refuses NaN
-        raise CloudOSValidationError(parameter, value, WAIT_SETTINGS_PROBLEM)
-    return seconds
 
 
 def platform_of(session: dict[str, Any]) -> str:
@@ -112,28 +95,13 @@ def cost_limit_note(summary: Any) -> str | None:
     return None
 
 
-class CloudOSSessionOperatorBase(BaseOperator):
-    """What the three session operators share: connection, waiting, XCom, links and kill handling."""
+class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
+    """What the three session operators share: waiting, XCom, links and kill handling."""
 
     operator_extra_links = (CloudOSSessionLink(),)
-    ui_color = "#e8f1fb"
 
-    def __init__(
-        self,
-        *,
-        cloudos_conn_id: str = CloudOSHook.default_conn_name,
-        workspace_id: str | None = None,
-        deferrable: bool | str = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float | str = 30,
-        timeout: float | str = "30m",
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.cloudos_conn_id = cloudos_conn_id
-        self.workspace_id = workspace_id
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.timeout = timeout
         #: The session this try started or resumed, and so must pause if it is killed.
         self._owned_session_id: str | None = None
         #: The name of a session being created: its id is unknown until CloudOS answers, and a
@@ -143,66 +111,17 @@ class CloudOSSessionOperatorBase(BaseOperator):
         #: link is read from XCom), "" once ``execute`` started and has published none yet.
         self.published_session_url: str | None = None
 
-    def execute(self, context: Any) -> str:
-        """Do the operator's work (``_execute``) with every API call held to its deadline.
-
-        The calls end by the operator's ``timeout`` counted from the start of the try (and by
-        ``execution_timeout``): a stalled server cannot hold the worker beyond the time the user
-        gave the task, and the error then says whose deadline was reached.
-        """
-        try:
-            seconds: float | None = self._wait_settings()[1]
-        except CloudOSValidationError:
-            seconds = None  # refused by name in _execute, before any call
-        with task_call_deadline(self, seconds, "the operator's timeout"):
-            return self._execute(context)
-
-    def _execute(self, context: Any) -> str:
-        raise NotImplementedError
-
     # -- rendered parameters ------------------------------------------------------------------
 
-    def _flag(self, parameter: str) -> bool:
-        """A boolean parameter as rendered (``True``, ``"false"``, ``"1"``...), checked."""
-        return parse_bool(getattr(self, parameter), parameter)
-
-    def _workspace_override(self) -> str | None:
-        """The task's ``workspace_id``, checked; None means the connection's."""
-        value = self.workspace_id
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return require_object_id(value, "workspace_id", "workspace id")
-
     def _wait_settings(self) -> tuple[float, float]:
-        """(poll interval, timeout) in seconds."""
-        poll = positive_seconds(self.poll_interval, "poll_interval")
-        timeout = float(parse_watch_timeout_duration(self.timeout, parameter="timeout"))
-        self._session_guard()  # validated with the other wait settings, before any HTTP call
-        return poll, timeout
+        """(poll interval, timeout) in seconds; the guard is checked with them, before any call."""
+        settings = super()._wait_settings()
+        self._session_guard()
+        return settings
 
     def _session_guard(self) -> SessionGuard:
-        """The cost/runtime guard on waits for ``running`` (create and resume offer one)."""
-        return SessionGuard.from_params(
-            max_cost_usd=getattr(self, "max_cost_usd", None), max_runtime=getattr(self, "max_runtime", None)
-        )
-
-    def _check_shared_parameters(self) -> None:
-        """The checks every operator runs after rendering, before any HTTP call."""
-        self._flag("deferrable")
-        self._workspace_override()
-        self._wait_settings()
-
-    def _require_workspace(self) -> None:
-        """Every call is scoped to a workspace: refuse before the first request when none is set."""
-        if self.hook.workspace_id is None:
-            raise AirflowFailException(
-                "No workspace: set workspace_id on the task or in the extra of connection "
-                f"{self.cloudos_conn_id!r}"
-            )
-
-    @cached_property
-    def hook(self) -> CloudOSHook:
-        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self._workspace_override())
+        """The cost/runtime guard on waits for ``running``: none here (create and resume offer one)."""
+        return SessionGuard()
 
     # -- talking to CloudOS -------------------------------------------------------------------
 
@@ -276,14 +195,14 @@ class CloudOSSessionOperatorBase(BaseOperator):
         url = self.hook.session_url(session_id)
         if self._flag("deferrable"):
             current = known if known is not None else self._get_session(session_id)
-            status = map_status(current.get("status"))
-            if status in target_list:
-                self.log.info("Session %s is already %s; nothing to wait for (%s)", session_id, status, url)
+            watch = StatusWatch.create(session_id, target_list, failure_list, url=url)
+            outcome, _ = watch.observe(current)
+            status = watch.last_status
+            if outcome is WaitOutcome.REACHED:
+                self.log.info(watch.already_there_message())
                 return current
-            if status in failure_list:
-                raise AirflowFailException(
-                    f"Session {session_id} is {status} while waiting for {' or '.join(target_list)} ({url})"
-                )
+            if outcome is WaitOutcome.FAILED:
+                raise AirflowFailException(watch.failed_message())
             # Imported here: parsing a DAG file needs no trigger module (see BENCHMARKS.md).
             from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
@@ -325,18 +244,10 @@ class CloudOSSessionOperatorBase(BaseOperator):
             )
         except CloudOSGuardError as error:
             stopped = stop_on_timeout and self._stop_owned_session(error.reason)
-            message = str(error) + ("; the session was paused to stop its costs" if stopped else "")
-            raise AirflowFailException(message) from error
+            raise AirflowFailException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
         except CloudOSWaitTimeoutError as error:
             stopped = stop_on_timeout and self._stop_owned_session("its wait timed out")
-            message = (
-                f"Session {session_id} did not become {' or '.join(target_list)} within "
-                f"{format_duration(max(error.waited_seconds, 1))}; last status: "
-                f"{error.last_status or 'unknown'} ({url})"
-            )
-            if stopped:
-                message += "; the session was paused to stop its costs"
-            raise AirflowException(message) from error
+            raise AirflowException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
         except CloudOSSessionFailedError as error:
             raise AirflowFailException(str(error)) from error
         except CloudOSError as error:
@@ -439,10 +350,71 @@ class CloudOSSessionOperatorBase(BaseOperator):
             self._stop_owned_session("the task was killed")
 
 
+class CloudOSSessionStartMixin(metaclass=BaseOperatorMeta):
+    """The parameters of the two operators that bring a session up, create and resume, declared once.
+
+    (``storage_size``, ``cost_limit`` and ``shutdown_in`` are not here: on create they are values
+    with defaults, on resume changes to make, so each operator declares and documents its own.)
+
+    :param instance_type: the instance type, checked against the platform (create: default
+        ``c5.xlarge`` on AWS, ``Standard_F1s`` on Azure; resume: unchanged when not given).
+    :param mounts: data files to mount (a list or a comma-separated string):
+        ``s3://bucket/key`` or ``project/dataset/path/file``.
+    :param links: folders to link (a list or a comma-separated string): ``s3://bucket/prefix/``,
+        ``project/folder/path`` or legacy ``name:bucket:prefix`` (AWS only).
+    :param wait_for_running: wait until the session is running (default true).
+    :param stop_on_kill: pause the session if the task is killed, its wait times out or its guard
+        fires (default true).
+    :param max_cost_usd: guard while waiting for running: fail (and pause, with ``stop_on_kill``)
+        once the session's cost reaches this many USD.
+    :param max_runtime: guard while waiting for running: the same for its running time (``"2h"``).
+    """
+
+    #: The flags create and resume share.
+    START_FLAGS: tuple[str, ...] = ("wait_for_running", "stop_on_kill")
+    #: Templated, like every parameter of create and resume.
+    START_TEMPLATE_FIELDS: tuple[str, ...] = (
+        "instance_type",
+        "mounts",
+        "links",
+        "wait_for_running",
+        "stop_on_kill",
+        "max_cost_usd",
+        "max_runtime",
+    )
+    template_fields_renderers = {"mounts": "json", "links": "json"}
+
+    def __init__(
+        self,
+        *,
+        instance_type: str | None = None,
+        mounts: Sequence[str] | str | None = None,
+        links: Sequence[str] | str | None = None,
+        wait_for_running: bool | str = True,
+        stop_on_kill: bool | str = True,
+        max_cost_usd: float | str | None = None,
+        max_runtime: str | float | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.instance_type = instance_type
+        self.mounts = mounts
+        self.links = links
+        self.wait_for_running = wait_for_running
+        self.stop_on_kill = stop_on_kill
+        self.max_cost_usd = max_cost_usd
+        self.max_runtime = max_runtime
+
+    def _session_guard(self) -> SessionGuard:
+        """The cost/runtime guard on the wait for ``running``."""
+        return SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
+
+
 __all__ = [
     "REUSABLE",
     "STATE_STORE_KEY",
     "CloudOSSessionOperatorBase",
+    "CloudOSSessionStartMixin",
     "platform_of",
     "try_number",
     "validation_failure",

@@ -25,7 +25,6 @@ time with each trigger in line: a deferred guard would hold it there and the bod
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseSensorOperator
@@ -35,10 +34,14 @@ from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientE
 from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import PRE_RUNNING_STATUSES, RUNNING, map_status
 from airflow_provider_cloudos.core.validators import parse_bool, require_session_id
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSResumeSessionOperator,
     CloudOSStopSessionOperator,
+)
+from airflow_provider_cloudos.operators.task_base import (
+    CONNECTION_TEMPLATE_FIELDS,
+    CloudOSSensorTimingMixin,
+    CloudOSTaskMixin,
 )
 
 #: XCom key under which the block's setup task says whether the block started the session.
@@ -94,7 +97,7 @@ class CloudOSBlockPauseOperator(CloudOSStopSessionOperator):
         return super().execute(context)
 
 
-class CloudOSSessionBlockGuard(BaseSensorOperator):
+class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSensorOperator):
     """Pause the block's session as soon as its cost or runtime limit is reached; fail the block.
 
     See the module docstring for how it ends. Runs in ``reschedule`` mode unless told otherwise.
@@ -105,6 +108,10 @@ class CloudOSSessionBlockGuard(BaseSensorOperator):
     :param max_cost_usd: the cost limit in USD.
     :param max_runtime: the runtime limit (``"2h"``, seconds); the session's billed running time.
     :param upload_on_close: whether the guard's pause saves the session's data (default true).
+
+    Also ``poke_interval`` and ``timeout`` as seconds or durations such as ``"1m"``
+    (:class:`CloudOSSensorTimingMixin`), and ``cloudos_conn_id`` and ``workspace_id``
+    (:class:`CloudOSTaskMixin`, templated).
     """
 
     template_fields: Sequence[str] = (
@@ -113,7 +120,7 @@ class CloudOSSessionBlockGuard(BaseSensorOperator):
         "max_cost_usd",
         "max_runtime",
         "upload_on_close",
-        "workspace_id",
+        *CONNECTION_TEMPLATE_FIELDS,
     )
     ui_color = "#fbe8e8"
 
@@ -126,8 +133,6 @@ class CloudOSSessionBlockGuard(BaseSensorOperator):
         max_cost_usd: float | str | None = None,
         max_runtime: str | float | None = None,
         upload_on_close: bool | str = True,
-        cloudos_conn_id: str = CloudOSHook.default_conn_name,
-        workspace_id: str | None = None,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("mode", "reschedule")
@@ -138,14 +143,8 @@ class CloudOSSessionBlockGuard(BaseSensorOperator):
         self.max_cost_usd = max_cost_usd
         self.max_runtime = max_runtime
         self.upload_on_close = upload_on_close
-        self.cloudos_conn_id = cloudos_conn_id
-        self.workspace_id = workspace_id
         if max_cost_usd is None and max_runtime is None:
             raise ValueError(f"{self.task_id}: give max_cost_usd and/or max_runtime; a guard needs a limit")
-
-    @cached_property
-    def hook(self) -> CloudOSHook:
-        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id or None)
 
     def _validated(self) -> tuple[str, SessionGuard, bool]:
         try:
@@ -153,6 +152,7 @@ class CloudOSSessionBlockGuard(BaseSensorOperator):
             guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
             started = started_flag(self.started)
             parse_bool(self.upload_on_close, "upload_on_close")
+            self._workspace_override()
         except CloudOSValidationError as error:
             raise AirflowFailException(str(error)) from error
         if not guard.active:

@@ -9,36 +9,37 @@ they can be tested and reasoned about alone.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
     BaseOperator,
-    conf,
 )
 
 from airflow_provider_cloudos.compat import context_task_instance
-from airflow_provider_cloudos.core.batch_waiting import BatchWatch
-from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
-from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSValidationError
+from airflow_provider_cloudos.core.errors import CloudOSError
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
 from airflow_provider_cloudos.core.report import report_csv, summarize_report
 from airflow_provider_cloudos.core.selection import SessionFilter
 from airflow_provider_cloudos.core.status import PAUSED, TERMINATED, map_status, normalize_statuses
 from airflow_provider_cloudos.core.user_values import parse_string_list
-from airflow_provider_cloudos.core.validators import parse_bool, require_object_id
-from airflow_provider_cloudos.deferral import defer_to_trigger
+from airflow_provider_cloudos.core.validators import parse_bool
+from airflow_provider_cloudos.core.waiting import BatchWatch, WaitEnd, batch_wait, run_blocking
+from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
+from airflow_provider_cloudos.operators.report_file import check_report_path, write_report
+from airflow_provider_cloudos.operators.task_base import (
+    CONNECTION_TEMPLATE_FIELDS,
+    WAIT_TEMPLATE_FIELDS,
+    CloudOSTaskMixin,
+    CloudOSWaitingOperator,
+)
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
-from airflow_provider_cloudos.triggers.events import EVENT_STATUSES, SUCCESS, TIMEOUT
 
 #: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
 XCOM_PAUSE_RESULTS = "pause_results"
@@ -53,58 +54,17 @@ _SETTLED = (PAUSED, TERMINATED)
 _LOG_LIMIT = 20
 
 
-def _fail(error: CloudOSValidationError) -> AirflowFailException:
-    return AirflowFailException(str(error))
+class PauseSettings(NamedTuple):
+    """The pause operator's rendered parameters, as read (never written back to the task)."""
+
+    selection: SessionFilter
+    dry_run: bool
+    upload_on_close: bool
+    force: bool
+    wait_for_paused: bool
 
 
-def _positive_seconds(value: Any, parameter: str) -> float:
-    """A polling interval: a positive number of seconds or a duration string."""
-    return float(parse_watch_timeout_duration(value, parameter=parameter))
-
-
-class _CloudOSWorkspaceOperator(BaseOperator):
-    """What the fleet operators share: the connection, the workspace and its validation."""
-
-    ui_color = "#e8f1fb"
-
-    def __init__(
-        self,
-        *,
-        cloudos_conn_id: str = CloudOSHook.default_conn_name,
-        workspace_id: str | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.cloudos_conn_id = cloudos_conn_id
-        self.workspace_id = workspace_id
-
-    @cached_property
-    def hook(self) -> CloudOSHook:
-        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id or None)
-
-    def _check_workspace(self) -> None:
-        """A malformed workspace is refused without a request; a missing one after reading the connection."""
-        if self.workspace_id:
-            require_object_id(str(self.workspace_id).strip(), "workspace_id", "workspace id")
-
-    def _require_workspace(self) -> None:
-        if self.hook.workspace_id is None:
-            raise AirflowFailException(
-                "No workspace: set workspace_id on the task or in the extra of connection "
-                f"{self.cloudos_conn_id!r}"
-            )
-
-
-#: The pause operator's flags: (parameter, the attribute that holds it; ``dry_run`` is a method name).
-_PAUSE_FLAGS = (
-    ("dry_run", "is_dry_run"),
-    ("upload_on_close", "upload_on_close"),
-    ("force", "force"),
-    ("wait_for_paused", "wait_for_paused"),
-)
-
-
-class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
+class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
     """Pause every session of a workspace that a filter selects, e.g. all running ones at night.
 
     Walks every page of the session list. Each selected session is paused in turn; one that
@@ -132,11 +92,10 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
     :param upload_on_close: save each session's data before stopping (default true).
     :param force: force the pause (``forceAbort``).
     :param wait_for_paused: wait until all paused sessions are paused (default false).
-    :param deferrable: wait in the triggerer instead of a worker slot.
-    :param poll_interval: seconds between status checks while waiting (default 30).
-    :param timeout: how long to wait, seconds or a duration such as ``"30m"`` (default 30m).
-    :param cloudos_conn_id: the ``cloudos`` connection.
-    :param workspace_id: the workspace; default: the connection's.
+
+    Also ``deferrable`` (one batch trigger for the wait), ``poll_interval`` and ``timeout``
+    (:class:`CloudOSWaitingOperator`), and ``cloudos_conn_id`` and ``workspace_id``
+    (:class:`CloudOSTaskMixin`). Every parameter is templated except ``deferrable``.
     """
 
     template_fields: Sequence[str] = (
@@ -151,9 +110,8 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
         "upload_on_close",
         "force",
         "wait_for_paused",
-        "poll_interval",
-        "timeout",
-        "workspace_id",
+        *WAIT_TEMPLATE_FIELDS,
+        *CONNECTION_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {"exclude_names": "json", "exclude_ids": "json"}
 
@@ -171,9 +129,6 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
         upload_on_close: bool | str = True,
         force: bool | str = False,
         wait_for_paused: bool | str = False,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
-        poll_interval: float | str = 30,
-        timeout: float | str = "30m",
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -188,10 +143,7 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
         self.upload_on_close = upload_on_close
         self.force = force
         self.wait_for_paused = wait_for_paused
-        self.deferrable = deferrable
-        self.poll_interval = poll_interval
-        self.timeout = timeout
-        check_literal_parameters(self, self._check_parameters)
+        check_literal_parameters(self, self._validated)
 
     # -- validation -------------------------------------------------------------------------
 
@@ -206,57 +158,31 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
             exclude_ids=self.exclude_ids,
         )
 
-    def _check_parameters(self) -> None:
-        """Every check of ``_validate``, converting nothing (run on literals when the DAG is parsed)."""
-        self._session_filter()
-        for parameter, attribute in _PAUSE_FLAGS:
-            parse_bool(getattr(self, attribute), parameter)
-        self._wait_settings()
-        self._check_workspace()
-
-    def _validate(self) -> SessionFilter:
-        """Every rendered parameter, before any HTTP call; errors name the parameter and value."""
+    def _read_parameters(self) -> PauseSettings:
         selection = self._session_filter()
-        self.is_dry_run = parse_bool(self.is_dry_run, "dry_run")
-        self.upload_on_close = parse_bool(self.upload_on_close, "upload_on_close")
-        self.force = parse_bool(self.force, "force")
-        self.wait_for_paused = parse_bool(self.wait_for_paused, "wait_for_paused")
-        self._wait_settings()
-        self._check_workspace()
-        return selection
-
-    def _wait_settings(self) -> tuple[float, float]:
-        poll = _positive_seconds(self.poll_interval, "poll_interval")
-        timeout = float(parse_watch_timeout_duration(self.timeout, parameter="timeout"))
-        return poll, timeout
+        settings = PauseSettings(
+            selection,
+            dry_run=parse_bool(self.is_dry_run, "dry_run"),
+            upload_on_close=self._flag("upload_on_close"),
+            force=self._flag("force"),
+            wait_for_paused=self._flag("wait_for_paused"),
+        )
+        return settings
 
     # -- the work ---------------------------------------------------------------------------
 
-    def execute(self, context: Any) -> dict[str, Any]:
-        """Select and pause, with every API call held to the operator's ``timeout`` (and
-        ``execution_timeout``), so a stalled CloudOS cannot hold the worker past them."""
-        try:
-            seconds: float | None = self._wait_settings()[1]
-        except CloudOSValidationError:
-            seconds = None  # refused by name in _execute, before any call
-        with task_call_deadline(self, seconds, "the operator's timeout"):
-            return self._execute(context)
-
     def _execute(self, context: Any) -> dict[str, Any]:
-        try:
-            selection = self._validate()
-        except CloudOSValidationError as error:
-            raise _fail(error) from error
+        settings = self._validated()
         self._require_workspace()
-        matched = self._select(selection)
+        matched = self._select(settings.selection)
         names = {str(s["_id"]): str(s.get("name") or "") for s in matched}
-        if self.is_dry_run:
+        if settings.dry_run:
             for session in matched:
                 self.log.info("Dry run: would pause %s", self._describe(session))
             self.log.info("Dry run: %d session(s) would be paused; nothing was changed", len(matched))
-            return self._outcome(dict.fromkeys(names, WOULD_PAUSE), names)
-        results = {str(session["_id"]): self._pause(session) for session in matched}
-        outcome = self._outcome(results, names)
+            return self._outcome(dict.fromkeys(names, WOULD_PAUSE), names, dry_run=True)
+        results = {str(session["_id"]): self._pause(session, settings) for session in matched}
+        outcome = self._outcome(results, names, dry_run=False)
         failures = {sid: result for sid, result in results.items() if result.startswith(FAILED_PREFIX)}
         self.log.info(
             "Paused %d session(s), %d already paused, %d failed",
@@ -264,14 +190,14 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
             sum(result == ALREADY_PAUSED for result in results.values()),
             len(failures),
         )
-        if failures or (self.wait_for_paused and results):
+        if failures or (settings.wait_for_paused and results):
             self._push(context, outcome)
         if failures:
             listed = "; ".join(
                 f"{sid} ({names[sid]}): {why[len(FAILED_PREFIX) :]}" for sid, why in failures.items()
             )
             raise AirflowException(f"Could not pause {len(failures)} of {len(results)} session(s): {listed}")
-        if self.wait_for_paused and results:
+        if settings.wait_for_paused and results:
             self._wait(list(results), outcome)
         return outcome
 
@@ -304,14 +230,14 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
             f"{format_cost(summary['cost_usd'])}, {format_duration(summary['runtime_seconds'])})"
         )
 
-    def _pause(self, session: dict[str, Any]) -> str:
+    def _pause(self, session: dict[str, Any], settings: PauseSettings) -> str:
         """One session's pause; never raises, so one failure does not stop the others."""
         session_id = str(session["_id"])
         if map_status(session.get("status")) == PAUSED:
             return ALREADY_PAUSED
         try:
             requested = self.hook.stop_session(
-                session_id, upload_on_close=bool(self.upload_on_close), force=bool(self.force)
+                session_id, upload_on_close=settings.upload_on_close, force=settings.force
             )
         except CloudOSError as error:
             self.log.error("Could not pause %s: %s", self._describe(session), error)
@@ -319,9 +245,10 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
         self.log.info("%s %s", "Pausing" if requested else "Already pausing:", self._describe(session))
         return PAUSED_NOW if requested else ALREADY_PAUSED
 
-    def _outcome(self, results: dict[str, str], names: dict[str, str]) -> dict[str, Any]:
+    @staticmethod
+    def _outcome(results: dict[str, str], names: dict[str, str], *, dry_run: bool) -> dict[str, Any]:
         return {
-            "dry_run": bool(self.is_dry_run),
+            "dry_run": dry_run,
             "matched": list(results),
             "paused": [sid for sid, result in results.items() if result == PAUSED_NOW],
             "results": results,
@@ -339,7 +266,7 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
     def _wait(self, session_ids: list[str], outcome: dict[str, Any]) -> None:
         poll, timeout = self._wait_settings()
         started = time.time()
-        if self.deferrable:
+        if self._flag("deferrable"):
             # Imported here: parsing a DAG file needs no trigger module (see BENCHMARKS.md).
             from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
 
@@ -347,7 +274,7 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
                 session_ids=session_ids,
                 end_time=started + timeout,
                 cloudos_conn_id=self.cloudos_conn_id,
-                workspace_id=self.workspace_id or None,
+                workspace_id=self._workspace_override(),
                 target_statuses=list(_SETTLED),
                 failure_statuses=[],
                 poll_interval=poll,
@@ -358,46 +285,41 @@ class CloudOSPauseSessionsOperator(_CloudOSWorkspaceOperator):
             )
             defer_to_trigger(self, trigger)
         watch = BatchWatch(session_ids, _SETTLED, started_at=started)
-        while True:
-            before = watch.progress()
-            for session_id in list(watch.pending):
+
+        def poll_round(pending: list[str]) -> None:
+            for session_id in pending:
                 try:
                     watch.observe(session_id, self.hook.get_session(session_id))
-                except CloudOSTransientError as error:
-                    watch.last_error = str(error)
-                    self.log.warning(
-                        "CloudOS did not answer about session %s; will ask again: %s", session_id, error
-                    )
                 except CloudOSError as error:
-                    watch.refuse(session_id, f"CloudOS refused to report it: {error}")
-            now = time.time()
-            if watch.progress() != before:
-                self.log.info(watch.progress_message(now))
-            if watch.done:
-                if watch.failed:
-                    raise AirflowFailException(watch.outcome_message())
-                return
-            if now >= started + timeout:
-                raise AirflowException(watch.timeout_message(now))
-            time.sleep(max(0.0, min(poll, started + timeout - now)))
+                    if watch.unread(session_id, error):
+                        self.log.warning(
+                            "CloudOS did not answer about session %s; will ask again: %s", session_id, error
+                        )
+
+        loop = batch_wait(
+            watch,
+            poll_interval=poll,
+            end_time=started + timeout,
+            clock=time.time,
+            log=self.log.info,
+            wait_first=False,
+        )
+        result = run_blocking(loop, poll_round, time.sleep)
+        if result.end is WaitEnd.FAILED:
+            raise AirflowFailException(result.message)
+        if result.end is WaitEnd.TIMED_OUT:
+            raise AirflowException(result.message)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Back from the batch trigger: the results pushed before deferring, or a clear failure."""
-        if not isinstance(event, dict) or event.get("status") not in EVENT_STATUSES:
-            raise AirflowException(f"Unexpected event from CloudOSSessionsTrigger: {event!r}")
-        message = str(event.get("message") or "")
-        if event["status"] == TIMEOUT:
-            raise AirflowException(message)
-        if event["status"] != SUCCESS:
-            raise AirflowFailException(message)
-        self.log.info(message)
+        self.log.info(check_event(event).get("message"))
         outcome = context["ti"].xcom_pull(task_ids=self.task_id, key=XCOM_PAUSE_RESULTS)
         if not isinstance(outcome, dict):
             raise AirflowException("The pause results pushed before waiting are missing from XCom")
         return outcome
 
 
-class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
+class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
     """Report on the workspace's sessions: status, type, instance, owner, cost, runtime, time to
     auto-shutdown; most expensive first. Optionally also writes the rows as CSV.
 
@@ -411,12 +333,16 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
     :param statuses: only these statuses (default: all).
     :param only_owner: only sessions of the connection's user.
     :param include_archived: include archived sessions (default false).
-    :param csv_path: also write the report to this CSV file (parent folders are created).
+    :param csv_path: also write the report as CSV here: a local path (parent folders are created)
+        or an object-storage URL read through Airflow's ``ObjectStoragePath`` (``s3://bucket/key.csv``,
+        ``s3://aws_conn_id@bucket/key.csv``, ``gs://...``, ``file:///...``), which outlives the
+        worker on a distributed executor.
     :param include_access: the access audit: each row also lists what the session mounts
         (``mounts``) and links (``links``), as CloudOS records them; ``None`` where the API does
         not say. A session listed without those fields is read once more on its own.
-    :param cloudos_conn_id: the ``cloudos`` connection.
-    :param workspace_id: the workspace; default: the connection's.
+
+    Also ``cloudos_conn_id`` and ``workspace_id`` (:class:`CloudOSTaskMixin`). Every parameter is
+    templated.
     """
 
     template_fields: Sequence[str] = (
@@ -425,8 +351,9 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
         "include_archived",
         "csv_path",
         "include_access",
-        "workspace_id",
+        *CONNECTION_TEMPLATE_FIELDS,
     )
+    ui_color = "#e8f1fb"
 
     def __init__(
         self,
@@ -444,21 +371,16 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
         self.include_archived = include_archived
         self.csv_path = csv_path
         self.include_access = include_access
-        check_literal_parameters(self, self._validate)
+        check_literal_parameters(self, self._validated)
 
-    def _validate(self) -> tuple[list[str] | None, bool, bool, str | None]:
+    def _read_parameters(self) -> tuple[list[str] | None, bool, bool, str | None]:
         items = parse_string_list(self.statuses, "statuses")
         statuses = sorted(normalize_statuses(items, parameter="statuses")) if items else None
         only_owner = parse_bool(self.only_owner, "only_owner")
         include_archived = parse_bool(self.include_archived, "include_archived")
         parse_bool(self.include_access, "include_access")
-        if self.csv_path is not None and not isinstance(self.csv_path, str):
-            raise CloudOSValidationError("csv_path", self.csv_path, "expected a file path")
-        path = self.csv_path.strip() if self.csv_path else None
-        if path and os.path.isdir(path):
-            raise CloudOSValidationError("csv_path", self.csv_path, "is a directory; give a file path")
-        self._check_workspace()
-        return statuses, only_owner, include_archived, path or None
+        path = check_report_path(self.csv_path)
+        return statuses, only_owner, include_archived, path
 
     def execute(self, context: Any) -> dict[str, Any]:
         """Build the report, with every API call held to the task's ``execution_timeout``."""
@@ -466,10 +388,7 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
             return self._execute(context)
 
     def _execute(self, context: Any) -> dict[str, Any]:
-        try:
-            statuses, only_owner, include_archived, path = self._validate()
-        except CloudOSValidationError as error:
-            raise _fail(error) from error
+        statuses, only_owner, include_archived, path = self._validated()
         self._require_workspace()
         now = datetime.now(UTC)
         include_access = parse_bool(self.include_access, "include_access")
@@ -485,9 +404,7 @@ class CloudOSSessionReportOperator(_CloudOSWorkspaceOperator):
             raise to_airflow_exception(error) from error
         totals = summarize_report(rows)
         if path:
-            folder = os.path.dirname(os.path.abspath(path))
-            os.makedirs(folder, exist_ok=True)
-            report_csv(rows, path, include_access=include_access)
+            write_report(path, report_csv(rows, include_access=include_access))
         self.log.info(
             "%d session(s), %d live costing %s so far; by status: %s",
             totals["count"],

@@ -52,7 +52,6 @@ from airflow_provider_cloudos.core.status import (
 from airflow_provider_cloudos.core.validators import (
     AWS,
     AZURE,
-    require_object_id,
     require_session_id,
     validate_session_id,
 )
@@ -65,19 +64,24 @@ from airflow_provider_cloudos.operators.base import (
     REUSABLE,
     STATE_STORE_KEY,
     CloudOSSessionOperatorBase,
+    CloudOSSessionStartMixin,
     platform_of,
     try_number,
-    validation_failure,
 )
 from airflow_provider_cloudos.operators.lineage import SessionLineageMixin
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
+from airflow_provider_cloudos.operators.task_base import (
+    CONNECTION_TEMPLATE_FIELDS,
+    WAIT_TEMPLATE_FIELDS,
+    validation_failure,
+)
 
 
-class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBase):
+class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin, CloudOSSessionOperatorBase):
     """Create a CloudOS interactive session and (by default) wait until it is running.
 
     Returns the session id; also pushes ``session_url`` and ``session_summary`` to XCom as soon
-    as the session exists. Every parameter below is templated.
+    as the session exists. Every parameter is templated except ``deferrable``.
 
     A retried or cleared task carries on with the session an earlier try created instead of
     creating a second one: the id kept in the task state store (Airflow 3.3+), else the newest of
@@ -90,33 +94,23 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
     :param session_type: ``jupyter``, ``vscode``, ``rstudio`` or ``spark``.
     :param project_name: project to create it in (resolved to its id), or give ``project_id``.
     :param project_id: the project's 24-hex id.
-    :param workspace_id: the workspace; default: the connection's.
     :param execution_platform: ``aws`` (default) or ``azure``.
-    :param instance_type: default ``c5.xlarge`` on AWS, ``Standard_F1s`` on Azure.
     :param storage_size: GB, 100-5000 (default 500).
     :param spot: use cost-saving spot instances (AWS).
     :param shared: visible to the whole workspace instead of private.
     :param cost_limit: compute cost limit in USD; -1 is unlimited.
     :param shutdown_in: auto-shutdown after this long, e.g. ``"30m"``, ``"8h"``, ``"2d"`` (default 12h).
-    :param mounts: data files to mount: ``s3://bucket/key`` or ``project/dataset/path/file``.
-    :param links: folders to link (a list or a comma-separated string): ``s3://bucket/prefix/``,
-        ``project/folder/path`` or legacy ``name:bucket:prefix`` (AWS only).
     :param r_version: R version for RStudio (``4.5.2`` default, or ``4.4.2``).
     :param spark_master_type: Spark master instance type (default ``c5.2xlarge``).
     :param spark_core_type: Spark core instance type (default ``c5.xlarge``).
     :param spark_workers: number of Spark core workers (default 1).
-    :param wait_for_running: wait until the session is running (default true).
-    :param deferrable: wait in the triggerer instead of a worker slot.
-    :param poll_interval: seconds between status checks (default 30).
-    :param timeout: how long to wait, seconds or a duration such as ``"30m"`` (default 30m).
     :param reuse_existing: carry on with the session an earlier try created instead of creating a
         second one (default true); false always creates a new session, even with a same-named one live.
-    :param stop_on_kill: pause the session if the task is killed, its wait times out or its guard
-        fires (default true).
-    :param max_cost_usd: guard while waiting for running: fail (and pause, with ``stop_on_kill``)
-        once the session's cost reaches this many USD.
-    :param max_runtime: guard while waiting for running: the same for its running time (``"2h"``).
-    :param cloudos_conn_id: the ``cloudos`` connection.
+
+    Also ``instance_type``, ``mounts``, ``links``, ``wait_for_running``, ``stop_on_kill``,
+    ``max_cost_usd`` and ``max_runtime`` (shared with resume: :class:`CloudOSSessionStartMixin`),
+    ``deferrable``, ``poll_interval`` and ``timeout`` (:class:`CloudOSWaitingOperator`), and
+    ``cloudos_conn_id`` and ``workspace_id`` (:class:`CloudOSTaskMixin`).
     """
 
     template_fields: Sequence[str] = (
@@ -124,31 +118,21 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
         "session_type",
         "project_name",
         "project_id",
-        "workspace_id",
         "execution_platform",
-        "instance_type",
         "storage_size",
         "spot",
         "shared",
         "cost_limit",
         "shutdown_in",
-        "mounts",
-        "links",
         "r_version",
         "spark_master_type",
         "spark_core_type",
         "spark_workers",
-        "wait_for_running",
-        "deferrable",
-        "poll_interval",
-        "timeout",
         "reuse_existing",
-        "stop_on_kill",
-        "max_cost_usd",
-        "max_runtime",
-        "cloudos_conn_id",
+        *CloudOSSessionStartMixin.START_TEMPLATE_FIELDS,
+        *WAIT_TEMPLATE_FIELDS,
+        *CONNECTION_TEMPLATE_FIELDS,
     )
-    template_fields_renderers = {"mounts": "json", "links": "json"}
 
     def __init__(
         self,
@@ -158,23 +142,16 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
         project_name: str | None = None,
         project_id: str | None = None,
         execution_platform: str = "aws",
-        instance_type: str | None = None,
         storage_size: int | str = 500,
         spot: bool | str = False,
         shared: bool | str = False,
         cost_limit: float | str = -1,
         shutdown_in: str | None = "12h",
-        mounts: Sequence[str] | str | None = None,
-        links: Sequence[str] | str | None = None,
         r_version: str | None = None,
         spark_master_type: str | None = None,
         spark_core_type: str | None = None,
         spark_workers: int | str = 1,
-        wait_for_running: bool | str = True,
         reuse_existing: bool | str = True,
-        stop_on_kill: bool | str = True,
-        max_cost_usd: float | str | None = None,
-        max_runtime: str | float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -183,59 +160,42 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
         self.project_name = project_name
         self.project_id = project_id
         self.execution_platform = execution_platform
-        self.instance_type = instance_type
         self.storage_size = storage_size
         self.spot = spot
         self.shared = shared
         self.cost_limit = cost_limit
         self.shutdown_in = shutdown_in
-        self.mounts = mounts
-        self.links = links
         self.r_version = r_version
         self.spark_master_type = spark_master_type
         self.spark_core_type = spark_core_type
         self.spark_workers = spark_workers
-        self.wait_for_running = wait_for_running
         self.reuse_existing = reuse_existing
-        self.stop_on_kill = stop_on_kill
-        self.max_cost_usd = max_cost_usd
-        self.max_runtime = max_runtime
         check_literal_parameters(self, self._validated)
 
-    def _validated(self) -> tuple[SessionSpec, str | None, str | None]:
-        """Everything checkable without the network: (spec, project id, project name)."""
-        try:
-            spec = make_session_spec(
-                name=self.name,
-                session_type=self.session_type,
-                execution_platform=self.execution_platform,
-                instance_type=self.instance_type,
-                storage_size=self.storage_size,
-                spot=self.spot,
-                shared=self.shared,
-                cost_limit=self.cost_limit,
-                shutdown_in=self.shutdown_in,
-                mounts=self.mounts,
-                links=self.links,
-                r_version=self.r_version,
-                spark_master_type=self.spark_master_type,
-                spark_core_type=self.spark_core_type,
-                spark_workers=self.spark_workers,
-            )
-            project_id = self._project_id()
-            project_name = None if project_id else self._project_name()
-            for flag in ("wait_for_running", "reuse_existing", "stop_on_kill"):
-                self._flag(flag)
-            self._check_shared_parameters()
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
-        return spec, project_id, project_name
+    flag_parameters = ("reuse_existing", *CloudOSSessionStartMixin.START_FLAGS)
 
-    def _project_id(self) -> str | None:
-        value = self.project_id
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return require_object_id(value, "project_id", "project id")
+    def _read_parameters(self) -> tuple[SessionSpec, str | None, str | None]:
+        """Everything checkable without the network: (spec, project id, project name)."""
+        spec = make_session_spec(
+            name=self.name,
+            session_type=self.session_type,
+            execution_platform=self.execution_platform,
+            instance_type=self.instance_type,
+            storage_size=self.storage_size,
+            spot=self.spot,
+            shared=self.shared,
+            cost_limit=self.cost_limit,
+            shutdown_in=self.shutdown_in,
+            mounts=self.mounts,
+            links=self.links,
+            r_version=self.r_version,
+            spark_master_type=self.spark_master_type,
+            spark_core_type=self.spark_core_type,
+            spark_workers=self.spark_workers,
+        )
+        project_id = self._optional_id("project_id", "project id")
+        project_name = None if project_id else self._project_name()
+        return spec, project_id, project_name
 
     def _project_name(self) -> str:
         value = self.project_name
@@ -473,22 +433,20 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
     :param force: force the pause (``forceAbort``).
     :param wait_for_paused: wait until the session is paused (default true).
     :param accept_terminated: succeed when the session is already terminated (default: fail).
-    :param deferrable: wait in the triggerer instead of a worker slot.
-    :param poll_interval: seconds between status checks (default 30).
-    :param timeout: how long to wait, seconds or a duration such as ``"30m"`` (default 30m).
+
+    Also ``deferrable``, ``poll_interval`` and ``timeout`` (:class:`CloudOSWaitingOperator`), and
+    ``cloudos_conn_id`` and ``workspace_id`` (:class:`CloudOSTaskMixin`). Every parameter is
+    templated except ``deferrable``.
     """
 
     template_fields: Sequence[str] = (
         "session_id",
-        "workspace_id",
         "upload_on_close",
         "force",
         "wait_for_paused",
         "accept_terminated",
-        "deferrable",
-        "poll_interval",
-        "timeout",
-        "cloudos_conn_id",
+        *WAIT_TEMPLATE_FIELDS,
+        *CONNECTION_TEMPLATE_FIELDS,
     )
 
     def __init__(
@@ -509,15 +467,10 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         self.accept_terminated = accept_terminated
         check_literal_parameters(self, self._validated)
 
-    def _validated(self) -> str:
-        try:
-            session_id = require_session_id(self.session_id, "session_id")
-            for flag in ("upload_on_close", "force", "wait_for_paused", "accept_terminated"):
-                self._flag(flag)
-            self._check_shared_parameters()
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
-        return session_id
+    flag_parameters = ("upload_on_close", "force", "wait_for_paused", "accept_terminated")
+
+    def _read_parameters(self) -> str:
+        return require_session_id(self.session_id, "session_id")
 
     def _execute(self, context: Any) -> str:
         self._start_run()
@@ -583,75 +536,49 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         return str(checked["session_id"])
 
 
-class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBase):
+class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin, CloudOSSessionOperatorBase):
     """Resume a paused CloudOS session, optionally with new resources, and wait until it runs.
 
     Only what changes is sent. Idempotent: a running session succeeds at once; one still
     stopping is waited for and then resumed; a terminated one is a clear failure. S3 mounts and
     links are refused on Azure sessions (the platform is read from the session).
 
-    :param session_id: the session (templated).
-    :param instance_type: new instance type (checked against the session's platform).
+    :param session_id: the session.
     :param storage_size: new storage size in GB (100-5000).
     :param cost_limit: new compute cost limit in USD (-1 unlimited).
     :param shutdown_in: new auto-shutdown, e.g. ``"8h"``.
-    :param mounts: data files to mount (see the create operator).
-    :param links: folders to link (see the create operator).
-    :param wait_for_running: wait until running (default true).
-    :param stop_on_kill: pause the session if the task is killed, its wait times out or its guard
-        fires (default true).
-    :param max_cost_usd: guard while waiting for running (see the create operator).
-    :param max_runtime: guard while waiting for running (see the create operator).
+
+    Also ``instance_type`` (a new one, checked against the session's platform), ``mounts``,
+    ``links``, ``wait_for_running``, ``stop_on_kill``, ``max_cost_usd`` and ``max_runtime``
+    (shared with create: :class:`CloudOSSessionStartMixin`), ``deferrable``, ``poll_interval`` and
+    ``timeout`` (:class:`CloudOSWaitingOperator`), and ``cloudos_conn_id`` and ``workspace_id``
+    (:class:`CloudOSTaskMixin`). Every parameter is templated except ``deferrable``.
     """
 
     template_fields: Sequence[str] = (
         "session_id",
-        "workspace_id",
-        "instance_type",
         "storage_size",
         "cost_limit",
         "shutdown_in",
-        "mounts",
-        "links",
-        "wait_for_running",
-        "deferrable",
-        "poll_interval",
-        "timeout",
-        "stop_on_kill",
-        "max_cost_usd",
-        "max_runtime",
-        "cloudos_conn_id",
+        *CloudOSSessionStartMixin.START_TEMPLATE_FIELDS,
+        *WAIT_TEMPLATE_FIELDS,
+        *CONNECTION_TEMPLATE_FIELDS,
     )
-    template_fields_renderers = {"mounts": "json", "links": "json"}
 
     def __init__(
         self,
         *,
         session_id: str,
-        instance_type: str | None = None,
         storage_size: int | str | None = None,
         cost_limit: float | str | None = None,
         shutdown_in: str | None = None,
-        mounts: Sequence[str] | str | None = None,
-        links: Sequence[str] | str | None = None,
-        wait_for_running: bool | str = True,
-        stop_on_kill: bool | str = True,
-        max_cost_usd: float | str | None = None,
-        max_runtime: str | float | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.session_id = session_id
-        self.instance_type = instance_type
         self.storage_size = storage_size
         self.cost_limit = cost_limit
         self.shutdown_in = shutdown_in
-        self.mounts = mounts
-        self.links = links
-        self.wait_for_running = wait_for_running
-        self.stop_on_kill = stop_on_kill
-        self.max_cost_usd = max_cost_usd
-        self.max_runtime = max_runtime
         check_literal_parameters(self, self._validated)
 
     def _spec(self, execution_platform: str) -> ResumeSpec:
@@ -670,15 +597,11 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionOperatorBa
         instance = self.instance_type.strip() if isinstance(self.instance_type, str) else ""
         return AZURE if instance.startswith(("Standard_", "Basic_")) else AWS
 
-    def _validated(self) -> str:
-        try:
-            session_id = require_session_id(self.session_id, "session_id")
-            self._spec(self._likely_platform())  # formats and ranges; exact platform rules later
-            for flag in ("wait_for_running", "stop_on_kill"):
-                self._flag(flag)
-            self._check_shared_parameters()
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
+    flag_parameters = CloudOSSessionStartMixin.START_FLAGS
+
+    def _read_parameters(self) -> str:
+        session_id = require_session_id(self.session_id, "session_id")
+        self._spec(self._likely_platform())  # formats and ranges; exact platform rules later
         return session_id
 
     def _execute(self, context: Any) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
@@ -12,14 +11,12 @@ from airflow.providers.common.compat.sdk import (
     AirflowSensorTimeout,
     BaseSensorOperator,
     PokeReturnValue,
-    conf,
 )
 
 from airflow_provider_cloudos.core.errors import (
     CloudOSDeadlineError,
     CloudOSError,
     CloudOSTransientError,
-    CloudOSValidationError,
 )
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
@@ -27,12 +24,16 @@ from airflow_provider_cloudos.core.status import FAILURE_STATUSES, WaitOutcome, 
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
+from airflow_provider_cloudos.operators.task_base import (
+    CONNECTION_TEMPLATE_FIELDS,
+    CloudOSDeferrableMixin,
+    CloudOSSensorTimingMixin,
+)
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
 
-class CloudOSSessionSensor(BaseSensorOperator):
+class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, BaseSensorOperator):
     """Wait until a CloudOS session reaches ``target_status``; fail fast on a failure status.
 
     Works in ``poke`` and ``reschedule`` modes, and with ``deferrable=True`` checks once, then hands
@@ -52,20 +53,22 @@ class CloudOSSessionSensor(BaseSensorOperator):
         ``stopping``, ``terminated``, ...; API names such as ``ready`` are accepted). Default
         ``running``, or ``paused`` when a guard is given.
     :param failure_status: statuses that fail the sensor at once (default ``terminated``).
-    :param cloudos_conn_id: the ``cloudos`` connection.
-    :param workspace_id: overrides the connection's workspace.
-    :param deferrable: defer to the triggerer instead of poking.
     :param max_cost_usd: guard: succeed once the session's cost reaches this many USD.
     :param max_runtime: guard: succeed once the session has run this long (``"8h"``, seconds).
+
+    Also ``poke_interval`` and ``timeout`` as seconds or durations such as ``"1m"``
+    (:class:`CloudOSSensorTimingMixin`; with ``deferrable`` the timeout is the trigger's
+    deadline), ``deferrable`` (not templated), and ``cloudos_conn_id`` and ``workspace_id``
+    (:class:`CloudOSTaskMixin`, templated).
     """
 
     template_fields: Sequence[str] = (
         "session_id",
         "target_status",
         "failure_status",
-        "workspace_id",
         "max_cost_usd",
         "max_runtime",
+        *CONNECTION_TEMPLATE_FIELDS,
     )
     ui_color = "#d6e9f8"
 
@@ -75,9 +78,6 @@ class CloudOSSessionSensor(BaseSensorOperator):
         session_id: str,
         target_status: str | Sequence[str] | None = None,
         failure_status: str | Sequence[str] | None = None,
-        cloudos_conn_id: str = CloudOSHook.default_conn_name,
-        workspace_id: str | None = None,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         max_cost_usd: float | str | None = None,
         max_runtime: str | float | None = None,
         **kwargs: Any,
@@ -88,39 +88,28 @@ class CloudOSSessionSensor(BaseSensorOperator):
         self.session_id = session_id
         self.target_status = target_status
         self.failure_status = failure_status
-        self.cloudos_conn_id = cloudos_conn_id
-        self.workspace_id = workspace_id
-        self.deferrable = deferrable
         self._watch: StatusWatch | None = None
         check_literal_parameters(self, self._validated)
 
-    @cached_property
-    def hook(self) -> CloudOSHook:
-        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id or None)
-
-    def _validated(self) -> tuple[str, frozenset[str], frozenset[str]]:
-        """Validate the rendered parameters before any HTTP call."""
-        try:
-            session_id = require_session_id(self.session_id, "session_id")
-            guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
-            wanted = self.target_status
-            if wanted is None or (isinstance(wanted, str) and not wanted.strip()):
-                wanted = "paused" if guard.active else "running"
-            targets = normalize_statuses(wanted, parameter="target_status")
-            failures = (
-                FAILURE_STATUSES - targets
-                if self.failure_status is None
-                else normalize_statuses(self.failure_status, parameter="failure_status")
-            )
-        except CloudOSValidationError as error:
-            raise AirflowFailException(str(error)) from error
+    def _read_parameters(self) -> tuple[str, frozenset[str], frozenset[str]]:
+        """(session id, target statuses, failure statuses)."""
+        session_id = require_session_id(self.session_id, "session_id")
+        guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
+        wanted = self.target_status
+        if wanted is None or (isinstance(wanted, str) and not wanted.strip()):
+            wanted = "paused" if guard.active else "running"
+        targets = normalize_statuses(wanted, parameter="target_status")
+        failures = (
+            FAILURE_STATUSES - targets
+            if self.failure_status is None
+            else normalize_statuses(self.failure_status, parameter="failure_status")
+        )
         return session_id, targets, failures
 
     def _guard(self) -> SessionGuard:
-        try:
-            return SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
-        except CloudOSValidationError as error:
-            raise AirflowFailException(str(error)) from error
+        return self._checked(
+            lambda: SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
+        )
 
     def _result(self, summary: Any, guard_reason: str | None) -> Any:
         """The summary, with ``guard_reason`` when a guard is set (what fired, or None)."""
@@ -160,22 +149,20 @@ class CloudOSSessionSensor(BaseSensorOperator):
         if changed:
             self.log.info(watch.change_message(time.time()))
         if outcome is WaitOutcome.FAILED:
-            raise AirflowFailException(
-                f"Session {watch.session_id} is {watch.last_status} while waiting for "
-                f"{watch.describe_targets()} ({watch.url})"
-            )
+            raise AirflowFailException(watch.failed_message())
         if outcome is WaitOutcome.REACHED:
             summary = session_summary(session, self.hook.base_url)
             return PokeReturnValue(is_done=True, xcom_value=self._result(summary, None))
         reason = self._guard().check(session)
         if reason is not None:
-            self.log.info("Session %s %s (%s)", watch.session_id, reason, watch.url)
+            self.log.info(watch.guard_message(reason))
             summary = session_summary(session, self.hook.base_url)
             return PokeReturnValue(is_done=True, xcom_value=self._result(summary, reason))
         return False
 
     def execute(self, context: Any) -> Any:
-        if not self.deferrable:
+        self._validated()
+        if not self._flag("deferrable"):
             return super().execute(context)
         first = self.poke(context)
         if isinstance(first, PokeReturnValue) and first.is_done:
@@ -189,7 +176,7 @@ class CloudOSSessionSensor(BaseSensorOperator):
             session_id=watch.session_id,
             end_time=time.time() + float(self.timeout),
             cloudos_conn_id=self.cloudos_conn_id,
-            workspace_id=self.workspace_id or None,
+            workspace_id=self._workspace_override(),
             target_statuses=sorted(watch.targets),
             failure_statuses=sorted(watch.failures),
             poll_interval=float(self.poke_interval),

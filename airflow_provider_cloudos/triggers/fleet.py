@@ -19,18 +19,16 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_cloudos.core.batch_waiting import BatchWatch
 from airflow_provider_cloudos.core.errors import (
-    CloudOSAPIError,
     CloudOSError,
-    CloudOSTransientError,
     CloudOSValidationError,
 )
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
 from airflow_provider_cloudos.core.validators import require_session_id
+from airflow_provider_cloudos.core.waiting import BatchWatch, batch_wait, run_async
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.task_deadlines import trigger_call_deadline
-from airflow_provider_cloudos.triggers.events import ERROR, FAILURE, SUCCESS, TIMEOUT
+from airflow_provider_cloudos.triggers.events import ERROR
 
 #: Requests in flight at once during one polling round: gentle on the API, still quick.
 DEFAULT_MAX_CONCURRENCY = 8
@@ -139,24 +137,22 @@ class CloudOSSessionsTrigger(BaseTrigger):
 
     async def _wait(self, hook: CloudOSHook, watch: BatchWatch) -> TriggerEvent:
         limit = asyncio.Semaphore(self.max_concurrency)
+
+        async def poll_round(session_ids: list[str]) -> None:
+            await asyncio.gather(*(self._poll_one(hook, limit, watch, sid) for sid in session_ids))
+
         # The task deferred right after asking for the pauses: the first round waits one interval
         # (an event before the scheduler processed the deferral fails the task on Airflow 3.3.2).
-        await asyncio.sleep(max(0.0, min(self.poll_interval, self.end_time - time.time())))
-        while True:
-            round_started = time.time()
-            before = watch.progress()
-            watch.last_error = None
-            await asyncio.gather(*(self._poll_one(hook, limit, watch, sid) for sid in list(watch.pending)))
-            now = time.time()
-            if watch.progress() != before:
-                self.log.info(watch.progress_message(now))
-            if watch.done:
-                return self._event(FAILURE if watch.failed else SUCCESS, watch, watch.outcome_message())
-            if now >= self.end_time:
-                return self._event(TIMEOUT, watch, watch.timeout_message(now))
-            # Rounds start every poll_interval: a long round (many sessions, a slow API) eats into the pause.
-            next_round = round_started + self.poll_interval
-            await asyncio.sleep(max(0.0, min(next_round, self.end_time) - now))
+        loop = batch_wait(
+            watch,
+            poll_interval=self.poll_interval,
+            end_time=self.end_time,
+            clock=time.time,
+            log=self.log.info,
+            wait_first=True,
+        )
+        result = await run_async(loop, poll_round, asyncio.sleep)
+        return self._event(result.end.value, watch, result.message)
 
     async def _poll_one(
         self, hook: CloudOSHook, limit: asyncio.Semaphore, watch: BatchWatch, session_id: str
@@ -165,14 +161,11 @@ class CloudOSSessionsTrigger(BaseTrigger):
             try:
                 with trigger_call_deadline(self.end_time):
                     session = await hook.aget_session(session_id)
-            except CloudOSTransientError as error:
-                watch.last_error = str(error)
-                self.log.warning(
-                    "CloudOS did not answer about session %s; the wait goes on: %s", session_id, error
-                )
-                return
-            except CloudOSAPIError as error:
-                watch.refuse(session_id, f"CloudOS refused to report it: {error}")
+            except CloudOSError as error:
+                if watch.unread(session_id, error):
+                    self.log.warning(
+                        "CloudOS did not answer about session %s; the wait goes on: %s", session_id, error
+                    )
                 return
         watch.observe(session_id, session)
 

@@ -133,18 +133,17 @@ class CloudOSSessionTrigger(BaseTrigger):
             watch = StatusWatch.create(self.session_id, self.target_statuses, self.failure_statuses)
             yield self._event(ERROR, watch, f"Cannot use connection {self.cloudos_conn_id!r}: {error}")
             return
-        url = session_url(client.base_url, self.session_id)
         watch = StatusWatch.create(
             self.session_id,
             self.target_statuses,
             self.failure_statuses,
             started_at=self.started_at,
-            url=url,
+            url=session_url(client.base_url, self.session_id),
         )
         watch.last_status = self.last_status
         try:
             async with hook:
-                async for event in self._poll(hook, watch, url, client.base_url):
+                async for event in self._poll(hook, watch, client.base_url):
                     yield event
                     return
         except asyncio.CancelledError:
@@ -159,7 +158,7 @@ class CloudOSSessionTrigger(BaseTrigger):
             await self._stop_quietly(hook, "the deferred task was killed")
 
     async def _poll(
-        self, hook: CloudOSHook, watch: StatusWatch, url: str, base_url: str
+        self, hook: CloudOSHook, watch: StatusWatch, base_url: str
     ) -> AsyncIterator[TriggerEvent]:
         last_error: str | None = None
         # The deferring task has just looked at the session, so the first poll waits one interval.
@@ -175,29 +174,19 @@ class CloudOSSessionTrigger(BaseTrigger):
                 last_error = str(error)
                 self.log.warning("CloudOS did not answer; the wait goes on: %s", error)
             except CloudOSAPIError as error:
-                yield self._event(
-                    FAILURE, watch, f"CloudOS refused to report session {self.session_id}: {error}"
-                )
+                yield self._event(FAILURE, watch, watch.refused_message(error))
                 return
             else:
                 last_error = None
                 outcome, changed = watch.observe(session)
                 if changed:
                     self.log.info(watch.change_message(time.time()))
-                if outcome is WaitOutcome.REACHED:
+                if outcome is not WaitOutcome.WAITING:
+                    reached = outcome is WaitOutcome.REACHED
                     yield self._event(
-                        SUCCESS,
+                        SUCCESS if reached else FAILURE,
                         watch,
-                        f"Session {self.session_id} is {watch.last_status} ({url})",
-                        summary=session_summary(session, base_url),
-                    )
-                    return
-                if outcome is WaitOutcome.FAILED:
-                    yield self._event(
-                        FAILURE,
-                        watch,
-                        f"Session {self.session_id} is {watch.last_status} while waiting for "
-                        f"{watch.describe_targets()} ({url})",
+                        watch.reached_message() if reached else watch.failed_message(),
                         summary=session_summary(session, base_url),
                     )
                     return
@@ -207,8 +196,7 @@ class CloudOSSessionTrigger(BaseTrigger):
                     yield self._event(
                         GUARD,
                         watch,
-                        f"Session {self.session_id} {reason} while waiting for "
-                        f"{watch.describe_targets()} ({url})",
+                        watch.guard_message(reason),
                         reason=reason,
                         summary=session_summary(session, base_url),
                         stopped=stopped,
@@ -220,22 +208,12 @@ class CloudOSSessionTrigger(BaseTrigger):
                 if self.stop_on_timeout:
                     stopped = await self._stop(hook, "the wait timed out")
                 waited = watch.elapsed(now)
-                if last_error is not None:
-                    yield self._event(
-                        ERROR,
-                        watch,
-                        f"CloudOS kept failing until the deadline while waiting for session "
-                        f"{self.session_id} ({waited:.0f}s): {last_error}",
-                        stopped=stopped,
-                    )
-                else:
-                    yield self._event(
-                        TIMEOUT,
-                        watch,
-                        f"Session {self.session_id} did not become {watch.describe_targets()} within "
-                        f"{waited:.0f}s; last status: {watch.last_status or 'unknown'} ({url})",
-                        stopped=stopped,
-                    )
+                message = (
+                    watch.timeout_message(waited)
+                    if last_error is None
+                    else watch.unanswered_message(waited, last_error)
+                )
+                yield self._event(TIMEOUT if last_error is None else ERROR, watch, message, stopped=stopped)
                 return
             await asyncio.sleep(max(0.0, min(self.poll_interval, self.end_time - now)))
 

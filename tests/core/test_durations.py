@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from airflow_provider_cloudos.core.durations import (
+    parse_duration_seconds,
     parse_shutdown_duration,
     parse_shutdown_timedelta,
     parse_watch_timeout_duration,
@@ -166,3 +167,29 @@ def test_utc_timestamp_formats_like_the_api():
         utc_timestamp(datetime(2026, 1, 1, 1, 0, tzinfo=timezone(timedelta(hours=1))))
         == "2026-01-01T00:00:00Z"
     )
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("1m", 60.0),
+        (" 30S ", 30.0),
+        ("2h", 7200.0),
+        (0.02, 0.02),
+        ("0.5", 0.5),
+        (timedelta(minutes=2), 120.0),
+    ],
+)
+def test_parse_duration_seconds_keeps_fractions_and_reads_units(value, seconds):
+    assert parse_duration_seconds(value, parameter="poll_interval") == seconds
+
+
+@pytest.mark.parametrize("value", [0, "0s", -1, "soon", True, None, float("nan"), float("inf")])
+def test_parse_duration_seconds_refuses_what_cannot_wait_naming_the_parameter(value):
+    with pytest.raises(CloudOSValidationError, match=r"^Invalid poll_interval="):
+        parse_duration_seconds(value, parameter="poll_interval")
+
+
+def test_the_watch_timeout_is_the_same_parser_rounded_up():
+    assert parse_watch_timeout_duration(0.02) == 1
+    assert parse_watch_timeout_duration("1m") == 60

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
-from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.errors import (
+    CloudOSNotFoundError,
+    CloudOSTransientError,
+    CloudOSValidationError,
+)
 from airflow_provider_cloudos.core.status import WaitOutcome
-from airflow_provider_cloudos.core.waiting import StatusWatch
+from airflow_provider_cloudos.core.waiting import (
+    BatchResult,
+    BatchWatch,
+    StatusWatch,
+    WaitEnd,
+    batch_wait,
+    run_async,
+    run_blocking,
+)
 
 SID = "a" * 24
 
@@ -104,3 +118,137 @@ def test_elapsed_counts_from_the_start_and_never_goes_negative():
 
 def test_describe_targets_lists_them_sorted():
     assert StatusWatch.create(SID, ["running", "paused"]).describe_targets() == "paused or running"
+
+
+# --- the words of every ending, one place ---------------------------------------------------------
+
+
+def watched(status: str, url: str | None = "https://x/s") -> StatusWatch:
+    watch = StatusWatch.create(SID, "running", url=url)
+    watch.observe({"status": status})
+    return watch
+
+
+def test_each_ending_is_worded_once_with_the_session_and_its_page():
+    assert watched("ready").reached_message() == f"Session {SID} is running (https://x/s)"
+    assert watched("ready").already_there_message() == (
+        f"Session {SID} is already running; nothing to wait for (https://x/s)"
+    )
+    assert watched("terminated").failed_message() == (
+        f"Session {SID} is terminated while waiting for running (https://x/s)"
+    )
+    assert watched("setup").guard_message("cost $5.00 reached the limit of $5.00") == (
+        f"Session {SID} cost $5.00 reached the limit of $5.00 while waiting for running (https://x/s)"
+    )
+    assert watched("setup").timeout_message(3725) == (
+        f"Session {SID} did not become running within 1h 2m 5s; last status: setup (https://x/s)"
+    )
+    assert watched("setup", url=None).failed_message() == f"Session {SID} is setup while waiting for running"
+
+
+def test_a_timeout_reads_at_least_one_second_and_an_unseen_status_as_unknown():
+    assert StatusWatch.create(SID, "paused").timeout_message(0.2) == (
+        f"Session {SID} did not become paused within 1s; last status: unknown"
+    )
+
+
+def test_an_unanswered_wait_and_a_refusal_say_whose_fault_it_was():
+    watch = watched("setup")
+    assert watch.unanswered_message(61, "503 Service Unavailable") == (
+        f"CloudOS kept failing until the deadline while waiting for session {SID} (1m 1s): "
+        "503 Service Unavailable"
+    )
+    assert watch.refused_message(CloudOSNotFoundError("no such session")) == (
+        f"CloudOS refused to report session {SID}: no such session"
+    )
+
+
+# --- the batch wait: one loop for the worker and the trigger -----------------------------------------
+
+A, B = "a" * 24, "b" * 24
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_transient_error_keeps_the_session_pending_and_any_other_settles_it():
+    watch = BatchWatch([A, B], {"paused"})
+    assert watch.unread(A, CloudOSTransientError("no answer")) is True
+    assert watch.last_error == "no answer"
+    assert A in watch.pending
+    assert watch.unread(B, CloudOSNotFoundError("gone")) is False
+    assert watch.failed == {B: "CloudOS refused to report it: gone"}
+
+
+def test_the_loop_polls_the_pending_sessions_each_round_and_logs_only_progress():
+    clock, logged, rounds = Clock(), [], []
+    watch = BatchWatch([A, B], {"paused"}, started_at=clock.now)
+    answers = {A: ["aborting", "aborted"], B: ["aborting", "aborting", "aborted"]}
+
+    def poll_round(ids: list[str]) -> None:
+        rounds.append(ids)
+        for sid in ids:
+            watch.observe(sid, {"status": answers[sid].pop(0)})
+
+    def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    loop = batch_wait(
+        watch, poll_interval=10, end_time=clock.now + 60, clock=clock, log=logged.append, wait_first=False
+    )
+    result = run_blocking(loop, poll_round, sleep)
+    assert result == BatchResult(WaitEnd.REACHED, "All 2 sessions are paused")
+    assert rounds == [[A, B], [A, B], [B]]
+    assert logged == [
+        "1 of 2 sessions paused after 10s; waiting for 1",
+        "2 of 2 sessions paused after 20s; waiting for 0",
+    ]
+
+
+def test_the_loop_ends_at_its_deadline_naming_the_laggards_and_the_last_error():
+    clock = Clock()
+    watch = BatchWatch([A], {"paused"}, started_at=clock.now)
+    slept: list[float] = []
+
+    def poll_round(ids: list[str]) -> None:
+        clock.now += 4  # a slow round eats into the pause
+        watch.unread(A, CloudOSTransientError("503"))
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    loop = batch_wait(
+        watch, poll_interval=10, end_time=clock.now + 25, clock=clock, log=print, wait_first=True
+    )
+    result = run_blocking(loop, poll_round, sleep)
+    assert result.end is WaitEnd.TIMED_OUT
+    assert (
+        result.message == f"1 of 1 sessions did not become paused within 29s: {A} (unknown); last error: 503"
+    )
+    assert slept == [10, 6, 1], "a first pause, then rounds every 10 s, the last cut at the deadline"
+
+
+def test_the_async_runner_runs_the_same_loop():
+    clock = Clock()
+    watch = BatchWatch([A, B], {"paused"}, {"terminated"}, started_at=clock.now)
+
+    async def poll_round(ids: list[str]) -> None:
+        for sid in ids:
+            watch.observe(sid, {"status": "aborted" if sid == A else "terminated"})
+
+    async def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    loop = batch_wait(
+        watch, poll_interval=5, end_time=clock.now + 60, clock=clock, log=print, wait_first=True
+    )
+    result = asyncio.run(run_async(loop, poll_round, sleep))
+    assert result.end is WaitEnd.FAILED
+    assert result.end.value == "failure", "the value is the trigger event's status"
+    assert result.message == f"1 of 2 sessions did not become paused: {B}: it is terminated"

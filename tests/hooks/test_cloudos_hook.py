@@ -175,7 +175,9 @@ def test_wait_fails_fast_on_terminated(cloudos_conn):
 def test_wait_times_out_with_the_last_status(cloudos_conn):
     cloudos_conn.set_timings(StateTimings(scheduled=0.0, setup=60.0))
     session = cloudos_conn.add_session(name="slow", status="setup")
-    with pytest.raises(CloudOSWaitTimeoutError, match="last seen status: setup"):
+    with pytest.raises(
+        CloudOSWaitTimeoutError, match=r"did not become running within 1s; last status: setup"
+    ):
         CloudOSHook().wait_for_status(session["_id"], "running", timeout=0.2, poll_interval=0.05)
 
 

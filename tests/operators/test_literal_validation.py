@@ -44,7 +44,7 @@ def test_a_bad_literal_names_the_task_the_parameter_the_value_and_the_fix(kwargs
 
 def test_templated_values_wait_for_rendering():
     create(storage_size="{{ params.storage_size }}", session_type="{% if x %}vscode{% endif %}")
-    create(name="analysis-{{ ds }}", spot="{{ params.spot }}", deferrable="{{ params.d }}")
+    create(name="analysis-{{ ds }}", spot="{{ params.spot }}")
     create(mounts=["genomics/Data/samples.csv", "{{ params.extra_mount }}"])
     create(project_name=None, project_id="{{ params.project_id }}")
 

@@ -76,7 +76,6 @@ BAD_INPUTS = [
     (create, {"wait_for_running": "perhaps"}, "wait_for_running", "'perhaps'"),
     (create, {"reuse_existing": "2"}, "reuse_existing", "'2'"),
     (create, {"stop_on_kill": "sure"}, "stop_on_kill", "'sure'"),
-    (create, {"deferrable": "kinda"}, "deferrable", "'kinda'"),
     (create, {"poll_interval": 0}, "poll_interval", "0"),
     (create, {"poll_interval": "fast"}, "poll_interval", "'fast'"),
     (create, {"timeout": "forever"}, "timeout", "'forever'"),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fleet_sessions import session
 
-from airflow_provider_cloudos.core.batch_waiting import BatchWatch
+from airflow_provider_cloudos.core.waiting import BatchWatch
 
 # --- BatchWatch -------------------------------------------------------------------------------
 

@@ -1,0 +1,233 @@
+"""What every CloudOS task shares, written once: the connection, the workspace, the hook, and
+how a rendered value is read.
+
+The session operators and the fleet operators derive from ``BaseOperator``, the sensors from
+``BaseSensorOperator``; these mixins are what they have in common. They use Airflow's operator
+metaclass so that their parameters behave like any operator parameter: filled from
+``default_args``, accepted by ``.partial()``, recorded for mapped tasks.
+
+The rules they hold every task to:
+
+* ``cloudos_conn_id`` and ``workspace_id`` are template fields of every CloudOS task
+  (:data:`CONNECTION_TEMPLATE_FIELDS`). One DAG can then pick its connection and workspace per
+  environment (``"cloudos_{{ var.value.env }}"``), as the dbt Cloud and Databricks operators let
+  their connection id be templated; a rule that held for some tasks only would surprise.
+* ``deferrable`` is a template field of none, as in the official providers: Airflow decides how
+  a task runs before it renders anything.
+* Every seconds-like parameter (poll intervals, timeouts) is read by one parser,
+  :func:`~airflow_provider_cloudos.core.durations.parse_duration_seconds`: ``30``, ``"90"``,
+  ``"1m"``, ``"2h"`` and ``timedelta(minutes=5)`` work on every task.
+* Checks read rendered values and return what they read; they never write it back. A deferred
+  task comes back as a fresh instance that must read the same values again, and a task's
+  attributes must keep showing what the DAG gave it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+
+from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
+
+from airflow_provider_cloudos.core.durations import parse_duration_seconds
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.validators import parse_bool, require_object_id
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.task_deadlines import task_call_deadline
+
+if TYPE_CHECKING:
+    from airflow.sdk.bases.operator import BaseOperatorMeta
+else:
+    BaseOperatorMeta = type(BaseOperator)  # 3.x: airflow.sdk; 2.11: airflow.models.baseoperator
+
+T = TypeVar("T")
+
+#: Templated on every CloudOS task (see the module docstring for why).
+CONNECTION_TEMPLATE_FIELDS: tuple[str, ...] = ("workspace_id", "cloudos_conn_id")
+#: Templated on every CloudOS task that polls on its own (not the sensors: Airflow's own
+#: ``poke_interval`` and ``timeout`` are read when the sensor is built, not rendered).
+WAIT_TEMPLATE_FIELDS: tuple[str, ...] = ("poll_interval", "timeout")
+
+
+def validation_failure(error: CloudOSValidationError) -> AirflowFailException:
+    """A refused parameter fails the task for good: a retry would render the same value."""
+    return AirflowFailException(str(error))
+
+
+class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
+    """The connection, the workspace and the hook of a CloudOS task.
+
+    :param cloudos_conn_id: the ``cloudos`` connection (templated).
+    :param workspace_id: the workspace (templated); default: the connection's.
+    """
+
+    def __init__(
+        self,
+        *,
+        cloudos_conn_id: str = CloudOSHook.default_conn_name,
+        workspace_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.cloudos_conn_id = cloudos_conn_id
+        self.workspace_id = workspace_id
+
+    #: The task's boolean parameters (rendered as ``True``, ``"false"``, ``1``...), checked with the rest.
+    flag_parameters: ClassVar[tuple[str, ...]] = ()
+
+    # Declared for mypy: the Airflow base class the mixin is combined with provides them.
+    if TYPE_CHECKING:
+        task_id: str
+        log: Any
+
+    def _read_parameters(self) -> Any:
+        """The task's own checks of its rendered parameters; returns what it needs of them."""
+        return None
+
+    def _validated(self) -> Any:
+        """Every check, the task's own and the shared ones, after rendering and before any call.
+
+        Also run on the literal values when the DAG is parsed (``check_literal_parameters``). A
+        refusal fails the task for good (a retry renders the same value) and names the value.
+        """
+        return self._checked(self._read_parameters)
+
+    def _checked(self, check: Callable[[], T]) -> T:
+        try:
+            result = check()
+            self._check_shared()
+        except CloudOSValidationError as error:
+            raise validation_failure(error) from error
+        return result
+
+    def _check_shared(self) -> None:
+        """The checks every task of this kind runs; each layer adds its own."""
+        for flag in self.flag_parameters:
+            self._flag(flag)
+        self._workspace_override()
+
+    @cached_property
+    def hook(self) -> CloudOSHook:
+        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self._workspace_override())
+
+    def _workspace_override(self) -> str | None:
+        """The task's ``workspace_id``, checked; None means the connection's."""
+        return self._optional_id("workspace_id", "workspace id")
+
+    def _optional_id(self, parameter: str, what: str) -> str | None:
+        """An optional 24-hex id parameter as rendered, checked; None (or blank) means not given."""
+        value = getattr(self, parameter)
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        return require_object_id(value, parameter, what)
+
+    def _require_workspace(self) -> None:
+        """Every call is scoped to a workspace: refuse before the first request when none is set."""
+        if self.hook.workspace_id is None:
+            raise AirflowFailException(
+                "No workspace: set workspace_id on the task or in the extra of connection "
+                f"{self.cloudos_conn_id!r}"
+            )
+
+    def _flag(self, parameter: str) -> bool:
+        """A boolean parameter as rendered (``True``, ``"false"``, ``"1"``...), checked."""
+        return parse_bool(getattr(self, parameter), parameter)
+
+    def _seconds(self, parameter: str) -> float:
+        """A seconds-like parameter as rendered (``30``, ``"1m"``, ``timedelta``...), checked."""
+        return parse_duration_seconds(getattr(self, parameter), parameter=parameter)
+
+
+class CloudOSDeferrableMixin(CloudOSTaskMixin):
+    """A CloudOS task that can wait in the triggerer instead of a worker slot.
+
+    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``); not
+        templated.
+    """
+
+    def __init__(
+        self,
+        *,
+        deferrable: bool | str = conf.getboolean("operators", "default_deferrable", fallback=False),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.deferrable = deferrable
+
+    def _check_shared(self) -> None:
+        super()._check_shared()
+        self._flag("deferrable")
+
+
+class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
+    """A CloudOS sensor's Airflow ``poke_interval`` and ``timeout``, also as durations (``"1m"``).
+
+    They are read when the sensor is built, like every sensor's (not templated), by the one
+    seconds parser; left out, Airflow's defaults apply.
+    """
+
+    def __init__(
+        self,
+        *,
+        poke_interval: float | str | timedelta | None = None,
+        timeout: float | str | timedelta | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for parameter, value in (("poke_interval", poke_interval), ("timeout", timeout)):
+            if value is not None:
+                kwargs[parameter] = parse_duration_seconds(value, parameter=parameter)
+        super().__init__(**kwargs)
+
+
+class CloudOSWaitingOperator(CloudOSDeferrableMixin, BaseOperator):
+    """An operator that polls CloudOS until something happens, in the worker or the triggerer.
+
+    Its API calls are all held to its ``timeout``, counted from the start of the try (and to
+    ``execution_timeout``): a stalled server cannot hold the worker beyond the time the user gave.
+
+    :param poll_interval: time between status checks: seconds or a duration such as ``"1m"``
+        (default 30).
+    :param timeout: how long to wait: seconds or a duration such as ``"30m"`` (default 30m).
+    """
+
+    ui_color = "#e8f1fb"
+
+    def __init__(
+        self, *, poll_interval: float | str = 30, timeout: float | str = "30m", **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+
+    def _wait_settings(self) -> tuple[float, float]:
+        """(poll interval, timeout) in seconds."""
+        return self._seconds("poll_interval"), self._seconds("timeout")
+
+    def _check_shared(self) -> None:
+        super()._check_shared()
+        self._wait_settings()
+
+    def execute(self, context: Any) -> Any:
+        """Do the operator's work (``_execute``) with every API call held to its deadline."""
+        try:
+            seconds: float | None = self._wait_settings()[1]
+        except CloudOSValidationError:
+            seconds = None  # refused by name in _execute, before any call
+        with task_call_deadline(self, seconds, "the operator's timeout"):
+            return self._execute(context)
+
+    def _execute(self, context: Any) -> Any:
+        raise NotImplementedError
+
+
+__all__ = [
+    "CONNECTION_TEMPLATE_FIELDS",
+    "WAIT_TEMPLATE_FIELDS",
+    "CloudOSDeferrableMixin",
+    "CloudOSSensorTimingMixin",
+    "CloudOSTaskMixin",
+    "CloudOSWaitingOperator",
+    "validation_failure",
+]
