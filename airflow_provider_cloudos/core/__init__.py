@@ -15,7 +15,11 @@ check (returns a bool); the raising variant is :func:`require_session_id`.
 
 from __future__ import annotations
 
-from airflow_provider_cloudos.core.durations import parse_shutdown_duration, parse_watch_timeout_duration
+from airflow_provider_cloudos.core.durations import (
+    parse_duration_seconds,
+    parse_shutdown_duration,
+    parse_watch_timeout_duration,
+)
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,
@@ -117,7 +121,15 @@ from airflow_provider_cloudos.core.validators import (
     validate_instance_type,
     validate_session_id,
 )
-from airflow_provider_cloudos.core.waiting import BatchWatch, StatusWatch
+from airflow_provider_cloudos.core.waiting import (
+    PAUSED_TO_STOP_COSTS,
+    BatchWatch,
+    StatusWatch,
+    WaitEnd,
+    batch_wait,
+    run_async,
+    run_blocking,
+)
 
 __all__ = [
     "API_TO_DISPLAY",
@@ -127,6 +139,7 @@ __all__ = [
     "FAILURE_STATUSES",
     "LIVE_STATUSES",
     "PAUSED",
+    "PAUSED_TO_STOP_COSTS",
     "PRE_RUNNING_STATUSES",
     "RUNNING",
     "RUN_FACET_NAME",
@@ -157,8 +170,10 @@ __all__ = [
     "SessionSpec",
     "SettingDifference",
     "StatusWatch",
+    "WaitEnd",
     "WaitOutcome",
     "api_statuses_for",
+    "batch_wait",
     "build_file_item",
     "build_project_folder_item",
     "build_resume_payload",
@@ -186,6 +201,7 @@ __all__ = [
     "parse_bool",
     "parse_data_file",
     "parse_data_files",
+    "parse_duration_seconds",
     "parse_link_path",
     "parse_link_paths",
     "parse_shutdown_duration",
@@ -196,6 +212,8 @@ __all__ = [
     "require_execution_platform",
     "require_object_id",
     "require_session_id",
+    "run_async",
+    "run_blocking",
     "s3_location",
     "session_differences",
     "session_summary",
