@@ -176,7 +176,7 @@ def test_the_analyst_answers_done_through_the_rest_api_and_the_session_is_paused
     assert live_sessions(dag_simulator) == []
 
 
-@pytest.mark.skipif(AIRFLOW_V_3_1_PLUS, reason="Airflow 3.1+ runs the human-in-the-loop form (test above)")
+@pytest.mark.skipif(AIRFLOW_V_3_1_PLUS, reason="from Airflow 3.1 the example has the HITL form instead")
 def test_before_airflow_3_1_the_analyst_pauses_the_session_in_cloudos(airflow_home, dag_simulator, dag_clock):
     """The recipe's fallback: the body waits until the analyst pauses the session themselves."""
     paused_by_analyst: list[str] = []
