@@ -14,8 +14,8 @@
 # 3.11+). Each environment is .venv-<minor> (git ignores it), rebuilt on every run unless
 # KEEP_VENVS=1 (for iterating locally). Environments are installed with uv (from PyPI, into
 # .venv-uv): it resolves and installs Airflow in seconds where pip takes over a minute, and its
-# cache is shared by the minors. A failing minor does not stop the others; the exit status says
-# whether all passed.
+# cache is shared by the minors. The suites run side by side (see below). A failing minor does not
+# stop the others; the exit status says whether all passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -64,7 +64,12 @@ install_minor() {
     } >"${log}" 2>&1
 }
 
+# Install every minor first (uv: seconds each), then run their suites at the same time: each
+# suite mostly waits on `airflow dags test` subprocesses, so three suites side by side on two
+# cores take about as long as the slowest alone rather than the sum. Each suite writes its own
+# log, printed whole when all are done, so the CI log still reads minor by minor.
 failed=()
+declare -A AIRFLOW_OF PID_OF LOG_OF
 for minor in ${MINORS}; do
     minor_started=$SECONDS
     constraints="constraints/airflow-${minor}.txt"
@@ -102,13 +107,33 @@ print(
     f" airflow-provider-cloudos {version('airflow-provider-cloudos')}"
 )
 PY
-    echo "== Airflow ${airflow}: installed in $((SECONDS - minor_started))s; reduced suite: ${TESTS[*]}"
-    if "${venv}/bin/python" -m pytest -p no:cacheprovider -q "${TESTS[@]}" "${IGNORED[@]}" "$@"; then
-        echo "== Airflow ${airflow}: passed in $((SECONDS - minor_started))s"
+    echo "== Airflow ${airflow}: installed in $((SECONDS - minor_started))s"
+    AIRFLOW_OF[${minor}]=${airflow}
+done
+
+suites_started=$SECONDS
+for minor in "${!AIRFLOW_OF[@]}"; do
+    LOG_OF[${minor}]="$(mktemp)"
+    (
+        ".venv-${minor}/bin/python" -m pytest -p no:cacheprovider -q "${TESTS[@]}" "${IGNORED[@]}" "$@" \
+            >"${LOG_OF[${minor}]}" 2>&1
+    ) &
+    PID_OF[${minor}]=$!
+    echo "== Airflow ${AIRFLOW_OF[${minor}]}: reduced suite started: ${TESTS[*]}"
+done
+for minor in ${MINORS}; do
+    [[ -n "${PID_OF[${minor}]:-}" ]] || continue
+    airflow=${AIRFLOW_OF[${minor}]}
+    if wait "${PID_OF[${minor}]}"; then
+        outcome="passed"
     else
-        echo "== Airflow ${airflow}: FAILED after $((SECONDS - minor_started))s" >&2
+        outcome="FAILED"
         failed+=("${airflow}")
     fi
+    echo "== Airflow ${airflow}: reduced suite output"
+    cat "${LOG_OF[${minor}]}"
+    rm -f "${LOG_OF[${minor}]}"
+    echo "== Airflow ${airflow}: ${outcome} (suites running side by side for $((SECONDS - suites_started))s)"
 done
 
 echo "== Airflow minors (${MINORS}) finished in $((SECONDS - started))s"

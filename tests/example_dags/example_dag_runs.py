@@ -42,6 +42,11 @@ CLOCK_STEP_SECONDS = 60.0
 #: A generous bound for one ``airflow dags test`` (about 10-20 s here); it only stops a hang.
 DAG_TEST_TIMEOUT_SECONDS = 240.0
 TRIGGER_RAN_INLINE = "[DAG TEST] running trigger in line"
+#: Airflow 3.0.x prints a failed task's exception with rich, wrapped at the terminal's width (80
+#: columns when the output is a pipe): a long message such as a guard's reason would be cut in
+#: two. A width beyond every message the tests look for keeps each on one line, as 3.1+ and 2.11
+#: print it (rich pads its panels to the width, so not wider than needed).
+WIDE_TERMINAL = {"COLUMNS": "400"}
 _DAG_RUN_FINISHED = re.compile(r"DagRun Finished: .*?, state=(\w+)")
 
 
@@ -99,6 +104,7 @@ def dags_test(
     to defer, and once the trigger runs the session moves on. No run depends on timing.
     """
     env = airflow_environment(home, dags_folder, simulator.connection_json())
+    env.update(WIDE_TERMINAL)
     env.update(extra_env or {})
     arguments = ["dags", "test", dag_id]
     if conf is not None:
