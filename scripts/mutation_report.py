@@ -2,6 +2,7 @@
 
     python scripts/mutation_report.py stages [all|money]  # name patterns, money-deciding first
     python scripts/mutation_report.py select    # narrow mutmut's test map to MODULE_TESTS
+    python scripts/mutation_report.py pending PATTERN  # the mutants matching PATTERN not run yet
     python scripts/mutation_report.py collect   # mutants/**/*.meta -> mutation/results.json
     python scripts/mutation_report.py render    # mutation/results.json + mutation/harmless.json -> TESTING.md
 
@@ -55,20 +56,25 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "core.waiting": ("tests/core/test_waiting.py", "tests/hooks/", "tests/triggers/test_sessions_trigger.py"),
     "core.fleet": ("tests/core/test_fleet.py", "tests/triggers/test_fleet_trigger.py"),
     "triggers.fleet": ("tests/triggers/test_fleet_trigger.py",),
-    "triggers.sessions": ("tests/triggers/test_sessions_trigger.py",),
+    "triggers.sessions": (
+        "tests/triggers/test_sessions_trigger.py",
+        "tests/triggers/test_sessions_trigger_deadlines.py",
+    ),
     "operators.base": (
         "tests/operators/test_create_session",
         "tests/operators/test_stop_session_operator.py",
         "tests/operators/test_resume_session_operator.py",
         "tests/operators/test_lifecycle_requests.py",
+        "tests/operators/test_money_paths",
     ),
-    "operators.fleet": ("tests/operators/test_fleet_operators.py",),
+    "operators.fleet": ("tests/operators/test_fleet_operators.py", "tests/operators/test_money_paths"),
     "operators.sessions": (
         "tests/operators/test_create_session",
         "tests/operators/test_stop_session_operator.py",
         "tests/operators/test_resume_session_operator.py",
         "tests/operators/test_operator_bad_inputs.py",
         "tests/operators/test_lifecycle_requests.py",
+        "tests/operators/test_money_paths",
     ),
 }
 
@@ -134,6 +140,21 @@ def select_tests() -> None:
             stats["tests_by_mangled_function_name"][function] = kept
     stats_path.write_text(json.dumps(stats), encoding="utf-8")
     print(f"test selection per module: {narrowed} (function, test) pairs left out")
+
+
+def pending(pattern: str) -> list[str]:
+    """The mutants matching ``pattern`` that have no verdict yet.
+
+    Given a name pattern, mutmut runs every mutant it matches again, verdict or not; given the
+    names of the unchecked ones, an interrupted ``make mutation`` carries on where it stopped.
+    """
+    import fnmatch
+
+    names = []
+    for meta in sorted((ROOT / "mutants").glob(f"{PACKAGE}/**/*.py.meta")):
+        codes = json.loads(meta.read_text(encoding="utf-8")).get("exit_code_by_key", {})
+        names += [name for name, code in codes.items() if code is None and fnmatch.fnmatchcase(name, pattern)]
+    return names
 
 
 def _diff(mutant: str) -> str | None:
@@ -361,6 +382,8 @@ def main(argv: list[str]) -> int:
         print("\n".join(stages(argv[1] if len(argv) > 1 else "all")))
     elif command == "select":
         select_tests()
+    elif command == "pending" and len(argv) > 1:
+        print("\n".join(pending(argv[1])))
     elif command == "collect":
         collect()
     elif command == "render":
