@@ -51,7 +51,7 @@ def costly(stuck) -> dict[str, Any]:
 
 
 @pytest.mark.asyncio
-async def test_the_cost_guard_ends_the_wait_and_pauses_the_session(stuck, costly):
+async def test_the_cost_guard_ends_the_wait_and_pauses_the_session(stuck, costly, log_messages):
     event = await only_event(trigger(costly["_id"], max_cost_usd=5, stop_on_timeout=True))
     assert event["status"] == "guard"
     assert event["stopped"] is True
@@ -60,7 +60,10 @@ async def test_the_cost_guard_ends_the_wait_and_pauses_the_session(stuck, costly
         f"Session {costly['_id']} cost $5.00 reached the limit of $5.00 while waiting for running ("
     )
     assert event["summary"]["id"] == costly["_id"]
+    assert costly["_id"] in event["summary"]["url"]
+    assert event["message"].endswith(f"({event['summary']['url']})")
     assert stuck.abort_requests == [(costly["_id"], True, False)]
+    assert f"Paused session {costly['_id']} because {event['reason']}" in log_messages()
 
 
 @pytest.mark.asyncio
