@@ -66,9 +66,9 @@ def test_a_kill_while_the_create_answer_is_in_flight_pauses_the_session_it_made(
 def test_the_kill_pauses_only_the_key_owners_session_of_that_name(cloudos_conn):
     """Somebody else's live session with the same name is not this task's, and keeps running."""
     sim = cloudos_conn
-    others = sim.add_session(name=NAME, status="ready", owner="other")
     task = create()
     thread, _ = held_create(sim, task)
+    others = sim.add_session(name=NAME, status="ready", owner="other")  # newer than the task's own
     task.on_kill()
     paused = [session_id for session_id, _, _ in sim.abort_requests]
     assert others["_id"] not in paused
@@ -97,7 +97,9 @@ def test_a_failed_lookup_on_the_kill_path_is_logged_not_raised(cloudos_conn, log
     sim.faults.fail_next("list", status=500, count=10)
     task.on_kill()  # must not raise: Airflow is killing the task
     assert sim.abort_requests == []
-    assert any(f"Could not look for session {NAME!r} being created" in m for m in log_messages())
+    said = [m for m in log_messages() if m.startswith(f"Could not look for session {NAME!r} being created: ")]
+    assert said, log_messages()
+    assert "500" in said[0]  # what went wrong, as CloudOS answered
     finish(sim, thread)
 
 
@@ -109,5 +111,17 @@ def test_without_stop_on_kill_the_session_being_created_is_left_alone(cloudos_co
     lists_before = sim.counters.requests("list")
     task.on_kill()
     assert sim.counters.requests("list") == lists_before
+    assert sim.abort_requests == []
+    finish(sim, thread)
+
+
+def test_a_kill_finding_no_live_session_of_that_name_pauses_nothing(cloudos_conn):
+    """The session the request made is already gone (terminated): nothing to pause, nothing raised."""
+    sim = cloudos_conn
+    task = create()
+    thread, _ = held_create(sim, task)
+    (made,) = [s for s in sim.sessions() if s.get("name") == NAME]
+    sim.terminate_session(made["_id"])
+    task.on_kill()
     assert sim.abort_requests == []
     finish(sim, thread)
