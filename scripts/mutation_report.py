@@ -291,7 +291,10 @@ def render() -> str:
         "(mutmut's own test selection), narrowed to its module's own tests (`MODULE_TESTS` in "
         "`scripts/mutation_report.py`, e.g. `tests/client/test_retry.py` and the client tests for "
         "`client.retry`), fastest first, stopping at the first failure; a mutant that makes a test "
-        "hang counts as killed once it times out. The tests used are the unit and component tests "
+        "hang counts as killed once it has run 6 x (its tests' time + 30 s) (`[tool.mutmut]` in "
+        "`pyproject.toml`: generous, so that a worker a busy machine starves is not taken for a "
+        "hang). An interrupted run carries on where it stopped; a function that changed is "
+        "measured again. The tests used are the unit and component tests "
         "(`tests/core`, `client`, `hooks`, `operators`, `sensors`, `triggers`); the reliability "
         "harness, the example-DAG runs and the end-to-end test are "
         "left out for time, so a mutant only they would kill counts as a survivor here.",
