@@ -375,7 +375,8 @@ def render() -> str:
     if stale:
         lines += [
             "",
-            f"({len(stale)} judgement(s) in mutation/harmless.json name mutants that no longer survive.)",
+            f"({len(stale)} judgement(s) in mutation/harmless.json name mutants that are not survivors in "
+            "these results: killed since, or not run again yet.)",
         ]
     text = "\n".join(lines) + "\n"
     DOCUMENT.write_text(text, encoding="utf-8")
