@@ -391,7 +391,8 @@ def main(argv: list[str]) -> int:
     elif command == "select":
         select_tests()
     elif command == "pending" and len(argv) > 1:
-        print("\n".join(pending(argv[1])))
+        for name in pending(argv[1]):  # nothing at all when every mutant has a verdict
+            print(name)
     elif command == "collect":
         collect()
     elif command == "render":
