@@ -6,8 +6,10 @@
 #   MUTATION_ONLY=money    stop after the money-deciding modules
 #
 # Stages run the money-deciding modules first (scripts/mutation_report.py stages); each stage
-# runs every mutant of its modules again. mutmut keeps its verdicts in mutants/ (`rm -rf mutants`
-# starts over); `scripts/mutation_report.py collect` and `render` report whatever was measured.
+# runs the mutants of its modules that have no verdict yet, so an interrupted run carries on where
+# it stopped. mutmut keeps its verdicts in mutants/ and drops those of a function that changed
+# (`rm -rf mutants` starts over); `scripts/mutation_report.py collect` and `render` report
+# whatever was measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,8 +35,14 @@ for pattern in ${stages}; do
     echo "== mutmut run ${pattern}"
     # Again before each stage: tests added since the last stage are mapped by mutmut's own run.
     "${PYTHON}" scripts/mutation_report.py select
+    # By name: given the pattern itself, mutmut would run every mutant it matches again.
+    mapfile -t unchecked < <("${PYTHON}" scripts/mutation_report.py pending "${pattern}")
+    if [ "${#unchecked[@]}" -eq 0 ]; then
+        echo "   every mutant has a verdict"
+        continue
+    fi
     # A non-zero exit (survivors, or an interrupted stage) must not stop the report.
-    "${PYTHON}" -m mutmut run --max-children "${JOBS}" "${pattern}" || echo "   (mutmut exited with $?)"
+    "${PYTHON}" -m mutmut run --max-children "${JOBS}" "${unchecked[@]}" || echo "   (mutmut exited with $?)"
 done
 
 "${PYTHON}" scripts/mutation_report.py collect
