@@ -108,7 +108,7 @@ async def test_the_timeout_message_says_how_long_and_the_last_status(stuck):
     event = await only_event(trigger(session["_id"], end_time=time.time() + 0.1, started_at=time.time() - 60))
     assert event["status"] == "timeout"
     assert event["message"].startswith(
-        f"Session {session['_id']} did not become running within 60s; last status: setup ("
+        f"Session {session['_id']} did not become running within 1m; last status: setup ("
     )
     assert 60 <= event["elapsed"] < 60 + LIMIT
 
