@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from reliability_helpers import REPORT, Artefacts, TaskDriver, record
 
-from airflow_provider_cloudos.client import async_client, sync
+from airflow_provider_cloudos.client import base, settings
 from airflow_provider_cloudos.client.retry import RetryPolicy
 
 #: The product's retry policy with its timings scaled down; attempts and rules are unchanged.
@@ -34,13 +34,14 @@ FAST_POLICY = replace(RetryPolicy(), backoff_base=0.01, backoff_max=0.05, retry_
 
 @pytest.fixture(autouse=True)
 def fast_retry_policy(monkeypatch: pytest.MonkeyPatch) -> RetryPolicy:
-    """Both clients build ``RetryPolicy()`` by default; in this test process it is the fast one."""
+    """Clients build ``RetryPolicy()`` by default (``client.base``), and a connection's policy starts
+    from it (``client.settings``); in this test process both are the fast one."""
 
     def fast_policy(**overrides: Any) -> RetryPolicy:
         return replace(FAST_POLICY, **overrides)
 
-    monkeypatch.setattr(sync, "RetryPolicy", fast_policy)
-    monkeypatch.setattr(async_client, "RetryPolicy", fast_policy)
+    monkeypatch.setattr(base, "RetryPolicy", fast_policy)
+    monkeypatch.setattr(settings, "RetryPolicy", fast_policy)
     return FAST_POLICY
 
 
