@@ -12,10 +12,11 @@
 #
 # MINORS picks the minors (default "3.0 3.1 3.2"); PYTHON the interpreter (default python3,
 # 3.11+). Each environment is .venv-<minor> (git ignores it), rebuilt on every run unless
-# KEEP_VENVS=1 (for iterating locally). Environments are installed with uv (from PyPI, into
-# .venv-uv): it resolves and installs Airflow in seconds where pip takes over a minute, and its
-# cache is shared by the minors. The suites run side by side (see below). A failing minor does not
-# stop the others; the exit status says whether all passed.
+# KEEP_VENVS=1 (for iterating locally, and for CI's second call); INSTALL_ONLY=1 builds them and
+# runs nothing. Environments are installed with uv (from PyPI, into .venv-uv): it resolves and
+# installs Airflow in seconds where pip takes over a minute, and its cache is shared by the
+# minors. The suites run side by side (see below). A failing minor does not stop the others; the
+# exit status says whether all passed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -110,6 +111,15 @@ PY
     echo "== Airflow ${airflow}: installed in $((SECONDS - minor_started))s"
     AIRFLOW_OF[${minor}]=${airflow}
 done
+
+if [[ "${INSTALL_ONLY:-0}" == 1 ]]; then
+    echo "== Airflow minors (${MINORS}) installed in $((SECONDS - started))s (INSTALL_ONLY=1: no suite run)"
+    if ((${#failed[@]})); then
+        echo "== failed to install: ${failed[*]}" >&2
+        exit 1
+    fi
+    exit 0
+fi
 
 suites_started=$SECONDS
 for minor in "${!AIRFLOW_OF[@]}"; do
