@@ -32,12 +32,14 @@ PACKAGES = ("core", "client", "operators", "triggers")
 #: They are mutated first, and their score is the one the target (>= 90% killed) applies to.
 MONEY_MODULES: dict[str, str] = {
     "client.retry": "which calls are retried (never a non-idempotent create or resume)",
-    "core.status": "which states count as paused, running, failed or terminal",
-    "core.waiting": "when a wait has reached its target, failed or must go on",
+    "client.attempts": "the one retry loop: how often, how long, and when to give up",
+    "core.status": "which states count as paused, running, failed or settled",
+    "core.waiting": "when a wait, or a batch wait, has reached its target, failed or must go on",
     "core.selection": "which sessions a fleet pause selects",
     "core.guards": "the cost and runtime guards",
     "triggers.fleet": "the batch wait's deadline and outcome",
     "triggers.sessions": "the trigger's deadline, pause on timeout, kill and guard",
+    "operators.task_base": "every task's deadline on its API calls, and the checks before any call",
     "operators.base": "which session is this task's own, pause on kill and timeout, resume",
     "operators.fleet": "what a fleet pause pauses",
     "operators.sessions": "create or reuse (never a second session), stop, resume",
@@ -47,37 +49,48 @@ MONEY_MODULES: dict[str, str] = {
 #: the layer right above it where that is how it is exercised). Each mutant runs only those of
 #: its function's covering tests, which keeps a survivor in a widely used function from running
 #: hundreds of operator tests. Modules not listed keep every covering test.
+_SESSION_OPERATOR_TESTS = (
+    "tests/operators/test_create_session",
+    "tests/operators/test_stop_session_operator.py",
+    "tests/operators/test_resume_session_operator.py",
+    "tests/operators/test_lifecycle_requests.py",
+    "tests/operators/test_money_paths",
+)
 MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "client.retry": (
+        "tests/client/test_retry.py",
+        "tests/client/test_attempts.py",
+        "tests/client/test_sync_client.py",
+        "tests/client/test_async_client.py",
+    ),
+    "client.attempts": (
+        "tests/client/test_attempts.py",
         "tests/client/test_retry.py",
         "tests/client/test_sync_client.py",
         "tests/client/test_async_client.py",
     ),
     "core.status": ("tests/core/test_status.py", "tests/core/test_selection.py", "tests/hooks/"),
-    "core.waiting": ("tests/core/test_waiting.py", "tests/hooks/", "tests/triggers/test_sessions_trigger.py"),
-    "core.selection": ("tests/core/test_selection.py",),
-    "core.guards": ("tests/core/test_guards.py",),
+    "core.waiting": (
+        "tests/core/test_waiting",
+        "tests/hooks/",
+        "tests/triggers/",
+        "tests/operators/test_fleet_operators.py",
+    ),
+    "core.selection": ("tests/core/test_selection.py", "tests/operators/test_fleet_operators.py"),
+    "core.guards": ("tests/core/test_guards.py", "tests/triggers/test_sessions_trigger_deadlines.py"),
     "triggers.fleet": ("tests/triggers/test_fleet_trigger.py",),
     "triggers.sessions": (
         "tests/triggers/test_sessions_trigger.py",
         "tests/triggers/test_sessions_trigger_deadlines.py",
     ),
-    "operators.base": (
-        "tests/operators/test_create_session",
-        "tests/operators/test_stop_session_operator.py",
-        "tests/operators/test_resume_session_operator.py",
-        "tests/operators/test_lifecycle_requests.py",
-        "tests/operators/test_money_paths",
-    ),
-    "operators.fleet": ("tests/operators/test_fleet_operators.py", "tests/operators/test_money_paths"),
-    "operators.sessions": (
-        "tests/operators/test_create_session",
-        "tests/operators/test_stop_session_operator.py",
-        "tests/operators/test_resume_session_operator.py",
+    "operators.task_base": (
+        "tests/operators/test_task_rules.py",
         "tests/operators/test_operator_bad_inputs.py",
-        "tests/operators/test_lifecycle_requests.py",
-        "tests/operators/test_money_paths",
+        *_SESSION_OPERATOR_TESTS,
     ),
+    "operators.base": _SESSION_OPERATOR_TESTS,
+    "operators.fleet": ("tests/operators/test_fleet_operators.py", "tests/operators/test_money_paths"),
+    "operators.sessions": (*_SESSION_OPERATOR_TESTS, "tests/operators/test_operator_bad_inputs.py"),
 }
 
 #: mutmut's exit codes, as its own ``mutmut results`` reads them.

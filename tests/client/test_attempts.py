@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import ssl
 
 import pytest
 
@@ -12,6 +13,7 @@ from airflow_provider_cloudos.client.attempts import Attempts
 from airflow_provider_cloudos.client.deadline import call_deadline
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.errors import (
+    CloudOSAPIError,
     CloudOSDeadlineError,
     CloudOSNotFoundError,
     CloudOSTransientError,
@@ -148,3 +150,48 @@ def test_an_attempt_is_cut_to_what_the_deadline_leaves_and_then_refused_with_the
             call.failed(AttemptTimeout(0.5), cause=TimeoutError(), timed_out=True)
         with pytest.raises(CloudOSDeadlineError, match="last failure: HTTP 502"):
             call.start()
+
+
+def test_a_create_cut_by_the_deadline_ends_as_the_deadline_not_as_a_lost_connection():
+    """The operator tells the two apart: only a lost create makes it look for what it created."""
+    clock = ManualClock()
+    with call_deadline(clock() + 10, "the operator's timeout (10s)"):
+        call = attempts(request=CREATE, clock=clock)
+        call.start()
+        clock.advance(10)
+        with pytest.raises(CloudOSDeadlineError) as raised:
+            call.failed(AttemptTimeout(10.0), cause=TimeoutError(), timed_out=True)
+    message = str(raised.value)
+    assert "stopped after 10.0s (1 attempt): the deadline of the operator's timeout (10s)" in message
+    assert "last failure" not in message
+
+
+def test_a_final_lost_connection_names_what_the_transport_raised():
+    call = attempts(policy=RetryPolicy(max_attempts=1))
+    call.start()
+    reset = ConnectionResetError("reset by peer")
+    with pytest.raises(
+        CloudOSTransientError, match=r"unreachable for GET .*: ConnectionResetError: reset by peer"
+    ):
+        call.failed(reset, cause=reset, timed_out=False)
+
+
+def test_a_failed_tls_handshake_names_the_reason_and_keeps_the_cause():
+    call = attempts()
+    call.start()
+    refused = ssl.SSLCertVerificationError("certificate verify failed: self-signed certificate")
+    with pytest.raises(CloudOSAPIError, match=r"TLS handshake failed .*self-signed certificate") as raised:
+        call.tls_failed(refused)
+    assert raised.value.__cause__ is refused
+    assert call.count == 1
+
+
+def test_a_request_that_could_not_be_sent_names_the_reason_and_keeps_the_cause():
+    call = attempts()
+    call.start()
+    bad = ValueError("Invalid header value b'x\\n'")
+    with pytest.raises(
+        CloudOSAPIError, match="could not be sent: ValueError: Invalid header value"
+    ) as raised:
+        call.not_sent(bad)
+    assert raised.value.__cause__ is bad
