@@ -252,3 +252,19 @@ def test_the_async_runner_runs_the_same_loop():
     assert result.end is WaitEnd.FAILED
     assert result.end.value == "failure", "the value is the trigger event's status"
     assert result.message == f"1 of 2 sessions did not become paused: {B}: it is terminated"
+
+
+def test_the_endings_of_a_batch_list_every_session_concerned_in_order():
+    watch = BatchWatch([B, A, "c" * 24], {"paused"}, {"terminated"}, started_at=0.0)
+    watch.observe("c" * 24, {"status": "aborting"})
+    assert watch.timeout_message(90.0) == (
+        f"3 of 3 sessions did not become paused within 1m 30s: {A} (unknown), {B} (unknown), "
+        f"{'c' * 24} (stopping)"
+    )
+    watch.observe(B, {"status": "terminated"})
+    watch.refuse(A, "CloudOS refused to report it: 404")
+    watch.observe("c" * 24, {"status": "aborted"})
+    assert watch.outcome_message() == (
+        f"2 of 3 sessions did not become paused: {A}: CloudOS refused to report it: 404; "
+        f"{B}: it is terminated"
+    )
