@@ -268,3 +268,67 @@ def test_the_endings_of_a_batch_list_every_session_concerned_in_order():
         f"2 of 3 sessions did not become paused: {A}: CloudOS refused to report it: 404; "
         f"{B}: it is terminated"
     )
+
+
+def test_a_watch_fails_on_the_failures_it_was_given_and_only_those():
+    watch = StatusWatch.create(SID, "running", "paused")
+    assert watch.observe({"status": "aborted"}) == (WaitOutcome.FAILED, True)
+    patient = StatusWatch.create(SID, "running", [])
+    assert patient.observe({"status": "terminated"}) == (WaitOutcome.WAITING, True)
+
+
+def test_watches_made_without_a_start_count_from_the_epoch():
+    assert StatusWatch.create(SID, "running").started_at == 0.0
+    batch = BatchWatch([A], {"paused"})
+    assert batch.started_at == 0.0
+    assert batch.progress_message(65.0) == "0 of 1 sessions paused after 1m 5s; waiting for 1"
+
+
+def _never_settling_loop(clock: Clock, *, poll_interval: float, deadline_in: float, round_takes: float = 0.0):
+    """A batch wait whose one session never settles: what it sleeps, and how many rounds it polls."""
+    watch = BatchWatch([A], {"paused"}, started_at=clock.now)
+    slept: list[float] = []
+    rounds: list[float] = []
+
+    def poll_round(ids: list[str]) -> None:
+        rounds.append(clock.now)
+        assert len(rounds) <= 10, "the loop polls on past its deadline"
+        clock.now += round_takes
+        watch.observe(A, {"status": "aborting"})
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    loop = batch_wait(
+        watch,
+        poll_interval=poll_interval,
+        end_time=clock.now + deadline_in,
+        clock=clock,
+        log=lambda _: None,
+        wait_first=True,
+    )
+    return run_blocking(loop, poll_round, sleep), slept, rounds
+
+
+def test_the_first_pause_of_a_batch_wait_is_cut_at_a_near_deadline():
+    clock = Clock()
+    result, slept, rounds = _never_settling_loop(clock, poll_interval=10, deadline_in=3)
+    assert result.end is WaitEnd.TIMED_OUT
+    assert slept == [3]
+    assert rounds == [1003.0]
+
+
+def test_a_batch_wait_that_reaches_its_deadline_exactly_ends_there():
+    clock = Clock()
+    result, slept, rounds = _never_settling_loop(clock, poll_interval=10, deadline_in=20)
+    assert result.end is WaitEnd.TIMED_OUT
+    assert slept == [10, 10]
+    assert rounds == [1010.0, 1020.0]
+
+
+def test_a_round_slower_than_the_poll_interval_is_followed_by_the_next_at_once():
+    clock = Clock()
+    result, slept, _ = _never_settling_loop(clock, poll_interval=10, deadline_in=40, round_takes=12)
+    assert result.end is WaitEnd.TIMED_OUT
+    assert slept == [10, 0.0, 0.0]
