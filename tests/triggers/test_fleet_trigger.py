@@ -280,3 +280,76 @@ async def test_a_failure_status_wins_over_the_guard(cloudos_conn):
     sid = cloudos_conn.add_session(name="gone", status="terminated", cost=80)["_id"]
     event = await first_event(single(sid, max_cost_usd=50))
     assert event["status"] == "failure"
+
+
+# --- the first pause and the event's fields, on a frozen clock ----------------------------------------
+
+
+class FrozenTimeInstantSleep:
+    """Stands in for the batch trigger's ``time`` and ``asyncio`` modules: the clock stands still at
+    the moment the test started, and each sleep is recorded (with the polls sent before it) and
+    returns at once. Everything else is the real ``asyncio``."""
+
+    def __init__(self, sim: CloudOSSimulator) -> None:
+        self.now = time.time()
+        self.sim = sim
+        self.sleeps: list[tuple[float, int]] = []
+
+    def time(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.sleeps.append((seconds, self.sim.counters.requests("get")))
+        await asyncio.sleep(0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+
+@pytest.fixture
+def frozen(cloudos_conn, monkeypatch) -> FrozenTimeInstantSleep:
+    from airflow_provider_cloudos.triggers import fleet
+
+    stand_in = FrozenTimeInstantSleep(cloudos_conn)
+    monkeypatch.setattr(fleet, "time", stand_in)
+    monkeypatch.setattr(fleet, "asyncio", stand_in)
+    return stand_in
+
+
+@pytest.mark.asyncio
+async def test_the_batch_trigger_waits_one_interval_before_its_first_poll(cloudos_conn, frozen):
+    """The task defers right after asking for the pauses: an event before the scheduler has seen the
+    deferral fails the task on Airflow 3.3.2, so even sessions already paused are polled only after
+    one interval."""
+    ids = [cloudos_conn.add_session(name=f"done{i}", status="aborted")["_id"] for i in range(3)]
+    cloudos_conn.counters.reset()
+    event = await first_event(batch(ids, poll_interval=15, end_time=frozen.now + 600))
+    assert event["status"] == "success"
+    assert frozen.sleeps == [(15, 0)], "one pause of one interval, before any poll"
+    assert cloudos_conn.counters.requests("get") == 3
+
+
+@pytest.mark.asyncio
+async def test_the_batch_event_names_the_sessions_and_the_time_since_the_task_started(cloudos_conn, frozen):
+    ids = [cloudos_conn.add_session(name=f"done{i}", status="aborted")["_id"] for i in range(2)]
+    event = await first_event(batch([*ids, ids[0]], started_at=frozen.now - 0.012345))
+    assert event["session_ids"] == ids, "each session once, in the order given"
+    assert event["elapsed"] == 0.012, "seconds since the task started, to the millisecond"
+    late = await first_event(batch(ids, started_at=frozen.now - 3725.5))
+    assert late["elapsed"] == 3725.5
+
+
+@pytest.mark.asyncio
+async def test_a_poll_left_unanswered_is_logged_naming_the_session_and_the_error(
+    cloudos_conn, fast_retries, log_lines
+):
+    (sid,) = pausing(cloudos_conn, 1)
+    cloudos_conn.faults.fail_next("get", 503, count=5)
+    event = await first_event(batch([sid]))
+    assert event["status"] == "success"
+    warnings = [line for line in log_lines() if "did not answer about session" in line]
+    assert len(warnings) == 1, warnings
+    assert warnings[0].startswith(
+        f"CloudOS did not answer about session {sid}; the wait goes on: CloudOS API refused GET "
+        f"/api/v2/interactive-sessions/{sid} (503 Service Unavailable) after 5 attempts"
+    )
