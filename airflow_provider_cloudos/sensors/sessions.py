@@ -162,6 +162,7 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
 
     def execute(self, context: Any) -> Any:
         self._validated()
+        self._require_workspace()
         if not self._flag("deferrable"):
             return super().execute(context)
         first = self.poke(context)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import functools
 import inspect
+import json
 from typing import Any
 
 import pytest
@@ -258,4 +259,26 @@ def test_a_malformed_workspace_fails_every_task_before_any_request(cloudos_conn)
     for factory in factories:
         with pytest.raises(AirflowFailException, match="Invalid workspace_id='ws-1'"):
             rendered(factory, workspace_id="ws-1").execute(make_context())
+    assert cloudos_conn.counters.requests() == 0
+
+
+def test_a_task_without_a_workspace_says_where_to_set_one_before_any_request(cloudos_conn, monkeypatch):
+    """The one workspace check: the same words from a fleet task, a session task and the sensor."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_NO_WORKSPACE",
+        json.dumps({"conn_type": "cloudos", "host": cloudos_conn.url, "password": cloudos_conn.api_key}),
+    )
+    factories: list[Any] = [
+        functools.partial(fleet.CloudOSSessionReportOperator, task_id="report"),
+        functools.partial(fleet.CloudOSPauseSessionsOperator, task_id="pause"),
+        functools.partial(sessions.CloudOSStopSessionOperator, task_id="stop", session_id=GOOD_ID),
+        functools.partial(sensors.CloudOSSessionSensor, task_id="wait", session_id=GOOD_ID),
+        functools.partial(sensors.CloudOSSessionSensor, task_id="wait", session_id=GOOD_ID, deferrable=True),
+    ]
+    for factory in factories:
+        with pytest.raises(AirflowFailException) as raised:
+            rendered(factory, cloudos_conn_id="no_workspace").execute(make_context())
+        assert str(raised.value) == (
+            "No workspace: set workspace_id on the task or in the extra of connection 'no_workspace'"
+        )
     assert cloudos_conn.counters.requests() == 0
