@@ -7,6 +7,7 @@ found no unit test on this path (the reliability harness covers it, but is not r
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -90,8 +91,12 @@ def test_the_kill_looks_for_the_name_being_created_not_another(cloudos_conn):
     finish(sim, thread)
 
 
-def test_a_failed_lookup_on_the_kill_path_is_logged_not_raised(cloudos_conn, log_messages):
+def test_a_failed_lookup_on_the_kill_path_is_logged_not_raised(cloudos_conn, log_messages, monkeypatch):
     sim = cloudos_conn
+    # Retries 10 ms apart: the lookup gives up on its retries, not on its cleanup budget.
+    connection = json.loads(sim.connection_json())
+    connection["extra"]["retry_delay"] = 0.01
+    monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", json.dumps(connection))
     task = create()
     thread, _ = held_create(sim, task)
     sim.faults.fail_next("list", status=500, count=10)
