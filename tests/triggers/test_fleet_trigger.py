@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from typing import Any
 
@@ -353,3 +354,40 @@ async def test_a_poll_left_unanswered_is_logged_naming_the_session_and_the_error
         f"CloudOS did not answer about session {sid}; the wait goes on: CloudOS API refused GET "
         f"/api/v2/interactive-sessions/{sid} (503 Service Unavailable) after 5 attempts"
     )
+
+
+def test_batch_defaults_and_explicit_failure_statuses():
+    trigger = CloudOSSessionsTrigger(session_ids=["a" * 24], end_time=0)
+    assert trigger.poll_interval == 30.0
+    assert trigger.max_concurrency >= 1
+    explicit = batch(["a" * 24], failure_statuses=["terminated", "aborting"])
+    assert explicit.failure_statuses == ["stopping", "terminated"]
+
+
+def test_batch_takes_one_session_at_a_time_and_words_a_bad_concurrency():
+    assert batch(["a" * 24], max_concurrency=1).max_concurrency == 1
+    with pytest.raises(CloudOSValidationError) as error:
+        batch(["a" * 24], max_concurrency=0)
+    assert str(error.value) == "Invalid max_concurrency=0: expected a whole number >= 1"
+
+
+@pytest.mark.asyncio
+async def test_batch_progress_counts_from_when_the_task_started(cloudos_conn, frozen, log_messages):
+    ids = [cloudos_conn.add_session(name=f"done{i}", status="aborted")["_id"] for i in range(2)]
+    event = await first_event(batch(ids, started_at=frozen.now - 3725))
+    assert event["status"] == "success"
+    assert "2 of 2 sessions paused after 1h 2m 5s; waiting for 0" in log_messages()
+
+
+@pytest.mark.asyncio
+async def test_batch_polls_in_the_workspace_it_was_given(cloudos_conn, monkeypatch):
+    """The task's workspace_id travels with the trigger: a connection without one is enough."""
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_NO_WORKSPACE",
+        json.dumps({"conn_type": "cloudos", "host": cloudos_conn.url, "password": cloudos_conn.api_key}),
+    )
+    ids = pausing(cloudos_conn, 2)
+    event = await first_event(
+        batch(ids, cloudos_conn_id="no_workspace", workspace_id=cloudos_conn.workspace_id)
+    )
+    assert event["status"] == "success", event["message"]
