@@ -130,7 +130,9 @@ class CloudOSSessionTrigger(BaseTrigger):
         try:
             client = await hook.get_async_client()
         except CloudOSError as error:
-            watch = StatusWatch.create(self.session_id, self.target_statuses, self.failure_statuses)
+            watch = StatusWatch.create(
+                self.session_id, self.target_statuses, self.failure_statuses, started_at=self.started_at
+            )
             yield self._event(ERROR, watch, f"Cannot use connection {self.cloudos_conn_id!r}: {error}")
             return
         watch = StatusWatch.create(
