@@ -55,6 +55,7 @@ _SESSION_OPERATOR_TESTS = (
     "tests/operators/test_resume_session_operator.py",
     "tests/operators/test_lifecycle_requests.py",
     "tests/operators/test_money_paths",
+    "tests/operators/test_base_helpers.py",
 )
 MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "client.retry": (
@@ -79,10 +80,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "core.selection": ("tests/core/test_selection.py", "tests/operators/test_fleet_operators.py"),
     "core.guards": ("tests/core/test_guards.py", "tests/triggers/test_sessions_trigger_deadlines.py"),
     "triggers.fleet": ("tests/triggers/test_fleet_trigger.py",),
-    "triggers.sessions": (
-        "tests/triggers/test_sessions_trigger.py",
-        "tests/triggers/test_sessions_trigger_deadlines.py",
-    ),
+    "triggers.sessions": ("tests/triggers/test_sessions_trigger",),
     "operators.task_base": (
         "tests/operators/test_task_rules.py",
         "tests/operators/test_operator_bad_inputs.py",
