@@ -87,7 +87,11 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
         *_SESSION_OPERATOR_TESTS,
     ),
     "operators.base": _SESSION_OPERATOR_TESTS,
-    "operators.fleet": ("tests/operators/test_fleet_operators.py", "tests/operators/test_money_paths"),
+    "operators.fleet": (
+        "tests/operators/test_fleet_operators.py",
+        "tests/operators/test_money_paths",
+        "tests/operators/test_report",
+    ),
     "operators.sessions": (*_SESSION_OPERATOR_TESTS, "tests/operators/test_operator_bad_inputs.py"),
 }
 

@@ -1,0 +1,42 @@
+"""What the report task writes to its log: the totals, one line per session, and its access."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_cloudos.operators.fleet import CloudOSSessionReportOperator
+from airflow_provider_cloudos.testing import StateTimings
+
+STILL = StateTimings(scheduled=600, setup=600, initialising=600, aborting=600, resume_initialising=600)
+
+
+class TI:
+    def xcom_push(self, key: str, value: Any) -> None:
+        pass
+
+
+def test_the_report_logs_its_totals_then_each_session_and_what_it_can_reach(cloudos_conn, log_messages):
+    cloudos_conn.set_timings(STILL)
+    cloudos_conn.add_session(name="a", status="ready", cost=2.0, instance_type="m5.xlarge")
+    cloudos_conn.add_session(name="b", status="ready", cost=3.0, owner="other")
+    cloudos_conn.add_session(name="c", status="aborted", cost=1.0)
+    report = CloudOSSessionReportOperator(
+        task_id="report", statuses=["running", "paused"], include_access=True
+    ).execute({"ti": TI()})
+    rows = report["sessions"]
+    expected = ["3 session(s), 2 live costing $5.00 so far; by status: paused 1, running 2"]
+    for row in rows:
+        fields = [
+            row["cost"],
+            row["status"],
+            row["name"],
+            row["instance"],
+            row["owner"],
+            row["runtime"],
+            row["url"],
+        ]
+        expected += ["  ".join(fields), "    mounts: none", "    links:  none"]
+    assert log_messages() == expected
+    assert [row["name"] for row in rows] == ["b", "a", "c"], "the costliest first"
+    assert rows[0]["owner"] == "Grace Hopper"
+    assert rows[0]["url"].endswith(f"/interactive-analysis/view/{rows[0]['id']}")
