@@ -40,3 +40,15 @@ def test_the_report_logs_its_totals_then_each_session_and_what_it_can_reach(clou
     assert [row["name"] for row in rows] == ["b", "a", "c"], "the costliest first"
     assert rows[0]["owner"] == "Grace Hopper"
     assert rows[0]["url"].endswith(f"/interactive-analysis/view/{rows[0]['id']}")
+
+
+def test_an_empty_report_says_so_and_says_where_it_was_written(cloudos_conn, log_messages, tmp_path):
+    path = tmp_path / "sessions.csv"
+    report = CloudOSSessionReportOperator(task_id="report", csv_path=str(path)).execute({"ti": TI()})
+    assert log_messages() == [
+        "0 session(s), 0 live costing $0.00 so far; by status: none",
+        f"Report written to {path}",
+    ]
+    assert report["csv_path"] == str(path)
+    assert report["generated_at"].endswith("+00:00"), "an aware UTC time"
+    assert path.read_text().startswith("ID,Name,Status,")
