@@ -6,19 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from operator_helpers import FakeTI
 
 from airflow_provider_cloudos.operators.fleet import CloudOSPauseSessionsOperator
 from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 
 STILL = StateTimings(scheduled=600, setup=600, initialising=600, aborting=0.05, resume_initialising=600)
-
-
-class TI:
-    def __init__(self) -> None:
-        self.xcom: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcom[key] = value
 
 
 @pytest.fixture
@@ -44,14 +37,14 @@ def running(sim: CloudOSSimulator, count: int) -> list[str]:
 )
 def test_each_pause_carries_the_save_and_force_choices(fleet, kwargs, sent):
     ids = running(fleet, 2)
-    pause(wait_for_paused=False, **kwargs).execute({"ti": TI()})
+    pause(wait_for_paused=False, **kwargs).execute({"ti": FakeTI()})
     assert sorted(fleet.abort_requests) == sorted((sid, *sent) for sid in ids)
 
 
 def test_without_wait_for_paused_the_task_returns_once_the_pauses_are_asked_for(fleet):
     ids = running(fleet, 2)
     gets_before = fleet.counters.requests("get")
-    outcome = pause(wait_for_paused=False, deferrable=True).execute({"ti": TI()})
+    outcome = pause(wait_for_paused=False, deferrable=True).execute({"ti": FakeTI()})
     assert sorted(outcome["paused"]) == sorted(ids)
     assert fleet.counters.requests("get") == gets_before, "no wait, so no polls"
 
@@ -61,19 +54,19 @@ def test_a_listed_entry_without_an_id_is_passed_over_and_the_rest_are_paused(fle
     task = pause(wait_for_paused=False)
     listed = list(task.hook.iter_sessions(statuses=["ready"], only_owner=False, page_size=100))
     task.hook.iter_sessions = lambda **_: iter([{"name": "no-id", "status": "ready"}, *listed])
-    task.execute({"ti": TI()})
+    task.execute({"ti": FakeTI()})
     assert sorted(sid for sid, _, _ in fleet.abort_requests) == sorted(ids)
 
 
 def test_the_sessions_are_listed_a_hundred_to_a_page(fleet):
     running(fleet, 150)
     fleet.counters.reset()
-    pause(dry_run=True).execute({"ti": TI()})
+    pause(dry_run=True).execute({"ti": FakeTI()})
     assert fleet.counters.requests("list") == 2
 
 
 def test_the_summary_line_counts_what_was_paused_and_what_already_was(fleet, log_messages):
     running(fleet, 2)
     fleet.add_session(name="p", status="aborted")
-    pause(statuses=["running", "paused"], wait_for_paused=False).execute({"ti": TI()})
+    pause(statuses=["running", "paused"], wait_for_paused=False).execute({"ti": FakeTI()})
     assert "Paused 2 session(s), 1 already paused, 0 failed" in log_messages()

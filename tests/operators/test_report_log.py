@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from operator_helpers import FakeTI
 
 from airflow_provider_cloudos.operators.fleet import CloudOSSessionReportOperator
 from airflow_provider_cloudos.testing import StateTimings
 
 STILL = StateTimings(scheduled=600, setup=600, initialising=600, aborting=600, resume_initialising=600)
-
-
-class TI:
-    def xcom_push(self, key: str, value: Any) -> None:
-        pass
 
 
 def task_lines(messages: list[str], first: str) -> list[str]:
@@ -28,7 +23,7 @@ def test_the_report_logs_its_totals_then_each_session_and_what_it_can_reach(clou
     cloudos_conn.add_session(name="c", status="aborted", cost=1.0)
     report = CloudOSSessionReportOperator(
         task_id="report", statuses=["running", "paused"], include_access=True
-    ).execute({"ti": TI()})
+    ).execute({"ti": FakeTI()})
     rows = report["sessions"]
     expected = ["3 session(s), 2 live costing $5.00 so far; by status: paused 1, running 2"]
     for row in rows:
@@ -50,7 +45,7 @@ def test_the_report_logs_its_totals_then_each_session_and_what_it_can_reach(clou
 
 def test_an_empty_report_says_so_and_says_where_it_was_written(cloudos_conn, log_messages, tmp_path):
     path = tmp_path / "sessions.csv"
-    report = CloudOSSessionReportOperator(task_id="report", csv_path=str(path)).execute({"ti": TI()})
+    report = CloudOSSessionReportOperator(task_id="report", csv_path=str(path)).execute({"ti": FakeTI()})
     summary = "0 session(s), 0 live costing $0.00 so far; by status: none"
     assert task_lines(log_messages(), summary) == [summary, f"Report written to {path}"]
     assert report["csv_path"] == str(path)
