@@ -135,6 +135,12 @@ class AirflowDeployment(AirflowProcesses):
                 "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
                 "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
                 "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
+                # A worker killed after Celery handed it a task but before the task started leaves
+                # that task "queued" (Celery acks late, and Redis hands the message on only after its
+                # visibility timeout, a day): the scheduler requeues it after this many seconds
+                # (600 by default), long enough for any task here to wait its turn for a slot.
+                "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT": "120",
+                "AIRFLOW__SCHEDULER__TASK_QUEUED_TIMEOUT_CHECK_INTERVAL": "10",
                 "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False",
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
                 "AIRFLOW_CONN_CLOUDOS_DEFAULT": self.connection_json,

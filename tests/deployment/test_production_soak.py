@@ -305,6 +305,35 @@ def _creates_done(airflow: AirflowDeployment, runs: dict[str, str]) -> bool | No
     return True if all(state in FINISHED_TASK for state in states) else None
 
 
+def _unfinished_tasks(airflow: AirflowDeployment, runs: dict[str, str]) -> list[str]:
+    """Each unfinished task of the soak's runs, with its state, try and worker: what a wait waited on."""
+    lines = []
+    for run_id, dag_id in runs.items():
+        for ti in airflow.task_instances(dag_id, run_id):
+            if ti["state"] not in FINISHED_TASK:
+                lines.append(
+                    f"{dag_id} {run_id} {ti['task_id']}: {ti['state']}, try {ti['try_number']},"
+                    f" queued {ti.get('queued_when')}, started {ti.get('start_date')}"
+                    f" on {ti.get('hostname')!r}"
+                )
+    return lines
+
+
+def _failure_report(airflow: AirflowDeployment, runs: dict[str, str], error: AssertionError) -> str:
+    """The failure, what was still unfinished, the components' last lines, and the failure again.
+
+    CI shows the start and the end of a long failure: the message goes at both.
+    """
+    try:
+        unfinished = "\n".join(_unfinished_tasks(airflow, runs)) or "(none)"
+    except Exception as reading:  # the API server may be what failed
+        unfinished = f"(not readable: {reading!r})"
+    return (
+        f"{error}\n--- unfinished tasks ---\n{unfinished}\n{airflow.diagnostics()}\n"
+        f"--- the soak failed: {error}"
+    )
+
+
 def _job_of(trigger_log: Path) -> int:
     """The triggerer job id in a trigger log's name (``attempt=1.log.trigger.<job id>.log``)."""
     return int(trigger_log.name.rsplit(".", 2)[-2])
@@ -472,7 +501,7 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
             60,
         )
     except AssertionError as error:
-        raise AssertionError(f"{error}\n{airflow.diagnostics()}") from None
+        raise AssertionError(_failure_report(airflow, runs, error)) from None
     finally:
         ticker.close()
         sampler.close()
