@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import pytest
+from trigger_clock import TriggerClock
 
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
@@ -287,35 +288,12 @@ async def test_a_failure_status_wins_over_the_guard(cloudos_conn):
 # --- the first pause and the event's fields, on a frozen clock ----------------------------------------
 
 
-class FrozenTimeInstantSleep:
-    """Stands in for the batch trigger's ``time`` and ``asyncio`` modules: the clock stands still at
-    the moment the test started, and each sleep is recorded (with the polls sent before it) and
-    returns at once. Everything else is the real ``asyncio``."""
-
-    def __init__(self, sim: CloudOSSimulator) -> None:
-        self.now = time.time()
-        self.sim = sim
-        self.sleeps: list[tuple[float, int]] = []
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append((seconds, self.sim.counters.requests("get")))
-        await asyncio.sleep(0)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
-
-
 @pytest.fixture
-def frozen(cloudos_conn, monkeypatch) -> FrozenTimeInstantSleep:
+def frozen(cloudos_conn, monkeypatch) -> TriggerClock:
+    """The clock stands still at the test's start; each sleep is recorded and returns at once."""
     from airflow_provider_cloudos.triggers import fleet
 
-    stand_in = FrozenTimeInstantSleep(cloudos_conn)
-    monkeypatch.setattr(fleet, "time", stand_in)
-    monkeypatch.setattr(fleet, "asyncio", stand_in)
-    return stand_in
+    return TriggerClock(cloudos_conn, sleeps_move_time=False).install(fleet, monkeypatch)
 
 
 @pytest.mark.asyncio

@@ -16,33 +16,12 @@ from typing import Any
 
 import pytest
 from test_sessions_trigger_deadlines import STUCK, only_event, trigger
+from trigger_clock import TriggerClock
 
 from airflow_provider_cloudos import compat
 from airflow_provider_cloudos.testing import CloudOSSimulator
 
 BROKEN = json.dumps({"conn_type": "cloudos", "host": "ftp://nowhere"})
-
-
-class SteppedClock:
-    """Stands in for the trigger module's ``time`` and ``asyncio``: time moves only by the sleeps,
-    each recorded with the polls sent before it. Everything else is the real ``asyncio``."""
-
-    def __init__(self, sim: CloudOSSimulator) -> None:
-        self.now = time.time()
-        self.sim = sim
-        self.sleeps: list[tuple[float, int]] = []
-
-    def time(self) -> float:
-        return self.now
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append((seconds, self.sim.counters.requests("get")))
-        assert len(self.sleeps) <= 20, "the trigger keeps polling past its deadline"
-        self.now += seconds
-        await asyncio.sleep(0)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(asyncio, name)
 
 
 def said(lines: list[str], text: str) -> list[str]:
@@ -57,13 +36,11 @@ def stuck(cloudos_conn: CloudOSSimulator) -> CloudOSSimulator:
 
 
 @pytest.fixture
-def stepped(stuck, monkeypatch) -> SteppedClock:
+def stepped(stuck, monkeypatch) -> TriggerClock:
+    """Time moves only by the trigger's own sleeps."""
     from airflow_provider_cloudos.triggers import sessions
 
-    clock = SteppedClock(stuck)
-    monkeypatch.setattr(sessions, "time", clock)
-    monkeypatch.setattr(sessions, "asyncio", clock)
-    return clock
+    return TriggerClock(stuck, sleeps_move_time=True, max_sleeps=20).install(sessions, monkeypatch)
 
 
 # --- the events -------------------------------------------------------------------------------------
