@@ -313,7 +313,9 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Back from the batch trigger: the results pushed before deferring, or a clear failure."""
         self.log.info(check_event(event).get("message"))
-        outcome = context["ti"].xcom_pull(task_ids=self.task_id, key=XCOM_PAUSE_RESULTS)
+        ti = context["ti"]
+        # This instance's own map index: without it Airflow 3 reads every instance of a mapped task.
+        outcome = ti.xcom_pull(task_ids=self.task_id, key=XCOM_PAUSE_RESULTS, map_indexes=ti.map_index)
         if not isinstance(outcome, dict):
             raise AirflowException("The pause results pushed before waiting are missing from XCom")
         return outcome

@@ -24,7 +24,7 @@ from airflow.providers.common.compat.sdk import (
     PokeReturnValue,
     TaskDeferred,
 )
-from operator_helpers import rendered
+from operator_helpers import FakeTI, rendered
 
 from airflow_provider_cloudos.client import sync as sync_client
 from airflow_provider_cloudos.client.retry import RetryPolicy
@@ -54,21 +54,11 @@ FAST = {"poll_interval": 0.02, "timeout": 20}
 PAUSED_OR_PAUSING = ("aborting", "aborted")
 
 
-class FakeTI:
-    """The task instance an operator sees: XCom pushes and pulls of its own task."""
-
-    def __init__(self) -> None:
-        self.xcom: dict[str, Any] = {}
-
-    def xcom_push(self, key: str, value: Any) -> None:
-        self.xcom[key] = value
-
-    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **_: Any) -> Any:
-        return self.xcom.get(key)
-
-
 def context() -> dict[str, Any]:
-    return {"ti": FakeTI()}
+    """The context of the pause task ``pause_op`` makes."""
+    ti = FakeTI()
+    ti.task_id = "pause"
+    return {"ti": ti}
 
 
 def run_trigger(trigger: Any, limit: float = 20.0) -> dict[str, Any]:
@@ -221,7 +211,7 @@ def test_a_failed_pause_does_not_stop_the_others_and_fails_the_task_at_the_end(c
     task_context = context()
     with pytest.raises(AirflowException) as error:
         pause_op(exclude_names=["keep-*"]).execute(task_context)
-    outcome = task_context["ti"].xcom[XCOM_PAUSE_RESULTS]
+    outcome = task_context["ti"].last(XCOM_PAUSE_RESULTS)
     failed = {sid: r for sid, r in outcome["results"].items() if r.startswith("failed: ")}
     assert len(failed) == 2
     assert len(outcome["paused"]) == 208
@@ -248,7 +238,7 @@ def test_a_pause_that_exhausts_its_retries_is_one_failure(cloudos_conn, monkeypa
     task_context = context()
     with pytest.raises(AirflowException, match=r"Could not pause 1 of 3 session\(s\)"):
         pause_op().execute(task_context)
-    results = list(task_context["ti"].xcom[XCOM_PAUSE_RESULTS]["results"].values())
+    results = list(task_context["ti"].last(XCOM_PAUSE_RESULTS)["results"].values())
     failures = [result for result in results if result.startswith("failed: ")]
     assert len(failures) == 1
     assert "500" in failures[0]
@@ -319,7 +309,7 @@ def test_deferrable_wait_uses_one_batch_trigger(cloudos_conn, fleet):
     trigger = deferred.value.trigger
     assert isinstance(trigger, CloudOSSessionsTrigger)
     _, kwargs = trigger.serialize()
-    pushed = task_context["ti"].xcom[XCOM_PAUSE_RESULTS]
+    pushed = task_context["ti"].last(XCOM_PAUSE_RESULTS)
     assert kwargs["session_ids"] == pushed["matched"]
     assert kwargs["target_statuses"] == ["paused", "terminated"]
     assert kwargs["failure_statuses"] == []
