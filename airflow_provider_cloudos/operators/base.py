@@ -172,7 +172,6 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
 
     def _wait(
         self,
-        context: Any,
         session_id: str,
         targets: Iterable[str],
         failures: Iterable[str],
@@ -274,7 +273,6 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
         """
         try:
             running = self._wait(
-                context,
                 session_id,
                 [RUNNING],
                 NOT_RUNNING_ANYMORE,

@@ -198,7 +198,7 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
             )
             raise AirflowException(f"Could not pause {len(failures)} of {len(results)} session(s): {listed}")
         if settings.wait_for_paused and results:
-            self._wait(list(results), outcome)
+            self._wait(list(results))
         return outcome
 
     def _select(self, selection: SessionFilter) -> list[dict[str, Any]]:
@@ -263,7 +263,7 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
 
     # -- waiting ----------------------------------------------------------------------------
 
-    def _wait(self, session_ids: list[str], outcome: dict[str, Any]) -> None:
+    def _wait(self, session_ids: list[str]) -> None:
         poll, timeout = self._wait_settings()
         started = time.time()
         if self._flag("deferrable"):
@@ -375,14 +375,14 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
         self.include_access = include_access
         check_literal_parameters(self, self._validated)
 
-    def _read_parameters(self) -> tuple[list[str] | None, bool, bool, str | None]:
+    def _read_parameters(self) -> tuple[list[str] | None, bool, bool, bool, str | None]:
         items = parse_string_list(self.statuses, "statuses")
         statuses = sorted(normalize_statuses(items, parameter="statuses")) if items else None
         only_owner = parse_bool(self.only_owner, "only_owner")
         include_archived = parse_bool(self.include_archived, "include_archived")
-        parse_bool(self.include_access, "include_access")
+        include_access = parse_bool(self.include_access, "include_access")
         path = check_report_path(self.csv_path)
-        return statuses, only_owner, include_archived, path
+        return statuses, only_owner, include_archived, include_access, path
 
     def execute(self, context: Any) -> dict[str, Any]:
         """Build the report, with every API call held to the task's ``execution_timeout``."""
@@ -390,10 +390,9 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
             return self._execute(context)
 
     def _execute(self, context: Any) -> dict[str, Any]:
-        statuses, only_owner, include_archived, path = self._validated()
+        statuses, only_owner, include_archived, include_access, path = self._validated()
         self._require_workspace()
         now = datetime.now(UTC)
-        include_access = parse_bool(self.include_access, "include_access")
         try:
             rows = self.hook.session_report(
                 statuses=statuses,

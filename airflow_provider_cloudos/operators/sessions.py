@@ -250,7 +250,6 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
                 session_id,
             )
             session = self._wait(
-                context,
                 session_id,
                 [PAUSED],
                 [TERMINATED],
@@ -505,7 +504,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         if not wait:
             return session_id
         targets = [PAUSED, TERMINATED] if accept_terminated else [PAUSED]
-        self._wait(context, session_id, targets, [TERMINATED], stop_on_timeout=False)
+        self._wait(session_id, targets, [TERMINATED], stop_on_timeout=False)
         return session_id
 
     def _request_pause(self, session_id: str, status: str, url: str) -> None:
@@ -623,7 +622,6 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         if status == STOPPING:
             self.log.info("Session %s is still stopping; waiting until it is paused to resume it", session_id)
             paused = self._wait(
-                context,
                 session_id,
                 [PAUSED],
                 [TERMINATED],
