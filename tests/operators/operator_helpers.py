@@ -14,6 +14,8 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import TaskDeferred
 
+from airflow_provider_cloudos.operators.fleet import CloudOSPauseSessionsOperator
+from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
 #: Wait settings that keep a test to a fraction of a second against ``StateTimings.fast()``.
@@ -136,3 +138,20 @@ __all__ = [
     "run_trigger",
     "trigger_kwargs",
 ]
+
+
+#: For fleet pauses: nothing provisions on its own; a pause takes 50 ms.
+FLEET_STILL = StateTimings(scheduled=600, setup=600, initialising=600, aborting=0.05, resume_initialising=600)
+
+
+def still_fleet(sim: CloudOSSimulator) -> CloudOSSimulator:
+    """The simulator with ``FLEET_STILL`` timings: only pauses move."""
+    sim.set_timings(FLEET_STILL)
+    return sim
+
+
+def pause_task(**kwargs: Any) -> CloudOSPauseSessionsOperator:
+    """A fleet pause task polling every 20 ms for at most 20 s; ``kwargs`` add or override."""
+    options: dict[str, Any] = {"task_id": "pause", "poll_interval": 0.02, "timeout": 20}
+    options.update(kwargs)
+    return CloudOSPauseSessionsOperator(**options)

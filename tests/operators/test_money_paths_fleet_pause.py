@@ -3,27 +3,15 @@ whether the task holds on until the spending stops."""
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
-from operator_helpers import FakeTI
+from operator_helpers import FakeTI, pause_task, still_fleet
 
-from airflow_provider_cloudos.operators.fleet import CloudOSPauseSessionsOperator
-from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
-
-STILL = StateTimings(scheduled=600, setup=600, initialising=600, aborting=0.05, resume_initialising=600)
+from airflow_provider_cloudos.testing import CloudOSSimulator
 
 
 @pytest.fixture
 def fleet(cloudos_conn: CloudOSSimulator) -> CloudOSSimulator:
-    cloudos_conn.set_timings(STILL)
-    return cloudos_conn
-
-
-def pause(**kwargs: Any) -> CloudOSPauseSessionsOperator:
-    options: dict[str, Any] = {"task_id": "pause", "poll_interval": 0.02, "timeout": 20}
-    options.update(kwargs)
-    return CloudOSPauseSessionsOperator(**options)
+    return still_fleet(cloudos_conn)
 
 
 def running(sim: CloudOSSimulator, count: int) -> list[str]:
@@ -37,21 +25,21 @@ def running(sim: CloudOSSimulator, count: int) -> list[str]:
 )
 def test_each_pause_carries_the_save_and_force_choices(fleet, kwargs, sent):
     ids = running(fleet, 2)
-    pause(wait_for_paused=False, **kwargs).execute({"ti": FakeTI()})
+    pause_task(wait_for_paused=False, **kwargs).execute({"ti": FakeTI()})
     assert sorted(fleet.abort_requests) == sorted((sid, *sent) for sid in ids)
 
 
 def test_without_wait_for_paused_the_task_returns_once_the_pauses_are_asked_for(fleet):
     ids = running(fleet, 2)
     gets_before = fleet.counters.requests("get")
-    outcome = pause(wait_for_paused=False, deferrable=True).execute({"ti": FakeTI()})
+    outcome = pause_task(wait_for_paused=False, deferrable=True).execute({"ti": FakeTI()})
     assert sorted(outcome["paused"]) == sorted(ids)
     assert fleet.counters.requests("get") == gets_before, "no wait, so no polls"
 
 
 def test_a_listed_entry_without_an_id_is_passed_over_and_the_rest_are_paused(fleet):
     ids = running(fleet, 2)
-    task = pause(wait_for_paused=False)
+    task = pause_task(wait_for_paused=False)
     listed = list(task.hook.iter_sessions(statuses=["ready"], only_owner=False, page_size=100))
     task.hook.iter_sessions = lambda **_: iter([{"name": "no-id", "status": "ready"}, *listed])
     task.execute({"ti": FakeTI()})
@@ -61,12 +49,12 @@ def test_a_listed_entry_without_an_id_is_passed_over_and_the_rest_are_paused(fle
 def test_the_sessions_are_listed_a_hundred_to_a_page(fleet):
     running(fleet, 150)
     fleet.counters.reset()
-    pause(dry_run=True).execute({"ti": FakeTI()})
+    pause_task(dry_run=True).execute({"ti": FakeTI()})
     assert fleet.counters.requests("list") == 2
 
 
 def test_the_summary_line_counts_what_was_paused_and_what_already_was(fleet, log_messages):
     running(fleet, 2)
     fleet.add_session(name="p", status="aborted")
-    pause(statuses=["running", "paused"], wait_for_paused=False).execute({"ti": FakeTI()})
+    pause_task(statuses=["running", "paused"], wait_for_paused=False).execute({"ti": FakeTI()})
     assert "Paused 2 session(s), 1 already paused, 0 failed" in log_messages()

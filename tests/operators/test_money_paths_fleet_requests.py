@@ -8,27 +8,16 @@ CloudOS's reason, leaves the on-call engineer guessing which sessions still cost
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
-from operator_helpers import FakeTI
+from operator_helpers import FakeTI, pause_task, still_fleet
 
-from airflow_provider_cloudos.operators.fleet import CloudOSPauseSessionsOperator
-from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
-
-#: Nothing provisions on its own; a pause takes 50 ms.
-STILL = StateTimings(scheduled=600, setup=600, initialising=600, aborting=0.05, resume_initialising=600)
+from airflow_provider_cloudos.testing import CloudOSSimulator
 
 
 @pytest.fixture
 def fleet(cloudos_conn: CloudOSSimulator) -> CloudOSSimulator:
-    cloudos_conn.set_timings(STILL)
-    return cloudos_conn
-
-
-def pause_task(**kwargs: Any) -> CloudOSPauseSessionsOperator:
-    return CloudOSPauseSessionsOperator(task_id="pause", poll_interval=0.02, timeout=20, **kwargs)
+    return still_fleet(cloudos_conn)
 
 
 def test_by_default_each_pause_saves_the_data_and_does_not_force(fleet: CloudOSSimulator) -> None:
