@@ -6,13 +6,12 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint unit e2e deployment-test soak browser-test docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation clean
+.PHONY: constraints install test lint unit e2e deployment-test soak browser-test docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation clean
 
-# The newest Airflow, with the pins it was tested with (constraints/airflow-3.3.txt explains them).
-$(STAMP): pyproject.toml constraints/airflow-3.3.txt
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints/airflow-3.3.txt -e ".[test]"
+# The newest Airflow with every development group, installed from its lock (constraints/airflow-3.3.txt,
+# every distribution pinned) and checked against it; scripts/environments.sh says what each environment holds.
+$(STAMP): pyproject.toml constraints/airflow-3.3.txt constraints/build.txt scripts/environments.sh
+	PYTHON=$(PYTHON) bash scripts/install-env.sh 3.3 $(VENV)
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -68,12 +67,17 @@ demo: $(STAMP)
 ## make dist: build the wheel and the sdist into dist/ and check them with twine.
 dist: $(STAMP)
 	rm -rf dist
-	$(BIN)/python -m build --outdir dist .
+	PIP_CONSTRAINT=constraints/build.txt $(BIN)/python -m build --outdir dist .
 	$(BIN)/twine check --strict dist/*
 
 ## make check-wheel: install the built wheel into a clean venv next to Airflow 3; check Airflow lists it.
 check-wheel: dist
 	PYTHON=$(PYTHON) bash scripts/check-wheel.sh
 
+## make constraints [AIRFLOW="3.1 3.2"]: re-resolve the locks from constraints/pins/ on purpose, run each
+## environment's suite on its new lock, keep the locks that pass (for review; CI never does this).
+constraints:
+	PYTHON=$(PYTHON) AIRFLOW="$(AIRFLOW)" bash scripts/refresh-constraints.sh
+
 clean:
-	rm -rf $(VENV) .venv-airflow2 .venv-3.0 .venv-3.1 .venv-3.2 .venv-uv .venv-wheel mutants .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .venv-airflow2 .venv-3.0 .venv-3.1 .venv-3.2 .venv-uv .venv-wheel .venv-resolve-* mutants .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info

@@ -2,8 +2,8 @@
 # The browser test: Airflow 3's web UI in a headless Chromium (connection form, Test button,
 # the "CloudOS Session" link) against a real api-server, scheduler, dag-processor and triggerer
 # and the local CloudOS simulator, on loopback.
-# Installs what it needs when missing: Debian's chromium (apt-get, as root) and Playwright (the
-# project's `browser` extra, into the same virtual environment). Playwright drives the system
+# Installs Debian's chromium when missing (apt-get, as root); Playwright comes with .venv (the
+# `browser` dependency group, through the lock). Playwright drives the system
 # browser; it never downloads one. CLOUDOS_SCREENSHOTS_DIR=DIR also copies the screenshots there.
 # Usage: scripts/browser-test.sh [extra pytest arguments]   (after `make install`)
 set -euo pipefail
@@ -22,8 +22,8 @@ if [ ! -x "${CLOUDOS_BROWSER}" ]; then
     apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends chromium fonts-liberation >/dev/null
 fi
 if ! "${PYTHON}" -c "import playwright.sync_api" 2>/dev/null; then
-    echo "== pip install -e .[browser] (Playwright)"
-    "${PYTHON}" -m pip install --quiet -c constraints/airflow-3.3.txt -e ".[browser]"
+    echo "Playwright is missing from ${PYTHON}: \`make install\` builds .venv with it (the browser group)" >&2
+    exit 1
 fi
 echo "== browser test ($("${CLOUDOS_BROWSER}" --version 2>/dev/null | head -n1), Playwright $("${PYTHON}" -c 'import importlib.metadata as m; print(m.version("playwright"))'))"
 # Here a missing browser or Playwright fails the run instead of skipping the tests.

@@ -6,13 +6,15 @@
 #   make check-wheel        (builds dist/ first with `make dist`)
 #
 # PYTHON picks the interpreter (default python3); VENV the environment (default .venv-wheel, which
-# git ignores; rebuilt on every run). Airflow is pinned to the version in .venv when there is one,
-# so pip's cache usually holds every wheel it needs.
+# git ignores; rebuilt on every run). It is installed the way the README tells users to: pip, the
+# wheel and `apache-airflow==3.3.2` through the lock constraints/airflow-3.3.txt; every distribution
+# it then holds must be at the lock's version (a subset: the lock also holds the test tools).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv-wheel}"
+LOCK="constraints/airflow-3.3.txt"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 export PYTHONDONTWRITEBYTECODE=1
 
@@ -24,23 +26,22 @@ if [ "${#wheels[@]}" -ne 1 ]; then
     exit 1
 fi
 wheel="${wheels[0]}"
-airflow_requirement="apache-airflow>=3,<4"
-if [ -x .venv/bin/python ]; then
-    pinned=$(.venv/bin/python -c 'import airflow; print(airflow.__version__)' 2>/dev/null || true)
-    if [[ "${pinned}" == 3.* ]]; then
-        airflow_requirement="apache-airflow==${pinned}"
-    fi
-fi
+airflow_requirement="$(grep '^apache-airflow==' "${LOCK}")"
 
-echo "== clean virtual environment ${VENV}: ${wheel} next to ${airflow_requirement}"
+echo "== clean virtual environment ${VENV}: ${wheel} next to ${airflow_requirement}, through ${LOCK}"
 rm -rf "${VENV}"
-"${PYTHON}" -m venv "${VENV}"
+# No seeded pip or setuptools: pip itself comes through the lock, like everything else.
+"${PYTHON}" -m venv --without-pip "${VENV}"
 install_log="${VENV}/pip-install.log"
-if ! "${VENV}/bin/python" -m pip install --no-compile "${wheel}" "${airflow_requirement}" >"${install_log}" 2>&1; then
+if ! {
+    "${PYTHON}" -m pip --python "${VENV}/bin/python" install --quiet -c "${LOCK}" pip &&
+        "${VENV}/bin/python" -m pip install --no-compile -c "${LOCK}" "${wheel}" "${airflow_requirement}"
+} >"${install_log}" 2>&1; then
     tail -n 40 "${install_log}"
     echo "== installing the wheel next to Airflow failed (full log: ${install_log})" >&2
     exit 1
 fi
+"${VENV}/bin/python" scripts/lock.py check --subset "${LOCK}"
 echo "== installed in $((SECONDS - started))s"
 venv_bin="$(cd "${VENV}" && pwd)/bin"
 

@@ -6,7 +6,8 @@
 #   SCALE=full scripts/deployment-test.sh # the full soak (`make soak`)
 #
 # Needs Debian's postgresql and redis-server packages: installed here with apt-get when missing
-# (which needs root, as on CI). Python packages come from the project's `[deployment]` extra.
+# (which needs root, as on CI). Python packages come with .venv (the `deployment`
+# dependency group, through the lock).
 # Everything runs on 127.0.0.1 in a temporary directory that is removed at the end.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +25,6 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-s
     apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends postgresql redis-server >/dev/null
 fi
 echo "== $(ls -d /usr/lib/postgresql/*/bin | tail -n 1)/postgres, $(redis-server --version | cut -d' ' -f1-3)"
-"${PYTHON}" -m pip install --quiet -c constraints/airflow-3.3.txt -e ".[deployment]"
 echo "== Airflow $("${PYTHON}" -c 'import airflow; print(airflow.__version__)') with CeleryExecutor, soak scale: ${SCALE}"
 CLOUDOS_DEPLOYMENT_TEST=1 CLOUDOS_SOAK_SCALE="${SCALE}" exec "${PYTHON}" -m pytest tests/deployment \
     -p no:cacheprovider -q -s "$@"

@@ -16,8 +16,6 @@ cd "$(dirname "$0")/.."
 PYTHON="${PYTHON:-.venv/bin/python}"
 JOBS="${MUTATION_JOBS:-2}"
 
-"${PYTHON}" -m pip install --quiet -e ".[test,mutation]"
-
 scope=all
 if [ "${MUTATION_ONLY:-}" = "money" ]; then
     scope=money

@@ -11,88 +11,53 @@
 #   scripts/test-airflow-minors.sh [pytest arguments...]
 #
 # MINORS picks the minors (default "3.0 3.1 3.2"); PYTHON the interpreter (default python3,
-# 3.11+). Each environment is .venv-<minor> (git ignores it), rebuilt on every run unless
-# KEEP_VENVS=1 (for iterating locally, and for CI's second call); INSTALL_ONLY=1 builds them and
-# runs nothing. Environments are installed with uv (from PyPI, into .venv-uv): it resolves and
-# installs Airflow in seconds where pip takes over a minute, and its cache is shared by the
-# minors. The suites run side by side (see below). A failing minor does not stop the others; the
-# exit status says whether all passed.
+# 3.11+). Each environment is .venv-<minor> (git ignores it), installed from its lock
+# (scripts/environments.sh) and checked against it, rebuilt on every run unless KEEP_VENVS=1 (for
+# iterating locally, and for CI's second call); INSTALL_ONLY=1 builds them and runs nothing. The
+# suites run side by side (see below). A failing minor does not stop the others; the exit status
+# says whether all passed, and FAILED_MINORS_FILE, when set, receives the failed minors.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 MINORS="${MINORS:-3.0 3.1 3.2}"
 KEEP_VENVS="${KEEP_VENVS:-0}"
-UV_VERSION="0.13.9"
-UV_VENV=".venv-uv"
 TESTS=(tests/example_dags tests/operators tests/sensors tests/triggers tests/test_compat.py)
 IGNORED=(--ignore=tests/example_dags/test_demo.py)
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 export PYTHONDONTWRITEBYTECODE=1
+# shellcheck source=scripts/environments.sh
+source scripts/environments.sh
 
 started=$SECONDS
-if ! "${UV_VENV}/bin/uv" --version 2>/dev/null | grep -q "^uv ${UV_VERSION}\b"; then
-    rm -rf "${UV_VENV}"
-    "${PYTHON}" -m venv "${UV_VENV}"
-    "${UV_VENV}/bin/python" -m pip install --quiet "uv==${UV_VERSION}"
-fi
-UV="${UV_VENV}/bin/uv"
-
-# The exact Airflow a constraints file pins ("apache-airflow==3.1.8" → 3.1.8).
-pinned_airflow() {
-    sed -n 's/^apache-airflow==\([0-9.]*\)$/\1/p' "$1"
-}
-
-# What the minors' environments need besides the provider: WTForms on 3.0, whose API server
-# builds the connection form from the hook only when WTForms imports (3.1 mocks it when missing;
-# 3.2+ reads the provider info instead).
-extra_requirements() {
-    case "$1" in
-        3.0) echo "wtforms" ;;
-        *) echo "" ;;
-    esac
-}
-
-install_minor() {
-    local minor=$1 venv=$2 constraints=$3 airflow=$4 log=$5
-    local extras
-    extras=$(extra_requirements "${minor}")
-    {
-        "${UV}" venv --quiet --python "${PYTHON}" "${venv}" &&
-            # shellcheck disable=SC2086  # extras is a word list
-            "${UV}" pip install --python "${venv}/bin/python" --constraint "${constraints}" \
-                -e ".[test]" "apache-airflow==${airflow}" ${extras}
-    } >"${log}" 2>&1
-}
-
 # Install every minor first (uv: seconds each), then run their suites at the same time: each
 # suite mostly waits on `airflow dags test` subprocesses, so three suites side by side on two
 # cores take about as long as the slowest alone rather than the sum. Each suite writes its own
 # log, printed whole when all are done, so the CI log still reads minor by minor.
 failed=()
+failed_minors=()
 declare -A AIRFLOW_OF PID_OF LOG_OF
 for minor in ${MINORS}; do
     minor_started=$SECONDS
-    constraints="constraints/airflow-${minor}.txt"
-    venv=".venv-${minor}"
-    airflow=$(pinned_airflow "${constraints}")
+    lock=$(env_lock "${minor}")
+    venv=$(env_venv "${minor}")
+    airflow=$(env_airflow "${minor}")
     if [[ -z "${airflow}" ]]; then
-        echo "== ${constraints} pins no apache-airflow==X.Y.Z" >&2
+        echo "== $(env_pins "${minor}") pins no apache-airflow==X.Y.Z" >&2
         exit 2
     fi
-    echo "== Airflow ${airflow}: fresh ${venv} from ${constraints}"
+    echo "== Airflow ${airflow}: fresh ${venv} from ${lock}"
     if [[ "${KEEP_VENVS}" == 1 && -x "${venv}/bin/python" ]]; then
         echo "== (KEEP_VENVS=1: reusing ${venv})"
-    else
-        rm -rf "${venv}"
-        install_log="$(mktemp)"
-        if ! install_minor "${minor}" "${venv}" "${constraints}" "${airflow}" "${install_log}"; then
-            tail -n 40 "${install_log}"
-            echo "== Airflow ${airflow}: installing it with the provider FAILED" >&2
-            failed+=("${airflow} (install)")
-            continue
-        fi
-        mv "${install_log}" "${venv}/install.log"
+    elif ! install_env "${minor}" "${lock}" "${venv}"; then
+        failed+=("${airflow} (install)")
+        failed_minors+=("${minor}")
+        continue
+    fi
+    if ! check_env "${minor}" "${venv}"; then
+        failed+=("${airflow} (not the lock)")
+        failed_minors+=("${minor}")
+        continue
     fi
     "${venv}/bin/python" - "${airflow}" <<'PY'
 import sys
@@ -139,6 +104,7 @@ for minor in ${MINORS}; do
     else
         outcome="FAILED"
         failed+=("${airflow}")
+        failed_minors+=("${minor}")
     fi
     echo "== Airflow ${airflow}: reduced suite output"
     cat "${LOG_OF[${minor}]}"
@@ -147,6 +113,9 @@ for minor in ${MINORS}; do
 done
 
 echo "== Airflow minors (${MINORS}) finished in $((SECONDS - started))s"
+if [[ -n "${FAILED_MINORS_FILE:-}" ]]; then
+    echo "${failed_minors[*]}" >"${FAILED_MINORS_FILE}"
+fi
 if ((${#failed[@]})); then
     echo "== failed on Airflow: ${failed[*]}" >&2
     exit 1

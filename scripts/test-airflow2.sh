@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The unit suite on Airflow 2.11 (the latest 2.11.x), in a fresh virtual environment built from
-# this repository's own files and constraints/airflow-2.11.txt. The suite includes `airflow dags
+# this repository's own files and the lock constraints/airflow-2.11.txt. The suite includes `airflow dags
 # test` of every example DAG against the local CloudOS simulator (tests/example_dags/). Lint and
 # type checks run on 3.x only (`make test`); the real-Airflow end-to-end tests (tests/e2e/) stay on
 # 3.x too.
@@ -14,25 +14,15 @@ cd "$(dirname "$0")/.."
 
 PYTHON="${PYTHON:-python3}"
 VENV="${VENV:-.venv-airflow2}"
-# The tested set for 2.11 (its last release and the pins it runs with, each explained there).
-CONSTRAINTS="constraints/airflow-2.11.txt"
-AIRFLOW_REQUIREMENT="$(grep '^apache-airflow==' "${CONSTRAINTS}")"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 export PYTHONDONTWRITEBYTECODE=1
+# shellcheck source=scripts/environments.sh
+source scripts/environments.sh
 
 started=$SECONDS
-echo "== fresh virtual environment ${VENV} with ${PYTHON} ($("${PYTHON}" --version 2>&1))"
-rm -rf "${VENV}"
-"${PYTHON}" -m venv "${VENV}"
-install_log="${VENV}/pip-install.log"
-if ! {
-    "${VENV}/bin/python" -m pip install --upgrade pip &&
-        "${VENV}/bin/python" -m pip install -c "${CONSTRAINTS}" -e ".[test]" "${AIRFLOW_REQUIREMENT}"
-} >"${install_log}" 2>&1; then
-    tail -n 60 "${install_log}"
-    echo "== installing Airflow 2 and the provider failed (full log: ${install_log})" >&2
-    exit 1
-fi
+echo "== fresh virtual environment ${VENV} with ${PYTHON} ($("${PYTHON}" --version 2>&1)) from $(env_lock 2.11)"
+install_env 2.11 "$(env_lock 2.11)" "${VENV}"
+check_env 2.11 "${VENV}"
 "${VENV}/bin/python" - <<'PY'
 from importlib.metadata import version
 
