@@ -69,7 +69,8 @@ def _explained_section(pins_path: Path, env: dict[str, tuple[str, str]]) -> tupl
         if match:
             key = normalize(match.group(1))
             if key not in env:
-                raise SystemExit(f"{pins_path}: {match.group(1)} is pinned but the environment does not hold it")
+                missing = match.group(1)
+                raise SystemExit(f"{pins_path}: {missing} is pinned but the environment does not hold it")
             name, version = env[key]
             pinned.add(key)
             lines.append(f"{name}=={version}")
@@ -88,16 +89,18 @@ def write(minor: str, pins_path: Path, lock_path: Path, requirements: str) -> No
         "# Every distribution the environment holds is pinned here, as in Airflow's own constraints files;",
         "# installing through this file never resolves anything afresh.",
         f"# Made on {today} by `make constraints AIRFLOW={minor}` (scripts/refresh-constraints.sh) with",
-        f"# CPython {platform.python_version()} on {platform.system()} {platform.machine()}: a fresh resolve of",
+        f"# CPython {platform.python_version()} on {platform.system()} {platform.machine()}:",
+        "# a fresh resolve of",
         f"#     {requirements}",
-        f"# under the deliberate pins of {pins_path} (repeated below with their reasons), kept only",
-        "# because the environment's suite then passed installed from this file.",
+        f"# under the deliberate pins of {pins_path} (repeated below with their",
+        "# reasons), kept only because the environment's suite then passed installed from this file.",
         f'# Use: pip install -c {lock_path} airflow-provider-cloudos "apache-airflow=={airflow}"',
         "",
         f"# == the deliberate pins ({pins_path}) ==",
     ]
     rest = [f"{name}=={version}" for key, (name, version) in sorted(env.items()) if key not in pinned]
-    body = [*header, *explained, "", "# == everything else the environment installs, as resolved that day ==", *rest]
+    rest_header = "# == everything else the environment installs, as resolved that day =="
+    body = [*header, *explained, "", rest_header, *rest]
     lock_path.write_text("\n".join(body) + "\n")
     print(f"== {lock_path}: {len(env)} distributions locked ({len(pinned)} of them deliberate pins)")
 
@@ -128,7 +131,9 @@ def check(lock_path: Path, subset: bool) -> int:
 
 
 def main(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     verbs = parser.add_subparsers(dest="verb", required=True)
     writer = verbs.add_parser("write", help="lock the running environment")
     writer.add_argument("minor")

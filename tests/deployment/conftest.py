@@ -1,6 +1,6 @@
 """The production-shaped deployment test runs only when asked for (``make deployment-test``, ``make soak``).
 
-It needs Debian's PostgreSQL and Redis servers and the ``[deployment]`` extra (the Celery provider,
+It needs Debian's PostgreSQL and Redis servers and the ``deployment`` dependency group (the Celery provider,
 PostgreSQL drivers), and takes minutes, so the ordinary suite leaves this folder out unless
 ``CLOUDOS_DEPLOYMENT_TEST=1`` is set, which ``scripts/deployment-test.sh`` does after installing
 what the test needs.

@@ -70,7 +70,7 @@ if not AIRFLOW_V_3_0_PLUS:
 try:
     from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
 except ImportError:
-    _unavailable("Playwright is not installed: pip install -e '.[browser]' (make browser-test does)")
+    _unavailable("Playwright is not installed: make install builds .venv with it (the browser group)")
 if not os.access(CHROMIUM, os.X_OK):
     _unavailable(f"no Chromium at {CHROMIUM}: apt-get install chromium (make browser-test does)")
 
