@@ -183,11 +183,14 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
         """Wait for ``targets``: in the triggerer when deferrable, else here. Return the session.
 
         Deferring raises ``TaskDeferred``; Airflow then calls ``method_name`` with the trigger's
-        event. ``stop_on_timeout`` also pauses the session when the task is killed meanwhile.
+        event. ``stop_on_timeout`` (the task's wish) pauses the session on a timeout, a guard or a
+        kill only if this try owns it (:meth:`_may_pause`): the blocking and the deferred wait
+        decide through that one call, so they cannot disagree.
         ``known`` is the session object CloudOS just returned (create/resume): reading it again
         a millisecond later would tell the task nothing new.
         """
         poll, timeout = self._wait_settings()
+        may_pause = self._may_pause(session_id, stop_on_timeout)
         target_list = sorted(set(targets))
         failure_list = sorted(set(failures) - set(target_list))
         guard = self._session_guard() if RUNNING in target_list else SessionGuard()
@@ -215,8 +218,8 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
                 # an empty list is refused by its status check.
                 failure_statuses=failure_list or None,
                 poll_interval=poll,
-                stop_on_timeout=stop_on_timeout,
-                stop_on_kill=stop_on_timeout,
+                stop_on_timeout=may_pause,
+                stop_on_kill=may_pause,
                 upload_on_close=True,
                 max_cost_usd=guard.max_cost_usd,
                 max_runtime_seconds=guard.max_runtime_seconds,
@@ -242,10 +245,10 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
                 initial=known,
             )
         except CloudOSGuardError as error:
-            stopped = stop_on_timeout and self._stop_owned_session(error.reason)
+            stopped = may_pause and self._stop_owned_session(error.reason)
             raise AirflowFailException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
         except CloudOSWaitTimeoutError as error:
-            stopped = stop_on_timeout and self._stop_owned_session("its wait timed out")
+            stopped = may_pause and self._stop_owned_session("its wait timed out")
             raise AirflowException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
         except CloudOSSessionFailedError as error:
             raise AirflowFailException(str(error)) from error
@@ -254,7 +257,7 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
         except BaseException:
             # AirflowTaskTimeout (execution_timeout) and anything else that ends the wait early:
             # the session this try started must not keep billing.
-            if stop_on_timeout:
+            if may_pause:
                 self._stop_owned_session("the task stopped while waiting")
             raise
 
@@ -308,6 +311,15 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
         return str(checked["session_id"])
 
     # -- kills --------------------------------------------------------------------------------
+
+    def _may_pause(self, session_id: str, wanted: bool) -> bool:
+        """Whether a timeout, guard or kill may pause ``session_id``: the one ownership rule.
+
+        Only a session this try started or resumed (or its earlier try did) is this task's to
+        pause; one it found starting, or that somebody else resumed first (a lost resume race),
+        is never paused by it, whatever ``stop_on_kill`` says.
+        """
+        return wanted and self._owned_session_id == session_id
 
     def _stop_owned_session(self, reason: str) -> bool:
         """Pause the session this try started or resumed; one quick call, never raises."""
