@@ -33,13 +33,13 @@ env_airflow() {
 
 # What an environment asks for (the lock decides every version). pip is in each, so
 # `VENV/bin/python -m pip` works there too. 3.3 carries every development group (the browser,
-# deployment and mutation tools run there); 3.0's API server builds the connection form's fields
+# deployment, mutation and docs tools run there); 3.0's API server builds the connection form's fields
 # only when WTForms imports (3.1 mocks it when missing; 3.2+ reads the provider info instead).
 env_requirements() {
     local minor=$1 airflow
     airflow=$(env_airflow "${minor}")
     case "${minor}" in
-        3.3) echo "pip -e . --group test --group browser --group deployment --group mutation apache-airflow==${airflow}" ;;
+        3.3) echo "pip -e . --group test --group browser --group deployment --group mutation --group docs apache-airflow==${airflow}" ;;
         3.0) echo "pip -e . --group test wtforms apache-airflow==${airflow}" ;;
         *) echo "pip -e . --group test apache-airflow==${airflow}" ;;
     esac
