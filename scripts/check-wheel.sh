@@ -43,6 +43,28 @@ if ! {
 fi
 "${VENV}/bin/python" scripts/lock.py check --subset "${LOCK}"
 echo "== installed in $((SECONDS - started))s"
+
+# What the files carry: the licence and notice in both, and only user-facing extras (the development
+# tools are dependency groups, which never reach an index).
+"${PYTHON}" - "${wheel}" dist/airflow_provider_cloudos-*.tar.gz <<'PY'
+import sys
+import tarfile
+import zipfile
+from email.parser import Parser
+
+wheel, sdist = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(wheel) as archive:
+    names = archive.namelist()
+    metadata = Parser().parsestr(archive.read(next(n for n in names if n.endswith(".dist-info/METADATA"))).decode())
+for wanted in ("LICENSE", "NOTICE"):
+    assert any(n.endswith(f".dist-info/licenses/{wanted}") for n in names), f"{wanted} is not in {wheel}"
+with tarfile.open(sdist) as archive:
+    members = {m.name.split("/", 1)[-1] for m in archive.getmembers()}
+assert {"LICENSE", "NOTICE"} <= members, f"LICENSE or NOTICE is not in {sdist}"
+extras = sorted(metadata.get_all("Provides-Extra") or [])
+assert extras == ["openlineage"], f"published extras must be only what users install, found {extras}"
+print(f"== {wheel} and the sdist carry LICENSE and NOTICE; published extras: {', '.join(extras)}")
+PY
 venv_bin="$(cd "${VENV}" && pwd)/bin"
 
 home=$(mktemp -d "${TMPDIR:-/tmp}/cloudos-wheel-airflow-home-XXXXXX")
