@@ -52,7 +52,8 @@ def run_page(page: Path, clone: Path, python: str) -> list[str]:
         else:
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-40:])
             failures.append(f"{page} block {number} exited {result.returncode}:\n{shown}\n{tail}")
-            print(f"== {page} block {number}: FAILED (exit {result.returncode}) in {took:.0f}s\n{tail}", flush=True)
+            verdict = f"FAILED (exit {result.returncode}) in {took:.0f}s"
+            print(f"== {page} block {number}: {verdict}\n{tail}", flush=True)
     return failures
 
 

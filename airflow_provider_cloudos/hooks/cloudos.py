@@ -204,6 +204,14 @@ class CloudOSHook(BaseHook):
             retry_policy=settings.retry_policy,
         )
 
+    async def areread_connection(self) -> None:
+        """Read the connection anew and build the async client from it: after a 401 during a long
+        wait the key was most likely rotated, and the connection (a secrets backend, the database)
+        now holds the new one. Airflow reads connections afresh on every lookup, so this sees it.
+        """
+        await self.aclose()
+        await self.get_async_client()
+
     async def aget_settings(self) -> ClientSettings:
         from airflow.providers.common.compat.connection import (
             get_async_connection,

@@ -237,6 +237,12 @@ class CloudOSSimulator:
     def api_key(self) -> str:
         return self.seed.api_key
 
+    def rotate_api_key(self, new_key: str) -> None:
+        """Accept only ``new_key`` from now on, as CloudOS does after a user rotates their key."""
+        if not isinstance(new_key, str) or not new_key.strip():
+            raise ValueError("new_key: expected a non-empty string")
+        self.seed.api_key = new_key
+
     @property
     def workspace_id(self) -> str:
         return self.seed.workspace_id

@@ -17,7 +17,12 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_cloudos.compat import safe_to_stop_after_cancel, task_still_deferred
-from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSError, CloudOSTransientError
+from airflow_provider_cloudos.core.errors import (
+    CloudOSAPIError,
+    CloudOSAuthError,
+    CloudOSError,
+    CloudOSTransientError,
+)
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import WaitOutcome, map_status, normalize_statuses
@@ -163,6 +168,8 @@ class CloudOSSessionTrigger(BaseTrigger):
         self, hook: CloudOSHook, watch: StatusWatch, base_url: str
     ) -> AsyncIterator[TriggerEvent]:
         last_error: str | None = None
+        #: Whether the connection was read anew after CloudOS refused its key, and not yet used since.
+        reread = False
         # The deferring task has just looked at the session, so the first poll waits one interval.
         # Polling at once gains nothing and, on Airflow 3.3.2, an event that arrives before the
         # scheduler has processed the deferral fails the task ("state attribute is queued").
@@ -175,11 +182,32 @@ class CloudOSSessionTrigger(BaseTrigger):
             except CloudOSTransientError as error:
                 last_error = str(error)
                 self.log.warning("CloudOS did not answer; the wait goes on: %s", error)
+            except CloudOSAuthError as error:
+                if reread:
+                    message = f"{watch.refused_message(error)} (refused again after connection "
+                    yield self._event(FAILURE, watch, f"{message}{self.cloudos_conn_id!r} was read anew)")
+                    return
+                # A key rotated during the wait: the connection holds the new one. Failing here
+                # would leave the session this task started billing with nobody watching it.
+                self.log.warning(
+                    "CloudOS refused the API key; reading connection %r anew (a rotated key) and "
+                    "carrying on with the wait",
+                    self.cloudos_conn_id,
+                )
+                try:
+                    await hook.areread_connection()
+                except CloudOSError as reread_error:
+                    message = f"Cannot use connection {self.cloudos_conn_id!r}: {reread_error}"
+                    yield self._event(ERROR, watch, message)
+                    return
+                reread = True
+                continue
             except CloudOSAPIError as error:
                 yield self._event(FAILURE, watch, watch.refused_message(error))
                 return
             else:
                 last_error = None
+                reread = False
                 outcome, changed = watch.observe(session)
                 if changed:
                     self.log.info(watch.change_message(time.time()))
