@@ -209,6 +209,11 @@ class CloudOSHook(BaseHook):
         wait the key was most likely rotated, and the connection (a secrets backend, the database)
         now holds the new one. Airflow reads connections afresh on every lookup, so this sees it.
         """
+        self.log.warning(
+            "CloudOS refused the API key; reading connection %r anew (a rotated key) and carrying on "
+            "with the wait",
+            self.cloudos_conn_id,
+        )
         await self.aclose()
         await self.get_async_client()
 

@@ -20,6 +20,7 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_cloudos.core.errors import (
+    CloudOSAuthError,
     CloudOSError,
     CloudOSValidationError,
 )
@@ -139,7 +140,19 @@ class CloudOSSessionsTrigger(BaseTrigger):
         limit = asyncio.Semaphore(self.max_concurrency)
 
         async def poll_round(session_ids: list[str]) -> None:
-            await asyncio.gather(*(self._poll_one(hook, limit, watch, sid) for sid in session_ids))
+            refused: list[str] = []
+            await asyncio.gather(*(self._poll_one(hook, limit, watch, sid, refused) for sid in session_ids))
+            if not refused:
+                return
+            # A key rotated during the wait (see CloudOSHook.areread_connection): one read of the
+            # connection per round that meets a 401; refused again, those sessions fail.
+            try:
+                await hook.areread_connection()
+            except CloudOSError as error:
+                for session_id in refused:
+                    watch.unread(session_id, error)
+                return
+            await asyncio.gather(*(self._poll_one(hook, limit, watch, sid, None) for sid in refused))
 
         # The task deferred right after asking for the pauses: the first round waits one interval
         # (an event before the scheduler processed the deferral fails the task on Airflow 3.3.2).
@@ -155,13 +168,22 @@ class CloudOSSessionsTrigger(BaseTrigger):
         return self._event(result.end.value, watch, result.message)
 
     async def _poll_one(
-        self, hook: CloudOSHook, limit: asyncio.Semaphore, watch: BatchWatch, session_id: str
+        self,
+        hook: CloudOSHook,
+        limit: asyncio.Semaphore,
+        watch: BatchWatch,
+        session_id: str,
+        key_refused: list[str] | None,
     ) -> None:
+        """Read one session into ``watch``; a 401 goes to ``key_refused`` when it is given."""
         async with limit:
             try:
                 with trigger_call_deadline(self.end_time):
                     session = await hook.aget_session(session_id)
             except CloudOSError as error:
+                if isinstance(error, CloudOSAuthError) and key_refused is not None:
+                    key_refused.append(session_id)
+                    return
                 if watch.unread(session_id, error):
                     self.log.warning(
                         "CloudOS did not answer about session %s; the wait goes on: %s", session_id, error

@@ -187,13 +187,7 @@ class CloudOSSessionTrigger(BaseTrigger):
                     message = f"{watch.refused_message(error)} (refused again after connection "
                     yield self._event(FAILURE, watch, f"{message}{self.cloudos_conn_id!r} was read anew)")
                     return
-                # A key rotated during the wait: the connection holds the new one. Failing here
-                # would leave the session this task started billing with nobody watching it.
-                self.log.warning(
-                    "CloudOS refused the API key; reading connection %r anew (a rotated key) and "
-                    "carrying on with the wait",
-                    self.cloudos_conn_id,
-                )
+                # Failing here would leave the session this task started billing, unwatched.
                 try:
                     await hook.areread_connection()
                 except CloudOSError as reread_error:

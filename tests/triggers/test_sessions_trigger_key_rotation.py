@@ -23,12 +23,13 @@ import pytest
 
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.testing import CloudOSSimulator
+from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
 NEW_KEY = "ROTATED-cloudos-key-41c2e8"
 
 
-async def _first_event(trigger: CloudOSSessionTrigger) -> dict[str, Any]:
+async def _first_event(trigger: CloudOSSessionTrigger | CloudOSSessionsTrigger) -> dict[str, Any]:
     async for event in trigger.run():
         return dict(event.payload)
     raise AssertionError("the trigger ended without an event")
@@ -101,6 +102,36 @@ async def test_a_refusal_without_a_rotation_is_not_retried_forever(
     event = await _first_event(_trigger(session["_id"]))
     assert event["status"] == "failure", event
     assert cloudos_conn.counters.responses(401) == 2
+
+
+def _fleet_trigger(session_ids: list[str]) -> CloudOSSessionsTrigger:
+    import time
+
+    return CloudOSSessionsTrigger(session_ids=session_ids, end_time=time.time() + 20, poll_interval=0.02)
+
+
+@pytest.mark.asyncio
+async def test_the_fleet_wait_reads_a_rotated_key_anew_once_for_the_whole_round(
+    cloudos_conn: CloudOSSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pausing = [cloudos_conn.add_session(name=f"pausing-{n}", status="aborting")["_id"] for n in range(3)]
+    reads = _rotate_after_first_read(monkeypatch, cloudos_conn, update_connection=True)
+    event = await _first_event(_fleet_trigger(pausing))
+    assert event["status"] == "success", event
+    assert len(reads) == 2  # one re-read serves every session of the round
+    assert cloudos_conn.counters.responses(401) == 3
+
+
+@pytest.mark.asyncio
+async def test_the_fleet_wait_fails_the_sessions_whose_key_is_refused_again(
+    cloudos_conn: CloudOSSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pausing = [cloudos_conn.add_session(name=f"pausing-{n}", status="aborting")["_id"] for n in range(2)]
+    _rotate_after_first_read(monkeypatch, cloudos_conn, update_connection=False)
+    event = await _first_event(_fleet_trigger(pausing))
+    assert event["status"] == "failure", event
+    assert "Invalid API key" in event["message"], event["message"]
+    assert cloudos_conn.counters.responses(401) == 4  # each session: refused, then refused again
 
 
 _CHILD = textwrap.dedent(
