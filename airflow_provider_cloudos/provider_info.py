@@ -61,7 +61,7 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "label": "Retry limit",
         "description": (
             "Retries of a request that met a 429, a 5xx or a lost connection; 0 never retries "
-            "(default 4). Creating a session is never retried."
+            "(default 4). Creating a session is retried only after a 429."
         ),
         "schema": {"type": ["integer", "null"]},
     },

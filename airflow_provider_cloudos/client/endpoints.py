@@ -29,8 +29,8 @@ FOLDER_TYPES: dict[str, str] = {"VirtualFolder": "virtual", "S3Folder": "s3"}
 class ApiRequest:
     """An HTTP call to make, independent of the library that makes it.
 
-    ``idempotent`` says whether sending it twice is harmless; the retry policy never repeats a
-    request that is not.
+    ``idempotent`` says whether sending it twice is harmless; the retry policy repeats a request
+    that is not only after a 429 (the server refused it before acting on it).
     """
 
     name: str

@@ -97,6 +97,8 @@ def _hint(status_code: int, request: ApiRequest) -> str:
         return "the action does not fit the current state of the session"
     if 300 <= status_code < 400:
         return "the server redirected the request; check the CloudOS URL (scheme and host) in the connection"
+    if status_code == 429:
+        return "CloudOS is limiting the rate of requests; try again later"
     if is_retryable_status(status_code):
         if not request.idempotent:
             return (

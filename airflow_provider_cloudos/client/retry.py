@@ -4,10 +4,12 @@ Keeping the decision (retry or not, and how long to wait) out of the transports 
 synchronous client, the asynchronous client and the tests all agree on it, and it can be tested
 without a network or a clock.
 
-Only idempotent requests are ever repeated. Creating a session is a plain POST: if its response
-is lost, the session may exist already, and a second POST would start (and bill) a second one.
-That case is left to the operator, which looks for the session its earlier attempt created
-before creating anew.
+Idempotent requests are repeated after any passing failure. Creating a session is a plain POST:
+if its response is lost (or a 5xx hides what happened), the session may exist already, and a
+second POST would start (and bill) a second one. That case is left to the operator, which looks
+for the session its earlier attempt created before creating anew. A 429 is the one exception: the
+server refused the request before acting on it, so a create waits and is sent again, within the
+task's deadline like every retry.
 """
 
 from __future__ import annotations
@@ -108,7 +110,11 @@ def retry_delay(
     """
     if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
         raise CloudOSValidationError("attempt", attempt, "attempts are counted from 1")
-    if not idempotent or not is_retryable_status(status_code) or attempt >= policy.max_attempts:
+    if not is_retryable_status(status_code) or attempt >= policy.max_attempts:
+        return None
+    if not idempotent and status_code != 429:
+        # A lost answer or a 5xx may hide a session that was made; a 429 says the server refused
+        # the request before doing anything, so even a create may be sent again.
         return None
     requested = parse_retry_after(retry_after, clock=clock)
     if requested is not None:

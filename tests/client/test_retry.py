@@ -75,10 +75,16 @@ def test_connection_errors_are_retried():
     assert delay(status_code=None) == 1.0
 
 
-def test_non_idempotent_requests_are_never_retried():
-    for code in (None, 429, 503):
+def test_non_idempotent_requests_are_not_retried_after_an_answer_that_may_hide_their_effect():
+    for code in (None, 500, 502, 503, 504):
         assert delay(status_code=code, idempotent=False) is None
         assert delay(status_code=code, retry_after="1", idempotent=False) is None
+
+
+def test_a_429_is_retried_even_for_a_create_because_the_server_did_nothing():
+    assert delay(status_code=429, retry_after="2", idempotent=False) == 2.0
+    assert delay(status_code=429, idempotent=False) == 1.0  # no Retry-After: the backoff
+    assert delay(RetryPolicy(max_attempts=1), 1, status_code=429, idempotent=False) is None
 
 
 def test_attempts_exhausted():

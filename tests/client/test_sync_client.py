@@ -321,7 +321,6 @@ def test_abort_is_retried_after_a_lost_response(client, requests_mock):
     "answer",
     [
         {"status_code": 503},
-        {"status_code": 429, "headers": {"Retry-After": "1"}},
         {"exc": requests.exceptions.ConnectionError("connection reset")},
         {"exc": requests.exceptions.ReadTimeout("read timed out")},
     ],
@@ -332,6 +331,27 @@ def test_create_is_never_retried(client, requests_mock, sleeper, answer):
         client.create_session({"projectId": "p"})
     assert requests_mock.call_count == 1
     assert sleeper.delays == []
+
+
+@pytest.mark.parametrize(("headers", "waited"), [({"Retry-After": "2"}, [2.0]), ({}, [1.0])])
+def test_a_create_answered_429_waits_and_is_sent_again(client, requests_mock, sleeper, headers, waited):
+    """A 429 means CloudOS did nothing with the request: no session exists, so sending it again is safe."""
+    requests_mock.post(
+        CREATE_URL, [{"status_code": 429, "headers": headers}, {"status_code": 201, "json": session_body()}]
+    )
+    assert client.create_session({"projectId": "p"})["_id"] == SID
+    assert requests_mock.call_count == 2
+    assert sleeper.delays == waited
+
+
+def test_a_create_still_rate_limited_after_every_attempt_says_so(client, requests_mock, sleeper):
+    requests_mock.post(CREATE_URL, status_code=429)
+    with pytest.raises(CloudOSTransientError) as raised:
+        client.create_session({"projectId": "p"})
+    assert "limiting the rate of requests" in str(raised.value)
+    assert "second session" not in str(raised.value)
+    assert requests_mock.call_count > 1
+    assert f"after {requests_mock.call_count} attempts" in str(raised.value)
 
 
 def test_exhausted_retries_name_endpoint_status_and_attempts(client, requests_mock, sleeper):

@@ -7,7 +7,7 @@ operator instance. The simulator answers 20% of requests 503, drops 5% of connec
 answers some 429 with ``Retry-After``; on top, some create responses are lost *after* the
 session was created (the case that makes a naive retry bill twice).
 
-Creation is never retried by the client, so a failure on create fails that try; the next try's
+The client retries a create only after a 429 (nothing was done), so a lost answer fails that try; the next try's
 ``reuse_existing`` finds the session by name (or by the task state store) instead of creating
 a second one. The soak passes when every lifecycle succeeds, each created exactly one session,
 and none is left running.
