@@ -7,10 +7,10 @@ operator instance. The simulator answers 20% of requests 503, drops 5% of connec
 answers some 429 with ``Retry-After``; on top, some create responses are lost *after* the
 session was created (the case that makes a naive retry bill twice).
 
-The client retries a create only after a 429 (nothing was done), so a lost answer fails that try; the next try's
-``reuse_existing`` finds the session by name (or by the task state store) instead of creating
-a second one. The soak passes when every lifecycle succeeds, each created exactly one session,
-and none is left running.
+The client retries a create only after a 429 (nothing was done), so a lost answer fails that
+try; the next try's ``reuse_existing`` finds the session by name (or by the task state store)
+instead of creating a second one. The soak passes when every lifecycle succeeds, each created
+exactly one session, and none is left running.
 """
 
 from __future__ import annotations
