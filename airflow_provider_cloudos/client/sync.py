@@ -4,27 +4,34 @@ One pooled :class:`requests.Session` serves every call of a client, so a task th
 session reuses one connection instead of opening a new one per poll (the official client built
 a fresh session per call). ``requests``/urllib3 retries are switched off: the provider's own
 policy (:func:`~airflow_provider_cloudos.client.retry.retry_delay`) decides, and it never repeats
-a request that could create a second session.
+a request that could have created a second session.
 
 ``requests`` has connect and read timeouts but no total one: a server that drips its answer a
-byte at a time never trips a read timeout. So the answer is streamed and read in chunks against
-the attempt's total time (and its size cap), with the socket's timeout shortened before each read
-to what is left. The session does not read the environment (``trust_env`` is off): proxies and
-CA bundles come from :mod:`~airflow_provider_cloudos.client.network`, the rule the async client
-follows too.
+byte at a time never trips a read timeout. So the answer's body is streamed and read in chunks
+against the attempt's total time (and its size cap), with the socket's timeout shortened before
+each read to what is left; its status line and headers, which ``http.client`` reads line by line
+out of reach, are read with a timer that shuts the socket down when the attempt's time is up.
+The session does not read the environment (``trust_env`` is off): proxies and CA bundles come
+from :mod:`~airflow_provider_cloudos.client.network`, the rule the async client follows too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
+import socket
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextvars import ContextVar
 from typing import Any
 
 import requests
 import urllib3.exceptions
 from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
 from airflow_provider_cloudos.client import endpoints
 from airflow_provider_cloudos.client._shared import (
@@ -114,6 +121,69 @@ def _read_answer(
             raise too_large_error(request, limit)
 
 
+#: When the attempt under way in this thread must end (monotonic seconds), for the connection
+#: that reads its answer's head.
+_ATTEMPT_ENDS: ContextVar[float | None] = ContextVar("cloudos_attempt_ends", default=None)
+
+
+def _cut(sock: socket.socket) -> None:
+    """End a read of an answer's head that outlived its attempt (the reading thread sees EOF)."""
+    # The plain socket's shutdown, also under TLS: the SSL object stays for the reader. An
+    # OSError means it is closed already: nothing left to end.
+    with contextlib.suppress(OSError):
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+
+
+class _HeadDeadline:
+    """A urllib3 connection that reads the status line and headers within the attempt's time."""
+
+    sock: socket.socket | None
+
+    def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+        ends = _ATTEMPT_ENDS.get()
+        if ends is None or self.sock is None:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        timer = threading.Timer(max(0.0, ends - time.monotonic()), _cut, (self.sock,))
+        timer.daemon = True
+        timer.start()
+        try:
+            return super().getresponse(*args, **kwargs)  # type: ignore[misc]
+        finally:
+            timer.cancel()
+
+
+class _HeadDeadlineHTTP(_HeadDeadline, HTTPConnection):
+    pass
+
+
+class _HeadDeadlineHTTPS(_HeadDeadline, HTTPSConnection):
+    pass
+
+
+class _HTTPPool(HTTPConnectionPool):
+    ConnectionCls = _HeadDeadlineHTTP
+
+
+class _HTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _HeadDeadlineHTTPS
+
+
+_POOL_CLASSES = {"http": _HTTPPool, "https": _HTTPSPool}
+
+
+class _Adapter(HTTPAdapter):
+    """``requests``' adapter with connections that keep an attempt's deadline over the headers."""
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = _POOL_CLASSES
+
+    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
+        manager = super().proxy_manager_for(proxy, **proxy_kwargs)
+        manager.pool_classes_by_scheme = _POOL_CLASSES
+        return manager
+
+
 #: A small pool: one client talks to one host, mostly one request at a time.
 _POOL_SIZE = 4
 
@@ -187,7 +257,7 @@ class CloudOSClient(ClientBase):
         # Proxies and CA bundles are chosen by the provider's rule (client.network), the same for
         # both transports; the environment is read there, not again by requests.
         session.trust_env = False
-        adapter = HTTPAdapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
+        adapter = _Adapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
         session.mount("https://", adapter)
         session.mount("http://", adapter)
         return session
@@ -207,6 +277,7 @@ class CloudOSClient(ClientBase):
         """One attempt: connect, send, and read the whole answer within ``seconds``."""
         ends = time.monotonic() + seconds
         connect, read = self._timeout if isinstance(self._timeout, tuple) else (self._timeout,) * 2
+        token = _ATTEMPT_ENDS.set(ends)
         try:
             response = self._session.request(
                 request.method,
@@ -224,6 +295,15 @@ class CloudOSClient(ClientBase):
             if seconds <= read:  # the attempt's own time ran out, not the server's read timeout
                 raise AttemptTimeout(seconds) from None
             raise
+        except requests.exceptions.ConnectionError:
+            if time.monotonic() >= ends:  # the head's timer cut the connection
+                raise AttemptTimeout(seconds) from None
+            raise
+        finally:
+            _ATTEMPT_ENDS.reset(token)
+        if time.monotonic() >= ends:  # cut in the middle of the headers: what came is not an answer
+            response.close()
+            raise AttemptTimeout(seconds)
         try:
             body = _read_answer(response, request, self._max_bytes, read, seconds, ends)
             return Answer(response.status_code, body, response.headers.get("Retry-After"))

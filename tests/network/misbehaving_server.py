@@ -1,8 +1,8 @@
 """A local HTTP server on 127.0.0.1 that answers every request badly, in one chosen way.
 
 Written on raw sockets, so it can do what a well-behaved server framework will not: stall after
-the headers, drip a body a byte at a time, announce or stream a body over any sane size, reset
-the connection. The other behaviours (a redirect off-host, HTML, non-JSON, JSON of the wrong
+the headers, drip a body (or the headers) a byte at a time, announce or stream a body over any
+sane size, reset the connection. The other behaviours (a redirect off-host, HTML, non-JSON, JSON of the wrong
 shape, statuses nobody documented) are ordinary answers a CloudOS URL pointing at the wrong place
 gives. Stalls and drips end when the server stops (or after ``MAX_STALL_SECONDS``), so a client
 that does not keep its deadline fails its test instead of hanging it.
@@ -75,12 +75,19 @@ class _Handler(socketserver.StreamRequestHandler):
         )
         self._drip_bytes(lambda: b"1\r\n \r\n")
 
+    def _drip_headers(self) -> None:
+        """The status line, then header bytes one at a time: each read of the headers gets a byte
+        long before any read timeout, so only a total deadline over the headers ends it."""
+        self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Slowly: ")
+        self._drip_bytes(lambda: b"x")
+
     def _drip_bytes(self, piece: Callable[[], bytes]) -> None:
         for _ in range(int(MAX_STALL_SECONDS / 0.05)):
             try:
                 self.wfile.write(piece())
                 self.wfile.flush()
             except OSError:
+                self.server.owner.client_left.set()
                 return
             if self._wait(0.05):
                 return
@@ -157,6 +164,7 @@ class MisbehavingServer(LoopbackServer):
         "stall",
         "drip",
         "drip_chunked",
+        "drip_headers",
         "too_large_announced",
         "too_large_streamed",
         "reset",
@@ -176,6 +184,9 @@ class MisbehavingServer(LoopbackServer):
         self.behaviour = behaviour
         self._lock = threading.Lock()
         self._requests = 0
+        #: Set when a client hung up while an answer was still dripping: it kept its deadline.
+        #: A client that does not is only let go when the drip ends (``MAX_STALL_SECONDS``).
+        self.client_left = threading.Event()
         server = _Server(("127.0.0.1", 0), _Handler)
         server.owner = self
         super().__init__(server, "misbehaving")

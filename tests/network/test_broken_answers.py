@@ -42,6 +42,7 @@ CLIENT_OUTCOMES: dict[str, tuple[type[Exception] | None, tuple[str, ...]]] = {
     "stall": (CloudOSDeadlineError, ("stopped after", "1 attempt", "the test's deadline", DEADLINE_REACHED)),
     "drip": (CloudOSDeadlineError, ("stopped after", "the test's deadline", DEADLINE_REACHED)),
     "drip_chunked": (CloudOSDeadlineError, ("stopped after", "the test's deadline", DEADLINE_REACHED)),
+    "drip_headers": (CloudOSDeadlineError, ("stopped after", "the test's deadline", DEADLINE_REACHED)),
     "too_large_announced": (
         CloudOSResponseTooLargeError,
         (TOO_LARGE, "announced 50.0 MB", "max_response_mb"),
@@ -64,7 +65,16 @@ RETURNED = {
 #: Behaviours after which a caller keeps waiting (the answer says nothing final) until its deadline.
 KEEPS_WAITING = {"json_without_status": "unknown", "unknown_session_status": "exploding"}
 #: Behaviours whose message is the deadline's, not the server's.
-ENDS_AT_DEADLINE = {"stall", "drip", "drip_chunked", "reset"}
+ENDS_AT_DEADLINE = {"stall", "drip", "drip_chunked", "drip_headers", "reset"}
+#: Behaviours that drip: the client must hang up on them by its deadline, not when the drip ends.
+DRIPS = {"drip", "drip_chunked", "drip_headers"}
+
+
+def assert_hung_up(server: MisbehavingServer) -> None:
+    """The client left the dripping answer by itself (an event, not a clock: the drip outlasts
+    every deadline here by far, so a client that waits it out never sets it in time)."""
+    if server.behaviour in DRIPS:
+        assert server.client_left.wait(10), "the client held the dripping answer past its deadline"
 
 
 def assert_readable(message: str) -> None:
@@ -95,6 +105,7 @@ def test_the_blocking_client_ends_by_the_deadline_with_a_clear_message(behaviour
             return
         with pytest.raises(expected) as raised:
             client.get_session(SESSION_ID)
+        assert_hung_up(server)
     message = str(raised.value)
     for word in words:
         assert word in message, message
@@ -166,7 +177,7 @@ def test_a_trigger_ends_by_its_end_time_with_a_clear_message(behaviour, monkeypa
     assert_readable(message)
 
 
-@pytest.mark.parametrize("behaviour", ["stall", "drip", "reset"])
+@pytest.mark.parametrize("behaviour", ["stall", "drip", "drip_headers", "reset"])
 def test_an_operator_ends_by_its_timeout_with_a_clear_message(behaviour, monkeypatch):
     """A create whose first call (the look for an earlier try's session) meets a broken server:
     the operator's ``timeout`` bounds the calls too, not only the wait for ``running``."""
@@ -183,11 +194,12 @@ def test_an_operator_ends_by_its_timeout_with_a_clear_message(behaviour, monkeyp
     assert_readable(message)
 
 
+@pytest.mark.parametrize("behaviour", ["drip", "drip_headers"])
 @pytest.mark.parametrize("client_class", [CloudOSClient, AsyncCloudOSClient])
-def test_without_a_task_deadline_one_attempt_still_has_a_total_time(client_class):
-    """A dripped answer never trips a read timeout; the attempt's total time ends it."""
+def test_without_a_task_deadline_one_attempt_still_has_a_total_time(client_class, behaviour):
+    """A dripped answer (body or headers) never trips a read timeout; the attempt's total time ends it."""
     once = RetryPolicy(max_attempts=1)
-    with MisbehavingServer("drip") as server:
+    with MisbehavingServer(behaviour) as server:
         if client_class is CloudOSClient:
             client = CloudOSClient(server.url, KEY, WORKSPACE, total_timeout=1.0, retry_policy=once)
             with client, pytest.raises(CloudOSTransientError) as raised:
@@ -202,6 +214,7 @@ def test_without_a_task_deadline_one_attempt_still_has_a_total_time(client_class
 
             with pytest.raises(CloudOSTransientError) as raised:
                 asyncio.run(look())
+        assert_hung_up(server)
     assert not isinstance(raised.value, CloudOSDeadlineError)
     message = str(raised.value)
     assert "CloudOS API unreachable for GET /api/v2/interactive-sessions/" in message
