@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: constraints install test lint unit e2e deployment-test soak browser-test docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation clean
+.PHONY: constraints install test lint unit e2e deployment-test soak browser-test docs docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation clean
 
 # The newest Airflow with every development group, installed from its lock (constraints/airflow-3.3.txt,
 # every distribution pinned) and checked against it; scripts/environments.sh says what each environment holds.
@@ -44,6 +44,12 @@ soak: $(STAMP)
 browser-test: $(STAMP)
 	PYTHON=$(BIN)/python bash scripts/browser-test.sh
 
+## make docs: the documentation site (Sphinx, furo, MyST; the API reference from the docstrings) into
+## docs/_build/html, built afresh, every warning an error.
+docs: $(STAMP)
+	rm -rf docs/_build
+	$(BIN)/sphinx-build -W --keep-going -b html docs docs/_build/html
+
 ## make docs-images: run the browser test and refresh the screenshots in docs/images.
 docs-images: $(STAMP)
 	CLOUDOS_SCREENSHOTS_DIR=docs/images PYTHON=$(BIN)/python bash scripts/browser-test.sh
@@ -80,4 +86,4 @@ constraints:
 	PYTHON=$(PYTHON) AIRFLOW="$(AIRFLOW)" bash scripts/refresh-constraints.sh
 
 clean:
-	rm -rf $(VENV) .venv-airflow2 .venv-3.0 .venv-3.1 .venv-3.2 .venv-uv .venv-wheel .venv-resolve-* mutants .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) .venv-airflow2 .venv-3.0 .venv-3.1 .venv-3.2 .venv-uv .venv-wheel .venv-resolve-* mutants .pytest_cache .mypy_cache .ruff_cache build dist *.egg-info docs/_build

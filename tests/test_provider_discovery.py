@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 import textwrap
+from importlib.metadata import metadata
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,8 @@ from airflow_provider_cloudos import compat
 from airflow_provider_cloudos.provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 
 PACKAGE = "airflow-provider-cloudos"
+#: The documentation site (docs/, built by `make docs`; .readthedocs.yaml publishes it).
+DOCUMENTATION_URL = "https://airflow-provider-cloudos.readthedocs.io/"
 
 _DISCOVER = textwrap.dedent(
     """
@@ -170,3 +173,14 @@ def test_discovery_raises_no_warning_about_the_provider(discovered):
         if "cloudos" in message.lower() and not message.startswith(("INFO", "DEBUG"))
     ]
     assert about_us == []
+
+
+def test_the_documentation_url_comes_from_the_package_metadata(discovered):
+    """Airflow 3.3 sets a provider's documentation-url from its "Documentation" project URL.
+
+    (Its provider-info schema has no such key: Airflow overwrites whatever get_provider_info() says.)
+    """
+    assert f"Documentation, {DOCUMENTATION_URL}" in metadata(PACKAGE).get_all("Project-URL")
+    data = discovered["provider"]["data"]
+    if compat.AIRFLOW_V_3_3_PLUS:
+        assert data["documentation-url"] == DOCUMENTATION_URL

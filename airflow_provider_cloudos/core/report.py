@@ -199,7 +199,7 @@ def report_csv(
 ) -> str:
     """The report as CSV, header first, quoted by the csv module; also written to ``output_file``.
 
-    ``include_access`` adds the "Mounted files" and "Linked folders" columns (``; ``-separated).
+    ``include_access`` adds the "Mounted files" and "Linked folders" columns (each separated by ``;``).
     """
     import csv  # kept out of the core's import time (see BENCHMARKS.md)
 

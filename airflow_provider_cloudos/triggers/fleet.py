@@ -3,7 +3,7 @@
 A task can defer to one trigger only, so a fleet action that paused 250 sessions either waits for
 all of them in one trigger or chains 250 deferrals. One trigger also shares one pooled
 connection and polls only the sessions still pending, so the load on the API falls as sessions
-finish (measured against one :class:`CloudOSSessionTrigger` per session: see the README).
+finish (measured against one :class:`CloudOSSessionTrigger` per session: see BENCHMARKS.md).
 
 Like the single-session trigger it owns its wall-clock deadline (``end_time``, epoch seconds),
 tolerates transient API errors, and yields exactly one event. It never pauses or resumes

@@ -163,7 +163,7 @@ class Gate:
 
 @pytest.mark.asyncio
 async def test_one_loop_holds_at_most_64_connections_and_queues_the_rest():
-    assert loop_pool.POOL_CONNECTIONS == 64, "the cap README and BENCHMARKS.md promise"
+    assert loop_pool.POOL_CONNECTIONS == 64, "the cap docs/ and BENCHMARKS.md promise"
     gate = Gate()
     async with serving(gate.handle) as base:
         clients = [AsyncCloudOSClient(base, f"KEY-{i}", WS) for i in range(100)]

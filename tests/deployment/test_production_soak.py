@@ -426,7 +426,7 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
         names = _session_by_name(simulator)
         marked_sessions = {names[_session_name(CREATE_AND_WAIT, r)][0]["_id"] for r in marked}
         # A trigger no triggerer has picked up yet has nobody to run its on_kill: a task marked
-        # failed in that moment leaves its session to the user (README, "Running in production").
+        # failed in that moment leaves its session to the user (docs/production.md).
         wait_for("the marked runs' waits to run on a triggerer", lambda: _held(airflow, marked), 120, 0.5)
         time.sleep(2 * POLL_SECONDS + 1)  # past the trigger's first poll
         aborts_before = len(simulator.abort_requests)

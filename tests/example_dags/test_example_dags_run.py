@@ -5,7 +5,7 @@ runs, so these runs also show that the deferrable waits work end to end (issue 4
 the pipeline waits with ``CloudOSSessionSensor(deferrable=True)``). After each scenario the
 simulator must hold no session still starting, running or stopping, and the API key must not
 appear anywhere in Airflow's output (except in the one debug line Airflow 3.0.x itself prints for
-the request that masks it, a known upstream defect the README names). (The working-hours resume
+the request that masks it, a known upstream defect docs/installation.md names). (The working-hours resume
 DAG leaves the team session running by design; its test pauses it again with the pause DAG before
 checking.)
 """
@@ -69,7 +69,7 @@ def test_pipeline_creates_waits_uses_and_pauses(airflow_home, dag_simulator, dag
     assert [item["data"]["name"] for item in payload["fuseFileSystems"]] == ["results"]
     assert payload["projectId"] == dag_simulator.project_id
     assert lines_showing(sentinel_api_key, run.output) == []
-    # The README warns 3.0.x users of Airflow's own leak: it is there, and only there.
+    # docs/installation.md warns 3.0.x users of Airflow's own leak: it is there, and only there.
     airflow_leaks = [line for line in run.output.splitlines() if is_airflow_mask_request_line(line)]
     assert any(sentinel_api_key in line for line in airflow_leaks) is AIRFLOW_LOGS_MASK_REQUESTS
     assert live_sessions(dag_simulator) == []

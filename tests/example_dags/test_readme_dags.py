@@ -1,11 +1,14 @@
-"""The README's DAGs are complete files (``docs/readme_dags/``) that Airflow runs as written.
+"""The DAGs the README and the documentation show are complete files that Airflow runs as written.
 
-Each README block that builds a task is one of these files, character for character, and each file
-is run with ``airflow dags test`` against the simulator. The simulator's sessions change state at
-once here (zero timings), so no wait has to defer and no run depends on timing; the deferrable
-waits themselves are covered by the example DAGs' runs. A last run shows what a new user sees when
-a create task fails: which connection is missing and how to define it, and no "XCom not found"
-from the session link.
+Every DAG a reader sees comes from a real file: the README's one complete DAG is a file of
+``docs/readme_dags/``, character for character, and the documentation site (``docs/``, built by
+``make docs``) shows DAG code only through ``literalinclude`` of ``docs/readme_dags/`` or
+``example_dags/`` files, never as a pasted copy. Each ``docs/readme_dags`` file is run here with
+``airflow dags test`` against the simulator (the example DAGs have their own runs). The simulator's
+sessions change state at once here (zero timings), so no wait has to defer and no run depends on
+timing; the deferrable waits themselves are covered by the example DAGs' runs. A last run shows what
+a new user sees when a create task fails: which connection is missing and how to define it, and no
+"XCom not found" from the session link.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import csv
 import re
 import textwrap
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -22,40 +26,99 @@ from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
 from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 
 REPO = Path(__file__).resolve().parents[2]
-README_DAGS = REPO / "docs" / "readme_dags"
+DOCS = REPO / "docs"
+README_DAGS = DOCS / "readme_dags"
 README_DAG_FILES = sorted(README_DAGS.glob("*.py"))
+EXAMPLE_DAGS = REPO / "example_dags"
 INSTANT = StateTimings(scheduled=0, setup=0, initialising=0, aborting=0, resume_initialising=0)
+#: A code block that builds a task: an operator or sensor call.
+BUILDS_TASKS = re.compile(r"\b\w+(Operator|Sensor)\(")
+#: The literalinclude options that show part of a file; each names text the file must hold.
+SELECTIONS = ("start-at", "start-after", "end-at", "end-before", "pyobject", "lines")
 
 
 def _python_blocks(markdown: str) -> list[str]:
     return [block.strip() for block in re.findall(r"^```python\n(.*?)^```", markdown, flags=re.M | re.S)]
 
 
-def _is_excerpt(block: str, source: str) -> bool:
-    """Whether ``block``'s lines stand in ``source`` one after another, all indented alike."""
-    wanted = textwrap.dedent(block).splitlines()
-    lines = source.splitlines()
-    for start, line in enumerate(lines):
-        indent = line[: len(line) - len(line.lstrip())]
-        window = lines[start : start + len(wanted)]
-        if window == [f"{indent}{w}" if w else w for w in wanted]:
-            return True
-    return False
+@dataclass(frozen=True)
+class Include:
+    """One ``literalinclude`` of a documentation page: the page, the file it shows, its options."""
+
+    page: Path
+    target: Path
+    options: dict[str, str]
+
+    @property
+    def whole(self) -> bool:
+        return not any(option in self.options for option in SELECTIONS)
 
 
-def test_every_readme_block_that_builds_tasks_is_one_of_the_files_verbatim():
-    """A block is a whole file of docs/readme_dags/, or an excerpt of an example DAG the tests run."""
+def _doc_pages() -> list[Path]:
+    return sorted(path for path in DOCS.rglob("*.md") if "_build" not in path.relative_to(DOCS).parts)
+
+
+def _includes(page: Path) -> list[Include]:
+    """The MyST ``{literalinclude}`` directives of ``page``, their paths resolved as Sphinx does."""
+    found = []
+    pattern = r"^```\{literalinclude\}[ \t]+(\S+)[ \t]*\n((?:[ \t]*:[\w-]+:.*\n)*)"
+    for match in re.finditer(pattern, page.read_text(), flags=re.M):
+        name, option_lines = match.groups()
+        options = {}
+        for line in option_lines.splitlines():
+            key, _, value = line.strip()[1:].partition(":")
+            options[key] = value.strip().strip('"')
+        # A leading / is the documentation's source folder; anything else is relative to the page.
+        base = DOCS if name.startswith("/") else page.parent
+        found.append(Include(page, (base / name.lstrip("/")).resolve(), options))
+    return found
+
+
+def _all_includes() -> list[Include]:
+    return [include for page in _doc_pages() for include in _includes(page)]
+
+
+def test_the_readme_shows_one_complete_dag_and_it_is_a_file_verbatim():
+    """The README's only block that builds tasks is a whole file of docs/readme_dags/, unchanged."""
     blocks = _python_blocks((REPO / "README.md").read_text())
     files = {path.name: path.read_text().strip() for path in README_DAG_FILES}
     assert len(files) == 4, files.keys()
-    for name, text in files.items():
-        assert text in blocks, f"README.md has no block equal to docs/readme_dags/{name}"
-    examples = [path.read_text() for path in sorted((REPO / "example_dags").glob("*.py"))]
-    builders = [block for block in blocks if re.search(r"\b\w+(Operator|Sensor)\(", block)]
-    excerpts = [block for block in builders if block not in files.values()]
-    for block in excerpts:
-        assert any(_is_excerpt(block, source) for source in examples), f"not from an example DAG:\n{block}"
-    assert len(excerpts) == 3, excerpts  # the block, the analyst's session, the access audit
+    builders = [block for block in blocks if BUILDS_TASKS.search(block)]
+    assert len(builders) == 1, f"the README shows {len(builders)} DAGs; its landing page shows one"
+    assert builders[0] in files.values(), (
+        f"README.md's DAG is not a docs/readme_dags/ file as it is:\n{builders[0]}"
+    )
+
+
+def test_every_readme_dag_file_is_shown_whole_in_the_docs():
+    shown_whole = {include.target for include in _all_includes() if include.whole}
+    for path in README_DAG_FILES:
+        assert path.resolve() in shown_whole, f"no page of docs/ includes docs/readme_dags/{path.name} whole"
+
+
+def test_every_literalinclude_shows_a_dag_file_that_exists_and_holds_the_selected_text():
+    includes = _all_includes()
+    assert len(includes) >= len(README_DAG_FILES), includes
+    for include in includes:
+        where = f"{include.page.relative_to(REPO)}: {include.target}"
+        assert include.target.is_file(), f"{where} does not exist"
+        assert include.target.parent in (README_DAGS, EXAMPLE_DAGS), f"{where} is not a DAG file"
+        text = include.target.read_text()
+        for option in ("start-at", "start-after", "end-at", "end-before"):
+            if option in include.options:
+                assert include.options[option] in text, (
+                    f"{where}: {option} {include.options[option]!r} not found"
+                )
+        if "pyobject" in include.options:
+            name = include.options["pyobject"].rpartition(".")[2]
+            assert re.search(rf"^\s*(class|def|async def) {name}\b", text, flags=re.M), where
+
+
+def test_the_docs_paste_no_dag_code():
+    """DAG code on a documentation page comes from a file (literalinclude), never from a pasted block."""
+    for page in _doc_pages():
+        for block in _python_blocks(page.read_text()):
+            assert not BUILDS_TASKS.search(block), f"{page.relative_to(REPO)} pastes DAG code:\n{block}"
 
 
 @pytest.fixture
