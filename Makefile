@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: constraints install test lint unit e2e deployment-test soak browser-test docs docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation clean
+.PHONY: check-commands constraints install test lint unit e2e deployment-test soak browser-test docs docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation clean
 
 # The newest Airflow with every development group, installed from its lock (constraints/airflow-3.3.txt,
 # every distribution pinned) and checked against it; scripts/environments.sh says what each environment holds.
@@ -79,6 +79,10 @@ dist: $(STAMP)
 ## make check-wheel: install the built wheel into a clean venv next to Airflow 3; check Airflow lists it.
 check-wheel: dist
 	PYTHON=$(PYTHON) bash scripts/check-wheel.sh
+
+## make check-commands: every command of the README and the installation page, verbatim, in a fresh clone.
+check-commands:
+	PYTHON=$(PYTHON) $(PYTHON) scripts/check_commands.py README.md docs/installation.md
 
 ## make constraints [AIRFLOW="3.1 3.2"]: re-resolve the locks from constraints/pins/ on purpose, run each
 ## environment's suite on its new lock, keep the locks that pass (for review; CI never does this).

@@ -5,9 +5,10 @@
 Every ```bash block of each page runs as written (``bash -euo pipefail``) in a fresh ``git clone`` of
 this checkout's HEAD, with a fresh virtual environment first on ``PATH`` (so ``pip`` is a clean
 environment's pip, as in a user's new virtualenv). Blocks run in page order and share the clone, so a
-``make dist`` in one block serves a ``pip install dist/...`` in the next. A block can be left out only
-by a ``<!-- not run: REASON -->`` comment on the line before it, and the reason is printed; ``make
-test``, the command CI itself is running, is such a block. Standard library only.
+``make dist`` in one block serves a ``pip install dist/...`` in the next; a block that repeats one
+already run is not run twice. A block can be left out only by a ``<!-- not run: REASON -->`` comment
+on the line before it, and the reason is printed. One line is never run: ``make test``, the command
+CI itself is running when it runs this (it is printed as skipped). Standard library only.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 _BLOCK = re.compile(r"(?:^<!-- not run: (?P<reason>.*?) -->\n)?^```bash\n(?P<body>.*?)^```", re.M | re.S)
+#: The test command itself: running it from inside the run that it is would recurse.
+_TEST_COMMAND = re.compile(r"^make test(\s|$)", re.M)
 
 
 def blocks(page: Path) -> list[tuple[str, str | None]]:
@@ -29,14 +32,19 @@ def blocks(page: Path) -> list[tuple[str, str | None]]:
     return [(match["body"], match["reason"]) for match in _BLOCK.finditer(page.read_text())]
 
 
-def run_page(page: Path, clone: Path, python: str) -> list[str]:
-    """Run ``page``'s blocks in ``clone``; the failures, described."""
+def run_page(page: Path, clone: Path, python: str, done: dict[str, str]) -> list[str]:
+    """Run ``page``'s blocks in ``clone``; the failures, described. ``done``: blocks run so far."""
     failures: list[str] = []
-    for number, (body, reason) in enumerate(blocks(REPO / page), start=1):
-        shown = body.strip().replace("\n", "\n    ")
+    for number, (text, reason) in enumerate(blocks(REPO / page), start=1):
+        shown = text.strip().replace("\n", "\n    ")
         if reason is not None:
             print(f"== {page} block {number}: not run ({reason}):\n    {shown}", flush=True)
             continue
+        if text.strip() in done:
+            print(f"== {page} block {number}: the same as {done[text.strip()]}, already run", flush=True)
+            continue
+        done[text.strip()] = f"{page} block {number}"
+        body = _TEST_COMMAND.sub(r": skipped, CI is running make test itself: make test\1", text)
         with tempfile.TemporaryDirectory(prefix="cloudos-commands-venv-") as venv:
             subprocess.run([python, "-m", "venv", venv], check=True)
             env = {**os.environ, "PATH": f"{venv}/bin:{os.environ['PATH']}", "VIRTUAL_ENV": venv}
@@ -65,7 +73,8 @@ def main(pages: list[str]) -> int:
     with tempfile.TemporaryDirectory(prefix="cloudos-commands-clone-") as parent:
         clone = Path(parent) / "airflow-provider-cloudos"
         subprocess.run(["git", "clone", "--quiet", str(REPO), str(clone)], check=True)
-        failures = [failure for page in pages for failure in run_page(Path(page), clone, python)]
+        done: dict[str, str] = {}
+        failures = [failure for page in pages for failure in run_page(Path(page), clone, python, done)]
     if failures:
         print("== commands that do not work verbatim:\n" + "\n\n".join(failures), file=sys.stderr)
         return 1
