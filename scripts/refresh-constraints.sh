@@ -11,7 +11,8 @@
 #   2.11  make test-airflow2
 #   3.0, 3.1, 3.2   make test-airflow-minors (side by side, one call)
 #
-# A lock whose suite fails is put back as it was, and the run fails naming it. The new files are
+# A lock whose suite fails is put back as it was (the new one is kept as <lock>.rejected, which git
+# ignores), and the run fails naming it. The new files are
 # for review (`git diff constraints/`): CI never runs this, it only installs from the locks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,8 +45,10 @@ restore() {
     local minor=$1 lock saved
     lock=$(env_lock "${minor}")
     saved="${backup}/$(basename "${lock}")"
-    if [[ -f "${saved}" ]]; then cp "${saved}" "${lock}"; else rm -f "${lock}"; fi
-    echo "== Airflow ${minor}: its suite failed on the new lock; ${lock} is back as it was" >&2
+    mv "${lock}" "${lock}.rejected"
+    if [[ -f "${saved}" ]]; then cp "${saved}" "${lock}"; fi
+    echo "== Airflow ${minor}: its suite failed on the new lock; ${lock} is back as it was" \
+        "(the new one is ${lock}.rejected, for a look)" >&2
 }
 
 failed=()
