@@ -94,7 +94,8 @@ def write(minor: str, pins_path: Path, lock_path: Path, requirements: str) -> No
         f"#     {requirements}",
         f"# under the deliberate pins of {pins_path} (repeated below with their",
         "# reasons), kept only because the environment's suite then passed installed from this file.",
-        f'# Use: pip install -c {lock_path} airflow-provider-cloudos "apache-airflow=={airflow}"',
+        f'# Use: pip install -c {lock_path} dist/airflow_provider_cloudos-*.whl "apache-airflow=={airflow}"',
+        "# (after `make dist`; once the package is on PyPI, its name instead of the wheel's path)",
         "",
         f"# == the deliberate pins ({pins_path}) ==",
     ]
