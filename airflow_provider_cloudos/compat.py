@@ -19,7 +19,9 @@ The differences, in the order they appear below:
 * the session block's guard: which of its body's tasks are unfinished (task SDK or database);
 * connection forms: 3.2+ reads ``conn-fields`` from the provider info, 2.11 and 3.0-3.1 ask the
   hook for WTForms fields;
-* object storage: where ``ObjectStoragePath`` lives.
+* object storage: where ``ObjectStoragePath`` lives;
+* asset events: 3.x assets (a name and a URI) and asset aliases, 2.11 datasets (a URI) and
+  dataset aliases.
 
 Helpers that only tests need (DAG serialization, parsing a connection URI) are in
 :mod:`airflow_provider_cloudos.testing.airflow_helpers`.
@@ -379,6 +381,71 @@ def object_storage_path(url: str) -> Any:
     return Airflow2ObjectStoragePath(url)
 
 
+# -- asset events ---------------------------------------------------------------------------
+
+
+def asset_alias(name: str) -> Any:
+    """The outlet through which a task names assets at run time: 3.x ``AssetAlias``, 2.11 ``DatasetAlias``.
+
+    A task declares the alias when the DAG is parsed and adds an event per asset while it runs, so
+    the assets may come from templates and API answers (the folders a session links).
+    """
+    from airflow.providers.common.compat.sdk import AssetAlias
+
+    return AssetAlias(name=name)
+
+
+def add_asset_event(context: Any, alias_name: str, uri: str, extra: dict[str, Any]) -> str:
+    """Record an event of the asset at ``uri`` through the task's alias ``alias_name``; return its URI.
+
+    The URI is the one Airflow makes of ``uri`` (its own rules, then the normaliser a provider
+    registered for the scheme). 3.x: an asset is a name *and* a URI, and a DAG scheduled on
+    ``Asset("s3://bucket/results/")`` has it named by what it wrote while its URI lost the trailing
+    ``/``; an event for a same-URI asset of another name would wake no one. So the event goes to
+    the asset Airflow already has with that URI (``Asset.ref(uri=...)``, looked up through the task
+    SDK), and only when there is none to a new one named by its URI. 2.11: a dataset is its URI
+    alone, and an alias event for an unknown one creates it; the alias itself must be in the
+    metadata database (:func:`_register_dataset_alias`).
+    """
+    from airflow.providers.common.compat.sdk import Asset, AssetAlias
+
+    accessor = context["outlet_events"][AssetAlias(name=alias_name)]
+    if not AIRFLOW_V_3_0_PLUS:
+        dataset = Asset(uri)
+        _register_dataset_alias(alias_name)
+        accessor.add(dataset, extra=extra)
+        return str(dataset.uri)
+    from airflow.sdk.exceptions import AirflowRuntimeError
+
+    normalized = str(Asset(uri=uri).uri)
+    try:
+        accessor.add(Asset.ref(uri=normalized), extra=extra)
+    except AirflowRuntimeError:  # no asset has this URI yet: the event creates one
+        accessor.add(Asset(name=normalized, uri=normalized), extra=extra)
+    return normalized
+
+
+def _register_dataset_alias(name: str) -> None:
+    """2.11: add the dataset alias ``name`` to the metadata database unless it is there.
+
+    2.11 registers the aliases of a DAG's outlets when its DAG processor writes the DAG, and at a
+    task's end fails the task (a ``FlushError``) for an event through an alias it does not know: a
+    DAG run by ``airflow dags test``, or a mapped task (whose outlets the processor does not see),
+    would fail after its session was paused. 3.x registers an unknown alias itself.
+    """
+    from airflow.models.dataset import DatasetAliasModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    try:
+        with create_session() as session:
+            if session.scalar(select(DatasetAliasModel.id).where(DatasetAliasModel.name == name)) is None:
+                session.add(DatasetAliasModel(name=name))
+    except IntegrityError:  # another task registered it meanwhile
+        log.debug("Dataset alias %r was registered meanwhile", name)
+
+
 __all__ = [
     "AIRFLOW_V_3_0_PLUS",
     "AIRFLOW_V_3_1_PLUS",
@@ -388,6 +455,8 @@ __all__ = [
     "EXECUTION_TIMEOUT_ENDS_DEFERRAL",
     "FINISHED_TASK_STATES",
     "FRAMEWORK_DEADLINE_MARGIN_SECONDS",
+    "add_asset_event",
+    "asset_alias",
     "connection_form_widgets",
     "context_task_instance",
     "current_try_started_at",

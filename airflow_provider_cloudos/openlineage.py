@@ -12,10 +12,10 @@ from typing import Any
 
 from airflow.providers.openlineage.extractors import OperatorLineage
 from attrs import define
-from openlineage.client.event_v2 import InputDataset, OutputDataset
+from openlineage.client.event_v2 import Dataset, InputDataset, OutputDataset
 from openlineage.client.facet_v2 import RunFacet
 
-from airflow_provider_cloudos.core.lineage import RUN_FACET_NAME, SessionLineage
+from airflow_provider_cloudos.core.lineage import RUN_FACET_NAME, SessionLineage, lineage_dataset_of_uri
 
 #: The JSON schema of :class:`CloudOSSessionRunFacet`, shipped in the package (``schemas/``).
 SCHEMA_URL = (
@@ -84,4 +84,21 @@ def operator_lineage(lineage: SessionLineage | None) -> OperatorLineage:
     )
 
 
-__all__ = ["FACET_FIELDS", "SCHEMA_URL", "CloudOSSessionRunFacet", "operator_lineage", "session_run_facet"]
+def asset_to_openlineage(asset: Any, lineage_context: Any = None) -> Dataset:
+    """The OpenLineage dataset of a ``cloudos://`` asset (the provider info's ``to_openlineage_converter``).
+
+    An asset event of a project folder is then reported as the very dataset the create task named
+    as its output.
+    """
+    dataset = lineage_dataset_of_uri(str(asset.uri))
+    return Dataset(namespace=dataset.namespace, name=dataset.name)
+
+
+__all__ = [
+    "FACET_FIELDS",
+    "SCHEMA_URL",
+    "CloudOSSessionRunFacet",
+    "asset_to_openlineage",
+    "operator_lineage",
+    "session_run_facet",
+]

@@ -14,6 +14,17 @@ from airflow_provider_cloudos.version import __version__
 CONNECTION_TYPE = "cloudos"
 HOOK_CLASS = "airflow_provider_cloudos.hooks.cloudos.CloudOSHook"
 
+#: The ``cloudos://`` URIs of CloudOS project folders as Airflow assets: Airflow normalises them
+#: with the handler, and the OpenLineage provider names their events with the converter as the
+#: create task's lineage names the folder. 3.x reads ``asset-uris``, 2.11 ``dataset-uris``.
+ASSET_URIS: list[dict[str, Any]] = [
+    {
+        "schemes": ["cloudos"],
+        "handler": "airflow_provider_cloudos.core.lineage.normalize_cloudos_uri",
+        "to_openlineage_converter": "airflow_provider_cloudos.openlineage.asset_to_openlineage",
+    }
+]
+
 #: Extra fields of a ``cloudos`` connection, shown as form fields.
 CONN_FIELDS: dict[str, dict[str, Any]] = {
     "workspace_id": {
@@ -131,6 +142,8 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "extra-links": ["airflow_provider_cloudos.links.CloudOSSessionLink"],
+        "asset-uris": ASSET_URIS,
+        "dataset-uris": ASSET_URIS,
         "connection-types": [
             {
                 "hook-class-name": HOOK_CLASS,

@@ -533,3 +533,59 @@ def test_object_storage_path_is_airflows_own_on_each_line(tmp_path):
     assert isinstance(path, ObjectStoragePath)
     path.write_text("ID\n")
     assert (tmp_path / "report.csv").read_text() == "ID\n"
+
+
+# -- asset events -------------------------------------------------------------------------------
+
+
+class AssetLookups(FakeSupervisor):
+    """The supervisor channel answering the task SDK's asset lookups by URI (3.x)."""
+
+    def __init__(self, declared: dict[str, str]) -> None:
+        super().__init__()
+        self.declared = declared
+
+    def send(self, msg: Any) -> Any:
+        from airflow.sdk.exceptions import ErrorType
+        from airflow.sdk.execution_time.comms import AssetResult, ErrorResponse
+
+        self.sent.append(msg)
+        if msg.type != "GetAssetByUri":
+            return None
+        if msg.uri not in self.declared:
+            return ErrorResponse(error=ErrorType.ASSET_NOT_FOUND, detail={"uri": msg.uri})
+        return AssetResult(name=self.declared[msg.uri], uri=msg.uri, group="asset", extra={})
+
+
+def test_an_asset_event_through_an_alias_on_this_airflow(monkeypatch, airflow_db):
+    """3.x: the asset a DAG declared with the URI gets the event (another gets one named by its URI);
+    2.11: a dataset is its URI, and the alias is registered for the event to be accepted."""
+    alias = compat.asset_alias("results")
+    events = airflow_helpers.outlet_event_accessors()
+    if compat.AIRFLOW_V_3_0_PLUS:
+        from airflow.sdk.definitions.asset import AssetAlias
+        from airflow.sdk.execution_time import context, task_runner
+
+        assert isinstance(alias, AssetAlias)
+        monkeypatch.setattr(context._AssetRefResolutionMixin, "_asset_ref_cache", {})
+        lookups = AssetLookups({"s3://bucket/results": "s3://bucket/results/"})
+        monkeypatch.setattr(task_runner, "SUPERVISOR_COMMS", lookups, raising=False)
+    else:
+        from airflow.datasets import DatasetAlias
+
+        assert isinstance(alias, DatasetAlias)
+
+    first = compat.add_asset_event({"outlet_events": events}, "results", "s3://bucket/results/", {"n": 1})
+    second = compat.add_asset_event({"outlet_events": events}, "results", "s3://other/out/", {"n": 2})
+
+    assert (first, second) == ("s3://bucket/results", "s3://other/out")
+    recorded = airflow_helpers.alias_events(events, "results")
+    assert [(event["uri"], event["extra"]) for event in recorded] == [(first, {"n": 1}), (second, {"n": 2})]
+    if compat.AIRFLOW_V_3_0_PLUS:
+        assert [event["name"] for event in recorded] == ["s3://bucket/results/", "s3://other/out"]
+    else:  # without it, 2.11 fails the task when it registers the events
+        from airflow.models.dataset import DatasetAliasModel
+        from airflow.utils.session import create_session
+
+        with create_session() as session:
+            assert session.query(DatasetAliasModel).filter_by(name="results").count() == 1

@@ -15,7 +15,7 @@ any object with the four listing methods of :class:`ResolverClient` (the synchro
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, Protocol
 
 from airflow_provider_cloudos.core.errors import CloudOSResolutionError, CloudOSValidationError
@@ -31,6 +31,7 @@ from airflow_provider_cloudos.core.payloads import (
 
 VIRTUAL_FOLDER = "VirtualFolder"
 S3_FOLDER = "S3Folder"
+S3_FILE = "S3File"
 
 #: Top-level folders every CloudOS project has; a path starting with one of them is taken to be
 #: inside ``default_project`` (as the official CLI does with ``--project-name``).
@@ -321,6 +322,28 @@ class CloudOSResolver:
             )
         item = build_project_folder_item(project, "/".join(segments))
         return item, cloudos_location(project, "/".join(found.path))
+
+    def locate_session_link(self, item: Mapping[str, Any]) -> DataLocation | None:
+        """Where a folder (or file) a session reports linking lives: an item of its ``fuseFileSystems``.
+
+        CloudOS records a linked project folder like an S3 folder whose bucket is the project's
+        name, so a bucket that names a project of the workspace is taken as that project's folder
+        (found again from its dataset down, as lineage names it); any other is an S3 bucket.
+        None for an item of no known shape.
+        """
+        raw_data = item.get("data")
+        data: Mapping[str, Any] = raw_data if isinstance(raw_data, Mapping) else {}
+        bucket = data.get("s3BucketName")
+        key = data.get("s3Prefix", data.get("s3ObjectKey"))
+        if item.get("type") not in (S3_FOLDER, S3_FILE) or not isinstance(bucket, str) or not bucket:
+            return None
+        key = key if isinstance(key, str) else ""
+        if item.get("type") == S3_FOLDER and _named(self._search(bucket), bucket) is not None:
+            try:
+                return self.locate_link({"type": "cloudos", "project_name": bucket, "folder_path": key})[1]
+            except CloudOSResolutionError:  # moved or emptied since: name it as CloudOS recorded it
+                return cloudos_location(bucket, key.strip("/"))
+        return s3_location(bucket, key)
 
     def resolve_mounts(
         self, parsed_list: Iterable[dict[str, Any]], default_project: str | None = None

@@ -16,16 +16,24 @@ A mounted file is an *input* of the session; a linked folder is an *output* (the
 write into it). Nothing here imports Airflow or OpenLineage: :mod:`airflow_provider_cloudos.openlineage`
 turns a :class:`SessionLineage` into the OpenLineage provider's objects, and only when that
 provider is installed.
+
+A linked folder is also an Airflow *asset*, whose event a pause that saved the session's data
+records (:mod:`airflow_provider_cloudos.operators.results`). Its URI is its OpenLineage namespace
+and name joined (:func:`asset_uri`), so an asset and a lineage dataset of one folder are one name:
+``s3://{bucket}/{prefix}``, and ``cloudos://{host[:port]}/{workspace id}/{project}/{dataset}/{path}``
+with the provider's own scheme, which :func:`normalize_cloudos_uri` normalises for Airflow.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, quote, unquote, urlsplit
 
 from airflow_provider_cloudos.core.formatters import session_summary
+from airflow_provider_cloudos.core.report import LINKS_FIELD, describe_access_item
 from airflow_provider_cloudos.core.urls import normalize_base_url
 
 S3 = "s3"
@@ -35,6 +43,10 @@ CLOUDOS_SCHEME = "cloudos"
 #: The key of the custom run facet (and of its fields in XCom).
 RUN_FACET_NAME = "cloudosSession"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+#: What a segment of a ``cloudos://`` URI keeps unencoded besides letters, digits and ``-._~``:
+#: the rest of RFC 3986's path characters. Anything else (a space, a non-ASCII letter) is
+#: percent-encoded, which Airflow 2.11 requires of a dataset URI (ASCII only).
+_SEGMENT_SAFE = "!$&'()*+,;=:@"
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +113,114 @@ def lineage_dataset(location: DataLocation, cloudos_ns: str) -> LineageDataset:
     if location.kind == S3:
         return LineageDataset(f"s3://{location.container}", _clean_path(location.path) or "/")
     return LineageDataset(cloudos_ns, f"{location.container}/{_clean_path(location.path)}")
+
+
+def _segments(path: str) -> list[str]:
+    """A URI path's segments, each decoded and encoded again the one way (empty ones dropped)."""
+    return [quote(unquote(segment), safe=_SEGMENT_SAFE) for segment in path.split("/") if segment]
+
+
+def asset_uri(location: DataLocation, cloudos_ns: str) -> str:
+    """The Airflow asset URI of a linked folder: its OpenLineage namespace and name, joined.
+
+    S3: ``s3://{bucket}/{prefix}`` (a whole bucket ``s3://{bucket}/``), which is what Airflow makes
+    of the ``s3://bucket/prefix/`` a user links or schedules on (it strips the trailing ``/``).
+    A CloudOS project folder: ``{namespace}/{project}/{dataset}/{path}``, each segment
+    percent-encoded where a URI needs it; :func:`lineage_dataset_of_uri` reads it back.
+    """
+    dataset = lineage_dataset(location, cloudos_ns)
+    if location.kind == S3:
+        return f"{dataset.namespace}/{'' if dataset.name == '/' else dataset.name}"
+    return f"{dataset.namespace}/{'/'.join(_segments(dataset.name))}"
+
+
+def normalize_cloudos_uri(parts: SplitResult) -> SplitResult:
+    """Airflow's normaliser of ``cloudos://`` asset URIs (the provider info's ``asset-uris`` handler).
+
+    One folder has one URI however a DAG writes it: the host lower-cased and user info dropped (as
+    :func:`cloudos_namespace` does), empty segments dropped, and each segment encoded as
+    :func:`asset_uri` encodes it, so ``My Project`` and ``My%20Project`` are the same project.
+    A URI without a host, a workspace id and a project names no folder: ValueError, which is how
+    Airflow expects a normaliser to refuse one.
+    """
+    host = (parts.hostname or "").lower()
+    segments = _segments(parts.path)
+    if not host or len(segments) < 2:
+        raise ValueError(
+            f"{_shown(parts)!r} is no CloudOS folder: write "
+            f"{CLOUDOS_SCHEME}://<host[:port]>/<workspace id>/<project>/<dataset>/<path>"
+        )
+    if ":" in host:  # an IPv6 address keeps its brackets
+        host = f"[{host}]"
+    netloc = host if parts.port is None else f"{host}:{parts.port}"
+    return parts._replace(
+        scheme=CLOUDOS_SCHEME, netloc=netloc, path="/" + "/".join(segments), query="", fragment=""
+    )
+
+
+def _shown(parts: SplitResult) -> str:
+    """A URI for a message, without any user info it carried."""
+    netloc = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=netloc).geturl()
+
+
+def lineage_dataset_of_uri(uri: str) -> LineageDataset:
+    """The OpenLineage namespace and name of a ``cloudos://`` asset URI: :func:`asset_uri` undone.
+
+    What the OpenLineage provider asks of the provider (``to_openlineage_converter``) when an
+    asset event of a project folder is reported: the same dataset the create task's lineage named.
+    """
+    parts = normalize_cloudos_uri(urlsplit(uri))
+    workspace, *path = (unquote(segment) for segment in parts.path.strip("/").split("/"))
+    return LineageDataset(f"{CLOUDOS_SCHEME}://{parts.netloc}/{workspace}", "/".join(path))
+
+
+def linked_folder_uris(
+    session: Mapping[str, Any],
+    known: Mapping[str, str],
+    locate: Callable[[Mapping[str, Any]], str | None],
+) -> list[str]:
+    """The asset URIs of the folders a session links, each once, in the session's order.
+
+    The session object says *which* folders (its ``fuseFileSystems``, where CloudOS reports them):
+    that list includes links an earlier create or resume gave it. ``known`` says *what* a folder is
+    where the task that linked it recorded that (keyed by
+    :func:`~airflow_provider_cloudos.core.report.describe_access_item` of its payload item): CloudOS
+    records a project folder like an S3 folder named after the project, which only the linking
+    task can tell apart without asking. ``locate`` names the others (None: it could not).
+    Without the field in the session object, ``known`` is all there is.
+    """
+    items = session.get(LINKS_FIELD)
+    if not isinstance(items, list):
+        return list(dict.fromkeys(known.values()))
+    uris: list[str] = []
+    for item in items:
+        uri = known.get(describe_access_item(item))
+        if uri is None and isinstance(item, Mapping):
+            uri = locate(item)
+        if uri:
+            uris.append(uri)
+    return list(dict.fromkeys(uris))
+
+
+def saved_results_extra(summary: Mapping[str, Any], saved_at: datetime | None = None) -> dict[str, Any]:
+    """The extra of a saved-results asset event: which session saved, when, after how long, at what cost.
+
+    Read from the session's summary (:func:`~airflow_provider_cloudos.core.formatters.session_summary`
+    of the paused session, as a wait or a trigger's event gives it); ``saved_at`` (default now)
+    stands in when it has no ``last_saved_at``. Flat primitives only: Airflow 2.11 hashes each
+    value of a dataset event's extra. Nothing of the connection but its URL (in the session's page
+    address) is in a summary: the API key cannot be in it.
+    """
+    moment = saved_at or datetime.now(UTC)
+    return {
+        "session_id": summary.get("id"),
+        "session_name": summary.get("name"),
+        "saved_at": summary.get("last_saved_at") or moment.isoformat().replace("+00:00", "Z"),
+        "running_time_seconds": summary.get("runtime_seconds"),
+        "cost_usd": summary.get("cost_usd"),
+        "session_url": summary.get("url"),
+    }
 
 
 def _unique(datasets: Iterable[LineageDataset]) -> tuple[LineageDataset, ...]:
@@ -200,10 +320,15 @@ __all__ = [
     "DataLocation",
     "LineageDataset",
     "SessionLineage",
+    "asset_uri",
     "cloudos_location",
     "cloudos_namespace",
     "lineage_dataset",
+    "lineage_dataset_of_uri",
+    "linked_folder_uris",
+    "normalize_cloudos_uri",
     "s3_location",
+    "saved_results_extra",
     "session_facet",
     "static_location",
 ]

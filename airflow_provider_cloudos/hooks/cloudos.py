@@ -410,6 +410,10 @@ class CloudOSHook(BaseHook):
         """:meth:`resolve_links`, each entry with where its folder lives."""
         return self.resolver.locate_links(_parsed(links, parse_link_paths))
 
+    def locate_session_link(self, item: dict[str, Any]) -> DataLocation | None:
+        """Where a folder a session object lists in its ``fuseFileSystems`` lives (None: unknown shape)."""
+        return self.resolver.locate_session_link(item)
+
     # -- waiting ---------------------------------------------------------------------------
 
     def wait_for_status(

@@ -33,6 +33,7 @@ from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.operators.report_file import check_report_path, write_report
+from airflow_provider_cloudos.operators.results import SessionResultsMixin, saves_results
 from airflow_provider_cloudos.operators.task_base import (
     CONNECTION_TEMPLATE_FIELDS,
     WAIT_TEMPLATE_FIELDS,
@@ -64,7 +65,7 @@ class PauseSettings(NamedTuple):
     wait_for_paused: bool
 
 
-class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
+class CloudOSPauseSessionsOperator(SessionResultsMixin, CloudOSWaitingOperator):
     """Pause every session of a workspace that a filter selects, e.g. all running ones at night.
 
     Walks every page of the session list. Each selected session is paused in turn; one that
@@ -72,7 +73,10 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
     results are pushed to XCom under ``pause_results`` first). ``dry_run`` lists what would be
     paused and pauses nothing. With ``wait_for_paused`` the task then waits until every paused
     session is paused (or terminated): in the worker, or with ``deferrable`` in a single trigger
-    for the whole batch.
+    for the whole batch; then each session whose pause saved its data (this task paused it, with
+    upload, not forced, and it is paused) gets an asset event for each folder it links (see
+    :mod:`~airflow_provider_cloudos.operators.results`). Without the wait, nothing is saved yet
+    when the task ends, and no event is recorded.
 
     Returns (XCom) ``{"dry_run": bool, "matched": [ids], "paused": [ids paused by this task],
     "results": {id: "paused" | "already paused" | "would pause" | "failed: <why>"},
@@ -198,7 +202,10 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
             )
             raise AirflowException(f"Could not pause {len(failures)} of {len(results)} session(s): {listed}")
         if settings.wait_for_paused and results:
-            self._wait(list(results))
+            reached = self._wait(list(results))
+            self._record_fleet_results(context, outcome, settings, reached)
+        elif outcome["paused"] and saves_results(True, settings.upload_on_close, settings.force):
+            self.log.info("Not waiting for the saves to end, so no asset event is recorded")
         return outcome
 
     def _select(self, selection: SessionFilter) -> list[dict[str, Any]]:
@@ -263,7 +270,8 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
 
     # -- waiting ----------------------------------------------------------------------------
 
-    def _wait(self, session_ids: list[str]) -> None:
+    def _wait(self, session_ids: list[str]) -> dict[str, str]:
+        """Wait until every session is paused or terminated; return the status each one ended in."""
         poll, timeout = self._wait_settings()
         started = time.time()
         if self._flag("deferrable"):
@@ -309,16 +317,46 @@ class CloudOSPauseSessionsOperator(CloudOSWaitingOperator):
             raise AirflowFailException(result.message)
         if result.end is WaitEnd.TIMED_OUT:
             raise AirflowException(result.message)
+        return dict(watch.reached)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> dict[str, Any]:
         """Back from the batch trigger: the results pushed before deferring, or a clear failure."""
-        self.log.info(check_event(event).get("message"))
+        checked = check_event(event)
+        self.log.info(checked.get("message"))
         ti = context["ti"]
         # This instance's own map index: without it Airflow 3 reads every instance of a mapped task.
         outcome = ti.xcom_pull(task_ids=self.task_id, key=XCOM_PAUSE_RESULTS, map_indexes=ti.map_index)
         if not isinstance(outcome, dict):
             raise AirflowException("The pause results pushed before waiting are missing from XCom")
+        reached = checked.get("reached")
+        self._record_fleet_results(
+            context, outcome, self._validated(), reached if isinstance(reached, dict) else {}
+        )
         return outcome
+
+    def _record_fleet_results(
+        self, context: Any, outcome: dict[str, Any], settings: PauseSettings, reached: dict[str, str]
+    ) -> None:
+        """After the wait: the asset events of every session whose pause by this task saved its data.
+
+        ``reached``: the status each session ended the wait in; only a paused one has saved. Each of
+        those is read once more: what it links, when CloudOS saved it and what it cost by then.
+        """
+        if not saves_results(True, settings.upload_on_close, settings.force):
+            return
+        for session_id in outcome["paused"]:
+            if reached.get(session_id) != PAUSED:
+                continue
+            try:
+                session = self.hook.get_session(session_id)
+            except CloudOSError as error:  # paused already: one unreadable session costs its events only
+                self.log.error(
+                    "Could not read session %s after its pause; no asset event: %s", session_id, error
+                )
+                continue
+            self._record_saved_results(
+                context, session_summary(session, self.hook.base_url), self._saved_folders(session)
+            )
 
 
 class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):

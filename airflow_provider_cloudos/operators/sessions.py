@@ -31,6 +31,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSNotFoundError,
     CloudOSValidationError,
 )
+from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.lineage import DataLocation
 from airflow_provider_cloudos.core.matching import (
     SettingDifference,
@@ -70,11 +71,24 @@ from airflow_provider_cloudos.operators.base import (
 )
 from airflow_provider_cloudos.operators.lineage import SessionLineageMixin
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
+from airflow_provider_cloudos.operators.results import (
+    XCOM_SAVING_INTO,
+    SessionResultsMixin,
+    push_linked_folders,
+    saves_results,
+)
 from airflow_provider_cloudos.operators.task_base import (
     CONNECTION_TEMPLATE_FIELDS,
     WAIT_TEMPLATE_FIELDS,
     validation_failure,
 )
+
+#: A mount or link payload item with where its file or folder lives.
+Located = tuple[dict[str, Any], DataLocation]
+
+
+def _locations(located: list[Located]) -> list[DataLocation]:
+    return [location for _, location in located]
 
 
 class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin, CloudOSSessionOperatorBase):
@@ -214,7 +228,7 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
             if self._flag("reuse_existing")
             else None
         )
-        located: tuple[list[DataLocation], list[DataLocation]] | None = None
+        located: tuple[list[Located], list[Located]] | None = None
         if session is None:
             session, located = self._create(spec, project_id, project_name)
         session_id = str(session["_id"])
@@ -223,23 +237,24 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         if store is not None:
             store.set(STATE_STORE_KEY, session_id)
         self._publish(context, session, session_id)
-        if self._lineage_enabled():
-            mounts, links = located or self._locate_for_lineage(spec)
-            self._record_lineage(context, session, mounts, links)
+        if located is None and self._lineage_enabled():
+            located = self._locate_for_lineage(spec)
+        if located is not None:
+            mounts, links = located
+            self._record_lineage(context, session, _locations(mounts), _locations(links))
+            push_linked_folders(context, self.hook, session_id, links)
         return self._bring_up(context, session_id, session)
 
-    def _locate_for_lineage(self, spec: SessionSpec) -> tuple[list[DataLocation], list[DataLocation]]:
+    def _locate_for_lineage(self, spec: SessionSpec) -> tuple[list[Located], list[Located]]:
         """Where an earlier try's session's files and folders live: the same paths, resolved again.
 
         Lineage must never fail the task: a path that no longer resolves is logged and left out.
         """
         try:
-            mounts = [location for _, location in self.hook.locate_mounts(list(spec.mounts))]
-            links = [location for _, location in self.hook.locate_links(list(spec.links))]
+            return self.hook.locate_mounts(list(spec.mounts)), self.hook.locate_links(list(spec.links))
         except CloudOSError as error:
             self.log.warning("Lineage of the session leaves out its mounts and links: %s", error)
             return [], []
-        return mounts, links
 
     def _bring_up(self, context: Any, session_id: str, session: dict[str, Any]) -> str:
         """Take this task's session to running: resume it if an earlier try left it paused."""
@@ -272,8 +287,8 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
 
     def _create(
         self, spec: SessionSpec, project_id: str | None, project_name: str | None
-    ) -> tuple[dict[str, Any], tuple[list[DataLocation], list[DataLocation]]]:
-        """Create the session; return it with where its mounted files and linked folders live."""
+    ) -> tuple[dict[str, Any], tuple[list[Located], list[Located]]]:
+        """Create the session; return it with its mount and link items and where each lives."""
         try:
             if project_id is None:
                 project_id = self.hook.resolve_project_id(str(project_name))
@@ -298,7 +313,7 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
             session["_id"],
             self.hook.session_url(session["_id"]),
         )
-        return session, ([location for _, location in mounts], [location for _, location in links])
+        return session, (mounts, links)
 
     def _earlier_session(
         self, context: Any, spec: SessionSpec, project_id: str | None, project_name: str | None
@@ -420,12 +435,17 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         return self._running_event(context, event)
 
 
-class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
+class CloudOSStopSessionOperator(SessionResultsMixin, CloudOSSessionOperatorBase):
     """Pause a CloudOS session (saving its data by default) and wait until it is paused.
 
     Idempotent: a session that is already paused succeeds at once, one already stopping is
     waited for. Works as a teardown (``stop.as_teardown(setups=create)``) so the session is paused
     even when the work between fails.
+
+    When its pause saved the session's data (this task paused the running session, with upload,
+    not forced, and saw it paused), the task records an asset event for each folder the session
+    links, so the DAGs scheduled on those folders run next
+    (:mod:`~airflow_provider_cloudos.operators.results`).
 
     :param session_id: the session (templated; e.g. ``create.output``).
     :param upload_on_close: save the session's data before stopping (default true).
@@ -492,6 +512,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
                 f"Session {session_id} is terminated and cannot be paused ({url}); "
                 "set accept_terminated=True to treat that as success"
             )
+        saving = False
         if status == STOPPING:
             self.log.info(
                 "Session %s is already stopping; %s (%s)",
@@ -500,14 +521,38 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
                 url,
             )
         else:
-            self._request_pause(session_id, status, url)
+            saving = self._request_pause(session_id, status, url)
         if not wait:
+            if saving:
+                self.log.info("Not waiting for the save to end, so no asset event is recorded")
             return session_id
         targets = [PAUSED, TERMINATED] if accept_terminated else [PAUSED]
-        self._wait(session_id, targets, [TERMINATED], stop_on_timeout=False)
+        folders = self._saving_into(context, session_id, session) if saving else []
+        # A deferred wait comes back to the method named here: the one that records the saved folders.
+        paused = self._wait(
+            session_id,
+            targets,
+            [TERMINATED],
+            stop_on_timeout=False,
+            method_name="results_saved" if saving else "execute_complete",
+        )
+        if saving:
+            self._record_saved_results(context, session_summary(paused, self.hook.base_url), folders)
         return session_id
 
-    def _request_pause(self, session_id: str, status: str, url: str) -> None:
+    def _saving_into(self, context: Any, session_id: str, session: dict[str, Any]) -> list[str]:
+        """The folders this pause saves into, named before the wait (they do not change during it).
+
+        A deferred task comes back with the trigger's event alone, which does not list them: they
+        are kept in XCom across the deferral rather than read from CloudOS a second time.
+        """
+        folders = self._saved_folders(session, self._linked_in_this_run(context, session_id))
+        if self._flag("deferrable"):
+            context["ti"].xcom_push(key=XCOM_SAVING_INTO, value=folders)
+        return folders
+
+    def _request_pause(self, session_id: str, status: str, url: str) -> bool:
+        """Ask CloudOS to pause the session; True when this request saves its data."""
         upload = self._flag("upload_on_close")
         force = self._flag("force")
         try:
@@ -525,6 +570,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
             )
         else:
             self.log.info("Session %s was already being paused by someone else (%s)", session_id, url)
+        return saves_results(requested, upload, force)
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
         checked = check_event(event)
@@ -533,6 +579,21 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         if summary:
             context["ti"].xcom_push(key=XCOM_SESSION_SUMMARY, value=summary)
         return str(checked["session_id"])
+
+    def results_saved(self, context: Any, event: dict[str, Any] | None = None) -> str:
+        """Back from waiting for a pause that saves data: record the saved folders' asset events.
+
+        The trigger's event has the paused session's summary; the folders were kept before deferring.
+        """
+        session_id = self.execute_complete(context, event)
+        ti = context["ti"]
+        folders = ti.xcom_pull(task_ids=ti.task_id, key=XCOM_SAVING_INTO, map_indexes=ti.map_index)
+        summary = (event or {}).get("summary")
+        if isinstance(summary, dict) and isinstance(folders, list):
+            self._record_saved_results(context, summary, folders)
+        else:  # the session is paused and the task's work done: say what is missing
+            self.log.error("The saved folders or the session's summary are missing; no asset event")
+        return session_id
 
 
 class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin, CloudOSSessionOperatorBase):
@@ -647,11 +708,9 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
             raise to_airflow_exception(error) from error
         resumed = self._request_resume(session_id, payload)
         self._record_lineage(
-            context,
-            resumed if resumed.get("_id") else session,
-            [location for _, location in mounts],
-            [location for _, location in links],
+            context, resumed if resumed.get("_id") else session, _locations(mounts), _locations(links)
         )
+        push_linked_folders(context, self.hook, session_id, links)
         self.log.info(
             "Resuming session %s%s: %s",
             session_id,

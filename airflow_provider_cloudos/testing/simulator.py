@@ -320,12 +320,14 @@ class CloudOSSimulator:
         project_name: str | None = None,
         cost_limit: float = -1,
         storage_size_gb: int = 500,
+        fuse_file_systems: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         """Put a session directly into ``status`` (any raw API status) and return it.
 
         A transitional status carries on from there with the current timings (``setup`` goes on
         to initialising and ready; ``aborting`` to aborted). ``owner`` is "me" (the simulator's
-        user, as seen by ``onlyOwnerSessions``) or "other".
+        user, as seen by ``onlyOwnerSessions``) or "other". ``fuse_file_systems`` are the folders
+        it links, as a create body's items.
         """
         return self._store.add(
             name=name,
@@ -340,6 +342,7 @@ class CloudOSSimulator:
             project_name=project_name,
             cost_limit=cost_limit,
             storage_size_gb=storage_size_gb,
+            fuse_file_systems=fuse_file_systems,
         )
 
     def session(self, session_id: str) -> dict[str, Any]:

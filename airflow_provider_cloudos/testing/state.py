@@ -295,6 +295,7 @@ class SessionStore:
         project_name: str | None,
         cost_limit: float,
         storage_size_gb: int,
+        fuse_file_systems: list[Any] | None = None,
     ) -> dict[str, Any]:
         if status not in API_TO_DISPLAY:
             raise ValueError(f"add_session(status={status!r}): expected one of {', '.join(API_TO_DISPLAY)}")
@@ -332,6 +333,7 @@ class SessionStore:
             session.archived = archived
             session.cost = float(cost)
             session.running_seconds = float(running_seconds)
+            session.fuse_file_systems = copy.deepcopy(fuse_file_systems or [])
             if status in SPELLINGS:
                 session.spelling = status
             session.pending = self._plan_from(session, status, now)

@@ -33,6 +33,8 @@ EXAMPLE_DAG_IDS = frozenset(
         "example_cloudos_nightly_cleanup",
         "example_cloudos_session_block",
         "example_cloudos_analyst_session",
+        "example_cloudos_results_producer",
+        "example_cloudos_results_pipeline",
     }
 )
 #: Each state lasts a second of the simulator's clock, which only moves in steps (see dags_test).

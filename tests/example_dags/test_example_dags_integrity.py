@@ -123,6 +123,8 @@ def test_every_wait_is_deferrable(dags):
         ("example_cloudos_session_block", "analysis.pause"),
         ("example_cloudos_analyst_session", "analyst_session.create"),
         ("example_cloudos_analyst_session", "analyst_session.pause"),
+        ("example_cloudos_results_producer", "create"),
+        ("example_cloudos_results_producer", "stop"),
     }
     for dag_id, task_id in waiting:
         assert dags[dag_id].get_task(task_id).deferrable is True, (dag_id, task_id)
@@ -161,6 +163,23 @@ def test_the_analyst_example_waits_for_the_analyst_in_its_block(dags):
     else:  # before 3.1: wait until the analyst pauses the session, give up quietly at the deadline
         assert type(wait).__name__ == "CloudOSSessionSensor"
         assert wait.soft_fail is True
+
+
+def test_the_results_pipeline_is_scheduled_on_the_folder_the_producers_session_links(dags):
+    from airflow.providers.common.compat.sdk import Asset, AssetAlias
+
+    from airflow_provider_cloudos.operators.results import RESULTS_ALIAS
+
+    producer, pipeline = dags["example_cloudos_results_producer"], dags["example_cloudos_results_pipeline"]
+    create, stop = producer.get_task("create"), producer.get_task("stop")
+    assert stop.is_teardown
+    assert stop.upload_on_close == "{{ params.save_results }}"
+    # The stop task records the saved folders through the alias: no outlets written in the DAG.
+    assert stop.outlets == [AssetAlias(name=RESULTS_ALIAS)]
+    timetable = pipeline.timetable  # 3.x: an asset condition; 2.11: a dataset condition
+    condition = getattr(timetable, "asset_condition", None) or timetable.dataset_condition
+    assert [asset.uri for asset in condition.objects] == [Asset(create.links[0]).uri]
+    assert create.links[0] == "s3://team-results/rnaseq/"
 
 
 def test_on_demand_params_are_typed(dags):

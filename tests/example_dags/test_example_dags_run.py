@@ -26,6 +26,7 @@ from example_dag_runs import (
 )
 
 from airflow_provider_cloudos.core.formatters import session_summary
+from airflow_provider_cloudos.core.lineage import cloudos_namespace
 from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
 from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 
@@ -36,6 +37,7 @@ RUN_HERE = {
     "example_cloudos_working_hours_resume",
     "example_cloudos_working_hours_pause",
     "example_cloudos_nightly_cleanup",
+    "example_cloudos_results_producer",
 }
 
 
@@ -43,6 +45,8 @@ RUN_HERE = {
 RUN_ELSEWHERE = {
     "example_cloudos_session_block": "test_session_block_runs.py",
     "example_cloudos_analyst_session": "test_analyst_session_run.py",
+    # Started by the scheduler on the producer's asset event: only a real Airflow shows that.
+    "example_cloudos_results_pipeline": "tests/e2e/test_session_results_e2e.py",
 }
 
 
@@ -73,6 +77,25 @@ def test_pipeline_creates_waits_uses_and_pauses(airflow_home, dag_simulator, dag
     airflow_leaks = [line for line in run.output.splitlines() if is_airflow_mask_request_line(line)]
     assert any(sentinel_api_key in line for line in airflow_leaks) is AIRFLOW_LOGS_MASK_REQUESTS
     assert live_sessions(dag_simulator) == []
+
+
+def test_results_producer_records_an_asset_event_per_folder_its_pause_saved(
+    airflow_home, dag_simulator, dag_clock, sentinel_api_key
+):
+    run = dags_test(airflow_home, dag_simulator, dag_clock, "example_cloudos_results_producer")
+
+    assert run.code == 0, run.tail()
+    assert run.dag_run_state == "success", run.tail()
+    [session] = dag_simulator.sessions()
+    assert map_status(session["status"]) == PAUSED
+    assert dag_simulator.abort_requests == [(session["_id"], True, False)]
+    project_folder = (
+        f"{cloudos_namespace(dag_simulator.url, dag_simulator.workspace_id)}/genomics/Data/results"
+    )
+    saved = f"Session {session['_id']} saved its data: asset event(s) for s3://team-results/rnaseq, "
+    saved += project_folder
+    assert saved in run.output, run.tail()
+    assert lines_showing(sentinel_api_key, run.output) == []
 
 
 def test_on_demand_builds_the_session_from_conf_and_upstream_xcom(airflow_home, dag_simulator, dag_clock):

@@ -158,11 +158,13 @@ def test_without_the_openlineage_provider_nothing_is_kept_and_the_task_works(clo
 
     assert cloudos_conn.session(session_id)["status"] == "ready"
     assert context["ti"].pushed(XCOM_LINEAGE) == []
-    # The summary again once the blocking wait saw the session running.
+    # What the linked folders are (for the pause that saves into them, lineage or not), then the
+    # summary again once the blocking wait saw the session running.
     assert [key for key, _ in context["ti"].pushes] == [
         "session_id",
         "session_url",
         "session_summary",
+        "cloudos_linked_folders",
         "session_summary",
     ]
 
@@ -181,6 +183,12 @@ def test_without_the_openlineage_extra_a_create_task_runs_and_nothing_of_it_is_i
     assert result == {
         "installed": False,
         "status": "ready",
-        "pushed": ["session_id", "session_url", "session_summary", "session_summary"],
+        "pushed": [
+            "session_id",
+            "session_url",
+            "session_summary",
+            "cloudos_linked_folders",
+            "session_summary",
+        ],
         "loaded": [],
     }

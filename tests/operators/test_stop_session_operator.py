@@ -127,7 +127,8 @@ def test_deferrable_defers_with_the_right_trigger_then_completes(cloudos_conn):
     before = time.time()
     with pytest.raises(TaskDeferred) as deferred:
         task.execute(context)
-    assert deferred.value.method_name == "execute_complete"
+    # A pause that saves data comes back to the method that records the saved folders' assets.
+    assert deferred.value.method_name == "results_saved"
     kwargs = trigger_kwargs(deferred.value)
     assert kwargs["session_id"] == session["_id"]
     assert kwargs["target_statuses"] == ["paused"]
@@ -136,7 +137,7 @@ def test_deferrable_defers_with_the_right_trigger_then_completes(cloudos_conn):
     assert kwargs["stop_on_kill"] is False
     assert before + 600 <= kwargs["end_time"] <= time.time() + 600
     assert cloudos_conn.abort_requests == [(session["_id"], True, False)]
-    assert task.execute_complete(context, event=run_trigger(deferred.value.trigger)) == session["_id"]
+    assert task.results_saved(context, event=run_trigger(deferred.value.trigger)) == session["_id"]
     assert cloudos_conn.session(session["_id"])["status"] == "aborted"
 
 
