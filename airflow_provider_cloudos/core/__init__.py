@@ -109,7 +109,7 @@ from airflow_provider_cloudos.core.status import (
     map_status,
     normalize_statuses,
 )
-from airflow_provider_cloudos.core.urls import normalize_base_url, session_url
+from airflow_provider_cloudos.core.urls import normalize_base_url, session_url, shown_url
 from airflow_provider_cloudos.core.user_values import parse_string_list
 from airflow_provider_cloudos.core.validators import (
     AWS,
@@ -218,6 +218,7 @@ __all__ = [
     "session_differences",
     "session_summary",
     "session_url",
+    "shown_url",
     "static_location",
     "summarize_report",
     "transform_session_response",

@@ -41,10 +41,23 @@ def normalize_base_url(url: str | None) -> str:
     return candidate.rstrip("/")
 
 
+def shown_url(url: str) -> str:
+    """``url`` as a message may show it: scheme, host, port and path only.
+
+    Credentials (``user:password@``), the query (the workspace id, a token) and the fragment are
+    left out: a message may be logged, pasted into a ticket or shown in Airflow's UI.
+    """
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.netloc:
+        return url.strip().split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}{parts.path}".rstrip("/")
+
+
 def session_url(base_url: str | None, session_id: str) -> str:
     """The web page of a session, as the CloudOS UI shows it."""
     session = require_session_id(session_id)
     return f"{normalize_base_url(base_url)}{_SESSION_PAGE}{quote(session, safe='')}"
 
 
-__all__ = ["DEFAULT_BASE_URL", "normalize_base_url", "session_url"]
+__all__ = ["DEFAULT_BASE_URL", "normalize_base_url", "session_url", "shown_url"]

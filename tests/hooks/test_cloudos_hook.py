@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -115,6 +116,22 @@ def test_test_connection_success_and_failure(cloudos_conn, monkeypatch):
     assert not ok
     assert "401" in message
     assert "wrong-key" not in message
+
+
+def test_the_test_button_on_a_stopped_server_says_to_check_the_url(monkeypatch):
+    """What the connection form's Test button shows when nothing listens at the CloudOS URL."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        conn = {"conn_type": "cloudos", "host": url, "password": "the-key", "extra": {"retry_limit": 0}}
+        conn["extra"]["workspace_id"] = "e" * 24
+        monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", json.dumps(conn))
+        ok, message = CloudOSHook().test_connection()
+    assert not ok
+    assert f"connection refused by {url}. Check the CloudOS URL" in message
+    assert "that the server is up" in message
+    for noise in ("HTTPConnectionPool", "Max retries", "NewConnectionError", "teamId", "the-key", "["):
+        assert noise not in message
 
 
 def test_the_api_key_is_masked_when_the_connection_is_loaded(cloudos_conn, sentinel_api_key):
