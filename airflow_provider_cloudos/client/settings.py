@@ -15,7 +15,7 @@ from airflow_provider_cloudos.client._shared import DEFAULT_MAX_RESPONSE_BYTES, 
 from airflow_provider_cloudos.client.network import check_no_proxy, check_proxy_url, redact_credentials
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.urls import normalize_base_url
+from airflow_provider_cloudos.core.urls import normalize_base_url, shown_url
 from airflow_provider_cloudos.core.validators import parse_bool
 
 
@@ -32,6 +32,9 @@ class ClientSettings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    #: The connection's host named no scheme and none was given elsewhere, so ``https://`` was put
+    #: in front of it: worth telling, since a server that speaks plain HTTP then looks unreachable.
+    assumed_https: bool = False
 
     def __repr__(self) -> str:
         shown = None if self.proxy is None else redact_credentials(self.proxy)
@@ -135,6 +138,7 @@ def settings_from_connection(
         )
     raw_host = (host or "").strip()
     scheme = (schema or _extra_value(extra, "scheme", conn_type) or "").strip().lower()
+    assumed_https = bool(raw_host) and "://" not in raw_host and not scheme
     if raw_host and "://" not in raw_host:
         if scheme and scheme not in ("http", "https"):
             raise CloudOSValidationError("schema", scheme, "the connection scheme must be http or https")
@@ -178,7 +182,18 @@ def settings_from_connection(
         retry_policy=_retry_policy(
             _extra_value(extra, "retry_limit", conn_type), _extra_value(extra, "retry_delay", conn_type)
         ),
+        assumed_https=assumed_https,
     )
 
 
-__all__ = ["ClientSettings", "settings_from_connection"]
+def assumed_https_warning(conn_id: str, base_url: str) -> str:
+    """What to tell a user whose connection host has no scheme (see ``ClientSettings.assumed_https``)."""
+    return (
+        f"The CloudOS connection {conn_id!r} gives its host without http:// or https://, so https:// "
+        f"was assumed: requests go to {shown_url(base_url)}. Write the scheme in the connection's host "
+        "(or its scheme extra) to make this explicit; http:// is only for a local simulator or a "
+        "private deployment"
+    )
+
+
+__all__ = ["ClientSettings", "assumed_https_warning", "settings_from_connection"]

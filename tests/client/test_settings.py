@@ -97,3 +97,22 @@ def test_bad_extras_are_refused_by_name(extra, parameter, problem):
     with pytest.raises(CloudOSValidationError, match=problem) as raised:
         settings(**extra)
     assert raised.value.parameter == parameter
+
+
+@pytest.mark.parametrize(
+    ("host", "schema", "extra", "assumed"),
+    [
+        ("cloudos.example.org", None, {}, True),
+        ("cloudos.example.org:8443", None, {}, True),
+        ("https://cloudos.example.org", None, {}, False),
+        ("http://127.0.0.1:8080", None, {}, False),
+        ("127.0.0.1", "http", {}, False),
+        ("127.0.0.1", None, {"scheme": "https"}, False),
+        ("", None, {}, False),
+        (None, None, {}, False),
+    ],
+)
+def test_a_host_without_a_scheme_is_marked_as_https_assumed(host, schema, extra, assumed):
+    chosen = settings_from_connection(conn_id="c", host=host, schema=schema, password="KEY-1", extra=extra)
+    assert chosen.assumed_https is assumed
+    assert "assumed" not in repr(chosen)

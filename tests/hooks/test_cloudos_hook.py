@@ -81,6 +81,34 @@ def test_connection_from_a_uri_with_ssl_options(simulator, monkeypatch, tmp_path
     assert hook.workspace_id == "e" * 24
 
 
+HTTPS_ASSUMED = "gives its host without http:// or https://, so https:// was assumed"
+
+
+@pytest.mark.asyncio
+async def test_a_host_without_a_scheme_is_warned_about_once_per_hook(monkeypatch, log_messages):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CLOUDOS_BARE", f"cloudos://:the-key@cloudos.example.org?workspace_id={'e' * 24}"
+    )
+    hook = CloudOSHook(cloudos_conn_id="cloudos_bare")
+    assert hook.base_url == "https://cloudos.example.org"
+    hook.client  # noqa: B018 - reading the connection again must not warn again
+    await hook.aget_settings()
+    warned = [message for message in log_messages() if HTTPS_ASSUMED in message]
+    assert warned == [
+        f"The CloudOS connection 'cloudos_bare' {HTTPS_ASSUMED}: requests go to https://cloudos.example.org. "
+        "Write the scheme in the connection's host (or its scheme extra) to make this explicit; http:// is "
+        "only for a local simulator or a private deployment"
+    ]
+    assert "the-key" not in warned[0]
+    CloudOSHook(cloudos_conn_id="cloudos_bare").base_url  # noqa: B018 - another hook, another warning
+    assert len([message for message in log_messages() if HTTPS_ASSUMED in message]) == 2
+
+
+def test_a_host_with_its_scheme_is_not_warned_about(cloudos_conn, log_messages):
+    assert CloudOSHook().base_url.startswith("http://")
+    assert not [message for message in log_messages() if "was assumed" in message]
+
+
 def test_verify_ssl_false_reaches_the_client(simulator, monkeypatch):
     conn = json.loads(simulator.connection_json())
     conn["extra"]["verify_ssl"] = "false"
