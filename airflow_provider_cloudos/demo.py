@@ -250,7 +250,7 @@ class _Console:
         self.story = StoryFilter()
 
     def say(self, text: str) -> None:
-        print(f"[{time.monotonic() - self.started:5.1f}s] {text}", flush=True)
+        print(f"{time.monotonic() - self.started:5.1f}s  {text}", flush=True)
 
     def airflow_line(self, raw: str) -> None:
         self.log.write(raw)

@@ -17,7 +17,7 @@ from airflow_provider_cloudos.client.deadline import Deadline
 from airflow_provider_cloudos.client.endpoints import ApiRequest
 from airflow_provider_cloudos.client.network import redact_credentials
 from airflow_provider_cloudos.client.retry import is_retryable_status
-from airflow_provider_cloudos.client.unreachable import explain_no_answer
+from airflow_provider_cloudos.client.unreachable import explain_no_answer, tls_reason
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,
@@ -195,7 +195,7 @@ def connection_error(
 def tls_error(request: ApiRequest, error: BaseException, *, secrets: Iterable[str] = ()) -> CloudOSAPIError:
     """The exception for a failed TLS handshake; retrying cannot fix a certificate."""
     message = (
-        f"CloudOS API TLS handshake failed for {request.describe()}: {type(error).__name__}: {error}. "
+        f"CloudOS API TLS handshake failed for {request.describe()}: {tls_reason(error)}. "
         "Check the CloudOS URL and the connection's SSL verification setting (or CA bundle path)"
     )
     return CloudOSAPIError(redact(message, secrets), status_code=None, endpoint=request.name)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import errno
 import socket
+import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -28,6 +29,8 @@ CHECK_THE_PROXY = (
 #: Links the libraries use to wrap one failure in another: Python's own, urllib3's ``reason``,
 #: aiohttp's ``os_error``.
 _LINKS = ("__cause__", "reason", "os_error")
+#: Modules whose exceptions carry plain words (not a library's wrapping of them).
+_PLAIN = ("builtins", "ssl", "socket")
 #: Errors of a host or network out of reach.
 _NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH})
 
@@ -116,8 +119,25 @@ def explain_no_answer(error: BaseException, base_url: str | None = None) -> NoAn
         return NoAnswer(f"no connection to {where} within the connect timeout", CHECK_THE_URL)
     if len(chain) == 1:
         return NoAnswer(_plain(error))
-    builtin = [item for item in chain if isinstance(item, OSError) and type(item).__module__ == "builtins"]
+    builtin = [item for item in chain if isinstance(item, OSError) and type(item).__module__ in _PLAIN]
     return NoAnswer(_plain(builtin[-1] if builtin else chain[-1]))
 
 
-__all__ = ["CHECK_THE_PROXY", "CHECK_THE_URL", "NoAnswer", "explain_no_answer", "failure_chain"]
+def tls_reason(error: BaseException) -> str:
+    """Why a TLS handshake failed, from the ``ssl`` error at the bottom of the chain: the
+    certificate check's own words (``self-signed certificate``) or the alert's name, without
+    the ``[SSL: ...]`` prefix or the library's wrapping."""
+    chain = list(failure_chain(error))
+    for item in reversed(chain):
+        verify_message = getattr(item, "verify_message", None)
+        if isinstance(item, ssl.SSLCertVerificationError) and verify_message:
+            return f"certificate verify failed: {verify_message}"
+    for item in reversed(chain):
+        reason = getattr(item, "reason", None)
+        if isinstance(item, ssl.SSLError) and isinstance(reason, str) and reason:
+            return reason.replace("_", " ").lower()
+    builtin = [item for item in chain if isinstance(item, OSError) and type(item).__module__ in _PLAIN]
+    return _plain(builtin[-1] if builtin else chain[-1])
+
+
+__all__ = ["CHECK_THE_PROXY", "CHECK_THE_URL", "NoAnswer", "explain_no_answer", "failure_chain", "tls_reason"]

@@ -13,6 +13,7 @@ import errno
 import itertools
 import logging
 import socket
+import ssl
 import traceback
 from collections.abc import Iterator
 from typing import Any
@@ -25,6 +26,7 @@ from airflow_provider_cloudos.client.unreachable import (
     CHECK_THE_URL,
     explain_no_answer,
     failure_chain,
+    tls_reason,
 )
 from airflow_provider_cloudos.core.errors import CloudOSTransientError
 from airflow_provider_cloudos.core.urls import shown_url
@@ -196,6 +198,18 @@ def test_other_failures_are_named_by_their_innermost_cause_without_errno_bracket
     assert explained.reason == "ConnectionResetError: Connection reset by peer"
     assert explained.advice is None
     assert explain_no_answer(ConnectionResetError("reset")).reason == "ConnectionResetError: reset"
+
+
+def test_a_tls_failure_is_named_by_the_ssl_error_without_its_prefix():
+    verification = ssl.SSLCertVerificationError(
+        1, "[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"
+    )
+    verification.verify_message = "self-signed certificate"
+    wrapped_twice = wrapped(ConnectionError("HTTPSConnectionPool(...): Max retries exceeded"), verification)
+    assert tls_reason(wrapped_twice) == "certificate verify failed: self-signed certificate"
+    alert = ssl.SSLError(1, "[SSL: WRONG_VERSION_NUMBER] wrong version number (_ssl.c:1000)")
+    alert.reason = "WRONG_VERSION_NUMBER"
+    assert tls_reason(wrapped(ConnectionError("pool dump"), alert)) == "wrong version number"
 
 
 def test_the_chain_is_walked_once_whatever_its_loops():
