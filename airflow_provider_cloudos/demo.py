@@ -30,7 +30,7 @@ from pathlib import Path
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status
 from airflow_provider_cloudos.testing.simulator import CloudOSSimulator
-from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_name
+from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_help, timings_name
 
 PIPELINE_DAG_ID = "example_cloudos_pipeline"
 #: Where the example DAGs live in a checkout (the demo runs from an editable install).
@@ -288,7 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=timings_name,
         choices=sorted(NAMED_TIMINGS),
         default="demo",
-        help="simulated session speed: demo (default; about 12 s to running) or fast",
+        help=f"simulated {timings_help()}; default demo",
     )
     parser.add_argument("--verbose", action="store_true", help="print all of Airflow's output")
     return parser

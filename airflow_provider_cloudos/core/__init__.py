@@ -109,7 +109,7 @@ from airflow_provider_cloudos.core.status import (
     map_status,
     normalize_statuses,
 )
-from airflow_provider_cloudos.core.urls import normalize_base_url, session_url, shown_url
+from airflow_provider_cloudos.core.urls import SESSION_PAGE_PATH, normalize_base_url, session_url, shown_url
 from airflow_provider_cloudos.core.user_values import parse_string_list
 from airflow_provider_cloudos.core.validators import (
     AWS,
@@ -143,6 +143,7 @@ __all__ = [
     "PRE_RUNNING_STATUSES",
     "RUNNING",
     "RUN_FACET_NAME",
+    "SESSION_PAGE_PATH",
     "SETTLED_STATUSES",
     "STOPPING",
     "TERMINATED",

@@ -13,7 +13,8 @@ from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.validators import require_session_id
 
 DEFAULT_BASE_URL = "https://cloudos.lifebit.ai"
-_SESSION_PAGE = "/app/data-science/interactive-analysis/view/"
+#: Where the CloudOS web app shows a session: this path, then the session id.
+SESSION_PAGE_PATH = "/app/data-science/interactive-analysis/view/"
 
 
 def normalize_base_url(url: str | None) -> str:
@@ -57,7 +58,7 @@ def shown_url(url: str) -> str:
 def session_url(base_url: str | None, session_id: str) -> str:
     """The web page of a session, as the CloudOS UI shows it."""
     session = require_session_id(session_id)
-    return f"{normalize_base_url(base_url)}{_SESSION_PAGE}{quote(session, safe='')}"
+    return f"{normalize_base_url(base_url)}{SESSION_PAGE_PATH}{quote(session, safe='')}"
 
 
-__all__ = ["DEFAULT_BASE_URL", "normalize_base_url", "session_url", "shown_url"]
+__all__ = ["DEFAULT_BASE_URL", "SESSION_PAGE_PATH", "normalize_base_url", "session_url", "shown_url"]

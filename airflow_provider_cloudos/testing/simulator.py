@@ -33,6 +33,10 @@ Folder browsing is not described by the known API documentation; the simulator m
 with the two ``folder_items`` paths, which answer in the dataset-items shape
 (``{"folders": [...], "files": [...]}``) for the contents of one virtual or S3 folder.
 An id that is not 24 hexadecimal characters is answered 400 (not 404) on every endpoint.
+
+Outside the API, ``GET /app/data-science/interactive-analysis/view/{id}`` answers a session's
+web page (``session_page.py``), as CloudOS does for a browser: no API key needed, 404 for an
+unknown id. It is what the "CloudOS Session" link of a task opens in the demo.
 """
 
 from __future__ import annotations
@@ -50,6 +54,12 @@ from airflow_provider_cloudos.testing.faults import FaultDecision, Faults, forma
 from airflow_provider_cloudos.testing.http_server import DEFAULT_BACKLOG, HttpServer, raise_open_file_limit
 from airflow_provider_cloudos.testing.messages import HttpRequest, HttpResponse
 from airflow_provider_cloudos.testing.seed import Seed, SeedProject, build_seed
+from airflow_provider_cloudos.testing.session_page import (
+    SESSION_PAGE_ENDPOINT,
+    missing_session_page,
+    session_page,
+    session_page_id,
+)
 from airflow_provider_cloudos.testing.state import SessionStore
 from airflow_provider_cloudos.testing.timings import Clock, StateTimings, real_clock
 from airflow_provider_cloudos.testing.validation import is_object_id
@@ -186,6 +196,9 @@ class CloudOSSimulator:
         self.stop()
 
     async def _handle(self, request: HttpRequest) -> HttpResponse | None:
+        page_of = session_page_id(request)
+        if page_of is not None:
+            return self._session_page(page_of)
         route = self._api.route(request.method, request.path)
         self.counters.record_request(route.endpoint, route.args[-1] if route.args else None)
         decision = self.faults.decide(route.endpoint)
@@ -202,6 +215,14 @@ class CloudOSSimulator:
             while not self.faults.is_released(hold):
                 await asyncio.sleep(HELD_ANSWER_CHECK_SECONDS)
         return response
+
+    def _session_page(self, session_id: str) -> HttpResponse:
+        """A session's web page (see ``session_page.py``): counted, never faulted, no key needed."""
+        self.counters.record_request(SESSION_PAGE_ENDPOINT, session_id)
+        try:
+            return session_page(self._store.get(session_id), self._store.timings)
+        except KeyError:
+            return missing_session_page(session_id)
 
     @property
     def ignore_list_filters(self) -> bool:

@@ -120,6 +120,8 @@ def test_cli_serves_until_sigterm_and_announces_itself(tmp_path: Path):
         returncode, stdout = _stop(process)
     assert returncode == 0
     assert stdout == ready_file.read_text()
+    assert f"{values['CLOUDOS_URL']}/app/data-science/interactive-analysis/view/ID" in stdout
+    assert "# Sessions are running 0.15 s after creation, billed in real time." in stdout
 
 
 def test_cli_accepts_a_custom_api_key(tmp_path: Path):
