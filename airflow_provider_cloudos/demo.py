@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status
+from airflow_provider_cloudos.dag_ids import dag_ids_in
 from airflow_provider_cloudos.testing.simulator import CloudOSSimulator
 from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_help, timings_name
 
@@ -153,6 +154,22 @@ def find_dags_folder(explicit: str | None) -> Path:
     if not folder.is_dir():
         raise SystemExit(f"error: --dags-folder {explicit!r} is not a folder ({folder})")
     return folder
+
+
+def check_dag_id(dag_id: str, dags_folder: Path) -> None:
+    """Refuse at once a ``--dag-id`` the folder certainly lacks, naming the DAGs it has.
+
+    Runs before the simulator starts and Airflow's database is migrated (seconds), so a typo
+    costs nothing; when an id in the folder cannot be read without running it, Airflow decides.
+    """
+    found = dag_ids_in(dags_folder)
+    if not found.lacks(dag_id):
+        return
+    listed = ", ".join(sorted(found.ids)) or "none"
+    raise SystemExit(
+        f"error: no DAG with the id {dag_id!r} in {dags_folder}. The DAG ids there: {listed}. "
+        "Pass one of them with --dag-id, or another folder with --dags-folder"
+    )
 
 
 def airflow_environment(
@@ -282,7 +299,11 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a folder of DAG files, yours or the examples (default: the checkout's example_dags/)",
     )
-    parser.add_argument("--dag-id", default=PIPELINE_DAG_ID, help=f"DAG to run (default {PIPELINE_DAG_ID})")
+    parser.add_argument(
+        "--dag-id",
+        default=PIPELINE_DAG_ID,
+        help=f"DAG to run, checked against the DAG files before anything starts (default {PIPELINE_DAG_ID})",
+    )
     parser.add_argument(
         "--timings",
         type=timings_name,
@@ -305,6 +326,7 @@ def _left_running(simulator: CloudOSSimulator) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     dags_folder = find_dags_folder(args.dags_folder)
+    check_dag_id(args.dag_id, dags_folder)
     log_fd, log_name = tempfile.mkstemp(prefix="cloudos-demo-", suffix=".log")
     os.close(log_fd)
     console = _Console(Path(log_name), args.verbose)
