@@ -30,7 +30,7 @@ from pathlib import Path
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status
 from airflow_provider_cloudos.dag_ids import dag_ids_in
-from airflow_provider_cloudos.testing.simulator import CloudOSSimulator
+from airflow_provider_cloudos.testing.simulator import SIMULATOR_POLL_SECONDS, CloudOSSimulator
 from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_help, timings_name
 
 PIPELINE_DAG_ID = "example_cloudos_pipeline"
@@ -339,7 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"CloudOS simulator  {simulator.url} (project {simulator.project_name!r})")
             print(f"Airflow home       {home} (temporary)")
             print(f"DAGs folder        {dags_folder}")
-            env = airflow_environment(Path(home), dags_folder, simulator.connection_json())
+            connection = simulator.connection_json(poll_interval=SIMULATOR_POLL_SECONDS)
+            env = airflow_environment(Path(home), dags_folder, connection)
             console.say("airflow db migrate")
             code = run_airflow(["db", "migrate"], env, console.quiet_line, MIGRATE_TIMEOUT_SECONDS)
             if code != 0:

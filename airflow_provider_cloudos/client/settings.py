@@ -32,6 +32,10 @@ class ClientSettings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Seconds between status checks for the tasks on this connection that set no interval of
+    #: their own; None: each task's default. A fast server (the local simulator) is polled often
+    #: without writing a test-only interval into every DAG file.
+    poll_interval: float | None = None
     #: The connection's host named no scheme and none was given elsewhere, so ``https://`` was put
     #: in front of it: worth telling, since a server that speaks plain HTTP then looks unreachable.
     assumed_https: bool = False
@@ -42,7 +46,7 @@ class ClientSettings:
             f"ClientSettings(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, "
             f"verify={self.verify!r}, proxy={shown!r}, no_proxy={self.no_proxy!r}, "
             f"request_timeout={self.request_timeout!r}, max_response_bytes={self.max_response_bytes!r}, "
-            f"retry_policy={self.retry_policy!r})"
+            f"retry_policy={self.retry_policy!r}, poll_interval={self.poll_interval!r})"
         )
 
     def __str__(self) -> str:
@@ -63,6 +67,13 @@ def _number(value: Any, parameter: str, default: float, problem: str, *, zero_al
     if not in_range or number == float("inf"):
         raise CloudOSValidationError(parameter, value, problem)
     return number
+
+
+def _optional_seconds(value: Any, parameter: str) -> float | None:
+    """A number of seconds greater than 0 from JSON or a form's text field; absent is None."""
+    if value is None:
+        return None
+    return _number(value, parameter, 0.0, "expected a number of seconds greater than 0")
 
 
 def _retry_limit(value: Any) -> int:
@@ -183,6 +194,7 @@ def settings_from_connection(
             _extra_value(extra, "retry_limit", conn_type), _extra_value(extra, "retry_delay", conn_type)
         ),
         assumed_https=assumed_https,
+        poll_interval=_optional_seconds(_extra_value(extra, "poll_interval", conn_type), "poll_interval"),
     )
 
 

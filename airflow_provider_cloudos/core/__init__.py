@@ -109,6 +109,7 @@ from airflow_provider_cloudos.core.status import (
     map_status,
     normalize_statuses,
 )
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.urls import SESSION_PAGE_PATH, normalize_base_url, session_url, shown_url
 from airflow_provider_cloudos.core.user_values import parse_string_list
 from airflow_provider_cloudos.core.validators import (
@@ -193,6 +194,7 @@ __all__ = [
     "format_instance_type",
     "format_timestamp",
     "found_settings",
+    "is_unset",
     "lineage_dataset",
     "make_resume_spec",
     "make_session_spec",

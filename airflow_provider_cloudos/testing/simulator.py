@@ -65,6 +65,10 @@ from airflow_provider_cloudos.testing.timings import Clock, StateTimings, real_c
 from airflow_provider_cloudos.testing.validation import is_object_id
 
 CONNECTION_TYPE = "cloudos"
+#: The ``poll_interval`` extra of the connections the simulator hands to people (its command
+#: line, the demo): it answers at once and its sessions change state within seconds, so waits
+#: check every second instead of the 30 s a real CloudOS deserves.
+SIMULATOR_POLL_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 10.0
 #: How often a held answer (``Faults.hold_answers``) looks whether it has been released.
@@ -288,15 +292,17 @@ class CloudOSSimulator:
         query = urlencode({"workspace_id": self.workspace_id, "verify_ssl": "false", "schema": "http"})
         return f"{CONNECTION_TYPE}://http://:{quote(self.api_key, safe='')}@{self._host}:{self.port}?{query}"
 
-    def connection_json(self) -> str:
-        """``AIRFLOW_CONN_CLOUDOS_DEFAULT`` in Airflow's JSON form; host carries scheme and port."""
+    def connection_json(self, poll_interval: float | None = None) -> str:
+        """``AIRFLOW_CONN_CLOUDOS_DEFAULT`` in Airflow's JSON form; host carries scheme and port.
+
+        ``poll_interval`` sets the connection's extra of that name: how often the tasks that set
+        no interval of their own check a session (see :data:`SIMULATOR_POLL_SECONDS`).
+        """
+        extra: dict[str, Any] = {"workspace_id": self.workspace_id}
+        if poll_interval is not None:
+            extra["poll_interval"] = poll_interval
         return json.dumps(
-            {
-                "conn_type": CONNECTION_TYPE,
-                "host": self.url,
-                "password": self.api_key,
-                "extra": {"workspace_id": self.workspace_id},
-            },
+            {"conn_type": CONNECTION_TYPE, "host": self.url, "password": self.api_key, "extra": extra},
             separators=(",", ":"),
         )
 
@@ -308,7 +314,7 @@ class CloudOSSimulator:
             "CLOUDOS_API_KEY": self.api_key,
             "CLOUDOS_PROJECT_NAME": self.project_name,
             "CLOUDOS_PROJECT_ID": self.project_id,
-            "AIRFLOW_CONN_CLOUDOS_DEFAULT": self.connection_json(),
+            "AIRFLOW_CONN_CLOUDOS_DEFAULT": self.connection_json(poll_interval=SIMULATOR_POLL_SECONDS),
         }
 
     # ---- sessions -----------------------------------------------------------------------
@@ -398,4 +404,4 @@ class CloudOSSimulator:
         return self._store.abort_requests
 
 
-__all__ = ["CloudOSSimulator"]
+__all__ = ["SIMULATOR_POLL_SECONDS", "CloudOSSimulator"]

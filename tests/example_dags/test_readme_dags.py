@@ -1,9 +1,11 @@
 """The README's DAGs are complete files (``docs/readme_dags/``) that Airflow runs as written.
 
 Each README block that builds a task is one of these files, character for character, and each file
-is run with ``airflow dags test`` against the simulator. The simulator's sessions change state at
-once here (zero timings), so no wait has to defer and no run depends on timing; the deferrable
-waits themselves are covered by the example DAGs' runs. A last run shows what a new user sees when
+is run with ``airflow dags test`` against the simulator, through the connection the simulator hands
+to a user (its ``poll_interval`` extra: the files keep their production intervals, and a wait that
+defers checks again after a second, not 30). The simulator's sessions change state at once here
+(zero timings), so no run depends on timing; the deferrable waits themselves are covered by the
+example DAGs' runs. A last run shows what a new user sees when
 a create task fails: which connection is missing and how to define it, and no "XCom not found"
 from the session link.
 """
@@ -20,6 +22,7 @@ from example_dag_runs import dags_test, live_sessions
 
 from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
 from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
+from airflow_provider_cloudos.testing.simulator import SIMULATOR_POLL_SECONDS
 
 REPO = Path(__file__).resolve().parents[2]
 README_DAGS = REPO / "docs" / "readme_dags"
@@ -64,8 +67,21 @@ def instant(dag_simulator: CloudOSSimulator) -> CloudOSSimulator:
     return dag_simulator
 
 
+def as_a_user_connects(simulator: CloudOSSimulator, **more: str) -> dict[str, str]:
+    """The environment of a run through the connection the simulator prints and the demo uses."""
+    connection = simulator.connection_json(poll_interval=SIMULATOR_POLL_SECONDS)
+    return {"AIRFLOW_CONN_CLOUDOS_DEFAULT": connection, **more}
+
+
 def test_the_pipeline_runs_as_written(airflow_home, instant, dag_clock):
-    run = dags_test(airflow_home, instant, dag_clock, "cloudos_analysis", dags_folder=README_DAGS)
+    run = dags_test(
+        airflow_home,
+        instant,
+        dag_clock,
+        "cloudos_analysis",
+        dags_folder=README_DAGS,
+        extra_env=as_a_user_connects(instant),
+    )
 
     assert run.code == 0, run.tail()
     (session,) = instant.sessions()
@@ -84,7 +100,12 @@ def test_the_evening_pause_spares_the_allow_list(airflow_home, instant, dag_cloc
     training = instant.add_session(name="long-training-7", status="ready")["_id"]
 
     run = dags_test(
-        airflow_home, instant, dag_clock, "cloudos_pause_running_sessions", dags_folder=README_DAGS
+        airflow_home,
+        instant,
+        dag_clock,
+        "cloudos_pause_running_sessions",
+        dags_folder=README_DAGS,
+        extra_env=as_a_user_connects(instant),
     )
 
     assert run.code == 0, run.tail()
@@ -103,7 +124,7 @@ def test_the_report_writes_its_csv(airflow_home, instant, dag_clock, tmp_path):
         dag_clock,
         "cloudos_session_report",
         dags_folder=README_DAGS,
-        extra_env={"AIRFLOW_VAR_CLOUDOS_REPORT_DIR": str(reports)},
+        extra_env=as_a_user_connects(instant, AIRFLOW_VAR_CLOUDOS_REPORT_DIR=str(reports)),
     )
 
     assert run.code == 0, run.tail()
@@ -122,6 +143,7 @@ def test_the_cost_guard_pauses_a_session_that_spent_its_limit(airflow_home, inst
         "cloudos_cost_guard",
         conf={"session_id": spent},
         dags_folder=README_DAGS,
+        extra_env=as_a_user_connects(instant),
     )
 
     assert run.code == 0, run.tail()
