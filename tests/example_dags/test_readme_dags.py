@@ -133,6 +133,28 @@ def test_the_report_writes_its_csv(airflow_home, instant, dag_clock, tmp_path):
     assert any("costly" in row for row in rows), rows
 
 
+def test_the_report_runs_without_the_variable_into_the_temporary_directory(
+    airflow_home, instant, dag_clock, tmp_path
+):
+    """A first run needs no Variable: the CSV goes to cloudos-reports in the temporary directory."""
+    instant.add_session(name="costly", status="ready", cost=12.5)
+
+    run = dags_test(
+        airflow_home,
+        instant,
+        dag_clock,
+        "cloudos_session_report",
+        dags_folder=README_DAGS,
+        extra_env=as_a_user_connects(instant, TMPDIR=str(tmp_path)),  # tempfile's folder, for this run
+    )
+
+    assert run.code == 0, run.tail()
+    assert run.dag_run_state == "success", run.tail()
+    (written,) = (tmp_path / "cloudos-reports").glob("cloudos-*.csv")
+    rows = list(csv.reader(written.open()))
+    assert any("costly" in row for row in rows), rows
+
+
 def test_the_cost_guard_pauses_a_session_that_spent_its_limit(airflow_home, instant, dag_clock):
     spent = instant.add_session(name="spent", status="ready", cost=60)["_id"]
 
