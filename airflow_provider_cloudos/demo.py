@@ -29,8 +29,9 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status
-from airflow_provider_cloudos.testing.simulator import CloudOSSimulator
-from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_name
+from airflow_provider_cloudos.dag_ids import dag_ids_in
+from airflow_provider_cloudos.testing.simulator import SIMULATOR_POLL_SECONDS, CloudOSSimulator
+from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_help, timings_name
 
 PIPELINE_DAG_ID = "example_cloudos_pipeline"
 #: Where the example DAGs live in a checkout (the demo runs from an editable install).
@@ -155,6 +156,22 @@ def find_dags_folder(explicit: str | None) -> Path:
     return folder
 
 
+def check_dag_id(dag_id: str, dags_folder: Path) -> None:
+    """Refuse at once a ``--dag-id`` the folder certainly lacks, naming the DAGs it has.
+
+    Runs before the simulator starts and Airflow's database is migrated (seconds), so a typo
+    costs nothing; when an id in the folder cannot be read without running it, Airflow decides.
+    """
+    found = dag_ids_in(dags_folder)
+    if not found.lacks(dag_id):
+        return
+    listed = ", ".join(sorted(found.ids)) or "none"
+    raise SystemExit(
+        f"error: no DAG with the id {dag_id!r} in {dags_folder}. The DAG ids there: {listed}. "
+        "Pass one of them with --dag-id, or another folder with --dags-folder"
+    )
+
+
 def airflow_environment(
     home: Path, dags_folder: Path, connection: str | None, base: Mapping[str, str] | None = None
 ) -> dict[str, str]:
@@ -250,7 +267,7 @@ class _Console:
         self.story = StoryFilter()
 
     def say(self, text: str) -> None:
-        print(f"[{time.monotonic() - self.started:5.1f}s] {text}", flush=True)
+        print(f"{time.monotonic() - self.started:5.1f}s  {text}", flush=True)
 
     def airflow_line(self, raw: str) -> None:
         self.log.write(raw)
@@ -282,13 +299,17 @@ def build_parser() -> argparse.ArgumentParser:
         default=None,
         help="a folder of DAG files, yours or the examples (default: the checkout's example_dags/)",
     )
-    parser.add_argument("--dag-id", default=PIPELINE_DAG_ID, help=f"DAG to run (default {PIPELINE_DAG_ID})")
+    parser.add_argument(
+        "--dag-id",
+        default=PIPELINE_DAG_ID,
+        help=f"DAG to run, checked against the DAG files before anything starts (default {PIPELINE_DAG_ID})",
+    )
     parser.add_argument(
         "--timings",
         type=timings_name,
         choices=sorted(NAMED_TIMINGS),
         default="demo",
-        help="simulated session speed: demo (default; about 12 s to running) or fast",
+        help=f"simulated {timings_help()}; default demo",
     )
     parser.add_argument("--verbose", action="store_true", help="print all of Airflow's output")
     return parser
@@ -305,6 +326,7 @@ def _left_running(simulator: CloudOSSimulator) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     dags_folder = find_dags_folder(args.dags_folder)
+    check_dag_id(args.dag_id, dags_folder)
     log_fd, log_name = tempfile.mkstemp(prefix="cloudos-demo-", suffix=".log")
     os.close(log_fd)
     console = _Console(Path(log_name), args.verbose)
@@ -317,7 +339,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"CloudOS simulator  {simulator.url} (project {simulator.project_name!r})")
             print(f"Airflow home       {home} (temporary)")
             print(f"DAGs folder        {dags_folder}")
-            env = airflow_environment(Path(home), dags_folder, simulator.connection_json())
+            connection = simulator.connection_json(poll_interval=SIMULATOR_POLL_SECONDS)
+            env = airflow_environment(Path(home), dags_folder, connection)
             console.say("airflow db migrate")
             code = run_airflow(["db", "migrate"], env, console.quiet_line, MIGRATE_TIMEOUT_SECONDS)
             if code != 0:

@@ -68,6 +68,15 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "description": "Larger answers are refused before they are read into memory (default 5).",
         "schema": {"type": ["number", "null"]},
     },
+    "poll_interval": {
+        "label": "Poll interval (s)",
+        "description": (
+            "Seconds between status checks for tasks that set no poll_interval (or sensor "
+            "poke_interval) of their own (default: the task's, 30 s for operators). A local "
+            "simulator can be polled every second."
+        ),
+        "schema": {"type": ["number", "null"]},
+    },
     "retry_limit": {
         "label": "Retry limit",
         "description": (

@@ -51,6 +51,7 @@ from airflow_provider_cloudos.client.responses import (
     too_large_error,
 )
 from airflow_provider_cloudos.client.retry import RetryPolicy
+from airflow_provider_cloudos.client.unreachable import tls_reason
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
 logger = logging.getLogger(__name__)
@@ -80,7 +81,7 @@ def _bundle_context(path: str, verify: bool | str) -> ssl.SSLContext:
             return ssl.create_default_context(capath=path)
         return ssl.create_default_context(cafile=path)
     except (ssl.SSLError, OSError) as exc:
-        raise CloudOSValidationError("verify", verify, f"not a usable CA bundle: {exc}") from None
+        raise CloudOSValidationError("verify", verify, f"not a usable CA bundle: {tls_reason(exc)}") from None
 
 
 class AsyncCloudOSClient(ClientBase):

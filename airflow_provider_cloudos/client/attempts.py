@@ -45,10 +45,12 @@ from airflow_provider_cloudos.client.responses import (
     connection_error,
     deadline_error,
     raise_for_status,
+    redact,
     request_error,
     tls_error,
 )
 from airflow_provider_cloudos.client.retry import RetryPolicy, is_retryable_status, retry_delay
+from airflow_provider_cloudos.client.unreachable import explain_no_answer
 from airflow_provider_cloudos.core.errors import CloudOSDeadlineError
 
 
@@ -67,8 +69,10 @@ class Attempts:
         secrets: tuple[str, ...],
         clock: Callable[[], float],
         logger: logging.Logger,
+        base_url: str | None = None,
     ) -> None:
         self.request = request
+        self._base_url = base_url
         self.policy = policy
         self.count = 0
         self._attempt_seconds = attempt_seconds
@@ -100,10 +104,22 @@ class Attempts:
         )
         if delay is None:
             raise connection_error(
-                self.request, error, attempts=self.count, secrets=self._secrets
-            ) from safe_cause(cause, self._secrets)
-        failure = str(error) if isinstance(error, AttemptTimeout) else type(error).__name__
-        return self._before_retry(failure, delay)
+                self.request, error, attempts=self.count, secrets=self._secrets, base_url=self._base_url
+            ) from self._cause(cause)
+        if isinstance(error, AttemptTimeout):
+            return self._before_retry(str(error), delay)
+        # The transport's text may quote a header or a proxy URL: it is redacted like any message.
+        return self._before_retry(
+            redact(explain_no_answer(error, self._base_url).reason, self._secrets), delay
+        )
+
+    def _cause(self, cause: BaseException) -> BaseException | None:
+        """What to chain under a final "unreachable" error: nothing when the message already says
+        what to check (the library's chain would repeat its pool dump and the URL's query in the
+        traceback), else what the transport raised, unless it reveals a secret."""
+        if explain_no_answer(cause, self._base_url).advice is not None:
+            return None
+        return safe_cause(cause, self._secrets)
 
     def answered(self, status: int, body: bytes, retry_after: str | None) -> float | None:
         """Seconds to wait after an answer worth another attempt; None for a 2xx; raise otherwise."""

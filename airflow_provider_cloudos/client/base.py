@@ -102,6 +102,7 @@ class ClientBase:
             secrets=self._secrets,
             clock=self._clock,
             logger=logger,
+            base_url=self._base_url,
         )
 
     def _list_request(

@@ -17,6 +17,7 @@ from airflow_provider_cloudos.client.deadline import Deadline
 from airflow_provider_cloudos.client.endpoints import ApiRequest
 from airflow_provider_cloudos.client.network import redact_credentials
 from airflow_provider_cloudos.client.retry import is_retryable_status
+from airflow_provider_cloudos.client.unreachable import explain_no_answer, tls_reason
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,
@@ -174,10 +175,19 @@ def raise_for_status(
 
 
 def connection_error(
-    request: ApiRequest, error: BaseException, *, attempts: int = 1, secrets: Iterable[str] = ()
+    request: ApiRequest,
+    error: BaseException,
+    *,
+    attempts: int = 1,
+    secrets: Iterable[str] = (),
+    base_url: str | None = None,
 ) -> CloudOSTransientError:
-    """The exception for a request that got no HTTP answer at all (refused, reset, timed out)."""
-    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    """The exception for a request that got no HTTP answer at all (refused, reset, timed out).
+
+    Says why in plain words and what to check (:func:`~.unreachable.explain_no_answer`), never
+    the HTTP library's own text (its pool, object reprs and the URL with its query).
+    """
+    detail = explain_no_answer(error, base_url).detail()
     message = f"CloudOS API unreachable for {request.describe()}{_attempts(attempts)}: {detail}"
     if not request.idempotent:
         message += f". {_NOT_RETRIED}"
@@ -187,7 +197,7 @@ def connection_error(
 def tls_error(request: ApiRequest, error: BaseException, *, secrets: Iterable[str] = ()) -> CloudOSAPIError:
     """The exception for a failed TLS handshake; retrying cannot fix a certificate."""
     message = (
-        f"CloudOS API TLS handshake failed for {request.describe()}: {type(error).__name__}: {error}. "
+        f"CloudOS API TLS handshake failed for {request.describe()}: {tls_reason(error)}. "
         "Check the CloudOS URL and the connection's SSL verification setting (or CA bundle path)"
     )
     return CloudOSAPIError(redact(message, secrets), status_code=None, endpoint=request.name)

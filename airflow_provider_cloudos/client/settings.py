@@ -15,7 +15,7 @@ from airflow_provider_cloudos.client._shared import DEFAULT_MAX_RESPONSE_BYTES, 
 from airflow_provider_cloudos.client.network import check_no_proxy, check_proxy_url, redact_credentials
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.urls import normalize_base_url
+from airflow_provider_cloudos.core.urls import normalize_base_url, shown_url
 from airflow_provider_cloudos.core.validators import parse_bool
 
 
@@ -32,6 +32,13 @@ class ClientSettings:
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT
     max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES
     retry_policy: RetryPolicy = field(default_factory=RetryPolicy)
+    #: Seconds between status checks for the tasks on this connection that set no interval of
+    #: their own; None: each task's default. A fast server (the local simulator) is polled often
+    #: without writing a test-only interval into every DAG file.
+    poll_interval: float | None = None
+    #: The connection's host named no scheme and none was given elsewhere, so ``https://`` was put
+    #: in front of it: worth telling, since a server that speaks plain HTTP then looks unreachable.
+    assumed_https: bool = False
 
     def __repr__(self) -> str:
         shown = None if self.proxy is None else redact_credentials(self.proxy)
@@ -39,7 +46,7 @@ class ClientSettings:
             f"ClientSettings(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, "
             f"verify={self.verify!r}, proxy={shown!r}, no_proxy={self.no_proxy!r}, "
             f"request_timeout={self.request_timeout!r}, max_response_bytes={self.max_response_bytes!r}, "
-            f"retry_policy={self.retry_policy!r})"
+            f"retry_policy={self.retry_policy!r}, poll_interval={self.poll_interval!r})"
         )
 
     def __str__(self) -> str:
@@ -60,6 +67,13 @@ def _number(value: Any, parameter: str, default: float, problem: str, *, zero_al
     if not in_range or number == float("inf"):
         raise CloudOSValidationError(parameter, value, problem)
     return number
+
+
+def _optional_seconds(value: Any, parameter: str) -> float | None:
+    """A number of seconds greater than 0 from JSON or a form's text field; absent is None."""
+    if value is None:
+        return None
+    return _number(value, parameter, 0.0, "expected a number of seconds greater than 0")
 
 
 def _retry_limit(value: Any) -> int:
@@ -135,6 +149,7 @@ def settings_from_connection(
         )
     raw_host = (host or "").strip()
     scheme = (schema or _extra_value(extra, "scheme", conn_type) or "").strip().lower()
+    assumed_https = bool(raw_host) and "://" not in raw_host and not scheme
     if raw_host and "://" not in raw_host:
         if scheme and scheme not in ("http", "https"):
             raise CloudOSValidationError("schema", scheme, "the connection scheme must be http or https")
@@ -178,7 +193,19 @@ def settings_from_connection(
         retry_policy=_retry_policy(
             _extra_value(extra, "retry_limit", conn_type), _extra_value(extra, "retry_delay", conn_type)
         ),
+        assumed_https=assumed_https,
+        poll_interval=_optional_seconds(_extra_value(extra, "poll_interval", conn_type), "poll_interval"),
     )
 
 
-__all__ = ["ClientSettings", "settings_from_connection"]
+def assumed_https_warning(conn_id: str, base_url: str) -> str:
+    """What to tell a user whose connection host has no scheme (see ``ClientSettings.assumed_https``)."""
+    return (
+        f"The CloudOS connection {conn_id!r} gives its host without http:// or https://, so https:// "
+        f"was assumed: requests go to {shown_url(base_url)}. Write the scheme in the connection's host "
+        "(or its scheme extra) to make this explicit; http:// is only for a local simulator or a "
+        "private deployment"
+    )
+
+
+__all__ = ["ClientSettings", "assumed_https_warning", "settings_from_connection"]

@@ -115,7 +115,8 @@ from airflow_provider_cloudos.core.status import (
     map_status,
     normalize_statuses,
 )
-from airflow_provider_cloudos.core.urls import normalize_base_url, session_url
+from airflow_provider_cloudos.core.unset import is_unset
+from airflow_provider_cloudos.core.urls import SESSION_PAGE_PATH, normalize_base_url, session_url, shown_url
 from airflow_provider_cloudos.core.user_values import parse_string_list
 from airflow_provider_cloudos.core.validators import (
     AWS,
@@ -149,6 +150,7 @@ __all__ = [
     "PRE_RUNNING_STATUSES",
     "RUNNING",
     "RUN_FACET_NAME",
+    "SESSION_PAGE_PATH",
     "SETTLED_STATUSES",
     "STOPPING",
     "TERMINATED",
@@ -201,6 +203,7 @@ __all__ = [
     "format_instance_type",
     "format_timestamp",
     "found_settings",
+    "is_unset",
     "lineage_dataset",
     "lineage_dataset_of_uri",
     "linked_folder_uris",
@@ -230,6 +233,7 @@ __all__ = [
     "session_differences",
     "session_summary",
     "session_url",
+    "shown_url",
     "static_location",
     "summarize_report",
     "transform_session_response",

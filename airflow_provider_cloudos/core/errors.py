@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_cloudos.core.shown import shown_value
+
 
 class CloudOSError(Exception):
     """Root of every error raised by this provider's core and client."""
@@ -26,7 +28,7 @@ class CloudOSValidationError(CloudOSError, ValueError):
         self.parameter = parameter
         self.value = value
         self.problem = problem
-        super().__init__(f"Invalid {parameter}={value!r}: {problem}")
+        super().__init__(f"Invalid {parameter}={shown_value(value)}: {problem}")
 
 
 class CloudOSAPIError(CloudOSError):

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_cloudos.core.formatters import session_summary
+from airflow_provider_cloudos.core.shown import shown_value
 from airflow_provider_cloudos.core.spec import SessionSpec
 from airflow_provider_cloudos.core.validators import BACKEND_TO_SESSION_TYPE
 
@@ -40,7 +41,8 @@ class SettingDifference:
     found: Any
 
     def describe(self) -> str:
-        return f"{self.parameter}: the task asks for {self.wanted!r}, the session has {self.found!r}"
+        wanted, found = shown_value(self.wanted), shown_value(self.found)
+        return f"{self.parameter}: the task asks for {wanted}, the session has {found}"
 
 
 def _plain_number(value: Any) -> Any:
@@ -179,7 +181,8 @@ def session_differences(
 
 def describe_settings(settings: Mapping[str, Any]) -> str:
     """``session_type='jupyter', storage_size=500, ...``; unknown settings shown as ``?``."""
-    return ", ".join(f"{key}={'?' if value is None else repr(value)}" for key, value in settings.items())
+    shown = {key: "?" if value is None else shown_value(value) for key, value in settings.items()}
+    return ", ".join(f"{key}={value}" for key, value in shown.items())
 
 
 __all__ = [

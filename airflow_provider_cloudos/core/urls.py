@@ -13,7 +13,8 @@ from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.validators import require_session_id
 
 DEFAULT_BASE_URL = "https://cloudos.lifebit.ai"
-_SESSION_PAGE = "/app/data-science/interactive-analysis/view/"
+#: Where the CloudOS web app shows a session: this path, then the session id.
+SESSION_PAGE_PATH = "/app/data-science/interactive-analysis/view/"
 
 
 def normalize_base_url(url: str | None) -> str:
@@ -41,10 +42,23 @@ def normalize_base_url(url: str | None) -> str:
     return candidate.rstrip("/")
 
 
+def shown_url(url: str) -> str:
+    """``url`` as a message may show it: scheme, host, port and path only.
+
+    Credentials (``user:password@``), the query (the workspace id, a token) and the fragment are
+    left out: a message may be logged, pasted into a ticket or shown in Airflow's UI.
+    """
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.netloc:
+        return url.strip().split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}{parts.path}".rstrip("/")
+
+
 def session_url(base_url: str | None, session_id: str) -> str:
     """The web page of a session, as the CloudOS UI shows it."""
     session = require_session_id(session_id)
-    return f"{normalize_base_url(base_url)}{_SESSION_PAGE}{quote(session, safe='')}"
+    return f"{normalize_base_url(base_url)}{SESSION_PAGE_PATH}{quote(session, safe='')}"
 
 
-__all__ = ["DEFAULT_BASE_URL", "normalize_base_url", "session_url"]
+__all__ = ["DEFAULT_BASE_URL", "SESSION_PAGE_PATH", "normalize_base_url", "session_url", "shown_url"]

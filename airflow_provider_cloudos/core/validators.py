@@ -64,6 +64,12 @@ _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})
 
 
+def _words(names: Iterable[str]) -> str:
+    """``a, b, c or d``: choices as a sentence says them."""
+    listed = list(names)
+    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}"
+
+
 # --- official-shaped checks -------------------------------------------------------------------
 
 
@@ -84,12 +90,14 @@ def validate_instance_type(instance_type: Any, execution_platform: str = AWS) ->
     if platform == AWS and _AWS_INSTANCE.fullmatch(instance_type) is None:
         return False, (
             f"Invalid AWS instance type format: {instance_type!r}. Expected format: "
-            f"<family><generation>[variant].<size> (e.g., {_AWS_EXAMPLES})"
+            "family and generation, optional variant letters, a dot, then the size "
+            f"(e.g., {_AWS_EXAMPLES})"
         )
     if platform == AZURE and _AZURE_INSTANCE.fullmatch(instance_type) is None:
         return False, (
             f"Invalid Azure instance type format: {instance_type!r}. Expected format: "
-            f"Standard_<series><size>[letters][_vN] or Basic_<series><size> (e.g., {_AZURE_EXAMPLES})"
+            "Standard_ then series and size, optional letters and an optional version such as _v4, "
+            f"or Basic_ then series and size (e.g., {_AZURE_EXAMPLES})"
         )
     return True, None
 
@@ -205,7 +213,7 @@ def require_session_type(session_type: Any, parameter: str = "session_type") -> 
     raise CloudOSValidationError(
         parameter,
         session_type,
-        f"expected one of {', '.join(SESSION_TYPE_TO_BACKEND)} (or the backend name regular)",
+        f"expected a session type: {_words(SESSION_TYPE_TO_BACKEND)}",
     )
 
 
@@ -213,7 +221,9 @@ def require_backend(backend: Any, parameter: str = "backend") -> str:
     """One of the API's backend names exactly, as the official payload builder requires."""
     if backend not in BACKENDS:
         raise CloudOSValidationError(
-            parameter, backend, f"invalid backend type; expected one of {', '.join(BACKENDS)}"
+            parameter,
+            backend,
+            f"invalid backend type; expected one of {', '.join(BACKENDS)} (regular is a Jupyter session)",
         )
     return str(backend)
 

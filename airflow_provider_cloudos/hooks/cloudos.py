@@ -19,7 +19,11 @@ from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHo
 from airflow_provider_cloudos.client.deadline import current_deadline
 from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
 from airflow_provider_cloudos.client.resolver import CloudOSResolver
-from airflow_provider_cloudos.client.settings import ClientSettings, settings_from_connection
+from airflow_provider_cloudos.client.settings import (
+    ClientSettings,
+    assumed_https_warning,
+    settings_from_connection,
+)
 from airflow_provider_cloudos.compat import connection_form_widgets, mask_api_key
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
@@ -103,6 +107,7 @@ class CloudOSHook(BaseHook):
         self._workspace_override = workspace_id or None
         self.timeout = timeout
         self._async_client: AsyncCloudOSClient | None = None
+        self._told_https_assumed = False
 
     # -- the connection form (Airflow 2.11 asks these; 3.2+ reads provider_info) -------------
 
@@ -134,8 +139,11 @@ class CloudOSHook(BaseHook):
         return self._parse(conn, conn.extra_dejson)
 
     def _parse(self, conn: Any, extra: dict[str, Any]) -> ClientSettings:
-        """Settings from a connection read either way (its extras are read differently)."""
-        return settings_from_connection(
+        """Settings from a connection read either way (its extras are read differently).
+
+        A host without a scheme is warned about once per hook, however often it is read.
+        """
+        settings = settings_from_connection(
             conn_id=self.cloudos_conn_id,
             host=conn.host,
             password=conn.password,
@@ -144,6 +152,10 @@ class CloudOSHook(BaseHook):
             extra=extra,
             workspace_id=self._workspace_override,
         )
+        if settings.assumed_https and not self._told_https_assumed:
+            self._told_https_assumed = True
+            self.log.warning(assumed_https_warning(self.cloudos_conn_id, settings.base_url))
+        return settings
 
     @property
     def base_url(self) -> str:

@@ -113,11 +113,10 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
 
     # -- rendered parameters ------------------------------------------------------------------
 
-    def _wait_settings(self) -> tuple[float, float]:
-        """(poll interval, timeout) in seconds; the guard is checked with them, before any call."""
-        settings = super()._wait_settings()
+    def _check_shared(self) -> None:
+        """The wait's settings and the guard, checked before any call."""
+        super()._check_shared()
         self._session_guard()
-        return settings
 
     def _session_guard(self) -> SessionGuard:
         """The cost/runtime guard on waits for ``running``: none here (create and resume offer one)."""

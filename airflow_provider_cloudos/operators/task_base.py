@@ -33,6 +33,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperat
 
 from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import parse_bool, require_object_id
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
@@ -44,11 +45,20 @@ else:
 
 T = TypeVar("T")
 
+#: Seconds between status checks of a waiting operator that sets none (nor its connection).
+DEFAULT_POLL_SECONDS = 30.0
+
 #: Templated on every CloudOS task (see the module docstring for why).
 CONNECTION_TEMPLATE_FIELDS: tuple[str, ...] = ("workspace_id", "cloudos_conn_id")
 #: Templated on every CloudOS task that polls on its own (not the sensors: Airflow's own
 #: ``poke_interval`` and ``timeout`` are read when the sensor is built, not rendered).
 WAIT_TEMPLATE_FIELDS: tuple[str, ...] = ("poll_interval", "timeout")
+
+
+def connection_poll_interval(hook: CloudOSHook, default: float) -> float:
+    """The connection's ``poll_interval`` extra, or ``default`` when it sets none."""
+    configured = hook.settings.poll_interval
+    return default if configured is None else configured
 
 
 def validation_failure(error: CloudOSValidationError) -> AirflowFailException:
@@ -165,7 +175,8 @@ class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
     """A CloudOS sensor's Airflow ``poke_interval`` and ``timeout``, also as durations (``"1m"``).
 
     They are read when the sensor is built, like every sensor's (not templated), by the one
-    seconds parser; left out, Airflow's defaults apply.
+    seconds parser; left out, Airflow's defaults apply, except that a ``poke_interval`` left out
+    is the connection's ``poll_interval`` extra when it has one (read when the sensor runs).
     """
 
     def __init__(
@@ -179,6 +190,15 @@ class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
             if value is not None:
                 kwargs[parameter] = parse_duration_seconds(value, parameter=parameter)
         super().__init__(**kwargs)
+        #: Whether the DAG gave ``poke_interval`` (else the connection may set it, see above).
+        self.poke_interval_given = poke_interval is not None
+
+    def _use_the_connections_poll_interval(self, hook: CloudOSHook) -> None:
+        """Before poking or deferring: the connection's interval, when the DAG gave none."""
+        if not self.poke_interval_given:
+            # Airflow's BaseSensorOperator defines poke_interval: the mixin cannot name its type.
+            current: float = getattr(self, "poke_interval")  # noqa: B009
+            self.poke_interval = connection_poll_interval(hook, current)
 
 
 class CloudOSWaitingOperator(CloudOSDeferrableMixin, BaseOperator):
@@ -187,32 +207,40 @@ class CloudOSWaitingOperator(CloudOSDeferrableMixin, BaseOperator):
     Its API calls are all held to its ``timeout``, counted from the start of the try (and to
     ``execution_timeout``): a stalled server cannot hold the worker beyond the time the user gave.
 
-    :param poll_interval: time between status checks: seconds or a duration such as ``"1m"``
-        (default 30).
+    :param poll_interval: time between status checks: seconds or a duration such as ``"1m"``.
+        Not given: the connection's ``poll_interval`` extra, else 30 s (so a DAG written for
+        production polls a fast local simulator often, through the simulator's connection).
     :param timeout: how long to wait: seconds or a duration such as ``"30m"`` (default 30m).
     """
 
     ui_color = "#e8f1fb"
 
     def __init__(
-        self, *, poll_interval: float | str = 30, timeout: float | str = "30m", **kwargs: Any
+        self, *, poll_interval: float | str | None = None, timeout: float | str = "30m", **kwargs: Any
     ) -> None:
         super().__init__(**kwargs)
         self.poll_interval = poll_interval
         self.timeout = timeout
 
     def _wait_settings(self) -> tuple[float, float]:
-        """(poll interval, timeout) in seconds."""
-        return self._seconds("poll_interval"), self._seconds("timeout")
+        """(poll interval, timeout) in seconds; an interval not given is read from the connection."""
+        if is_unset(self.poll_interval):
+            poll = connection_poll_interval(self.hook, DEFAULT_POLL_SECONDS)
+        else:
+            poll = self._seconds("poll_interval")
+        return poll, self._seconds("timeout")
 
     def _check_shared(self) -> None:
+        """Checks what the task gave, without reading the connection (this also runs at parse time)."""
         super()._check_shared()
-        self._wait_settings()
+        if not is_unset(self.poll_interval):
+            self._seconds("poll_interval")
+        self._seconds("timeout")
 
     def execute(self, context: Any) -> Any:
         """Do the operator's work (``_execute``) with every API call held to its deadline."""
         try:
-            seconds: float | None = self._wait_settings()[1]
+            seconds: float | None = self._seconds("timeout")
         except CloudOSValidationError:
             seconds = None  # refused by name in _execute, before any call
         with task_call_deadline(self, seconds, "the operator's timeout"):
@@ -224,10 +252,12 @@ class CloudOSWaitingOperator(CloudOSDeferrableMixin, BaseOperator):
 
 __all__ = [
     "CONNECTION_TEMPLATE_FIELDS",
+    "DEFAULT_POLL_SECONDS",
     "WAIT_TEMPLATE_FIELDS",
     "CloudOSDeferrableMixin",
     "CloudOSSensorTimingMixin",
     "CloudOSTaskMixin",
     "CloudOSWaitingOperator",
+    "connection_poll_interval",
     "validation_failure",
 ]

@@ -58,7 +58,8 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
 
     Also ``poke_interval`` and ``timeout`` as seconds or durations such as ``"1m"``
     (:class:`CloudOSSensorTimingMixin`; with ``deferrable`` the timeout is the trigger's
-    deadline), ``deferrable`` (not templated), and ``cloudos_conn_id`` and ``workspace_id``
+    deadline; a ``poke_interval`` left out is the connection's ``poll_interval`` extra if set),
+    ``deferrable`` (not templated), and ``cloudos_conn_id`` and ``workspace_id``
     (:class:`CloudOSTaskMixin`, templated).
     """
 
@@ -163,6 +164,7 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
     def execute(self, context: Any) -> Any:
         self._validated()
         self._require_workspace()
+        self._use_the_connections_poll_interval(self.hook)
         if not self._flag("deferrable"):
             return super().execute(context)
         first = self.poke(context)

@@ -22,13 +22,18 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
+from airflow_provider_cloudos.core.urls import SESSION_PAGE_PATH
 from airflow_provider_cloudos.testing.simulator import CloudOSSimulator
-from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_name
+from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_help, timings_name
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m airflow_provider_cloudos.testing", description="Run the local CloudOS API simulator."
+        prog="python -m airflow_provider_cloudos.testing",
+        description=(
+            "Run the local CloudOS API simulator. Each session also has a web page, opened by a task's "
+            f"CloudOS Session link: URL{SESSION_PAGE_PATH}SESSION_ID (no API key needed)."
+        ),
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
@@ -37,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         type=timings_name,
         choices=sorted(NAMED_TIMINGS),
         default="demo",
-        help="state durations: demo (about 12 s to running) or fast (a fraction of a second)",
+        help=f"{timings_help()}; default demo",
     )
     parser.add_argument("--api-key", default=None, help="API key to accept (default: the simulator's own)")
     parser.add_argument("--workspace-id", default=None, help="workspace id (24 hex) to serve")
@@ -63,6 +68,8 @@ def shell_lines(simulator: CloudOSSimulator) -> str:
         f"# CloudOS simulator listening on {simulator.url} (process {os.getpid()}).",
         "# The lines above are shell-quoted: paste them, or eval/source this output or --ready-file.",
         f"# Stop it with Ctrl-C, or: kill {os.getpid()}",
+        f"# A session's page, what a task's CloudOS Session link opens: {simulator.url}{SESSION_PAGE_PATH}ID",
+        f"# Sessions are {simulator.timings.describe()}.",
         f"# Seeded projects: {', '.join(project.name for project in seed.projects)} "
         f"(default {simulator.project_name!r}).",
         "# Datasets: "

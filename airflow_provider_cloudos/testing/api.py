@@ -194,7 +194,9 @@ class CloudOSApi:
         for status in statuses:
             if status not in API_TO_DISPLAY:
                 known = ", ".join(API_TO_DISPLAY)
-                raise ApiError(400, f"status[] {status!r} is not a session status; expected one of {known}")
+                raise ApiError(
+                    400, f"status filter {status!r} is not a session status; expected one of {known}"
+                )
         only_owner, archived = bool(_flag(request, "onlyOwnerSessions")), _flag(request, "archived.status")
         if self.ignore_list_filters:
             statuses, only_owner, archived = [], False, None

@@ -96,12 +96,17 @@ async def to_http_request(request: web.BaseRequest) -> HttpRequest:
 
 
 def to_web_response(response: HttpResponse) -> web.Response:
-    """A JSON answer; a 204 has neither body nor entity headers."""
+    """A JSON answer (or a page); a 204 has neither body nor entity headers."""
     headers = {"Server": SERVER_NAME, **response.headers}
     if response.status == 204:
         return web.Response(status=204, headers=headers)
+    charset = None if response.content_type == "application/json" else "utf-8"
     return web.Response(
-        status=response.status, body=response.encoded_body(), content_type="application/json", headers=headers
+        status=response.status,
+        body=response.encoded_body(),
+        content_type=response.content_type,
+        charset=charset,
+        headers=headers,
     )
 
 

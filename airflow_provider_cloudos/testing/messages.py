@@ -29,15 +29,19 @@ class HttpRequest:
 
 @dataclass
 class HttpResponse:
-    """``body`` is JSON-encoded when not None; 204 must carry None."""
+    """``body`` is JSON-encoded when not None (text as it is, for another ``content_type``, such
+    as a session's HTML page); 204 must carry None."""
 
     status: int
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
 
     def encoded_body(self) -> bytes:
         if self.body is None:
             return b""
+        if self.content_type != "application/json":
+            return str(self.body).encode("utf-8")
         return json.dumps(self.body, separators=(",", ":")).encode()
 
 

@@ -33,6 +33,10 @@ Folder browsing is not described by the known API documentation; the simulator m
 with the two ``folder_items`` paths, which answer in the dataset-items shape
 (``{"folders": [...], "files": [...]}``) for the contents of one virtual or S3 folder.
 An id that is not 24 hexadecimal characters is answered 400 (not 404) on every endpoint.
+
+Outside the API, ``GET /app/data-science/interactive-analysis/view/{id}`` answers a session's
+web page (``session_page.py``), as CloudOS does for a browser: no API key needed, 404 for an
+unknown id. It is what the "CloudOS Session" link of a task opens in the demo.
 """
 
 from __future__ import annotations
@@ -50,11 +54,21 @@ from airflow_provider_cloudos.testing.faults import FaultDecision, Faults, forma
 from airflow_provider_cloudos.testing.http_server import DEFAULT_BACKLOG, HttpServer, raise_open_file_limit
 from airflow_provider_cloudos.testing.messages import HttpRequest, HttpResponse
 from airflow_provider_cloudos.testing.seed import Seed, SeedProject, build_seed
+from airflow_provider_cloudos.testing.session_page import (
+    SESSION_PAGE_ENDPOINT,
+    missing_session_page,
+    session_page,
+    session_page_id,
+)
 from airflow_provider_cloudos.testing.state import SessionStore
 from airflow_provider_cloudos.testing.timings import Clock, StateTimings, real_clock
 from airflow_provider_cloudos.testing.validation import is_object_id
 
 CONNECTION_TYPE = "cloudos"
+#: The ``poll_interval`` extra of the connections the simulator hands to people (its command
+#: line, the demo): it answers at once and its sessions change state within seconds, so waits
+#: check every second instead of the 30 s a real CloudOS deserves.
+SIMULATOR_POLL_SECONDS = 1.0
 START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 10.0
 #: How often a held answer (``Faults.hold_answers``) looks whether it has been released.
@@ -186,6 +200,9 @@ class CloudOSSimulator:
         self.stop()
 
     async def _handle(self, request: HttpRequest) -> HttpResponse | None:
+        page_of = session_page_id(request)
+        if page_of is not None:
+            return self._session_page(page_of)
         route = self._api.route(request.method, request.path)
         self.counters.record_request(route.endpoint, route.args[-1] if route.args else None)
         decision = self.faults.decide(route.endpoint)
@@ -202,6 +219,14 @@ class CloudOSSimulator:
             while not self.faults.is_released(hold):
                 await asyncio.sleep(HELD_ANSWER_CHECK_SECONDS)
         return response
+
+    def _session_page(self, session_id: str) -> HttpResponse:
+        """A session's web page (see ``session_page.py``): counted, never faulted, no key needed."""
+        self.counters.record_request(SESSION_PAGE_ENDPOINT, session_id)
+        try:
+            return session_page(self._store.get(session_id), self._store.timings)
+        except KeyError:
+            return missing_session_page(session_id)
 
     @property
     def ignore_list_filters(self) -> bool:
@@ -273,15 +298,17 @@ class CloudOSSimulator:
         query = urlencode({"workspace_id": self.workspace_id, "verify_ssl": "false", "schema": "http"})
         return f"{CONNECTION_TYPE}://http://:{quote(self.api_key, safe='')}@{self._host}:{self.port}?{query}"
 
-    def connection_json(self) -> str:
-        """``AIRFLOW_CONN_CLOUDOS_DEFAULT`` in Airflow's JSON form; host carries scheme and port."""
+    def connection_json(self, poll_interval: float | None = None) -> str:
+        """``AIRFLOW_CONN_CLOUDOS_DEFAULT`` in Airflow's JSON form; host carries scheme and port.
+
+        ``poll_interval`` sets the connection's extra of that name: how often the tasks that set
+        no interval of their own check a session (see :data:`SIMULATOR_POLL_SECONDS`).
+        """
+        extra: dict[str, Any] = {"workspace_id": self.workspace_id}
+        if poll_interval is not None:
+            extra["poll_interval"] = poll_interval
         return json.dumps(
-            {
-                "conn_type": CONNECTION_TYPE,
-                "host": self.url,
-                "password": self.api_key,
-                "extra": {"workspace_id": self.workspace_id},
-            },
+            {"conn_type": CONNECTION_TYPE, "host": self.url, "password": self.api_key, "extra": extra},
             separators=(",", ":"),
         )
 
@@ -293,7 +320,7 @@ class CloudOSSimulator:
             "CLOUDOS_API_KEY": self.api_key,
             "CLOUDOS_PROJECT_NAME": self.project_name,
             "CLOUDOS_PROJECT_ID": self.project_id,
-            "AIRFLOW_CONN_CLOUDOS_DEFAULT": self.connection_json(),
+            "AIRFLOW_CONN_CLOUDOS_DEFAULT": self.connection_json(poll_interval=SIMULATOR_POLL_SECONDS),
         }
 
     # ---- sessions -----------------------------------------------------------------------
@@ -386,4 +413,4 @@ class CloudOSSimulator:
         return self._store.abort_requests
 
 
-__all__ = ["CloudOSSimulator"]
+__all__ = ["SIMULATOR_POLL_SECONDS", "CloudOSSimulator"]

@@ -65,6 +65,18 @@ class StateTimings:
         """Seconds from creation to ``ready``; handy for bounding a test's wait."""
         return self.scheduled + self.setup + self.initialising
 
+    def billing(self) -> str:
+        """How billed time relates to real time, in words: costs shown by the simulator (and the
+        demo's task logs) grow this much faster than a real session's would."""
+        if self.billing_speed == 1:
+            return "billed in real time"
+        per_second = _BILLED_PER_SECOND.get(self.billing_speed, f"{self.billing_speed:g} seconds")
+        return f"billed {self.billing_speed:g}x faster than real time, {per_second} per second"
+
+    def describe(self) -> str:
+        """``running after 12 s, billed 60x faster than real time, a minute per second``."""
+        return f"running {self.to_ready:g} s after creation, {self.billing()}"
+
 
 class ManualClock:
     """A clock that moves only when told to, for exact, sleep-free tests of time effects."""
@@ -91,6 +103,16 @@ NAMED_TIMINGS: dict[str, Callable[[], StateTimings]] = {"demo": StateTimings.dem
 TIMINGS_ALIASES = {"quick": "fast"}
 
 
+#: Billing speeds that read better as a span of time billed per real second.
+_BILLED_PER_SECOND = {60.0: "a minute", 3600.0: "an hour"}
+
+
+def timings_help() -> str:
+    """What each named speed means, for the ``--help`` of the simulator and of the demo."""
+    described = [f"{name} ({NAMED_TIMINGS[name]().describe()})" for name in sorted(NAMED_TIMINGS)]
+    return "session speed: " + " or ".join(described)
+
+
 def timings_name(text: str) -> str:
     """A ``--timings`` argument with its alias resolved (argparse then checks it is a known name)."""
     return TIMINGS_ALIASES.get(text, text)
@@ -108,5 +130,6 @@ __all__ = [
     "ManualClock",
     "StateTimings",
     "real_clock",
+    "timings_help",
     "timings_name",
 ]

@@ -1,8 +1,9 @@
 """Payload checks the simulator applies before it accepts a create, resume or abort.
 
-Each refusal is a 400 whose message starts with the payload field at fault, written as the
-JSON path (``interactiveSessionConfiguration.storageSizeInGb``, ``dataItems[1]``), so a test
-can tell exactly which field the provider got wrong. The rules are those of ``cloudos-api.md``.
+Each refusal is a 400 whose message starts with the payload field at fault, written as its
+path (``interactiveSessionConfiguration.storageSizeInGb``, ``dataItems.1``: an index after a dot,
+since square brackets are lost in Airflow's CLI tables), so a test can tell exactly which field
+the provider got wrong. The rules are those of ``cloudos-api.md``.
 """
 
 from __future__ import annotations
@@ -127,7 +128,7 @@ def _execution(value: Any, field: str) -> tuple[float | None, str | None]:
 
 def _data_items(items: list[Any], platform: str, seed: Seed) -> list[Any]:
     for index, item in enumerate(items):
-        field = f"dataItems[{index}]"
+        field = f"dataItems.{index}"
         if isinstance(item, dict) and item.get("type") == "S3File":
             data = item.get("data")
             if (
@@ -167,7 +168,7 @@ def _fuse_file_systems(items: list[Any], platform: str) -> list[Any]:
             or not isinstance(data.get("s3Prefix"), str)
         ):
             raise refuse(
-                f"fuseFileSystems[{index}]", "must be {type: S3Folder, data: {name, s3BucketName, s3Prefix}}"
+                f"fuseFileSystems.{index}", "must be {type: S3Folder, data: {name, s3BucketName, s3Prefix}}"
             )
     return copy.deepcopy(items)
 

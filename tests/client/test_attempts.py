@@ -91,7 +91,7 @@ def test_a_lost_connection_is_retried_with_the_failure_named(caplog):
         call.start()
         assert call.failed(AttemptTimeout(60.0), cause=TimeoutError(), timed_out=True) == 2.0
     messages = [record.getMessage() for record in caplog.records]
-    assert "got ConnectionResetError; retrying in 1.00s (attempt 2 of 3)" in messages[0]
+    assert "got ConnectionResetError: reset; retrying in 1.00s (attempt 2 of 3)" in messages[0]
     assert "got no complete answer within 60s" in messages[1]
 
 

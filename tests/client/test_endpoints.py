@@ -145,7 +145,7 @@ def test_path_ids_are_quoted():
         (lambda: endpoints.abort_session(WS, "abc"), "session_id='abc'"),
         (lambda: endpoints.resume_session(WS, "abc", {}), "session_id='abc'"),
         (lambda: endpoints.get_session("", SID), "workspace_id=''"),
-        (lambda: endpoints.create_session(WS, []), "payload=[]"),  # type: ignore[arg-type]
+        (lambda: endpoints.create_session(WS, []), "payload=()"),  # type: ignore[arg-type]
         (lambda: endpoints.search_projects(WS, " "), "project_name=' '"),
         (lambda: endpoints.list_datasets(WS, ""), "project_id=''"),
         (lambda: endpoints.list_dataset_items(WS, ""), "dataset_id=''"),

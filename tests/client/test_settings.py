@@ -97,3 +97,35 @@ def test_bad_extras_are_refused_by_name(extra, parameter, problem):
     with pytest.raises(CloudOSValidationError, match=problem) as raised:
         settings(**extra)
     assert raised.value.parameter == parameter
+
+
+@pytest.mark.parametrize(
+    ("host", "schema", "extra", "assumed"),
+    [
+        ("cloudos.example.org", None, {}, True),
+        ("cloudos.example.org:8443", None, {}, True),
+        ("https://cloudos.example.org", None, {}, False),
+        ("http://127.0.0.1:8080", None, {}, False),
+        ("127.0.0.1", "http", {}, False),
+        ("127.0.0.1", None, {"scheme": "https"}, False),
+        ("", None, {}, False),
+        (None, None, {}, False),
+    ],
+)
+def test_a_host_without_a_scheme_is_marked_as_https_assumed(host, schema, extra, assumed):
+    chosen = settings_from_connection(conn_id="c", host=host, schema=schema, password="KEY-1", extra=extra)
+    assert chosen.assumed_https is assumed
+    assert "assumed" not in repr(chosen)
+
+
+@pytest.mark.parametrize(
+    ("given", "read"), [(None, None), ("", None), (1, 1.0), ("2.5", 2.5), (" 30 ", 30.0)]
+)
+def test_the_poll_interval_extra_is_read_from_json_or_a_form(given, read):
+    assert settings(poll_interval=given).poll_interval == read
+
+
+@pytest.mark.parametrize("bad", [0, "-1", "often", True, float("inf")])
+def test_a_bad_poll_interval_extra_is_refused_by_name(bad):
+    with pytest.raises(CloudOSValidationError, match="poll_interval"):
+        settings(poll_interval=bad)

@@ -13,12 +13,13 @@ from airflow_provider_cloudos.core.durations import (
     utc_timestamp,
 )
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.shown import shown_value
 
 NOW = datetime(2026, 5, 28, 12, 0, 0, tzinfo=UTC)
 
 
 def invalid(parameter: str, value: object) -> str:
-    return re.escape(f"Invalid {parameter}={value!r}")
+    return re.escape(f"Invalid {parameter}={shown_value(value)}")
 
 
 @pytest.mark.parametrize(

@@ -57,7 +57,7 @@ def test_from_params_reads_rendered_values_and_unset_ones():
             "max_cost_usd",
             "Invalid max_cost_usd='fifty': expected an amount of USD",
         ),
-        ({"max_cost_usd": [50]}, "max_cost_usd", "Invalid max_cost_usd=[50]: expected an amount of USD"),
+        ({"max_cost_usd": [50]}, "max_cost_usd", "Invalid max_cost_usd=(50): expected an amount of USD"),
         (
             {"max_runtime": "0s"},
             "max_runtime",

@@ -15,10 +15,11 @@ from airflow_provider_cloudos.core.paths import (
     parse_link_paths,
     split_paths,
 )
+from airflow_provider_cloudos.core.shown import shown_value
 
 
 def invalid(parameter: str, value: object) -> str:
-    return re.escape(f"Invalid {parameter}={value!r}")
+    return re.escape(f"Invalid {parameter}={shown_value(value)}")
 
 
 # --- parse_data_file ------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from airflow_provider_cloudos.core.payloads import (
     check_duplicate_mount_names,
     item_mount_name,
 )
+from airflow_provider_cloudos.core.shown import shown_value
 
 NOW = datetime(2026, 5, 28, 12, 0, 0, tzinfo=UTC)
 IN_24H = "2026-05-29T12:00:00Z"
@@ -27,7 +28,7 @@ FILE_ID = "60a1b2c3d4e5f6a7b8c9d0e1"
 
 
 def invalid(parameter: str, value: object) -> str:
-    return re.escape(f"Invalid {parameter}={value!r}")
+    return re.escape(f"Invalid {parameter}={shown_value(value)}")
 
 
 S3_FILE_ITEM = {

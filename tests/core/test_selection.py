@@ -61,7 +61,7 @@ def test_from_params_reads_rendered_strings():
     ("kwargs", "message"),
     [
         ({"statuses": "sleeping"}, "Invalid statuses='sleeping': unknown session status"),
-        ({"statuses": []}, "Invalid statuses=[]: at least one status is required"),
+        ({"statuses": []}, "Invalid statuses=(): at least one status is required"),
         ({"statuses": " , "}, "Invalid statuses=' , ': at least one status is required"),
         ({"statuses": 5}, "Invalid statuses=5: expected a list of strings"),
         ({"only_owner": "maybe"}, "Invalid only_owner='maybe': expected a boolean"),

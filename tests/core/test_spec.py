@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.shown import shown_value
 from airflow_provider_cloudos.core.spec import ResumeSpec, SessionSpec, make_resume_spec, make_session_spec
 
 NOW = datetime(2026, 5, 28, 12, 0, 0, tzinfo=UTC)
@@ -16,7 +17,7 @@ FOLDER_ITEM = {"type": "S3Folder", "data": {"name": "p", "s3BucketName": "b", "s
 
 
 def invalid(parameter: str, value: object) -> str:
-    return re.escape(f"Invalid {parameter}={value!r}")
+    return re.escape(f"Invalid {parameter}={shown_value(value)}")
 
 
 # --- make_session_spec ----------------------------------------------------------------------------

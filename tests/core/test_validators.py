@@ -7,6 +7,7 @@ import pytest
 from airflow_provider_cloudos.core import validators
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.paths import parse_data_file, parse_link_path
+from airflow_provider_cloudos.core.shown import shown_value
 from airflow_provider_cloudos.core.validators import (
     MAX_LINKED_ITEMS,
     check_duplicate_link_names,
@@ -36,7 +37,7 @@ SESSION_ID = "0123456789abcdefABCDEF01"
 
 
 def invalid(parameter: str, value: object) -> str:
-    return re.escape(f"Invalid {parameter}={value!r}")
+    return re.escape(f"Invalid {parameter}={shown_value(value)}")
 
 
 # --- session ids ----------------------------------------------------------------------------------
@@ -143,6 +144,8 @@ def test_validate_instance_type_refuses_bad_aws_types(instance_type):
     assert message is not None
     assert "Invalid AWS instance type format" in message
     assert repr(instance_type) in message
+    assert "optional variant letters, a dot, then the size" in message
+    assert "[" not in message.replace(repr(instance_type), "")
 
 
 @pytest.mark.parametrize(
@@ -154,6 +157,8 @@ def test_validate_instance_type_refuses_bad_azure_types(instance_type):
     assert ok is False
     assert message is not None
     assert "Invalid Azure instance type format" in message
+    assert "optional letters and an optional version such as _v4" in message
+    assert "[" not in message.replace(repr(instance_type), "")
 
 
 @pytest.mark.parametrize("instance_type", ["", None, 5, " "])
@@ -240,12 +245,24 @@ def test_require_session_type_refuses(value):
         require_session_type(value)
 
 
+def test_an_unknown_session_type_lists_the_types_a_user_knows():
+    with pytest.raises(CloudOSValidationError) as refused:
+        require_session_type("jupyterlab")
+    assert str(refused.value) == (
+        "Invalid session_type='jupyterlab': expected a session type: jupyter, vscode, rstudio or spark"
+    )
+
+
 def test_require_backend_is_exact():
     assert require_backend("spark") == "spark"
     with pytest.raises(CloudOSValidationError, match=invalid("backend", "jupyter")):
         require_backend("jupyter")
-    with pytest.raises(CloudOSValidationError, match=invalid("backend", ["regular"])):
+    with pytest.raises(CloudOSValidationError, match=invalid("backend", ["regular"])) as refused:
         require_backend(["regular"])
+    assert str(refused.value) == (
+        "Invalid backend=('regular'): invalid backend type; expected one of regular, vscode, rstudio, spark "
+        "(regular is a Jupyter session)"
+    )
 
 
 @pytest.mark.parametrize(("value", "platform"), [("aws", "aws"), ("AWS", "aws"), (" Azure ", "azure")])
@@ -412,4 +429,4 @@ def test_every_require_function_raises_naming_its_parameter_and_the_problem(name
     with pytest.raises(CloudOSValidationError) as error:
         function(junk, parameter="the_parameter", **arguments)
     assert error.value.parameter == "the_parameter"
-    assert str(error.value).startswith(f"Invalid the_parameter={junk!r}: ")
+    assert str(error.value).startswith(f"Invalid the_parameter={shown_value(junk)}: ")

@@ -7,11 +7,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from example_dag_runs import EXAMPLE_DAGS
+from example_dag_runs import EXAMPLE_DAG_IDS, EXAMPLE_DAGS
 
+from airflow_provider_cloudos import demo
+from airflow_provider_cloudos.dag_ids import dag_ids_in
 from airflow_provider_cloudos.demo import (
     StoryFilter,
     airflow_environment,
+    check_dag_id,
     find_dags_folder,
     main,
 )
@@ -125,6 +128,63 @@ def test_any_dags_folder_is_taken_and_a_missing_one_is_refused_naming_it(tmp_pat
         main(["--dags-folder", str(missing)])
 
 
+def _nothing_may_start(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make starting the simulator or any ``airflow`` command (``db migrate``...) a test failure."""
+
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise AssertionError("started although the DAG id was already known to be wrong")
+
+    monkeypatch.setattr(demo, "CloudOSSimulator", refuse)
+    monkeypatch.setattr(demo, "run_airflow", refuse)
+
+
+def test_an_unknown_dag_id_fails_at_once_listing_the_dags_there(monkeypatch):
+    _nothing_may_start(monkeypatch)
+    with pytest.raises(SystemExit) as refused:
+        main(["--dag-id", "example_cloudos_pipline"])
+    message = str(refused.value.code)
+    assert message.startswith(f"error: no DAG with the id 'example_cloudos_pipline' in {EXAMPLE_DAGS}.")
+    assert f"The DAG ids there: {', '.join(sorted(EXAMPLE_DAG_IDS))}." in message
+    assert "[" not in message
+
+
+def test_the_dag_ids_of_the_examples_are_read_without_running_them():
+    found = dag_ids_in(EXAMPLE_DAGS)
+    assert found.complete
+    assert found.ids == EXAMPLE_DAG_IDS
+
+
+def test_dag_ids_are_read_from_every_usual_form(tmp_path):
+    (tmp_path / "forms.py").write_text(
+        "from airflow.sdk import DAG, dag\n"
+        'NAMED = "by_constant"\n'
+        'with DAG(dag_id="by_keyword"): pass\n'
+        'DAG("by_position")\n'
+        "DAG(dag_id=NAMED)\n"
+        "@dag(schedule=None)\n"
+        "def by_function_name(): pass\n"
+        '@dag(dag_id="by_decorator")\n'
+        "def ignored_name(): pass\n",
+        encoding="utf-8",
+    )
+    (tmp_path / "helper.py").write_text("VALUE = 1  # no DAG here, not read\n", encoding="utf-8")
+    found = dag_ids_in(tmp_path)
+    assert found.ids == {"by_constant", "by_keyword", "by_position", "by_function_name", "by_decorator"}
+    assert found.complete
+    with pytest.raises(SystemExit, match="The DAG ids there: by_constant, by_decorator, by_function_name"):
+        check_dag_id("missing", tmp_path)
+    check_dag_id("by_position", tmp_path)  # known: no refusal
+
+
+def test_an_id_built_at_run_time_leaves_the_decision_to_airflow(tmp_path, monkeypatch):
+    (tmp_path / "dynamic.py").write_text(
+        "from airflow.sdk import DAG\nfor team in ('a', 'b'):\n    DAG(dag_id=f'report_{team}')\n",
+        encoding="utf-8",
+    )
+    assert not dag_ids_in(tmp_path).complete
+    check_dag_id("report_a", tmp_path)  # may exist: not refused
+
+
 def test_timings_choices_are_the_simulators_and_quick_still_works():
     from airflow_provider_cloudos.demo import build_parser as demo_parser
     from airflow_provider_cloudos.testing.__main__ import build_parser as simulator_parser
@@ -170,12 +230,27 @@ def test_demo_runs_the_pipeline_green_and_tells_the_story():
     assert not Path(home).exists()  # the throwaway home is gone
 
 
-def test_demo_exits_non_zero_and_shows_airflows_output_when_the_run_fails():
-    result = _demo("--dag-id", "no_such_dag")
+FAILING_DAG = """
+import pendulum
+from airflow.providers.common.compat.sdk import DAG, task
+
+with DAG(dag_id="fails_on_purpose", schedule=None, start_date=pendulum.datetime(2025, 1, 1, tz="UTC")):
+
+    @task
+    def boom() -> None:
+        raise RuntimeError("broken on purpose")
+
+    boom()
+"""
+
+
+def test_demo_exits_non_zero_and_shows_airflows_output_when_the_run_fails(tmp_path):
+    (tmp_path / "failing.py").write_text(FAILING_DAG, encoding="utf-8")
+    result = _demo("--dags-folder", str(tmp_path), "--dag-id", "fails_on_purpose")
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "airflow dags test failed" in result.stdout
-    assert "no_such_dag" in result.stdout  # Airflow's own explanation, from the log's tail
+    assert "broken on purpose" in result.stdout  # Airflow's own explanation, from the log's tail
     kept = result.stderr.split("Full Airflow log kept at ", 1)[1].split()[0]
     assert Path(kept).is_file()
     Path(kept).unlink()

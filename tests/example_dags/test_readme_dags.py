@@ -4,11 +4,12 @@ Every DAG a reader sees comes from a real file: the README's one complete DAG is
 ``docs/readme_dags/``, character for character, and the documentation site (``docs/``, built by
 ``make docs``) shows DAG code only through ``literalinclude`` of ``docs/readme_dags/`` or
 ``example_dags/`` files, never as a pasted copy. Each ``docs/readme_dags`` file is run here with
-``airflow dags test`` against the simulator (the example DAGs have their own runs). The simulator's
-sessions change state at once here (zero timings), so no wait has to defer and no run depends on
-timing; the deferrable waits themselves are covered by the example DAGs' runs. A last run shows what
-a new user sees when a create task fails: which connection is missing and how to define it, and no
-"XCom not found" from the session link.
+``airflow dags test`` against the simulator, through the connection the simulator hands to a user
+(its ``poll_interval`` extra: the files keep their production intervals, and a wait that defers
+checks again after a second, not 30). The simulator's sessions change state at once here (zero
+timings), so no run depends on timing; the deferrable waits themselves are covered by the example
+DAGs' runs. A last run shows what a new user sees when a create task fails: which connection is
+missing and how to define it, and no "XCom not found" from the session link.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from example_dag_runs import dags_test, live_sessions
 
 from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
 from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
+from airflow_provider_cloudos.testing.simulator import SIMULATOR_POLL_SECONDS
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs"
@@ -127,8 +129,21 @@ def instant(dag_simulator: CloudOSSimulator) -> CloudOSSimulator:
     return dag_simulator
 
 
+def as_a_user_connects(simulator: CloudOSSimulator, **more: str) -> dict[str, str]:
+    """The environment of a run through the connection the simulator prints and the demo uses."""
+    connection = simulator.connection_json(poll_interval=SIMULATOR_POLL_SECONDS)
+    return {"AIRFLOW_CONN_CLOUDOS_DEFAULT": connection, **more}
+
+
 def test_the_pipeline_runs_as_written(airflow_home, instant, dag_clock):
-    run = dags_test(airflow_home, instant, dag_clock, "cloudos_analysis", dags_folder=README_DAGS)
+    run = dags_test(
+        airflow_home,
+        instant,
+        dag_clock,
+        "cloudos_analysis",
+        dags_folder=README_DAGS,
+        extra_env=as_a_user_connects(instant),
+    )
 
     assert run.code == 0, run.tail()
     (session,) = instant.sessions()
@@ -147,7 +162,12 @@ def test_the_evening_pause_spares_the_allow_list(airflow_home, instant, dag_cloc
     training = instant.add_session(name="long-training-7", status="ready")["_id"]
 
     run = dags_test(
-        airflow_home, instant, dag_clock, "cloudos_pause_running_sessions", dags_folder=README_DAGS
+        airflow_home,
+        instant,
+        dag_clock,
+        "cloudos_pause_running_sessions",
+        dags_folder=README_DAGS,
+        extra_env=as_a_user_connects(instant),
     )
 
     assert run.code == 0, run.tail()
@@ -166,11 +186,33 @@ def test_the_report_writes_its_csv(airflow_home, instant, dag_clock, tmp_path):
         dag_clock,
         "cloudos_session_report",
         dags_folder=README_DAGS,
-        extra_env={"AIRFLOW_VAR_CLOUDOS_REPORT_DIR": str(reports)},
+        extra_env=as_a_user_connects(instant, AIRFLOW_VAR_CLOUDOS_REPORT_DIR=str(reports)),
     )
 
     assert run.code == 0, run.tail()
     (written,) = reports.glob("cloudos-*.csv")
+    rows = list(csv.reader(written.open()))
+    assert any("costly" in row for row in rows), rows
+
+
+def test_the_report_runs_without_the_variable_into_the_temporary_directory(
+    airflow_home, instant, dag_clock, tmp_path
+):
+    """A first run needs no Variable: the CSV goes to cloudos-reports in the temporary directory."""
+    instant.add_session(name="costly", status="ready", cost=12.5)
+
+    run = dags_test(
+        airflow_home,
+        instant,
+        dag_clock,
+        "cloudos_session_report",
+        dags_folder=README_DAGS,
+        extra_env=as_a_user_connects(instant, TMPDIR=str(tmp_path)),  # tempfile's folder, for this run
+    )
+
+    assert run.code == 0, run.tail()
+    assert run.dag_run_state == "success", run.tail()
+    (written,) = (tmp_path / "cloudos-reports").glob("cloudos-*.csv")
     rows = list(csv.reader(written.open()))
     assert any("costly" in row for row in rows), rows
 
@@ -185,6 +227,7 @@ def test_the_cost_guard_pauses_a_session_that_spent_its_limit(airflow_home, inst
         "cloudos_cost_guard",
         conf={"session_id": spent},
         dags_folder=README_DAGS,
+        extra_env=as_a_user_connects(instant),
     )
 
     assert run.code == 0, run.tail()

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import json
+import socket
 
 import pytest
 
@@ -80,6 +81,34 @@ def test_connection_from_a_uri_with_ssl_options(simulator, monkeypatch, tmp_path
     assert hook.workspace_id == "e" * 24
 
 
+HTTPS_ASSUMED = "gives its host without http:// or https://, so https:// was assumed"
+
+
+@pytest.mark.asyncio
+async def test_a_host_without_a_scheme_is_warned_about_once_per_hook(monkeypatch, log_messages):
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_CLOUDOS_BARE", f"cloudos://:the-key@cloudos.example.org?workspace_id={'e' * 24}"
+    )
+    hook = CloudOSHook(cloudos_conn_id="cloudos_bare")
+    assert hook.base_url == "https://cloudos.example.org"
+    hook.client  # noqa: B018 - reading the connection again must not warn again
+    await hook.aget_settings()
+    warned = [message for message in log_messages() if HTTPS_ASSUMED in message]
+    assert warned == [
+        f"The CloudOS connection 'cloudos_bare' {HTTPS_ASSUMED}: requests go to https://cloudos.example.org. "
+        "Write the scheme in the connection's host (or its scheme extra) to make this explicit; http:// is "
+        "only for a local simulator or a private deployment"
+    ]
+    assert "the-key" not in warned[0]
+    CloudOSHook(cloudos_conn_id="cloudos_bare").base_url  # noqa: B018 - another hook, another warning
+    assert len([message for message in log_messages() if HTTPS_ASSUMED in message]) == 2
+
+
+def test_a_host_with_its_scheme_is_not_warned_about(cloudos_conn, log_messages):
+    assert CloudOSHook().base_url.startswith("http://")
+    assert not [message for message in log_messages() if "was assumed" in message]
+
+
 def test_verify_ssl_false_reaches_the_client(simulator, monkeypatch):
     conn = json.loads(simulator.connection_json())
     conn["extra"]["verify_ssl"] = "false"
@@ -115,6 +144,22 @@ def test_test_connection_success_and_failure(cloudos_conn, monkeypatch):
     assert not ok
     assert "401" in message
     assert "wrong-key" not in message
+
+
+def test_the_test_button_on_a_stopped_server_says_to_check_the_url(monkeypatch):
+    """What the connection form's Test button shows when nothing listens at the CloudOS URL."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+        conn = {"conn_type": "cloudos", "host": url, "password": "the-key", "extra": {"retry_limit": 0}}
+        conn["extra"]["workspace_id"] = "e" * 24
+        monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", json.dumps(conn))
+        ok, message = CloudOSHook().test_connection()
+    assert not ok
+    assert f"connection refused by {url}. Check the CloudOS URL" in message
+    assert "that the server is up" in message
+    for noise in ("HTTPConnectionPool", "Max retries", "NewConnectionError", "teamId", "the-key", "["):
+        assert noise not in message
 
 
 def test_the_api_key_is_masked_when_the_connection_is_loaded(cloudos_conn, sentinel_api_key):

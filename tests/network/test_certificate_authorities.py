@@ -55,8 +55,11 @@ def test_an_unknown_authority_is_refused_as_a_tls_failure(server, environment, t
         look(transport, server.url)
     message = str(raised.value)
     assert "TLS handshake failed" in message
+    assert "certificate verify failed" in message
     assert "CA bundle" in message
     assert KEY not in message
+    for dump in ("HTTPSConnectionPool", "Max retries", "ClientConnector", "SSLContext object", "["):
+        assert dump not in message, dump
 
 
 @pytest.mark.parametrize("variable", ["SSL_CERT_FILE", "REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"])

@@ -181,6 +181,7 @@ def test_an_unreachable_proxy_is_named_without_its_password(simulator, clean_pro
             asyncio.run(look())
     message = str(raised.value)
     assert "unreachable" in message
+    assert "the proxy refused the connection. Check the proxy" in message
     assert "s3cret-w0rd" not in message
     assert simulator.api_key not in message
     assert raised.value.__cause__ is None or "s3cret-w0rd" not in str(raised.value.__cause__)

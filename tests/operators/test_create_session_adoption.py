@@ -63,7 +63,7 @@ def test_a_same_named_session_with_other_settings_is_refused_showing_both(cloudo
         ({"project_name": "genomics-archive"}, "project: the task asks for 'genomics-archive'"),
         ({"cost_limit": 50}, "cost_limit: the task asks for 50, the session has -1"),
         ({"shared": True}, "shared: the task asks for True, the session has False"),
-        ({"mounts": ["genomics/Data/samples.csv"]}, "mounts: the task asks for ['samples.csv']"),
+        ({"mounts": ["genomics/Data/samples.csv"]}, "mounts: the task asks for ('samples.csv')"),
     ],
 )
 def test_each_setting_the_api_reports_is_compared(cloudos_conn, asked, named):

@@ -13,6 +13,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from airflow_provider_cloudos.compat import AIRFLOW_V_3_0_PLUS, object_storage_path
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.shown import shown_value
 from airflow_provider_cloudos.operators.fleet import CloudOSSessionReportOperator
 from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
 from airflow_provider_cloudos.operators.report_file import check_report_path, is_storage_url, write_report
@@ -112,7 +113,7 @@ def test_destinations_are_checked_without_touching_a_store(value, expected):
 def test_bad_destinations_name_the_problem(value, problem):
     with pytest.raises(CloudOSValidationError) as error:
         check_report_path(value)
-    assert str(error.value).startswith(f"Invalid csv_path={value!r}: ")
+    assert str(error.value).startswith(f"Invalid csv_path={shown_value(value)}: ")
     assert problem in str(error.value)
 
 

@@ -285,20 +285,20 @@ S3_FOLDER = {
         ({"dataItems": "samples.csv"}, "dataItems must be a list (got str)"),
         (
             {"dataItems": [{"type": "S3File", "data": {"s3BucketName": "bucket"}}]},
-            "dataItems[0] of type S3File needs data.s3BucketName and data.s3ObjectKey",
+            "dataItems.0 of type S3File needs data.s3BucketName and data.s3ObjectKey",
         ),
         (
             {"dataItems": [S3_FILE, {"kind": "File", "item": "abc"}]},
-            "dataItems[1].item must be a 24-hex file id",
+            "dataItems.1.item must be a 24-hex file id",
         ),
         (
             {"dataItems": [{"kind": "File", "item": UNKNOWN_ID}]},
-            f"dataItems[0].item {UNKNOWN_ID} is not an existing file",
+            f"dataItems.0.item {UNKNOWN_ID} is not an existing file",
         ),
-        ({"dataItems": [{"name": "a.csv"}]}, "dataItems[0] must be {type: S3File"),
+        ({"dataItems": [{"name": "a.csv"}]}, "dataItems.0 must be {type: S3File"),
         (
             {"fuseFileSystems": [{"type": "S3Folder", "data": {}}]},
-            "fuseFileSystems[0] must be {type: S3Folder",
+            "fuseFileSystems.0 must be {type: S3Folder",
         ),
         ({"fileSystemIds": {"a": 1}}, "fileSystemIds must be a list (got dict)"),
     ],
@@ -316,7 +316,7 @@ def test_azure_refuses_links_and_s3_files(api: Api):
     assert _message(links) == "fuseFileSystems are not supported on executionPlatform azure"
     files = api.call("POST", SESSIONS, json={**azure, "dataItems": [S3_FILE]})
     assert files.status_code == 400
-    assert _message(files) == "dataItems[0] of type S3File is not supported on executionPlatform azure"
+    assert _message(files) == "dataItems.0 of type S3File is not supported on executionPlatform azure"
 
 
 def test_azure_accepts_the_empty_fuse_file_systems_the_provider_and_official_client_send(api: Api):
@@ -384,8 +384,8 @@ def test_create_refuses_a_body_that_is_not_an_object(api: Api, data: bytes, mess
             {"newInteractiveSessionConfiguration": []},
             "newInteractiveSessionConfiguration must be a JSON object",
         ),
-        ({"dataItems": [{"kind": "File", "item": UNKNOWN_ID}]}, f"dataItems[0].item {UNKNOWN_ID} is not"),
-        ({"fuseFileSystems": [{"type": "nope"}]}, "fuseFileSystems[0] must be {type: S3Folder"),
+        ({"dataItems": [{"kind": "File", "item": UNKNOWN_ID}]}, f"dataItems.0.item {UNKNOWN_ID} is not"),
+        ({"fuseFileSystems": [{"type": "nope"}]}, "fuseFileSystems.0 must be {type: S3Folder"),
     ],
 )
 def test_resume_refuses_a_bad_payload(sim: CloudOSSimulator, api: Api, body: dict[str, Any], message: str):

@@ -120,6 +120,8 @@ def test_cli_serves_until_sigterm_and_announces_itself(tmp_path: Path):
         returncode, stdout = _stop(process)
     assert returncode == 0
     assert stdout == ready_file.read_text()
+    assert f"{values['CLOUDOS_URL']}/app/data-science/interactive-analysis/view/ID" in stdout
+    assert "# Sessions are running 0.15 s after creation, billed in real time." in stdout
 
 
 def test_cli_accepts_a_custom_api_key(tmp_path: Path):
@@ -154,7 +156,8 @@ def test_printed_lines_survive_a_shell_as_printed(tmp_path: Path):
         assert connection["conn_type"] == "cloudos"
         assert connection["password"] == awkward_key
         assert connection["host"] == values["CLOUDOS_URL"]
-        assert connection["extra"] == {"workspace_id": values["CLOUDOS_WORKSPACE_ID"]}
+        # The simulator answers at once: tasks that set no interval check every second.
+        assert connection["extra"] == {"workspace_id": values["CLOUDOS_WORKSPACE_ID"], "poll_interval": 1.0}
     assert all(line.startswith(("export ", "# ")) for line in stdout.splitlines()), stdout
 
 

@@ -13,6 +13,7 @@ import requests
 
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
 from airflow_provider_cloudos.testing.airflow_helpers import connection_from_uri
+from airflow_provider_cloudos.testing.simulator import SIMULATOR_POLL_SECONDS
 
 
 def test_urls_and_identity(sim: CloudOSSimulator):
@@ -72,7 +73,7 @@ def test_repr_never_shows_the_api_key(sim: CloudOSSimulator):
 def test_environment_lines(sim: CloudOSSimulator):
     env = sim.environment()
     assert env["CLOUDOS_URL"] == sim.url
-    assert env["AIRFLOW_CONN_CLOUDOS_DEFAULT"] == sim.connection_json()
+    assert env["AIRFLOW_CONN_CLOUDOS_DEFAULT"] == sim.connection_json(poll_interval=SIMULATOR_POLL_SECONDS)
     assert all("\n" not in value for value in env.values())
 
 

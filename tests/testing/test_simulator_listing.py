@@ -62,7 +62,7 @@ def test_limit_100_is_allowed(sim: CloudOSSimulator, api: Api):
         ("page", "-3", "page must be an integer at least 1 (got '-3')"),
         ("onlyOwnerSessions", "maybe", "onlyOwnerSessions must be true or false (got 'maybe')"),
         ("archived.status", "1", "archived.status must be true or false (got '1')"),
-        ("status[]", "paused", "status[] 'paused' is not a session status"),
+        ("status[]", "paused", "status filter 'paused' is not a session status"),
     ],
 )
 def test_list_refuses_bad_parameters(api: Api, name: str, value: str, message: str):
