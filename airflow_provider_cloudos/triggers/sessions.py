@@ -134,7 +134,7 @@ class CloudOSSessionTrigger(BaseTrigger):
         hook = self._hook()
         try:
             client = await hook.get_async_client()
-        except CloudOSError as error:
+        except Exception as error:  # a broken or missing connection: one event, never a crash
             watch = StatusWatch.create(
                 self.session_id, self.target_statuses, self.failure_statuses, started_at=self.started_at
             )
@@ -159,6 +159,23 @@ class CloudOSSessionTrigger(BaseTrigger):
             if self.stop_on_kill and not self._event_yielded:
                 await run_to_the_end(self._stop_if_cancelled_by_a_kill(hook))
             raise
+        except Exception as error:
+            if self._event_yielded:
+                raise
+            # A bug, or an answer nobody foresaw: a bare raise would fail the task and leave the
+            # session it started running with nobody watching it. Pause it (when it is this
+            # task's to pause), then end with an event that says what happened.
+            stopped = await self._stop_after_failure() if self.stop_on_timeout else False
+            message = f"Waiting for session {self.session_id} failed: {type(error).__name__}: {error}"
+            yield self._event(ERROR, watch, message, stopped=stopped)
+
+    async def _stop_after_failure(self) -> bool:
+        try:
+            async with self._hook() as hook:
+                return await self._stop(hook, "its wait failed")
+        except Exception as error:  # never let the pause hide the failure it follows
+            self.log.error("Could not pause session %s after its wait failed: %s", self.session_id, error)
+            return False
 
     async def _stop_if_cancelled_by_a_kill(self, hook: CloudOSHook) -> None:
         if await safe_to_stop_after_cancel(self):
