@@ -1,4 +1,4 @@
-"""``python -m bench [all|scale|floor|imports|http|latency|objects|fleet|harness|plot|report] [--quick]``
+"""``python -m bench [all|scale|floor|imports|http|latency|objects|fleet|weight|harness|plot|report] [--quick]``
 
 Runs the benchmarks, each in its own process (so one never inflates another's memory), writes
 ``bench/results/*.json``, draws the plot when matplotlib is available in the bench-only venv,
@@ -26,6 +26,7 @@ STEPS: dict[str, list[str]] = {
     "latency": ["-m", "bench.detection_latency"],
     "objects": ["-m", "bench.trigger_objects"],
     "fleet": ["-m", "bench.fleet_wait"],
+    "weight": ["-m", "bench.package_weight"],
 }
 QUICK: dict[str, list[str]] = {
     "scale": [

@@ -650,6 +650,23 @@ def deployment_memory_table() -> str | None:
     return _table(header, rows) + _source(result)
 
 
+def weight_table() -> str | None:
+    result = read_result("package_weight")
+    if result is None:
+        return None
+    lines = result["code_lines"]
+    rows = [[area, count] for area, count in lines["per_area"].items()]
+    rows.append(["**total, outside `testing/`**", lines["total"]])
+    most = max(result["classes_above"].items(), key=lambda item: len(item[1]))
+    return (
+        _table(["package area", "code lines"], rows)
+        + f"\n\nA blocking create (project by name, no wait) enters **{result['create_module_count']}** of the"
+        + f" provider's modules. At most **{result['most_classes_above']}** of the provider's classes stand"
+        + f" above a task class (`{most[0]}`: {', '.join(most[1]) or 'none'})."
+        + _source(result)
+    )
+
+
 TABLES: dict[str, Callable[[], str | None]] = {
     "machine": machine_table,
     "targets": targets_table,
@@ -665,6 +682,7 @@ TABLES: dict[str, Callable[[], str | None]] = {
     "deployment": deployment_table,
     "deployment-memory": deployment_memory_table,
     "fleet": fleet_table,
+    "weight": weight_table,
 }
 
 
