@@ -1,4 +1,4 @@
-"""``python -m bench [all|scale|floor|imports|http|latency|objects|fleet|weight|harness|plot|report] [--quick]``
+"""``python -m bench [all|STEP|harness|plot|report] [--quick]``, STEP one of ``STEPS`` below
 
 Runs the benchmarks, each in its own process (so one never inflates another's memory), writes
 ``bench/results/*.json``, draws the plot when matplotlib is available in the bench-only venv,

@@ -660,9 +660,10 @@ def weight_table() -> str | None:
     most = max(result["classes_above"].items(), key=lambda item: len(item[1]))
     return (
         _table(["package area", "code lines"], rows)
-        + f"\n\nA blocking create (project by name, no wait) enters **{result['create_module_count']}** of the"
-        + f" provider's modules. At most **{result['most_classes_above']}** of the provider's classes stand"
-        + f" above a task class (`{most[0]}`: {', '.join(most[1]) or 'none'})."
+        + "\n\nA blocking create (project by name, no wait) enters"
+        + f" **{result['create_module_count']}** of the provider's modules. At most"
+        + f" **{result['most_classes_above']}** of the provider's classes stand above a task class"
+        + f" (`{most[0]}`: {', '.join(most[1]) or 'none'})."
         + _source(result)
     )
 
