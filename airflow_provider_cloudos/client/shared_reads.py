@@ -1,0 +1,180 @@
+"""One read serves many waits: the sessions of one connection read together, a page at a time.
+
+A deferred wait used to read its own session every poll interval: a thousand waits on one
+workspace were a thousand reads an interval. In a triggerer, the waits of one connection (the same
+URL, key and workspace, in one event loop) share a reader instead. A wait asks it for its
+session's latest object; asks that arrive within :data:`GATHER_SECONDS` of each other make one
+round, and the round lists the workspace's sessions in the statuses those sessions were last seen
+in, 100 to a page, and hands each wait its own object.
+
+A wait whose session the round did not see is told so (``None``) and reads its session itself at
+once, with its own deadline and error handling, exactly as it did before: a session whose status
+changed (so the filter left it out), one a shifted page skipped, or any round whose listing failed.
+So nothing is missed, and a change is noticed within one poll interval, as before.
+
+Few waits gain nothing from a listing (a page costs about what a read does): a round of at most
+:data:`SOLO_ASKS` asks lists nothing. Nor does an ask that does not know its session's status yet
+(the first look): a listing without a status filter would read the whole workspace.
+
+The rounds run with no task's deadline (a fresh context): they serve many waits, and each wait
+bounds its own wait for the answer by its deadline, falling back to its own read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import hashlib
+import logging
+import math
+import time
+import weakref
+from collections.abc import Hashable
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_cloudos.client.deadline import current_deadline
+from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE
+from airflow_provider_cloudos.core.errors import CloudOSError
+
+if TYPE_CHECKING:
+    from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
+
+logger = logging.getLogger(__name__)
+
+#: How long a round waits for more asks after the first. Waits polling at the same interval fall
+#: into step after one round (each sleeps its interval from the same answer), so this only has to
+#: cover the spread of one round's answers.
+GATHER_SECONDS = 0.05
+#: A round of this many asks or fewer reads nothing itself: each wait reads its own session.
+SOLO_ASKS = 2
+#: Pages a round may read beyond what its sessions fill at 100 a page. A filtered listing of a busy
+#: workspace can hold many sessions nobody waits for; past this, reading one by one costs less.
+EXTRA_PAGES = 1
+
+
+class _Ask:
+    __slots__ = ("answer", "client", "session_id", "status")
+
+    def __init__(
+        self,
+        client: AsyncCloudOSClient,
+        session_id: str,
+        status: str,
+        answer: asyncio.Future[dict[str, Any] | None],
+    ) -> None:
+        self.client = client
+        self.session_id = session_id
+        self.status = status
+        self.answer = answer
+
+
+class SharedReader:
+    """The reader of one connection in one event loop; see the module's docstring."""
+
+    def __init__(self, forget: Any = None) -> None:
+        self._asks: list[_Ask] = []
+        self._round: asyncio.Task[None] | None = None
+        self._forget = forget
+        #: Pages listed and sessions handed over, for tests and benchmarks.
+        self.pages = 0
+        self.served = 0
+
+    async def latest(
+        self, client: AsyncCloudOSClient, session_id: str, last_api_status: str | None
+    ) -> dict[str, Any] | None:
+        """The session's object from the next round, or None when the caller must read it itself."""
+        if not last_api_status:
+            return None
+        loop = asyncio.get_running_loop()
+        ask = _Ask(client, session_id, last_api_status, loop.create_future())
+        self._asks.append(ask)
+        if self._round is None:
+            # A fresh context: the round serves every wait, and no one wait's deadline holds it.
+            self._round = loop.create_task(self._run_round(), context=contextvars.Context())
+        deadline = current_deadline()
+        limit = None if deadline is None else max(0.0, deadline.remaining(time.time()))
+        try:
+            return await asyncio.wait_for(asyncio.shield(ask.answer), timeout=limit)
+        except TimeoutError:
+            return None  # the caller's own read now meets its deadline, as it always did
+        finally:
+            if not ask.answer.done():
+                ask.answer.cancel()
+
+    async def _run_round(self) -> None:
+        await asyncio.sleep(GATHER_SECONDS)
+        asks, self._asks, self._round = self._asks, [], None
+        asks = [ask for ask in asks if not ask.answer.done()]
+        found: dict[str, dict[str, Any]] = {}
+        try:
+            if len(asks) > SOLO_ASKS:
+                # Any waiting ask's client will do: they are all this one connection's.
+                found = await self._list(asks[0].client, asks)
+        except CloudOSError as error:
+            logger.info("Listing %d waited sessions failed; each wait reads its own: %s", len(asks), error)
+        finally:
+            for ask in asks:
+                if not ask.answer.done():
+                    session = found.get(ask.session_id)
+                    self.served += 0 if session is None else 1
+                    ask.answer.set_result(session)
+            if self._round is None and not self._asks and self._forget is not None:
+                self._forget(self)
+
+    async def _list(self, client: AsyncCloudOSClient, asks: list[_Ask]) -> dict[str, dict[str, Any]]:
+        wanted = {ask.session_id for ask in asks}
+        statuses = sorted({ask.status for ask in asks})
+        most_pages = math.ceil(len(wanted) / MAX_PAGE_SIZE) + EXTRA_PAGES
+        found: dict[str, dict[str, Any]] = {}
+        for page in range(1, most_pages + 1):
+            sessions, total = await client.list_sessions(
+                page=page, limit=MAX_PAGE_SIZE, statuses=statuses, max_attempts=1
+            )
+            self.pages += 1
+            for session in sessions:
+                session_id = session.get("_id")
+                if session_id in wanted:
+                    found[session_id] = session
+            if len(found) == len(wanted) or not sessions or page * MAX_PAGE_SIZE >= total:
+                break
+        return found
+
+
+_READERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, SharedReader]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def connection_key(base_url: str, workspace_id: str | None, api_key: str) -> Hashable:
+    """What makes two clients one connection; the key itself is kept only as a digest."""
+    return (base_url, workspace_id, hashlib.sha256(api_key.encode()).hexdigest())
+
+
+def reader_for(key: Hashable) -> SharedReader:
+    """The running loop's reader for the connection ``key``, made on first use, gone when idle."""
+    readers = _READERS.setdefault(asyncio.get_running_loop(), {})
+    reader = readers.get(key)
+    if reader is None:
+        reader = readers[key] = SharedReader(forget=lambda idle: _forget(readers, key, idle))
+    return reader
+
+
+def _forget(readers: dict[Hashable, SharedReader], key: Hashable, idle: SharedReader) -> None:
+    if readers.get(key) is idle:
+        del readers[key]
+
+
+def readers(loop: asyncio.AbstractEventLoop | None = None) -> int:
+    """How many readers ``loop`` (default: the running loop) holds; for tests and benchmarks."""
+    return len(_READERS.get(loop or asyncio.get_running_loop(), {}))
+
+
+__all__ = [
+    "EXTRA_PAGES",
+    "GATHER_SECONDS",
+    "SOLO_ASKS",
+    "SharedReader",
+    "connection_key",
+    "reader_for",
+    "readers",
+]
