@@ -50,6 +50,8 @@ SOLO_ASKS = 2
 #: Pages a round may read beyond what its sessions fill at 100 a page. A filtered listing of a busy
 #: workspace can hold many sessions nobody waits for; past this, reading one by one costs less.
 EXTRA_PAGES = 1
+#: Pages of one round read at the same time, once the first has said how many there are.
+PAGES_AT_ONCE = 4
 
 
 class _Ask:
@@ -104,40 +106,65 @@ class SharedReader:
     async def _run_round(self) -> None:
         await asyncio.sleep(GATHER_SECONDS)
         asks, self._asks, self._round = self._asks, [], None
-        asks = [ask for ask in asks if not ask.answer.done()]
-        found: dict[str, dict[str, Any]] = {}
+        waiting: dict[str, list[_Ask]] = {}
+        for ask in asks:
+            if not ask.answer.done():
+                waiting.setdefault(ask.session_id, []).append(ask)
         try:
             if len(asks) > SOLO_ASKS:
-                # Any waiting ask's client will do: they are all this one connection's.
-                found = await self._list(asks[0].client, asks)
+                await self._list(waiting)
         except CloudOSError as error:
-            logger.info("Listing %d waited sessions failed; each wait reads its own: %s", len(asks), error)
+            logger.info("Listing %d waited sessions failed; each wait reads its own: %s", len(waiting), error)
         finally:
-            for ask in asks:
-                if not ask.answer.done():
-                    session = found.get(ask.session_id)
-                    self.served += 0 if session is None else 1
-                    ask.answer.set_result(session)
+            for unseen in waiting.values():
+                _answer(unseen, None)
             if self._round is None and not self._asks and self._forget is not None:
                 self._forget(self)
 
-    async def _list(self, client: AsyncCloudOSClient, asks: list[_Ask]) -> dict[str, dict[str, Any]]:
-        wanted = {ask.session_id for ask in asks}
-        statuses = sorted({ask.status for ask in asks})
-        most_pages = math.ceil(len(wanted) / MAX_PAGE_SIZE) + EXTRA_PAGES
-        found: dict[str, dict[str, Any]] = {}
-        for page in range(1, most_pages + 1):
+    async def _list(self, waiting: dict[str, list[_Ask]]) -> None:
+        """Hand each waited session found in the listing to its asks, page by page as they come.
+
+        Answering a page at a time keeps the loop responsive (a hundred waits wake together, not
+        thousands) and lets the first waits go on while later pages are read. After the first
+        page says how many sessions match, the rest are read :data:`PAGES_AT_ONCE` at a time.
+        """
+        # Any waiting ask's client will do: they are all this one connection's.
+        client = next(iter(waiting.values()))[0].client
+        statuses = sorted({ask.status for asks in waiting.values() for ask in asks})
+        most_pages = math.ceil(len(waiting) / MAX_PAGE_SIZE) + EXTRA_PAGES
+
+        async def read_page(page: int) -> int:
             sessions, total = await client.list_sessions(
                 page=page, limit=MAX_PAGE_SIZE, statuses=statuses, max_attempts=1
             )
             self.pages += 1
             for session in sessions:
-                session_id = session.get("_id")
-                if session_id in wanted:
-                    found[session_id] = session
-            if len(found) == len(wanted) or not sessions or page * MAX_PAGE_SIZE >= total:
-                break
-        return found
+                asks = waiting.pop(str(session.get("_id")), None)
+                if asks is not None:
+                    self.served += 1
+                    _answer(asks, session)
+            return total
+
+        total = await read_page(1)
+        pages = range(2, min(most_pages, math.ceil(total / MAX_PAGE_SIZE)) + 1)
+        limit = asyncio.Semaphore(PAGES_AT_ONCE)
+
+        async def read_next(page: int) -> None:
+            async with limit:
+                if not waiting:
+                    return
+                try:
+                    await read_page(page)
+                except CloudOSError as error:  # its sessions' waits read their own
+                    logger.info("Listing page %d of the waited sessions failed: %s", page, error)
+
+        await asyncio.gather(*(read_next(page) for page in pages))
+
+
+def _answer(asks: list[_Ask], session: dict[str, Any] | None) -> None:
+    for ask in asks:
+        if not ask.answer.done():
+            ask.answer.set_result(session)
 
 
 _READERS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, SharedReader]] = (
@@ -172,6 +199,7 @@ def readers(loop: asyncio.AbstractEventLoop | None = None) -> int:
 __all__ = [
     "EXTRA_PAGES",
     "GATHER_SECONDS",
+    "PAGES_AT_ONCE",
     "SOLO_ASKS",
     "SharedReader",
     "connection_key",

@@ -147,3 +147,92 @@ def test_an_idle_reader_leaves_the_loop(still):
 def test_the_reader_holds_no_api_key(still):
     key = _key(still)
     assert still.api_key not in repr(key)
+
+
+class PagedClient:
+    """A client whose listing is scripted page by page, to move sessions between two page reads."""
+
+    def __init__(self, pages: list[list[dict]], total: int) -> None:
+        self.pages, self.total, self.asked = pages, total, []
+
+    async def list_sessions(self, *, page: int, limit: int, statuses: list[str], max_attempts: int):
+        self.asked.append((page, tuple(statuses)))
+        await asyncio.sleep(0.01)
+        return self.pages[page - 1], self.total
+
+
+def _sessions(ids: range, status: str = "setup") -> list[dict]:
+    return [{"_id": f"{n:024x}", "status": status} for n in ids]
+
+
+def _run_with(client: PagedClient, ids: list[str], status: str = "setup") -> list[dict | None]:
+    async def run() -> list[dict | None]:
+        reader = reader_for("scripted connection")
+        return list(await asyncio.gather(*(reader.latest(client, sid, status) for sid in ids)))
+
+    return asyncio.run(run())
+
+
+def test_a_session_a_shifted_page_skipped_is_left_to_its_wait():
+    # 150 waits; between the two page reads a new session pushed everything down by one, so
+    # the session that was 100th is read on neither page.
+    first, second = _sessions(range(100)), _sessions(range(100, 150))
+    second_after_shift = [first[-1], *second[:-1]]
+    client = PagedClient([first, second_after_shift], total=151)
+    ids = [session["_id"] for session in first + second]
+
+    answers = _run_with(client, ids)
+
+    missed = [sid for sid, answer in zip(ids, answers, strict=True) if answer is None]
+    assert missed == [second[-1]["_id"]]
+    assert [page for page, _ in client.asked] == [1, 2]
+    assert client.asked[0][1] == ("setup",)
+
+
+def test_a_session_that_changed_status_between_pages_is_left_to_its_wait():
+    first, second = _sessions(range(100)), _sessions(range(100, 150))
+    became_ready = second.pop(7)  # it left the filtered listing after page 1 was read
+    client = PagedClient([first, second], total=149)
+    ids = [session["_id"] for session in first + second] + [became_ready["_id"]]
+
+    answers = _run_with(client, ids)
+
+    assert answers[-1] is None
+    assert all(answer is not None for answer in answers[:-1])
+
+
+def test_no_more_pages_than_the_waits_fill_plus_one():
+    # 150 waits in a workspace of 2,000 sessions in setup: 2 pages for them, 1 more, no further.
+    pages = [_sessions(range(n * 100 + 10_000, n * 100 + 10_100)) for n in range(20)]
+    client = PagedClient(pages, total=2_000)
+    ids = [f"{n:024x}" for n in range(150)]  # none of them on any page
+
+    assert _run_with(client, ids) == [None] * 150
+    assert sorted(page for page, _ in client.asked) == [1, 2, 3]
+
+
+def test_waits_that_ask_during_a_round_are_served_by_the_next(still):
+    early = [still.add_session(name=f"e{n}", status="setup")["_id"] for n in range(4)]
+    late = [still.add_session(name=f"l{n}", status="setup")["_id"] for n in range(4)]
+    still.counters.reset()
+
+    async def run() -> tuple[list[dict | None], list[dict | None]]:
+        async with _client(still) as client:
+            reader = reader_for(_key(still))
+            first = asyncio.gather(*(reader.latest(client, sid, "setup") for sid in early))
+            await asyncio.sleep(0.06)  # the first round has gathered its asks and is listing
+            second = asyncio.gather(*(reader.latest(client, sid, "setup") for sid in late))
+            return list(await first), list(await second)
+
+    first, second = asyncio.run(run())
+
+    assert [answer["_id"] for answer in first] == early
+    assert [answer["_id"] for answer in second] == late
+    assert still.counters.requests("list") == 2
+
+
+def test_a_429_on_the_listing_leaves_every_wait_to_read_its_own(still):
+    ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
+    still.faults.fail_next("list", status=429, retry_after=1)
+
+    assert asyncio.run(_ask_all(still, [(sid, "setup") for sid in ids])) == [None] * 5
