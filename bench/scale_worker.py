@@ -15,6 +15,9 @@ Modes:
     N :class:`CloudOSSessionTrigger` runs in ONE asyncio loop, as the triggerer runs them, each
     reading its connection through Airflow's async API (``AIRFLOW_CONN_CLOUDOS_DEFAULT``). A
     heartbeat task sleeping 10 ms measures how late the loop wakes it (the loop lag).
+``trigger-per-wait``
+    The same, with the shared reader turned off (:data:`~airflow_provider_cloudos.client.shared_reads.SOLO_ASKS`
+    raised past N): every wait reads its own session, as before the reader existed.
 ``threads``
     N threads each polling with ``requests`` the way the official client's watch loop does: a
     new ``requests.Session`` (with its own retrying adapter) for every poll, then ``time.sleep``.
@@ -150,12 +153,14 @@ async def _run_triggers(
     sampler.start()
     heartbeat = asyncio.create_task(_heartbeat(clock, lags, stop))
     done_at: list[float] = []
+    done_wall: list[float] = []
 
     async def wait_one(session_id: str) -> dict[str, Any]:
         if stagger:
             await asyncio.sleep(spread.uniform(0, stagger))
         event = await _first_event(_make_trigger(session_id, poll_interval, deadline_seconds))
         done_at.append(clock())
+        done_wall.append(time.time())
         return event
 
     events = await asyncio.gather(*(wait_one(session_id) for session_id in ids))
@@ -197,6 +202,7 @@ async def _run_triggers(
         "heartbeats_expected": int(elapsed / HEARTBEAT_SECONDS),
         "rss_samples": sampler.samples,
         "steady_window": [STARTUP_SECONDS, round(first_done, 2)],
+        "event_wall_times": done_wall,
     }
 
 
@@ -295,6 +301,7 @@ def _run_threads(ids: list[str], poll_interval: float, deadline_seconds: float) 
         "sleep_overshoot": summary_ms(sleep_overshoot),
         "rss_samples": sampler.samples,
         "steady_window": [STARTUP_SECONDS, round(first_done, 2)],
+        "event_wall_times": done_wall,
     }
 
 
@@ -327,7 +334,7 @@ def _connection_lookup_cost(repeats: int = 300) -> dict[str, Any]:
 
 
 def _warm_up(mode: str, warm_id: str) -> None:
-    if mode == "trigger":
+    if mode.startswith("trigger"):
         event = asyncio.run(_first_event(_make_trigger(warm_id, 0.05, 30)))
         if event.get("status") != "success":
             raise RuntimeError(f"warm-up wait failed: {event}")
@@ -337,21 +344,25 @@ def _warm_up(mode: str, warm_id: str) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.scale_worker")
-    parser.add_argument("--mode", choices=("trigger", "threads"), required=True)
+    parser.add_argument("--mode", choices=("trigger", "trigger-per-wait", "threads"), required=True)
     parser.add_argument("--warm-id", required=True, help="a session that is already running")
     args = parser.parse_args(argv)
     # The protocol keeps the real stdout; anything else printed (logs) goes to stderr.
     protocol = os.fdopen(os.dup(1), "w")
     os.dup2(2, 1)
     raise_open_files()
-    if args.mode == "trigger":
+    if args.mode.startswith("trigger"):
         import airflow_provider_cloudos.triggers.sessions
+        from airflow_provider_cloudos.client import shared_reads
+
+        if args.mode == "trigger-per-wait":
+            shared_reads.SOLO_ASKS = sys.maxsize  # bench only: no round is ever listed
     else:
         import requests  # noqa: F401
 
         import airflow_provider_cloudos.core.status  # noqa: F401
     _warm_up(args.mode, args.warm_id)
-    lookup = _connection_lookup_cost() if args.mode == "trigger" else None
+    lookup = _connection_lookup_cost() if args.mode.startswith("trigger") else None
     gc.collect()
     time.sleep(0.5)
     baseline = rss_bytes()
@@ -366,7 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ids: list[str] = order["ids"]
     poll_interval = float(order["poll_interval"])
     deadline_seconds = float(order["deadline_seconds"])
-    if args.mode == "trigger":
+    if args.mode.startswith("trigger"):
         result = asyncio.run(
             _run_triggers(
                 ids,

@@ -76,6 +76,7 @@ def run_worker(
             ready = process.stdout.readline().split()
             if not ready or ready[0] != "READY":
                 raise RuntimeError(f"{mode} worker did not start (see {log})")
+            added_at = time.time()  # before the add: ready at most ready_after later
             ids = sim.add(n, status="scheduled", name=f"{mode}-{n}")
             sim.reset()
             server_before = sim.usage()
@@ -101,6 +102,7 @@ def run_worker(
     if not line:
         raise RuntimeError(f"{mode} worker N={n} exited with {process.returncode} (see {log})")
     result: dict[str, Any] = json.loads(line)
+    result["added_at"] = added_at
     counters = sim.counters()
     server_after = sim.usage()
     polls = counters["requests"]["get"]
@@ -266,6 +268,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 result = {"mode": mode, "n": n, "failed": str(error)}
             result["label"] = item["label"]
             runs.append(result)
+            result.pop("event_wall_times", None)
             print(json.dumps({k: v for k, v in result.items() if k != "rss_samples"}), flush=True)
         poke = (
             measure_poke(

@@ -4,17 +4,18 @@ A deferred wait used to read its own session every poll interval: a thousand wai
 workspace were a thousand reads an interval. In a triggerer, the waits of one connection (the same
 URL, key and workspace, in one event loop) share a reader instead. A wait asks it for its
 session's latest object; asks that arrive within :data:`GATHER_SECONDS` of each other make one
-round, and the round lists the workspace's sessions in the statuses those sessions were last seen
-in, 100 to a page, and hands each wait its own object.
+round, and the round lists the workspace's sessions in the statuses the waits expect to find
+them in (a wait for ``running`` names the live statuses and ``running``; never the paused and
+terminated history that fills a workspace), 100 to a page, and hands each wait its own object.
 
 A wait whose session the round did not see is told so (``None``) and reads its session itself at
-once, with its own deadline and error handling, exactly as it did before: a session whose status
-changed (so the filter left it out), one a shifted page skipped, or any round whose listing failed.
+once, with its own deadline and error handling, exactly as it did before: a session in a status
+the filter left out, one a shifted page skipped, or any round whose listing failed.
 So nothing is missed, and a change is noticed within one poll interval, as before.
 
 Few waits gain nothing from a listing (a page costs about what a read does): a round of at most
-:data:`SOLO_ASKS` asks lists nothing. Nor does an ask that does not know its session's status yet
-(the first look): a listing without a status filter would read the whole workspace.
+:data:`SOLO_ASKS` asks lists nothing. Nor does an ask that names no status: a listing without a
+status filter would read the whole workspace.
 
 The rounds run with no task's deadline (a fresh context): they serve many waits, and each wait
 bounds its own wait for the answer by its deadline, falling back to its own read.
@@ -29,7 +30,7 @@ import logging
 import math
 import time
 import weakref
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_cloudos.client.deadline import current_deadline
@@ -55,18 +56,18 @@ PAGES_AT_ONCE = 4
 
 
 class _Ask:
-    __slots__ = ("answer", "client", "session_id", "status")
+    __slots__ = ("answer", "client", "session_id", "statuses")
 
     def __init__(
         self,
         client: AsyncCloudOSClient,
         session_id: str,
-        status: str,
+        statuses: frozenset[str],
         answer: asyncio.Future[dict[str, Any] | None],
     ) -> None:
         self.client = client
         self.session_id = session_id
-        self.status = status
+        self.statuses = statuses
         self.answer = answer
 
 
@@ -82,13 +83,17 @@ class SharedReader:
         self.served = 0
 
     async def latest(
-        self, client: AsyncCloudOSClient, session_id: str, last_api_status: str | None
+        self, client: AsyncCloudOSClient, session_id: str, statuses: Iterable[str]
     ) -> dict[str, Any] | None:
-        """The session's object from the next round, or None when the caller must read it itself."""
-        if not last_api_status:
+        """The session's object from the next round, or None when the caller must read it itself.
+
+        ``statuses`` are the API statuses to list by, where the caller expects its session.
+        """
+        expected = frozenset(statuses)
+        if not expected:
             return None
         loop = asyncio.get_running_loop()
-        ask = _Ask(client, session_id, last_api_status, loop.create_future())
+        ask = _Ask(client, session_id, expected, loop.create_future())
         self._asks.append(ask)
         if self._round is None:
             # A fresh context: the round serves every wait, and no one wait's deadline holds it.
@@ -130,7 +135,7 @@ class SharedReader:
         """
         # Any waiting ask's client will do: they are all this one connection's.
         client = next(iter(waiting.values()))[0].client
-        statuses = sorted({ask.status for asks in waiting.values() for ask in asks})
+        statuses = sorted(frozenset().union(*(ask.statuses for asks in waiting.values() for ask in asks)))
         most_pages = math.ceil(len(waiting) / MAX_PAGE_SIZE) + EXTRA_PAGES
 
         async def read_page(page: int) -> int:

@@ -31,10 +31,10 @@ def _key(simulator: CloudOSSimulator, api_key: str | None = None) -> object:
     return connection_key(simulator.url, simulator.workspace_id, api_key or simulator.api_key)
 
 
-async def _ask_all(simulator: CloudOSSimulator, asks: list[tuple[str, str | None]]) -> list[dict | None]:
+async def _ask_all(simulator: CloudOSSimulator, asks: list[tuple[str, tuple[str, ...]]]) -> list[dict | None]:
     async with _client(simulator) as client:
         reader = reader_for(_key(simulator))
-        return list(await asyncio.gather(*(reader.latest(client, sid, status) for sid, status in asks)))
+        return list(await asyncio.gather(*(reader.latest(client, sid, statuses) for sid, statuses in asks)))
 
 
 def test_a_round_of_many_waits_is_served_by_list_pages_not_reads(still):
@@ -42,7 +42,7 @@ def test_a_round_of_many_waits_is_served_by_list_pages_not_reads(still):
     still.add_session(name="someone-elses", status="ready")  # not in the statuses asked for
     still.counters.reset()
 
-    answers = asyncio.run(_ask_all(still, [(sid, "setup") for sid in ids]))
+    answers = asyncio.run(_ask_all(still, [(sid, ("setup",)) for sid in ids]))
 
     assert [answer["_id"] for answer in answers] == ids
     assert all(answer["status"] == "setup" for answer in answers)
@@ -54,20 +54,20 @@ def test_a_session_whose_status_changed_is_left_to_its_wait_to_read(still):
     waiting = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
     moved = still.add_session(name="now-ready", status="ready")["_id"]
 
-    answers = asyncio.run(_ask_all(still, [(sid, "setup") for sid in [*waiting, moved]]))
+    answers = asyncio.run(_ask_all(still, [(sid, ("setup",)) for sid in [*waiting, moved]]))
 
     assert [answer and answer["_id"] for answer in answers] == [*waiting, None]
 
 
-def test_a_few_waits_and_first_looks_read_their_own_sessions(still):
+def test_a_few_waits_and_waits_that_name_no_status_read_their_own_sessions(still):
     ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(SOLO_ASKS + 3)]
     still.counters.reset()
 
-    few = asyncio.run(_ask_all(still, [(sid, "setup") for sid in ids[:SOLO_ASKS]]))
-    first_looks = asyncio.run(_ask_all(still, [(sid, None) for sid in ids]))
+    few = asyncio.run(_ask_all(still, [(sid, ("setup",)) for sid in ids[:SOLO_ASKS]]))
+    unnamed = asyncio.run(_ask_all(still, [(sid, ()) for sid in ids]))
 
     assert few == [None] * SOLO_ASKS
-    assert first_looks == [None] * len(ids)
+    assert unnamed == [None] * len(ids)
     assert still.counters.requests() == 0
 
 
@@ -75,7 +75,7 @@ def test_a_failed_listing_leaves_every_wait_to_read_its_own(still):
     ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
     still.faults.fail_next("list", status=503)
 
-    answers = asyncio.run(_ask_all(still, [(sid, "setup") for sid in ids]))
+    answers = asyncio.run(_ask_all(still, [(sid, ("setup",)) for sid in ids]))
 
     assert answers == [None] * 5
     assert still.counters.requests("list") == 1  # one attempt: the waits' own reads take over
@@ -88,8 +88,8 @@ def test_a_wait_past_its_deadline_does_not_wait_for_the_round(still):
         async with _client(still) as client:
             reader = reader_for(_key(still))
             with call_deadline(time.time() - 1, "a deadline already gone"):
-                late = asyncio.ensure_future(reader.latest(client, ids[0], "setup"))
-            others = await asyncio.gather(*(reader.latest(client, sid, "setup") for sid in ids[1:]))
+                late = asyncio.ensure_future(reader.latest(client, ids[0], ("setup",)))
+            others = await asyncio.gather(*(reader.latest(client, sid, ("setup",)) for sid in ids[1:]))
             return await late, list(others)
 
     late, others = asyncio.run(run())
@@ -104,7 +104,7 @@ def test_a_cancelled_wait_leaves_the_round_and_the_others_are_served(still):
     async def run() -> list[dict | None]:
         async with _client(still) as client:
             reader = reader_for(_key(still))
-            asks = [asyncio.ensure_future(reader.latest(client, sid, "setup")) for sid in ids]
+            asks = [asyncio.ensure_future(reader.latest(client, sid, ("setup",))) for sid in ids]
             await asyncio.sleep(0)
             asks[0].cancel()
             return list(await asyncio.gather(*asks[1:]))
@@ -121,7 +121,7 @@ def test_connections_are_never_mixed_and_an_idle_reader_is_gone(still):
         held = readers()
         sid = still.add_session(status="setup")["_id"]
         async with _client(still) as client:
-            await asyncio.gather(*(first.latest(client, sid, "setup") for _ in range(SOLO_ASKS + 1)))
+            await asyncio.gather(*(first.latest(client, sid, ("setup",)) for _ in range(SOLO_ASKS + 1)))
         return first is same, len({id(first), id(other_key), id(other_workspace)}) == 3, held
 
     same, distinct, held = asyncio.run(run())
@@ -137,7 +137,7 @@ def test_an_idle_reader_leaves_the_loop(still):
     async def run() -> int:
         async with _client(still) as client:
             reader = reader_for(_key(still))
-            await asyncio.gather(*(reader.latest(client, sid, "setup") for _ in range(SOLO_ASKS + 1)))
+            await asyncio.gather(*(reader.latest(client, sid, ("setup",)) for _ in range(SOLO_ASKS + 1)))
             await asyncio.sleep(0)
             return readers()
 
@@ -165,10 +165,12 @@ def _sessions(ids: range, status: str = "setup") -> list[dict]:
     return [{"_id": f"{n:024x}", "status": status} for n in ids]
 
 
-def _run_with(client: PagedClient, ids: list[str], status: str = "setup") -> list[dict | None]:
+def _run_with(
+    client: PagedClient, ids: list[str], statuses: tuple[str, ...] = ("setup",)
+) -> list[dict | None]:
     async def run() -> list[dict | None]:
         reader = reader_for("scripted connection")
-        return list(await asyncio.gather(*(reader.latest(client, sid, status) for sid in ids)))
+        return list(await asyncio.gather(*(reader.latest(client, sid, statuses) for sid in ids)))
 
     return asyncio.run(run())
 
@@ -219,9 +221,9 @@ def test_waits_that_ask_during_a_round_are_served_by_the_next(still):
     async def run() -> tuple[list[dict | None], list[dict | None]]:
         async with _client(still) as client:
             reader = reader_for(_key(still))
-            first = asyncio.gather(*(reader.latest(client, sid, "setup") for sid in early))
+            first = asyncio.gather(*(reader.latest(client, sid, ("setup",)) for sid in early))
             await asyncio.sleep(0.06)  # the first round has gathered its asks and is listing
-            second = asyncio.gather(*(reader.latest(client, sid, "setup") for sid in late))
+            second = asyncio.gather(*(reader.latest(client, sid, ("setup",)) for sid in late))
             return list(await first), list(await second)
 
     first, second = asyncio.run(run())
@@ -235,4 +237,4 @@ def test_a_429_on_the_listing_leaves_every_wait_to_read_its_own(still):
     ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
     still.faults.fail_next("list", status=429, retry_after=1)
 
-    assert asyncio.run(_ask_all(still, [(sid, "setup") for sid in ids])) == [None] * 5
+    assert asyncio.run(_ask_all(still, [(sid, ("setup",)) for sid in ids])) == [None] * 5
