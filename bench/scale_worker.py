@@ -16,8 +16,8 @@ Modes:
     reading its connection through Airflow's async API (``AIRFLOW_CONN_CLOUDOS_DEFAULT``). A
     heartbeat task sleeping 10 ms measures how late the loop wakes it (the loop lag).
 ``trigger-per-wait``
-    The same, with the shared reader turned off (:data:`~airflow_provider_cloudos.client.shared_reads.SOLO_ASKS`
-    raised past N): every wait reads its own session, as before the reader existed.
+    The same, with the shared reader turned off (``shared_reads.SOLO_ASKS`` raised past N): every
+    wait reads its own session, as before the reader existed.
 ``threads``
     N threads each polling with ``requests`` the way the official client's watch loop does: a
     new ``requests.Session`` (with its own retrying adapter) for every poll, then ``time.sleep``.
@@ -301,7 +301,6 @@ def _run_threads(ids: list[str], poll_interval: float, deadline_seconds: float) 
         "sleep_overshoot": summary_ms(sleep_overshoot),
         "rss_samples": sampler.samples,
         "steady_window": [STARTUP_SECONDS, round(first_done, 2)],
-        "event_wall_times": done_wall,
     }
 
 
