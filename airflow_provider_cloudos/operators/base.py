@@ -5,11 +5,12 @@ CloudOS to do; how they wait (here or in the triggerer), what they push to XCom 
 and how they pause a session they started when killed or timed out is the same, and lives here.
 The fleet pause (``operators/fleet.py``) shares the parameters of the wait and the deadline.
 
-Two classes, no mixins: above any operator stand at most these two and
+Two classes, no mixins: above an operator stand at most these two and
 :class:`~airflow_provider_cloudos.operators.task_base.CloudOSTaskMixin` (connection and
-workspace, shared with the sensors). What a task records (OpenLineage, saved results) is done by
-functions of :mod:`~airflow_provider_cloudos.operators.lineage` and
-:mod:`~airflow_provider_cloudos.operators.results` that take the task.
+workspace, shared with the sensors), and for a block's task the operator it extends. What a
+task records (OpenLineage, saved results) is done by functions of
+:mod:`~airflow_provider_cloudos.operators.lineage` and :mod:`~airflow_provider_cloudos.operators.results`
+that take the task.
 """
 
 from __future__ import annotations
