@@ -1,19 +1,28 @@
-"""What the session operators share: connection, validation helpers, waiting, XCom, links, kills.
+"""The operators' base classes: what every waiting operator shares, and what create and resume add.
 
 The create, stop and resume operators (``operators/sessions.py``) differ only in what they ask
 CloudOS to do; how they wait (here or in the triggerer), what they push to XCom before waiting,
 and how they pause a session they started when killed or timed out is the same, and lives here.
+The fleet pause (``operators/fleet.py``) shares the parameters of the wait and the deadline.
+
+Two classes, no mixins: above an operator stand at most these two and
+:class:`~airflow_provider_cloudos.operators.task_base.CloudOSTaskMixin` (connection and
+workspace, shared with the sensors), and for a block's task the operator it extends. What a
+task records (OpenLineage, saved results) is done by functions of
+:mod:`~airflow_provider_cloudos.operators.lineage` and :mod:`~airflow_provider_cloudos.operators.results`
+that take the task.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
+    BaseOperator,
 )
 
 from airflow_provider_cloudos.client.refusals import is_not_resumable_refusal
@@ -26,6 +35,7 @@ from airflow_provider_cloudos.core.errors import (
 )
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
+from airflow_provider_cloudos.core.lineage import SessionLineage
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PAUSED,
@@ -36,6 +46,7 @@ from airflow_provider_cloudos.core.status import (
     WaitOutcome,
     map_status,
 )
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import (
     AWS,
     AZURE,
@@ -50,12 +61,16 @@ from airflow_provider_cloudos.links import (
     XCOM_SESSION_URL,
     CloudOSSessionLink,
 )
+from airflow_provider_cloudos.operators.lineage import lineage_on_start
+from airflow_provider_cloudos.operators.results import with_results_alias
 from airflow_provider_cloudos.operators.task_base import (
-    BaseOperatorMeta,
-    CloudOSWaitingOperator,
+    DEFAULT_DEFERRABLE,
+    DEFAULT_POLL_SECONDS,
+    CloudOSTaskMixin,
+    connection_poll_interval,
     validation_failure,
 )
-from airflow_provider_cloudos.task_deadlines import cleanup_calls
+from airflow_provider_cloudos.task_deadlines import cleanup_calls, task_call_deadline
 
 #: Key under which a create task keeps its session id in the task state store (3.3+).
 STATE_STORE_KEY = "cloudos_session_id"
@@ -95,13 +110,42 @@ def cost_limit_note(summary: Any) -> str | None:
     return None
 
 
-class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
-    """What the three session operators share: waiting, XCom, links and kill handling."""
+class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
+    """The one base of the operators: they poll CloudOS until something happens, in the worker or
+    the triggerer, and share waiting, XCom, the session link and kill handling.
 
-    operator_extra_links = (CloudOSSessionLink(),)
+    Its API calls are all held to its ``timeout``, counted from the start of the try (and to
+    ``execution_timeout``): a stalled server cannot hold the worker beyond the time the user gave.
 
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``); not
+        templated.
+    :param poll_interval: time between status checks: seconds or a duration such as ``"1m"``.
+        Not given: the connection's ``poll_interval`` extra, else 30 s (so a DAG written for
+        production polls a fast local simulator often, through the simulator's connection).
+    :param timeout: how long to wait: seconds or a duration such as ``"30m"`` (default 30m).
+    """
+
+    ui_color = "#e8f1fb"
+    operator_extra_links: Sequence[Any] = (CloudOSSessionLink(),)
+    #: A task whose pauses save sessions' data declares the results' asset alias in its outlets
+    #: (:mod:`~airflow_provider_cloudos.operators.results`), keeping the user's own.
+    records_saved_results: ClassVar[bool] = False
+
+    def __init__(
+        self,
+        *,
+        deferrable: bool | str = DEFAULT_DEFERRABLE,
+        poll_interval: float | str | None = None,
+        timeout: float | str = "30m",
+        outlets: Any = None,
+        **kwargs: Any,
+    ) -> None:
+        if self.records_saved_results:
+            outlets = with_results_alias(outlets)
+        super().__init__(outlets=outlets, **kwargs)
+        self.deferrable = deferrable
+        self.poll_interval = poll_interval
+        self.timeout = timeout
         #: The session this try started or resumed, and so must pause if it is killed.
         self._owned_session_id: str | None = None
         #: The name of a session being created: its id is unknown until CloudOS answers, and a
@@ -113,14 +157,39 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
 
     # -- rendered parameters ------------------------------------------------------------------
 
+    def _wait_settings(self) -> tuple[float, float]:
+        """(poll interval, timeout) in seconds; an interval not given is read from the connection."""
+        if is_unset(self.poll_interval):
+            poll = connection_poll_interval(self.hook, DEFAULT_POLL_SECONDS)
+        else:
+            poll = self._seconds("poll_interval")
+        return poll, self._seconds("timeout")
+
     def _check_shared(self) -> None:
-        """The wait's settings and the guard, checked before any call."""
+        """The wait's settings and the guard, checked without reading the connection (this also
+        runs at parse time)."""
         super()._check_shared()
+        self._flag("deferrable")
+        if not is_unset(self.poll_interval):
+            self._seconds("poll_interval")
+        self._seconds("timeout")
         self._session_guard()
 
     def _session_guard(self) -> SessionGuard:
         """The cost/runtime guard on waits for ``running``: none here (create and resume offer one)."""
         return SessionGuard()
+
+    def execute(self, context: Any) -> Any:
+        """Do the operator's work (``_execute``) with every API call held to its deadline."""
+        try:
+            seconds: float | None = self._seconds("timeout")
+        except CloudOSValidationError:
+            seconds = None  # refused by name in _execute, before any call
+        with task_call_deadline(self, seconds, "the operator's timeout"):
+            return self._execute(context)
+
+    def _execute(self, context: Any) -> Any:
+        raise NotImplementedError
 
     # -- talking to CloudOS -------------------------------------------------------------------
 
@@ -359,8 +428,10 @@ class CloudOSSessionOperatorBase(CloudOSWaitingOperator):
             self._stop_owned_session("the task was killed")
 
 
-class CloudOSSessionStartMixin(metaclass=BaseOperatorMeta):
-    """The parameters of the two operators that bring a session up, create and resume, declared once.
+class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
+    """What the two operators that bring a session up, create and resume, share: their parameters
+    (declared once), the guard on their wait for ``running`` and their OpenLineage methods
+    (:mod:`~airflow_provider_cloudos.operators.lineage`).
 
     (``storage_size``, ``cost_limit`` and ``shutdown_in`` are not here: on create they are values
     with defaults, on resume changes to make, so each operator declares and documents its own.)
@@ -392,6 +463,9 @@ class CloudOSSessionStartMixin(metaclass=BaseOperatorMeta):
         "max_runtime",
     )
     template_fields_renderers = {"mounts": "json", "links": "json"}
+    #: The OpenLineage record of this try; a class default so that an instance made for a resumed
+    #: (deferred) task starts without one and reads it back from XCom.
+    session_lineage: SessionLineage | None = None
 
     def __init__(
         self,
@@ -418,12 +492,27 @@ class CloudOSSessionStartMixin(metaclass=BaseOperatorMeta):
         """The cost/runtime guard on the wait for ``running``."""
         return SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
 
+    def get_openlineage_facets_on_start(self) -> Any:
+        """The S3 paths the task will mount and link: all that is known before resolving paths."""
+        return lineage_on_start(self.mounts, self.links)
+
+    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
+        """Every mounted file as an input, every linked folder as an output, and the session facet.
+
+        Only what this instance holds: the provider calls this in a forked child on Airflow 3,
+        where reading XCom can block until its timeout. A task that failed before its session
+        existed reports nothing.
+        """
+        from airflow_provider_cloudos.openlineage import operator_lineage
+
+        return operator_lineage(self.session_lineage)
+
 
 __all__ = [
     "REUSABLE",
     "STATE_STORE_KEY",
     "CloudOSSessionOperatorBase",
-    "CloudOSSessionStartMixin",
+    "CloudOSSessionStartOperator",
     "platform_of",
     "try_number",
     "validation_failure",

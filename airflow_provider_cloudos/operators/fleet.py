@@ -31,14 +31,14 @@ from airflow_provider_cloudos.core.validators import parse_bool
 from airflow_provider_cloudos.core.waiting import BatchWatch, WaitEnd, batch_wait, run_blocking
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
+from airflow_provider_cloudos.operators.base import CloudOSSessionOperatorBase
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.operators.report_file import check_report_path, write_report
-from airflow_provider_cloudos.operators.results import SessionResultsMixin, saves_results
+from airflow_provider_cloudos.operators.results import record_saved_results, saved_folders, saves_results
 from airflow_provider_cloudos.operators.task_base import (
     CONNECTION_TEMPLATE_FIELDS,
     WAIT_TEMPLATE_FIELDS,
     CloudOSTaskMixin,
-    CloudOSWaitingOperator,
 )
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
@@ -65,7 +65,7 @@ class PauseSettings(NamedTuple):
     wait_for_paused: bool
 
 
-class CloudOSPauseSessionsOperator(SessionResultsMixin, CloudOSWaitingOperator):
+class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
     """Pause every session of a workspace that a filter selects, e.g. all running ones at night.
 
     Walks every page of the session list. Each selected session is paused in turn; one that
@@ -98,8 +98,9 @@ class CloudOSPauseSessionsOperator(SessionResultsMixin, CloudOSWaitingOperator):
     :param wait_for_paused: wait until all paused sessions are paused (default false).
 
     Also ``deferrable`` (one batch trigger for the wait), ``poll_interval`` and ``timeout``
-    (:class:`CloudOSWaitingOperator`), and ``cloudos_conn_id`` and ``workspace_id``
-    (:class:`CloudOSTaskMixin`). Every parameter is templated except ``deferrable``.
+    (:class:`~airflow_provider_cloudos.operators.base.CloudOSSessionOperatorBase`), and
+    ``cloudos_conn_id`` and ``workspace_id`` (:class:`CloudOSTaskMixin`). Every parameter is
+    templated except ``deferrable``.
     """
 
     template_fields: Sequence[str] = (
@@ -118,6 +119,8 @@ class CloudOSPauseSessionsOperator(SessionResultsMixin, CloudOSWaitingOperator):
         *CONNECTION_TEMPLATE_FIELDS,
     )
     template_fields_renderers = {"exclude_names": "json", "exclude_ids": "json"}
+    operator_extra_links = ()  # it acts on many sessions: no single session page to link to
+    records_saved_results = True
 
     def __init__(
         self,
@@ -202,7 +205,7 @@ class CloudOSPauseSessionsOperator(SessionResultsMixin, CloudOSWaitingOperator):
             )
             raise AirflowException(f"Could not pause {len(failures)} of {len(results)} session(s): {listed}")
         if settings.wait_for_paused and results:
-            reached = self._wait(list(results))
+            reached = self._wait_for_all(list(results))
             self._record_fleet_results(context, outcome, settings, reached)
         elif outcome["paused"] and saves_results(True, settings.upload_on_close, settings.force):
             self.log.info("Not waiting for the saves to end, so no asset event is recorded")
@@ -270,7 +273,7 @@ class CloudOSPauseSessionsOperator(SessionResultsMixin, CloudOSWaitingOperator):
 
     # -- waiting ----------------------------------------------------------------------------
 
-    def _wait(self, session_ids: list[str]) -> dict[str, str]:
+    def _wait_for_all(self, session_ids: list[str]) -> dict[str, str]:
         """Wait until every session is paused or terminated; return the status each one ended in."""
         poll, timeout = self._wait_settings()
         started = time.time()
@@ -354,8 +357,8 @@ class CloudOSPauseSessionsOperator(SessionResultsMixin, CloudOSWaitingOperator):
                     "Could not read session %s after its pause; no asset event: %s", session_id, error
                 )
                 continue
-            self._record_saved_results(
-                context, session_summary(session, self.hook.base_url), self._saved_folders(session)
+            record_saved_results(
+                self, context, session_summary(session, self.hook.base_url), saved_folders(self, session)
             )
 
 

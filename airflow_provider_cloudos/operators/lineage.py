@@ -1,4 +1,4 @@
-"""OpenLineage methods of the create and resume operators: what data a session was given.
+"""OpenLineage for the create and resume operators: what data a session was given.
 
 The OpenLineage provider calls ``get_openlineage_facets_on_start`` when a task starts and
 ``get_openlineage_facets_on_complete`` when it ends (also on failure, as it has no method of its
@@ -50,63 +50,37 @@ def _static_datasets(locations: Iterable[DataLocation | None]) -> list[LineageDa
     return [lineage_dataset(location, "") for location in locations if location is not None]
 
 
-class SessionLineageMixin:
-    """Keeps what a task mounted and linked, and hands it to the OpenLineage provider."""
+def record_lineage(
+    task: Any,
+    context: Any,
+    session: dict[str, Any],
+    mounts: Iterable[DataLocation],
+    links: Iterable[DataLocation],
+) -> None:
+    """Keep on ``task`` (and push to XCom) what it gave ``session``; only with OpenLineage installed."""
+    if not openlineage_installed():
+        return
+    lineage = SessionLineage.of(mounts, links, session, task.hook.base_url, str(task.hook.workspace_id))
+    task.session_lineage = lineage
+    context["ti"].xcom_push(key=XCOM_LINEAGE, value=lineage.to_xcom())
 
-    #: The record of this try; a class default so that an instance made for a resumed
-    #: (deferred) task starts without one and reads it back from XCom.
-    _lineage: SessionLineage | None = None
 
-    # Provided by the operator this is mixed into.
-    mounts: Any
-    links: Any
-    hook: Any
-    log: Any
+def restore_lineage(task: Any, context: Any) -> None:
+    """Back from a deferral: read the record the first half of the task pushed."""
+    if openlineage_installed() and task.session_lineage is None:
+        task.session_lineage = _lineage_from_xcom(context["ti"])
 
-    def _lineage_enabled(self) -> bool:
-        """Whether lineage is kept at all: only where the OpenLineage provider is installed."""
-        return openlineage_installed()
 
-    def _record_lineage(
-        self,
-        context: Any,
-        session: dict[str, Any],
-        mounts: Iterable[DataLocation],
-        links: Iterable[DataLocation],
-    ) -> None:
-        """Keep (and push to XCom) what this task gave ``session``; only with OpenLineage installed."""
-        if not self._lineage_enabled():
-            return
-        lineage = SessionLineage.of(mounts, links, session, self.hook.base_url, str(self.hook.workspace_id))
-        self._lineage = lineage
-        context["ti"].xcom_push(key=XCOM_LINEAGE, value=lineage.to_xcom())
+def lineage_on_start(mounts: Any, links: Any) -> Any:
+    """The S3 paths a task will mount and link: all that is known before resolving paths."""
+    from airflow_provider_cloudos.openlineage import operator_lineage
 
-    def _restore_lineage(self, context: Any) -> None:
-        """Back from a deferral: read the record the first half of the task pushed."""
-        if self._lineage_enabled() and self._lineage is None:
-            self._lineage = _lineage_from_xcom(context["ti"])
-
-    def get_openlineage_facets_on_start(self) -> Any:
-        """The S3 paths the task will mount and link: all that is known before resolving paths."""
-        from airflow_provider_cloudos.openlineage import operator_lineage
-
-        try:
-            mounts = [static_location(parsed) for parsed in parse_data_files(self.mounts)]
-            links = [static_location(parsed) for parsed in parse_link_paths(self.links)]
-        except CloudOSValidationError:
-            return operator_lineage(None)  # the task itself reports the bad value
-        return operator_lineage(SessionLineage(_static_datasets(mounts), _static_datasets(links)))
-
-    def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
-        """Every mounted file as an input, every linked folder as an output, and the session facet.
-
-        Only what this instance holds: the provider calls this in a forked child on Airflow 3,
-        where reading XCom can block until its timeout. A task that failed before its session
-        existed reports nothing.
-        """
-        from airflow_provider_cloudos.openlineage import operator_lineage
-
-        return operator_lineage(self._lineage)
+    try:
+        mounted = [static_location(parsed) for parsed in parse_data_files(mounts)]
+        linked = [static_location(parsed) for parsed in parse_link_paths(links)]
+    except CloudOSValidationError:
+        return operator_lineage(None)  # the task itself reports the bad value
+    return operator_lineage(SessionLineage(_static_datasets(mounted), _static_datasets(linked)))
 
 
 def _lineage_from_xcom(task_instance: Any) -> SessionLineage | None:
@@ -120,4 +94,4 @@ def _lineage_from_xcom(task_instance: Any) -> SessionLineage | None:
     return SessionLineage.from_xcom(value)
 
 
-__all__ = ["XCOM_LINEAGE", "SessionLineageMixin", "openlineage_installed"]
+__all__ = ["XCOM_LINEAGE", "lineage_on_start", "openlineage_installed", "record_lineage", "restore_lineage"]

@@ -21,7 +21,7 @@ each one is, the create or resume task of the same run that linked it recorded
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_cloudos.compat import add_asset_event, asset_alias, context_task_instance
 from airflow_provider_cloudos.core.errors import CloudOSError
@@ -34,8 +34,6 @@ from airflow_provider_cloudos.core.lineage import (
 )
 from airflow_provider_cloudos.core.report import describe_access_item
 from airflow_provider_cloudos.core.status import PAUSED
-from airflow_provider_cloudos.operators.lineage import SessionLineageMixin
-from airflow_provider_cloudos.operators.task_base import BaseOperatorMeta
 
 #: The asset alias every pausing task declares in its outlets; its events are the saved folders.
 RESULTS_ALIAS = "cloudos_session_results"
@@ -67,108 +65,101 @@ def push_linked_folders(
     ti.xcom_push(key=XCOM_LINKED_FOLDERS, value={"session_id": session_id, "folders": folders})
 
 
-def _upstream_tasks(task: Any) -> Iterable[Any]:
-    """Every task upstream of ``task`` in its DAG (none without a DAG)."""
-    relatives: Iterable[Any] = task.get_flat_relatives(upstream=True)
-    return relatives
+def with_results_alias(outlets: Any) -> list[Any]:
+    """A pausing task's outlets: the user's (they keep Airflow's own events) and :data:`RESULTS_ALIAS`."""
+    given = [] if outlets is None else list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
+    return [*given, asset_alias(RESULTS_ALIAS)]
 
 
 def _links_folders(task: Any) -> bool:
     """Whether ``task`` is a create or resume task (a mapped one keeps its class apart)."""
+    from airflow_provider_cloudos.operators.base import CloudOSSessionStartOperator
+
     operator_class = getattr(task, "operator_class", None) or type(task)
-    return isinstance(operator_class, type) and issubclass(operator_class, SessionLineageMixin)
+    return isinstance(operator_class, type) and issubclass(operator_class, CloudOSSessionStartOperator)
 
 
-class SessionResultsMixin(metaclass=BaseOperatorMeta):
-    """Declares :data:`RESULTS_ALIAS` in the task's outlets and records the saved folders' events.
+def linked_in_this_run(task: Any, context: Any, session_id: str) -> dict[str, str]:
+    """What the create and resume tasks upstream of ``task`` recorded about ``session_id``'s folders."""
+    ti = context_task_instance(context)
+    if ti is None:
+        return {}
+    known: dict[str, str] = {}
+    for upstream in task.get_flat_relatives(upstream=True):
+        if not _links_folders(upstream):
+            continue
+        pulled = ti.xcom_pull(task_ids=upstream.task_id, key=XCOM_LINKED_FOLDERS)
+        for record in pulled if isinstance(pulled, list) else [pulled]:
+            if (
+                isinstance(record, Mapping)
+                and record.get("session_id") == session_id
+                and isinstance(record.get("folders"), Mapping)
+            ):
+                known.update({str(key): str(uri) for key, uri in record["folders"].items()})
+    return known
 
-    Any ``outlets`` the user gives are kept (and get Airflow's own events, whatever was saved).
-    """
 
-    # Provided by the operator this is mixed into.
-    if TYPE_CHECKING:
-        hook: Any
-        log: Any
-        task_id: str
+def saved_folders(task: Any, session: Mapping[str, Any], known: Mapping[str, str] | None = None) -> list[str]:
+    """The asset URIs of the folders ``session`` links (``known``: what the run's tasks recorded)."""
+    hook = task.hook
 
-    def __init__(self, *, outlets: Any = None, **kwargs: Any) -> None:
-        given = [] if outlets is None else list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
-        kwargs["outlets"] = [*given, asset_alias(RESULTS_ALIAS)]
-        super().__init__(**kwargs)
-
-    def _linked_in_this_run(self, context: Any, session_id: str) -> dict[str, str]:
-        """What the create and resume tasks upstream of this one recorded about ``session_id``'s folders."""
-        ti = context_task_instance(context)
-        if ti is None:
-            return {}
-        known: dict[str, str] = {}
-        for task in _upstream_tasks(self):
-            if not _links_folders(task):
-                continue
-            pulled = ti.xcom_pull(task_ids=task.task_id, key=XCOM_LINKED_FOLDERS)
-            for record in pulled if isinstance(pulled, list) else [pulled]:
-                if (
-                    isinstance(record, Mapping)
-                    and record.get("session_id") == session_id
-                    and isinstance(record.get("folders"), Mapping)
-                ):
-                    known.update({str(key): str(uri) for key, uri in record["folders"].items()})
-        return known
-
-    def _locate_uri(self, item: Mapping[str, Any]) -> str | None:
+    def locate_uri(item: Mapping[str, Any]) -> str | None:
         """The asset URI of a folder the session object lists and no task of the run recorded."""
         try:
-            location = self.hook.locate_session_link(dict(item))
+            location = hook.locate_session_link(dict(item))
         except CloudOSError as error:
-            self.log.warning("Could not tell which folder %s is: %s", describe_access_item(item), error)
+            task.log.warning("Could not tell which folder %s is: %s", describe_access_item(item), error)
             return None
         if location is None:
             return None
-        return asset_uri(location, cloudos_namespace(self.hook.base_url, str(self.hook.workspace_id)))
+        return asset_uri(location, cloudos_namespace(hook.base_url, str(hook.workspace_id)))
 
-    def _saved_folders(self, session: Mapping[str, Any], known: Mapping[str, str] | None = None) -> list[str]:
-        """The asset URIs of the folders ``session`` links (``known``: what the run's tasks recorded)."""
-        return linked_folder_uris(session, known or {}, self._locate_uri)
+    return linked_folder_uris(session, known or {}, locate_uri)
 
-    def _record_saved_results(
-        self, context: Any, summary: Mapping[str, Any], uris: Iterable[str]
-    ) -> list[str]:
-        """One asset event per folder in ``uris``, once the session is seen paused; the URIs recorded.
 
-        Called after a pause that saves data (:func:`saves_results`) was waited for, with the summary
-        of the session as the wait ended (a trigger's event carries it: no second read).
-        """
-        session_id = summary.get("id")
-        status = summary.get("status")
-        if status != PAUSED:
-            self.log.info("Session %s ended %s, not paused: no asset event", session_id, status)
-            return []
-        folders = list(uris)
-        if not folders:
-            self.log.info("Session %s saved its data but links no folder: no asset event", session_id)
-            return []
-        extra = saved_results_extra(summary)
-        recorded = []
-        for uri in folders:
-            try:
-                recorded.append(add_asset_event(context, RESULTS_ALIAS, uri, extra))
-            except Exception as error:  # the data is saved; a folder Airflow refuses must not fail the pause
-                self.log.error("Could not record the asset event of %s: %s", uri, error)
-        if recorded:
-            self.log.info(
-                "Session %s saved its data: asset event(s) for %s (alias %r)",
-                session_id,
-                ", ".join(recorded),
-                RESULTS_ALIAS,
-            )
-        return recorded
+def record_saved_results(
+    task: Any, context: Any, summary: Mapping[str, Any], uris: Iterable[str]
+) -> list[str]:
+    """One asset event per folder in ``uris``, once the session is seen paused; the URIs recorded.
+
+    Called after a pause that saves data (:func:`saves_results`) was waited for, with the summary
+    of the session as the wait ended (a trigger's event carries it: no second read).
+    """
+    log = task.log
+    session_id = summary.get("id")
+    status = summary.get("status")
+    if status != PAUSED:
+        log.info("Session %s ended %s, not paused: no asset event", session_id, status)
+        return []
+    folders = list(uris)
+    if not folders:
+        log.info("Session %s saved its data but links no folder: no asset event", session_id)
+        return []
+    extra = saved_results_extra(summary)
+    recorded = []
+    for uri in folders:
+        try:
+            recorded.append(add_asset_event(context, RESULTS_ALIAS, uri, extra))
+        except Exception as error:  # the data is saved; a folder Airflow refuses must not fail the pause
+            log.error("Could not record the asset event of %s: %s", uri, error)
+    if recorded:
+        log.info(
+            "Session %s saved its data: asset event(s) for %s (alias %r)",
+            session_id,
+            ", ".join(recorded),
+            RESULTS_ALIAS,
+        )
+    return recorded
 
 
 __all__ = [
     "RESULTS_ALIAS",
     "XCOM_LINKED_FOLDERS",
     "XCOM_SAVING_INTO",
-    "SessionResultsMixin",
+    "linked_in_this_run",
     "push_linked_folders",
+    "record_saved_results",
+    "saved_folders",
     "saves_results",
+    "with_results_alias",
 ]

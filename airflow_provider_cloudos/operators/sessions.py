@@ -65,16 +65,18 @@ from airflow_provider_cloudos.operators.base import (
     REUSABLE,
     STATE_STORE_KEY,
     CloudOSSessionOperatorBase,
-    CloudOSSessionStartMixin,
+    CloudOSSessionStartOperator,
     platform_of,
     try_number,
 )
-from airflow_provider_cloudos.operators.lineage import SessionLineageMixin
+from airflow_provider_cloudos.operators.lineage import openlineage_installed, record_lineage, restore_lineage
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.operators.results import (
     XCOM_SAVING_INTO,
-    SessionResultsMixin,
+    linked_in_this_run,
     push_linked_folders,
+    record_saved_results,
+    saved_folders,
     saves_results,
 )
 from airflow_provider_cloudos.operators.task_base import (
@@ -91,7 +93,7 @@ def _locations(located: list[Located]) -> list[DataLocation]:
     return [location for _, location in located]
 
 
-class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin, CloudOSSessionOperatorBase):
+class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
     """Create a CloudOS interactive session and (by default) wait until it is running.
 
     Returns the session id; also pushes ``session_url`` and ``session_summary`` to XCom as soon
@@ -122,8 +124,8 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         second one (default true); false always creates a new session, even with a same-named one live.
 
     Also ``instance_type``, ``mounts``, ``links``, ``wait_for_running``, ``stop_on_kill``,
-    ``max_cost_usd`` and ``max_runtime`` (shared with resume: :class:`CloudOSSessionStartMixin`),
-    ``deferrable``, ``poll_interval`` and ``timeout`` (:class:`CloudOSWaitingOperator`), and
+    ``max_cost_usd`` and ``max_runtime`` (shared with resume: :class:`CloudOSSessionStartOperator`),
+    ``deferrable``, ``poll_interval`` and ``timeout`` (:class:`CloudOSSessionOperatorBase`), and
     ``cloudos_conn_id`` and ``workspace_id`` (:class:`CloudOSTaskMixin`).
     """
 
@@ -143,7 +145,7 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         "spark_core_type",
         "spark_workers",
         "reuse_existing",
-        *CloudOSSessionStartMixin.START_TEMPLATE_FIELDS,
+        *CloudOSSessionStartOperator.START_TEMPLATE_FIELDS,
         *WAIT_TEMPLATE_FIELDS,
         *CONNECTION_TEMPLATE_FIELDS,
     )
@@ -186,7 +188,7 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         self.reuse_existing = reuse_existing
         check_literal_parameters(self, self._validated)
 
-    flag_parameters = ("reuse_existing", *CloudOSSessionStartMixin.START_FLAGS)
+    flag_parameters = ("reuse_existing", *CloudOSSessionStartOperator.START_FLAGS)
 
     def _read_parameters(self) -> tuple[SessionSpec, str | None, str | None]:
         """Everything checkable without the network: (spec, project id, project name)."""
@@ -237,11 +239,11 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         if store is not None:
             store.set(STATE_STORE_KEY, session_id)
         self._publish(context, session, session_id)
-        if located is None and self._lineage_enabled():
+        if located is None and openlineage_installed():
             located = self._locate_for_lineage(spec)
         if located is not None:
             mounts, links = located
-            self._record_lineage(context, session, _locations(mounts), _locations(links))
+            record_lineage(self, context, session, _locations(mounts), _locations(links))
             push_linked_folders(context, self.hook, session_id, links)
         return self._bring_up(context, session_id, session)
 
@@ -427,15 +429,15 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         session_id = str(check_event(event)["session_id"])
         self._validated()
         self._owned_session_id = session_id
-        self._restore_lineage(context)
+        restore_lineage(self, context)
         return self._bring_up(context, session_id, self._get_session(session_id))
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
-        self._restore_lineage(context)
+        restore_lineage(self, context)
         return self._running_event(context, event)
 
 
-class CloudOSStopSessionOperator(SessionResultsMixin, CloudOSSessionOperatorBase):
+class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
     """Pause a CloudOS session (saving its data by default) and wait until it is paused.
 
     Idempotent: a session that is already paused succeeds at once, one already stopping is
@@ -453,11 +455,12 @@ class CloudOSStopSessionOperator(SessionResultsMixin, CloudOSSessionOperatorBase
     :param wait_for_paused: wait until the session is paused (default true).
     :param accept_terminated: succeed when the session is already terminated (default: fail).
 
-    Also ``deferrable``, ``poll_interval`` and ``timeout`` (:class:`CloudOSWaitingOperator`), and
+    Also ``deferrable``, ``poll_interval`` and ``timeout`` (:class:`CloudOSSessionOperatorBase`), and
     ``cloudos_conn_id`` and ``workspace_id`` (:class:`CloudOSTaskMixin`). Every parameter is
     templated except ``deferrable``.
     """
 
+    records_saved_results = True
     template_fields: Sequence[str] = (
         "session_id",
         "upload_on_close",
@@ -537,7 +540,7 @@ class CloudOSStopSessionOperator(SessionResultsMixin, CloudOSSessionOperatorBase
             method_name="results_saved" if saving else "execute_complete",
         )
         if saving:
-            self._record_saved_results(context, session_summary(paused, self.hook.base_url), folders)
+            record_saved_results(self, context, session_summary(paused, self.hook.base_url), folders)
         return session_id
 
     def _saving_into(self, context: Any, session_id: str, session: dict[str, Any]) -> list[str]:
@@ -546,7 +549,7 @@ class CloudOSStopSessionOperator(SessionResultsMixin, CloudOSSessionOperatorBase
         A deferred task comes back with the trigger's event alone, which does not list them: they
         are kept in XCom across the deferral rather than read from CloudOS a second time.
         """
-        folders = self._saved_folders(session, self._linked_in_this_run(context, session_id))
+        folders = saved_folders(self, session, linked_in_this_run(self, context, session_id))
         if self._flag("deferrable"):
             context["ti"].xcom_push(key=XCOM_SAVING_INTO, value=folders)
         return folders
@@ -590,13 +593,13 @@ class CloudOSStopSessionOperator(SessionResultsMixin, CloudOSSessionOperatorBase
         folders = ti.xcom_pull(task_ids=ti.task_id, key=XCOM_SAVING_INTO, map_indexes=ti.map_index)
         summary = (event or {}).get("summary")
         if isinstance(summary, dict) and isinstance(folders, list):
-            self._record_saved_results(context, summary, folders)
+            record_saved_results(self, context, summary, folders)
         else:  # the session is paused and the task's work done: say what is missing
             self.log.error("The saved folders or the session's summary are missing; no asset event")
         return session_id
 
 
-class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin, CloudOSSessionOperatorBase):
+class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
     """Resume a paused CloudOS session, optionally with new resources, and wait until it runs.
 
     Only what changes is sent. Idempotent: a running session succeeds at once; one still
@@ -610,8 +613,8 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
 
     Also ``instance_type`` (a new one, checked against the session's platform), ``mounts``,
     ``links``, ``wait_for_running``, ``stop_on_kill``, ``max_cost_usd`` and ``max_runtime``
-    (shared with create: :class:`CloudOSSessionStartMixin`), ``deferrable``, ``poll_interval`` and
-    ``timeout`` (:class:`CloudOSWaitingOperator`), and ``cloudos_conn_id`` and ``workspace_id``
+    (shared with create: :class:`CloudOSSessionStartOperator`), ``deferrable``, ``poll_interval`` and
+    ``timeout`` (:class:`CloudOSSessionOperatorBase`), and ``cloudos_conn_id`` and ``workspace_id``
     (:class:`CloudOSTaskMixin`). Every parameter is templated except ``deferrable``.
     """
 
@@ -620,7 +623,7 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         "storage_size",
         "cost_limit",
         "shutdown_in",
-        *CloudOSSessionStartMixin.START_TEMPLATE_FIELDS,
+        *CloudOSSessionStartOperator.START_TEMPLATE_FIELDS,
         *WAIT_TEMPLATE_FIELDS,
         *CONNECTION_TEMPLATE_FIELDS,
     )
@@ -657,7 +660,7 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         instance = self.instance_type.strip() if isinstance(self.instance_type, str) else ""
         return AZURE if instance.startswith(("Standard_", "Basic_")) else AWS
 
-    flag_parameters = CloudOSSessionStartMixin.START_FLAGS
+    flag_parameters = CloudOSSessionStartOperator.START_FLAGS
 
     def _read_parameters(self) -> str:
         session_id = require_session_id(self.session_id, "session_id")
@@ -691,7 +694,7 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
             )
             return self._resume_from(context, session_id, paused)
         if status in (RUNNING, *PRE_RUNNING_STATUSES):
-            self._record_lineage(context, session, [], [])  # nothing was mounted or linked
+            record_lineage(self, context, session, [], [])  # nothing was mounted or linked
             return self._already_resumed(context, session_id, status, spec)
         if status != PAUSED:
             raise AirflowFailException(
@@ -707,8 +710,8 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
         resumed = self._request_resume(session_id, payload)
-        self._record_lineage(
-            context, resumed if resumed.get("_id") else session, _locations(mounts), _locations(links)
+        record_lineage(
+            self, context, resumed if resumed.get("_id") else session, _locations(mounts), _locations(links)
         )
         push_linked_folders(context, self.hook, session_id, links)
         self.log.info(
@@ -754,7 +757,7 @@ class CloudOSResumeSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         return self._resume_from(context, session_id, self._get_session(session_id))
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
-        self._restore_lineage(context)
+        restore_lineage(self, context)
         return self._running_event(context, event)
 
 

@@ -1,8 +1,9 @@
 """What every CloudOS task shares, written once: the connection, the workspace, the hook, and
 how a rendered value is read.
 
-The session operators and the fleet operators derive from ``BaseOperator``, the sensors from
-``BaseSensorOperator``; these mixins are what they have in common. They use Airflow's operator
+The operators derive from ``BaseOperator``, the sensors from ``BaseSensorOperator``; these
+mixins are what they have in common (the operators that wait share one base,
+:class:`~airflow_provider_cloudos.operators.base.CloudOSSessionOperatorBase`). They use Airflow's operator
 metaclass so that their parameters behave like any operator parameter: filled from
 ``default_args``, accepted by ``.partial()``, recorded for mapped tasks.
 
@@ -33,10 +34,8 @@ from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperat
 
 from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import parse_bool, require_object_id
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
 if TYPE_CHECKING:
     from airflow.sdk.bases.operator import BaseOperatorMeta
@@ -45,6 +44,8 @@ else:
 
 T = TypeVar("T")
 
+#: Whether a task that can wait in the triggerer does so when the DAG does not say (not templated).
+DEFAULT_DEFERRABLE: bool = conf.getboolean("operators", "default_deferrable", fallback=False)
 #: Seconds between status checks of a waiting operator that sets none (nor its connection).
 DEFAULT_POLL_SECONDS = 30.0
 
@@ -150,27 +151,6 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
         return parse_duration_seconds(getattr(self, parameter), parameter=parameter)
 
 
-class CloudOSDeferrableMixin(CloudOSTaskMixin):
-    """A CloudOS task that can wait in the triggerer instead of a worker slot.
-
-    :param deferrable: wait in the triggerer (default: ``[operators] default_deferrable``); not
-        templated.
-    """
-
-    def __init__(
-        self,
-        *,
-        deferrable: bool | str = conf.getboolean("operators", "default_deferrable", fallback=False),
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.deferrable = deferrable
-
-    def _check_shared(self) -> None:
-        super()._check_shared()
-        self._flag("deferrable")
-
-
 class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
     """A CloudOS sensor's Airflow ``poke_interval`` and ``timeout``, also as durations (``"1m"``).
 
@@ -201,63 +181,13 @@ class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
             self.poke_interval = connection_poll_interval(hook, current)
 
 
-class CloudOSWaitingOperator(CloudOSDeferrableMixin, BaseOperator):
-    """An operator that polls CloudOS until something happens, in the worker or the triggerer.
-
-    Its API calls are all held to its ``timeout``, counted from the start of the try (and to
-    ``execution_timeout``): a stalled server cannot hold the worker beyond the time the user gave.
-
-    :param poll_interval: time between status checks: seconds or a duration such as ``"1m"``.
-        Not given: the connection's ``poll_interval`` extra, else 30 s (so a DAG written for
-        production polls a fast local simulator often, through the simulator's connection).
-    :param timeout: how long to wait: seconds or a duration such as ``"30m"`` (default 30m).
-    """
-
-    ui_color = "#e8f1fb"
-
-    def __init__(
-        self, *, poll_interval: float | str | None = None, timeout: float | str = "30m", **kwargs: Any
-    ) -> None:
-        super().__init__(**kwargs)
-        self.poll_interval = poll_interval
-        self.timeout = timeout
-
-    def _wait_settings(self) -> tuple[float, float]:
-        """(poll interval, timeout) in seconds; an interval not given is read from the connection."""
-        if is_unset(self.poll_interval):
-            poll = connection_poll_interval(self.hook, DEFAULT_POLL_SECONDS)
-        else:
-            poll = self._seconds("poll_interval")
-        return poll, self._seconds("timeout")
-
-    def _check_shared(self) -> None:
-        """Checks what the task gave, without reading the connection (this also runs at parse time)."""
-        super()._check_shared()
-        if not is_unset(self.poll_interval):
-            self._seconds("poll_interval")
-        self._seconds("timeout")
-
-    def execute(self, context: Any) -> Any:
-        """Do the operator's work (``_execute``) with every API call held to its deadline."""
-        try:
-            seconds: float | None = self._seconds("timeout")
-        except CloudOSValidationError:
-            seconds = None  # refused by name in _execute, before any call
-        with task_call_deadline(self, seconds, "the operator's timeout"):
-            return self._execute(context)
-
-    def _execute(self, context: Any) -> Any:
-        raise NotImplementedError
-
-
 __all__ = [
     "CONNECTION_TEMPLATE_FIELDS",
+    "DEFAULT_DEFERRABLE",
     "DEFAULT_POLL_SECONDS",
     "WAIT_TEMPLATE_FIELDS",
-    "CloudOSDeferrableMixin",
     "CloudOSSensorTimingMixin",
     "CloudOSTaskMixin",
-    "CloudOSWaitingOperator",
     "connection_poll_interval",
     "validation_failure",
 ]

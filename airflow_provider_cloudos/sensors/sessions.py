@@ -27,13 +27,14 @@ from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.operators.task_base import (
     CONNECTION_TEMPLATE_FIELDS,
-    CloudOSDeferrableMixin,
+    DEFAULT_DEFERRABLE,
     CloudOSSensorTimingMixin,
+    CloudOSTaskMixin,
 )
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
 
-class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, BaseSensorOperator):
+class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSensorOperator):
     """Wait until a CloudOS session reaches ``target_status``; fail fast on a failure status.
 
     Works in ``poke`` and ``reschedule`` modes, and with ``deferrable=True`` checks once, then hands
@@ -55,12 +56,13 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
     :param failure_status: statuses that fail the sensor at once (default ``terminated``).
     :param max_cost_usd: guard: succeed once the session's cost reaches this many USD.
     :param max_runtime: guard: succeed once the session has run this long (``"8h"``, seconds).
+    :param deferrable: check once, then wait in the triggerer (default: ``[operators]
+        default_deferrable``); not templated.
 
     Also ``poke_interval`` and ``timeout`` as seconds or durations such as ``"1m"``
     (:class:`CloudOSSensorTimingMixin`; with ``deferrable`` the timeout is the trigger's
     deadline; a ``poke_interval`` left out is the connection's ``poll_interval`` extra if set),
-    ``deferrable`` (not templated), and ``cloudos_conn_id`` and ``workspace_id``
-    (:class:`CloudOSTaskMixin`, templated).
+    and ``cloudos_conn_id`` and ``workspace_id`` (:class:`CloudOSTaskMixin`, templated).
     """
 
     template_fields: Sequence[str] = (
@@ -81,9 +83,11 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
         failure_status: str | Sequence[str] | None = None,
         max_cost_usd: float | str | None = None,
         max_runtime: str | float | None = None,
+        deferrable: bool | str = DEFAULT_DEFERRABLE,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.deferrable = deferrable
         self.max_cost_usd = max_cost_usd
         self.max_runtime = max_runtime
         self.session_id = session_id
@@ -106,6 +110,10 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
             else normalize_statuses(self.failure_status, parameter="failure_status")
         )
         return session_id, targets, failures
+
+    def _check_shared(self) -> None:
+        super()._check_shared()
+        self._flag("deferrable")
 
     def _guard(self) -> SessionGuard:
         return self._checked(
