@@ -84,7 +84,10 @@ def default_session_name(group_id: str) -> str:
 
 
 def _started_template(setup_task_id: str) -> str:
-    return "{{ ti.xcom_pull(task_ids='" + setup_task_id + "', key='started_by_block') }}"
+    """The setup's ``started_session`` XCom; for a block set up before an upgrade, the old key."""
+    pull = "ti.xcom_pull(task_ids='" + setup_task_id + "', key='{key}')"
+    current, earlier = pull.format(key="started_session"), pull.format(key="started_by_block")
+    return "{{ " + current + " if " + current + " is not none else " + earlier + " }}"
 
 
 @contextmanager
@@ -116,12 +119,11 @@ def cloudos_session(
         ``mounts``, ...; also ``cloudos_conn_id``, ``workspace_id``, ``deferrable``,
         ``poll_interval``, which the block's other tasks use too).
     """
-    from airflow_provider_cloudos.operators.block import (
-        CloudOSBlockPauseOperator,
-        CloudOSBlockResumeOperator,
-        CloudOSSessionBlockGuard,
+    from airflow_provider_cloudos.operators.block import CloudOSBlockPauseOperator, CloudOSSessionBlockGuard
+    from airflow_provider_cloudos.operators.sessions import (
+        CloudOSCreateSessionOperator,
+        CloudOSResumeSessionOperator,
     )
-    from airflow_provider_cloudos.operators.sessions import CloudOSCreateSessionOperator
 
     shared: dict[str, Any] = {key: session_params[key] for key in _SHARED if key in session_params}
     with TaskGroup(group_id, tooltip=tooltip or f"CloudOS session block {group_id!r}") as group:
@@ -132,7 +134,7 @@ def cloudos_session(
                     f"cloudos_session({group_id!r}): give name= to create a session or session_id= to "
                     "resume one, not both"
                 )
-            setup: BaseOperator = CloudOSBlockResumeOperator(
+            setup: BaseOperator = CloudOSResumeSessionOperator(
                 task_id=RESUME_TASK_ID, session_id=session_id, **guards, **session_params
             )
             started: bool | str = _started_template(setup.task_id)

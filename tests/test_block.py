@@ -111,7 +111,9 @@ def test_the_resume_form_resumes_by_id_and_reads_whether_it_started_the_session(
         pass
     assert isinstance(session.setup, CloudOSBlockResumeOperator)
     assert set(dag.task_ids) == {"team.resume", "team.guard", "team.pause"}
-    started = "{{ ti.xcom_pull(task_ids='team.resume', key='started_by_block') }}"
+    current = "ti.xcom_pull(task_ids='team.resume', key='started_session')"
+    earlier = "ti.xcom_pull(task_ids='team.resume', key='started_by_block')"
+    started = f"{{{{ {current} if {current} is not none else {earlier} }}}}"
     assert dag.get_task("team.pause").started == started
     assert dag.get_task("team.guard").started == started
 

@@ -3,8 +3,8 @@
 The block reuses the session operators as they are; what it adds is one promise: it pauses only
 a session it started. A created session is always the block's own. In the resume form, a session
 that was already running (or starting) before the block is somebody else's: the block works in
-it, but neither its teardown nor its guard pauses it. The setup task says which case it was in the
-``started_by_block`` XCom, and the teardown and the guard read it (``started``, templated).
+it, but neither its teardown nor its guard pauses it. The resume operator says which case it was
+in its ``started_session`` XCom, and the teardown and the guard read it (``started``, templated).
 
 The guard watches the session while the body runs. It is a sensor in ``reschedule`` mode: each
 poke is one short task run, and between pokes it holds no worker slot, like a deferral. It ends
@@ -35,6 +35,7 @@ from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import PRE_RUNNING_STATUSES, RUNNING, map_status
 from airflow_provider_cloudos.core.validators import parse_bool, require_session_id
 from airflow_provider_cloudos.operators.sessions import (
+    XCOM_STARTED_SESSION,
     CloudOSResumeSessionOperator,
     CloudOSStopSessionOperator,
 )
@@ -44,7 +45,8 @@ from airflow_provider_cloudos.operators.task_base import (
     CloudOSTaskMixin,
 )
 
-#: XCom key under which the block's setup task says whether the block started the session.
+#: The key under which releases up to 0.1 said whether the block started the session: a block set
+#: up before an upgrade is still read through it (see ``block._started_template``).
 XCOM_STARTED_BY_BLOCK = "started_by_block"
 _UNSET = frozenset({"", "none", "null"})
 
@@ -56,21 +58,9 @@ def started_flag(value: Any) -> bool:
     return parse_bool(value, "started")
 
 
-class CloudOSBlockResumeOperator(CloudOSResumeSessionOperator):
-    """The resume operator, telling the block whether it started the session (``started_by_block``).
-
-    True when it resumed a paused (or stopping) session; False when the session was already
-    running or starting, so the block leaves it running at the end.
-    """
-
-    def execute(self, context: Any) -> str:
-        context["ti"].xcom_push(key=XCOM_STARTED_BY_BLOCK, value=True)
-        return super().execute(context)
-
-    def _already_resumed(self, context: Any, session_id: str, status: str, spec: Any) -> str:
-        context["ti"].xcom_push(key=XCOM_STARTED_BY_BLOCK, value=False)
-        self.log.info("Session %s was %s before this block; the block will not pause it", session_id, status)
-        return super()._already_resumed(context, session_id, status, spec)
+#: The block's setup task in its resume form: the resume operator itself, which says in its
+#: ``started_session`` XCom whether it started the session. (The name stays importable.)
+CloudOSBlockResumeOperator = CloudOSResumeSessionOperator
 
 
 class CloudOSBlockPauseOperator(CloudOSStopSessionOperator):
@@ -219,6 +209,7 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
 
 __all__ = [
     "XCOM_STARTED_BY_BLOCK",
+    "XCOM_STARTED_SESSION",
     "CloudOSBlockPauseOperator",
     "CloudOSBlockResumeOperator",
     "CloudOSSessionBlockGuard",

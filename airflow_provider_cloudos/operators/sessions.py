@@ -87,6 +87,8 @@ from airflow_provider_cloudos.operators.task_base import (
 
 #: A mount or link payload item with where its file or folder lives.
 Located = tuple[dict[str, Any], DataLocation]
+#: XCom key under which the resume operator says whether it started (resumed) the session.
+XCOM_STARTED_SESSION = "started_session"
 
 
 def _locations(located: list[Located]) -> list[DataLocation]:
@@ -606,6 +608,10 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
     stopping is waited for and then resumed; a terminated one is a clear failure. S3 mounts and
     links are refused on Azure sessions (the platform is read from the session).
 
+    Pushes ``started_session`` (XCom): True when this task resumed the session, False when it was
+    already running or starting (someone else's, which nothing of this task pauses). A session
+    block's teardown and guard read it.
+
     :param session_id: the session.
     :param storage_size: new storage size in GB (100-5000).
     :param cost_limit: new compute cost limit in USD (-1 unlimited).
@@ -671,6 +677,8 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         self._start_run()
         session_id = self._validated()
         self._require_workspace()
+        # Until it turns out the session was already live (``_already_resumed``), it is this task's.
+        context["ti"].xcom_push(key=XCOM_STARTED_SESSION, value=True)
         return self._resume_from(context, session_id, self._get_session(session_id))
 
     def _resume_from(self, context: Any, session_id: str, session: dict[str, Any]) -> str:
@@ -732,6 +740,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         return session_id
 
     def _already_resumed(self, context: Any, session_id: str, status: str, spec: ResumeSpec) -> str:
+        context["ti"].xcom_push(key=XCOM_STARTED_SESSION, value=False)
         if status == RUNNING:
             self.log.info(
                 "Session %s is already running; nothing to resume (%s)",
@@ -763,6 +772,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
 
 __all__ = [
     "STATE_STORE_KEY",
+    "XCOM_STARTED_SESSION",
     "CloudOSCreateSessionOperator",
     "CloudOSResumeSessionOperator",
     "CloudOSStopSessionOperator",

@@ -16,7 +16,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
 from airflow_provider_cloudos.operators import block
 from airflow_provider_cloudos.operators.block import (
-    XCOM_STARTED_BY_BLOCK,
+    XCOM_STARTED_SESSION,
     CloudOSBlockPauseOperator,
     CloudOSBlockResumeOperator,
     CloudOSSessionBlockGuard,
@@ -155,7 +155,7 @@ def test_the_resume_setup_says_it_started_a_session_it_resumed(cloudos_conn):
     session = cloudos_conn.add_session(name="s", status="aborted")
     ctx = context()
     CloudOSBlockResumeOperator(task_id="resume", session_id=session["_id"], poll_interval=0.05).execute(ctx)
-    assert ctx["ti"].xcom[XCOM_STARTED_BY_BLOCK] is True
+    assert ctx["ti"].xcom[XCOM_STARTED_SESSION] is True
     assert cloudos_conn.counters.requests("resume") == 1
 
 
@@ -163,5 +163,5 @@ def test_the_resume_setup_says_it_did_not_start_a_session_already_running(cloudo
     session = cloudos_conn.add_session(name="s", status="ready")
     ctx = context()
     CloudOSBlockResumeOperator(task_id="resume", session_id=session["_id"]).execute(ctx)
-    assert ctx["ti"].xcom[XCOM_STARTED_BY_BLOCK] is False
+    assert ctx["ti"].xcom[XCOM_STARTED_SESSION] is False
     assert cloudos_conn.counters.requests("resume") == 0

@@ -30,7 +30,7 @@ from airflow_provider_cloudos.core.lineage import cloudos_namespace
 from airflow_provider_cloudos.core.paths import parse_link_path
 from airflow_provider_cloudos.core.payloads import build_project_folder_item, build_s3_link_item
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.operators.block import XCOM_STARTED_BY_BLOCK
+from airflow_provider_cloudos.operators.block import XCOM_STARTED_SESSION
 from airflow_provider_cloudos.operators.results import RESULTS_ALIAS, XCOM_LINKED_FOLDERS
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
@@ -446,7 +446,7 @@ def test_a_block_that_did_not_start_its_session_pauses_nothing_and_records_nothi
     run = Run()
     run.execute(block.setup)
     block.teardown.session_id = session_id
-    block.teardown.started = run.xcoms[("analysis.resume", XCOM_STARTED_BY_BLOCK)]
+    block.teardown.started = run.xcoms[("analysis.resume", XCOM_STARTED_SESSION)]
 
     run.execute(block.teardown)
 
