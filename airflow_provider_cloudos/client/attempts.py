@@ -3,24 +3,11 @@
 Each transport only knows how to send a request and how to sleep (blocking or awaited); what
 comes between, whether another attempt may start, whether a failure or an answer is worth one
 more, how long to wait, what to log and what to raise, is decided here once, so the blocking and
-the async client cannot drift apart. Both drive it the same way::
-
-    attempts = Attempts(request, policy, ...)
-    while True:
-        budget = attempts.start()  # or raises: the deadline leaves no time
-        try:
-            answer = send(request, budget)
-        except <a failed TLS handshake> as exc:
-            attempts.tls_failed(exc)  # raises
-        except <a failure another attempt may cure> as exc:
-            delay = attempts.failed(exc, cause=exc, timed_out=...)  # or raises: final
-        except <any other failure to send> as exc:
-            attempts.not_sent(exc)  # raises
-        else:
-            delay = attempts.answered(answer.status, answer.body, answer.retry_after)
-            if delay is None:
-                return answer.body
-        sleep(delay)
+the async client cannot drift apart. The loop is :meth:`Attempts.steps`, a generator that does no
+I/O: it says what to do next (send with so many seconds, sleep so long, or done with this body)
+and is told how the send went. :func:`run_blocking` and :func:`run_awaited` carry its steps out,
+the one with blocking calls, the other awaiting them; a transport gives them its own send and
+sleep and names which of its exceptions mean what (:class:`TransportErrors`).
 
 The decision itself (idempotency, ``Retry-After``, backoff with jitter) is
 :func:`~airflow_provider_cloudos.client.retry.retry_delay`; the task's deadline
@@ -30,7 +17,8 @@ The decision itself (idempotency, ``Retry-After``, backoff with jitter) is
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
 from typing import NoReturn
 
 from airflow_provider_cloudos.client._shared import AttemptTimeout, safe_cause
@@ -52,6 +40,53 @@ from airflow_provider_cloudos.client.responses import (
 from airflow_provider_cloudos.client.retry import RetryPolicy, is_retryable_status, retry_delay
 from airflow_provider_cloudos.client.unreachable import explain_no_answer
 from airflow_provider_cloudos.core.errors import CloudOSDeadlineError
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer, as an attempt hands it to the loop."""
+
+    status: int
+    body: bytes
+    retry_after: str | None
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send the request now; the attempt may take ``seconds`` in all."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Wait ``seconds`` before the next attempt."""
+
+    seconds: float
+
+
+#: What the loop asks for next (its last step is the body of the 2xx answer that ends the call),
+#: and what it is told after a :class:`Send`: the answer, or the failure thrown into it.
+Steps = Generator[Send | Sleep | bytes, Answer | None, None]
+
+_Errors = tuple[type[BaseException], ...]
+
+
+@dataclass(frozen=True)
+class TransportErrors:
+    """What a transport's exceptions mean to the loop; any other exception is not the loop's.
+
+    ``tls``: a failed handshake (never retried, a certificate does not change). ``passing``: no
+    (complete) answer, which another attempt may cure; of those, ``timeouts`` ran out of time.
+    ``unsendable``: the library could not even send the request. With ``timeout_is_the_attempts``
+    every timeout is reported as the attempt's own (the library's only timeout is the attempt's).
+    """
+
+    tls: _Errors
+    passing: _Errors
+    timeouts: _Errors
+    unsendable: _Errors
+    timeout_is_the_attempts: bool = False
 
 
 class Attempts:
@@ -82,6 +117,29 @@ class Attempts:
         self._deadline = current_deadline()
         self._started = clock()
         self._last_failure: str | None = None
+
+    def steps(self, errors: TransportErrors) -> Steps:
+        """The loop: attempts and the waits between them, until a 2xx answer or an error."""
+        delay: float | None
+        while True:
+            budget = self.start()
+            try:
+                answer = yield Send(budget)
+            except errors.tls as exc:
+                self.tls_failed(exc)
+            except errors.passing as exc:
+                timed_out = isinstance(exc, errors.timeouts)
+                error = AttemptTimeout(budget) if timed_out and errors.timeout_is_the_attempts else exc
+                delay = self.failed(error, cause=exc, timed_out=timed_out)
+            except errors.unsendable as exc:
+                self.not_sent(exc)
+            else:
+                assert answer is not None, "a Send is answered"
+                delay = self.answered(answer.status, answer.body, answer.retry_after)
+                if delay is None:
+                    yield answer.body
+                    return
+            yield Sleep(delay)
 
     def start(self) -> float:
         """Count a new attempt and return the seconds it may take; raise when no time is left."""
@@ -172,4 +230,40 @@ class Attempts:
         )
 
 
-__all__ = ["Attempts"]
+def run_blocking(steps: Steps, send: Callable[[float], Answer], sleep: Callable[[float], object]) -> bytes:
+    """Carry out ``steps`` with blocking calls: the blocking client's retry loop."""
+    step = next(steps)
+    while not isinstance(step, bytes):
+        if isinstance(step, Sleep):
+            sleep(step.seconds)
+            step = next(steps)
+            continue
+        try:
+            answer = send(step.seconds)
+        except Exception as exc:  # the loop decides what it means, or raises it again
+            step = steps.throw(exc)
+        else:
+            step = steps.send(answer)
+    return step
+
+
+async def run_awaited(
+    steps: Steps, send: Callable[[float], Awaitable[Answer]], sleep: Callable[[float], Awaitable[object]]
+) -> bytes:
+    """Carry out ``steps`` awaiting each call: the async client's retry loop."""
+    step = next(steps)
+    while not isinstance(step, bytes):
+        if isinstance(step, Sleep):
+            await sleep(step.seconds)
+            step = next(steps)
+            continue
+        try:
+            answer = await send(step.seconds)
+        except Exception as exc:  # the loop decides what it means, or raises it again
+            step = steps.throw(exc)
+        else:
+            step = steps.send(answer)
+    return step
+
+
+__all__ = ["Answer", "Attempts", "Send", "Sleep", "Steps", "TransportErrors", "run_awaited", "run_blocking"]

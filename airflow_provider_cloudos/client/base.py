@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from airflow_provider_cloudos.client import endpoints
 from airflow_provider_cloudos.client._shared import (
@@ -28,24 +28,18 @@ from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.urls import normalize_base_url
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A complete HTTP answer, as an attempt hands it to :meth:`Attempts.answered`."""
-
-    status: int
-    body: bytes
-    retry_after: str | None
-
-
 class ClientBase:
-    """The settings and helpers both transports share; not used on its own."""
+    """The settings and helpers both transports share; not used on its own.
+
+    ``attempt_seconds`` is the total time one attempt may take, however the transport keeps it.
+    """
 
     def __init__(
         self,
         base_url: str,
         api_key: str,
         workspace_id: str | None,
-        *,
+        attempt_seconds: float,
         max_response_bytes: int,
         proxy: str | None,
         no_proxy: str | None,
@@ -53,6 +47,7 @@ class ClientBase:
         clock: Callable[[], float],
         user_agent: str | None,
     ) -> None:
+        self._attempt_seconds = attempt_seconds
         self._base_url = normalize_base_url(base_url)
         self._api_key = clean_api_key(api_key)
         self._workspace_id = clean_workspace_id(workspace_id)
@@ -86,9 +81,7 @@ class ClientBase:
     def _workspace(self, workspace_id: str | None) -> str:
         return resolve_workspace_id(workspace_id, self._workspace_id)
 
-    def _attempts(
-        self, request: ApiRequest, attempt_seconds: float, max_attempts: int | None, logger: logging.Logger
-    ) -> Attempts:
+    def _attempts(self, request: ApiRequest, max_attempts: int | None, logger: logging.Logger) -> Attempts:
         """The attempts of one call, under the client's policy or ``max_attempts`` for this call."""
         policy = (
             self._retry_policy
@@ -98,7 +91,7 @@ class ClientBase:
         return Attempts(
             request,
             policy,
-            attempt_seconds=attempt_seconds,
+            attempt_seconds=self._attempt_seconds,
             secrets=self._secrets,
             clock=self._clock,
             logger=logger,
@@ -130,4 +123,4 @@ def known_total(total: int | None, page: int, limit: int, listed: int) -> int:
     return (page - 1) * limit + listed if total is None else total
 
 
-__all__ = ["Answer", "ClientBase", "known_total"]
+__all__ = ["ClientBase", "known_total"]

@@ -18,6 +18,7 @@ from :mod:`~airflow_provider_cloudos.client.network`, the rule the async client 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import socket
@@ -43,7 +44,8 @@ from airflow_provider_cloudos.client._shared import (
     check_seconds,
     check_verify,
 )
-from airflow_provider_cloudos.client.base import Answer, ClientBase, known_total
+from airflow_provider_cloudos.client.attempts import Answer, TransportErrors, run_blocking
+from airflow_provider_cloudos.client.base import ClientBase, known_total
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
 from airflow_provider_cloudos.client.network import verify_from_environment
 from airflow_provider_cloudos.client.responses import (
@@ -58,19 +60,19 @@ from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
 logger = logging.getLogger(__name__)
 
-#: Failures with no (complete) HTTP answer that another attempt may cure. The urllib3 ones come
-#: from reading the streamed answer, which ``requests`` does not wrap.
-_TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    urllib3.exceptions.HTTPError,
-    AttemptTimeout,
-)
-_TIMEOUTS: tuple[type[Exception], ...] = (
-    requests.exceptions.Timeout,
-    urllib3.exceptions.TimeoutError,
-    TimeoutError,
+#: What ``requests``' exceptions mean to the retry loop. The urllib3 ones come from reading the
+#: streamed answer, which ``requests`` does not wrap.
+_ERRORS = TransportErrors(
+    tls=(requests.exceptions.SSLError,),
+    passing=(
+        requests.exceptions.ConnectionError,
+        requests.exceptions.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        urllib3.exceptions.HTTPError,
+        AttemptTimeout,
+    ),
+    timeouts=(requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError),
+    unsendable=(requests.exceptions.RequestException,),
 )
 
 
@@ -234,18 +236,11 @@ class CloudOSClient(ClientBase):
     ) -> None:
         self._verify = check_verify(verify_from_environment(verify))
         self._timeout = _check_timeout(timeout)
-        self._total_timeout = check_seconds(total_timeout, "total_timeout")
+        attempt_seconds = check_seconds(total_timeout, "total_timeout")
         super().__init__(
-            base_url,
-            api_key,
-            workspace_id,
-            max_response_bytes=max_response_bytes,
-            proxy=proxy,
-            no_proxy=no_proxy,
-            retry_policy=retry_policy,
-            clock=clock,
-            user_agent=user_agent,
-        )
+            base_url, api_key, workspace_id, attempt_seconds, max_response_bytes,
+            proxy, no_proxy, retry_policy, clock, user_agent,
+        )  # fmt: skip
         self._proxies = {"http": self._route.proxy, "https": self._route.proxy} if self._route.proxy else {}
         self._sleep = sleep
         self._owns_session = session is None
@@ -316,24 +311,9 @@ class CloudOSClient(ClientBase):
         No attempt starts, and no retry sleeps, past the deadline of the task the call serves
         (:mod:`~airflow_provider_cloudos.client.deadline`); each attempt ends by it too.
         """
-        attempts = self._attempts(request, self._total_timeout, max_attempts, logger)
-        url = request.url(self._base_url)
-        delay: float | None
-        while True:
-            budget = attempts.start()
-            try:
-                answer = self._exchange(request, url, budget)
-            except requests.exceptions.SSLError as exc:
-                attempts.tls_failed(exc)
-            except _TRANSPORT_ERRORS as exc:
-                delay = attempts.failed(exc, cause=exc, timed_out=isinstance(exc, _TIMEOUTS))
-            except requests.exceptions.RequestException as exc:
-                attempts.not_sent(exc)
-            else:
-                delay = attempts.answered(answer.status, answer.body, answer.retry_after)
-                if delay is None:
-                    return answer.body
-            self._sleep(delay)
+        exchange = functools.partial(self._exchange, request, request.url(self._base_url))
+        steps = self._attempts(request, max_attempts, logger).steps(_ERRORS)
+        return run_blocking(steps, exchange, self._sleep)
 
     def _json(self, request: ApiRequest) -> Any:
         return decode_json(self._send(request), request, secrets=self._secrets)
