@@ -41,13 +41,10 @@ from airflow_provider_cloudos.client._shared import (
     check_verify,
 )
 from airflow_provider_cloudos.client.attempts import Answer, TransportErrors, run_awaited
-from airflow_provider_cloudos.client.base import ClientBase, known_total
+from airflow_provider_cloudos.client.base import ClientBase
 from airflow_provider_cloudos.client.endpoints import ApiRequest
 from airflow_provider_cloudos.client.network import verify_from_environment
 from airflow_provider_cloudos.client.responses import (
-    decode_json,
-    decode_json_object,
-    list_page,
     too_large_error,
 )
 from airflow_provider_cloudos.client.retry import RetryPolicy
@@ -202,9 +199,7 @@ class AsyncCloudOSClient(ClientBase):
         self, session_id: str, workspace_id: str | None = None, *, max_attempts: int | None = None
     ) -> dict[str, Any]:
         request = endpoints.get_session(self._workspace(workspace_id), session_id)
-        return decode_json_object(
-            await self._send(request, max_attempts=max_attempts), request, secrets=self._secrets
-        )
+        return self._object(await self._send(request, max_attempts=max_attempts), request)
 
     async def list_sessions(
         self,
@@ -219,11 +214,7 @@ class AsyncCloudOSClient(ClientBase):
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of sessions and the total count (see the synchronous client)."""
         request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
-        payload = decode_json(
-            await self._send(request, max_attempts=max_attempts), request, secrets=self._secrets
-        )
-        sessions, total = list_page(payload, request)
-        return sessions, known_total(total, page, limit, len(sessions))
+        return self._page(await self._send(request, max_attempts=max_attempts), request, page, limit)
 
     async def abort_session(
         self,
@@ -252,8 +243,7 @@ class AsyncCloudOSClient(ClientBase):
         max_attempts: int | None = None,
     ) -> dict[str, Any]:
         request = endpoints.resume_session(self._workspace(workspace_id), session_id, payload)
-        body = await self._send(request, max_attempts=max_attempts)
-        return decode_json_object(body, request, secrets=self._secrets) if body.strip() else {}
+        return self._object(await self._send(request, max_attempts=max_attempts), request, empty=True)
 
 
 __all__ = ["AsyncCloudOSClient", "ssl_option"]

@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Generator
 from dataclasses import dataclass
-from typing import NoReturn
 
 from airflow_provider_cloudos.client._shared import AttemptTimeout, safe_cause
 from airflow_provider_cloudos.client.deadline import (
@@ -122,48 +121,44 @@ class Attempts:
         """The loop: attempts and the waits between them, until a 2xx answer or an error."""
         delay: float | None
         while True:
-            budget = self.start()
+            budget = attempt_budget(self._attempt_seconds, self._deadline, self._clock())
+            if budget is None:
+                raise self._out_of_time(self._last_failure)
+            self.count += 1
             try:
                 answer = yield Send(budget)
-            except errors.tls as exc:
-                self.tls_failed(exc)
+            except errors.tls as exc:  # no retry fixes a certificate
+                raise tls_error(self.request, exc, secrets=self._secrets) from safe_cause(exc, self._secrets)
             except errors.passing as exc:
-                timed_out = isinstance(exc, errors.timeouts)
-                error = AttemptTimeout(budget) if timed_out and errors.timeout_is_the_attempts else exc
-                delay = self.failed(error, cause=exc, timed_out=timed_out)
+                delay = self._failed(exc, budget, errors)
             except errors.unsendable as exc:
-                self.not_sent(exc)
+                # A bad URL or header: the library could not even send the request.
+                raise request_error(self.request, exc, secrets=self._secrets) from safe_cause(
+                    exc, self._secrets
+                )
             else:
                 assert answer is not None, "a Send is answered"
-                delay = self.answered(answer.status, answer.body, answer.retry_after)
+                delay = self._answered(answer)
                 if delay is None:
                     yield answer.body
                     return
             yield Sleep(delay)
 
-    def start(self) -> float:
-        """Count a new attempt and return the seconds it may take; raise when no time is left."""
-        budget = attempt_budget(self._attempt_seconds, self._deadline, self._clock())
-        if budget is None:
-            raise self._out_of_time(self._last_failure)
-        self.count += 1
-        return budget
-
-    def failed(self, error: BaseException, *, cause: BaseException, timed_out: bool) -> float:
+    def _failed(self, exc: BaseException, budget: float, errors: TransportErrors) -> float:
         """Seconds to wait after an attempt that got no (complete) answer; raise when it is final.
 
-        ``error`` is what the message reports (an :class:`AttemptTimeout` for an attempt that used
-        its time), ``cause`` what the transport raised (chained only when it reveals no secret).
+        The message reports an attempt that used its time as an :class:`AttemptTimeout`, else what
+        the transport raised, which is chained only when it reveals no secret.
         """
+        timed_out = isinstance(exc, errors.timeouts)
         if timed_out and deadline_passed(self._deadline, self._clock()):
             raise self._out_of_time(None) from None
-        delay = retry_delay(
-            self.policy, self.count, status_code=None, retry_after=None, idempotent=self.request.idempotent
-        )
+        error = AttemptTimeout(budget) if timed_out and errors.timeout_is_the_attempts else exc
+        delay = self._delay(None, None)
         if delay is None:
             raise connection_error(
                 self.request, error, attempts=self.count, secrets=self._secrets, base_url=self._base_url
-            ) from self._cause(cause)
+            ) from self._cause(exc)
         if isinstance(error, AttemptTimeout):
             return self._before_retry(str(error), delay)
         # The transport's text may quote a header or a proxy URL: it is redacted like any message.
@@ -179,28 +174,20 @@ class Attempts:
             return None
         return safe_cause(cause, self._secrets)
 
-    def answered(self, status: int, body: bytes, retry_after: str | None) -> float | None:
+    def _answered(self, answer: Answer) -> float | None:
         """Seconds to wait after an answer worth another attempt; None for a 2xx; raise otherwise."""
-        if is_retryable_status(status):
-            delay = retry_delay(
-                self.policy,
-                self.count,
-                status_code=status,
-                retry_after=retry_after,
-                idempotent=self.request.idempotent,
-            )
+        if is_retryable_status(answer.status):
+            delay = self._delay(answer.status, answer.retry_after)
             if delay is not None:
-                return self._before_retry(f"HTTP {status}", delay)
-        raise_for_status(status, body, self.request, attempts=self.count, secrets=self._secrets)
+                return self._before_retry(f"HTTP {answer.status}", delay)
+        raise_for_status(answer.status, answer.body, self.request, attempts=self.count, secrets=self._secrets)
         return None
 
-    def tls_failed(self, error: BaseException) -> NoReturn:
-        """Raise for a failed TLS handshake: no retry fixes a certificate."""
-        raise tls_error(self.request, error, secrets=self._secrets) from safe_cause(error, self._secrets)
-
-    def not_sent(self, error: BaseException) -> NoReturn:
-        """Raise for a request the HTTP library could not even send (a bad URL or header)."""
-        raise request_error(self.request, error, secrets=self._secrets) from safe_cause(error, self._secrets)
+    def _delay(self, status: int | None, retry_after: str | None) -> float | None:
+        idempotent = self.request.idempotent
+        return retry_delay(
+            self.policy, self.count, status_code=status, retry_after=retry_after, idempotent=idempotent
+        )
 
     def _before_retry(self, failure: str, delay: float) -> float:
         """``delay``, once it is known to fit before the deadline and the retry is logged."""

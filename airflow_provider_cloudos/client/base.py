@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import replace
+from typing import Any
 
 from airflow_provider_cloudos.client import endpoints
 from airflow_provider_cloudos.client._shared import (
@@ -24,6 +25,7 @@ from airflow_provider_cloudos.client._shared import (
 from airflow_provider_cloudos.client.attempts import Attempts
 from airflow_provider_cloudos.client.endpoints import ApiRequest
 from airflow_provider_cloudos.client.network import choose_route
+from airflow_provider_cloudos.client.responses import decode_json, decode_json_object, list_page
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.urls import normalize_base_url
 
@@ -116,11 +118,23 @@ class ClientBase:
             archived=archived,
         )
 
+    def _object(self, body: bytes, request: ApiRequest, *, empty: bool = False) -> dict[str, Any]:
+        """The JSON object of a 2xx answer; ``{}`` for an empty one where ``empty`` allows it."""
+        if empty and not body.strip():
+            return {}
+        return decode_json_object(body, request, secrets=self._secrets)
 
-def known_total(total: int | None, page: int, limit: int, listed: int) -> int:
-    """The server's count of all matching sessions, or, when it gives none, the number known so far
-    (earlier pages plus the ``listed`` ones of this page)."""
-    return (page - 1) * limit + listed if total is None else total
+    def _listed(self, body: bytes, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
+        """The sessions of one listed page and the server's total (None when it gives none)."""
+        return list_page(decode_json(body, request, secrets=self._secrets), request)
+
+    def _page(
+        self, body: bytes, request: ApiRequest, page: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The sessions of one listed page and the server's count of all matching sessions, or,
+        when it gives none, the number known so far (earlier pages plus this one)."""
+        sessions, total = self._listed(body, request)
+        return sessions, (page - 1) * limit + len(sessions) if total is None else total
 
 
-__all__ = ["ClientBase", "known_total"]
+__all__ = ["ClientBase"]

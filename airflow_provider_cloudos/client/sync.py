@@ -45,14 +45,12 @@ from airflow_provider_cloudos.client._shared import (
     check_verify,
 )
 from airflow_provider_cloudos.client.attempts import Answer, TransportErrors, run_blocking
-from airflow_provider_cloudos.client.base import ClientBase, known_total
+from airflow_provider_cloudos.client.base import ClientBase
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
 from airflow_provider_cloudos.client.network import verify_from_environment
 from airflow_provider_cloudos.client.responses import (
     decode_json,
-    decode_json_object,
     extract_items,
-    list_page,
     too_large_error,
 )
 from airflow_provider_cloudos.client.retry import RetryPolicy
@@ -319,7 +317,7 @@ class CloudOSClient(ClientBase):
         return decode_json(self._send(request), request, secrets=self._secrets)
 
     def _json_object(self, request: ApiRequest) -> dict[str, Any]:
-        return decode_json_object(self._send(request), request, secrets=self._secrets)
+        return self._object(self._send(request), request)
 
     def create_session(self, payload: dict[str, Any], workspace_id: str | None = None) -> dict[str, Any]:
         """Start a session; sent once only (see :mod:`~airflow_provider_cloudos.client.retry`)."""
@@ -329,10 +327,6 @@ class CloudOSClient(ClientBase):
     def get_session(self, session_id: str, workspace_id: str | None = None) -> dict[str, Any]:
         request = endpoints.get_session(self._workspace(workspace_id), session_id)
         return self._json_object(request)
-
-    def _list_page(self, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
-        """The sessions of one listed page and the server's total (None when it gives none)."""
-        return list_page(self._json(request), request)
 
     def list_sessions(
         self,
@@ -350,8 +344,7 @@ class CloudOSClient(ClientBase):
         the number of sessions known so far (earlier pages plus this one).
         """
         request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
-        sessions, total = self._list_page(request)
-        return sessions, known_total(total, page, limit, len(sessions))
+        return self._page(self._send(request), request, page, limit)
 
     def iter_sessions(
         self,
@@ -370,7 +363,7 @@ class CloudOSClient(ClientBase):
         page = 1
         while True:
             request = self._list_request(page, page_size, statuses, only_owner, archived, workspace_id)
-            sessions, total = self._list_page(request)
+            sessions, total = self._listed(self._send(request), request)
             fresh = 0
             for session in sessions:
                 identity = _identity(session)
@@ -413,8 +406,7 @@ class CloudOSClient(ClientBase):
     ) -> dict[str, Any]:
         """Resume a paused session; the session object (empty when the server sends no body)."""
         request = endpoints.resume_session(self._workspace(workspace_id), session_id, payload)
-        content = self._send(request)
-        return decode_json_object(content, request, secrets=self._secrets) if content.strip() else {}
+        return self._object(self._send(request), request, empty=True)
 
     def search_projects(self, name: str, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Projects whose name contains ``name``; picking the exact match is the caller's job."""
