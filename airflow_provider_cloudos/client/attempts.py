@@ -66,7 +66,7 @@ class Sleep:
 
 #: What the loop asks for next (its last step is the body of the 2xx answer that ends the call),
 #: and what it is told after a :class:`Send`: the answer, or the failure thrown into it.
-Steps = Generator[Send | Sleep | bytes, Answer | None, None]
+Steps = Generator[Send | Sleep | bytes, Answer, None]
 
 _Errors = tuple[type[BaseException], ...]
 
@@ -137,7 +137,6 @@ class Attempts:
                     exc, self._secrets
                 )
             else:
-                assert answer is not None, "a Send is answered"
                 delay = self._answered(answer)
                 if delay is None:
                     yield answer.body

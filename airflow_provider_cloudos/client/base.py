@@ -85,11 +85,9 @@ class ClientBase:
 
     def _attempts(self, request: ApiRequest, max_attempts: int | None, logger: logging.Logger) -> Attempts:
         """The attempts of one call, under the client's policy or ``max_attempts`` for this call."""
-        policy = (
-            self._retry_policy
-            if max_attempts is None
-            else replace(self._retry_policy, max_attempts=max_attempts)
-        )
+        policy = self._retry_policy
+        if max_attempts is not None:
+            policy = replace(policy, max_attempts=max_attempts)
         return Attempts(
             request,
             policy,

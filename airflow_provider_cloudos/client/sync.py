@@ -316,17 +316,14 @@ class CloudOSClient(ClientBase):
     def _json(self, request: ApiRequest) -> Any:
         return decode_json(self._send(request), request, secrets=self._secrets)
 
-    def _json_object(self, request: ApiRequest) -> dict[str, Any]:
-        return self._object(self._send(request), request)
-
     def create_session(self, payload: dict[str, Any], workspace_id: str | None = None) -> dict[str, Any]:
         """Start a session; sent once only (see :mod:`~airflow_provider_cloudos.client.retry`)."""
         request = endpoints.create_session(self._workspace(workspace_id), payload)
-        return self._json_object(request)
+        return self._object(self._send(request), request)
 
     def get_session(self, session_id: str, workspace_id: str | None = None) -> dict[str, Any]:
         request = endpoints.get_session(self._workspace(workspace_id), session_id)
-        return self._json_object(request)
+        return self._object(self._send(request), request)
 
     def list_sessions(
         self,
@@ -420,14 +417,14 @@ class CloudOSClient(ClientBase):
     def list_dataset_items(self, dataset_id: str, workspace_id: str | None = None) -> dict[str, Any]:
         """``{"folders": [...], "files": [...]}`` at the top of a dataset."""
         request = endpoints.list_dataset_items(self._workspace(workspace_id), dataset_id)
-        return self._json_object(request)
+        return self._object(self._send(request), request)
 
     def list_folder_items(
         self, folder_id: str, folder_type: str, workspace_id: str | None = None
     ) -> dict[str, Any]:
         """``{"folders": [...], "files": [...]}`` of a ``VirtualFolder`` or ``S3Folder``."""
         request = endpoints.list_folder_items(self._workspace(workspace_id), folder_id, folder_type)
-        return self._json_object(request)
+        return self._object(self._send(request), request)
 
     def check_access(self, workspace_id: str | None = None) -> int:
         """One cheap authenticated call (a one-item list); the number of sessions in the workspace."""
