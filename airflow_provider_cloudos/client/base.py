@@ -132,7 +132,7 @@ class ClientBase:
         """The sessions of one listed page and the server's count of all matching sessions, or,
         when it gives none, the number known so far (earlier pages plus this one)."""
         sessions, total = self._listed(body, request)
-        return sessions, (page - 1) * limit + len(sessions) if total is None else total
+        return sessions, ((page - 1) * limit + len(sessions) if total is None else total)
 
 
 __all__ = ["ClientBase"]
