@@ -36,18 +36,15 @@ from airflow_provider_cloudos.client import endpoints, loop_pool
 from airflow_provider_cloudos.client._shared import (
     DEFAULT_MAX_RESPONSE_BYTES,
     READ_CHUNK_BYTES,
-    AttemptTimeout,
     announced_length,
     check_seconds,
     check_verify,
 )
-from airflow_provider_cloudos.client.base import Answer, ClientBase, known_total
-from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
+from airflow_provider_cloudos.client.attempts import Answer, TransportErrors, run_awaited
+from airflow_provider_cloudos.client.base import ClientBase
+from airflow_provider_cloudos.client.endpoints import ApiRequest
 from airflow_provider_cloudos.client.network import verify_from_environment
 from airflow_provider_cloudos.client.responses import (
-    decode_json,
-    decode_json_object,
-    list_page,
     too_large_error,
 )
 from airflow_provider_cloudos.client.retry import RetryPolicy
@@ -56,12 +53,15 @@ from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
 logger = logging.getLogger(__name__)
 
-_TRANSPORT_ERRORS: tuple[type[BaseException], ...] = (
-    aiohttp.ClientConnectionError,
-    aiohttp.ClientPayloadError,
-    asyncio.TimeoutError,
+#: What aiohttp's exceptions mean to the retry loop. Its ``total`` timeout is the attempt's time,
+#: so a timeout is reported as the attempt's whichever one fired.
+_ERRORS = TransportErrors(
+    tls=(aiohttp.ClientSSLError,),
+    passing=(aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, asyncio.TimeoutError),
+    timeouts=(asyncio.TimeoutError, aiohttp.ServerTimeoutError),
+    unsendable=(aiohttp.ClientError,),
+    timeout_is_the_attempts=True,
 )
-_TIMEOUTS: tuple[type[BaseException], ...] = (asyncio.TimeoutError, aiohttp.ServerTimeoutError)
 
 
 def ssl_option(verify: bool | str) -> bool | ssl.SSLContext:
@@ -99,10 +99,10 @@ class AsyncCloudOSClient(ClientBase):
         api_key: str,
         workspace_id: str | None = None,
         *,
-        verify: bool | str = True,
         timeout: float = 60.0,
         connect_timeout: float = 10.0,
         read_timeout: float | None = None,
+        verify: bool | str = True,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
         proxy: str | None = None,
         no_proxy: str | None = None,
@@ -111,22 +111,15 @@ class AsyncCloudOSClient(ClientBase):
         clock: Callable[[], float] = time.time,
         user_agent: str | None = None,
     ) -> None:
-        self._total_timeout = check_seconds(timeout, "timeout")
+        attempt_seconds = check_seconds(timeout, "timeout")
         self._connect_timeout = check_seconds(connect_timeout, "connect_timeout")
         self._read_timeout = None if read_timeout is None else check_seconds(read_timeout, "read_timeout")
         self._ssl = ssl_option(verify_from_environment(verify))
-        self._timeout = self._attempt_timeout(self._total_timeout)
+        self._timeout = self._attempt_timeout(attempt_seconds)
         super().__init__(
-            base_url,
-            api_key,
-            workspace_id,
-            max_response_bytes=max_response_bytes,
-            proxy=proxy,
-            no_proxy=no_proxy,
-            retry_policy=retry_policy,
-            clock=clock,
-            user_agent=user_agent,
-        )
+            base_url, api_key, workspace_id, attempt_seconds, max_response_bytes,
+            proxy, no_proxy, retry_policy, clock, user_agent,
+        )  # fmt: skip
         self._proxy = self._route.without_credentials()
         # The proxy's credentials: aiohttp sends ``proxy_headers`` with a CONNECT (an https target)
         # only; an http target goes to the proxy as an ordinary request carrying the header itself.
@@ -170,7 +163,7 @@ class AsyncCloudOSClient(ClientBase):
 
     async def _exchange(self, request: ApiRequest, budget: float) -> Answer:
         """One attempt: connect, send, and read the whole answer within ``budget``."""
-        timeout = self._timeout if budget == self._total_timeout else self._attempt_timeout(budget)
+        timeout = self._timeout if budget == self._attempt_seconds else self._attempt_timeout(budget)
         async with self._client_session().request(
             request.method,
             request.url(self._base_url),
@@ -196,40 +189,22 @@ class AsyncCloudOSClient(ClientBase):
             return Answer(response.status, bytes(body), response.headers.get("Retry-After"))
 
     async def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
-        """The blocking client's ``_send``, awaited: the same attempts (:mod:`.attempts`), policy and
-        deadline; an attempt that timed out is reported as one whatever aiohttp raised."""
-        attempts = self._attempts(request, self._total_timeout, max_attempts, logger)
-        delay: float | None
-        while True:
-            budget = attempts.start()
-            try:
-                answer = await self._exchange(request, budget)
-            except aiohttp.ClientSSLError as exc:
-                attempts.tls_failed(exc)
-            except _TRANSPORT_ERRORS as exc:
-                timed_out = isinstance(exc, _TIMEOUTS)
-                error = AttemptTimeout(budget) if timed_out else exc
-                delay = attempts.failed(error, cause=exc, timed_out=timed_out)
-            except aiohttp.ClientError as exc:
-                attempts.not_sent(exc)
-            else:
-                delay = attempts.answered(answer.status, answer.body, answer.retry_after)
-                if delay is None:
-                    return answer.body
-            await self._sleep(delay)
+        """The blocking client's ``_send``, awaited: the same retry loop (:mod:`.attempts`), policy
+        and deadline; an attempt that timed out is reported as one whatever aiohttp raised."""
+        exchange = functools.partial(self._exchange, request)
+        steps = self._attempts(request, max_attempts, logger).steps(_ERRORS)
+        return await run_awaited(steps, exchange, self._sleep)
 
     async def get_session(
         self, session_id: str, workspace_id: str | None = None, *, max_attempts: int | None = None
     ) -> dict[str, Any]:
         request = endpoints.get_session(self._workspace(workspace_id), session_id)
-        return decode_json_object(
-            await self._send(request, max_attempts=max_attempts), request, secrets=self._secrets
-        )
+        return self._object(await self._send(request, max_attempts=max_attempts), request)
 
     async def list_sessions(
         self,
         page: int = 1,
-        limit: int = MAX_PAGE_SIZE,
+        limit: int = endpoints.MAX_PAGE_SIZE,
         statuses: str | Iterable[str] | None = None,
         only_owner: bool = False,
         archived: bool | None = False,
@@ -239,11 +214,7 @@ class AsyncCloudOSClient(ClientBase):
     ) -> tuple[list[dict[str, Any]], int]:
         """One page of sessions and the total count (see the synchronous client)."""
         request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
-        payload = decode_json(
-            await self._send(request, max_attempts=max_attempts), request, secrets=self._secrets
-        )
-        sessions, total = list_page(payload, request)
-        return sessions, known_total(total, page, limit, len(sessions))
+        return self._page(await self._send(request, max_attempts=max_attempts), request, page, limit)
 
     async def abort_session(
         self,
@@ -272,8 +243,7 @@ class AsyncCloudOSClient(ClientBase):
         max_attempts: int | None = None,
     ) -> dict[str, Any]:
         request = endpoints.resume_session(self._workspace(workspace_id), session_id, payload)
-        body = await self._send(request, max_attempts=max_attempts)
-        return decode_json_object(body, request, secrets=self._secrets) if body.strip() else {}
+        return self._object(await self._send(request, max_attempts=max_attempts), request, empty=True)
 
 
 __all__ = ["AsyncCloudOSClient", "ssl_option"]

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
+from typing import Any
 
 from airflow_provider_cloudos.client import endpoints
 from airflow_provider_cloudos.client._shared import (
@@ -24,28 +25,23 @@ from airflow_provider_cloudos.client._shared import (
 from airflow_provider_cloudos.client.attempts import Attempts
 from airflow_provider_cloudos.client.endpoints import ApiRequest
 from airflow_provider_cloudos.client.network import choose_route
+from airflow_provider_cloudos.client.responses import decode_json, decode_json_object, list_page
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.urls import normalize_base_url
 
 
-@dataclass(frozen=True)
-class Answer:
-    """A complete HTTP answer, as an attempt hands it to :meth:`Attempts.answered`."""
-
-    status: int
-    body: bytes
-    retry_after: str | None
-
-
 class ClientBase:
-    """The settings and helpers both transports share; not used on its own."""
+    """The settings and helpers both transports share; not used on its own.
+
+    ``attempt_seconds`` is the total time one attempt may take, however the transport keeps it.
+    """
 
     def __init__(
         self,
         base_url: str,
         api_key: str,
         workspace_id: str | None,
-        *,
+        attempt_seconds: float,
         max_response_bytes: int,
         proxy: str | None,
         no_proxy: str | None,
@@ -53,6 +49,7 @@ class ClientBase:
         clock: Callable[[], float],
         user_agent: str | None,
     ) -> None:
+        self._attempt_seconds = attempt_seconds
         self._base_url = normalize_base_url(base_url)
         self._api_key = clean_api_key(api_key)
         self._workspace_id = clean_workspace_id(workspace_id)
@@ -86,19 +83,15 @@ class ClientBase:
     def _workspace(self, workspace_id: str | None) -> str:
         return resolve_workspace_id(workspace_id, self._workspace_id)
 
-    def _attempts(
-        self, request: ApiRequest, attempt_seconds: float, max_attempts: int | None, logger: logging.Logger
-    ) -> Attempts:
+    def _attempts(self, request: ApiRequest, max_attempts: int | None, logger: logging.Logger) -> Attempts:
         """The attempts of one call, under the client's policy or ``max_attempts`` for this call."""
-        policy = (
-            self._retry_policy
-            if max_attempts is None
-            else replace(self._retry_policy, max_attempts=max_attempts)
-        )
+        policy = self._retry_policy
+        if max_attempts is not None:
+            policy = replace(policy, max_attempts=max_attempts)
         return Attempts(
             request,
             policy,
-            attempt_seconds=attempt_seconds,
+            attempt_seconds=self._attempt_seconds,
             secrets=self._secrets,
             clock=self._clock,
             logger=logger,
@@ -123,11 +116,23 @@ class ClientBase:
             archived=archived,
         )
 
+    def _object(self, body: bytes, request: ApiRequest, *, empty: bool = False) -> dict[str, Any]:
+        """The JSON object of a 2xx answer; ``{}`` for an empty one where ``empty`` allows it."""
+        if empty and not body.strip():
+            return {}
+        return decode_json_object(body, request, secrets=self._secrets)
 
-def known_total(total: int | None, page: int, limit: int, listed: int) -> int:
-    """The server's count of all matching sessions, or, when it gives none, the number known so far
-    (earlier pages plus the ``listed`` ones of this page)."""
-    return (page - 1) * limit + listed if total is None else total
+    def _listed(self, body: bytes, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
+        """The sessions of one listed page and the server's total (None when it gives none)."""
+        return list_page(decode_json(body, request, secrets=self._secrets), request)
+
+    def _page(
+        self, body: bytes, request: ApiRequest, page: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The sessions of one listed page and the server's count of all matching sessions, or,
+        when it gives none, the number known so far (earlier pages plus this one)."""
+        sessions, total = self._listed(body, request)
+        return sessions, ((page - 1) * limit + len(sessions) if total is None else total)
 
 
-__all__ = ["Answer", "ClientBase", "known_total"]
+__all__ = ["ClientBase"]

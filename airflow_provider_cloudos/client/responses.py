@@ -135,31 +135,6 @@ def _attempts(attempts: int) -> str:
     return f" after {attempts} attempts" if attempts > 1 else ""
 
 
-def api_error(
-    status_code: int,
-    body: bytes | str | None,
-    request: ApiRequest,
-    *,
-    attempts: int = 1,
-    secrets: Iterable[str] = (),
-) -> CloudOSAPIError:
-    """The typed exception for an error status (not raised, so callers can chain it)."""
-    said = server_message(body)
-    message = (
-        f"CloudOS API refused {request.describe()} ({_phrase(status_code)}){_attempts(attempts)}: "
-        f"{_hint(status_code, request)}"
-    )
-    if said:
-        message += f". Server said: {said}"
-    secrets = tuple(secrets)
-    return _error_class(status_code)(
-        redact(message, secrets),
-        status_code=status_code,
-        endpoint=request.name,
-        server_message=redact(said, secrets) if said else None,
-    )
-
-
 def raise_for_status(
     status_code: int,
     body: bytes | str | None,
@@ -171,7 +146,20 @@ def raise_for_status(
     """Return quietly for 2xx; raise the matching :class:`CloudOSAPIError` subclass otherwise."""
     if 200 <= status_code < 300:
         return
-    raise api_error(status_code, body, request, attempts=attempts, secrets=secrets)
+    said = server_message(body)
+    message = (
+        f"CloudOS API refused {request.describe()} ({_phrase(status_code)}){_attempts(attempts)}: "
+        f"{_hint(status_code, request)}"
+    )
+    if said:
+        message += f". Server said: {said}"
+    secrets = tuple(secrets)
+    raise _error_class(status_code)(
+        redact(message, secrets),
+        status_code=status_code,
+        endpoint=request.name,
+        server_message=redact(said, secrets) if said else None,
+    )
 
 
 def connection_error(
@@ -340,7 +328,6 @@ def list_page(payload: Any, request: ApiRequest) -> tuple[list[dict[str, Any]], 
 
 __all__ = [
     "REDACTED",
-    "api_error",
     "connection_error",
     "deadline_error",
     "decode_json",

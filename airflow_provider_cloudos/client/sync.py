@@ -18,6 +18,7 @@ from :mod:`~airflow_provider_cloudos.client.network`, the rule the async client 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import socket
@@ -43,14 +44,13 @@ from airflow_provider_cloudos.client._shared import (
     check_seconds,
     check_verify,
 )
-from airflow_provider_cloudos.client.base import Answer, ClientBase, known_total
+from airflow_provider_cloudos.client.attempts import Answer, TransportErrors, run_blocking
+from airflow_provider_cloudos.client.base import ClientBase
 from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
 from airflow_provider_cloudos.client.network import verify_from_environment
 from airflow_provider_cloudos.client.responses import (
     decode_json,
-    decode_json_object,
     extract_items,
-    list_page,
     too_large_error,
 )
 from airflow_provider_cloudos.client.retry import RetryPolicy
@@ -58,19 +58,19 @@ from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
 logger = logging.getLogger(__name__)
 
-#: Failures with no (complete) HTTP answer that another attempt may cure. The urllib3 ones come
-#: from reading the streamed answer, which ``requests`` does not wrap.
-_TRANSPORT_ERRORS: tuple[type[Exception], ...] = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    requests.exceptions.ChunkedEncodingError,
-    urllib3.exceptions.HTTPError,
-    AttemptTimeout,
-)
-_TIMEOUTS: tuple[type[Exception], ...] = (
-    requests.exceptions.Timeout,
-    urllib3.exceptions.TimeoutError,
-    TimeoutError,
+#: What ``requests``' exceptions mean to the retry loop. The urllib3 ones come from reading the
+#: streamed answer, which ``requests`` does not wrap.
+_ERRORS = TransportErrors(
+    tls=(requests.exceptions.SSLError,),
+    passing=(
+        requests.exceptions.ConnectionError,
+        requests.exceptions.Timeout,
+        requests.exceptions.ChunkedEncodingError,
+        urllib3.exceptions.HTTPError,
+        AttemptTimeout,
+    ),
+    timeouts=(requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError),
+    unsendable=(requests.exceptions.RequestException,),
 )
 
 
@@ -234,18 +234,11 @@ class CloudOSClient(ClientBase):
     ) -> None:
         self._verify = check_verify(verify_from_environment(verify))
         self._timeout = _check_timeout(timeout)
-        self._total_timeout = check_seconds(total_timeout, "total_timeout")
+        attempt_seconds = check_seconds(total_timeout, "total_timeout")
         super().__init__(
-            base_url,
-            api_key,
-            workspace_id,
-            max_response_bytes=max_response_bytes,
-            proxy=proxy,
-            no_proxy=no_proxy,
-            retry_policy=retry_policy,
-            clock=clock,
-            user_agent=user_agent,
-        )
+            base_url, api_key, workspace_id, attempt_seconds, max_response_bytes,
+            proxy, no_proxy, retry_policy, clock, user_agent,
+        )  # fmt: skip
         self._proxies = {"http": self._route.proxy, "https": self._route.proxy} if self._route.proxy else {}
         self._sleep = sleep
         self._owns_session = session is None
@@ -316,43 +309,21 @@ class CloudOSClient(ClientBase):
         No attempt starts, and no retry sleeps, past the deadline of the task the call serves
         (:mod:`~airflow_provider_cloudos.client.deadline`); each attempt ends by it too.
         """
-        attempts = self._attempts(request, self._total_timeout, max_attempts, logger)
-        url = request.url(self._base_url)
-        delay: float | None
-        while True:
-            budget = attempts.start()
-            try:
-                answer = self._exchange(request, url, budget)
-            except requests.exceptions.SSLError as exc:
-                attempts.tls_failed(exc)
-            except _TRANSPORT_ERRORS as exc:
-                delay = attempts.failed(exc, cause=exc, timed_out=isinstance(exc, _TIMEOUTS))
-            except requests.exceptions.RequestException as exc:
-                attempts.not_sent(exc)
-            else:
-                delay = attempts.answered(answer.status, answer.body, answer.retry_after)
-                if delay is None:
-                    return answer.body
-            self._sleep(delay)
+        exchange = functools.partial(self._exchange, request, request.url(self._base_url))
+        steps = self._attempts(request, max_attempts, logger).steps(_ERRORS)
+        return run_blocking(steps, exchange, self._sleep)
 
     def _json(self, request: ApiRequest) -> Any:
         return decode_json(self._send(request), request, secrets=self._secrets)
 
-    def _json_object(self, request: ApiRequest) -> dict[str, Any]:
-        return decode_json_object(self._send(request), request, secrets=self._secrets)
-
     def create_session(self, payload: dict[str, Any], workspace_id: str | None = None) -> dict[str, Any]:
         """Start a session; sent once only (see :mod:`~airflow_provider_cloudos.client.retry`)."""
         request = endpoints.create_session(self._workspace(workspace_id), payload)
-        return self._json_object(request)
+        return self._object(self._send(request), request)
 
     def get_session(self, session_id: str, workspace_id: str | None = None) -> dict[str, Any]:
         request = endpoints.get_session(self._workspace(workspace_id), session_id)
-        return self._json_object(request)
-
-    def _list_page(self, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
-        """The sessions of one listed page and the server's total (None when it gives none)."""
-        return list_page(self._json(request), request)
+        return self._object(self._send(request), request)
 
     def list_sessions(
         self,
@@ -370,8 +341,7 @@ class CloudOSClient(ClientBase):
         the number of sessions known so far (earlier pages plus this one).
         """
         request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
-        sessions, total = self._list_page(request)
-        return sessions, known_total(total, page, limit, len(sessions))
+        return self._page(self._send(request), request, page, limit)
 
     def iter_sessions(
         self,
@@ -390,7 +360,7 @@ class CloudOSClient(ClientBase):
         page = 1
         while True:
             request = self._list_request(page, page_size, statuses, only_owner, archived, workspace_id)
-            sessions, total = self._list_page(request)
+            sessions, total = self._listed(self._send(request), request)
             fresh = 0
             for session in sessions:
                 identity = _identity(session)
@@ -433,8 +403,7 @@ class CloudOSClient(ClientBase):
     ) -> dict[str, Any]:
         """Resume a paused session; the session object (empty when the server sends no body)."""
         request = endpoints.resume_session(self._workspace(workspace_id), session_id, payload)
-        content = self._send(request)
-        return decode_json_object(content, request, secrets=self._secrets) if content.strip() else {}
+        return self._object(self._send(request), request, empty=True)
 
     def search_projects(self, name: str, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Projects whose name contains ``name``; picking the exact match is the caller's job."""
@@ -448,14 +417,14 @@ class CloudOSClient(ClientBase):
     def list_dataset_items(self, dataset_id: str, workspace_id: str | None = None) -> dict[str, Any]:
         """``{"folders": [...], "files": [...]}`` at the top of a dataset."""
         request = endpoints.list_dataset_items(self._workspace(workspace_id), dataset_id)
-        return self._json_object(request)
+        return self._object(self._send(request), request)
 
     def list_folder_items(
         self, folder_id: str, folder_type: str, workspace_id: str | None = None
     ) -> dict[str, Any]:
         """``{"folders": [...], "files": [...]}`` of a ``VirtualFolder`` or ``S3Folder``."""
         request = endpoints.list_folder_items(self._workspace(workspace_id), folder_id, folder_type)
-        return self._json_object(request)
+        return self._object(self._send(request), request)
 
     def check_access(self, workspace_id: str | None = None) -> int:
         """One cheap authenticated call (a one-item list); the number of sessions in the workspace."""
