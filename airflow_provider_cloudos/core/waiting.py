@@ -53,7 +53,8 @@ class StatusWatch:
 
     ``targets`` and ``failures`` are display statuses (API names are accepted and mapped);
     ``started_at`` is a wall-clock epoch so a watch re-created on another machine (a trigger
-    moved to another triggerer) reports the elapsed time of the whole wait. ``last_status`` and
+    moved to another triggerer) reports the elapsed time of the whole wait. ``guard`` (cost,
+    runtime) ends the wait while the session is still on its way. ``last_status`` and
     ``last_api_status`` start as None and follow the observations. Mutable, so unhashable.
     """
 
@@ -62,6 +63,7 @@ class StatusWatch:
     failures: frozenset[str] = FAILURE_STATUSES
     started_at: float = 0.0
     url: str | None = None
+    guard: SessionGuard | None = None
     last_status: str | None = field(default=None, init=False)
     last_api_status: str | None = field(default=None, init=False)
 
@@ -74,6 +76,7 @@ class StatusWatch:
         *,
         started_at: float = 0.0,
         url: str | None = None,
+        guard: SessionGuard | None = None,
         parameters: tuple[str, str] = ("target_status", "failure_status"),
     ) -> StatusWatch:
         """Validate the wanted and failure statuses; errors name ``parameters`` (the caller's names)."""
@@ -90,6 +93,7 @@ class StatusWatch:
             failures=failure_set,
             started_at=started_at,
             url=url,
+            guard=guard,
         )
 
     def observe(self, session: Mapping[str, Any] | None) -> tuple[WaitOutcome, bool]:
@@ -285,7 +289,7 @@ BatchResult = WaitResult
 
 
 class WaitLog(Protocol):
-    """Where a wait writes its progress: a logger (the caller's, so lines carry its name)."""
+    """The caller's logger, where a wait writes its progress."""
 
     def info(self, msg: str, /) -> object: ...
 
@@ -305,12 +309,11 @@ SessionLoop = Generator[str | float, Look, WaitResult]
 
 def session_wait(
     watch: StatusWatch,
-    *,
     poll_interval: float,
     end_time: float,
+    *,
     clock: Callable[[], float],
     log: WaitLog,
-    guard: SessionGuard | None = None,
     wait_first: bool = False,
 ) -> SessionLoop:
     """The single-session wait's one loop, free of I/O: it yields what to do, the runner does it.
@@ -318,10 +321,11 @@ def session_wait(
     A yielded id asks for a look at that session: the runner sends back its object, or the error
     the read met. A transient error (no answer, 5xx, a call deadline) is logged and the wait goes
     on; any other error is a refusal that ends it. Each look at the session is judged by ``watch``
-    (a target, a failure status) and ``guard``; a status change is logged once. After each look
+    (a target, a failure status, its guard); a status change is logged once. After each look
     the loop sleeps ``poll_interval``, cut at ``end_time``, where it ends: timed out, or
     unanswered when the last look met an error. ``wait_first`` sleeps before the first look (a
     trigger starts right after its task looked). An ``end_time`` already passed takes one look.
+    Progress goes to ``log``, the caller's logger.
     """
     if wait_first:
         yield _pause(min(poll_interval, end_time - clock()))
@@ -342,7 +346,7 @@ def session_wait(
                 return WaitResult(WaitEnd.REACHED, watch.reached_message(), seen)
             if outcome is WaitOutcome.FAILED:
                 return WaitResult(WaitEnd.FAILED, watch.failed_message(), seen)
-            reason = guard.check(seen) if guard is not None else None
+            reason = watch.guard.check(seen) if watch.guard is not None else None
             if reason is not None:
                 return WaitResult(WaitEnd.GUARD, watch.guard_message(reason), seen, reason)
         now = clock()

@@ -476,6 +476,7 @@ class CloudOSHook(BaseHook):
             failure_statuses,
             started_at=started,
             url=self.session_url(session_id),
+            guard=guard,
             parameters=("target", "failure_statuses"),
         )
         in_hand = [] if initial is None else [initial]
@@ -489,10 +490,9 @@ class CloudOSHook(BaseHook):
                 on_poll(session)
             return session
 
-        loop = session_wait(
-            watch, poll_interval=poll_interval, end_time=end_time, clock=clock, log=self.log, guard=guard
+        result = run_blocking(
+            session_wait(watch, poll_interval, end_time, clock=clock, log=self.log), look, sleep
         )
-        result = run_blocking(loop, look, sleep)
         if result.end is WaitEnd.REACHED and isinstance(result.session, dict):
             return result.session
         status = watch.last_status
@@ -500,7 +500,10 @@ class CloudOSHook(BaseHook):
             raise CloudOSSessionFailedError(session_id, status or "unknown", result.message)
         if result.end is WaitEnd.GUARD:
             raise CloudOSGuardError(session_id, str(result.reason), result.message)
-        raise CloudOSWaitTimeoutError(session_id, status, watch.elapsed(clock()), result.message)
+        # Timed out, even when the last look met no answer: near the task's own deadline that is its
+        # call deadline refusing to ask, not CloudOS failing.
+        waited = watch.elapsed(clock())
+        raise CloudOSWaitTimeoutError(session_id, status, waited, watch.timeout_message(waited))
 
     # -- Airflow's "Test" button -------------------------------------------------------------
 

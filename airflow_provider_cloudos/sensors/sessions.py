@@ -127,6 +127,7 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
                 failures=failures,
                 started_at=time.time(),
                 url=self.hook.session_url(session_id),
+                guard=self._guard(),
             )
         return self._watch
 
@@ -134,10 +135,9 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
         """One look, judged by the one single-session loop: an end time already passed makes it
         look once; its deadline is the sensor's own (Airflow's timeout, or the trigger's)."""
         watch = self._watcher()
-        loop = session_wait(
-            watch, poll_interval=0.0, end_time=0.0, clock=time.time, log=self.log, guard=self._guard()
+        result = run_blocking(
+            session_wait(watch, 0.0, 0.0, clock=time.time, log=self.log), self._look, time.sleep
         )
-        result = run_blocking(loop, self._look, time.sleep)
         if result.end is WaitEnd.FAILED:
             raise AirflowFailException(result.message)
         if result.session is None:

@@ -131,12 +131,19 @@ class CloudOSSessionTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
         watch = StatusWatch.create(
-            self.session_id, self.target_statuses, self.failure_statuses, started_at=self.started_at
+            self.session_id,
+            self.target_statuses,
+            self.failure_statuses,
+            started_at=self.started_at,
+            guard=self.guard,
         )
         watch.last_status = self.last_status
         try:
             async with hook:
-                watch.url = await self._session_url(hook)
+                try:
+                    watch.url = await hook.asession_url(self.session_id)
+                except Exception as error:  # a broken or missing connection: one event, never a crash
+                    raise _UnusableConnection(error) from error
                 event = await self._wait(hook, watch)
         except _UnusableConnection as error:
             event = self._event(ERROR, watch, f"Cannot use connection {self.cloudos_conn_id!r}: {error}")
@@ -172,7 +179,10 @@ class CloudOSSessionTrigger(BaseTrigger):
                         read_anew = f"refused again after connection {self.cloudos_conn_id!r} was read anew"
                         return CloudOSAuthError(f"{error} ({read_anew})")
                     # Failing here would leave the session this task started billing, unwatched.
-                    await self._reread_connection(hook)
+                    try:
+                        await hook.areread_connection()
+                    except CloudOSError as unusable:
+                        raise _UnusableConnection(unusable) from unusable
                     reread = True
                     continue
                 except CloudOSAPIError as error:
@@ -184,13 +194,7 @@ class CloudOSSessionTrigger(BaseTrigger):
         # Looking at once gains nothing and, on Airflow 3.3.2, an event that arrives before the
         # scheduler has processed the deferral fails the task ("state attribute is queued").
         loop = session_wait(
-            watch,
-            poll_interval=self.poll_interval,
-            end_time=self.end_time,
-            clock=time.time,
-            log=self.log,
-            guard=self.guard,
-            wait_first=True,
+            watch, self.poll_interval, self.end_time, clock=time.time, log=self.log, wait_first=True
         )
         result = await run_async(loop, look, asyncio.sleep)
         extra: dict[str, Any] = {}
@@ -202,20 +206,6 @@ class CloudOSSessionTrigger(BaseTrigger):
             why = result.reason or "the wait timed out"
             extra["stopped"] = await self._stop(hook, why) if self.stop_on_timeout else False
         return self._event(result.end.value, watch, result.message, **extra)
-
-    async def _session_url(self, hook: CloudOSHook) -> str:
-        """The session's page; reading the connection for it proves the connection usable."""
-        try:
-            return await hook.asession_url(self.session_id)
-        except Exception as error:  # a broken or missing connection: one event, never a crash
-            raise _UnusableConnection(error) from error
-
-    @staticmethod
-    async def _reread_connection(hook: CloudOSHook) -> None:
-        try:
-            await hook.areread_connection()
-        except CloudOSError as error:
-            raise _UnusableConnection(error) from error
 
     async def _stop_after_failure(self) -> bool:
         try:

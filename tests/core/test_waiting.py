@@ -393,7 +393,7 @@ def _single_wait(
 ) -> tuple[WaitResult, list[float], list[float], Log]:
     """session_wait over these looks (each read takes ``look_takes``): result, sleeps, look times, log."""
     clock, log = Clock(), Log()
-    watch = StatusWatch.create(SID, "running", started_at=clock.now, url="https://c.example/s")
+    watch = StatusWatch.create(SID, "running", started_at=clock.now, url="https://c.example/s", guard=guard)
     slept: list[float] = []
     looked: list[float] = []
 
@@ -407,15 +407,7 @@ def _single_wait(
         slept.append(seconds)
         clock.now += seconds
 
-    loop = session_wait(
-        watch,
-        poll_interval=10,
-        end_time=clock.now + deadline_in,
-        clock=clock,
-        log=log,
-        guard=guard,
-        wait_first=wait_first,
-    )
+    loop = session_wait(watch, 10, clock.now + deadline_in, clock=clock, log=log, wait_first=wait_first)
     return run_blocking(loop, look, sleep), slept, looked, log
 
 
@@ -498,7 +490,7 @@ def test_the_async_runner_runs_the_single_wait_too():
     async def sleep(seconds: float) -> None:
         clock.now += seconds
 
-    loop = session_wait(watch, poll_interval=5, end_time=clock.now + 60, clock=clock, log=log)
+    loop = session_wait(watch, 5, clock.now + 60, clock=clock, log=log)
     result = asyncio.run(run_async(loop, look, sleep))
     assert (result.end, result.session) == (WaitEnd.REACHED, {"status": "aborted"})
     assert log.lines[-1] == ("info", f"Session {SID} is paused after 5s")
