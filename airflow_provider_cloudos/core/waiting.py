@@ -107,11 +107,8 @@ class StatusWatch:
 
     def change_message(self, now: float) -> str:
         """The log line for a status change: what, after how long, and where to look."""
-        where = f" ({self.url})" if self.url else ""
-        return (
-            f"Session {self.session_id} is {self.last_status} after "
-            f"{_format_elapsed(now - self.started_at)}{where}"
-        )
+        elapsed = _format_elapsed(now - self.started_at)
+        return f"Session {self.session_id} is {self.last_status} after {elapsed}{_where(self.url)}"
 
     def elapsed(self, now: float) -> float:
         return max(0.0, now - self.started_at)

@@ -92,8 +92,8 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
         self._watch: StatusWatch | None = None
         check_literal_parameters(self, self._validated)
 
-    def _read_parameters(self) -> tuple[str, frozenset[str], frozenset[str]]:
-        """(session id, target statuses, failure statuses)."""
+    def _read_parameters(self) -> StatusWatch:
+        """The wait the parameters ask for; :meth:`_watcher` starts its clock."""
         session_id = require_session_id(self.session_id, "session_id")
         guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
         wanted = self.target_status
@@ -105,7 +105,7 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
             if self.failure_status is None
             else normalize_statuses(self.failure_status, parameter="failure_status")
         )
-        return session_id, targets, failures
+        return StatusWatch(session_id, targets, failures, guard=guard)
 
     def _guard(self) -> SessionGuard:
         return self._checked(
@@ -120,15 +120,9 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSDeferrableMixin, Bas
 
     def _watcher(self) -> StatusWatch:
         if self._watch is None:
-            session_id, targets, failures = self._validated()
-            self._watch = StatusWatch(
-                session_id=session_id,
-                targets=targets,
-                failures=failures,
-                started_at=time.time(),
-                url=self.hook.session_url(session_id),
-                guard=self._guard(),
-            )
+            watch = self._validated()
+            watch.started_at, watch.url = time.time(), self.hook.session_url(watch.session_id)
+            self._watch = watch
         return self._watch
 
     def poke(self, context: Any) -> bool | PokeReturnValue:
