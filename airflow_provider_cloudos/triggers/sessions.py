@@ -157,7 +157,7 @@ class CloudOSSessionTrigger(BaseTrigger):
             # A bug, or an answer nobody foresaw: a bare raise would fail the task and leave the
             # session it started running with nobody watching it. Pause it (when it is this
             # task's to pause), then end with an event that says what happened.
-            stopped = await self._stop_after_failure() if self.stop_on_timeout else False
+            stopped = self.stop_on_timeout and await self._stop_quietly(self._hook(), "its wait failed")
             message = f"Waiting for session {self.session_id} failed: {type(error).__name__}: {error}"
             event = self._event(ERROR, watch, message, stopped=stopped)
         yield event
@@ -204,16 +204,8 @@ class CloudOSSessionTrigger(BaseTrigger):
             extra["summary"] = session_summary(result.session, hook.base_url)
         if result.end in (WaitEnd.GUARD, WaitEnd.TIMED_OUT, WaitEnd.UNANSWERED):
             why = result.reason or "the wait timed out"
-            extra["stopped"] = await self._stop(hook, why) if self.stop_on_timeout else False
+            extra["stopped"] = self.stop_on_timeout and await self._stop(hook, why)
         return self._event(result.end.value, watch, result.message, **extra)
-
-    async def _stop_after_failure(self) -> bool:
-        try:
-            async with self._hook() as hook:
-                return await self._stop(hook, "its wait failed")
-        except Exception as error:  # never let the pause hide the failure it follows
-            self.log.error("Could not pause session %s after its wait failed: %s", self.session_id, error)
-            return False
 
     async def _stop_if_cancelled_by_a_kill(self, hook: CloudOSHook) -> None:
         if await safe_to_stop_after_cancel(self):
@@ -230,13 +222,15 @@ class CloudOSSessionTrigger(BaseTrigger):
             self.log.warning("Paused session %s because %s", self.session_id, reason)
         return stopped
 
-    async def _stop_quietly(self, hook: CloudOSHook, reason: str) -> None:
+    async def _stop_quietly(self, hook: CloudOSHook, reason: str) -> bool:
+        """:meth:`_stop` where nothing may be raised (a kill, a failed wait: the pause must not hide it)."""
         try:
             async with hook:
                 await hook.get_async_client()  # the connection lookup stays outside the 30 s limit
-                await asyncio.wait_for(self._stop(hook, reason), timeout=30)
-        except Exception as error:  # the task is going away; log, never raise from a kill path
+                return await asyncio.wait_for(self._stop(hook, reason), timeout=30)
+        except Exception as error:
             self.log.error("Could not pause session %s after %s: %s", self.session_id, reason, error)
+            return False
 
     async def on_kill(self) -> None:
         """Airflow 3.3+: a user marked the deferred task failed/success or cleared it.
