@@ -1,4 +1,4 @@
-"""Fleet pause: one CloudOSSessionTrigger per session vs one CloudOSSessionsTrigger for the batch.
+"""Fleet pause: one CloudOSSessionTrigger per session vs one CloudOSFleetTrigger for the batch.
 
 ``python -m bench.fleet_wait [--sizes 250,1000] [--aborting 2] [--poll 0.5] [--latency 0.02]``
 
@@ -43,15 +43,13 @@ async def _drain(trigger: Any) -> list[dict[str, Any]]:
 
 
 def _triggers(approach: str, ids: list[str], poll: float) -> list[Any]:
-    from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
+    from airflow_provider_cloudos.triggers.fleet import CloudOSFleetTrigger
     from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
     end = time.time() + 120
     if approach == "one batch trigger":
         return [
-            CloudOSSessionsTrigger(
-                session_ids=ids, end_time=end, target_statuses=["paused"], poll_interval=poll
-            )
+            CloudOSFleetTrigger(session_ids=ids, end_time=end, target_statuses=["paused"], poll_interval=poll)
         ]
     return [
         CloudOSSessionTrigger(session_id=sid, end_time=end, target_statuses=["paused"], poll_interval=poll)

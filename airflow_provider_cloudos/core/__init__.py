@@ -136,6 +136,7 @@ from airflow_provider_cloudos.core.waiting import (
     batch_wait,
     run_async,
     run_blocking,
+    session_wait,
 )
 
 __all__ = [
@@ -233,6 +234,7 @@ __all__ = [
     "session_differences",
     "session_summary",
     "session_url",
+    "session_wait",
     "shown_url",
     "static_location",
     "summarize_report",

@@ -7,10 +7,13 @@ task log tells the story (``setup`` after 0s, ``initialising`` after 42s, ``runn
 failed, guard, timeout...), so the hook, the trigger, the sensor and the operators say the same
 thing the same way.
 
-A :class:`BatchWatch` does the same for many sessions, and :func:`batch_wait` is the one loop
-the fleet operator's blocking wait and the batch trigger both run: it decides when to poll,
-when to sleep and how the wait ended; each caller only performs the polls and the sleeps
-(:func:`run_blocking`, :func:`run_async`).
+:func:`session_wait` is the one loop every single-session wait runs (the hook's blocking wait,
+the session trigger, the sensor's poke): fed one look at the session at a time (its object, or
+the error the read met), it decides what the look means, what to log, when to look again and how
+the wait ended. :class:`BatchWatch` and :func:`batch_wait` do the same for many sessions (the fleet
+operator's blocking wait and the batch trigger). The loops do no I/O: they yield what to do, and
+each caller only performs the reads and the sleeps (:func:`run_blocking`, :func:`run_async`), so
+a reader shared by many waits can feed them as well.
 """
 
 from __future__ import annotations
@@ -18,10 +21,11 @@ from __future__ import annotations
 import enum
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError
 from airflow_provider_cloudos.core.formatters import format_duration, session_summary
+from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import (
     FAILURE_STATUSES,
     WaitOutcome,
@@ -49,7 +53,8 @@ class StatusWatch:
 
     ``targets`` and ``failures`` are display statuses (API names are accepted and mapped);
     ``started_at`` is a wall-clock epoch so a watch re-created on another machine (a trigger
-    moved to another triggerer) reports the elapsed time of the whole wait. ``last_status`` and
+    moved to another triggerer) reports the elapsed time of the whole wait. ``guard`` (cost,
+    runtime) ends the wait while the session is still on its way. ``last_status`` and
     ``last_api_status`` start as None and follow the observations. Mutable, so unhashable.
     """
 
@@ -58,6 +63,7 @@ class StatusWatch:
     failures: frozenset[str] = FAILURE_STATUSES
     started_at: float = 0.0
     url: str | None = None
+    guard: SessionGuard | None = None
     last_status: str | None = field(default=None, init=False)
     last_api_status: str | None = field(default=None, init=False)
 
@@ -70,6 +76,7 @@ class StatusWatch:
         *,
         started_at: float = 0.0,
         url: str | None = None,
+        guard: SessionGuard | None = None,
         parameters: tuple[str, str] = ("target_status", "failure_status"),
     ) -> StatusWatch:
         """Validate the wanted and failure statuses; errors name ``parameters`` (the caller's names)."""
@@ -86,6 +93,7 @@ class StatusWatch:
             failures=failure_set,
             started_at=started_at,
             url=url,
+            guard=guard,
         )
 
     def observe(self, session: Mapping[str, Any] | None) -> tuple[WaitOutcome, bool]:
@@ -99,11 +107,8 @@ class StatusWatch:
 
     def change_message(self, now: float) -> str:
         """The log line for a status change: what, after how long, and where to look."""
-        where = f" ({self.url})" if self.url else ""
-        return (
-            f"Session {self.session_id} is {self.last_status} after "
-            f"{_format_elapsed(now - self.started_at)}{where}"
-        )
+        elapsed = _format_elapsed(now - self.started_at)
+        return f"Session {self.session_id} is {self.last_status} after {elapsed}{_where(self.url)}"
 
     def elapsed(self, now: float) -> float:
         return max(0.0, now - self.started_at)
@@ -256,16 +261,98 @@ class BatchWatch:
 
 
 class WaitEnd(enum.StrEnum):
-    """How a batch wait ended; the values are the statuses of the trigger event that reports it."""
+    """How a wait ended; the values are the statuses of the trigger event that reports it."""
 
     REACHED = "success"
     FAILED = "failure"
     TIMED_OUT = "timeout"
+    #: The session's cost or runtime reached its guard while it was still on its way.
+    GUARD = "guard"
+    #: The deadline passed while CloudOS kept failing to answer (not a slow session).
+    UNANSWERED = "error"
 
 
-class BatchResult(NamedTuple):
+class WaitResult(NamedTuple):
     end: WaitEnd
     message: str
+    #: The session object of the look that ended the wait (None: a deadline or a refusal ended it).
+    session: Mapping[str, Any] | None = None
+    #: What the guard said, when it ended the wait.
+    reason: str | None = None
+
+
+#: How a batch wait ended (the same shape; no session or reason).
+BatchResult = WaitResult
+
+
+class WaitLog(Protocol):
+    """The caller's logger, where a wait writes its progress."""
+
+    def info(self, msg: str, /) -> object: ...
+
+    def warning(self, msg: str, /) -> object: ...
+
+
+def _pause(seconds: float) -> float:
+    """A pause the runners recognise as one (a float, never negative)."""
+    return max(0.0, float(seconds))
+
+
+#: One look at a session, as a loop is fed it: its object, or the error its read met.
+Look = Mapping[str, Any] | CloudOSError
+#: What :func:`session_wait` asks of its runner: read this session (its id), or sleep (seconds).
+SessionLoop = Generator[str | float, Look, WaitResult]
+
+
+def session_wait(
+    watch: StatusWatch,
+    poll_interval: float,
+    end_time: float,
+    *,
+    clock: Callable[[], float],
+    log: WaitLog,
+    wait_first: bool = False,
+) -> SessionLoop:
+    """The single-session wait's one loop, free of I/O: it yields what to do, the runner does it.
+
+    A yielded id asks for a look at that session: the runner sends back its object, or the error
+    the read met. A transient error (no answer, 5xx, a call deadline) is logged and the wait goes
+    on; any other error is a refusal that ends it. Each look at the session is judged by ``watch``
+    (a target, a failure status, its guard); a status change is logged once. After each look
+    the loop sleeps ``poll_interval``, cut at ``end_time``, where it ends: timed out, or
+    unanswered when the last look met an error. ``wait_first`` sleeps before the first look (a
+    trigger starts right after its task looked). An ``end_time`` already passed takes one look.
+    Progress goes to ``log``, the caller's logger.
+    """
+    if wait_first:
+        yield _pause(min(poll_interval, end_time - clock()))
+    last_error: str | None = None
+    while True:
+        seen = yield watch.session_id
+        if isinstance(seen, CloudOSTransientError):
+            last_error = str(seen)
+            log.warning(f"CloudOS did not answer; the wait goes on: {seen}")
+        elif isinstance(seen, CloudOSError):
+            return WaitResult(WaitEnd.FAILED, watch.refused_message(seen))
+        else:
+            last_error = None
+            outcome, changed = watch.observe(seen)
+            if changed:
+                log.info(watch.change_message(clock()))
+            if outcome is WaitOutcome.REACHED:
+                return WaitResult(WaitEnd.REACHED, watch.reached_message(), seen)
+            if outcome is WaitOutcome.FAILED:
+                return WaitResult(WaitEnd.FAILED, watch.failed_message(), seen)
+            reason = watch.guard.check(seen) if watch.guard is not None else None
+            if reason is not None:
+                return WaitResult(WaitEnd.GUARD, watch.guard_message(reason), seen, reason)
+        now = clock()
+        if now >= end_time:
+            waited = watch.elapsed(now)
+            if last_error is None:
+                return WaitResult(WaitEnd.TIMED_OUT, watch.timeout_message(waited))
+            return WaitResult(WaitEnd.UNANSWERED, watch.unanswered_message(waited, last_error))
+        yield _pause(min(poll_interval, end_time - now))
 
 
 #: What :func:`batch_wait` asks of its runner: poll these sessions (a list), or sleep (seconds).
@@ -291,7 +378,7 @@ def batch_wait(
     trigger starts right after the pauses were asked for.
     """
     if wait_first:
-        yield max(0.0, min(poll_interval, end_time - clock()))
+        yield _pause(min(poll_interval, end_time - clock()))
     while True:
         round_started = clock()
         before = watch.progress()
@@ -304,42 +391,49 @@ def batch_wait(
             return BatchResult(WaitEnd.FAILED if watch.failed else WaitEnd.REACHED, watch.outcome_message())
         if now >= end_time:
             return BatchResult(WaitEnd.TIMED_OUT, watch.timeout_message(now))
-        yield max(0.0, min(round_started + poll_interval, end_time) - now)
+        yield _pause(min(round_started + poll_interval, end_time) - now)
+
+
+_Ask = TypeVar("_Ask")
+_Seen = TypeVar("_Seen")
+_Result = TypeVar("_Result")
 
 
 def run_blocking(
-    loop: BatchLoop, poll_round: Callable[[list[str]], None], sleep: Callable[[float], None]
-) -> BatchResult:
-    """Run :func:`batch_wait` in this thread (the fleet operator in a worker)."""
+    loop: Generator[_Ask | float, _Seen, _Result],
+    look: Callable[[_Ask], _Seen],
+    sleep: Callable[[float], object],
+) -> _Result:
+    """Run a wait's loop in this thread: ``look`` performs what it asks for, ``sleep`` its pauses."""
     try:
         step = next(loop)
         while True:
-            if isinstance(step, list):
-                poll_round(step)
-            else:
+            if isinstance(step, float):
                 sleep(step)
-            step = next(loop)
+                step = next(loop)
+            else:
+                step = loop.send(look(step))
     except StopIteration as finished:
-        result: BatchResult = finished.value
+        result: _Result = finished.value
         return result
 
 
 async def run_async(
-    loop: BatchLoop,
-    poll_round: Callable[[list[str]], Awaitable[None]],
-    sleep: Callable[[float], Awaitable[None]],
-) -> BatchResult:
-    """Run :func:`batch_wait` in an event loop (the batch trigger, polling a round concurrently)."""
+    loop: Generator[_Ask | float, _Seen, _Result],
+    look: Callable[[_Ask], Awaitable[_Seen]],
+    sleep: Callable[[float], Awaitable[object]],
+) -> _Result:
+    """:func:`run_blocking` in an event loop (the triggers; the batch one polls a round concurrently)."""
     try:
         step = next(loop)
         while True:
-            if isinstance(step, list):
-                await poll_round(step)
-            else:
+            if isinstance(step, float):
                 await sleep(step)
-            step = next(loop)
+                step = next(loop)
+            else:
+                step = loop.send(await look(step))
     except StopIteration as finished:
-        result: BatchResult = finished.value
+        result: _Result = finished.value
         return result
 
 
@@ -349,7 +443,9 @@ __all__ = [
     "BatchWatch",
     "StatusWatch",
     "WaitEnd",
+    "WaitResult",
     "batch_wait",
     "run_async",
     "run_blocking",
+    "session_wait",
 ]

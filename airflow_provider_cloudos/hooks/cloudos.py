@@ -8,6 +8,7 @@ client; every status decision in the core's status model.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
@@ -38,9 +39,9 @@ from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.lineage import DataLocation
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.report import build_session_report, reports_access
-from airflow_provider_cloudos.core.status import LIVE_STATUSES, WaitOutcome, map_status
+from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status
 from airflow_provider_cloudos.core.urls import session_url
-from airflow_provider_cloudos.core.waiting import StatusWatch
+from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_blocking, session_wait
 from airflow_provider_cloudos.provider_info import CONN_FIELDS, CONNECTION_TYPE, UI_FIELD_BEHAVIOUR
 
 if TYPE_CHECKING:
@@ -202,6 +203,9 @@ class CloudOSHook(BaseHook):
         from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
 
         settings = await self.aget_settings()
+        # Remembered as the hook's settings: base_url and session_url then answer in the
+        # triggerer without the synchronous connection lookup its event loop must not make.
+        self.__dict__["settings"] = settings
         return AsyncCloudOSClient(
             settings.base_url,
             settings.api_key,
@@ -261,6 +265,12 @@ class CloudOSHook(BaseHook):
     def session_url(self, session_id: str) -> str:
         """The session's page in the CloudOS web app."""
         return session_url(self.base_url, session_id)
+
+    async def asession_url(self, session_id: str) -> str:
+        """:meth:`session_url` for async callers: the connection is read with Airflow's async API
+        (once per hook; :attr:`base_url` and :meth:`session_url` then answer from it too)."""
+        await self.get_async_client()
+        return self.session_url(session_id)
 
     # -- sessions ----------------------------------------------------------------------------
 
@@ -445,60 +455,55 @@ class CloudOSHook(BaseHook):
         """Block until the session reaches ``target``; return the last session object.
 
         ``initial`` is a session object the caller just received (from create or resume): it is
-        taken as the first observation, so the first request waits one ``poll_interval``.
+        taken as the first look, so the first request waits one ``poll_interval``.
 
-        Logs each status change once, with the elapsed time and the session's URL. Transient
+        Runs the one single-session loop (:func:`~airflow_provider_cloudos.core.waiting.session_wait`):
+        each status change is logged once, with the elapsed time and the session's URL; transient
         API errors that outlive the client's retries are logged and the wait goes on until the
-        deadline: a flaky minute must not fail a ten-minute wait.
+        deadline (a flaky minute must not fail a ten-minute wait). The task's own call deadline,
+        when one is open, ends the wait no later than it does.
 
         :raises CloudOSSessionFailedError: the session reached a failure status.
         :raises CloudOSGuardError: ``guard`` fired (cost or runtime) while still waiting.
         :raises CloudOSWaitTimeoutError: ``timeout`` seconds passed first.
         """
         started = clock()
-        deadline = started + float(timeout)
         scoped = current_deadline()
-        if scoped is not None:
-            # The task's own deadline comes first: no poll after it, however long the wait was.
-            deadline = min(deadline, scoped.at)
+        end_time = min(started + float(timeout), scoped.at if scoped is not None else math.inf)
         watch = StatusWatch.create(
             session_id,
             target,
             failure_statuses,
             started_at=started,
             url=self.session_url(session_id),
+            guard=guard,
             parameters=("target", "failure_statuses"),
         )
-        known = initial
-        while True:
+        in_hand = [] if initial is None else [initial]
+
+        def look(_: str) -> dict[str, Any] | CloudOSError:
             try:
-                if known is not None:
-                    session, known = known, None
-                else:
-                    session = self.get_session(session_id)
+                session = in_hand.pop() if in_hand else self.get_session(session_id)
             except CloudOSTransientError as error:
-                self.log.warning("CloudOS did not answer while waiting, will try again: %s", error)
-            else:
-                outcome, changed = watch.observe(session)
-                if changed:
-                    self.log.info(watch.change_message(clock()))
-                if on_poll is not None:
-                    on_poll(session)
-                if outcome is WaitOutcome.REACHED:
-                    return session
-                if outcome is WaitOutcome.FAILED:
-                    raise CloudOSSessionFailedError(
-                        session_id, watch.last_status or "unknown", watch.failed_message()
-                    )
-                reason = guard.check(session) if guard is not None else None
-                if reason is not None:
-                    raise CloudOSGuardError(session_id, reason, watch.guard_message(reason))
-            now = clock()
-            if now >= deadline:
-                raise CloudOSWaitTimeoutError(
-                    session_id, watch.last_status, now - started, watch.timeout_message(now - started)
-                )
-            sleep(max(0.0, min(float(poll_interval), deadline - now)))
+                return error
+            if on_poll is not None:
+                on_poll(session)
+            return session
+
+        result = run_blocking(
+            session_wait(watch, poll_interval, end_time, clock=clock, log=self.log), look, sleep
+        )
+        if result.end is WaitEnd.REACHED and isinstance(result.session, dict):
+            return result.session
+        status = watch.last_status
+        if result.end is WaitEnd.FAILED:
+            raise CloudOSSessionFailedError(session_id, status or "unknown", result.message)
+        if result.end is WaitEnd.GUARD:
+            raise CloudOSGuardError(session_id, str(result.reason), result.message)
+        # Timed out, even when the last look met no answer: near the task's own deadline that is its
+        # call deadline refusing to ask, not CloudOS failing.
+        waited = watch.elapsed(clock())
+        raise CloudOSWaitTimeoutError(session_id, status, waited, watch.timeout_message(waited))
 
     # -- Airflow's "Test" button -------------------------------------------------------------
 

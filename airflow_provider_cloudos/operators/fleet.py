@@ -279,9 +279,9 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         started = time.time()
         if self._flag("deferrable"):
             # Imported here: parsing a DAG file needs no trigger module (see BENCHMARKS.md).
-            from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
+            from airflow_provider_cloudos.triggers.fleet import CloudOSFleetTrigger
 
-            trigger = CloudOSSessionsTrigger(
+            trigger = CloudOSFleetTrigger(
                 session_ids=session_ids,
                 end_time=started + timeout,
                 cloudos_conn_id=self.cloudos_conn_id,

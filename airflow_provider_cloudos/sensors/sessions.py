@@ -20,9 +20,9 @@ from airflow_provider_cloudos.core.errors import (
 )
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
-from airflow_provider_cloudos.core.status import FAILURE_STATUSES, WaitOutcome, normalize_statuses
+from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
 from airflow_provider_cloudos.core.validators import require_session_id
-from airflow_provider_cloudos.core.waiting import StatusWatch
+from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_blocking, session_wait
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.operators.task_base import (
@@ -96,8 +96,8 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSenso
         self._watch: StatusWatch | None = None
         check_literal_parameters(self, self._validated)
 
-    def _read_parameters(self) -> tuple[str, frozenset[str], frozenset[str]]:
-        """(session id, target statuses, failure statuses)."""
+    def _read_parameters(self) -> StatusWatch:
+        """The wait the parameters ask for; :meth:`_watcher` starts its clock."""
         session_id = require_session_id(self.session_id, "session_id")
         guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
         wanted = self.target_status
@@ -109,7 +109,7 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSenso
             if self.failure_status is None
             else normalize_statuses(self.failure_status, parameter="failure_status")
         )
-        return session_id, targets, failures
+        return StatusWatch(session_id, targets, failures, guard=guard)
 
     def _check_shared(self) -> None:
         super()._check_shared()
@@ -128,46 +128,40 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSenso
 
     def _watcher(self) -> StatusWatch:
         if self._watch is None:
-            session_id, targets, failures = self._validated()
-            self._watch = StatusWatch(
-                session_id=session_id,
-                targets=targets,
-                failures=failures,
-                started_at=time.time(),
-                url=self.hook.session_url(session_id),
-            )
+            watch = self._validated()
+            watch.started_at, watch.url = time.time(), self.hook.session_url(watch.session_id)
+            self._watch = watch
         return self._watch
 
     def poke(self, context: Any) -> bool | PokeReturnValue:
+        """One look, judged by the one single-session loop: an end time already passed makes it
+        look once; its deadline is the sensor's own (Airflow's timeout, or the trigger's)."""
         watch = self._watcher()
+        result = run_blocking(
+            session_wait(watch, 0.0, 0.0, clock=time.time, log=self.log), self._look, time.sleep
+        )
+        if result.end is WaitEnd.FAILED:
+            raise AirflowFailException(result.message)
+        if result.session is None:
+            return False  # not there yet, or CloudOS did not answer: poke again
+        if result.end is WaitEnd.GUARD:
+            self.log.info(result.message)
+        summary = session_summary(result.session, self.hook.base_url)
+        return PokeReturnValue(is_done=True, xcom_value=self._result(summary, result.reason))
+
+    def _look(self, session_id: str) -> dict[str, Any] | CloudOSError:
         try:
             # Each look ends by the sensor's timeout (counted from its first look) and by
             # execution_timeout, whatever the server does.
-            with task_call_deadline(
-                self, float(self.timeout), "the sensor's timeout", started_at=watch.started_at
-            ):
-                session = self.hook.get_session(watch.session_id)
+            started = self._watcher().started_at
+            with task_call_deadline(self, float(self.timeout), "the sensor's timeout", started_at=started):
+                return self.hook.get_session(session_id)
         except CloudOSDeadlineError as error:
             raise AirflowSensorTimeout(str(error)) from error
         except CloudOSTransientError as error:
-            self.log.warning("CloudOS did not answer; will poke again: %s", error)
-            return False
+            return error
         except CloudOSError as error:
             raise AirflowFailException(str(error)) from error
-        outcome, changed = watch.observe(session)
-        if changed:
-            self.log.info(watch.change_message(time.time()))
-        if outcome is WaitOutcome.FAILED:
-            raise AirflowFailException(watch.failed_message())
-        if outcome is WaitOutcome.REACHED:
-            summary = session_summary(session, self.hook.base_url)
-            return PokeReturnValue(is_done=True, xcom_value=self._result(summary, None))
-        reason = self._guard().check(session)
-        if reason is not None:
-            self.log.info(watch.guard_message(reason))
-            summary = session_summary(session, self.hook.base_url)
-            return PokeReturnValue(is_done=True, xcom_value=self._result(summary, reason))
-        return False
 
     def execute(self, context: Any) -> Any:
         self._validated()

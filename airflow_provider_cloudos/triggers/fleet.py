@@ -1,4 +1,4 @@
-"""CloudOSSessionsTrigger: wait in the triggerer until every session of a batch reaches a status.
+"""CloudOSFleetTrigger: wait in the triggerer until every session of a batch reaches a status.
 
 A task can defer to one trigger only, so a fleet action that paused 250 sessions either waits for
 all of them in one trigger or chains 250 deferrals. One trigger also shares one pooled
@@ -35,7 +35,7 @@ from airflow_provider_cloudos.triggers.events import ERROR
 DEFAULT_MAX_CONCURRENCY = 8
 
 
-class CloudOSSessionsTrigger(BaseTrigger):
+class CloudOSFleetTrigger(BaseTrigger):
     """Poll a batch of CloudOS sessions until each reaches ``target_statuses`` or fails.
 
     The single event says how each session ended: ``reached`` (id → display status), ``failed``
@@ -192,4 +192,9 @@ class CloudOSSessionsTrigger(BaseTrigger):
         watch.observe(session_id, session)
 
 
-__all__ = ["DEFAULT_MAX_CONCURRENCY", "CloudOSSessionsTrigger"]
+#: The fleet trigger's earlier name, one letter away from the session trigger's. Trigger rows already in
+#: Airflow's database may name ``airflow_provider_cloudos.triggers.fleet.CloudOSSessionsTrigger``: they
+#: load this class, which serializes under its new name.
+CloudOSSessionsTrigger = CloudOSFleetTrigger
+
+__all__ = ["DEFAULT_MAX_CONCURRENCY", "CloudOSFleetTrigger", "CloudOSSessionsTrigger"]

@@ -17,21 +17,19 @@ from typing import Any
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_cloudos.compat import safe_to_stop_after_cancel, task_still_deferred
-from airflow_provider_cloudos.core.errors import (
-    CloudOSAPIError,
-    CloudOSAuthError,
-    CloudOSError,
-    CloudOSTransientError,
-)
+from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSAuthError, CloudOSError
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
-from airflow_provider_cloudos.core.status import WaitOutcome, map_status, normalize_statuses
-from airflow_provider_cloudos.core.urls import session_url
-from airflow_provider_cloudos.core.waiting import StatusWatch
+from airflow_provider_cloudos.core.status import map_status, normalize_statuses
+from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_async, session_wait
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.task_deadlines import trigger_call_deadline
 from airflow_provider_cloudos.triggers.events import ERROR, EVENT_STATUSES, FAILURE, GUARD, SUCCESS, TIMEOUT
 from airflow_provider_cloudos.triggers.kill_path import run_to_the_end
+
+
+class _UnusableConnection(Exception):
+    """The connection cannot be read or used: the wait ends with an event naming it."""
 
 
 class CloudOSSessionTrigger(BaseTrigger):
@@ -132,27 +130,23 @@ class CloudOSSessionTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
-        try:
-            client = await hook.get_async_client()
-        except Exception as error:  # a broken or missing connection: one event, never a crash
-            watch = StatusWatch.create(
-                self.session_id, self.target_statuses, self.failure_statuses, started_at=self.started_at
-            )
-            yield self._event(ERROR, watch, f"Cannot use connection {self.cloudos_conn_id!r}: {error}")
-            return
         watch = StatusWatch.create(
             self.session_id,
             self.target_statuses,
             self.failure_statuses,
             started_at=self.started_at,
-            url=session_url(client.base_url, self.session_id),
+            guard=self.guard,
         )
         watch.last_status = self.last_status
         try:
             async with hook:
-                async for event in self._poll(hook, watch, client.base_url):
-                    yield event
-                    return
+                try:
+                    watch.url = await hook.asession_url(self.session_id)
+                except Exception as error:  # a broken or missing connection: one event, never a crash
+                    raise _UnusableConnection(error) from error
+                event = await self._wait(hook, watch)
+        except _UnusableConnection as error:
+            event = self._event(ERROR, watch, f"Cannot use connection {self.cloudos_conn_id!r}: {error}")
         except asyncio.CancelledError:
             # Airflow 2.11 has no trigger on_kill: a kill arrives as a cancellation, as do a
             # triggerer shutdown and a reassignment. Pause only when the task is really gone.
@@ -160,103 +154,62 @@ class CloudOSSessionTrigger(BaseTrigger):
                 await run_to_the_end(self._stop_if_cancelled_by_a_kill(hook))
             raise
         except Exception as error:
-            if self._event_yielded:
-                raise
             # A bug, or an answer nobody foresaw: a bare raise would fail the task and leave the
             # session it started running with nobody watching it. Pause it (when it is this
             # task's to pause), then end with an event that says what happened.
-            stopped = await self._stop_after_failure() if self.stop_on_timeout else False
+            stopped = self.stop_on_timeout and await self._stop_quietly(self._hook(), "its wait failed")
             message = f"Waiting for session {self.session_id} failed: {type(error).__name__}: {error}"
-            yield self._event(ERROR, watch, message, stopped=stopped)
+            event = self._event(ERROR, watch, message, stopped=stopped)
+        yield event
 
-    async def _stop_after_failure(self) -> bool:
-        try:
-            async with self._hook() as hook:
-                return await self._stop(hook, "its wait failed")
-        except Exception as error:  # never let the pause hide the failure it follows
-            self.log.error("Could not pause session %s after its wait failed: %s", self.session_id, error)
-            return False
+    async def _wait(self, hook: CloudOSHook, watch: StatusWatch) -> TriggerEvent:
+        """Run the one single-session loop; pause the session on a guard or timeout when asked to."""
+        #: Whether the connection was read anew after CloudOS refused its key, and not yet used since.
+        reread = False
+
+        async def look(session_id: str) -> dict[str, Any] | CloudOSError:
+            nonlocal reread
+            while True:
+                try:
+                    # No attempt or retry past end_time, however the server answers (or does not).
+                    with trigger_call_deadline(self.end_time):
+                        session = await hook.aget_session(session_id)
+                except CloudOSAuthError as error:
+                    if reread:
+                        read_anew = f"refused again after connection {self.cloudos_conn_id!r} was read anew"
+                        return CloudOSAuthError(f"{error} ({read_anew})")
+                    # Failing here would leave the session this task started billing, unwatched.
+                    try:
+                        await hook.areread_connection()
+                    except CloudOSError as unusable:
+                        raise _UnusableConnection(unusable) from unusable
+                    reread = True
+                    continue
+                except CloudOSAPIError as error:
+                    return error
+                reread = False
+                return session
+
+        # The deferring task has just looked at the session, so the first look waits one interval.
+        # Looking at once gains nothing and, on Airflow 3.3.2, an event that arrives before the
+        # scheduler has processed the deferral fails the task ("state attribute is queued").
+        loop = session_wait(
+            watch, self.poll_interval, self.end_time, clock=time.time, log=self.log, wait_first=True
+        )
+        result = await run_async(loop, look, asyncio.sleep)
+        extra: dict[str, Any] = {}
+        if result.reason is not None:
+            extra["reason"] = result.reason
+        if result.session is not None:
+            extra["summary"] = session_summary(result.session, hook.base_url)
+        if result.end in (WaitEnd.GUARD, WaitEnd.TIMED_OUT, WaitEnd.UNANSWERED):
+            why = result.reason or "the wait timed out"
+            extra["stopped"] = self.stop_on_timeout and await self._stop(hook, why)
+        return self._event(result.end.value, watch, result.message, **extra)
 
     async def _stop_if_cancelled_by_a_kill(self, hook: CloudOSHook) -> None:
         if await safe_to_stop_after_cancel(self):
             await self._stop_quietly(hook, "the deferred task was killed")
-
-    async def _poll(
-        self, hook: CloudOSHook, watch: StatusWatch, base_url: str
-    ) -> AsyncIterator[TriggerEvent]:
-        last_error: str | None = None
-        #: Whether the connection was read anew after CloudOS refused its key, and not yet used since.
-        reread = False
-        # The deferring task has just looked at the session, so the first poll waits one interval.
-        # Polling at once gains nothing and, on Airflow 3.3.2, an event that arrives before the
-        # scheduler has processed the deferral fails the task ("state attribute is queued").
-        await asyncio.sleep(max(0.0, min(self.poll_interval, self.end_time - time.time())))
-        while True:
-            try:
-                # No attempt or retry past end_time, however the server answers (or does not).
-                with trigger_call_deadline(self.end_time):
-                    session = await hook.aget_session(self.session_id)
-            except CloudOSTransientError as error:
-                last_error = str(error)
-                self.log.warning("CloudOS did not answer; the wait goes on: %s", error)
-            except CloudOSAuthError as error:
-                if reread:
-                    message = f"{watch.refused_message(error)} (refused again after connection "
-                    yield self._event(FAILURE, watch, f"{message}{self.cloudos_conn_id!r} was read anew)")
-                    return
-                # Failing here would leave the session this task started billing, unwatched.
-                try:
-                    await hook.areread_connection()
-                except CloudOSError as reread_error:
-                    message = f"Cannot use connection {self.cloudos_conn_id!r}: {reread_error}"
-                    yield self._event(ERROR, watch, message)
-                    return
-                reread = True
-                continue
-            except CloudOSAPIError as error:
-                yield self._event(FAILURE, watch, watch.refused_message(error))
-                return
-            else:
-                last_error = None
-                reread = False
-                outcome, changed = watch.observe(session)
-                if changed:
-                    self.log.info(watch.change_message(time.time()))
-                if outcome is not WaitOutcome.WAITING:
-                    reached = outcome is WaitOutcome.REACHED
-                    yield self._event(
-                        SUCCESS if reached else FAILURE,
-                        watch,
-                        watch.reached_message() if reached else watch.failed_message(),
-                        summary=session_summary(session, base_url),
-                    )
-                    return
-                reason = self.guard.check(session)
-                if reason is not None:
-                    stopped = await self._stop(hook, reason) if self.stop_on_timeout else False
-                    yield self._event(
-                        GUARD,
-                        watch,
-                        watch.guard_message(reason),
-                        reason=reason,
-                        summary=session_summary(session, base_url),
-                        stopped=stopped,
-                    )
-                    return
-            now = time.time()
-            if now >= self.end_time:
-                stopped = False
-                if self.stop_on_timeout:
-                    stopped = await self._stop(hook, "the wait timed out")
-                waited = watch.elapsed(now)
-                message = (
-                    watch.timeout_message(waited)
-                    if last_error is None
-                    else watch.unanswered_message(waited, last_error)
-                )
-                yield self._event(TIMEOUT if last_error is None else ERROR, watch, message, stopped=stopped)
-                return
-            await asyncio.sleep(max(0.0, min(self.poll_interval, self.end_time - now)))
 
     async def _stop(self, hook: CloudOSHook, reason: str) -> bool:
         """Pause the session; True when this call requested the pause."""
@@ -269,13 +222,15 @@ class CloudOSSessionTrigger(BaseTrigger):
             self.log.warning("Paused session %s because %s", self.session_id, reason)
         return stopped
 
-    async def _stop_quietly(self, hook: CloudOSHook, reason: str) -> None:
+    async def _stop_quietly(self, hook: CloudOSHook, reason: str) -> bool:
+        """:meth:`_stop` where nothing may be raised (a kill, a failed wait: the pause must not hide it)."""
         try:
             async with hook:
                 await hook.get_async_client()  # the connection lookup stays outside the 30 s limit
-                await asyncio.wait_for(self._stop(hook, reason), timeout=30)
-        except Exception as error:  # the task is going away; log, never raise from a kill path
+                return await asyncio.wait_for(self._stop(hook, reason), timeout=30)
+        except Exception as error:
             self.log.error("Could not pause session %s after %s: %s", self.session_id, reason, error)
+            return False
 
     async def on_kill(self) -> None:
         """Airflow 3.3+: a user marked the deferred task failed/success or cleared it.

@@ -118,6 +118,7 @@ def test_constructor_parameters_and_defaults_are_the_dataclass_ones():
         ("failures", positional, frozenset({"terminated"})),
         ("started_at", positional, 0.0),
         ("url", positional, None),
+        ("guard", positional, None),
     ]
     assert [default for _, _, default in parameters(SessionFilter)] == [
         frozenset({"running"}),
@@ -167,7 +168,7 @@ def test_repr_names_every_field_in_order():
     watch.observe({"status": "ready"})
     assert repr(watch) == (
         f"StatusWatch(session_id='{'a' * 24}', targets=frozenset({{'running'}}), "
-        "failures=frozenset({'terminated'}), started_at=100.0, url='https://cloudos.example/s', "
+        "failures=frozenset({'terminated'}), started_at=100.0, url='https://cloudos.example/s', guard=None, "
         "last_status='running', last_api_status='ready')"
     )
 

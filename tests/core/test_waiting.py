@@ -1,5 +1,5 @@
-"""StatusWatch, the one waiting contract of the hook's wait, the trigger and the sensor; BatchWatch
-and batch_wait, the same for many sessions (the fleet operator and the batch trigger)."""
+"""StatusWatch and session_wait, the one single-session wait of the hook, the trigger and the sensor;
+BatchWatch and batch_wait, the same for many sessions (the fleet operator and the batch trigger)."""
 
 from __future__ import annotations
 
@@ -8,19 +8,23 @@ import asyncio
 import pytest
 
 from airflow_provider_cloudos.core.errors import (
+    CloudOSError,
     CloudOSNotFoundError,
     CloudOSTransientError,
     CloudOSValidationError,
 )
+from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import WaitOutcome
 from airflow_provider_cloudos.core.waiting import (
     BatchResult,
     BatchWatch,
     StatusWatch,
     WaitEnd,
+    WaitResult,
     batch_wait,
     run_async,
     run_blocking,
+    session_wait,
 )
 
 SID = "a" * 24
@@ -363,3 +367,130 @@ def test_a_round_slower_than_the_poll_interval_is_followed_by_the_next_at_once()
     result, slept, _ = _never_settling_loop(clock, poll_interval=10, deadline_in=40, round_takes=12)
     assert result.end is WaitEnd.TIMED_OUT
     assert slept == [10, 0.0, 0.0]
+
+
+# -- session_wait: the one single-session loop --------------------------------------------------
+
+
+class Log:
+    def __init__(self) -> None:
+        self.lines: list[tuple[str, str]] = []
+
+    def info(self, msg: str) -> None:
+        self.lines.append(("info", msg))
+
+    def warning(self, msg: str) -> None:
+        self.lines.append(("warning", msg))
+
+
+def _single_wait(
+    looks: list[dict | CloudOSError],
+    *,
+    deadline_in: float = 60,
+    guard: SessionGuard | None = None,
+    wait_first: bool = False,
+    look_takes: float = 0.0,
+) -> tuple[WaitResult, list[float], list[float], Log]:
+    """session_wait over these looks (each read takes ``look_takes``): result, sleeps, look times, log."""
+    clock, log = Clock(), Log()
+    watch = StatusWatch.create(SID, "running", started_at=clock.now, url="https://c.example/s", guard=guard)
+    slept: list[float] = []
+    looked: list[float] = []
+
+    def look(session_id: str) -> dict | CloudOSError:
+        assert session_id == SID
+        looked.append(clock.now)
+        clock.now += look_takes
+        return looks.pop(0)
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        clock.now += seconds
+
+    loop = session_wait(watch, 10, clock.now + deadline_in, clock=clock, log=log, wait_first=wait_first)
+    return run_blocking(loop, look, sleep), slept, looked, log
+
+
+def test_a_single_wait_logs_each_change_once_goes_on_through_no_answer_and_ends_at_the_target():
+    ready = {"_id": SID, "status": "ready"}
+    looks = [{"status": "provisioning"}, CloudOSTransientError("503"), {"status": "provisioning"}, ready]
+    result, slept, looked, log = _single_wait(looks)
+    assert result == WaitResult(WaitEnd.REACHED, f"Session {SID} is running (https://c.example/s)", ready)
+    assert slept == [10, 10, 10]
+    assert looked == [1000, 1010, 1020, 1030]
+    assert log.lines == [
+        ("info", f"Session {SID} is provisioning after 0s (https://c.example/s)"),
+        ("warning", "CloudOS did not answer; the wait goes on: 503"),
+        ("info", f"Session {SID} is running after 30s (https://c.example/s)"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("look", "end", "message"),
+    [
+        ({"status": "terminated"}, WaitEnd.FAILED, f"Session {SID} is terminated while waiting for running"),
+        (
+            CloudOSNotFoundError("404 gone"),
+            WaitEnd.FAILED,
+            f"CloudOS refused to report session {SID}: 404 gone",
+        ),
+    ],
+)
+def test_a_failure_status_or_a_refusal_ends_the_single_wait_at_once(look, end, message):
+    result, slept, _, _ = _single_wait([look])
+    assert (result.end, slept) == (end, [])
+    assert result.message.startswith(message)
+    assert result.session == (look if isinstance(look, dict) else None)
+
+
+def test_a_guard_ends_the_single_wait_with_its_reason_and_the_session():
+    costly = {"status": "provisioning", "totalCostInUsd": 7.5}
+    result, _, _, _ = _single_wait([costly], guard=SessionGuard(max_cost_usd=5))
+    assert result.end is WaitEnd.GUARD
+    assert result.reason == "cost $7.50 reached the limit of $5.00"
+    assert result.message.startswith(f"Session {SID} cost $7.50 reached the limit of $5.00 while waiting")
+    assert result.session == costly
+
+
+def test_the_single_wait_ends_at_its_deadline_timed_out_or_unanswered_after_the_last_look():
+    stuck = {"status": "provisioning"}
+    timed_out, slept, looked, _ = _single_wait([stuck] * 5, deadline_in=25, look_takes=1)
+    assert timed_out.end is WaitEnd.TIMED_OUT
+    assert timed_out.message.startswith(
+        f"Session {SID} did not become running within 26s; last status: provisioning"
+    )
+    assert slept == [10, 10, 2], "each pause follows a look, the last cut at the deadline"
+    assert looked == [1000, 1011, 1022, 1025]
+    unanswered, _, _, _ = _single_wait([stuck, CloudOSTransientError("503")], deadline_in=10)
+    assert unanswered == WaitResult(
+        WaitEnd.UNANSWERED,
+        f"CloudOS kept failing until the deadline while waiting for session {SID} (10s): 503",
+    )
+    assert unanswered.end.value == "error", "the value is the trigger event's status"
+    answered_last, _, _, _ = _single_wait([CloudOSTransientError("503"), stuck], deadline_in=10)
+    assert answered_last.end is WaitEnd.TIMED_OUT
+
+
+def test_a_single_wait_may_pause_first_and_takes_one_look_once_its_deadline_passed():
+    stuck = {"status": "provisioning"}
+    first, slept, looked, _ = _single_wait([stuck], wait_first=True, deadline_in=4)
+    assert (first.end, slept, looked) == (WaitEnd.TIMED_OUT, [4], [1004])
+    past, slept, looked, _ = _single_wait([stuck], deadline_in=-5)
+    assert (past.end, slept, looked) == (WaitEnd.TIMED_OUT, [], [1000])
+
+
+def test_the_async_runner_runs_the_single_wait_too():
+    clock, log = Clock(), Log()
+    watch = StatusWatch.create(SID, "paused", started_at=clock.now)
+    looks = [{"status": "aborting"}, {"status": "aborted"}]
+
+    async def look(session_id: str) -> dict:
+        return looks.pop(0)
+
+    async def sleep(seconds: float) -> None:
+        clock.now += seconds
+
+    loop = session_wait(watch, 5, clock.now + 60, clock=clock, log=log)
+    result = asyncio.run(run_async(loop, look, sleep))
+    assert (result.end, result.session) == (WaitEnd.REACHED, {"status": "aborted"})
+    assert log.lines[-1] == ("info", f"Session {SID} is paused after 5s")

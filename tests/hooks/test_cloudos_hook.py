@@ -316,6 +316,21 @@ async def test_the_async_calls_read_and_pause_like_the_blocking_ones(cloudos_con
 
 
 @pytest.mark.asyncio
+async def test_a_triggers_session_url_needs_no_synchronous_connection_lookup(cloudos_conn, monkeypatch):
+    """A synchronous lookup in the triggerer's event loop can deadlock Airflow 3: the async read serves."""
+
+    def no_sync_lookup(*args, **kwargs):
+        raise AssertionError("a synchronous connection lookup")
+
+    monkeypatch.setattr(CloudOSHook, "get_connection", no_sync_lookup)
+    async with CloudOSHook() as hook:
+        url = await hook.asession_url("a" * 24)
+        assert url == f"{cloudos_conn.url}/app/data-science/interactive-analysis/view/{'a' * 24}"
+        assert hook.base_url == cloudos_conn.url
+        assert hook.session_url("b" * 24) == url.replace("a" * 24, "b" * 24)
+
+
+@pytest.mark.asyncio
 async def test_async_pausing_raises_what_is_not_an_already_paused_refusal(cloudos_conn):
     gone = cloudos_conn.add_session(name="gone", status="terminated")["_id"]
     async with CloudOSHook() as hook:

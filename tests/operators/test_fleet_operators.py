@@ -43,7 +43,7 @@ from airflow_provider_cloudos.operators.sessions import (
 )
 from airflow_provider_cloudos.sensors.sessions import CloudOSSessionSensor
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
-from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
+from airflow_provider_cloudos.triggers.fleet import CloudOSFleetTrigger
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -307,7 +307,7 @@ def test_deferrable_wait_uses_one_batch_trigger(cloudos_conn, fleet):
     with pytest.raises(TaskDeferred) as deferred:
         task.execute(task_context)
     trigger = deferred.value.trigger
-    assert isinstance(trigger, CloudOSSessionsTrigger)
+    assert isinstance(trigger, CloudOSFleetTrigger)
     _, kwargs = trigger.serialize()
     pushed = task_context["ti"].last(XCOM_PAUSE_RESULTS)
     assert kwargs["session_ids"] == pushed["matched"]

@@ -107,7 +107,8 @@ def test_every_public_class_is_exported_by_its_subpackage():
             if name.startswith("CloudOS"):
                 assert getattr(package, name) is getattr(module, name), (package.__name__, name)
     assert triggers.CloudOSSessionTrigger.__module__ == "airflow_provider_cloudos.triggers.sessions"
-    assert triggers.CloudOSSessionsTrigger.__module__ == "airflow_provider_cloudos.triggers.fleet"
+    assert triggers.CloudOSFleetTrigger.__module__ == "airflow_provider_cloudos.triggers.fleet"
+    assert triggers.CloudOSSessionsTrigger is triggers.CloudOSFleetTrigger, "the old name, an alias"
     assert hooks.CloudOSHook.__module__ == "airflow_provider_cloudos.hooks.cloudos"
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         _ = operators.Nope

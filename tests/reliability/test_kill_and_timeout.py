@@ -296,14 +296,13 @@ def _deferred(scenario: Scenario, driver: TaskDriver, artefacts: Artefacts, *, k
 
     async def run_then_kill() -> None:
         waiting = asyncio.Event()
-        poll = trigger._poll
+        wait = trigger._wait
 
-        async def entered_poll(*args: Any, **kwargs: Any) -> Any:
+        async def entered_wait(*args: Any, **kwargs: Any) -> Any:
             waiting.set()
-            async for event in poll(*args, **kwargs):
-                yield event
+            return await wait(*args, **kwargs)
 
-        trigger._poll = entered_poll  # type: ignore[method-assign]
+        trigger._wait = entered_wait  # type: ignore[method-assign]
         running = asyncio.create_task(first_event(trigger))
         # The trigger's first poll waits one interval (the task has just looked; 30 s in the
         # "running" phase), so "waiting" is: the run has entered its wait (an event, not a fixed

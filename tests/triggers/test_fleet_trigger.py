@@ -1,4 +1,4 @@
-"""The batch trigger (CloudOSSessionsTrigger) and the guards of the single-session trigger."""
+"""The batch trigger (CloudOSFleetTrigger) and the guards of the single-session trigger."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from trigger_clock import TriggerClock
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
-from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
+from airflow_provider_cloudos.triggers.fleet import CloudOSFleetTrigger
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
-BATCH_CLASSPATH = "airflow_provider_cloudos.triggers.fleet.CloudOSSessionsTrigger"
+BATCH_CLASSPATH = "airflow_provider_cloudos.triggers.fleet.CloudOSFleetTrigger"
 STILL = StateTimings(scheduled=600, setup=600, initialising=600, aborting=0.05, resume_initialising=600)
 
 
@@ -30,14 +30,14 @@ async def first_event(trigger: Any, limit: float = 20.0) -> dict:
     return events[0]
 
 
-def batch(session_ids: list[str], **overrides: Any) -> CloudOSSessionsTrigger:
+def batch(session_ids: list[str], **overrides: Any) -> CloudOSFleetTrigger:
     options: dict[str, Any] = {
         "session_ids": session_ids,
         "end_time": time.time() + 20,
         "poll_interval": 0.02,
     }
     options.update(overrides)
-    return CloudOSSessionsTrigger(**options)
+    return CloudOSFleetTrigger(**options)
 
 
 def single(session_id: str, **overrides: Any) -> CloudOSSessionTrigger:
@@ -68,7 +68,7 @@ def fast_retries(monkeypatch):
 
 
 def test_batch_serializes_primitives_only_and_round_trips(sentinel_api_key):
-    trigger = CloudOSSessionsTrigger(
+    trigger = CloudOSFleetTrigger(
         session_ids=["a" * 24, "b" * 24, "a" * 24],
         end_time=1_900_000_000.5,
         cloudos_conn_id="my_cloudos",
@@ -92,7 +92,7 @@ def test_batch_serializes_primitives_only_and_round_trips(sentinel_api_key):
         "started_at": 1_899_999_000.0,
         "max_concurrency": 4,
     }
-    assert CloudOSSessionsTrigger(**kwargs).serialize() == trigger.serialize()
+    assert CloudOSFleetTrigger(**kwargs).serialize() == trigger.serialize()
     assert sentinel_api_key not in repr(kwargs)
 
 
@@ -114,7 +114,7 @@ def test_batch_failure_statuses_default_to_terminated_unless_targeted():
 def test_batch_refuses_bad_arguments_naming_them(overrides, parameter):
     options = {"session_ids": ["a" * 24], "end_time": 0, **overrides}
     with pytest.raises(CloudOSValidationError) as error:
-        CloudOSSessionsTrigger(**options)
+        CloudOSFleetTrigger(**options)
     assert error.value.parameter == parameter
 
 
@@ -338,7 +338,7 @@ async def test_a_poll_left_unanswered_is_logged_naming_the_session_and_the_error
 
 
 def test_batch_defaults_and_explicit_failure_statuses():
-    trigger = CloudOSSessionsTrigger(session_ids=["a" * 24], end_time=0)
+    trigger = CloudOSFleetTrigger(session_ids=["a" * 24], end_time=0)
     assert trigger.poll_interval == 30.0
     assert trigger.max_concurrency >= 1
     explicit = batch(["a" * 24], failure_statuses=["terminated", "aborting"])

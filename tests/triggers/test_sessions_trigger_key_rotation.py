@@ -23,13 +23,13 @@ import pytest
 
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.testing import CloudOSSimulator
-from airflow_provider_cloudos.triggers.fleet import CloudOSSessionsTrigger
+from airflow_provider_cloudos.triggers.fleet import CloudOSFleetTrigger
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
 NEW_KEY = "ROTATED-cloudos-key-41c2e8"
 
 
-async def _first_event(trigger: CloudOSSessionTrigger | CloudOSSessionsTrigger) -> dict[str, Any]:
+async def _first_event(trigger: CloudOSSessionTrigger | CloudOSFleetTrigger) -> dict[str, Any]:
     async for event in trigger.run():
         return dict(event.payload)
     raise AssertionError("the trigger ended without an event")
@@ -104,10 +104,10 @@ async def test_a_refusal_without_a_rotation_is_not_retried_forever(
     assert cloudos_conn.counters.responses(401) == 2
 
 
-def _fleet_trigger(session_ids: list[str]) -> CloudOSSessionsTrigger:
+def _fleet_trigger(session_ids: list[str]) -> CloudOSFleetTrigger:
     import time
 
-    return CloudOSSessionsTrigger(session_ids=session_ids, end_time=time.time() + 20, poll_interval=0.02)
+    return CloudOSFleetTrigger(session_ids=session_ids, end_time=time.time() + 20, poll_interval=0.02)
 
 
 @pytest.mark.asyncio
