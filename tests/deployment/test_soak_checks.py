@@ -66,7 +66,7 @@ def test_a_fault_that_never_fired_fails():
 
 def test_requests_over_the_ceiling_fail():
     check_request_ceiling({"get": 800, "create": 12}, 10, {"get": 80, "create": 1.5})
-    with pytest.raises(AssertionError, match="'get': 81.0"):
+    with pytest.raises(AssertionError, match=r"'get': 81\.0"):
         check_request_ceiling({"get": 810, "create": 12}, 10, {"get": 80, "create": 1.5})
 
 
