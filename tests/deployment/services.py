@@ -94,22 +94,28 @@ class PostgresServer:
             account = pwd.getpwnam("postgres")
             os.chown(self.directory, account.pw_uid, account.pw_gid)
         self._run(str(binaries / "initdb"), "-D", str(self.data), "-A", "trust", "-U", DB_USER, "-E", "UTF8")
+        self._start_server()
+        self._run(str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER, DB_NAME)
+        return self
+
+    def _start_server(self) -> None:
+        # The server's output goes to its log file: were it inherited, a pipe read by _run would
+        # never close.
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
             "-c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         self._run(
-            str(binaries / "pg_ctl"), "-D", str(self.data), "-o", options,
+            str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "-o", options,
             "-l", str(self.directory / "server.log"), "-w", "start",
         )  # fmt: skip
-        self._run(str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER, DB_NAME)
-        return self
 
     def restart(self) -> float:
         """Stop (``-m fast``: sessions are disconnected) and start again on the same port, as
         ``systemctl restart postgresql`` does; returns how many seconds it was down."""
         started = time.monotonic()
-        self._run(str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "restart")
+        self._run(str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self._start_server()
         return round(time.monotonic() - started, 1)
 
     def stop(self) -> None:
