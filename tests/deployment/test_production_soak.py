@@ -429,8 +429,9 @@ def _write_figures(scale_name: str, figures: dict[str, Any]) -> None:
 
 @pytest.fixture(scope="module")
 def soak_figures(request: pytest.FixtureRequest, scale: tuple[str, Scale]) -> Iterator[dict[str, Any]]:
-    """What the tests of this module measured, written (when ``CLOUDOS_SOAK_RESULTS=1``) only if every
-    test of the session passed and both the soak and the memory figures are there."""
+    """What the tests of this module measured, written (when ``CLOUDOS_SOAK_RESULTS=1``) only if no
+    test has failed so far and both the soak and the memory figures are there: a failed run leaves
+    the file as it was."""
     figures: dict[str, Any] = {}
     yield figures
     complete = "runs" in figures and "triggerer_pss_mib" in figures
