@@ -600,19 +600,43 @@ def deployment_table() -> str | None:
     per_triggerer = ", ".join(
         f"{name}: {count}" for name, count in sorted(result["triggers_per_triggerer"].items())
     )
-    rows = [
+    # Files written before the checks could fail measured adoption as a moved database row.
+    polled = "injected" in result
+    rows: list[list[Any]] = [
         [
             "runs (DAG: outcome)",
             ", ".join(f"{key} x{count}" for key, count in sorted(result["runs"].items())),
         ],
         ["crashes", "; ".join(result["crashes"])],
         ["Celery worker killed -> its creates retried (s)", result["worker_kill_retry_seconds"]],
-        ["triggerer killed -> all its waits adopted (s)", result["triggerer_adoption_seconds"]],
-        ["waits adopted, each with its original deadline", result["adopted_triggers"]],
+        [
+            "triggerer killed -> every one of its waits' sessions polled by the other (s)"
+            if polled
+            else "triggerer killed -> all its waits adopted (s)",
+            result["triggerer_adoption_seconds"],
+        ],
+        [
+            "waits adopted (polled after the kill, no task retried)"
+            if polled
+            else "waits adopted, each with its original deadline",
+            result["adopted_triggers"],
+        ],
         [
             "triggerer killed before a wait's deadline -> wait adopted (s)",
             result.get("deadline_wait_adoption_seconds"),
         ],
+    ]
+    if polled:
+        restarts = result["restarts"]
+        rows += [
+            ["that wait's session paused after its deadline (s)", result["deadline_pause_late_seconds"]],
+            ["its task ended after its deadline (s)", result["deadline_task_end_late_seconds"]],
+            [
+                "down while restarted: PostgreSQL / Redis (s)",
+                f"{_fmt(restarts['postgresql_down_seconds'])} / {_fmt(restarts['redis_down_seconds'])}",
+            ],
+        ]
+    rows += [
         [
             "deferred waits at once / worker slots",
             f"{result['peak_deferred_waits']} / {result['worker_slots']}",
@@ -622,32 +646,41 @@ def deployment_table() -> str | None:
             "sessions created / leaked / duplicated",
             f"{result['sessions_created']} / {result['sessions_leaked']} / {result['sessions_duplicated']}",
         ],
-        ["injected failures (429, 503, drops)", result["injected_failures"]],
+        [
+            "injected faults" if polled else "injected failures (429, 503, drops)",
+            ", ".join(f"{kind}: {count}" for kind, count in result["injected"].items())
+            if polled
+            else result["injected_failures"],
+        ],
         [
             "requests: create / get / abort",
             " / ".join(_fmt(result["requests"].get(n)) for n in ("create", "get", "abort")),
         ],
-        ["wall time of the soak (s)", result["seconds"]],
     ]
+    if polled:
+        rows.append(["polls of the most polled session", result["max_polls_of_one_session"]])
+    rows.append(["wall time of the soak (s)", result["seconds"]])
     return _table(["figure", "value"], rows) + _source(result)
 
 
 def deployment_memory_table() -> str | None:
     result = read_result("deployment_soak")
-    if result is None or "triggerer_rss_mib" not in result:
+    if result is None:
         return None
-    rss = {int(n): mib for n, mib in result["triggerer_rss_mib"].items()}
-    baseline = rss.get(0)
+    if "triggerer_pss_mib" in result:  # the median of several PSS samples at each count
+        memory = {int(n): float(sample["median"]) for n, sample in result["triggerer_pss_mib"].items()}
+        measure = f"triggerer PSS, MiB (supervisor + trigger runner; median of {result['memory_samples']})"
+    elif "triggerer_rss_mib" in result:  # files written before PSS was measured
+        memory = {int(n): float(mib) for n, mib in result["triggerer_rss_mib"].items()}
+        measure = "triggerer RSS, MiB (supervisor + trigger runner)"
+    else:
+        return None
+    baseline = memory.get(0)
     rows = []
-    for waits in sorted(rss):
-        per_wait = None if not waits or baseline is None else (rss[waits] - baseline) * 1024 / waits
-        rows.append([waits, rss[waits], per_wait])
-    header = [
-        "provider waits",
-        "triggerer RSS, MiB (supervisor + trigger runner)",
-        "KiB per wait over 0 waits",
-    ]
-    return _table(header, rows) + _source(result)
+    for waits in sorted(memory):
+        per_wait = None if not waits or baseline is None else (memory[waits] - baseline) * 1024 / waits
+        rows.append([waits, memory[waits], per_wait])
+    return _table(["provider waits", measure, "KiB per wait over 0 waits"], rows) + _source(result)
 
 
 def weight_table() -> str | None:

@@ -8,10 +8,15 @@ session is not polled again" is ``counters.requests("get", session_id)`` staying
 from __future__ import annotations
 
 import threading
-from collections import Counter
+import time
+from collections import Counter, deque
 from typing import Any
 
 from airflow_provider_cloudos.testing.faults import ENDPOINTS, UNKNOWN_ENDPOINT
+
+#: How many request times are kept per endpoint and subject: the latest ones, enough to see when
+#: a session was last polled or paused without growing with a long benchmark's millions of polls.
+REQUEST_TIMES_KEPT = 512
 
 
 class Counters:
@@ -21,6 +26,7 @@ class Counters:
         self._lock = threading.Lock()
         self._requests: Counter[str] = Counter()
         self._by_subject: Counter[tuple[str, str]] = Counter()
+        self._times: dict[tuple[str, str], deque[float]] = {}
         self._responses: Counter[int] = Counter()
         self._accepted = 0
         self._open = 0
@@ -30,6 +36,7 @@ class Counters:
         with self._lock:
             self._requests.clear()
             self._by_subject.clear()
+            self._times.clear()
             self._responses.clear()
             self._accepted = 0
             self._dropped = 0
@@ -42,6 +49,8 @@ class Counters:
             self._requests[endpoint] += 1
             if subject is not None:
                 self._by_subject[endpoint, subject] += 1
+                kept = self._times.setdefault((endpoint, subject), deque(maxlen=REQUEST_TIMES_KEPT))
+                kept.append(time.time())
 
     def record_response(self, status: int) -> None:
         with self._lock:
@@ -73,6 +82,16 @@ class Counters:
                     return sum(n for (_, about), n in self._by_subject.items() if about == subject)
                 return self._by_subject[endpoint, subject]
             return sum(self._requests.values()) if endpoint is None else self._requests[endpoint]
+
+    def request_times(self, endpoint: str, subject: str) -> list[float]:
+        """Wall-clock times (``time.time()``) of the latest requests for one endpoint about one subject.
+
+        Real time, not the simulator's clock, so a test can tell which requests came after a
+        process it killed was gone: ``request_times("get", session_id)`` are the polls of one
+        session, oldest first (the latest :data:`REQUEST_TIMES_KEPT`).
+        """
+        with self._lock:
+            return list(self._times.get((endpoint, subject), ()))
 
     def responses(self, status: int) -> int:
         with self._lock:
@@ -112,4 +131,4 @@ class Counters:
             }
 
 
-__all__ = ["Counters"]
+__all__ = ["REQUEST_TIMES_KEPT", "Counters"]

@@ -41,6 +41,8 @@ TRIGGERERS = ("triggerer-1", "triggerer-2")
 WORKERS = ("worker-1", "worker-2")
 #: How many tasks each Celery worker runs at once: few, so waits must be deferred to fit at all.
 WORKER_CONCURRENCY = 3
+#: Seconds after a triggerer's last heartbeat before another takes over its triggers.
+TRIGGERER_HEALTH_CHECK_THRESHOLD = 10
 
 
 def parent_chain(pid: int) -> list[int]:
@@ -132,7 +134,7 @@ class AirflowDeployment(AirflowProcesses):
                 # are taken over after 10 s, a task whose worker died is failed (and retried) 30 s
                 # after its last heartbeat.
                 "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
-                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
+                "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": str(TRIGGERER_HEALTH_CHECK_THRESHOLD),
                 "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
                 "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
                 # A worker killed after Celery handed it a task but before the task started leaves
@@ -201,6 +203,18 @@ class AirflowDeployment(AirflowProcesses):
     def stop_all(self) -> None:
         for name in list(self.processes):
             self.stop(name)
+
+    def restart_exited(self) -> list[str]:
+        """Start again every component that exited, as a service manager (``Restart=always``) does;
+        returns their names with the exit codes."""
+        exited = {name: process.poll() for name, process in self.processes.items()}
+        restarted = []
+        for name, code in exited.items():
+            if code is not None:
+                self.processes.pop(name)
+                self.start(name)
+                restarted.append(f"{name} (exit {code})")
+        return restarted
 
     def component_holding(self, pid: int) -> str | None:
         """Which of our components ``pid`` runs under (a task's process -> its Celery worker)."""

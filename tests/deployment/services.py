@@ -94,16 +94,29 @@ class PostgresServer:
             account = pwd.getpwnam("postgres")
             os.chown(self.directory, account.pw_uid, account.pw_gid)
         self._run(str(binaries / "initdb"), "-D", str(self.data), "-A", "trust", "-U", DB_USER, "-E", "UTF8")
+        self._start_server()
+        self._run(str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER, DB_NAME)
+        return self
+
+    def _start_server(self) -> None:
+        # The server's output goes to its log file: were it inherited, a pipe read by _run would
+        # never close.
         options = (
             f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1 "
             "-c max_connections=300 -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
         self._run(
-            str(binaries / "pg_ctl"), "-D", str(self.data), "-o", options,
+            str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "-o", options,
             "-l", str(self.directory / "server.log"), "-w", "start",
         )  # fmt: skip
-        self._run(str(binaries / "createdb"), "-h", "127.0.0.1", "-p", str(self.port), "-U", DB_USER, DB_NAME)
-        return self
+
+    def restart(self) -> float:
+        """Stop (``-m fast``: sessions are disconnected) and start again on the same port, as
+        ``systemctl restart postgresql`` does; returns how many seconds it was down."""
+        started = time.monotonic()
+        self._run(str(postgres_bin() / "pg_ctl"), "-D", str(self.data), "-m", "fast", "-w", "stop")
+        self._start_server()
+        return round(time.monotonic() - started, 1)
 
     def stop(self) -> None:
         if not (self.data / "postmaster.pid").exists():
@@ -143,6 +156,21 @@ class RedisServer:
             )  # fmt: skip
         wait_until_listening("redis-server", self.port)
         return self
+
+    def restart(self) -> float:
+        """A service restart: ``SHUTDOWN SAVE`` (Redis writes its data, as a default configuration's
+        save points make it do on SIGTERM), then start on the same port, loading what it wrote
+        (Celery's queued messages included); returns how many seconds it was down."""
+        assert self._process is not None, "redis-server is not running"
+        started = time.monotonic()
+        subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "-p", str(self.port), "shutdown", "save"],
+            capture_output=True, timeout=START_TIMEOUT, check=False,
+        )  # fmt: skip
+        self._process.wait(START_TIMEOUT)
+        self._process = None
+        self.start()
+        return round(time.monotonic() - started, 1)
 
     def stop(self) -> None:
         if self._process is None:

@@ -6,10 +6,12 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
 import requests
+from simulator_helpers import Api
 
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
 from airflow_provider_cloudos.testing.airflow_helpers import connection_from_uri
@@ -202,3 +204,21 @@ def test_pytest_plugin_fixture(tmp_path: Path):
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 passed" in result.stdout
+
+
+def test_request_times_are_recorded_per_session_in_wall_clock_time(sim: CloudOSSimulator, api: Api):
+    """The deployment soak tells which triggerer polled a session by when: after the other was killed."""
+    first = api.create(name="timed")["_id"]
+    other = api.create(name="other")["_id"]
+    before = time.time()
+    api.get(first)
+    api.get(first)
+    api.abort(first)
+    after = time.time()
+    polls = sim.counters.request_times("get", first)
+    assert len(polls) == 2
+    assert before <= polls[0] <= polls[1] <= after
+    assert len(sim.counters.request_times("abort", first)) == 1
+    assert sim.counters.request_times("get", other) == []
+    sim.counters.reset()
+    assert sim.counters.request_times("get", first) == []
