@@ -32,7 +32,7 @@ from typing import Any
 
 import aiohttp
 
-from airflow_provider_cloudos.client import endpoints, loop_pool
+from airflow_provider_cloudos.client import endpoints, loop_pool, shared_reads
 from airflow_provider_cloudos.client._shared import (
     DEFAULT_MAX_RESPONSE_BYTES,
     READ_CHUNK_BYTES,
@@ -42,12 +42,19 @@ from airflow_provider_cloudos.client._shared import (
 )
 from airflow_provider_cloudos.client.attempts import Answer, TransportErrors, run_awaited
 from airflow_provider_cloudos.client.base import ClientBase
+from airflow_provider_cloudos.client.budget import (
+    DEFAULT_REQUESTS_PER_SECOND,
+    TOO_MANY_REQUESTS_HOLD_SECONDS,
+    budget_for,
+    check_rate,
+)
 from airflow_provider_cloudos.client.endpoints import ApiRequest
 from airflow_provider_cloudos.client.network import verify_from_environment
 from airflow_provider_cloudos.client.responses import (
     too_large_error,
 )
-from airflow_provider_cloudos.client.retry import RetryPolicy
+from airflow_provider_cloudos.client.retry import RetryPolicy, parse_retry_after
+from airflow_provider_cloudos.client.shared_reads import connection_key
 from airflow_provider_cloudos.client.unreachable import tls_reason
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
@@ -110,8 +117,10 @@ class AsyncCloudOSClient(ClientBase):
         sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
         clock: Callable[[], float] = time.time,
         user_agent: str | None = None,
+        max_requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND,
     ) -> None:
         attempt_seconds = check_seconds(timeout, "timeout")
+        self._requests_per_second = check_rate(max_requests_per_second)
         self._connect_timeout = check_seconds(connect_timeout, "connect_timeout")
         self._read_timeout = None if read_timeout is None else check_seconds(read_timeout, "read_timeout")
         self._ssl = ssl_option(verify_from_environment(verify))
@@ -130,6 +139,8 @@ class AsyncCloudOSClient(ClientBase):
         self._sleep = sleep
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
+        #: What makes this client's connection one with another's: its shared reader and budget.
+        self._connection = connection_key(self._base_url, self._workspace_id, api_key)
 
     def _attempt_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
         """aiohttp's timeouts for an attempt of ``seconds`` in all: ``total`` covers connecting,
@@ -147,7 +158,9 @@ class AsyncCloudOSClient(ClientBase):
         await self.close()
 
     async def close(self) -> None:
-        """Leave the loop's shared pool (the last client out closes it); a later call joins again."""
+        """Leave the loop's shared pool (the last client out closes it) and the connection's shared
+        reader; a later call joins again."""
+        shared_reads.leave(self._connection, self)
         session, self._session = self._session, None
         if session is not None:
             await loop_pool.release(session)
@@ -162,8 +175,23 @@ class AsyncCloudOSClient(ClientBase):
         return self._session
 
     async def _exchange(self, request: ApiRequest, budget: float) -> Answer:
-        """One attempt: connect, send, and read the whole answer within ``budget``."""
+        """One attempt: wait for the connection's turn (:mod:`.budget`), then connect, send, and
+        read the whole answer within what is left of ``budget``."""
+        turns = budget_for(self._connection, self._requests_per_second)
+        delay = turns.turn()
+        if delay > 0:
+            if delay >= budget:
+                raise TimeoutError  # the attempt's time went waiting for its turn
+            await asyncio.sleep(delay)
+            budget -= delay
         timeout = self._timeout if budget == self._attempt_seconds else self._attempt_timeout(budget)
+        answer = await self._request(request, timeout)
+        if answer.status == 429:
+            # Every wait and pause of this connection holds off, not just this request.
+            turns.hold(parse_retry_after(answer.retry_after) or TOO_MANY_REQUESTS_HOLD_SECONDS)
+        return answer
+
+    async def _request(self, request: ApiRequest, timeout: aiohttp.ClientTimeout) -> Answer:
         async with self._client_session().request(
             request.method,
             request.url(self._base_url),
@@ -194,6 +222,13 @@ class AsyncCloudOSClient(ClientBase):
         exchange = functools.partial(self._exchange, request)
         steps = self._attempts(request, max_attempts, logger).steps(_ERRORS)
         return await run_awaited(steps, exchange, self._sleep)
+
+    async def read_session(self, session_id: str, listed_in: Iterable[str]) -> dict[str, Any]:
+        """:meth:`get_session` for one of many waits on this connection: the loop's shared reader
+        (:mod:`.shared_reads`) answers it from a listing of the API statuses ``listed_in`` when it
+        can; else, or when ``listed_in`` is empty, the session is read on its own."""
+        seen = await shared_reads.reader_for(self._connection).latest(self, session_id, listed_in)
+        return seen if seen is not None else await self.get_session(session_id)
 
     async def get_session(
         self, session_id: str, workspace_id: str | None = None, *, max_attempts: int | None = None

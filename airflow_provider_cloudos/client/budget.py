@@ -4,8 +4,8 @@ CloudOS does not publish its rate limits. A triggerer carrying thousands of wait
 must not hammer it, so every request the async client sends on a connection (the same URL, key and
 workspace) first takes its turn from that connection's budget: ``max_requests_per_second``, a
 connection extra (default :data:`DEFAULT_REQUESTS_PER_SECOND`), with a burst of one second's worth.
-A 429 holds the whole budget for its ``Retry-After`` (or the retry delay the client chose), not
-only the request that got it: a herd of waits stops together and comes back at the budget's pace,
+A 429 holds the whole budget for its ``Retry-After`` (a second when it gives none), not only the
+request that got it: a herd of waits stops together and comes back at the budget's pace,
 not all at once.
 
 It is a generic cell rate algorithm (a token bucket kept as one number): each request is given
@@ -19,8 +19,19 @@ import time
 import weakref
 from collections.abc import Callable, Hashable
 
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+
 #: Requests a second one connection may send from one event loop, unless its extra says otherwise.
 DEFAULT_REQUESTS_PER_SECOND = 20.0
+#: How long a 429 without a usable ``Retry-After`` holds the connection's requests.
+TOO_MANY_REQUESTS_HOLD_SECONDS = 1.0
+
+
+def check_rate(value: object, parameter: str = "max_requests_per_second") -> float:
+    """A number of requests a second greater than 0, refused by name otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise CloudOSValidationError(parameter, value, "expected a number of requests a second above 0")
+    return float(value)
 
 
 class RequestBudget:
@@ -75,4 +86,10 @@ def budget_for(key: Hashable, per_second: float) -> RequestBudget:
     return budget
 
 
-__all__ = ["DEFAULT_REQUESTS_PER_SECOND", "RequestBudget", "budget_for"]
+__all__ = [
+    "DEFAULT_REQUESTS_PER_SECOND",
+    "TOO_MANY_REQUESTS_HOLD_SECONDS",
+    "RequestBudget",
+    "budget_for",
+    "check_rate",
+]

@@ -13,9 +13,11 @@ once, with its own deadline and error handling, exactly as it did before: a sess
 the filter left out, one a shifted page skipped, or any round whose listing failed.
 So nothing is missed, and a change is noticed within one poll interval, as before.
 
-Few waits gain nothing from a listing (a page costs about what a read does): a round of at most
-:data:`SOLO_ASKS` asks lists nothing. Nor does an ask that names no status: a listing without a
-status filter would read the whole workspace.
+A wait joins the reader with its first ask and leaves it when its client closes (the trigger's
+end); the reader is dropped when its last wait leaves. Few waits gain nothing from a listing (a page
+costs about what a read does): while at most :data:`SOLO_ASKS` waits use the reader, each reads its
+own session at once, with no round and no delay; so does an ask that names no status (a listing
+without a status filter would read the whole workspace), and a round that gathered that few asks.
 
 The rounds run with no task's deadline (a fresh context): they serve many waits, and each wait
 bounds its own wait for the answer by its deadline, falling back to its own read.
@@ -78,6 +80,8 @@ class SharedReader:
         self._asks: list[_Ask] = []
         self._round: asyncio.Task[None] | None = None
         self._forget = forget
+        #: The waits using the reader: each one's client (a wait's client is gone, it has left).
+        self._waits: weakref.WeakSet[AsyncCloudOSClient] = weakref.WeakSet()
         #: Pages listed and sessions handed over, for tests and benchmarks.
         self.pages = 0
         self.served = 0
@@ -89,8 +93,9 @@ class SharedReader:
 
         ``statuses`` are the API statuses to list by, where the caller expects its session.
         """
+        self._waits.add(client)
         expected = frozenset(statuses)
-        if not expected:
+        if not expected or len(self._waits) <= SOLO_ASKS:
             return None
         loop = asyncio.get_running_loop()
         ask = _Ask(client, session_id, expected, loop.create_future())
@@ -123,8 +128,12 @@ class SharedReader:
         finally:
             for unseen in waiting.values():
                 _answer(unseen, None)
-            if self._round is None and not self._asks and self._forget is not None:
-                self._forget(self)
+
+    def leave(self, client: AsyncCloudOSClient) -> None:
+        """``client``'s wait is over; the last wait to leave drops the reader."""
+        self._waits.discard(client)
+        if not self._waits and self._forget is not None:
+            self._forget(self)
 
     async def _list(self, waiting: dict[str, list[_Ask]]) -> None:
         """Hand each waited session found in the listing to its asks, page by page as they come.
@@ -196,6 +205,16 @@ def _forget(readers: dict[Hashable, SharedReader], key: Hashable, idle: SharedRe
         del readers[key]
 
 
+def leave(key: Hashable, client: AsyncCloudOSClient) -> None:
+    """``client`` (a wait on connection ``key``) is closing: it leaves the reader, if it joined one."""
+    try:
+        reader = _READERS.get(asyncio.get_running_loop(), {}).get(key)
+    except RuntimeError:  # no running loop: no reader was ever made in it
+        return
+    if reader is not None:
+        reader.leave(client)
+
+
 def readers(loop: asyncio.AbstractEventLoop | None = None) -> int:
     """How many readers ``loop`` (default: the running loop) holds; for tests and benchmarks."""
     return len(_READERS.get(loop or asyncio.get_running_loop(), {}))
@@ -208,6 +227,7 @@ __all__ = [
     "SOLO_ASKS",
     "SharedReader",
     "connection_key",
+    "leave",
     "reader_for",
     "readers",
 ]

@@ -39,7 +39,7 @@ from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.lineage import DataLocation
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.report import build_session_report, reports_access
-from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status
+from airflow_provider_cloudos.core.status import LIVE_STATUSES, api_statuses_for, map_status
 from airflow_provider_cloudos.core.urls import session_url
 from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_blocking, session_wait
 from airflow_provider_cloudos.provider_info import CONN_FIELDS, CONNECTION_TYPE, UI_FIELD_BEHAVIOUR
@@ -281,10 +281,17 @@ class CloudOSHook(BaseHook):
     def get_session(self, session_id: str) -> dict[str, Any]:
         return self.client.get_session(session_id)
 
-    async def aget_session(self, session_id: str) -> dict[str, Any]:
-        """:meth:`get_session` for async callers."""
+    async def aget_session(self, session_id: str, *, expected: Iterable[str] = ()) -> dict[str, Any]:
+        """:meth:`get_session` for async callers.
+
+        ``expected``: display statuses the session is expected in (a wait's live statuses and
+        targets). Given, the read is one of many waits' on this connection: the triggerer's shared
+        reader may answer it from one listing for them all (``client.shared_reads``).
+        """
         client = await self.get_async_client()
-        return await client.get_session(session_id)
+        if not expected:
+            return await client.get_session(session_id)
+        return await client.read_session(session_id, api_statuses_for(expected))
 
     def list_sessions(
         self,

@@ -20,7 +20,7 @@ from airflow_provider_cloudos.compat import safe_to_stop_after_cancel, task_stil
 from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSAuthError, CloudOSError
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
-from airflow_provider_cloudos.core.status import map_status, normalize_statuses
+from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status, normalize_statuses
 from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_async, session_wait
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.task_deadlines import trigger_call_deadline
@@ -166,6 +166,7 @@ class CloudOSSessionTrigger(BaseTrigger):
         """Run the one single-session loop; pause the session on a guard or timeout when asked to."""
         #: Whether the connection was read anew after CloudOS refused its key, and not yet used since.
         reread = False
+        expected = LIVE_STATUSES | set(self.target_statuses)
 
         async def look(session_id: str) -> dict[str, Any] | CloudOSError:
             nonlocal reread
@@ -173,7 +174,8 @@ class CloudOSSessionTrigger(BaseTrigger):
                 try:
                     # No attempt or retry past end_time, however the server answers (or does not).
                     with trigger_call_deadline(self.end_time):
-                        session = await hook.aget_session(session_id)
+                        # Live or at its target, where the triggerer's shared reader lists sessions.
+                        session = await hook.aget_session(session_id, expected=expected)
                 except CloudOSAuthError as error:
                     if reread:
                         read_anew = f"refused again after connection {self.cloudos_conn_id!r} was read anew"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterator
+from contextlib import AsyncExitStack
 
 import pytest
 
@@ -15,6 +16,7 @@ from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 
 #: Sessions stay where they are put for the length of a test.
 STILL = StateTimings(scheduled=0.0, setup=3600.0)
+SETUP = ("setup",)
 
 
 @pytest.fixture
@@ -27,14 +29,32 @@ def _client(simulator: CloudOSSimulator, api_key: str | None = None) -> AsyncClo
     return AsyncCloudOSClient(simulator.url, api_key or simulator.api_key, simulator.workspace_id)
 
 
-def _key(simulator: CloudOSSimulator, api_key: str | None = None) -> object:
-    return connection_key(simulator.url, simulator.workspace_id, api_key or simulator.api_key)
+async def _joined(clients: list) -> list:
+    """The waits of ``clients`` joined their reader (as each does with its first look)."""
+    for client in clients:
+        assert await reader_for(_key_of(client)).latest(client, "first look", ()) is None
+    return clients
 
 
-async def _ask_all(simulator: CloudOSSimulator, asks: list[tuple[str, tuple[str, ...]]]) -> list[dict | None]:
-    async with _client(simulator) as client:
-        reader = reader_for(_key(simulator))
-        return list(await asyncio.gather(*(reader.latest(client, sid, statuses) for sid, statuses in asks)))
+def _key_of(client: object) -> object:
+    return getattr(client, "_connection", "scripted connection")
+
+
+async def _waits(stack: AsyncExitStack, simulator: CloudOSSimulator, n: int) -> list[AsyncCloudOSClient]:
+    """A client for each of ``n`` waits (each trigger reads through its own hook's client), joined."""
+    return await _joined([await stack.enter_async_context(_client(simulator)) for _ in range(n)])
+
+
+async def _ask_all(simulator: CloudOSSimulator, ids: list[str], statuses: tuple[str, ...] = SETUP) -> list:
+    """Each session asked for by its own wait, all at once, through the client's shared read."""
+    async with AsyncExitStack() as stack:
+        clients = await _waits(stack, simulator, len(ids))
+        reader = reader_for(clients[0]._connection)
+        return list(
+            await asyncio.gather(
+                *(reader.latest(client, sid, statuses) for client, sid in zip(clients, ids, strict=True))
+            )
+        )
 
 
 def test_a_round_of_many_waits_is_served_by_list_pages_not_reads(still):
@@ -42,7 +62,7 @@ def test_a_round_of_many_waits_is_served_by_list_pages_not_reads(still):
     still.add_session(name="someone-elses", status="ready")  # not in the statuses asked for
     still.counters.reset()
 
-    answers = asyncio.run(_ask_all(still, [(sid, ("setup",)) for sid in ids]))
+    answers = asyncio.run(_ask_all(still, ids))
 
     assert [answer["_id"] for answer in answers] == ids
     assert all(answer["status"] == "setup" for answer in answers)
@@ -50,21 +70,36 @@ def test_a_round_of_many_waits_is_served_by_list_pages_not_reads(still):
     assert still.counters.requests("get") == 0
 
 
-def test_a_session_whose_status_changed_is_left_to_its_wait_to_read(still):
+def test_the_clients_shared_read_falls_back_to_its_own_read_for_a_session_the_listing_missed(still):
     waiting = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
-    moved = still.add_session(name="now-ready", status="ready")["_id"]
+    ready = still.add_session(name="now-ready", status="ready")["_id"]
+    still.counters.reset()
 
-    answers = asyncio.run(_ask_all(still, [(sid, ("setup",)) for sid in [*waiting, moved]]))
+    async def run() -> list[dict]:
+        async with AsyncExitStack() as stack:
+            clients = await _waits(stack, still, 6)
+            return list(
+                await asyncio.gather(
+                    *(
+                        client.read_session(sid, SETUP)
+                        for client, sid in zip(clients, [*waiting, ready], strict=True)
+                    )
+                )
+            )
 
-    assert [answer and answer["_id"] for answer in answers] == [*waiting, None]
+    answers = asyncio.run(run())
+
+    assert [answer["_id"] for answer in answers] == [*waiting, ready]
+    assert still.counters.requests("list") == 1
+    assert still.counters.requests("get") == 1  # only the session the listing did not hold
 
 
-def test_a_few_waits_and_waits_that_name_no_status_read_their_own_sessions(still):
+def test_a_few_waits_and_asks_that_name_no_status_read_their_own_sessions_at_once(still):
     ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(SOLO_ASKS + 3)]
     still.counters.reset()
 
-    few = asyncio.run(_ask_all(still, [(sid, ("setup",)) for sid in ids[:SOLO_ASKS]]))
-    unnamed = asyncio.run(_ask_all(still, [(sid, ()) for sid in ids]))
+    few = asyncio.run(_ask_all(still, ids[:SOLO_ASKS]))
+    unnamed = asyncio.run(_ask_all(still, ids, statuses=()))
 
     assert few == [None] * SOLO_ASKS
     assert unnamed == [None] * len(ids)
@@ -75,21 +110,29 @@ def test_a_failed_listing_leaves_every_wait_to_read_its_own(still):
     ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
     still.faults.fail_next("list", status=503)
 
-    answers = asyncio.run(_ask_all(still, [(sid, ("setup",)) for sid in ids]))
-
-    assert answers == [None] * 5
+    assert asyncio.run(_ask_all(still, ids)) == [None] * 5
     assert still.counters.requests("list") == 1  # one attempt: the waits' own reads take over
+
+
+def test_a_429_on_the_listing_leaves_every_wait_to_read_its_own(still):
+    ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
+    still.faults.fail_next("list", status=429, retry_after=1)
+
+    assert asyncio.run(_ask_all(still, ids)) == [None] * 5
 
 
 def test_a_wait_past_its_deadline_does_not_wait_for_the_round(still):
     ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
 
     async def run() -> tuple[dict | None, list[dict | None]]:
-        async with _client(still) as client:
-            reader = reader_for(_key(still))
+        async with AsyncExitStack() as stack:
+            clients = await _waits(stack, still, 5)
+            reader = reader_for(clients[0]._connection)
             with call_deadline(time.time() - 1, "a deadline already gone"):
-                late = asyncio.ensure_future(reader.latest(client, ids[0], ("setup",)))
-            others = await asyncio.gather(*(reader.latest(client, sid, ("setup",)) for sid in ids[1:]))
+                late = asyncio.ensure_future(reader.latest(clients[0], ids[0], SETUP))
+            others = await asyncio.gather(
+                *(reader.latest(client, sid, SETUP) for client, sid in zip(clients[1:], ids[1:], strict=True))
+            )
             return await late, list(others)
 
     late, others = asyncio.run(run())
@@ -102,115 +145,18 @@ def test_a_cancelled_wait_leaves_the_round_and_the_others_are_served(still):
     ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
 
     async def run() -> list[dict | None]:
-        async with _client(still) as client:
-            reader = reader_for(_key(still))
-            asks = [asyncio.ensure_future(reader.latest(client, sid, ("setup",))) for sid in ids]
+        async with AsyncExitStack() as stack:
+            clients = await _waits(stack, still, 5)
+            reader = reader_for(clients[0]._connection)
+            asks = [
+                asyncio.ensure_future(reader.latest(client, sid, SETUP))
+                for client, sid in zip(clients, ids, strict=True)
+            ]
             await asyncio.sleep(0)
             asks[0].cancel()
             return list(await asyncio.gather(*asks[1:]))
 
     assert [answer["_id"] for answer in asyncio.run(run())] == ids[1:]
-
-
-def test_connections_are_never_mixed_and_an_idle_reader_is_gone(still):
-    async def run() -> tuple[bool, bool, int]:
-        first = reader_for(_key(still))
-        same = reader_for(connection_key(still.url, still.workspace_id, still.api_key))
-        other_key = reader_for(_key(still, "another-key"))
-        other_workspace = reader_for(connection_key(still.url, "f" * 24, still.api_key))
-        held = readers()
-        sid = still.add_session(status="setup")["_id"]
-        async with _client(still) as client:
-            await asyncio.gather(*(first.latest(client, sid, ("setup",)) for _ in range(SOLO_ASKS + 1)))
-        return first is same, len({id(first), id(other_key), id(other_workspace)}) == 3, held
-
-    same, distinct, held = asyncio.run(run())
-
-    assert same
-    assert distinct
-    assert held == 3
-
-
-def test_an_idle_reader_leaves_the_loop(still):
-    sid = still.add_session(status="setup")["_id"]
-
-    async def run() -> int:
-        async with _client(still) as client:
-            reader = reader_for(_key(still))
-            await asyncio.gather(*(reader.latest(client, sid, ("setup",)) for _ in range(SOLO_ASKS + 1)))
-            await asyncio.sleep(0)
-            return readers()
-
-    assert asyncio.run(run()) == 0
-
-
-def test_the_reader_holds_no_api_key(still):
-    key = _key(still)
-    assert still.api_key not in repr(key)
-
-
-class PagedClient:
-    """A client whose listing is scripted page by page, to move sessions between two page reads."""
-
-    def __init__(self, pages: list[list[dict]], total: int) -> None:
-        self.pages, self.total, self.asked = pages, total, []
-
-    async def list_sessions(self, *, page: int, limit: int, statuses: list[str], max_attempts: int):
-        self.asked.append((page, tuple(statuses)))
-        await asyncio.sleep(0.01)
-        return self.pages[page - 1], self.total
-
-
-def _sessions(ids: range, status: str = "setup") -> list[dict]:
-    return [{"_id": f"{n:024x}", "status": status} for n in ids]
-
-
-def _run_with(
-    client: PagedClient, ids: list[str], statuses: tuple[str, ...] = ("setup",)
-) -> list[dict | None]:
-    async def run() -> list[dict | None]:
-        reader = reader_for("scripted connection")
-        return list(await asyncio.gather(*(reader.latest(client, sid, statuses) for sid in ids)))
-
-    return asyncio.run(run())
-
-
-def test_a_session_a_shifted_page_skipped_is_left_to_its_wait():
-    # 150 waits; between the two page reads a new session pushed everything down by one, so
-    # the session that was 100th is read on neither page.
-    first, second = _sessions(range(100)), _sessions(range(100, 150))
-    second_after_shift = [first[-1], *second[:-1]]
-    client = PagedClient([first, second_after_shift], total=151)
-    ids = [session["_id"] for session in first + second]
-
-    answers = _run_with(client, ids)
-
-    missed = [sid for sid, answer in zip(ids, answers, strict=True) if answer is None]
-    assert missed == [second[-1]["_id"]]
-    assert [page for page, _ in client.asked] == [1, 2]
-    assert client.asked[0][1] == ("setup",)
-
-
-def test_a_session_that_changed_status_between_pages_is_left_to_its_wait():
-    first, second = _sessions(range(100)), _sessions(range(100, 150))
-    became_ready = second.pop(7)  # it left the filtered listing after page 1 was read
-    client = PagedClient([first, second], total=149)
-    ids = [session["_id"] for session in first + second] + [became_ready["_id"]]
-
-    answers = _run_with(client, ids)
-
-    assert answers[-1] is None
-    assert all(answer is not None for answer in answers[:-1])
-
-
-def test_no_more_pages_than_the_waits_fill_plus_one():
-    # 150 waits in a workspace of 2,000 sessions in setup: 2 pages for them, 1 more, no further.
-    pages = [_sessions(range(n * 100 + 10_000, n * 100 + 10_100)) for n in range(20)]
-    client = PagedClient(pages, total=2_000)
-    ids = [f"{n:024x}" for n in range(150)]  # none of them on any page
-
-    assert _run_with(client, ids) == [None] * 150
-    assert sorted(page for page, _ in client.asked) == [1, 2, 3]
 
 
 def test_waits_that_ask_during_a_round_are_served_by_the_next(still):
@@ -219,11 +165,13 @@ def test_waits_that_ask_during_a_round_are_served_by_the_next(still):
     still.counters.reset()
 
     async def run() -> tuple[list[dict | None], list[dict | None]]:
-        async with _client(still) as client:
-            reader = reader_for(_key(still))
-            first = asyncio.gather(*(reader.latest(client, sid, ("setup",)) for sid in early))
+        async with AsyncExitStack() as stack:
+            clients = await _waits(stack, still, 8)
+            reader = reader_for(clients[0]._connection)
+            ask = reader.latest
+            first = asyncio.gather(*(ask(c, sid, SETUP) for c, sid in zip(clients[:4], early, strict=True)))
             await asyncio.sleep(0.06)  # the first round has gathered its asks and is listing
-            second = asyncio.gather(*(reader.latest(client, sid, ("setup",)) for sid in late))
+            second = asyncio.gather(*(ask(c, sid, SETUP) for c, sid in zip(clients[4:], late, strict=True)))
             return list(await first), list(await second)
 
     first, second = asyncio.run(run())
@@ -233,8 +181,107 @@ def test_waits_that_ask_during_a_round_are_served_by_the_next(still):
     assert still.counters.requests("list") == 2
 
 
-def test_a_429_on_the_listing_leaves_every_wait_to_read_its_own(still):
-    ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
-    still.faults.fail_next("list", status=429, retry_after=1)
+def test_connections_are_never_mixed(still):
+    async def run() -> tuple[object, ...]:
+        return (
+            reader_for(connection_key(still.url, still.workspace_id, still.api_key)),
+            reader_for(connection_key(still.url, still.workspace_id, still.api_key)),
+            reader_for(connection_key(still.url, still.workspace_id, "another-key")),
+            reader_for(connection_key(still.url, "f" * 24, still.api_key)),
+        )
 
-    assert asyncio.run(_ask_all(still, [(sid, ("setup",)) for sid in ids])) == [None] * 5
+    first, same, other_key, other_workspace = asyncio.run(run())
+
+    assert first is same
+    assert len({id(first), id(other_key), id(other_workspace)}) == 3
+
+
+def test_the_reader_stops_when_its_last_wait_leaves(still):
+    ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(4)]
+
+    async def run() -> list[int]:
+        held = []
+        clients = await _joined([_client(still) for _ in ids])
+        await asyncio.gather(*(c.read_session(sid, SETUP) for c, sid in zip(clients, ids, strict=True)))
+        held.append(readers())
+        for client in clients:
+            await client.close()
+            held.append(readers())
+        return held
+
+    assert asyncio.run(run()) == [1, 1, 1, 1, 0]
+
+
+def test_the_reader_holds_no_api_key(still):
+    assert still.api_key not in repr(connection_key(still.url, still.workspace_id, still.api_key))
+
+
+class PagedScript:
+    """A listing scripted page by page (shared by the waits' clients), to move sessions between reads."""
+
+    def __init__(self, pages: list[list[dict]], total: int) -> None:
+        self.pages, self.total, self.asked = pages, total, []
+
+
+class PagedClient:
+    def __init__(self, script: PagedScript) -> None:
+        self.script = script
+
+    async def list_sessions(self, *, page: int, limit: int, statuses: list[str], max_attempts: int):
+        self.script.asked.append((page, tuple(statuses)))
+        await asyncio.sleep(0.01)
+        return self.script.pages[page - 1], self.script.total
+
+
+def _sessions(ids: range, status: str = "setup") -> list[dict]:
+    return [{"_id": f"{n:024x}", "status": status} for n in ids]
+
+
+def _run_with(script: PagedScript, ids: list[str]) -> list[dict | None]:
+    async def run() -> list[dict | None]:
+        reader = reader_for("scripted connection")
+        clients = await _joined([PagedClient(script) for _ in ids])
+        return list(
+            await asyncio.gather(
+                *(reader.latest(client, sid, SETUP) for client, sid in zip(clients, ids, strict=True))
+            )
+        )
+
+    return asyncio.run(run())
+
+
+def test_a_session_a_shifted_page_skipped_is_left_to_its_wait():
+    # 150 waits; between the two page reads a new session pushed everything down by one, so
+    # the session that was 100th is read on neither page.
+    first, second = _sessions(range(100)), _sessions(range(100, 150))
+    second_after_shift = [first[-1], *second[:-1]]
+    script = PagedScript([first, second_after_shift], total=151)
+    ids = [session["_id"] for session in first + second]
+
+    answers = _run_with(script, ids)
+
+    missed = [sid for sid, answer in zip(ids, answers, strict=True) if answer is None]
+    assert missed == [second[-1]["_id"]]
+    assert [page for page, _ in script.asked] == [1, 2]
+    assert script.asked[0][1] == SETUP
+
+
+def test_a_session_that_changed_status_between_pages_is_left_to_its_wait():
+    first, second = _sessions(range(100)), _sessions(range(100, 150))
+    became_ready = second.pop(7)  # it left the filtered listing after page 1 was read
+    script = PagedScript([first, second], total=149)
+    ids = [session["_id"] for session in first + second] + [became_ready["_id"]]
+
+    answers = _run_with(script, ids)
+
+    assert answers[-1] is None
+    assert all(answer is not None for answer in answers[:-1])
+
+
+def test_no_more_pages_than_the_waits_fill_plus_one():
+    # 150 waits in a workspace of 2,000 sessions in setup: 2 pages for them, 1 more, no further.
+    script = PagedScript([_sessions(range(n * 100 + 10_000, n * 100 + 10_100)) for n in range(20)], 2_000)
+    ids = [f"{n:024x}" for n in range(150)]  # none of them on any page
+
+    assert _run_with(script, ids) == [None] * 150
+    assert sorted(page for page, _ in script.asked) == [1, 2, 3]

@@ -39,7 +39,7 @@ def _events(trigger: CloudOSSessionTrigger) -> list[dict[str, Any]]:
 
 
 def _an_unforeseen_answer(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def broken(self: CloudOSHook, session_id: str) -> dict[str, Any]:
+    async def broken(self: CloudOSHook, session_id: str, **options: Any) -> dict[str, Any]:
         raise RuntimeError("an answer nobody foresaw")
 
     monkeypatch.setattr(CloudOSHook, "aget_session", broken)
