@@ -67,7 +67,7 @@ def test_from_params_reads_rendered_strings():
         ({"only_owner": "maybe"}, "Invalid only_owner='maybe': expected a boolean"),
         ({"name_pattern": 7}, "Invalid name_pattern=7: expected a glob pattern"),
         ({"min_runtime": "forever"}, "Invalid min_runtime='forever'"),
-        ({"min_runtime": "0m"}, "Invalid min_runtime='0m': the timeout must be greater than zero"),
+        ({"min_runtime": "0m"}, "Invalid min_runtime='0m': the duration must be greater than 0"),
         ({"min_cost_usd": "lots"}, "Invalid min_cost_usd='lots': expected an amount of USD"),
         ({"min_cost_usd": -1}, "Invalid min_cost_usd=-1: the amount must be 0 or more"),
         ({"min_cost_usd": float("nan")}, "Invalid min_cost_usd=nan: expected a finite amount"),
