@@ -21,6 +21,7 @@ from airflow_provider_cloudos.core.formatters import (
     session_summary,
 )
 from airflow_provider_cloudos.core.status import LIVE_STATUSES
+from airflow_provider_cloudos.core.unset import is_unset
 
 
 def _number(value: Any) -> float:
@@ -197,7 +198,7 @@ def _csv_cell(value: Any) -> str:
 def report_csv(
     rows: Iterable[Mapping[str, Any]], output_file: str | None = None, *, include_access: bool = False
 ) -> str:
-    """The report as CSV, header first, quoted by the csv module; also written to ``output_file``.
+    """The report as CSV, header first, quoted by the csv module; also written to ``output_file`` if set.
 
     ``include_access`` adds the "Mounted files" and "Linked folders" columns (each separated by ``;``).
     """
@@ -210,8 +211,8 @@ def report_csv(
     for row in rows:
         writer.writerow([_csv_cell(row.get(key)) for key, _ in columns])
     text = buffer.getvalue()
-    if output_file:
-        with open(output_file, "w", encoding="utf-8", newline="") as handle:
+    if not is_unset(output_file):
+        with open(str(output_file), "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
     return text
 
