@@ -94,7 +94,10 @@ from airflow_provider_cloudos.core.report import (
 )
 from airflow_provider_cloudos.core.selection import SessionFilter
 from airflow_provider_cloudos.core.spec import (
+    DEFAULT_SHUTDOWN_IN,
+    DEFAULT_SPARK_WORKERS,
     DEFAULT_STORAGE_SIZE,
+    UNLIMITED_COST,
     ResumeSpec,
     SessionSpec,
     make_resume_spec,
@@ -142,6 +145,8 @@ __all__ = [
     "API_TO_DISPLAY",
     "AWS",
     "AZURE",
+    "DEFAULT_SHUTDOWN_IN",
+    "DEFAULT_SPARK_WORKERS",
     "DEFAULT_STORAGE_SIZE",
     "FAILURE_STATUSES",
     "LIVE_STATUSES",
@@ -154,6 +159,7 @@ __all__ = [
     "SETTLED_STATUSES",
     "STOPPING",
     "TERMINATED",
+    "UNLIMITED_COST",
     "BatchWatch",
     "CloudOSAPIError",
     "CloudOSAuthError",
