@@ -18,7 +18,7 @@ from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.urls import normalize_base_url, shown_url
-from airflow_provider_cloudos.core.validators import parse_bool
+from airflow_provider_cloudos.core.validators import parse_bool, require_number
 
 
 @dataclass(frozen=True)
@@ -66,15 +66,10 @@ def _megabytes(value: Any) -> float:
     """The ``max_response_mb`` extra: a number above 0 from JSON or a form's text field."""
     if value is None:
         return DEFAULT_MAX_RESPONSE_BYTES / 1_048_576
-    problem = "expected the largest answer to accept, in MB, greater than 0"
-    if isinstance(value, bool):
-        raise CloudOSValidationError("max_response_mb", value, problem)
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise CloudOSValidationError("max_response_mb", value, problem) from None
-    if not 0 < number < float("inf"):
-        raise CloudOSValidationError("max_response_mb", value, problem)
+    what = "the largest answer to accept, in MB, greater than 0"
+    number = require_number(value, "max_response_mb", what)
+    if number <= 0:
+        raise CloudOSValidationError("max_response_mb", value, f"expected {what}")
     return number
 
 

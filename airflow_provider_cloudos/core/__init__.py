@@ -94,10 +94,7 @@ from airflow_provider_cloudos.core.report import (
 )
 from airflow_provider_cloudos.core.selection import SessionFilter
 from airflow_provider_cloudos.core.spec import (
-    DEFAULT_SHUTDOWN_IN,
-    DEFAULT_SPARK_WORKERS,
     DEFAULT_STORAGE_SIZE,
-    UNLIMITED_COST,
     ResumeSpec,
     SessionSpec,
     make_resume_spec,
@@ -126,6 +123,7 @@ from airflow_provider_cloudos.core.validators import (
     AZURE,
     parse_bool,
     require_execution_platform,
+    require_number,
     require_object_id,
     require_session_id,
     validate_instance_type,
@@ -145,8 +143,6 @@ __all__ = [
     "API_TO_DISPLAY",
     "AWS",
     "AZURE",
-    "DEFAULT_SHUTDOWN_IN",
-    "DEFAULT_SPARK_WORKERS",
     "DEFAULT_STORAGE_SIZE",
     "FAILURE_STATUSES",
     "LIVE_STATUSES",
@@ -159,7 +155,6 @@ __all__ = [
     "SETTLED_STATUSES",
     "STOPPING",
     "TERMINATED",
-    "UNLIMITED_COST",
     "BatchWatch",
     "CloudOSAPIError",
     "CloudOSAuthError",
@@ -230,6 +225,7 @@ __all__ = [
     "report_csv",
     "reports_access",
     "require_execution_platform",
+    "require_number",
     "require_object_id",
     "require_session_id",
     "run_async",

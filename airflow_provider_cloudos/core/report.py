@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from airflow_provider_cloudos.core.formatters import (
+    finite_float,
     format_cost,
     format_duration,
     format_instance_type,
@@ -22,13 +23,6 @@ from airflow_provider_cloudos.core.formatters import (
 )
 from airflow_provider_cloudos.core.status import LIVE_STATUSES
 from airflow_provider_cloudos.core.unset import is_unset
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return 0.0
-    return float(value)
-
 
 #: Report columns: row key → CSV header.
 REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -171,7 +165,7 @@ def summarize_report(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     by_status: dict[str, int] = {}
     for row in rows:
         count += 1
-        cost = _number(row.get("cost_usd"))
+        cost = finite_float(row.get("cost_usd")) or 0.0
         total += cost
         status = str(row.get("status"))
         by_status[status] = by_status.get(status, 0) + 1

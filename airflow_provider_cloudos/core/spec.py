@@ -13,12 +13,12 @@ duration.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from airflow_provider_cloudos.core.durations import parse_shutdown_duration, parse_shutdown_timedelta
-from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.payloads import resume_body, session_body
 from airflow_provider_cloudos.core.unset import is_unset
@@ -54,8 +54,13 @@ DEFAULT_SPARK_CORE_TYPE = "c5.xlarge"
 ParsedPaths = tuple[dict[str, Any], ...]
 
 
-def _or_default(value: Any, default: Any) -> Any:
-    return default if is_unset(value) else value
+def _read(value: Any, check: Callable[[Any], Any], default: Any = None) -> Any:
+    """``check(value)``, the one check of a parameter; unset, ``default`` (checked too), or None if none."""
+    if is_unset(value):
+        if default is None:
+            return None
+        value = default
+    return check(value)
 
 
 def _check_shutdown_in(shutdown_in: Any) -> str:
@@ -68,25 +73,6 @@ def _check_shutdown_in(shutdown_in: Any) -> str:
     )
 
 
-def _sizing(
-    platform: str, instance_type: Any, storage_size: Any, cost_limit: Any, shutdown_in: Any, *, create: bool
-) -> tuple[Any, ...]:
-    """The settings create and resume share, each checked here and nowhere else.
-
-    Unset, each is its default on a create and None ("keep the session's") on a resume.
-    """
-    checks = (
-        (instance_type, DEFAULT_INSTANCE_TYPES[platform], lambda v: require_instance_type(v, platform)),
-        (storage_size, DEFAULT_STORAGE_SIZE, require_storage_size),
-        (cost_limit, UNLIMITED_COST, require_cost_limit),
-        (shutdown_in, DEFAULT_SHUTDOWN_IN, _check_shutdown_in),
-    )
-    return tuple(
-        check(default if is_unset(value) else value) if create or not is_unset(value) else None
-        for value, default, check in checks
-    )
-
-
 def _parse_paths(mounts: Any, links: Any, platform: str) -> tuple[ParsedPaths, ParsedPaths]:
     parsed_mounts = tuple(parse_data_files(mounts, parameter="mounts"))
     parsed_links = tuple(parse_link_paths(links, parameter="links"))
@@ -95,23 +81,6 @@ def _parse_paths(mounts: Any, links: Any, platform: str) -> tuple[ParsedPaths, P
     check_link_count(parsed_links, "links")
     check_duplicate_link_names(parsed_links, "links")
     return parsed_mounts, parsed_links
-
-
-def _check_items_fit_platform(
-    platform: str, data_items: list[dict[str, Any]] | None, fuse_file_systems: list[dict[str, Any]] | None
-) -> None:
-    """Resolved items must obey the same platform rules as the paths they came from."""
-    if platform == AWS:
-        return
-    if fuse_file_systems:
-        raise CloudOSValidationError(
-            "links", fuse_file_systems, f"linking folders is only supported on AWS, not on {platform!r}"
-        )
-    for item in data_items or []:
-        if isinstance(item, dict) and item.get("type") == "S3File":
-            raise CloudOSValidationError(
-                "mounts", item, f"S3 files can only be mounted on AWS, not on {platform!r}"
-            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,8 +118,11 @@ class SessionSpec:
         fuse_file_systems: list[dict[str, Any]] | None,
         now: datetime | None = None,
     ) -> dict[str, Any]:
-        """The creation body, with the resolved ``mounts`` and ``links`` items."""
-        _check_items_fit_platform(self.execution_platform, data_items, fuse_file_systems)
+        """The creation body, with the resolved ``mounts`` and ``links`` items.
+
+        Nothing is checked again: the spec's values were checked when it was made, its paths
+        fit its platform, and the items are what those paths resolved to.
+        """
         return session_body(
             name=self.name,
             backend=self.backend,
@@ -212,7 +184,6 @@ class ResumeSpec:
         now: datetime | None = None,
     ) -> dict[str, Any]:
         """The resume body, with the resolved ``mounts`` and ``links`` items."""
-        _check_items_fit_platform(self.execution_platform, data_items, fuse_file_systems)
         return resume_body(
             instance_type=self.instance_type,
             storage_size=self.storage_size,
@@ -250,27 +221,22 @@ def make_session_spec(
     """
     clean_name = require_session_name(name, "name")
     backend = require_session_type(session_type, "session_type")
-    platform = require_execution_platform(_or_default(execution_platform, AWS), "execution_platform")
+    platform = _read(execution_platform, require_execution_platform, AWS)
     check_spark_platform(backend, platform, "session_type")
-    instance, storage, limit, shutdown = _sizing(
-        platform, instance_type, storage_size, cost_limit, shutdown_in, create=True
+    instance = _read(
+        instance_type, lambda v: require_instance_type(v, platform), DEFAULT_INSTANCE_TYPES[platform]
     )
-    clean_spot = parse_bool(_or_default(spot, False), "spot")
+    storage = _read(storage_size, require_storage_size, DEFAULT_STORAGE_SIZE)
+    clean_spot = _read(spot, lambda v: parse_bool(v, "spot"), False)
     check_spot_platform(clean_spot, platform, "spot")
-    clean_shared = parse_bool(_or_default(shared, False), "shared")
+    clean_shared = _read(shared, lambda v: parse_bool(v, "shared"), False)
+    limit = _read(cost_limit, require_cost_limit, UNLIMITED_COST)
+    shutdown = _read(shutdown_in, _check_shutdown_in, DEFAULT_SHUTDOWN_IN)
     parsed_mounts, parsed_links = _parse_paths(mounts, links, platform)
-    clean_r_version = require_r_version(r_version, "r_version") if not is_unset(r_version) else None
-    master = (
-        require_instance_type(spark_master_type, AWS, "spark_master_type")
-        if not is_unset(spark_master_type)
-        else None
-    )
-    core = (
-        require_instance_type(spark_core_type, AWS, "spark_core_type")
-        if not is_unset(spark_core_type)
-        else None
-    )
-    workers = require_spark_workers(_or_default(spark_workers, DEFAULT_SPARK_WORKERS), "spark_workers")
+    clean_r_version = _read(r_version, require_r_version)
+    master = _read(spark_master_type, lambda v: require_instance_type(v, AWS, "spark_master_type"))
+    core = _read(spark_core_type, lambda v: require_instance_type(v, AWS, "spark_core_type"))
+    workers = _read(spark_workers, require_spark_workers, DEFAULT_SPARK_WORKERS)
     is_rstudio, is_spark = backend == "rstudio", backend == "spark"
     return SessionSpec(
         name=clean_name,
@@ -309,9 +275,10 @@ def make_resume_spec(
     current setting.
     """
     platform = require_execution_platform(execution_platform, "execution_platform")
-    instance, storage, limit, shutdown = _sizing(
-        platform, instance_type, storage_size, cost_limit, shutdown_in, create=False
-    )
+    instance = _read(instance_type, lambda v: require_instance_type(v, platform))
+    storage = _read(storage_size, require_storage_size)
+    limit = _read(cost_limit, require_cost_limit)
+    shutdown = _read(shutdown_in, _check_shutdown_in)
     parsed_mounts, parsed_links = _parse_paths(mounts, links, platform)
     return ResumeSpec(
         execution_platform=platform,

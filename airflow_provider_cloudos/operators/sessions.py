@@ -40,16 +40,7 @@ from airflow_provider_cloudos.core.matching import (
     session_differences,
     wanted_settings,
 )
-from airflow_provider_cloudos.core.spec import (
-    DEFAULT_SHUTDOWN_IN,
-    DEFAULT_SPARK_WORKERS,
-    DEFAULT_STORAGE_SIZE,
-    UNLIMITED_COST,
-    ResumeSpec,
-    SessionSpec,
-    make_resume_spec,
-    make_session_spec,
-)
+from airflow_provider_cloudos.core.spec import ResumeSpec, SessionSpec, make_resume_spec, make_session_spec
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PAUSED,
@@ -164,16 +155,16 @@ class CloudOSCreateSessionOperator(SessionLineageMixin, CloudOSSessionStartMixin
         session_type: str = "jupyter",
         project_name: str | None = None,
         project_id: str | None = None,
-        execution_platform: str = "aws",
-        storage_size: int | str = DEFAULT_STORAGE_SIZE,
-        spot: bool | str = False,
-        shared: bool | str = False,
-        cost_limit: float | str = UNLIMITED_COST,
-        shutdown_in: str | None = DEFAULT_SHUTDOWN_IN,
+        execution_platform: str | None = None,
+        storage_size: int | str | None = None,
+        spot: bool | str | None = None,
+        shared: bool | str | None = None,
+        cost_limit: float | str | None = None,
+        shutdown_in: str | None = None,
         r_version: str | None = None,
         spark_master_type: str | None = None,
         spark_core_type: str | None = None,
-        spark_workers: int | str = DEFAULT_SPARK_WORKERS,
+        spark_workers: int | str | None = None,
         reuse_existing: bool | str = True,
         **kwargs: Any,
     ) -> None:

@@ -70,7 +70,10 @@ def test_from_params_reads_rendered_strings():
         ({"min_runtime": "0m"}, "Invalid min_runtime='0m': the duration must be greater than 0"),
         ({"min_cost_usd": "lots"}, "Invalid min_cost_usd='lots': expected an amount of USD"),
         ({"min_cost_usd": -1}, "Invalid min_cost_usd=-1: the amount must be 0 or more"),
-        ({"min_cost_usd": float("nan")}, "Invalid min_cost_usd=nan: expected a finite amount"),
+        (
+            {"min_cost_usd": float("nan")},
+            "Invalid min_cost_usd=nan: expected an amount of USD such as 50 or 12.5, not infinity or NaN",
+        ),
         ({"min_cost_usd": True}, "Invalid min_cost_usd=True: expected an amount of USD"),
         ({"exclude_names": [1, "x"]}, "Invalid exclude_names=1: every item must be a string"),
         ({"exclude_names": "[broken"}, "Invalid exclude_names='[broken': looks like a list"),

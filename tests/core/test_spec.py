@@ -264,15 +264,6 @@ def test_session_spec_shutdown_is_computed_when_the_payload_is_built():
     )
 
 
-def test_session_spec_to_payload_refuses_resolved_items_that_do_not_fit_azure():
-    azure = make_session_spec(name="a", session_type="jupyter", execution_platform="azure")
-    with pytest.raises(CloudOSValidationError, match=invalid("links", [FOLDER_ITEM])):
-        azure.to_payload(PROJECT, [], [FOLDER_ITEM], now=NOW)
-    s3_file = {"type": "S3File", "data": {"name": "k", "s3BucketName": "b", "s3ObjectKey": "k"}}
-    with pytest.raises(CloudOSValidationError, match=invalid("mounts", s3_file)):
-        azure.to_payload(PROJECT, [s3_file], [], now=NOW)
-
-
 def test_session_spec_to_payload_trusts_what_was_checked_before():
     """The spec checked every value; the project id was checked (or resolved) by the caller."""
     spec = make_session_spec(name="nb", session_type="jupyter", shutdown_in="30s")
@@ -363,8 +354,8 @@ def test_resume_spec_with_only_links_is_not_empty_but_changes_no_configuration()
 def test_resume_spec_on_azure_accepts_azure_instance_types():
     spec = make_resume_spec(execution_platform="azure", instance_type="Standard_NC6s_v3")
     assert spec.instance_type == "Standard_NC6s_v3"
-    with pytest.raises(CloudOSValidationError, match=invalid("links", [FOLDER_ITEM])):
-        spec.to_payload([], [FOLDER_ITEM])
+    with pytest.raises(CloudOSValidationError, match=invalid("links", "proj/Data")):
+        make_resume_spec(execution_platform="azure", links="proj/Data")
 
 
 @pytest.mark.parametrize(
