@@ -125,6 +125,10 @@ def _spark_cluster(name: str, master: str, core: str, is_spot: bool, workers: in
 # --- the two request bodies, from values already checked -------------------------------------------
 
 
+def _given(fields: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if value is not None}
+
+
 def session_body(
     *,
     name: str,
@@ -187,16 +191,8 @@ def resume_body(
     as in the official builder), its ``execution`` only for cost limit or shutdown;
     ``fuseFileSystems`` only when there are links.
     """
-    changes: dict[str, Any] = {}
-    if instance_type is not None:
-        changes["instanceType"] = instance_type
-    if storage_size is not None:
-        changes["storageSizeInGb"] = storage_size
-    execution: dict[str, Any] = {}
-    if cost_limit is not None:
-        execution["computeCostLimit"] = cost_limit
-    if shutdown_at is not None:
-        execution["autoShutdownAtDate"] = shutdown_at
+    changes = _given({"instanceType": instance_type, "storageSizeInGb": storage_size})
+    execution = _given({"computeCostLimit": cost_limit, "autoShutdownAtDate": shutdown_at})
     if execution:
         changes["execution"] = execution
     payload: dict[str, Any] = {"dataItems": data_items, "fileSystemIds": []}

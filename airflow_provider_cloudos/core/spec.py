@@ -8,6 +8,9 @@ error names the operator parameter exactly as the DAG author wrote it. Paths are
 resolved (resolution needs the API); the auto-shutdown duration is checked now but turned into an
 instant only when the payload is built, so a task that waits in a queue still gets its full
 duration.
+
+This is the one place a value is checked and given its default (the operators pass what the DAG
+gave, ``None`` when nothing); the request bodies are built from the spec and trust it.
 """
 
 from __future__ import annotations
