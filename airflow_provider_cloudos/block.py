@@ -30,6 +30,9 @@ from typing import Any, cast
 
 from airflow.providers.common.compat.sdk import BaseOperator, TaskGroup, XComArg
 
+from airflow_provider_cloudos.core.durations import parse_duration_seconds
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.links import XCOM_SESSION_SUMMARY, XCOM_SESSION_URL
 
 #: Task ids inside the group (each prefixed with the group id, as Airflow does).
@@ -39,7 +42,7 @@ GUARD_TASK_ID = "guard"
 PAUSE_TASK_ID = "pause"
 #: Parameters the block hands to its own tasks rather than to the create/resume operator alone.
 _SHARED = ("cloudos_conn_id", "workspace_id", "deferrable", "poll_interval")
-#: How often the guard looks when ``poll_interval`` is a template (it must be a number at parse time).
+#: How often the guard looks when ``poll_interval`` is unset or a template (known only at run time).
 DEFAULT_GUARD_INTERVAL_SECONDS = 60.0
 
 
@@ -99,7 +102,7 @@ def cloudos_session(
     upload_on_close: bool | str = True,
     max_cost_usd: float | str | None = None,
     max_runtime: str | float | None = None,
-    guard_interval: float | None = None,
+    guard_interval: float | str | None = None,
     tooltip: str = "",
     **session_params: Any,
 ) -> Iterator[CloudOSSessionBlock]:
@@ -113,7 +116,8 @@ def cloudos_session(
     :param upload_on_close: whether pausing saves the session's data (default true).
     :param max_cost_usd: pause the session and fail the block once its cost reaches this.
     :param max_runtime: the same for its billed running time (``"8h"``, seconds).
-    :param guard_interval: seconds between the guard's looks (default ``poll_interval``, or 60).
+    :param guard_interval: time between the guard's looks, seconds or a duration such as ``"1m"``
+        (default ``poll_interval``, or 60 s).
     :param tooltip: the group's tooltip in the grid.
     :param session_params: the create operator's parameters (``session_type``, ``project_name``,
         ``mounts``, ...; also ``cloudos_conn_id``, ``workspace_id``, ``deferrable``,
@@ -128,8 +132,8 @@ def cloudos_session(
     shared: dict[str, Any] = {key: session_params[key] for key in _SHARED if key in session_params}
     with TaskGroup(group_id, tooltip=tooltip or f"CloudOS session block {group_id!r}") as group:
         guards: dict[str, Any] = {"max_cost_usd": max_cost_usd, "max_runtime": max_runtime}
-        if session_id is not None:
-            if name is not None:
+        if not is_unset(session_id):
+            if not is_unset(name):
                 raise ValueError(
                     f"cloudos_session({group_id!r}): give name= to create a session or session_id= to "
                     "resume one, not both"
@@ -141,7 +145,7 @@ def cloudos_session(
         else:
             setup = CloudOSCreateSessionOperator(
                 task_id=CREATE_TASK_ID,
-                name=name if name is not None else default_session_name(str(group.group_id)),
+                name=default_session_name(str(group.group_id)) if is_unset(name) else cast(str, name),
                 **guards,
                 **session_params,
             )
@@ -160,7 +164,7 @@ def cloudos_session(
         )
         _wire_body(setup, body, teardown)
         block.teardown = teardown.as_teardown(setups=setup)
-        if max_cost_usd is not None or max_runtime is not None:
+        if not (is_unset(max_cost_usd) and is_unset(max_runtime)):
             block.guard = CloudOSSessionBlockGuard(
                 task_id=GUARD_TASK_ID,
                 session_id=block.session_id,
@@ -197,13 +201,15 @@ def _wire_body(setup: BaseOperator, body: list[BaseOperator], teardown: BaseOper
             task >> teardown
 
 
-def _guard_interval(explicit: float | None, session_params: Mapping[str, Any]) -> float:
-    if explicit is not None:
-        return float(explicit)
+def _guard_interval(explicit: Any, session_params: Mapping[str, Any]) -> float:
+    """The guard's seconds between looks, read when the DAG is parsed (a sensor's poke_interval is)."""
+    if not is_unset(explicit):
+        return parse_duration_seconds(explicit, parameter="guard_interval")
     poll = session_params.get("poll_interval")
-    if isinstance(poll, (int, float)) and not isinstance(poll, bool) and poll > 0:
-        return float(poll)
-    return DEFAULT_GUARD_INTERVAL_SECONDS
+    try:
+        return DEFAULT_GUARD_INTERVAL_SECONDS if is_unset(poll) else parse_duration_seconds(poll)
+    except CloudOSValidationError:  # a template: the create task reads (and checks) it when it runs
+        return DEFAULT_GUARD_INTERVAL_SECONDS
 
 
 __all__ = [

@@ -156,3 +156,39 @@ def test_an_unknown_package_attribute_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'cloudos_sessions'"):
         _ = airflow_provider_cloudos.cloudos_sessions
+
+
+@pytest.mark.parametrize(
+    ("given", "seconds"),
+    [
+        ({"guard_interval": "1m"}, 60.0),
+        ({"guard_interval": 15, "poll_interval": 5}, 15.0),
+        ({"poll_interval": "30s"}, 30.0),
+        ({"poll_interval": "{{ var.value.poll }}"}, 60.0),
+        ({"guard_interval": "None", "poll_interval": None}, 60.0),
+    ],
+)
+def test_the_guard_reads_its_interval_as_every_duration_is_read(given, seconds):
+    with new_dag(), cloudos_session("g", project_name="p", max_cost_usd=3, **given) as session:
+        pass
+    assert session.guard is not None
+    assert session.guard.poke_interval == seconds
+
+
+def test_a_bad_guard_interval_is_refused_by_name():
+    refused = r"^Invalid guard_interval='soon': expected a duration"
+    with (
+        new_dag(),
+        pytest.raises(ValueError, match=refused),
+        cloudos_session("g", project_name="p", max_cost_usd=3, guard_interval="soon"),
+    ):
+        pass
+
+
+@pytest.mark.parametrize("unset", ["", "None", " null "])
+def test_unset_block_parameters_follow_the_one_rule(unset):
+    with new_dag() as dag, cloudos_session("g", project_name="p", session_id=unset, max_runtime=unset):
+        pass
+    assert set(dag.task_ids) == {"g.create", "g.pause"}, (
+        "an unset session id creates; an unset limit: no guard"
+    )

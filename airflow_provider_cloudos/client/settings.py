@@ -14,9 +14,11 @@ from typing import Any
 from airflow_provider_cloudos.client._shared import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
 from airflow_provider_cloudos.client.network import check_no_proxy, check_proxy_url, redact_credentials
 from airflow_provider_cloudos.client.retry import RetryPolicy
+from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.urls import normalize_base_url, shown_url
-from airflow_provider_cloudos.core.validators import parse_bool
+from airflow_provider_cloudos.core.validators import parse_bool, require_number
 
 
 @dataclass(frozen=True)
@@ -53,27 +55,22 @@ class ClientSettings:
         return repr(self)
 
 
-def _number(value: Any, parameter: str, default: float, problem: str, *, zero_allowed: bool = False) -> float:
-    """A finite number above 0 (or 0 too) from JSON or a form's text field; absent means ``default``."""
+def _seconds(value: Any, parameter: str, default: float, *, zero_allowed: bool = False) -> float:
+    """A duration extra (``30``, ``"1m"``) by the provider's one parser; absent means ``default``."""
     if value is None:
         return default
-    if isinstance(value, bool):
-        raise CloudOSValidationError(parameter, value, problem)
-    try:
-        number = float(value.strip() if isinstance(value, str) else value)
-    except (TypeError, ValueError):
-        raise CloudOSValidationError(parameter, value, problem) from None
-    in_range = number >= 0 if zero_allowed else number > 0
-    if not in_range or number == float("inf"):
-        raise CloudOSValidationError(parameter, value, problem)
-    return number
+    return parse_duration_seconds(value, parameter=parameter, zero_allowed=zero_allowed)
 
 
-def _optional_seconds(value: Any, parameter: str) -> float | None:
-    """A number of seconds greater than 0 from JSON or a form's text field; absent is None."""
+def _megabytes(value: Any) -> float:
+    """The ``max_response_mb`` extra: a number above 0 from JSON or a form's text field."""
     if value is None:
-        return None
-    return _number(value, parameter, 0.0, "expected a number of seconds greater than 0")
+        return DEFAULT_MAX_RESPONSE_BYTES / 1_048_576
+    what = "the largest answer to accept, in MB, greater than 0"
+    number = require_number(value, "max_response_mb", what)
+    if number <= 0:
+        raise CloudOSValidationError("max_response_mb", value, f"expected {what}")
+    return number
 
 
 def _retry_limit(value: Any) -> int:
@@ -99,8 +96,7 @@ def _retry_policy(retry_limit: Any, retry_delay: Any) -> RetryPolicy:
     the delay itself when it is longer (a delay of 60 s must not be cut to 30).
     """
     default = RetryPolicy()
-    problem = "expected the seconds before the first retry, 0 or more"
-    delay = _number(retry_delay, "retry_delay", default.backoff_base, problem, zero_allowed=True)
+    delay = _seconds(retry_delay, "retry_delay", default.backoff_base, zero_allowed=True)
     return RetryPolicy(
         max_attempts=_retry_limit(retry_limit) + 1,
         backoff_base=delay,
@@ -110,10 +106,10 @@ def _retry_policy(retry_limit: Any, retry_delay: Any) -> RetryPolicy:
 
 def _extra_value(extra: Mapping[str, Any], name: str, conn_type: str) -> Any:
     """Read an extra field, also under the ``extra__<type>__<name>`` key older UIs wrote."""
-    value = extra.get(name)
-    if value in (None, ""):
-        value = extra.get(f"extra__{conn_type}__{name}")
-    return None if value == "" else value
+    for key in (name, f"extra__{conn_type}__{name}"):
+        if not is_unset(extra.get(key)):
+            return extra[key]
+    return None
 
 
 def _flag(value: Any, parameter: str, default: bool) -> bool:
@@ -166,25 +162,17 @@ def settings_from_connection(
     if ssl_cert is not None and not isinstance(ssl_cert, str):
         raise CloudOSValidationError("ssl_cert", ssl_cert, "expected a path to a CA bundle file")
     verify: bool | str = (ssl_cert.strip() if ssl_cert else True) if verify_ssl else False
-    chosen_workspace = workspace_id or _extra_value(extra, "workspace_id", conn_type)
-    if chosen_workspace is not None:
-        chosen_workspace = str(chosen_workspace).strip() or None
-    request_timeout = _number(
-        _extra_value(extra, "request_timeout", conn_type),
-        "request_timeout",
-        DEFAULT_REQUEST_TIMEOUT,
-        "expected the seconds one request may take in all, greater than 0",
+    if is_unset(workspace_id):
+        workspace_id = _extra_value(extra, "workspace_id", conn_type)
+    request_timeout = _seconds(
+        _extra_value(extra, "request_timeout", conn_type), "request_timeout", DEFAULT_REQUEST_TIMEOUT
     )
-    max_mb = _number(
-        _extra_value(extra, "max_response_mb", conn_type),
-        "max_response_mb",
-        DEFAULT_MAX_RESPONSE_BYTES / 1_048_576,
-        "expected the largest answer to accept, in MB, greater than 0",
-    )
+    max_mb = _megabytes(_extra_value(extra, "max_response_mb", conn_type))
+    poll_interval = _extra_value(extra, "poll_interval", conn_type)
     return ClientSettings(
         base_url=base_url,
         api_key=password,
-        workspace_id=chosen_workspace,
+        workspace_id=None if workspace_id is None else str(workspace_id).strip(),
         verify=verify,
         proxy=check_proxy_url(_extra_value(extra, "proxy", conn_type)),
         no_proxy=check_no_proxy(_extra_value(extra, "no_proxy", conn_type)),
@@ -194,7 +182,7 @@ def settings_from_connection(
             _extra_value(extra, "retry_limit", conn_type), _extra_value(extra, "retry_delay", conn_type)
         ),
         assumed_https=assumed_https,
-        poll_interval=_optional_seconds(_extra_value(extra, "poll_interval", conn_type), "poll_interval"),
+        poll_interval=None if poll_interval is None else _seconds(poll_interval, "poll_interval", 0.0),
     )
 
 

@@ -1,12 +1,15 @@
-"""Durations users write (``12h``, ``30m``) turned into what the API and the waiters need.
+"""Every span of time a user writes (``30s``, ``12h``, ``90``, a ``timedelta``), read by one parser.
 
-Same names, inputs and results as the official client's ``parse_shutdown_duration`` and
-``parse_watch_timeout_duration``, so a DAG author's habits carry over. Differences, all on the
-side of refusing or accepting more clearly: errors are :class:`CloudOSValidationError` naming the
-operator parameter (the official client raised a bare ``ValueError``, or ``AttributeError`` for a
-non-string); surrounding blanks are forgiven because templated values often carry a newline; the
-clock is injectable so that tests never depend on it; and a watch timeout may also be given as a
-plain number of seconds or a ``timedelta``, which is what Airflow users usually have at hand.
+Shutdowns, timeouts, poll intervals, runtime limits and the connection's extras all go through
+:func:`parse_duration_seconds`, so they accept the same forms and refuse in the same words,
+naming the parameter (:class:`CloudOSValidationError`). The forms: a whole number and a unit
+(``s``, ``m``, ``h``, ``d``; case and surrounding blanks forgiven, as templated values often carry
+a newline), a number of seconds (``30``, ``"0.5"``) or a ``timedelta``. An auto-shutdown takes no
+bare number: ``shutdown_in=8`` would be eight seconds where eight hours was surely meant.
+
+``parse_shutdown_duration`` and ``parse_watch_timeout_duration`` keep the official client's names
+and results; unlike it they refuse by name (it raised a bare ``ValueError``, or ``AttributeError``
+for a non-string), and the clock is injectable so that tests never depend on it.
 """
 
 from __future__ import annotations
@@ -18,12 +21,11 @@ from typing import Any
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
-SHUTDOWN_UNITS: dict[str, int] = {"m": 60, "h": 3600, "d": 86400}
-WATCH_UNITS: dict[str, int] = {"s": 1, **SHUTDOWN_UNITS}
+UNITS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
-_SHUTDOWN_FORMAT = re.compile(r"(\d+)([mhd])")
-_WATCH_FORMAT = re.compile(r"(\d+)([smhd])")
+_WITH_UNIT = re.compile(r"(\d+)([smhd])")
 _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_TOO_LONG = "the duration is too long"
 
 
 def utc_timestamp(moment: datetime) -> str:
@@ -36,93 +38,74 @@ def utc_timestamp(moment: datetime) -> str:
     return aware.isoformat().replace("+00:00", "Z")
 
 
+def _read_seconds(value: Any, numbers: bool) -> float | None:
+    """The seconds ``value`` spells (infinity when too many for a float), or None when no duration."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, str):
+        text = value.strip().lower()
+        match = _WITH_UNIT.fullmatch(text)
+        if match is not None:
+            value = int(match.group(1)) * UNITS[match.group(2)]
+        elif numbers and _PLAIN_NUMBER.fullmatch(text):
+            value = text
+        else:
+            return None
+    elif isinstance(value, bool) or not isinstance(value, (int, float)) or not numbers:
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def parse_duration_seconds(
+    value: Any, *, parameter: str = "timeout", zero_allowed: bool = False, numbers: bool = True
+) -> float:
+    """Return a span of time in seconds, exactly (``"1m"`` is 60.0, ``0.5`` stays 0.5).
+
+    Negative, infinite and NaN spans are refused, and zero unless ``zero_allowed`` (a wait that
+    cannot wait is a configuration mistake); ``numbers=False`` refuses a bare number of seconds.
+    """
+    seconds = _read_seconds(value, numbers)
+    if seconds is None or math.isnan(seconds):
+        written = ", or a number of seconds" if numbers else " (a whole number and a unit)"
+        raise CloudOSValidationError(
+            parameter, value, f"expected a duration such as '30s', '30m', '2h' or '1d'{written}"
+        )
+    if seconds == math.inf:
+        raise CloudOSValidationError(parameter, value, _TOO_LONG)
+    if seconds < 0 or (seconds == 0 and not zero_allowed):
+        bound = "0 or more" if zero_allowed else "greater than 0"
+        raise CloudOSValidationError(parameter, value, f"the duration must be {bound}")
+    return seconds
+
+
 def parse_shutdown_timedelta(duration_str: Any, *, parameter: str = "shutdown_in") -> timedelta:
-    """Check an auto-shutdown duration and return it as a ``timedelta``.
+    """Check an auto-shutdown duration (``0m`` is allowed, as the official client allows it).
 
     Split out from :func:`parse_shutdown_duration` so that a duration can be validated when a task
     is configured while the instant is computed only when the request is about to be sent.
     """
-    if not isinstance(duration_str, str):
-        raise CloudOSValidationError(
-            parameter,
-            duration_str,
-            f"expected a duration string such as '2h', '30m' or '1d', got {type(duration_str).__name__}",
-        )
-    match = _SHUTDOWN_FORMAT.fullmatch(duration_str.strip().lower())
-    if match is None:
-        raise CloudOSValidationError(
-            parameter,
-            duration_str,
-            "expected a whole number followed by m (minutes), h (hours) or d (days), "
-            "such as '2h', '30m', '1d'",
-        )
-    amount, unit = int(match.group(1)), match.group(2)
+    seconds = parse_duration_seconds(duration_str, parameter=parameter, zero_allowed=True, numbers=False)
     try:
-        return timedelta(seconds=amount * SHUTDOWN_UNITS[unit])
+        return timedelta(seconds=seconds)
     except OverflowError:
-        raise CloudOSValidationError(parameter, duration_str, "the duration is too long") from None
+        raise CloudOSValidationError(parameter, duration_str, _TOO_LONG) from None
 
 
 def parse_shutdown_duration(
-    duration_str: str, now: datetime | None = None, *, parameter: str = "shutdown_in"
+    duration_str: Any, now: datetime | None = None, *, parameter: str = "shutdown_in"
 ) -> str:
     """Return the auto-shutdown instant ``now + duration`` in the API's format (``...Z``).
 
-    ``0m`` is accepted as the official client accepts it (the session is due to stop at once);
-    negative, fractional or unit-less values are refused. ``now`` defaults to the current UTC time.
+    ``now`` defaults to the current UTC time.
     """
     delta = parse_shutdown_timedelta(duration_str, parameter=parameter)
-    start = now if now is not None else datetime.now(UTC)
     try:
-        return utc_timestamp(start + delta)
+        return utc_timestamp((now if now is not None else datetime.now(UTC)) + delta)
     except OverflowError:
-        raise CloudOSValidationError(parameter, duration_str, "the duration is too long") from None
-
-
-def _seconds_from_number(value: float, original: Any, parameter: str) -> float:
-    if not math.isfinite(value):
-        raise CloudOSValidationError(parameter, original, "the timeout must be a finite number of seconds")
-    if value <= 0:
-        raise CloudOSValidationError(parameter, original, "the timeout must be greater than zero")
-    return value
-
-
-def parse_duration_seconds(duration_str: Any, *, parameter: str = "timeout") -> float:
-    """Return a span of time in seconds, exactly (``"1m"`` is 60.0, ``0.5`` stays 0.5).
-
-    The one parser of every seconds-like parameter (poll intervals, timeouts, runtime limits):
-    the official forms (``30s``, ``30m``, ``2h``, ``1d``, case-insensitive), a number of seconds
-    (``int``, ``float`` or a numeric string such as ``"90"``) or a ``timedelta``. Zero, negative,
-    infinite and NaN spans are refused: a wait that cannot wait is a configuration mistake.
-    """
-    if isinstance(duration_str, bool):
-        raise CloudOSValidationError(parameter, duration_str, "expected a duration, not a boolean")
-    if isinstance(duration_str, timedelta):
-        return _seconds_from_number(duration_str.total_seconds(), duration_str, parameter)
-    if isinstance(duration_str, (int, float)):
-        return _seconds_from_number(float(duration_str), duration_str, parameter)
-    if not isinstance(duration_str, str):
-        raise CloudOSValidationError(
-            parameter,
-            duration_str,
-            f"expected a duration such as '30s', '30m', '2h', '1d' or a number of seconds, "
-            f"got {type(duration_str).__name__}",
-        )
-    text = duration_str.strip().lower()
-    match = _WATCH_FORMAT.fullmatch(text)
-    if match is not None:
-        seconds = int(match.group(1)) * WATCH_UNITS[match.group(2)]
-        if seconds <= 0:
-            raise CloudOSValidationError(parameter, duration_str, "the timeout must be greater than zero")
-        return float(seconds)
-    if _PLAIN_NUMBER.fullmatch(text):
-        return _seconds_from_number(float(text), duration_str, parameter)
-    raise CloudOSValidationError(
-        parameter,
-        duration_str,
-        "expected a whole number followed by s, m, h or d (such as '30s', '30m', '2h', '1d') "
-        "or a number of seconds",
-    )
+        raise CloudOSValidationError(parameter, duration_str, _TOO_LONG) from None
 
 
 def parse_watch_timeout_duration(duration_str: Any, *, parameter: str = "timeout") -> int:
@@ -134,8 +117,7 @@ def parse_watch_timeout_duration(duration_str: Any, *, parameter: str = "timeout
 
 
 __all__ = [
-    "SHUTDOWN_UNITS",
-    "WATCH_UNITS",
+    "UNITS",
     "parse_duration_seconds",
     "parse_shutdown_duration",
     "parse_shutdown_timedelta",

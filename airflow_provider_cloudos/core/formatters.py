@@ -69,7 +69,7 @@ CSV_KEYS: tuple[str, ...] = (
 # --- small formatters ---------------------------------------------------------------------------------
 
 
-def _finite_float(value: Any) -> float | None:
+def finite_float(value: Any) -> float | None:
     """A finite float from a number or a numeric string; None for anything else (bools included)."""
     if isinstance(value, bool) or value is None:
         return None
@@ -82,7 +82,7 @@ def _finite_float(value: Any) -> float | None:
 
 def format_duration(seconds: Any) -> str:
     """``3725`` → ``"1h 2m 5s"``; zero, negative or unreadable → ``"Not started"``."""
-    number = _finite_float(seconds)
+    number = finite_float(seconds)
     total = int(number) if number is not None else 0
     if total <= 0:
         return "Not started"
@@ -98,7 +98,7 @@ def format_duration(seconds: Any) -> str:
 
 def format_cost(cost_value: Any = None) -> str:
     """``1.5`` → ``"$1.50"``; missing or unreadable → ``"$0.00"``; ``-1`` → ``"$-1.00"``."""
-    number = _finite_float(cost_value)
+    number = finite_float(cost_value)
     return f"${number if number is not None else 0.0:.2f}"
 
 
@@ -282,7 +282,7 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
     execution = _section(data, "execution")
     session_id = _text(data.get("_id"))
     raw_status = _text(data.get("status"))
-    runtime = _finite_float(data.get("totalRunningTimeInSeconds"))
+    runtime = finite_float(data.get("totalRunningTimeInSeconds"))
     session_type = _text(data.get("interactiveSessionType"))
     return {
         "id": session_id,
@@ -295,8 +295,8 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
         "instance_type": _text(resources.get("instanceType")),
         "spot": resources.get("isCostSaving") is True,
         "storage_gb": _storage_gb(resources),
-        "cost_usd": _finite_float(data.get("totalCostInUsd")) or 0.0,
-        "cost_limit_usd": _finite_float(execution.get("computeCostLimit")),
+        "cost_usd": finite_float(data.get("totalCostInUsd")) or 0.0,
+        "cost_limit_usd": finite_float(execution.get("computeCostLimit")),
         "runtime_seconds": max(int(runtime), 0) if runtime is not None else 0,
         "created_at": _text(data.get("createdAt")),
         "last_saved_at": _text(data.get("lastSavedAt")),
@@ -315,6 +315,7 @@ __all__ = [
     "export_session_status_csv",
     "export_session_status_json",
     "export_sessions_csv",
+    "finite_float",
     "format_cost",
     "format_duration",
     "format_instance_type",

@@ -7,20 +7,13 @@ and say why in the same words. Refusals name the parameter, before any HTTP call
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
-from airflow_provider_cloudos.core.formatters import format_cost, format_duration
+from airflow_provider_cloudos.core.formatters import finite_float, format_cost, format_duration
 from airflow_provider_cloudos.core.user_values import parse_runtime, parse_usd
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return 0.0
-    return float(value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,13 +54,13 @@ class SessionGuard:
         """The reason the guard fires for this session object, or None."""
         reasons = []
         if self.max_cost_usd is not None:
-            cost = _number(session.get("totalCostInUsd"))
+            cost = finite_float(session.get("totalCostInUsd")) or 0.0
             if cost >= self.max_cost_usd:
                 reasons.append(
                     f"cost {format_cost(cost)} reached the limit of {format_cost(self.max_cost_usd)}"
                 )
         if self.max_runtime_seconds is not None:
-            runtime = _number(session.get("totalRunningTimeInSeconds"))
+            runtime = finite_float(session.get("totalRunningTimeInSeconds")) or 0.0
             if runtime >= self.max_runtime_seconds:
                 reasons.append(
                     f"runtime {format_duration(runtime)} reached the limit of "

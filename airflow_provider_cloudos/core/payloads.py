@@ -15,7 +15,9 @@ refuses it (:class:`CloudOSValidationError`, naming the parameter and the value)
   on Azure, as the official client sends it, so both clients put the same bytes on the wire.
 
 Instance types are not checked here (as in the official builder: the caller knows the platform's
-catalogue); :mod:`airflow_provider_cloudos.core.spec` checks them before building.
+catalogue). The operators never come through these two: :mod:`~airflow_provider_cloudos.core.spec`
+checks every value once, instance types included, and its spec builds the body with
+:func:`session_body` / :func:`resume_body`, which trust what they are given.
 """
 
 from __future__ import annotations
@@ -27,9 +29,14 @@ from typing import Any
 from airflow_provider_cloudos.core.durations import utc_timestamp
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.paths import describe_path, link_mount_name
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import (
     AWS,
+    DEFAULT_INSTANCE_TYPES,
+    DEFAULT_SPARK_WORKERS,
+    DEFAULT_STORAGE_SIZE,
     R_VERSIONS,
+    UNLIMITED_COST,
     check_spark_platform,
     check_unique_names,
     parse_bool,
@@ -55,7 +62,7 @@ SPARK_NODE_STORAGE: dict[str, Any] = {"type": "gp2", "sizeInGbs": 50, "volumesPe
 
 def _shutdown_instant(shutdown_at: Any, parameter: str = "shutdown_at") -> str | None:
     """An instant in the API's UTC ``...Z`` form, or None when none was given."""
-    if shutdown_at is None or (isinstance(shutdown_at, str) and not shutdown_at.strip()):
+    if is_unset(shutdown_at):
         return None
     if isinstance(shutdown_at, datetime):
         return utc_timestamp(shutdown_at)
@@ -115,29 +122,110 @@ def _spark_cluster(name: str, master: str, core: str, is_spot: bool, workers: in
     }
 
 
-# --- the two request bodies ---------------------------------------------------------------------
+# --- the two request bodies, from values already checked -------------------------------------------
+
+
+def _given(fields: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if value is not None}
+
+
+def session_body(
+    *,
+    name: str,
+    backend: str,
+    project_id: str,
+    execution_platform: str,
+    instance_type: str,
+    storage_size: int,
+    spot: bool,
+    shared: bool,
+    cost_limit: float,
+    shutdown_at: str,
+    data_items: list[dict[str, Any]],
+    fuse_items: list[dict[str, Any]],
+    r_version: str | None,
+    spark_master_type: str | None,
+    spark_core_type: str | None,
+    spark_workers: int,
+) -> dict[str, Any]:
+    """The body of ``POST /api/v1/interactive-sessions`` from checked values (a spec's); checks nothing."""
+    configuration: dict[str, Any] = {
+        "name": name,
+        "backend": backend,
+        "executionPlatform": execution_platform,
+        "instanceType": instance_type,
+        "isCostSaving": spot,
+        "storageSizeInGb": storage_size,
+        "storageMode": "regular",
+        "visibility": "workspace" if shared else "private",
+        "execution": {"computeCostLimit": cost_limit, "autoShutdownAtDate": shutdown_at},
+    }
+    if r_version is not None:
+        configuration["rVersion"] = r_version
+    if spark_master_type and spark_core_type:
+        configuration["cluster"] = _spark_cluster(
+            name, spark_master_type, spark_core_type, spot, spark_workers
+        )
+    return {
+        "interactiveSessionConfiguration": configuration,
+        "dataItems": data_items,
+        "fileSystemIds": [],
+        "fuseFileSystems": fuse_items,
+        "projectId": project_id,
+    }
+
+
+def resume_body(
+    *,
+    instance_type: str | None,
+    storage_size: int | None,
+    cost_limit: float | None,
+    shutdown_at: str | None,
+    data_items: list[dict[str, Any]],
+    fuse_items: list[dict[str, Any]],
+) -> dict[str, Any]:
+    """The body of ``PUT /api/v1/interactive-sessions/{id}/resume`` from checked values; only what changes.
+
+    ``dataItems`` and ``fileSystemIds`` are always lists; ``newInteractiveSessionConfiguration``
+    appears only when the instance, storage, cost limit or shutdown changes (``None`` means "keep",
+    as in the official builder), its ``execution`` only for cost limit or shutdown;
+    ``fuseFileSystems`` only when there are links.
+    """
+    changes = _given({"instanceType": instance_type, "storageSizeInGb": storage_size})
+    execution = _given({"computeCostLimit": cost_limit, "autoShutdownAtDate": shutdown_at})
+    if execution:
+        changes["execution"] = execution
+    payload: dict[str, Any] = {"dataItems": data_items, "fileSystemIds": []}
+    if changes:
+        payload["newInteractiveSessionConfiguration"] = changes
+    if fuse_items:
+        payload["fuseFileSystems"] = fuse_items
+    return payload
+
+
+# --- the official builders: raw arguments, checked here -------------------------------------------
 
 
 def build_session_payload(
     name: str,
     backend: str,
     project_id: str,
-    execution_platform: str = "aws",
-    instance_type: str = "c5.xlarge",
-    storage_size: int | str = 500,
+    execution_platform: str = AWS,
+    instance_type: str = DEFAULT_INSTANCE_TYPES[AWS],
+    storage_size: int | str = DEFAULT_STORAGE_SIZE,
     is_spot: bool | str = False,
     is_shared: bool | str = False,
-    cost_limit: float | str = -1,
+    cost_limit: float | str = UNLIMITED_COST,
     shutdown_at: str | datetime | None = None,
     data_files: list[dict[str, Any]] | None = None,
     s3_mounts: list[dict[str, Any]] | None = None,
     r_version: str | None = None,
     spark_master_type: str | None = None,
     spark_core_type: str | None = None,
-    spark_workers: int | str = 1,
+    spark_workers: int | str = DEFAULT_SPARK_WORKERS,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The body of ``POST /api/v1/interactive-sessions``.
+    """The official creation builder: checks its raw arguments, then :func:`session_body`.
 
     Checked in the official order (name, storage, backend, platform, Spark only on AWS, RStudio
     needs an R version, Spark needs master and core types), then the extra checks listed in the
@@ -158,15 +246,12 @@ def build_session_payload(
                 f"an R version is required for RStudio sessions ({', '.join(R_VERSIONS)})",
             )
         clean_r_version = require_r_version(r_version, "r_version")
-    if clean_backend == "spark":
-        for parameter, value in (
-            ("spark_master_type", spark_master_type),
-            ("spark_core_type", spark_core_type),
-        ):
-            if not value:
-                raise CloudOSValidationError(
-                    parameter, value, "Spark sessions need both a master and a core instance type"
-                )
+    is_spark = clean_backend == "spark"
+    for parameter, value in (("spark_master_type", spark_master_type), ("spark_core_type", spark_core_type)):
+        if is_spark and not value:
+            raise CloudOSValidationError(
+                parameter, value, "Spark sessions need both a master and a core instance type"
+            )
     project = require_object_id(project_id, "project_id", "project id")
     instance = _instance_type(instance_type)
     spot = parse_bool(is_spot, "is_spot")
@@ -187,36 +272,26 @@ def build_session_payload(
     instant = _shutdown_instant(shutdown_at) or utc_timestamp(
         (now if now is not None else datetime.now(UTC)) + DEFAULT_SHUTDOWN_AFTER
     )
-
-    configuration: dict[str, Any] = {
-        "name": clean_name,
-        "backend": clean_backend,
-        "executionPlatform": platform,
-        "instanceType": instance,
-        "isCostSaving": spot,
-        "storageSizeInGb": storage,
-        "storageMode": "regular",
-        "visibility": "workspace" if shared else "private",
-        "execution": {"computeCostLimit": limit, "autoShutdownAtDate": instant},
-    }
-    if clean_r_version is not None:
-        configuration["rVersion"] = clean_r_version
-    if clean_backend == "spark":
-        configuration["cluster"] = _spark_cluster(
-            clean_name,
-            _instance_type(spark_master_type, "spark_master_type"),
-            _instance_type(spark_core_type, "spark_core_type"),
-            spot,
-            require_spark_workers(spark_workers, "spark_workers"),
-        )
-    payload: dict[str, Any] = {
-        "interactiveSessionConfiguration": configuration,
-        "dataItems": data_items,
-        "fileSystemIds": [],
-        "fuseFileSystems": fuse_items,
-        "projectId": project,
-    }
-    return payload
+    return session_body(
+        name=clean_name,
+        backend=clean_backend,
+        project_id=project,
+        execution_platform=platform,
+        instance_type=instance,
+        storage_size=storage,
+        spot=spot,
+        shared=shared,
+        cost_limit=limit,
+        shutdown_at=instant,
+        data_items=data_items,
+        fuse_items=fuse_items,
+        r_version=clean_r_version,
+        spark_master_type=_instance_type(spark_master_type, "spark_master_type") if is_spark else None,
+        spark_core_type=_instance_type(spark_core_type, "spark_core_type") if is_spark else None,
+        spark_workers=require_spark_workers(spark_workers, "spark_workers")
+        if is_spark
+        else DEFAULT_SPARK_WORKERS,
+    )
 
 
 def build_resume_payload(
@@ -227,33 +302,15 @@ def build_resume_payload(
     data_files: list[dict[str, Any]] | None = None,
     s3_mounts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The body of ``PUT /api/v1/interactive-sessions/{id}/resume``: only what changes is sent.
-
-    ``dataItems`` and ``fileSystemIds`` are always lists; ``newInteractiveSessionConfiguration``
-    appears only when the instance, storage, cost limit or shutdown changes (``None`` means "keep",
-    as in the official builder), its ``execution`` only for cost limit or shutdown;
-    ``fuseFileSystems`` only when there are links.
-    """
-    changes: dict[str, Any] = {}
-    if instance_type is not None:
-        changes["instanceType"] = _instance_type(instance_type)
-    if storage_size is not None:
-        changes["storageSizeInGb"] = require_storage_size(storage_size, "storage_size")
-    execution: dict[str, Any] = {}
-    if cost_limit is not None:
-        execution["computeCostLimit"] = require_cost_limit(cost_limit, "cost_limit")
-    instant = _shutdown_instant(shutdown_at)
-    if instant is not None:
-        execution["autoShutdownAtDate"] = instant
-    if execution:
-        changes["execution"] = execution
-    payload: dict[str, Any] = {"dataItems": _item_list(data_files, "data_files"), "fileSystemIds": []}
-    if changes:
-        payload["newInteractiveSessionConfiguration"] = changes
-    fuse_items = _item_list(s3_mounts, "s3_mounts")
-    if fuse_items:
-        payload["fuseFileSystems"] = fuse_items
-    return payload
+    """The official resume builder: checks its raw arguments (None: keep), then :func:`resume_body`."""
+    return resume_body(
+        instance_type=None if instance_type is None else _instance_type(instance_type),
+        storage_size=None if storage_size is None else require_storage_size(storage_size, "storage_size"),
+        cost_limit=None if cost_limit is None else require_cost_limit(cost_limit, "cost_limit"),
+        shutdown_at=_shutdown_instant(shutdown_at),
+        data_items=_item_list(data_files, "data_files"),
+        fuse_items=_item_list(s3_mounts, "s3_mounts"),
+    )
 
 
 # --- items to mount and link ----------------------------------------------------------------------
@@ -354,4 +411,6 @@ __all__ = [
     "build_session_payload",
     "check_duplicate_mount_names",
     "item_mount_name",
+    "resume_body",
+    "session_body",
 ]

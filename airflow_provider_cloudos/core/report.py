@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from airflow_provider_cloudos.core.formatters import (
+    finite_float,
     format_cost,
     format_duration,
     format_instance_type,
@@ -21,13 +22,7 @@ from airflow_provider_cloudos.core.formatters import (
     session_summary,
 )
 from airflow_provider_cloudos.core.status import LIVE_STATUSES
-
-
-def _number(value: Any) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        return 0.0
-    return float(value)
-
+from airflow_provider_cloudos.core.unset import is_unset
 
 #: Report columns: row key → CSV header.
 REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -170,7 +165,7 @@ def summarize_report(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     by_status: dict[str, int] = {}
     for row in rows:
         count += 1
-        cost = _number(row.get("cost_usd"))
+        cost = finite_float(row.get("cost_usd")) or 0.0
         total += cost
         status = str(row.get("status"))
         by_status[status] = by_status.get(status, 0) + 1
@@ -197,7 +192,7 @@ def _csv_cell(value: Any) -> str:
 def report_csv(
     rows: Iterable[Mapping[str, Any]], output_file: str | None = None, *, include_access: bool = False
 ) -> str:
-    """The report as CSV, header first, quoted by the csv module; also written to ``output_file``.
+    """The report as CSV, header first, quoted by the csv module; also written to ``output_file`` if set.
 
     ``include_access`` adds the "Mounted files" and "Linked folders" columns (each separated by ``;``).
     """
@@ -210,8 +205,8 @@ def report_csv(
     for row in rows:
         writer.writerow([_csv_cell(row.get(key)) for key, _ in columns])
     text = buffer.getvalue()
-    if output_file:
-        with open(output_file, "w", encoding="utf-8", newline="") as handle:
+    if not is_unset(output_file):
+        with open(str(output_file), "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
     return text
 

@@ -8,24 +8,31 @@ error names the operator parameter exactly as the DAG author wrote it. Paths are
 resolved (resolution needs the API); the auto-shutdown duration is checked now but turned into an
 instant only when the payload is built, so a task that waits in a queue still gets its full
 duration.
+
+This is the one place a value is checked and given its default (the operators pass what the DAG
+gave, ``None`` when nothing); the request bodies are built from the spec and trust it.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from airflow_provider_cloudos.core.durations import parse_shutdown_duration, parse_shutdown_timedelta
-from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
-from airflow_provider_cloudos.core.payloads import build_resume_payload, build_session_payload
+from airflow_provider_cloudos.core.payloads import resume_body, session_body
 from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import (
     AWS,
     BACKEND_TO_SESSION_TYPE,
     DEFAULT_INSTANCE_TYPES,
     DEFAULT_R_VERSION,
+    DEFAULT_SPARK_WORKERS,
+    DEFAULT_STORAGE_SIZE,
+    UNLIMITED_COST,
     check_duplicate_link_names,
     check_link_count,
     check_links_platform,
@@ -46,18 +53,27 @@ from airflow_provider_cloudos.core.validators import (
 DEFAULT_SHUTDOWN_IN = "12h"
 DEFAULT_SPARK_MASTER_TYPE = "c5.2xlarge"
 DEFAULT_SPARK_CORE_TYPE = "c5.xlarge"
-DEFAULT_STORAGE_SIZE = 500
 
 ParsedPaths = tuple[dict[str, Any], ...]
 
 
-def _or_default(value: Any, default: Any) -> Any:
-    return default if is_unset(value) else value
+def _read(value: Any, check: Callable[[Any], Any], default: Any = None) -> Any:
+    """``check(value)``, the one check of a parameter; unset, ``default`` (checked too), or None if none."""
+    if is_unset(value):
+        if default is None:
+            return None
+        value = default
+    return check(value)
 
 
 def _check_shutdown_in(shutdown_in: Any) -> str:
-    parse_shutdown_timedelta(shutdown_in, parameter="shutdown_in")
-    return str(shutdown_in).strip().lower()
+    """The checked duration as a unit string (``"8H"`` → ``"8h"``, a timedelta in seconds)."""
+    delta = parse_shutdown_timedelta(shutdown_in, parameter="shutdown_in")
+    return (
+        shutdown_in.strip().lower()
+        if isinstance(shutdown_in, str)
+        else f"{math.ceil(delta.total_seconds())}s"
+    )
 
 
 def _parse_paths(mounts: Any, links: Any, platform: str) -> tuple[ParsedPaths, ParsedPaths]:
@@ -68,23 +84,6 @@ def _parse_paths(mounts: Any, links: Any, platform: str) -> tuple[ParsedPaths, P
     check_link_count(parsed_links, "links")
     check_duplicate_link_names(parsed_links, "links")
     return parsed_mounts, parsed_links
-
-
-def _check_items_fit_platform(
-    platform: str, data_items: list[dict[str, Any]] | None, fuse_file_systems: list[dict[str, Any]] | None
-) -> None:
-    """Resolved items must obey the same platform rules as the paths they came from."""
-    if platform == AWS:
-        return
-    if fuse_file_systems:
-        raise CloudOSValidationError(
-            "links", fuse_file_systems, f"linking folders is only supported on AWS, not on {platform!r}"
-        )
-    for item in data_items or []:
-        if isinstance(item, dict) and item.get("type") == "S3File":
-            raise CloudOSValidationError(
-                "mounts", item, f"S3 files can only be mounted on AWS, not on {platform!r}"
-            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,26 +121,28 @@ class SessionSpec:
         fuse_file_systems: list[dict[str, Any]] | None,
         now: datetime | None = None,
     ) -> dict[str, Any]:
-        """The creation body, with the resolved ``mounts`` and ``links`` items."""
-        _check_items_fit_platform(self.execution_platform, data_items, fuse_file_systems)
-        return build_session_payload(
+        """The creation body, with the resolved ``mounts`` and ``links`` items.
+
+        Nothing is checked again: the spec's values were checked when it was made, its paths
+        fit its platform, and the items are what those paths resolved to.
+        """
+        return session_body(
             name=self.name,
             backend=self.backend,
             project_id=project_id,
             execution_platform=self.execution_platform,
             instance_type=self.instance_type,
             storage_size=self.storage_size,
-            is_spot=self.spot,
-            is_shared=self.shared,
+            spot=self.spot,
+            shared=self.shared,
             cost_limit=self.cost_limit,
             shutdown_at=self.shutdown_at(now),
-            data_files=list(data_items or []),
-            s3_mounts=list(fuse_file_systems or []),
+            data_items=list(data_items or []),
+            fuse_items=list(fuse_file_systems or []),
             r_version=self.r_version,
             spark_master_type=self.spark_master_type,
             spark_core_type=self.spark_core_type,
             spark_workers=self.spark_workers,
-            now=now,
         )
 
 
@@ -186,14 +187,13 @@ class ResumeSpec:
         now: datetime | None = None,
     ) -> dict[str, Any]:
         """The resume body, with the resolved ``mounts`` and ``links`` items."""
-        _check_items_fit_platform(self.execution_platform, data_items, fuse_file_systems)
-        return build_resume_payload(
+        return resume_body(
             instance_type=self.instance_type,
             storage_size=self.storage_size,
             cost_limit=self.cost_limit,
             shutdown_at=self.shutdown_at(now),
-            data_files=list(data_items or []),
-            s3_mounts=list(fuse_file_systems or []),
+            data_items=list(data_items or []),
+            fuse_items=list(fuse_file_systems or []),
         )
 
 
@@ -201,19 +201,19 @@ def make_session_spec(
     *,
     name: Any,
     session_type: Any,
-    execution_platform: Any = "aws",
+    execution_platform: Any = None,
     instance_type: Any = None,
-    storage_size: Any = DEFAULT_STORAGE_SIZE,
-    spot: Any = False,
-    shared: Any = False,
-    cost_limit: Any = -1,
-    shutdown_in: Any = DEFAULT_SHUTDOWN_IN,
+    storage_size: Any = None,
+    spot: Any = None,
+    shared: Any = None,
+    cost_limit: Any = None,
+    shutdown_in: Any = None,
     mounts: Any = None,
     links: Any = None,
     r_version: Any = None,
     spark_master_type: Any = None,
     spark_core_type: Any = None,
-    spark_workers: Any = 1,
+    spark_workers: Any = None,
 ) -> SessionSpec:
     """Check and convert rendered operator parameters into a :class:`SessionSpec`.
 
@@ -224,30 +224,22 @@ def make_session_spec(
     """
     clean_name = require_session_name(name, "name")
     backend = require_session_type(session_type, "session_type")
-    platform = require_execution_platform(_or_default(execution_platform, AWS), "execution_platform")
+    platform = _read(execution_platform, require_execution_platform, AWS)
     check_spark_platform(backend, platform, "session_type")
-    instance = require_instance_type(
-        _or_default(instance_type, DEFAULT_INSTANCE_TYPES[platform]), platform, "instance_type"
+    instance = _read(
+        instance_type, lambda v: require_instance_type(v, platform), DEFAULT_INSTANCE_TYPES[platform]
     )
-    storage = require_storage_size(_or_default(storage_size, DEFAULT_STORAGE_SIZE), "storage_size")
-    clean_spot = parse_bool(_or_default(spot, False), "spot")
+    storage = _read(storage_size, require_storage_size, DEFAULT_STORAGE_SIZE)
+    clean_spot = _read(spot, lambda v: parse_bool(v, "spot"), False)
     check_spot_platform(clean_spot, platform, "spot")
-    clean_shared = parse_bool(_or_default(shared, False), "shared")
-    limit = require_cost_limit(_or_default(cost_limit, -1), "cost_limit")
-    shutdown = _check_shutdown_in(_or_default(shutdown_in, DEFAULT_SHUTDOWN_IN))
+    clean_shared = _read(shared, lambda v: parse_bool(v, "shared"), False)
+    limit = _read(cost_limit, require_cost_limit, UNLIMITED_COST)
+    shutdown = _read(shutdown_in, _check_shutdown_in, DEFAULT_SHUTDOWN_IN)
     parsed_mounts, parsed_links = _parse_paths(mounts, links, platform)
-    clean_r_version = require_r_version(r_version, "r_version") if not is_unset(r_version) else None
-    master = (
-        require_instance_type(spark_master_type, AWS, "spark_master_type")
-        if not is_unset(spark_master_type)
-        else None
-    )
-    core = (
-        require_instance_type(spark_core_type, AWS, "spark_core_type")
-        if not is_unset(spark_core_type)
-        else None
-    )
-    workers = require_spark_workers(_or_default(spark_workers, 1), "spark_workers")
+    clean_r_version = _read(r_version, require_r_version)
+    master = _read(spark_master_type, lambda v: require_instance_type(v, AWS, "spark_master_type"))
+    core = _read(spark_core_type, lambda v: require_instance_type(v, AWS, "spark_core_type"))
+    workers = _read(spark_workers, require_spark_workers, DEFAULT_SPARK_WORKERS)
     is_rstudio, is_spark = backend == "rstudio", backend == "spark"
     return SessionSpec(
         name=clean_name,
@@ -286,14 +278,10 @@ def make_resume_spec(
     current setting.
     """
     platform = require_execution_platform(execution_platform, "execution_platform")
-    instance = (
-        require_instance_type(instance_type, platform, "instance_type")
-        if not is_unset(instance_type)
-        else None
-    )
-    storage = require_storage_size(storage_size, "storage_size") if not is_unset(storage_size) else None
-    limit = require_cost_limit(cost_limit, "cost_limit") if not is_unset(cost_limit) else None
-    shutdown = _check_shutdown_in(shutdown_in) if not is_unset(shutdown_in) else None
+    instance = _read(instance_type, lambda v: require_instance_type(v, platform))
+    storage = _read(storage_size, require_storage_size)
+    limit = _read(cost_limit, require_cost_limit)
+    shutdown = _read(shutdown_in, _check_shutdown_in)
     parsed_mounts, parsed_links = _parse_paths(mounts, links, platform)
     return ResumeSpec(
         execution_platform=platform,
@@ -310,7 +298,9 @@ __all__ = [
     "DEFAULT_SHUTDOWN_IN",
     "DEFAULT_SPARK_CORE_TYPE",
     "DEFAULT_SPARK_MASTER_TYPE",
+    "DEFAULT_SPARK_WORKERS",
     "DEFAULT_STORAGE_SIZE",
+    "UNLIMITED_COST",
     "ResumeSpec",
     "SessionSpec",
     "make_resume_spec",

@@ -7,13 +7,13 @@ is refused naming the parameter.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.lists import split_strings
 from airflow_provider_cloudos.core.unset import is_unset
+from airflow_provider_cloudos.core.validators import require_number
 
 
 def parse_usd(value: Any, parameter: str, *, allow_zero: bool = False) -> float | None:
@@ -24,16 +24,7 @@ def parse_usd(value: Any, parameter: str, *, allow_zero: bool = False) -> float 
     """
     if is_unset(value):
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-        raise CloudOSValidationError(parameter, value, "expected an amount of USD such as 50 or 12.5")
-    try:
-        amount = float(value.strip() if isinstance(value, str) else value)
-    except (ValueError, OverflowError):
-        raise CloudOSValidationError(
-            parameter, value, "expected an amount of USD such as 50 or 12.5"
-        ) from None
-    if not math.isfinite(amount):
-        raise CloudOSValidationError(parameter, value, "expected a finite amount of USD")
+    amount = require_number(value, parameter, "an amount of USD such as 50 or 12.5")
     if amount < 0 or (amount == 0 and not allow_zero):
         bound = "0 or more" if allow_zero else "greater than 0"
         raise CloudOSValidationError(parameter, value, f"the amount must be {bound}")

@@ -32,8 +32,10 @@ EXECUTION_PLATFORMS: tuple[str, ...] = (AWS, AZURE)
 NAME_MAX_LENGTH = 100
 STORAGE_MIN_GB = 100
 STORAGE_MAX_GB = 5000
+DEFAULT_STORAGE_SIZE = 500
 UNLIMITED_COST = -1
 SPARK_MAX_WORKERS = 100
+DEFAULT_SPARK_WORKERS = 1
 MAX_LINKED_ITEMS = 100
 R_VERSIONS: tuple[str, ...] = ("4.5.2", "4.4.2")
 DEFAULT_R_VERSION = "4.5.2"
@@ -164,8 +166,8 @@ def require_session_name(name: Any, parameter: str = "name") -> str:
     return candidate
 
 
-def _to_number(value: Any, parameter: str, what: str) -> float:
-    """A finite number from an int, a float or a numeric string; booleans are refused."""
+def require_number(value: Any, parameter: str, what: str = "a number") -> float:
+    """A finite number from an int, a float or a numeric string (``what`` it should be); no booleans."""
     if isinstance(value, bool):
         raise CloudOSValidationError(parameter, value, f"expected {what}, not a boolean")
     if not isinstance(value, (int, float, str)):
@@ -180,7 +182,7 @@ def _to_number(value: Any, parameter: str, what: str) -> float:
 
 
 def _to_int(value: Any, parameter: str, what: str) -> int:
-    number = _to_number(value, parameter, what)
+    number = require_number(value, parameter, what)
     if not number.is_integer():
         raise CloudOSValidationError(parameter, value, f"expected {what}, not a fraction")
     return int(number)
@@ -233,7 +235,7 @@ def require_cost_limit(cost_limit: Any, parameter: str = "cost_limit") -> float:
 
     Whole numbers come back as ``int`` so the payload reads ``-1`` rather than ``-1.0``.
     """
-    number = _to_number(cost_limit, parameter, "a number of USD (-1 for unlimited)")
+    number = require_number(cost_limit, parameter, "a number of USD (-1 for unlimited)")
     if number != UNLIMITED_COST and number <= 0:
         raise CloudOSValidationError(
             parameter, cost_limit, "the cost limit must be greater than 0, or -1 for unlimited"
@@ -362,6 +364,8 @@ __all__ = [
     "BACKEND_TO_SESSION_TYPE",
     "DEFAULT_INSTANCE_TYPES",
     "DEFAULT_R_VERSION",
+    "DEFAULT_SPARK_WORKERS",
+    "DEFAULT_STORAGE_SIZE",
     "EXECUTION_PLATFORMS",
     "MAX_LINKED_ITEMS",
     "NAME_MAX_LENGTH",
@@ -383,6 +387,7 @@ __all__ = [
     "require_cost_limit",
     "require_execution_platform",
     "require_instance_type",
+    "require_number",
     "require_object_id",
     "require_r_version",
     "require_session_id",

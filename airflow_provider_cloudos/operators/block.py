@@ -33,6 +33,7 @@ from airflow_provider_cloudos.compat import unfinished_tasks
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSValidationError
 from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import PRE_RUNNING_STATUSES, RUNNING, map_status
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import parse_bool, require_session_id
 from airflow_provider_cloudos.operators.sessions import (
     XCOM_STARTED_SESSION,
@@ -48,14 +49,11 @@ from airflow_provider_cloudos.operators.task_base import (
 #: The key under which releases up to 0.1 said whether the block started the session: a block set
 #: up before an upgrade is still read through it (see ``block._started_template``).
 XCOM_STARTED_BY_BLOCK = "started_by_block"
-_UNSET = frozenset({"", "none", "null"})
 
 
 def started_flag(value: Any) -> bool:
     """The rendered ``started`` flag; a missing XCom (``"None"``) means "not known to be ours"."""
-    if value is None or (isinstance(value, str) and value.strip().lower() in _UNSET):
-        return False
-    return parse_bool(value, "started")
+    return False if is_unset(value) else parse_bool(value, "started")
 
 
 #: The block's setup task in its resume form: the resume operator itself, which says in its

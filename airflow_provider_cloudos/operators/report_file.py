@@ -16,6 +16,7 @@ from typing import Any
 
 from airflow_provider_cloudos.compat import object_storage_path
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.unset import is_unset
 
 #: A URL's scheme (RFC 3986), as in ``s3://`` or ``file://``; a Windows drive (``C:\``) is none.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
@@ -33,15 +34,13 @@ def check_report_path(value: Any, parameter: str = "csv_path") -> str | None:
     Runs when the DAG is parsed too (for a literal value), so an object store is not contacted:
     only a local path is looked at on disk.
     """
-    if value is None:
+    if is_unset(value):
         return None
     if not isinstance(value, str):
         raise CloudOSValidationError(
             parameter, value, "expected a file path or an object-storage URL such as 's3://bucket/key.csv'"
         )
     destination = value.strip()
-    if not destination:
-        return None
     if destination.endswith("/"):
         raise CloudOSValidationError(parameter, value, "ends with '/', so names a folder; give a file path")
     if not is_storage_url(destination) and os.path.isdir(destination):

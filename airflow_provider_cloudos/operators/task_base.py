@@ -34,6 +34,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperat
 
 from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import parse_bool, require_object_id
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 
@@ -128,11 +129,9 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
         return self._optional_id("workspace_id", "workspace id")
 
     def _optional_id(self, parameter: str, what: str) -> str | None:
-        """An optional 24-hex id parameter as rendered, checked; None (or blank) means not given."""
+        """An optional 24-hex id parameter as rendered, checked; None when unset (``core.unset``)."""
         value = getattr(self, parameter)
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return require_object_id(value, parameter, what)
+        return None if is_unset(value) else require_object_id(value, parameter, what)
 
     def _require_workspace(self) -> None:
         """Every call is scoped to a workspace: refuse before the first request when none is set."""

@@ -21,6 +21,7 @@ from airflow_provider_cloudos.core.errors import (
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_blocking, session_wait
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
@@ -100,14 +101,14 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSenso
         """The wait the parameters ask for; :meth:`_watcher` starts its clock."""
         session_id = require_session_id(self.session_id, "session_id")
         guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
-        wanted = self.target_status
-        if wanted is None or (isinstance(wanted, str) and not wanted.strip()):
+        wanted, failing = self.target_status, self.failure_status
+        if is_unset(wanted) or wanted is None:
             wanted = "paused" if guard.active else "running"
         targets = normalize_statuses(wanted, parameter="target_status")
         failures = (
             FAILURE_STATUSES - targets
-            if self.failure_status is None
-            else normalize_statuses(self.failure_status, parameter="failure_status")
+            if is_unset(failing) or failing is None
+            else normalize_statuses(failing, parameter="failure_status")
         )
         return StatusWatch(session_id, targets, failures, guard=guard)
 

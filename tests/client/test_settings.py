@@ -3,11 +3,15 @@ retry_limit and retry_delay."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.client.settings import settings_from_connection
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+
+NOT_A_DURATION = "expected a duration such as '30s', '30m', '2h' or '1d', or a number of seconds"
 
 
 def settings(**extra):
@@ -78,25 +82,52 @@ def test_the_repr_shows_the_proxy_without_credentials_and_never_the_key():
         ({"proxy": "ftp://proxy:21"}, "proxy", "http or https"),
         ({"proxy": ["http://proxy"]}, "proxy", "expected a proxy URL"),
         ({"no_proxy": 5}, "no_proxy", "comma-separated"),
-        ({"request_timeout": "soon"}, "request_timeout", "greater than 0"),
-        ({"request_timeout": 0}, "request_timeout", "greater than 0"),
-        ({"request_timeout": True}, "request_timeout", "greater than 0"),
+        ({"request_timeout": "soon"}, "request_timeout", NOT_A_DURATION),
+        ({"request_timeout": 0}, "request_timeout", "the duration must be greater than 0"),
+        ({"request_timeout": True}, "request_timeout", NOT_A_DURATION),
         ({"max_response_mb": -1}, "max_response_mb", "in MB, greater than 0"),
         ({"max_response_mb": "inf"}, "max_response_mb", "in MB, greater than 0"),
         ({"retry_limit": -1}, "retry_limit", "whole number of retries after the first attempt, 0 or more"),
         ({"retry_limit": "three"}, "retry_limit", "whole number of retries"),
         ({"retry_limit": 2.5}, "retry_limit", "whole number of retries"),
         ({"retry_limit": True}, "retry_limit", "whole number of retries"),
-        ({"retry_delay": -0.5}, "retry_delay", "seconds before the first retry, 0 or more"),
-        ({"retry_delay": "soon"}, "retry_delay", "seconds before the first retry"),
-        ({"retry_delay": "nan"}, "retry_delay", "seconds before the first retry"),
-        ({"retry_delay": float("inf")}, "retry_delay", "seconds before the first retry"),
+        ({"retry_delay": -0.5}, "retry_delay", "the duration must be 0 or more"),
+        ({"retry_delay": "soon"}, "retry_delay", NOT_A_DURATION),
+        ({"retry_delay": "nan"}, "retry_delay", NOT_A_DURATION),
+        ({"retry_delay": float("inf")}, "retry_delay", "the duration is too long"),
+        ({"poll_interval": "often"}, "poll_interval", NOT_A_DURATION),
+        ({"poll_interval": "0s"}, "poll_interval", "the duration must be greater than 0"),
     ],
 )
 def test_bad_extras_are_refused_by_name(extra, parameter, problem):
-    with pytest.raises(CloudOSValidationError, match=problem) as raised:
+    with pytest.raises(CloudOSValidationError, match=re.escape(problem)) as raised:
         settings(**extra)
     assert raised.value.parameter == parameter
+    assert str(raised.value).startswith(f"Invalid {parameter}=")
+
+
+def test_the_duration_extras_take_the_durations_every_task_takes():
+    chosen = settings(request_timeout="2m", retry_delay="0s", poll_interval=" 5S ")
+    assert (chosen.request_timeout, chosen.retry_policy.backoff_base, chosen.poll_interval) == (
+        120.0,
+        0.0,
+        5.0,
+    )
+
+
+@pytest.mark.parametrize("unset", [None, "", "  ", "None", "null"])
+def test_an_unset_extra_means_its_default_under_the_one_rule(unset):
+    chosen = settings_from_connection(
+        conn_id="c",
+        host="cloudos.example.org",
+        password="KEY-1",
+        workspace_id=unset,
+        extra={
+            key: unset for key in ("request_timeout", "retry_delay", "poll_interval", "proxy", "workspace_id")
+        },
+    )
+    assert chosen == settings()
+    assert chosen.workspace_id is None
 
 
 @pytest.mark.parametrize(

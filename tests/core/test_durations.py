@@ -33,6 +33,8 @@ def invalid(parameter: str, value: object) -> str:
         (" 8h\n", "2026-05-28T20:00:00Z"),
         ("0h", "2026-05-28T12:00:00Z"),
         ("90m", "2026-05-28T13:30:00Z"),
+        ("30s", "2026-05-28T12:00:30Z"),
+        (timedelta(hours=3), "2026-05-28T15:00:00Z"),
     ],
 )
 def test_parse_shutdown_duration_adds_the_duration_to_now(duration, expected):
@@ -67,7 +69,6 @@ def test_parse_shutdown_timedelta_returns_the_delta():
         "",
         "2",
         "h",
-        "2s",
         "1.5h",
         "-1h",
         "2 h",
@@ -80,6 +81,7 @@ def test_parse_shutdown_timedelta_returns_the_delta():
         2.0,
         True,
         ["2h"],
+        timedelta(hours=-1),
     ],
 )
 def test_parse_shutdown_duration_refuses_bad_values(value):
@@ -194,3 +196,49 @@ def test_parse_duration_seconds_refuses_what_cannot_wait_naming_the_parameter(va
 def test_the_watch_timeout_is_the_same_parser_rounded_up():
     assert parse_watch_timeout_duration(0.02) == 1
     assert parse_watch_timeout_duration("1m") == 60
+
+
+#: The one wording of every refused duration, whichever parameter it is for.
+NOT_A_DURATION = "expected a duration such as '30s', '30m', '2h' or '1d', or a number of seconds"
+
+
+@pytest.mark.parametrize(
+    ("read", "value", "message"),
+    [
+        (lambda v: parse_duration_seconds(v, parameter="poll_interval"), "soon", NOT_A_DURATION),
+        (lambda v: parse_duration_seconds(v, parameter="poll_interval"), [30], NOT_A_DURATION),
+        (lambda v: parse_watch_timeout_duration(v, parameter="timeout"), "5w", NOT_A_DURATION),
+        (
+            lambda v: parse_duration_seconds(v, parameter="timeout"),
+            "0s",
+            "the duration must be greater than 0",
+        ),
+        (lambda v: parse_duration_seconds(v, parameter="timeout"), -1, "the duration must be greater than 0"),
+        (lambda v: parse_duration_seconds(v, parameter="timeout"), "1e999", "the duration is too long"),
+        (
+            lambda v: parse_duration_seconds(v, parameter="timeout"),
+            "9" * 400 + "s",
+            "the duration is too long",
+        ),
+        (
+            lambda v: parse_duration_seconds(v, parameter="retry_delay", zero_allowed=True),
+            -0.5,
+            "the duration must be 0 or more",
+        ),
+        (
+            lambda v: parse_shutdown_duration(v, NOW),
+            "12",
+            "expected a duration such as '30s', '30m', '2h' or '1d' (a whole number and a unit)",
+        ),
+        (lambda v: parse_shutdown_duration(v, NOW), timedelta(hours=-1), "the duration must be 0 or more"),
+    ],
+)
+def test_every_refusal_names_the_parameter_in_the_same_words(read, value, message):
+    with pytest.raises(CloudOSValidationError) as caught:
+        read(value)
+    assert str(caught.value) == f"Invalid {caught.value.parameter}={shown_value(value)}: {message}"
+
+
+def test_zero_is_a_duration_only_where_allowed():
+    assert parse_duration_seconds("0s", parameter="retry_delay", zero_allowed=True) == 0.0
+    assert parse_shutdown_timedelta("0m") == timedelta(0)

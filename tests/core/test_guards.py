@@ -61,7 +61,7 @@ def test_from_params_reads_rendered_values_and_unset_ones():
         (
             {"max_runtime": "0s"},
             "max_runtime",
-            "Invalid max_runtime='0s': the timeout must be greater than zero",
+            "Invalid max_runtime='0s': the duration must be greater than 0",
         ),
         ({"max_runtime": "soon"}, "max_runtime", "Invalid max_runtime='soon'"),
         ({"max_runtime": False}, "max_runtime", "Invalid max_runtime=False: expected a duration"),

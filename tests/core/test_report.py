@@ -123,6 +123,13 @@ def test_report_csv_quotes_names_and_writes_the_file(tmp_path):
     assert report_csv([]) == ",".join(header for _, header in REPORT_COLUMNS) + "\n"
 
 
+@pytest.mark.parametrize("unset", [None, "", "None", "null"])
+def test_report_csv_writes_no_file_for_an_unset_destination(tmp_path, monkeypatch, unset):
+    monkeypatch.chdir(tmp_path)
+    assert report_csv([], unset).startswith("ID,")
+    assert list(tmp_path.iterdir()) == []
+
+
 # --- the access audit ------------------------------------------------------------------------------
 
 ACCESS_ITEMS = {

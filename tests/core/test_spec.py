@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -165,7 +165,7 @@ BAD_SESSION_ARGUMENTS = [
     ({"cost_limit": "cheap"}, "cost_limit", "cheap"),
     ({"shutdown_in": "12"}, "shutdown_in", "12"),
     ({"shutdown_in": "-1h"}, "shutdown_in", "-1h"),
-    ({"shutdown_in": "30s"}, "shutdown_in", "30s"),
+    ({"shutdown_in": "1.5h"}, "shutdown_in", "1.5h"),
     ({"shutdown_in": 12}, "shutdown_in", 12),
     ({"mounts": "s3://b/"}, "mounts", "s3://b/"),
     ({"mounts": "[broken"}, "mounts", "[broken"),
@@ -264,19 +264,22 @@ def test_session_spec_shutdown_is_computed_when_the_payload_is_built():
     )
 
 
-def test_session_spec_to_payload_refuses_resolved_items_that_do_not_fit_azure():
-    azure = make_session_spec(name="a", session_type="jupyter", execution_platform="azure")
-    with pytest.raises(CloudOSValidationError, match=invalid("links", [FOLDER_ITEM])):
-        azure.to_payload(PROJECT, [], [FOLDER_ITEM], now=NOW)
-    s3_file = {"type": "S3File", "data": {"name": "k", "s3BucketName": "b", "s3ObjectKey": "k"}}
-    with pytest.raises(CloudOSValidationError, match=invalid("mounts", s3_file)):
-        azure.to_payload(PROJECT, [s3_file], [], now=NOW)
+def test_session_spec_to_payload_trusts_what_was_checked_before():
+    """The spec checked every value; the project id was checked (or resolved) by the caller."""
+    spec = make_session_spec(name="nb", session_type="jupyter", shutdown_in="30s")
+    assert spec.shutdown_in == "30s"
+    payload = spec.to_payload(PROJECT, [], [], now=NOW)
+    assert payload["projectId"] == PROJECT
+    assert (
+        payload["interactiveSessionConfiguration"]["execution"]["autoShutdownAtDate"]
+        == "2026-05-28T12:00:30Z"
+    )
 
 
-def test_session_spec_to_payload_refuses_a_bad_project_id():
-    spec = make_session_spec(name="nb", session_type="jupyter")
-    with pytest.raises(CloudOSValidationError, match=invalid("project_id", "proj")):
-        spec.to_payload("proj", [], [], now=NOW)
+def test_a_shutdown_given_as_a_timedelta_is_kept_as_a_duration():
+    spec = make_session_spec(name="nb", session_type="jupyter", shutdown_in=timedelta(hours=2))
+    assert spec.shutdown_in == "7200s"
+    assert spec.shutdown_at(NOW) == "2026-05-28T14:00:00Z"
 
 
 # --- make_resume_spec -----------------------------------------------------------------------------
@@ -351,8 +354,8 @@ def test_resume_spec_with_only_links_is_not_empty_but_changes_no_configuration()
 def test_resume_spec_on_azure_accepts_azure_instance_types():
     spec = make_resume_spec(execution_platform="azure", instance_type="Standard_NC6s_v3")
     assert spec.instance_type == "Standard_NC6s_v3"
-    with pytest.raises(CloudOSValidationError, match=invalid("links", [FOLDER_ITEM])):
-        spec.to_payload([], [FOLDER_ITEM])
+    with pytest.raises(CloudOSValidationError, match=invalid("links", "proj/Data")):
+        make_resume_spec(execution_platform="azure", links="proj/Data")
 
 
 @pytest.mark.parametrize(
@@ -377,3 +380,43 @@ def test_make_resume_spec_names_the_operator_parameter(overrides, parameter, val
     arguments = {"execution_platform": "aws", **overrides}
     with pytest.raises(CloudOSValidationError, match=invalid(parameter, value)):
         make_resume_spec(**arguments)
+
+
+def test_the_payload_trusts_the_spec_and_checks_nothing_again(monkeypatch):
+    """Every value is checked once, when the spec is made; building the body checks nothing."""
+    import airflow_provider_cloudos.core.payloads as payloads
+    import airflow_provider_cloudos.core.spec as spec_module
+
+    spec = make_session_spec(name="nb", session_type="rstudio", storage_size="750", cost_limit="12.5")
+
+    def checked_again(*args, **kwargs):
+        raise AssertionError("a value of the spec was checked again")
+
+    for module in (payloads, spec_module):
+        for name in dir(module):
+            if name.startswith(("require_", "check_", "parse_")):
+                monkeypatch.setattr(module, name, checked_again)
+    monkeypatch.setattr(
+        spec_module, "parse_shutdown_duration", lambda *args, **kwargs: "2026-05-29T00:00:00Z"
+    )
+    configuration = spec.to_payload(PROJECT, [], [], now=NOW)["interactiveSessionConfiguration"]
+    assert (configuration["storageSizeInGb"], configuration["execution"]["computeCostLimit"]) == (750, 12.5)
+    assert configuration["rVersion"] == "4.5.2"
+
+
+def test_each_parameter_has_one_default_shared_by_the_spec_and_the_official_builder():
+    import inspect
+
+    from airflow_provider_cloudos.core.payloads import build_session_payload
+    from airflow_provider_cloudos.core.validators import (
+        DEFAULT_SPARK_WORKERS,
+        DEFAULT_STORAGE_SIZE,
+        UNLIMITED_COST,
+    )
+
+    spec = make_session_spec(name="nb", session_type="jupyter")
+    builder = inspect.signature(build_session_payload).parameters
+    assert spec.storage_size == builder["storage_size"].default == DEFAULT_STORAGE_SIZE == 500
+    assert spec.cost_limit == builder["cost_limit"].default == UNLIMITED_COST == -1
+    assert spec.spark_workers == builder["spark_workers"].default == DEFAULT_SPARK_WORKERS == 1
+    assert spec.instance_type == builder["instance_type"].default == "c5.xlarge"

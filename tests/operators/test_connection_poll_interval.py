@@ -8,6 +8,7 @@ sets its own interval keeps it, whatever the connection says.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import pytest
@@ -86,12 +87,21 @@ def test_a_sensor_without_a_poke_interval_pokes_as_its_connection_says(slow, mon
     assert deferred_poll(given) == 300.0
 
 
-@pytest.mark.parametrize("bad", ["often", 0, -1, True])
-def test_a_bad_extra_is_refused_by_name(cloudos_conn, monkeypatch, bad):
+@pytest.mark.parametrize(
+    ("bad", "problem"),
+    [
+        ("often", "expected a duration such as '30s', '30m', '2h' or '1d', or a number of seconds"),
+        (True, "expected a duration such as '30s', '30m', '2h' or '1d', or a number of seconds"),
+        (0, "the duration must be greater than 0"),
+        (-1, "the duration must be greater than 0"),
+    ],
+)
+def test_a_bad_extra_is_refused_by_name(cloudos_conn, monkeypatch, bad, problem):
+    """The extra is read by the parser of every task's durations, and refused in its words."""
     use_poll_interval(monkeypatch, cloudos_conn, bad)
     session_id = cloudos_conn.add_session(name="busy", status="ready")["_id"]
     stop = CloudOSStopSessionOperator(task_id="stop", session_id=session_id, deferrable=True)
-    with pytest.raises(Exception, match=r"Invalid poll_interval=.*a number of seconds greater than 0"):
+    with pytest.raises(Exception, match=re.escape(f"Invalid poll_interval={bad!r}: {problem}")):
         stop.execute(make_context())
 
 

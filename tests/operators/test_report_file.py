@@ -92,6 +92,8 @@ def test_the_csv_keeps_its_newlines_and_utf8(memory_store, tmp_path):
         (None, None),
         ("", None),
         ("  ", None),
+        ("None", None),
+        (" null\n", None),
         ("s3://bucket/key.csv", "s3://bucket/key.csv"),
         ("s3://aws_default@bucket/key.csv", "s3://aws_default@bucket/key.csv"),
         (" report.csv ", "report.csv"),

@@ -34,6 +34,13 @@ def test_poke_mode_waits_for_paused(cloudos_conn):
     assert sensor(session["_id"], target_status="paused").execute({})["status"] == "paused"
 
 
+@pytest.mark.parametrize("unset", ["", "None", "null"])
+def test_unset_statuses_mean_the_defaults(cloudos_conn, unset):
+    session = cloudos_conn.add_session(name="s", status="ready")
+    task = sensor(session["_id"], target_status=unset, failure_status=unset)
+    assert task.execute({})["status"] == "running"
+
+
 def test_poke_accepts_a_list_of_targets(cloudos_conn):
     session = cloudos_conn.add_session(name="either", status="aborted")
     assert sensor(session["_id"], target_status=["running", "paused"]).execute({})["status"] == "paused"
