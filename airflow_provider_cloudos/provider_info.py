@@ -77,6 +77,14 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         ),
         "schema": {"type": ["number", "null"]},
     },
+    "max_requests_per_second": {
+        "label": "Max requests a second",
+        "description": (
+            "Requests a second the waits and pauses on this connection may send from one "
+            "triggerer (default 20); a 429 holds them all for its Retry-After."
+        ),
+        "schema": {"type": ["number", "null"]},
+    },
     "retry_limit": {
         "label": "Retry limit",
         "description": (

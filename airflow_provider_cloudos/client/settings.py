@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_cloudos.client._shared import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
+from airflow_provider_cloudos.client.budget import DEFAULT_REQUESTS_PER_SECOND, check_rate
 from airflow_provider_cloudos.client.network import check_no_proxy, check_proxy_url, redact_credentials
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.durations import parse_duration_seconds
@@ -38,6 +39,8 @@ class ClientSettings:
     #: their own; None: each task's default. A fast server (the local simulator) is polled often
     #: without writing a test-only interval into every DAG file.
     poll_interval: float | None = None
+    #: Requests a second the tasks on this connection may send from one triggerer (``client.budget``).
+    max_requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
     #: The connection's host named no scheme and none was given elsewhere, so ``https://`` was put
     #: in front of it: worth telling, since a server that speaks plain HTTP then looks unreachable.
     assumed_https: bool = False
@@ -48,7 +51,8 @@ class ClientSettings:
             f"ClientSettings(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, "
             f"verify={self.verify!r}, proxy={shown!r}, no_proxy={self.no_proxy!r}, "
             f"request_timeout={self.request_timeout!r}, max_response_bytes={self.max_response_bytes!r}, "
-            f"retry_policy={self.retry_policy!r}, poll_interval={self.poll_interval!r})"
+            f"retry_policy={self.retry_policy!r}, poll_interval={self.poll_interval!r}, "
+            f"max_requests_per_second={self.max_requests_per_second!r})"
         )
 
     def __str__(self) -> str:
@@ -71,6 +75,13 @@ def _megabytes(value: Any) -> float:
     if number <= 0:
         raise CloudOSValidationError("max_response_mb", value, f"expected {what}")
     return number
+
+
+def _requests_per_second(value: Any) -> float:
+    """The ``max_requests_per_second`` extra: a number above 0 from JSON or a form's text field."""
+    if value is None:
+        return DEFAULT_REQUESTS_PER_SECOND
+    return check_rate(require_number(value, "max_requests_per_second", "a number of requests a second"))
 
 
 def _retry_limit(value: Any) -> int:
@@ -183,6 +194,9 @@ def settings_from_connection(
         ),
         assumed_https=assumed_https,
         poll_interval=None if poll_interval is None else _seconds(poll_interval, "poll_interval", 0.0),
+        max_requests_per_second=_requests_per_second(
+            _extra_value(extra, "max_requests_per_second", conn_type)
+        ),
     )
 
 

@@ -218,6 +218,7 @@ class CloudOSHook(BaseHook):
             proxy=settings.proxy,
             no_proxy=settings.no_proxy,
             retry_policy=settings.retry_policy,
+            max_requests_per_second=settings.max_requests_per_second,
         )
 
     async def areread_connection(self) -> None:

@@ -97,6 +97,10 @@ def test_the_repr_shows_the_proxy_without_credentials_and_never_the_key():
         ({"retry_delay": float("inf")}, "retry_delay", "the duration is too long"),
         ({"poll_interval": "often"}, "poll_interval", NOT_A_DURATION),
         ({"poll_interval": "0s"}, "poll_interval", "the duration must be greater than 0"),
+        ({"max_requests_per_second": 0}, "max_requests_per_second", "requests a second above 0"),
+        ({"max_requests_per_second": "-5"}, "max_requests_per_second", "requests a second above 0"),
+        ({"max_requests_per_second": "lots"}, "max_requests_per_second", "expected a number of requests"),
+        ({"max_requests_per_second": True}, "max_requests_per_second", "not a boolean"),
     ],
 )
 def test_bad_extras_are_refused_by_name(extra, parameter, problem):
@@ -160,3 +164,8 @@ def test_the_poll_interval_extra_is_read_from_json_or_a_form(given, read):
 def test_a_bad_poll_interval_extra_is_refused_by_name(bad):
     with pytest.raises(CloudOSValidationError, match="poll_interval"):
         settings(poll_interval=bad)
+
+
+@pytest.mark.parametrize(("given", "read"), [(None, 20.0), ("", 20.0), (5, 5.0), ("0.5", 0.5)])
+def test_the_request_budget_extra_is_read_from_json_or_a_form(given, read):
+    assert settings(max_requests_per_second=given).max_requests_per_second == read
