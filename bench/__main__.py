@@ -27,6 +27,7 @@ STEPS: dict[str, list[str]] = {
     "objects": ["-m", "bench.trigger_objects"],
     "fleet": ["-m", "bench.fleet_wait"],
     "weight": ["-m", "bench.package_weight"],
+    "shared-reads": ["-m", "bench.shared_reads"],
 }
 QUICK: dict[str, list[str]] = {
     "scale": [
@@ -45,6 +46,7 @@ QUICK: dict[str, list[str]] = {
     "objects": ["--n", "200"],
     "floor": ["--requests", "2000"],
     "fleet": ["--sizes", "50"],
+    "shared-reads": ["--sizes", "200", "--polls", "1"],
 }
 
 

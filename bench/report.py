@@ -701,6 +701,39 @@ def weight_table() -> str | None:
     )
 
 
+def shared_reads_table() -> str | None:
+    result = read_result("shared_reads")
+    if result is None:
+        return None
+    rows = [
+        [
+            _fmt(run["n"], 0),
+            f"{_fmt(run['poll_seconds'], 0)} s",
+            run["reading"],
+            f"{run['events_correct']}/{_fmt(run['n'], 0)}",
+            run["reads_per_second"],
+            run["cpu_ms_per_wait_per_round"],
+            run["loop_lag_p99_ms"],
+            f"{_fmt(run['noticed_p50_seconds'], 2)} / {_fmt(run['noticed_p99_seconds'], 2)}",
+            run["kib_per_wait"],
+        ]
+        for run in result["runs"]
+        if "failed" not in run
+    ]
+    header = [
+        "waits",
+        "poll",
+        "reading",
+        "events right",
+        "reads/s reaching CloudOS",
+        "CPU per wait per round (ms)",
+        "loop lag p99 (ms)",
+        "running → event p50 / p99 (s)",
+        "KiB per wait",
+    ]
+    return _table(header, rows) + _source(result)
+
+
 TABLES: dict[str, Callable[[], str | None]] = {
     "machine": machine_table,
     "targets": targets_table,
@@ -717,6 +750,7 @@ TABLES: dict[str, Callable[[], str | None]] = {
     "deployment-memory": deployment_memory_table,
     "fleet": fleet_table,
     "weight": weight_table,
+    "shared-reads": shared_reads_table,
 }
 
 
