@@ -350,7 +350,9 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         )
         if self._flag("reuse_existing"):
             self._owned_session_id = str(session["_id"])
-            self._refuse_if_duplicate(spec, session, project_id, project_name, data_items, fuse)
+            asked = {"project": project_id or str(project_name), "by_project_id": project_id is not None}
+            asked.update(data_items=data_items, fuse_file_systems=fuse)
+            self._refuse_if_duplicate(spec, session, asked)
         return session, (mounts, links)
 
     def _newer_tries_session(
@@ -383,20 +385,13 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             return None
         return self._session_named(spec, project_id, project_name, retried=try_number(context) > 1)
 
-    def _refuse_if_duplicate(
-        self,
-        spec: SessionSpec,
-        session: dict[str, Any],
-        project_id: str | None,
-        project_name: str | None,
-        data_items: list[dict[str, Any]],
-        fuse: list[dict[str, Any]],
-    ) -> None:
+    def _refuse_if_duplicate(self, spec: SessionSpec, session: dict[str, Any], asked: dict[str, Any]) -> None:
         """Right after the create: when another try created the same session earlier, this one is
         the duplicate: pause it (never the other) and fail without a retry that would make a third.
 
         Two tries can pass the check before the create at the same moment; the older session is
-        the one kept, so both tries agree on which one goes.
+        the one kept, so both tries agree on which one goes. ``asked``: what to compare a session
+        with (:func:`session_differences`).
         """
         ours = str(session["_id"])
         try:
@@ -411,14 +406,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
                 other
                 for other in _older_than(session, same_name)
                 if map_status(other.get("status")) in LIVE_STATUSES
-                and not session_differences(
-                    spec,
-                    other,
-                    project=project_id or str(project_name),
-                    by_project_id=project_id is not None,
-                    data_items=data_items,
-                    fuse_file_systems=fuse,
-                )
+                and not session_differences(spec, other, **asked)
             ),
             None,
         )
