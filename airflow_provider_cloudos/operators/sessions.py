@@ -127,7 +127,10 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
     your sessions with the same name that is live, or (on a retry) paused, *and* has the settings
     this task asks for (type, platform, project, instance, storage, spot, sharing, cost limit,
     R version, mounts, links). A same-named session with other settings fails the task with both
-    shown. A paused one is resumed; one still stopping is waited for and then resumed.
+    shown. A paused one is resumed; one still stopping is waited for and then resumed. The name is
+    looked up right before the create, so a try whose worker stalled meanwhile takes the session a
+    newer try made; a try that finds right after its create an older session of the same name and
+    settings pauses its own (the duplicate) and fails, naming both.
 
     :param name: session name, 1-100 characters.
     :param session_type: ``jupyter``, ``vscode``, ``rstudio`` or ``spark``.
