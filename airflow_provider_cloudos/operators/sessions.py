@@ -84,6 +84,7 @@ from airflow_provider_cloudos.operators.task_base import (
     WAIT_TEMPLATE_FIELDS,
     validation_failure,
 )
+from airflow_provider_cloudos.task_deadlines import cleanup_calls
 
 #: A mount or link payload item with where its file or folder lives.
 Located = tuple[dict[str, Any], DataLocation]
@@ -93,6 +94,26 @@ XCOM_STARTED_SESSION = "started_session"
 
 def _locations(located: list[Located]) -> list[DataLocation]:
     return [location for _, location in located]
+
+
+def _older_than(session: dict[str, Any], same_name: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The sessions of ``same_name`` (newest first) created before ``session``: by ``createdAt``
+    where both have one and they differ, else by their place in the list."""
+    ours = str(session["_id"])
+    ids = [str(other["_id"]) for other in same_name]
+    position = ids.index(ours) if ours in ids else None
+    created = session.get("createdAt")
+    older = []
+    for index, other in enumerate(same_name):
+        if str(other["_id"]) == ours:
+            continue
+        when = other.get("createdAt")
+        if isinstance(created, str) and isinstance(when, str) and when != created:
+            if when < created:
+                older.append(other)
+        elif position is not None and index > position:
+            older.append(other)
+    return older
 
 
 class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
@@ -106,7 +127,10 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
     your sessions with the same name that is live, or (on a retry) paused, *and* has the settings
     this task asks for (type, platform, project, instance, storage, spot, sharing, cost limit,
     R version, mounts, links). A same-named session with other settings fails the task with both
-    shown. A paused one is resumed; one still stopping is waited for and then resumed.
+    shown. A paused one is resumed; one still stopping is waited for and then resumed. The name is
+    looked up right before the create, so a try whose worker stalled meanwhile takes the session a
+    newer try made; a try that finds right after its create an older session of the same name and
+    settings pauses its own (the duplicate) and fails, naming both.
 
     :param name: session name, 1-100 characters.
     :param session_type: ``jupyter``, ``vscode``, ``rstudio`` or ``spark``.
@@ -227,17 +251,14 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         self._start_run()
         spec, project_id, project_name = self._validated()
         self._require_workspace()
-        session = (
-            self._earlier_session(context, spec, project_id, project_name)
-            if self._flag("reuse_existing")
-            else None
-        )
+        store = task_state_store(context)
+        stored_at_start = store.get(STATE_STORE_KEY) if store is not None else None
+        session = self._earlier_session(context) if self._flag("reuse_existing") else None
         located: tuple[list[Located], list[Located]] | None = None
         if session is None:
-            session, located = self._create(spec, project_id, project_name)
+            session, located = self._create(context, spec, project_id, project_name, stored_at_start)
         session_id = str(session["_id"])
         self._owned_session_id = session_id
-        store = task_state_store(context)
         if store is not None:
             store.set(STATE_STORE_KEY, session_id)
         self._publish(context, session, session_id)
@@ -290,15 +311,28 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         return session_id
 
     def _create(
-        self, spec: SessionSpec, project_id: str | None, project_name: str | None
-    ) -> tuple[dict[str, Any], tuple[list[Located], list[Located]]]:
-        """Create the session; return it with its mount and link items and where each lives."""
+        self,
+        context: Any,
+        spec: SessionSpec,
+        project_id: str | None,
+        project_name: str | None,
+        stored_at_start: Any,
+    ) -> tuple[dict[str, Any], tuple[list[Located], list[Located]] | None]:
+        """Create the session; return it with its mount and link items and where each lives.
+
+        A session a newer try made while this one looked up the project, mounts and links (this
+        worker may have been frozen past Airflow's heartbeat timeout) is returned instead, with no
+        items (as any adopted session): a try that is no longer the task's current one sends no create.
+        """
         try:
-            if project_id is None:
-                project_id = self.hook.resolve_project_id(str(project_name))
+            resolved_id = project_id or self.hook.resolve_project_id(str(project_name))
             mounts = self.hook.locate_mounts(list(spec.mounts))
             links = self.hook.locate_links(list(spec.links))
-            payload = spec.to_payload(project_id, [item for item, _ in mounts], [item for item, _ in links])
+            newer = self._newer_tries_session(context, spec, project_id, project_name, stored_at_start)
+            if newer is not None:
+                return newer, None
+            data_items, fuse = [item for item, _ in mounts], [item for item, _ in links]
+            payload = spec.to_payload(resolved_id, data_items, fuse)
             self._creating_name = spec.name
             session = self.hook.create_session(payload)
         except CloudOSValidationError as error:
@@ -317,16 +351,106 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             session["_id"],
             self.hook.session_url(session["_id"]),
         )
+        if self._flag("reuse_existing"):
+            self._owned_session_id = str(session["_id"])
+            asked = {"project": project_id or str(project_name), "by_project_id": project_id is not None}
+            asked.update(data_items=data_items, fuse_file_systems=fuse)
+            self._refuse_if_duplicate(spec, session, asked)
         return session, (mounts, links)
 
-    def _earlier_session(
-        self, context: Any, spec: SessionSpec, project_id: str | None, project_name: str | None
+    def _newer_tries_session(
+        self,
+        context: Any,
+        spec: SessionSpec,
+        project_id: str | None,
+        project_name: str | None,
+        stored_at_start: Any,
     ) -> dict[str, Any] | None:
-        """The session an earlier try of this task created, if it can still be used."""
+        """Just before the create, after the slow lookups: the session an earlier try, or a newer
+        one that ran while this worker stalled, made for this task.
+
+        A newer try keeps its session id in the task state store right after its create (3.3+): a
+        value this try did not see at its start is one (no request unless it changed). With
+        ``reuse_existing``, a same-named session with the settings asked for is one too (one list
+        read, the only one before the create).
+        """
+        store = task_state_store(context)
+        if store is not None and store.get(STATE_STORE_KEY) not in (None, stored_at_start):
+            session = self._stored_session(context)
+            if session is not None:
+                self.log.warning(
+                    "A newer try of this task created session %s while this try looked up the project, "
+                    "mounts and links; carrying on with it instead of creating a second one",
+                    session["_id"],
+                )
+                return session
+        if not self._flag("reuse_existing"):
+            return None
+        return self._session_named(spec, project_id, project_name, retried=try_number(context) > 1)
+
+    def _refuse_if_duplicate(self, spec: SessionSpec, session: dict[str, Any], asked: dict[str, Any]) -> None:
+        """Right after the create: when another try created the same session earlier, this one is
+        the duplicate: pause it (never the other) and fail without a retry that would make a third.
+
+        Two tries can pass the check before the create at the same moment; the older session is
+        the one kept, so both tries agree on which one goes. ``asked``: what to compare a session
+        with (:func:`session_differences`).
+        """
+        ours = str(session["_id"])
         try:
-            return self._stored_session(context) or self._session_named(
-                spec, project_id, project_name, retried=try_number(context) > 1
+            same_name = self.hook.find_sessions_by_name(
+                spec.name, statuses=sorted(LIVE_STATUSES), only_owner=True
             )
+        except CloudOSError as error:
+            self.log.warning("Could not check for a second session named %r: %s", spec.name, error)
+            return
+        older = next(
+            (
+                other
+                for other in _older_than(session, same_name)
+                if map_status(other.get("status")) in LIVE_STATUSES
+                and not session_differences(spec, other, **asked)
+            ),
+            None,
+        )
+        if older is None:
+            return
+        theirs = str(older["_id"])
+        paused = self._pause_duplicate(ours)
+        message = (
+            f"CloudOS has two sessions named {spec.name!r} for this task: {theirs} "
+            f"({self.hook.session_url(theirs)}), created earlier by another try of the task and left as "
+            f"it is, and {ours}, created by this try, "
+            + (
+                "which was paused as the duplicate (without saving its data)."
+                if paused
+                else f"which is the duplicate and could not be paused: pause (stop) session {ours}."
+            )
+            + " This try fails so that a retry does not create a third."
+        )
+        self.log.warning(message)
+        raise AirflowFailException(message)
+
+    def _pause_duplicate(self, session_id: str) -> bool:
+        """Pause this try's own duplicate session once, without uploading: it holds no work, and its
+        linked folders are the surviving session's too."""
+        if not self._may_pause(session_id, True):
+            return False
+        self._owned_session_id = None  # paused here: nothing left for a kill to pause
+        self._creating_name = None
+        try:
+            with cleanup_calls("a duplicate session was created"):
+                self.hook.stop_session(session_id, upload_on_close=False)
+        except Exception as error:
+            self.log.error("Could not pause duplicate session %s: %s", session_id, error)
+            return False
+        return True
+
+    def _earlier_session(self, context: Any) -> dict[str, Any] | None:
+        """The session whose id an earlier try stored, if it can still be used (one found by name
+        is looked for just before the create: :meth:`_newer_tries_session`)."""
+        try:
+            return self._stored_session(context)
         except CloudOSValidationError as error:
             raise validation_failure(error) from error
         except CloudOSError as error:

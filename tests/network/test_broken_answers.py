@@ -179,8 +179,8 @@ def test_a_trigger_ends_by_its_end_time_with_a_clear_message(behaviour, monkeypa
 
 @pytest.mark.parametrize("behaviour", ["stall", "drip", "drip_headers", "reset"])
 def test_an_operator_ends_by_its_timeout_with_a_clear_message(behaviour, monkeypatch):
-    """A create whose first call (the look for an earlier try's session) meets a broken server:
-    the operator's ``timeout`` bounds the calls too, not only the wait for ``running``."""
+    """A create whose first call (the project lookup) meets a broken server: the operator's
+    ``timeout`` bounds the calls too, not only the wait for ``running``."""
     with MisbehavingServer(behaviour) as server:
         monkeypatch.setenv("AIRFLOW_CONN_BROKEN", connection_json(server.url))
         create = CloudOSCreateSessionOperator(
@@ -189,7 +189,7 @@ def test_an_operator_ends_by_its_timeout_with_a_clear_message(behaviour, monkeyp
         with pytest.raises(AirflowException) as raised:
             run_task(create)
     message = str(raised.value)
-    assert "CloudOS API GET /api/v3/interactive-sessions" in message
+    assert "CloudOS API GET /api/v2/projects" in message
     assert "the deadline of the operator's timeout (2s) was reached" in message
     assert_readable(message)
 

@@ -38,9 +38,10 @@ TIMINGS = StateTimings(scheduled=1.0, setup=1.0, initialising=1.0, aborting=2.0,
 
 #: Requests per step, by endpoint: the same in both modes (the trigger polls as the worker would).
 EXPECTED: dict[str, dict[str, int]] = {
-    # resolve the project, look for a live session of that name (retry safety), create, then one
-    # poll per phase: setup, initialising, running.
-    "create": {"projects": 1, "list": 1, "create": 1, "get": 3},
+    # resolve the project, look for a live session of that name (retry safety), create, look again
+    # for an older one of that name (a duplicate made by a stalled try), then one poll per phase:
+    # setup, initialising, running.
+    "create": {"projects": 1, "list": 2, "create": 1, "get": 3},
     # read the state (running), ask to pause, read what the pause did (stopping), poll: stopping,
     # paused.
     "stop": {"get": 4, "abort": 1},
