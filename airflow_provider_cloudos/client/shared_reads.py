@@ -50,8 +50,8 @@ logger = logging.getLogger(__name__)
 GATHER_SECONDS = 0.05
 #: A round of this many asks or fewer reads nothing itself: each wait reads its own session.
 SOLO_ASKS = 2
-#: Pages a round may read beyond what its sessions fill at 100 a page. A filtered listing of a busy
-#: workspace can hold many sessions nobody waits for; past this, reading one by one costs less.
+#: Pages a round may read beyond what its sessions fill at 100 a page, when the whole listing has
+#: more pages than the round has waits (a busy workspace: reading one by one then costs less).
 EXTRA_PAGES = 1
 #: Pages of one round read at the same time, once the first has said how many there are.
 PAGES_AT_ONCE = 4
@@ -145,7 +145,7 @@ class SharedReader:
         # Any waiting ask's client will do: they are all this one connection's.
         client = next(iter(waiting.values()))[0].client
         statuses = sorted(frozenset().union(*(ask.statuses for asks in waiting.values() for ask in asks)))
-        most_pages = math.ceil(len(waiting) / MAX_PAGE_SIZE) + EXTRA_PAGES
+        asked = len(waiting)
 
         async def read_page(page: int) -> int:
             sessions, total = await client.list_sessions(
@@ -160,7 +160,11 @@ class SharedReader:
             return total
 
         total = await read_page(1)
-        pages = range(2, min(most_pages, math.ceil(total / MAX_PAGE_SIZE)) + 1)
+        every_page = math.ceil(total / MAX_PAGE_SIZE)
+        # Every page when that costs no more than reading each unseen session on its own (the waits
+        # of another triggerer can hold half of what matches); else the pages these waits fill.
+        last_page = every_page if every_page <= asked else math.ceil(asked / MAX_PAGE_SIZE) + EXTRA_PAGES
+        pages = range(2, min(last_page, every_page) + 1)
         limit = asyncio.Semaphore(PAGES_AT_ONCE)
 
         async def read_next(page: int) -> None:

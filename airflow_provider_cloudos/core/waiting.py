@@ -19,6 +19,7 @@ a reader shared by many waits can feed them as well.
 from __future__ import annotations
 
 import enum
+import math
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
@@ -312,6 +313,7 @@ def session_wait(
     clock: Callable[[], float],
     log: WaitLog,
     wait_first: bool = False,
+    in_step: bool = False,
 ) -> SessionLoop:
     """The single-session wait's one loop, free of I/O: it yields what to do, the runner does it.
 
@@ -323,9 +325,24 @@ def session_wait(
     unanswered when the last look met an error. ``wait_first`` sleeps before the first look (a
     trigger starts right after its task looked). An ``end_time`` already passed takes one look.
     Progress goes to ``log``, the caller's logger.
+
+    ``in_step``: each look falls on a multiple of ``poll_interval`` on the clock (the first at least
+    one interval away), so waits with the same interval look in the same moment, however far apart
+    they started: a triggerer's waits then meet in one round of the shared reader.
     """
+
+    def pause_from(now: float, first: bool = False) -> float:
+        if in_step:  # the next multiple of the interval after now; the first time, one interval on
+            if first:
+                wake = math.ceil((now + poll_interval) / poll_interval) * poll_interval
+            else:
+                wake = (math.floor(now / poll_interval) + 1) * poll_interval
+        else:
+            wake = now + poll_interval
+        return _pause(min(wake, end_time) - now)
+
     if wait_first:
-        yield _pause(min(poll_interval, end_time - clock()))
+        yield pause_from(clock(), first=True)
     last_error: str | None = None
     while True:
         seen = yield watch.session_id
@@ -352,7 +369,7 @@ def session_wait(
             if last_error is None:
                 return WaitResult(WaitEnd.TIMED_OUT, watch.timeout_message(waited))
             return WaitResult(WaitEnd.UNANSWERED, watch.unanswered_message(waited, last_error))
-        yield _pause(min(poll_interval, end_time - now))
+        yield pause_from(now)
 
 
 #: What :func:`batch_wait` asks of its runner: poll these sessions (a list), or sleep (seconds).

@@ -195,9 +195,11 @@ class CloudOSSessionTrigger(BaseTrigger):
         # The deferring task has just looked at the session, so the first look waits one interval.
         # Looking at once gains nothing and, on Airflow 3.3.2, an event that arrives before the
         # scheduler has processed the deferral fails the task ("state attribute is queued").
+        # In step: the triggerer's waits of one interval look together, in one shared read.
         loop = session_wait(
-            watch, self.poll_interval, self.end_time, clock=time.time, log=self.log, wait_first=True
-        )
+            watch, self.poll_interval, self.end_time, clock=time.time, log=self.log, wait_first=True,
+            in_step=True,
+        )  # fmt: skip
         result = await run_async(loop, look, asyncio.sleep)
         extra: dict[str, Any] = {}
         if result.reason is not None:

@@ -278,10 +278,24 @@ def test_a_session_that_changed_status_between_pages_is_left_to_its_wait():
     assert all(answer is not None for answer in answers[:-1])
 
 
-def test_no_more_pages_than_the_waits_fill_plus_one():
-    # 150 waits in a workspace of 2,000 sessions in setup: 2 pages for them, 1 more, no further.
-    script = PagedScript([_sessions(range(n * 100 + 10_000, n * 100 + 10_100)) for n in range(20)], 2_000)
-    ids = [f"{n:024x}" for n in range(150)]  # none of them on any page
+def test_every_page_is_read_when_that_costs_less_than_reading_each_missed_session():
+    # 143 waits whose sessions are spread over 10 pages (another triggerer waits for the rest):
+    # 10 list reads serve them all, where the pages they fill (2, and 1 more) would leave 100 to
+    # be read one by one.
+    pages = [_sessions(range(n * 100, n * 100 + 100)) for n in range(10)]
+    script = PagedScript(pages, total=1_000)
+    ids = [session["_id"] for page in pages for session in page][::7][:150]
 
-    assert _run_with(script, ids) == [None] * 150
-    assert sorted(page for page, _ in script.asked) == [1, 2, 3]
+    answers = _run_with(script, ids)
+
+    assert all(answer is not None for answer in answers)
+    assert sorted(page for page, _ in script.asked) == list(range(1, 11))
+
+
+def test_a_few_waits_in_a_busy_workspace_read_only_the_pages_they_fill_plus_one():
+    # 5 waits in a workspace of 2,000 sessions in setup: 20 pages cost more than 5 reads.
+    script = PagedScript([_sessions(range(n * 100 + 10_000, n * 100 + 10_100)) for n in range(20)], 2_000)
+    ids = [f"{n:024x}" for n in range(5)]  # none of them on any page
+
+    assert _run_with(script, ids) == [None] * 5
+    assert sorted(page for page, _ in script.asked) == [1, 2]

@@ -390,9 +390,13 @@ def _single_wait(
     guard: SessionGuard | None = None,
     wait_first: bool = False,
     look_takes: float = 0.0,
+    in_step: bool = False,
+    start: float | None = None,
 ) -> tuple[WaitResult, list[float], list[float], Log]:
     """session_wait over these looks (each read takes ``look_takes``): result, sleeps, look times, log."""
     clock, log = Clock(), Log()
+    if start is not None:
+        clock.now = start
     watch = StatusWatch.create(SID, "running", started_at=clock.now, url="https://c.example/s", guard=guard)
     slept: list[float] = []
     looked: list[float] = []
@@ -407,8 +411,22 @@ def _single_wait(
         slept.append(seconds)
         clock.now += seconds
 
-    loop = session_wait(watch, 10, clock.now + deadline_in, clock=clock, log=log, wait_first=wait_first)
+    loop = session_wait(
+        watch, 10, clock.now + deadline_in, clock=clock, log=log, wait_first=wait_first, in_step=in_step
+    )
     return run_blocking(loop, look, sleep), slept, looked, log
+
+
+def test_waits_in_step_look_on_the_multiples_of_their_interval_however_apart_they_started():
+    stuck, ready = {"status": "setup"}, {"status": "ready"}
+    looked_at = [
+        _single_wait([stuck, stuck, ready], wait_first=True, in_step=True, start=start, look_takes=0.4)[2]
+        for start in (1003.0, 1007.5)
+    ]
+    # The first look on the first multiple of 10 s at least one interval after the start, then on each.
+    assert looked_at == [[1020.0, 1030.0, 1040.0], [1020.0, 1030.0, 1040.0]]
+    not_in_step = _single_wait([stuck, ready], wait_first=True, start=1007.5, look_takes=0.4)[2]
+    assert not_in_step == [1017.5, 1027.9]
 
 
 def test_a_single_wait_logs_each_change_once_goes_on_through_no_answer_and_ends_at_the_target():

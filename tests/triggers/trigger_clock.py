@@ -25,7 +25,8 @@ class TriggerClock:
     def __init__(
         self, sim: CloudOSSimulator, *, sleeps_move_time: bool, max_sleeps: int | None = None
     ) -> None:
-        self.now = time.time()
+        # A whole minute: the waits' steps (multiples of their interval) fall where plain sleeps would.
+        self.now = float(int(time.time() // 60 * 60))
         self.sim = sim
         self.sleeps: list[tuple[float, int]] = []
         self._sleeps_move_time = sleeps_move_time
