@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_deployment import TRIGGERER_HEALTH_CHECK_THRESHOLD, TRIGGERERS, AirflowDeployment, _plain
+from airflow_deployment import TRIGGERERS, AirflowDeployment, _plain
 from airflow_processes import wait_for
 from services import PostgresServer, RedisServer
 
@@ -57,6 +57,10 @@ API_KEY = "shared-reads-secret-" + "4b8e1d0c7a2f"
 MEASURE_SECONDS = 30.0
 #: After the last wait ended: long enough for a reader that failed to stop to show itself.
 QUIET_SECONDS = 10.0
+#: Seconds after a triggerer's last heartbeat before the other takes its waits over. The soak's 10 s
+#: is too short here: while a thousand triggers start on two busy cores a triggerer's heartbeat came
+#: 15-19 s late, and waits were passed back and forth between two live triggerers.
+HEALTH_CHECK_THRESHOLD = 45
 RESULT_NAME = "deployment_shared_reads"
 READS = ("get", "list")
 
@@ -229,6 +233,7 @@ def deployment(
         "CLOUDOS_SHARED_READS_SESSIONS": str(workdir / "sessions.json"),
         # Either triggerer must be able to carry every wait (Airflow's default is 1,000).
         "AIRFLOW__TRIGGERER__CAPACITY": str(WAITS + 100),
+        "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": str(HEALTH_CHECK_THRESHOLD),
     }
     airflow = AirflowDeployment(home, DAGS, simulator.connection_json(), postgres, redis, extra_env=extra_env)
     try:
@@ -285,14 +290,13 @@ def test_a_thousand_waits_share_their_reads_and_survive_a_triggerer_kill(
             now_held = held_by(airflow)
             return True if set(now_held) <= survivor_jobs and now_held.total() == WAITS else None
 
-        wait_for(
-            "the other triggerer to take every wait over", adopted, TRIGGERER_HEALTH_CHECK_THRESHOLD + 300, 1
-        )
+        wait_for("the other triggerer to take every wait over", adopted, HEALTH_CHECK_THRESHOLD + 300, 1)
         adopted_at = time.time()
         figures["kill"] = {
             "victim": victim,
             "waits_it_held": victim_waits,
             "seconds_until_all_held_by_the_other": round(adopted_at - killed_at, 1),
+            "health_check_threshold_seconds": HEALTH_CHECK_THRESHOLD,
         }
         time.sleep(MEASURE_SECONDS)
 
@@ -348,6 +352,7 @@ def test_a_thousand_waits_share_their_reads_and_survive_a_triggerer_kill(
     figures["wait_end_seconds_after_running"] = {
         "max": round(last_end - running_from, 1),
         "median": round(sorted(ends.ended.values())[WAITS // 2] - running_from, 1),
+        "p99": round(sorted(ends.ended.values())[int(WAITS * 0.99) - 1] - running_from, 1),
         "sampled_every_seconds": 1.0,
     }
     figures["requests"] = {name: simulator.counters.requests(name) for name in READS}
