@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: check-commands constraints install test lint unit e2e deployment-test soak browser-test docs docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation clean
+.PHONY: check-commands constraints install test lint unit e2e deployment-test soak deployment-shared-reads browser-test docs docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation clean
 
 # The newest Airflow with every development group, installed from its lock (constraints/airflow-3.3.txt,
 # every distribution pinned) and checked against it; scripts/environments.sh says what each environment holds.
@@ -38,6 +38,12 @@ deployment-test: $(STAMP)
 ## make soak: the full soak (46 runs); its figures go to bench/results/deployment_soak.json.
 soak: $(STAMP)
 	PYTHON=$(BIN)/python SCALE=full CLOUDOS_SOAK_RESULTS=1 bash scripts/deployment-test.sh
+	$(BIN)/python -m bench.report
+
+## make deployment-shared-reads: 1,000 waits on one connection in the real triggerers, a triggerer
+## killed; reads per second go to bench/results/deployment_shared_reads.json.
+deployment-shared-reads: $(STAMP)
+	PYTHON=$(BIN)/python CLOUDOS_SHARED_READS=1 CLOUDOS_SHARED_READS_RESULTS=1 bash scripts/deployment-test.sh
 	$(BIN)/python -m bench.report
 
 ## make browser-test: Airflow 3's web UI in headless Chromium (installs chromium and Playwright if missing).

@@ -683,6 +683,71 @@ def deployment_memory_table() -> str | None:
     return _table(["provider waits", measure, "KiB per wait over 0 waits"], rows) + _source(result)
 
 
+#: The shared-reads scenario's phases, in the order they happen, as the table names them.
+SHARED_READS_PHASES = {
+    "two_triggerers": "both triggerers up",
+    "kill_until_adopted": "one killed, until the other holds every wait",
+    "one_triggerer": "the survivor alone",
+    "sessions_starting": "sessions starting, until the last wait ended",
+}
+
+
+def deployment_shared_reads_table() -> str | None:
+    result = read_result("deployment_shared_reads")
+    if result is None or "phases" not in result:
+        return None
+    kill = result["kill"]
+    rows: list[list[Any]] = [
+        [
+            "waits on one connection / triggerers / poll interval (s)",
+            f"{_fmt(result['waits'])} / {result['triggerers']} / {_fmt(result['poll_seconds'])}",
+        ],
+        [
+            "seconds until every wait ran in a triggerer (started by its runner)",
+            result["seconds_to_defer_all"],
+        ],
+        [
+            "waits per triggerer at the start",
+            ", ".join(f"{name}: {count}" for name, count in sorted(result["waits_per_triggerer"].items())),
+        ],
+        [
+            "reads per second: target (waits / 25) / one read per wait",
+            f"{_fmt(result['reads_per_second_limit'])} / {_fmt(result['reads_per_second_unshared'])}",
+        ],
+    ]
+    for name, label in SHARED_READS_PHASES.items():
+        phase = result["phases"].get(name) or {}
+        if phase.get("seconds"):
+            rows.append(
+                [
+                    f"reads per second, {label} ({phase['seconds']} s): max / mean"
+                    " (single reads max, list pages max)",
+                    f"{_fmt(phase['reads_per_second_max'])} / {_fmt(phase['reads_per_second_mean'])}"
+                    f" ({_fmt(phase['gets_per_second_max'])}, {_fmt(phase['list_pages_per_second_max'])})",
+                ]
+            )
+    ends = result["wait_end_seconds_after_running"]
+    rows += [
+        [
+            f"kill -9 {kill['victim']} holding {_fmt(kill['waits_it_held'])} waits"
+            " -> the other ran every wait"
+            f" (s; health-check threshold {kill['health_check_threshold_seconds']} s)",
+            kill["seconds_until_the_other_ran_every_wait"],
+        ],
+        [
+            "wait ended after its session ran (s, sampled each second): median / p99 / max",
+            f"{_fmt(ends['median'])} / {_fmt(ends['p99'])} / {_fmt(ends['max'])}",
+        ],
+        ["reads per second after the last wait ended", result["reads_after_the_last_wait"]],
+        [
+            "requests: single reads / list pages",
+            " / ".join(_fmt(result["requests"].get(n)) for n in ("get", "list")),
+        ],
+        ["wall time (s)", result["seconds"]],
+    ]
+    return _table(["figure", "value"], rows) + _source(result)
+
+
 def weight_table() -> str | None:
     result = read_result("package_weight")
     if result is None:
@@ -748,6 +813,7 @@ TABLES: dict[str, Callable[[], str | None]] = {
     "harness": harness_table,
     "deployment": deployment_table,
     "deployment-memory": deployment_memory_table,
+    "deployment-shared-reads": deployment_shared_reads_table,
     "fleet": fleet_table,
     "weight": weight_table,
     "shared-reads": shared_reads_table,
