@@ -6,10 +6,10 @@ and how they pause a session they started when killed or timed out is the same, 
 The fleet pause (``operators/fleet.py``) shares the parameters of the wait and the deadline.
 
 Two classes, no mixins: above an operator stand at most these two and
-:class:`~airflow_provider_cloudos.operators.task_base.CloudOSTaskMixin` (connection and
+:class:`~airflow_provider_cloudos.operators.connection_task.CloudOSTaskMixin` (connection and
 workspace, shared with the sensors), and for a block's task the operator it extends. What a
 task records (OpenLineage, saved results) is done by functions of
-:mod:`~airflow_provider_cloudos.operators.lineage` and :mod:`~airflow_provider_cloudos.operators.results`
+:mod:`~airflow_provider_cloudos.operators.task_lineage` and :mod:`~airflow_provider_cloudos.operators.results`
 that take the task.
 """
 
@@ -61,15 +61,15 @@ from airflow_provider_cloudos.links import (
     XCOM_SESSION_URL,
     CloudOSSessionLink,
 )
-from airflow_provider_cloudos.operators.lineage import lineage_on_start
-from airflow_provider_cloudos.operators.results import with_results_alias
-from airflow_provider_cloudos.operators.task_base import (
+from airflow_provider_cloudos.operators.connection_task import (
     DEFAULT_DEFERRABLE,
     DEFAULT_POLL_SECONDS,
     CloudOSTaskMixin,
     connection_poll_interval,
     validation_failure,
 )
+from airflow_provider_cloudos.operators.results import with_results_alias
+from airflow_provider_cloudos.operators.task_lineage import lineage_on_start
 from airflow_provider_cloudos.task_deadlines import cleanup_calls, task_call_deadline
 
 #: Key under which a create task keeps its session id in the task state store (3.3+).
@@ -431,7 +431,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
 class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     """What the two operators that bring a session up, create and resume, share: their parameters
     (declared once), the guard on their wait for ``running`` and their OpenLineage methods
-    (:mod:`~airflow_provider_cloudos.operators.lineage`).
+    (:mod:`~airflow_provider_cloudos.operators.task_lineage`).
 
     (``storage_size``, ``cost_limit`` and ``shutdown_in`` are not here: on create they are values
     with defaults, on resume changes to make, so each operator declares and documents its own.)
@@ -503,7 +503,7 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
         where reading XCom can block until its timeout. A task that failed before its session
         existed reports nothing.
         """
-        from airflow_provider_cloudos.openlineage import operator_lineage
+        from airflow_provider_cloudos.openlineage_facets import operator_lineage
 
         return operator_lineage(self.session_lineage)
 
