@@ -187,7 +187,7 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
                 "session, so it was left running"
             )
         try:
-            requested = self.hook.stop_session(
+            requested = self.hook.pause_session(
                 session_id, upload_on_close=parse_bool(self.upload_on_close, "upload_on_close")
             )
         except CloudOSError as error:

@@ -246,7 +246,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         if map_status(session.get("status")) == PAUSED:
             return ALREADY_PAUSED
         try:
-            requested = self.hook.stop_session(
+            requested = self.hook.pause_session(
                 session_id, upload_on_close=settings.upload_on_close, force=settings.force
             )
         except CloudOSError as error:

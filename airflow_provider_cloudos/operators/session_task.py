@@ -313,10 +313,10 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
                 initial=known,
             )
         except CloudOSGuardError as error:
-            stopped = may_pause and self._stop_owned_session(error.reason)
+            stopped = may_pause and self._pause_owned_session(error.reason)
             raise AirflowFailException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
         except CloudOSWaitTimeoutError as error:
-            stopped = may_pause and self._stop_owned_session("its wait timed out")
+            stopped = may_pause and self._pause_owned_session("its wait timed out")
             raise AirflowException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
         except CloudOSSessionFailedError as error:
             raise AirflowFailException(str(error)) from error
@@ -326,7 +326,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
             # AirflowTaskTimeout (execution_timeout) and anything else that ends the wait early:
             # the session this try started must not keep billing.
             if may_pause:
-                self._stop_owned_session("the task stopped while waiting")
+                self._pause_owned_session("the task stopped while waiting")
             raise
 
     def _wait_until_running(
@@ -389,7 +389,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         """
         return wanted and self._owned_session_id == session_id
 
-    def _stop_owned_session(self, reason: str) -> bool:
+    def _pause_owned_session(self, reason: str) -> bool:
         """Pause the session this try started or resumed; one quick call, never raises."""
         session_id = self._owned_session_id
         if not session_id and self._creating_name:
@@ -398,7 +398,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
             return False
         try:
             with cleanup_calls(reason):
-                requested = self.hook.stop_session(session_id, upload_on_close=True)
+                requested = self.hook.pause_session(session_id, upload_on_close=True)
         except Exception as error:
             self.log.error("Could not pause session %s after %s: %s", session_id, reason, error)
             return False
@@ -425,7 +425,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         except CloudOSValidationError:
             wanted = True  # an unreadable flag on a kill path: stopping the spending is the safe side
         if wanted:
-            self._stop_owned_session("the task was killed")
+            self._pause_owned_session("the task was killed")
 
 
 class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):

@@ -565,7 +565,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         upload = self._flag("upload_on_close")
         force = self._flag("force")
         try:
-            requested = self.hook.stop_session(session_id, upload_on_close=upload, force=force)
+            requested = self.hook.pause_session(session_id, upload_on_close=upload, force=force)
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
         if requested:
