@@ -226,7 +226,7 @@ async def task_still_deferred(trigger: Any) -> bool:
     return state is not None and _is_deferred(state)
 
 
-async def safe_to_stop_after_cancel(trigger: Any) -> bool:
+async def safe_to_pause_after_cancel(trigger: Any) -> bool:
     """Decide, in a cancelled trigger, whether the cancellation was the end of the task's wait.
 
     On 3.3+ kills arrive through ``on_kill`` and a cancellation means shutdown, reassignment or
@@ -464,7 +464,7 @@ __all__ = [
     "link_from_xcom",
     "mask_api_key",
     "object_storage_path",
-    "safe_to_stop_after_cancel",
+    "safe_to_pause_after_cancel",
     "task_state_store",
     "task_still_deferred",
     "trigger_deadline",

@@ -21,7 +21,7 @@ ASSET_URIS: list[dict[str, Any]] = [
     {
         "schemes": ["cloudos"],
         "handler": "airflow_provider_cloudos.core.lineage.normalize_cloudos_uri",
-        "to_openlineage_converter": "airflow_provider_cloudos.openlineage.asset_to_openlineage",
+        "to_openlineage_converter": "airflow_provider_cloudos.openlineage_facets.asset_to_openlineage",
     }
 ]
 
@@ -142,7 +142,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_cloudos.operators.sessions",
                     "airflow_provider_cloudos.operators.fleet",
-                    "airflow_provider_cloudos.operators.block",
+                    "airflow_provider_cloudos.operators.block_tasks",
                 ],
             }
         ],

@@ -67,7 +67,7 @@ def measure(approach: str, n: int, aborting: float, poll: float, latency: float)
         ids = [sim.add_session(name=f"s{i}", status="ready")["_id"] for i in range(n)]
         with CloudOSClient(sim.url, sim.api_key, sim.workspace_id) as client:
             for sid in ids:
-                client.abort_session(sid)
+                client.pause_session(sid)
         sim.faults.latency = latency
         sim.counters.reset()
         triggers = _triggers(approach, ids, poll)

@@ -39,8 +39,8 @@ MONEY_MODULES: dict[str, str] = {
     "core.guards": "the cost and runtime guards",
     "triggers.fleet": "the batch wait's deadline and outcome",
     "triggers.sessions": "the trigger's deadline, pause on timeout, kill and guard",
-    "operators.task_base": "every task's deadline on its API calls, and the checks before any call",
-    "operators.base": "which session is this task's own, pause on kill and timeout, resume",
+    "operators.connection_task": "every task's deadline on its API calls, and the checks before any call",
+    "operators.session_task": "which session is this task's own, pause on kill and timeout, resume",
     "operators.fleet": "what a fleet pause pauses",
     "operators.sessions": "create or reuse (never a second session), stop, resume",
 }
@@ -55,7 +55,7 @@ _SESSION_OPERATOR_TESTS = (
     "tests/operators/test_resume_session_operator.py",
     "tests/operators/test_lifecycle_requests.py",
     "tests/operators/test_money_paths",
-    "tests/operators/test_base_helpers.py",
+    "tests/operators/test_session_task_helpers.py",
 )
 MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "client.retry": (
@@ -81,12 +81,12 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "core.guards": ("tests/core/test_guards.py", "tests/triggers/test_sessions_trigger_deadlines.py"),
     "triggers.fleet": ("tests/triggers/test_fleet_trigger.py",),
     "triggers.sessions": ("tests/triggers/test_sessions_trigger",),
-    "operators.task_base": (
+    "operators.connection_task": (
         "tests/operators/test_task_rules.py",
         "tests/operators/test_operator_bad_inputs.py",
         *_SESSION_OPERATOR_TESTS,
     ),
-    "operators.base": _SESSION_OPERATOR_TESTS,
+    "operators.session_task": _SESSION_OPERATOR_TESTS,
     "operators.fleet": (
         "tests/operators/test_fleet_operators.py",
         "tests/operators/test_money_paths",

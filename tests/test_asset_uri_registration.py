@@ -13,7 +13,7 @@ import pytest
 from airflow.providers.common.compat.sdk import Asset
 
 from airflow_provider_cloudos.core.lineage import cloudos_location, lineage_dataset, normalize_cloudos_uri
-from airflow_provider_cloudos.openlineage import asset_to_openlineage
+from airflow_provider_cloudos.openlineage_facets import asset_to_openlineage
 from airflow_provider_cloudos.provider_info import get_provider_info
 
 WORKSPACE = "5f0c1d2e3a4b5c6d7e8f9a0b"

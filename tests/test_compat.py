@@ -229,10 +229,10 @@ def test_task_state_check_tells_a_moved_trigger_from_a_killed_task(request):
         ti = _airflow2_task_instance(task, "deferred")
         trigger = _trigger_for(ti)
         assert asyncio.run(compat.task_still_deferred(trigger))
-        assert not asyncio.run(compat.safe_to_stop_after_cancel(trigger)), "moved: must not pause"
+        assert not asyncio.run(compat.safe_to_pause_after_cancel(trigger)), "moved: must not pause"
         _set_airflow2_state(ti, "failed")
         assert not asyncio.run(compat.task_still_deferred(trigger))
-        assert asyncio.run(compat.safe_to_stop_after_cancel(trigger)), "killed: must pause"
+        assert asyncio.run(compat.safe_to_pause_after_cancel(trigger)), "killed: must pause"
 
 
 def test_task_state_check_of_a_mapped_task(request):
@@ -290,13 +290,13 @@ def test_a_cancellation_alone_never_pauses_where_on_kill_exists(monkeypatch):
     monkeypatch.setattr(compat, "_task_state", failed)
     trigger = _trigger_for(SimpleNamespace(dag_id="d", task_id="t", run_id="r", map_index=-1))
     expected = not compat.AIRFLOW_V_3_3_PLUS
-    assert asyncio.run(compat.safe_to_stop_after_cancel(trigger)) is expected
+    assert asyncio.run(compat.safe_to_pause_after_cancel(trigger)) is expected
 
 
 def test_without_a_task_instance_there_is_nothing_to_decide_on():
     trigger = CloudOSSessionTrigger(session_id="a" * 24, end_time=time.time() + 60)
     assert not asyncio.run(compat.task_still_deferred(trigger))
-    assert not asyncio.run(compat.safe_to_stop_after_cancel(trigger))
+    assert not asyncio.run(compat.safe_to_pause_after_cancel(trigger))
 
 
 def test_an_unanswered_state_query_counts_as_gone_for_a_kill_and_as_unknown_for_a_cancel(monkeypatch):
@@ -307,7 +307,7 @@ def test_an_unanswered_state_query_counts_as_gone_for_a_kill_and_as_unknown_for_
     monkeypatch.setattr(compat, "trigger_has_on_kill", lambda: False)
     trigger = _trigger_for(SimpleNamespace(dag_id="d", task_id="t", run_id="r", map_index=-1))
     assert not asyncio.run(compat.task_still_deferred(trigger))
-    assert not asyncio.run(compat.safe_to_stop_after_cancel(trigger))
+    assert not asyncio.run(compat.safe_to_pause_after_cancel(trigger))
 
 
 # -- deferral deadlines -----------------------------------------------------------------------

@@ -251,7 +251,7 @@ class AsyncCloudOSClient(ClientBase):
         request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
         return self._page(await self._send(request, max_attempts=max_attempts), request, page, limit)
 
-    async def abort_session(
+    async def pause_session(
         self,
         session_id: str,
         upload_on_close: bool = True,
@@ -268,6 +268,9 @@ class AsyncCloudOSClient(ClientBase):
             force_abort=force_abort,
         )
         await self._send(request, max_attempts=max_attempts)
+
+    #: The API's word for :meth:`pause_session` (deprecated: kept for callers written against it).
+    abort_session = pause_session
 
     async def resume_session(
         self,

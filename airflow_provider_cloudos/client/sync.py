@@ -378,7 +378,7 @@ class CloudOSClient(ClientBase):
                 return
             page += 1
 
-    def abort_session(
+    def pause_session(
         self,
         session_id: str,
         upload_on_close: bool = True,
@@ -397,6 +397,9 @@ class CloudOSClient(ClientBase):
             force_abort=force_abort,
         )
         self._send(request)
+
+    #: The API's word for :meth:`pause_session` (deprecated: kept for callers written against it).
+    abort_session = pause_session
 
     def resume_session(
         self, session_id: str, payload: dict[str, Any], workspace_id: str | None = None

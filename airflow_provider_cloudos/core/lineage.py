@@ -13,9 +13,9 @@ other readers join them with what other tools report about the same data:
   at the dataset, however the user wrote it, so one file has one name.
 
 A mounted file is an *input* of the session; a linked folder is an *output* (the session can
-write into it). Nothing here imports Airflow or OpenLineage: :mod:`airflow_provider_cloudos.openlineage`
-turns a :class:`SessionLineage` into the OpenLineage provider's objects, and only when that
-provider is installed.
+write into it). Nothing here imports Airflow or OpenLineage:
+:mod:`airflow_provider_cloudos.openlineage_facets` turns a :class:`SessionLineage` into the OpenLineage
+provider's objects, and only when that provider is installed.
 
 A linked folder is also an Airflow *asset*, whose event a pause that saved the session's data
 records (:mod:`airflow_provider_cloudos.operators.results`). Its URI is its OpenLineage namespace

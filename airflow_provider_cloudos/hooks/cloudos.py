@@ -83,9 +83,9 @@ class CloudOSHook(BaseHook):
     :param timeout: connect/read timeout of each HTTP request, in seconds (the total time of an
         attempt is the connection's ``request_timeout``).
 
-    Blocking callers (operators, the sensor) call ``get_session``, ``stop_session``...; async
+    Blocking callers (operators, the sensor) call ``get_session``, ``pause_session``...; async
     callers (the triggers) call their ``a``-prefixed counterparts (``aget_session``,
-    ``astop_session``), which read the connection with Airflow's async API and share one async
+    ``apause_session``), which read the connection with Airflow's async API and share one async
     client per hook, released by ``aclose`` or ``async with hook:``.
 
     Calls made inside :func:`~airflow_provider_cloudos.client.deadline.call_deadline` end by that
@@ -359,32 +359,37 @@ class CloudOSHook(BaseHook):
         except CloudOSNotFoundError:
             return session  # gone since it was listed: its row says "not reported"
 
-    def stop_session(self, session_id: str, *, upload_on_close: bool = True, force: bool = False) -> bool:
+    def pause_session(self, session_id: str, *, upload_on_close: bool = True, force: bool = False) -> bool:
         """Ask CloudOS to pause a session; return False when it was already paused or pausing.
 
         The API refuses a second pause with "aborted in aborted status" (409/400); that is the
         state the caller wanted, so it is reported, not raised.
         """
         try:
-            self.client.abort_session(session_id, upload_on_close=upload_on_close, force_abort=force)
+            self.client.pause_session(session_id, upload_on_close=upload_on_close, force_abort=force)
         except CloudOSStateError as error:
             if is_already_paused_refusal(error):
                 return False
             raise
         return True
 
-    async def astop_session(
+    async def apause_session(
         self, session_id: str, *, upload_on_close: bool = True, force: bool = False
     ) -> bool:
-        """:meth:`stop_session` for async callers: False when the session was already paused."""
+        """:meth:`pause_session` for async callers: False when the session was already paused."""
         client = await self.get_async_client()
         try:
-            await client.abort_session(session_id, upload_on_close=upload_on_close, force_abort=force)
+            await client.pause_session(session_id, upload_on_close=upload_on_close, force_abort=force)
         except CloudOSStateError as error:
             if is_already_paused_refusal(error):
                 return False
             raise
         return True
+
+    #: Deprecated names of :meth:`pause_session` and :meth:`apause_session`, kept for callers written
+    #: against them.
+    stop_session = pause_session
+    astop_session = apause_session
 
     def resume_session(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         return self.client.resume_session(session_id, payload)

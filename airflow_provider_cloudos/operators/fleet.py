@@ -31,15 +31,15 @@ from airflow_provider_cloudos.core.validators import parse_bool
 from airflow_provider_cloudos.core.waiting import BatchWatch, WaitEnd, batch_wait, run_blocking
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
-from airflow_provider_cloudos.operators.base import CloudOSSessionOperatorBase
-from airflow_provider_cloudos.operators.literals import check_literal_parameters
-from airflow_provider_cloudos.operators.report_file import check_report_path, write_report
-from airflow_provider_cloudos.operators.results import record_saved_results, saved_folders, saves_results
-from airflow_provider_cloudos.operators.task_base import (
+from airflow_provider_cloudos.operators.connection_task import (
     CONNECTION_TEMPLATE_FIELDS,
     WAIT_TEMPLATE_FIELDS,
     CloudOSTaskMixin,
 )
+from airflow_provider_cloudos.operators.literals import check_literal_parameters
+from airflow_provider_cloudos.operators.report_file import check_report_path, write_report
+from airflow_provider_cloudos.operators.results import record_saved_results, saved_folders, saves_results
+from airflow_provider_cloudos.operators.session_task import CloudOSSessionOperatorBase
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
 #: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
@@ -98,7 +98,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
     :param wait_for_paused: wait until all paused sessions are paused (default false).
 
     Also ``deferrable`` (one batch trigger for the wait), ``poll_interval`` and ``timeout``
-    (:class:`~airflow_provider_cloudos.operators.base.CloudOSSessionOperatorBase`), and
+    (:class:`~airflow_provider_cloudos.operators.session_task.CloudOSSessionOperatorBase`), and
     ``cloudos_conn_id`` and ``workspace_id`` (:class:`CloudOSTaskMixin`). Every parameter is
     templated except ``deferrable``.
     """
@@ -246,7 +246,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         if map_status(session.get("status")) == PAUSED:
             return ALREADY_PAUSED
         try:
-            requested = self.hook.stop_session(
+            requested = self.hook.pause_session(
                 session_id, upload_on_close=settings.upload_on_close, force=settings.force
             )
         except CloudOSError as error:

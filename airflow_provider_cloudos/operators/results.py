@@ -73,7 +73,7 @@ def with_results_alias(outlets: Any) -> list[Any]:
 
 def _links_folders(task: Any) -> bool:
     """Whether ``task`` is a create or resume task (a mapped one keeps its class apart)."""
-    from airflow_provider_cloudos.operators.base import CloudOSSessionStartOperator
+    from airflow_provider_cloudos.operators.session_task import CloudOSSessionStartOperator
 
     operator_class = getattr(task, "operator_class", None) or type(task)
     return isinstance(operator_class, type) and issubclass(operator_class, CloudOSSessionStartOperator)

@@ -61,15 +61,11 @@ from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.links import (
     XCOM_SESSION_SUMMARY,
 )
-from airflow_provider_cloudos.operators.base import (
-    REUSABLE,
-    STATE_STORE_KEY,
-    CloudOSSessionOperatorBase,
-    CloudOSSessionStartOperator,
-    platform_of,
-    try_number,
+from airflow_provider_cloudos.operators.connection_task import (
+    CONNECTION_TEMPLATE_FIELDS,
+    WAIT_TEMPLATE_FIELDS,
+    validation_failure,
 )
-from airflow_provider_cloudos.operators.lineage import openlineage_installed, record_lineage, restore_lineage
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.operators.results import (
     XCOM_SAVING_INTO,
@@ -79,10 +75,18 @@ from airflow_provider_cloudos.operators.results import (
     saved_folders,
     saves_results,
 )
-from airflow_provider_cloudos.operators.task_base import (
-    CONNECTION_TEMPLATE_FIELDS,
-    WAIT_TEMPLATE_FIELDS,
-    validation_failure,
+from airflow_provider_cloudos.operators.session_task import (
+    REUSABLE,
+    STATE_STORE_KEY,
+    CloudOSSessionOperatorBase,
+    CloudOSSessionStartOperator,
+    platform_of,
+    try_number,
+)
+from airflow_provider_cloudos.operators.task_lineage import (
+    openlineage_installed,
+    record_lineage,
+    restore_lineage,
 )
 from airflow_provider_cloudos.task_deadlines import cleanup_calls
 
@@ -685,7 +689,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         upload = self._flag("upload_on_close")
         force = self._flag("force")
         try:
-            requested = self.hook.stop_session(session_id, upload_on_close=upload, force=force)
+            requested = self.hook.pause_session(session_id, upload_on_close=upload, force=force)
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
         if requested:

@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_cloudos.compat import safe_to_stop_after_cancel, task_still_deferred
+from airflow_provider_cloudos.compat import safe_to_pause_after_cancel, task_still_deferred
 from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSAuthError, CloudOSError
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
@@ -151,13 +151,13 @@ class CloudOSSessionTrigger(BaseTrigger):
             # Airflow 2.11 has no trigger on_kill: a kill arrives as a cancellation, as do a
             # triggerer shutdown and a reassignment. Pause only when the task is really gone.
             if self.stop_on_kill and not self._event_yielded:
-                await run_to_the_end(self._stop_if_cancelled_by_a_kill(hook))
+                await run_to_the_end(self._pause_if_cancelled_by_a_kill(hook))
             raise
         except Exception as error:
             # A bug, or an answer nobody foresaw: a bare raise would fail the task and leave the
             # session it started running with nobody watching it. Pause it (when it is this
             # task's to pause), then end with an event that says what happened.
-            stopped = self.stop_on_timeout and await self._stop_quietly(self._hook(), "its wait failed")
+            stopped = self.stop_on_timeout and await self._pause_quietly(self._hook(), "its wait failed")
             message = f"Waiting for session {self.session_id} failed: {type(error).__name__}: {error}"
             event = self._event(ERROR, watch, message, stopped=stopped)
         yield event
@@ -208,17 +208,17 @@ class CloudOSSessionTrigger(BaseTrigger):
             extra["summary"] = session_summary(result.session, hook.base_url)
         if result.end in (WaitEnd.GUARD, WaitEnd.TIMED_OUT, WaitEnd.UNANSWERED):
             why = result.reason or "the wait timed out"
-            extra["stopped"] = self.stop_on_timeout and await self._stop(hook, why)
+            extra["stopped"] = self.stop_on_timeout and await self._pause(hook, why)
         return self._event(result.end.value, watch, result.message, **extra)
 
-    async def _stop_if_cancelled_by_a_kill(self, hook: CloudOSHook) -> None:
-        if await safe_to_stop_after_cancel(self):
-            await self._stop_quietly(hook, "the deferred task was killed")
+    async def _pause_if_cancelled_by_a_kill(self, hook: CloudOSHook) -> None:
+        if await safe_to_pause_after_cancel(self):
+            await self._pause_quietly(hook, "the deferred task was killed")
 
-    async def _stop(self, hook: CloudOSHook, reason: str) -> bool:
+    async def _pause(self, hook: CloudOSHook, reason: str) -> bool:
         """Pause the session; True when this call requested the pause."""
         try:
-            stopped = await hook.astop_session(self.session_id, upload_on_close=self.upload_on_close)
+            stopped = await hook.apause_session(self.session_id, upload_on_close=self.upload_on_close)
         except CloudOSError as error:
             self.log.error("Could not pause session %s after %s: %s", self.session_id, reason, error)
             return False
@@ -226,12 +226,12 @@ class CloudOSSessionTrigger(BaseTrigger):
             self.log.warning("Paused session %s because %s", self.session_id, reason)
         return stopped
 
-    async def _stop_quietly(self, hook: CloudOSHook, reason: str) -> bool:
-        """:meth:`_stop` where nothing may be raised (a kill, a failed wait: the pause must not hide it)."""
+    async def _pause_quietly(self, hook: CloudOSHook, reason: str) -> bool:
+        """:meth:`_pause` where nothing may be raised (a kill, a failed wait: the pause must not hide it)."""
         try:
             async with hook:
                 await hook.get_async_client()  # the connection lookup stays outside the 30 s limit
-                return await asyncio.wait_for(self._stop(hook, reason), timeout=30)
+                return await asyncio.wait_for(self._pause(hook, reason), timeout=30)
         except Exception as error:
             self.log.error("Could not pause session %s after %s: %s", self.session_id, reason, error)
             return False
@@ -245,13 +245,13 @@ class CloudOSSessionTrigger(BaseTrigger):
         """
         if not self.stop_on_kill or self._event_yielded:
             return
-        await run_to_the_end(self._stop_after_kill())
+        await run_to_the_end(self._pause_after_kill())
 
-    async def _stop_after_kill(self) -> None:
+    async def _pause_after_kill(self) -> None:
         if await task_still_deferred(self):
             self.log.info("Task is still deferred elsewhere; not pausing session %s", self.session_id)
             return
-        await self._stop_quietly(self._hook(), "the deferred task was killed")
+        await self._pause_quietly(self._hook(), "the deferred task was killed")
 
 
 __all__ = ["ERROR", "EVENT_STATUSES", "FAILURE", "GUARD", "SUCCESS", "TIMEOUT", "CloudOSSessionTrigger"]

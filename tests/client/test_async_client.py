@@ -186,7 +186,7 @@ async def test_calls_share_one_connection(api, sleeper):
     try:
         await client.get_session(SID)
         await client.list_sessions(limit=1)
-        await client.abort_session(SID)
+        await client.pause_session(SID)
         await client.resume_session(SID, {})
         await client.get_session(SID)
     finally:
@@ -219,7 +219,7 @@ async def test_abort_and_resume(api, sleeper):
     fake, base = api
     fake.plan = [{"status": 204}, {"json": {**SESSION, "status": "initialising"}}, {"status": 204}]
     async with make_client(base, sleeper) as client:
-        assert await client.abort_session(SID, upload_on_close=False) is None
+        assert await client.pause_session(SID, upload_on_close=False) is None
         assert await client.resume_session(SID, {"dataItems": []}) == {**SESSION, "status": "initialising"}
         assert await client.resume_session(SID, {}) == {}
     abort, resume, _ = fake.seen
@@ -241,7 +241,7 @@ async def test_state_error_carries_the_server_message(api, sleeper):
     fake.plan = [{"status": 409, "json": {"message": "Session aborted in aborted status"}}]
     async with make_client(base, sleeper) as client:
         with pytest.raises(CloudOSStateError) as excinfo:
-            await client.abort_session(SID)
+            await client.pause_session(SID)
     assert excinfo.value.server_message == "Session aborted in aborted status"
 
 
@@ -434,3 +434,7 @@ def test_a_missing_environment_ca_bundle_is_refused_naming_the_variable(monkeypa
     with pytest.raises(CloudOSValidationError, match="no CA bundle") as raised:
         AsyncCloudOSClient("https://x.test", KEY)
     assert raised.value.parameter == variable
+
+
+def test_the_api_word_for_a_pause_is_an_alias_of_pause_session():
+    assert AsyncCloudOSClient.abort_session is AsyncCloudOSClient.pause_session

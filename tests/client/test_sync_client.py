@@ -130,21 +130,21 @@ def test_list_sessions_without_count_estimates_the_total(client, requests_mock):
     assert client.list_sessions(page=3, limit=5) == ([session_body()], 11)
 
 
-def test_abort_session(client, requests_mock):
+def test_pause_session(client, requests_mock):
     requests_mock.put(ABORT_URL, status_code=204)
-    assert client.abort_session(SID) is None
+    assert client.pause_session(SID) is None
     sent = requests_mock.last_request
     assert sent.method == "PUT"
     assert query(sent) == [("teamId", WS)]
     assert sent.json() == {"uploadOnClose": True, "forceAbort": False}
-    client.abort_session(SID, upload_on_close=False, force_abort=True)
+    client.pause_session(SID, upload_on_close=False, force_abort=True)
     assert requests_mock.last_request.json() == {"uploadOnClose": False, "forceAbort": True}
 
 
-def test_abort_of_a_paused_session_is_a_state_error_with_the_server_message(client, requests_mock):
+def test_pause_of_a_paused_session_is_a_state_error_with_the_server_message(client, requests_mock):
     requests_mock.put(ABORT_URL, status_code=409, json={"message": "Session aborted in aborted status"})
     with pytest.raises(CloudOSStateError) as excinfo:
-        client.abort_session(SID)
+        client.pause_session(SID)
     assert "aborted in aborted status" in excinfo.value.server_message
     assert requests_mock.call_count == 1
 
@@ -216,7 +216,7 @@ def test_a_workspace_is_required(requests_mock):
 
 @pytest.mark.parametrize("bad", ["abc", "g" * 24, ""])
 def test_bad_session_ids_are_refused_before_any_call(client, requests_mock, bad):
-    for call in (client.get_session, client.abort_session, lambda s: client.resume_session(s, {})):
+    for call in (client.get_session, client.pause_session, lambda s: client.resume_session(s, {})):
         with pytest.raises(CloudOSValidationError, match=f"session_id={bad!r}"):
             call(bad)
     assert requests_mock.call_count == 0
@@ -313,7 +313,7 @@ def test_abort_is_retried_after_a_lost_response(client, requests_mock):
     requests_mock.put(
         ABORT_URL, [{"exc": requests.exceptions.ConnectionError("reset")}, {"status_code": 204}]
     )
-    client.abort_session(SID)
+    client.pause_session(SID)
     assert requests_mock.call_count == 2
 
 
@@ -705,3 +705,11 @@ def test_answers_read_in_chunks_still_leave_the_connection_for_the_next_call(sim
             assert cloudos.get_session(session["_id"])["_id"] == session["_id"]
     assert simulator.counters.requests("get") == 5
     assert simulator.counters.connections_accepted == 1
+
+
+def test_the_api_word_for_a_pause_still_calls_it(client, requests_mock):
+    """``abort_session`` (the API's word) is kept as an alias: callers written against it still pause."""
+    requests_mock.put(ABORT_URL, status_code=204)
+    assert CloudOSClient.abort_session is CloudOSClient.pause_session
+    client.abort_session(SID)
+    assert requests_mock.called

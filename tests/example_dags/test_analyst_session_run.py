@@ -191,7 +191,7 @@ def test_before_airflow_3_1_the_analyst_pauses_the_session_in_cloudos(airflow_ho
         if f"starting task_id={TASK_ID}" in line and not paused_by_analyst:
             for session in dag_simulator.sessions():
                 if map_status(session["status"]) == RUNNING:
-                    client.abort_session(session["_id"], upload_on_close=True)
+                    client.pause_session(session["_id"], upload_on_close=True)
                     paused_by_analyst.append(session["_id"])
 
     run = dags_test(airflow_home, dag_simulator, dag_clock, DAG_ID, on_line=pause_as_the_analyst)

@@ -175,8 +175,8 @@ def test_create_get_stop_resume_round_trip(cloudos_conn):
     session_id = session["_id"]
     running = hook.wait_for_status(session_id, "running", timeout=10, poll_interval=0.02)
     assert running["status"] == "ready"
-    assert hook.stop_session(session_id) is True
-    assert hook.stop_session(session_id) is False, "a second pause is the wanted state, not an error"
+    assert hook.pause_session(session_id) is True
+    assert hook.pause_session(session_id) is False, "a second pause is the wanted state, not an error"
     paused = hook.wait_for_status(session_id, "paused", timeout=10, poll_interval=0.02)
     assert paused["status"] == "aborted"
     hook.resume_session(session_id, {"dataItems": [], "fileSystemIds": []})
@@ -309,8 +309,8 @@ async def test_the_async_calls_read_and_pause_like_the_blocking_ones(cloudos_con
     session_id = cloudos_conn.add_session(name="async", status="ready")["_id"]
     async with CloudOSHook() as hook:
         assert (await hook.aget_session(session_id))["status"] == "ready"
-        assert await hook.astop_session(session_id, upload_on_close=False) is True
-        assert await hook.astop_session(session_id) is False, "a second pause is the wanted state"
+        assert await hook.apause_session(session_id, upload_on_close=False) is True
+        assert await hook.apause_session(session_id) is False, "a second pause is the wanted state"
         assert (await hook.aget_session(session_id))["status"] in ("aborting", "aborted")
     assert cloudos_conn.abort_requests[0] == (session_id, False, False)
 
@@ -335,9 +335,9 @@ async def test_async_pausing_raises_what_is_not_an_already_paused_refusal(cloudo
     gone = cloudos_conn.add_session(name="gone", status="terminated")["_id"]
     async with CloudOSHook() as hook:
         with pytest.raises(CloudOSStateError, match="terminated and cannot be aborted"):
-            await hook.astop_session(gone)
+            await hook.apause_session(gone)
         with pytest.raises(CloudOSNotFoundError):
-            await hook.astop_session("c" * 24)
+            await hook.apause_session("c" * 24)
 
 
 @pytest.mark.asyncio
@@ -426,3 +426,9 @@ async def test_a_missing_connection_is_explained_in_the_triggerer_too(monkeypatc
     with pytest.raises(AirflowNotFoundException) as raised:
         await CloudOSHook(cloudos_conn_id="my_cloudos").get_async_client()
     _assert_explains_the_missing_connection(raised.value, "my_cloudos")
+
+
+def test_the_old_names_of_the_pause_are_aliases_of_it():
+    """``stop_session``/``astop_session`` (the earlier names) still pause."""
+    assert CloudOSHook.stop_session is CloudOSHook.pause_session
+    assert CloudOSHook.astop_session is CloudOSHook.apause_session

@@ -14,8 +14,8 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
-from airflow_provider_cloudos.operators import block
-from airflow_provider_cloudos.operators.block import (
+from airflow_provider_cloudos.operators import block_tasks
+from airflow_provider_cloudos.operators.block_tasks import (
     XCOM_STARTED_SESSION,
     CloudOSBlockPauseOperator,
     CloudOSBlockResumeOperator,
@@ -36,7 +36,7 @@ class FakeTI:
 def unfinished(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The body's unfinished tasks, as Airflow would report them; a test edits the list."""
     pending = ["work.report"]
-    monkeypatch.setattr(block, "unfinished_tasks", lambda dag_id, run_id, task_ids: list(pending))
+    monkeypatch.setattr(block_tasks, "unfinished_tasks", lambda dag_id, run_id, task_ids: list(pending))
     return pending
 
 
@@ -165,3 +165,12 @@ def test_the_resume_setup_says_it_did_not_start_a_session_already_running(cloudo
     CloudOSBlockResumeOperator(task_id="resume", session_id=session["_id"]).execute(ctx)
     assert ctx["ti"].xcom[XCOM_STARTED_SESSION] is False
     assert cloudos_conn.counters.requests("resume") == 0
+
+
+def test_the_old_module_path_of_the_block_tasks_still_imports_them() -> None:
+    """Serialized DAGs written before the move name ``operators.block`` as the tasks' module."""
+    from airflow_provider_cloudos.operators import block
+
+    assert block.CloudOSBlockPauseOperator is CloudOSBlockPauseOperator
+    assert block.CloudOSSessionBlockGuard is CloudOSSessionBlockGuard
+    assert block.CloudOSBlockResumeOperator is CloudOSBlockResumeOperator

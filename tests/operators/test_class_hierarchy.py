@@ -13,8 +13,11 @@ import inspect
 
 import pytest
 
-from airflow_provider_cloudos.operators.base import CloudOSSessionOperatorBase, CloudOSSessionStartOperator
-from airflow_provider_cloudos.operators.task_base import CloudOSSensorTimingMixin, CloudOSTaskMixin
+from airflow_provider_cloudos.operators.connection_task import CloudOSSensorTimingMixin, CloudOSTaskMixin
+from airflow_provider_cloudos.operators.session_task import (
+    CloudOSSessionOperatorBase,
+    CloudOSSessionStartOperator,
+)
 
 PACKAGE = "airflow_provider_cloudos"
 MOST_PROVIDER_CLASSES_ABOVE_A_TASK = 3

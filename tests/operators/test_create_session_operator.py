@@ -403,7 +403,7 @@ def test_deferred_failure_when_the_session_is_paused_by_someone_else(cloudos_con
     task = create(deferrable=True)
     with pytest.raises(TaskDeferred) as deferred:
         task.execute(context)
-    CloudOSHook().stop_session(context["ti"].last("session_id"))
+    CloudOSHook().pause_session(context["ti"].last("session_id"))
     event = run_trigger(deferred.value.trigger)
     with pytest.raises(AirflowFailException, match="while waiting for running"):
         task.execute_complete(context, event=event)

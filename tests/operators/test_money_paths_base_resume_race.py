@@ -18,7 +18,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from operator_helpers import FAST, FakeTI, make_context
 
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.operators.base import CloudOSSessionOperatorBase
+from airflow_provider_cloudos.operators.session_task import CloudOSSessionOperatorBase
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,
@@ -45,7 +45,7 @@ def somebody_acts_first(
     def resume_after_somebody(session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         other.resume_session(session_id, {})
         if then_pause:
-            assert other.stop_session(session_id) is True
+            assert other.pause_session(session_id) is True
         return own_request(session_id, payload)
 
     monkeypatch.setattr(task.hook, "resume_session", resume_after_somebody)

@@ -25,7 +25,7 @@ from airflow.providers.common.compat.sdk import (
 from operator_helpers import FAST, FakeTI, make_context
 
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.operators.base import CloudOSSessionOperatorBase
+from airflow_provider_cloudos.operators.session_task import CloudOSSessionOperatorBase
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,
@@ -93,7 +93,7 @@ def test_a_session_paused_while_starting_fails_a_deferrable_task_at_once_naming_
 ) -> None:
     starting = stuck.add_session(name="booting", status="initialising")["_id"]
     task = resume_task(starting, deferrable=True)
-    after_first_read(task, monkeypatch, lambda session_id: CloudOSHook().stop_session(session_id))
+    after_first_read(task, monkeypatch, lambda session_id: CloudOSHook().pause_session(session_id))
     with pytest.raises(AirflowFailException) as raised:
         task.execute(make_context())
     url = task.hook.session_url(starting)

@@ -52,7 +52,7 @@ def test_an_unreadable_stop_on_kill_still_pauses_on_a_kill(cloudos_conn, resumed
 
 def test_a_session_already_pausing_when_the_task_is_killed_is_said_so(cloudos_conn, resumed, log_messages):
     task, session_id = resumed
-    assert task.hook.stop_session(session_id) is True  # somebody pauses it first
+    assert task.hook.pause_session(session_id) is True  # somebody pauses it first
     task.on_kill()
     assert cloudos_conn.session(session_id)["status"] in ("aborting", "aborted")
     assert f"Session {session_id} was already paused or pausing when the task was killed" in log_messages()

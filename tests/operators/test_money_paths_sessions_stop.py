@@ -110,7 +110,7 @@ def _paused_by_someone_else_while_the_task_reads_it(sim: CloudOSSimulator, sessi
         time.sleep(0.01)
     else:
         raise AssertionError("the stop task never read the session")
-    assert CloudOSHook().stop_session(session_id) is True
+    assert CloudOSHook().pause_session(session_id) is True
     sim.faults.release_held()
 
 

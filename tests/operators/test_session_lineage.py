@@ -16,12 +16,12 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, TaskDeferred
 from operator_helpers import FAST, make_context, run_trigger
 
-import airflow_provider_cloudos.operators.lineage as lineage_module
-from airflow_provider_cloudos.operators.lineage import XCOM_LINEAGE
+import airflow_provider_cloudos.operators.task_lineage as lineage_module
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,
 )
+from airflow_provider_cloudos.operators.task_lineage import XCOM_LINEAGE
 
 pytest.importorskip("airflow.providers.openlineage", reason="the openlineage extra is not installed")
 

@@ -30,7 +30,7 @@ from airflow_provider_cloudos.core.lineage import cloudos_namespace
 from airflow_provider_cloudos.core.paths import parse_link_path
 from airflow_provider_cloudos.core.payloads import build_project_folder_item, build_s3_link_item
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.operators.block import XCOM_STARTED_SESSION
+from airflow_provider_cloudos.operators.block_tasks import XCOM_STARTED_SESSION
 from airflow_provider_cloudos.operators.results import RESULTS_ALIAS, XCOM_LINKED_FOLDERS
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
@@ -374,13 +374,13 @@ def test_a_pause_someone_else_requested_first_records_no_event(cloudos_conn, mon
     run = Run()
     create, stop = pipeline()
     session_id = created(run, create, stop)
-    requested = CloudOSHook.stop_session
+    requested = CloudOSHook.pause_session
 
     def another_pause_lands_first(hook: CloudOSHook, sid: str, **kwargs: Any) -> bool:
         requested(CloudOSHook(), sid, upload_on_close=True)
         return requested(hook, sid, **kwargs)
 
-    monkeypatch.setattr(CloudOSHook, "stop_session", another_pause_lands_first)
+    monkeypatch.setattr(CloudOSHook, "pause_session", another_pause_lands_first)
     run.execute(stop)
 
     assert cloudos_conn.session(session_id)["status"] == "aborted"
@@ -505,7 +505,7 @@ def test_a_fleet_pause_that_saved_nothing_records_no_event(cloudos_conn, fleet, 
 
 
 def test_a_fleet_session_terminated_while_pausing_records_no_event(cloudos_conn, fleet, monkeypatch):
-    requested = CloudOSHook.stop_session
+    requested = CloudOSHook.pause_session
 
     def then_terminated(hook: CloudOSHook, sid: str, **kwargs: Any) -> bool:
         answer = requested(hook, sid, **kwargs)
@@ -513,7 +513,7 @@ def test_a_fleet_session_terminated_while_pausing_records_no_event(cloudos_conn,
             cloudos_conn.terminate_session(sid)  # its pause ends in "terminated": nothing saved
         return answer
 
-    monkeypatch.setattr(CloudOSHook, "stop_session", then_terminated)
+    monkeypatch.setattr(CloudOSHook, "pause_session", then_terminated)
     run = Run()
     outcome = run.execute(pause_task(wait_for_paused=True))
 

@@ -142,7 +142,7 @@ CASES: list[Case] = [
     connection("verify_ssl", "maybe", extra={"verify_ssl": "maybe"}),
     connection("ssl_cert", "5", extra={"ssl_cert": 5}),
     hook_call("get_session", "session_id", "not-an-id", "not-an-id"),
-    hook_call("stop_session", "session_id", "xyz", "xyz"),
+    hook_call("pause_session", "session_id", "xyz", "xyz"),
     hook_call("resume_session", "session_id", "short", "short", {}),
     hook_call("wait_for_status", "target", "sleeping", SESSION_ID, "sleeping"),
     hook_call("resolve_mounts", "mounts", "s3://", ["s3://"]),

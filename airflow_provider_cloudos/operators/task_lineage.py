@@ -73,7 +73,7 @@ def restore_lineage(task: Any, context: Any) -> None:
 
 def lineage_on_start(mounts: Any, links: Any) -> Any:
     """The S3 paths a task will mount and link: all that is known before resolving paths."""
-    from airflow_provider_cloudos.openlineage import operator_lineage
+    from airflow_provider_cloudos.openlineage_facets import operator_lineage
 
     try:
         mounted = [static_location(parsed) for parsed in parse_data_files(mounts)]

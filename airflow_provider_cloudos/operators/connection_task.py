@@ -3,8 +3,8 @@ how a rendered value is read.
 
 The operators derive from ``BaseOperator``, the sensors from ``BaseSensorOperator``; these
 mixins are what they have in common (the operators that wait share one base,
-:class:`~airflow_provider_cloudos.operators.base.CloudOSSessionOperatorBase`). They use Airflow's operator
-metaclass so that their parameters behave like any operator parameter: filled from
+:class:`~airflow_provider_cloudos.operators.session_task.CloudOSSessionOperatorBase`). They use
+Airflow's operator metaclass so that their parameters behave like any operator parameter: filled from
 ``default_args``, accepted by ``.partial()``, recorded for mapped tasks.
 
 The rules they hold every task to:

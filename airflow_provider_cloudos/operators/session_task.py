@@ -6,10 +6,10 @@ and how they pause a session they started when killed or timed out is the same, 
 The fleet pause (``operators/fleet.py``) shares the parameters of the wait and the deadline.
 
 Two classes, no mixins: above an operator stand at most these two and
-:class:`~airflow_provider_cloudos.operators.task_base.CloudOSTaskMixin` (connection and
+:class:`~airflow_provider_cloudos.operators.connection_task.CloudOSTaskMixin` (connection and
 workspace, shared with the sensors), and for a block's task the operator it extends. What a
 task records (OpenLineage, saved results) is done by functions of
-:mod:`~airflow_provider_cloudos.operators.lineage` and :mod:`~airflow_provider_cloudos.operators.results`
+:mod:`~airflow_provider_cloudos.operators.task_lineage` and :mod:`~airflow_provider_cloudos.operators.results`
 that take the task.
 """
 
@@ -61,15 +61,15 @@ from airflow_provider_cloudos.links import (
     XCOM_SESSION_URL,
     CloudOSSessionLink,
 )
-from airflow_provider_cloudos.operators.lineage import lineage_on_start
-from airflow_provider_cloudos.operators.results import with_results_alias
-from airflow_provider_cloudos.operators.task_base import (
+from airflow_provider_cloudos.operators.connection_task import (
     DEFAULT_DEFERRABLE,
     DEFAULT_POLL_SECONDS,
     CloudOSTaskMixin,
     connection_poll_interval,
     validation_failure,
 )
+from airflow_provider_cloudos.operators.results import with_results_alias
+from airflow_provider_cloudos.operators.task_lineage import lineage_on_start
 from airflow_provider_cloudos.task_deadlines import cleanup_calls, task_call_deadline
 
 #: Key under which a create task keeps its session id in the task state store (3.3+).
@@ -313,10 +313,10 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
                 initial=known,
             )
         except CloudOSGuardError as error:
-            stopped = may_pause and self._stop_owned_session(error.reason)
+            stopped = may_pause and self._pause_owned_session(error.reason)
             raise AirflowFailException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
         except CloudOSWaitTimeoutError as error:
-            stopped = may_pause and self._stop_owned_session("its wait timed out")
+            stopped = may_pause and self._pause_owned_session("its wait timed out")
             raise AirflowException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
         except CloudOSSessionFailedError as error:
             raise AirflowFailException(str(error)) from error
@@ -326,7 +326,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
             # AirflowTaskTimeout (execution_timeout) and anything else that ends the wait early:
             # the session this try started must not keep billing.
             if may_pause:
-                self._stop_owned_session("the task stopped while waiting")
+                self._pause_owned_session("the task stopped while waiting")
             raise
 
     def _wait_until_running(
@@ -389,7 +389,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         """
         return wanted and self._owned_session_id == session_id
 
-    def _stop_owned_session(self, reason: str) -> bool:
+    def _pause_owned_session(self, reason: str) -> bool:
         """Pause the session this try started or resumed; one quick call, never raises."""
         session_id = self._owned_session_id
         if not session_id and self._creating_name:
@@ -398,7 +398,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
             return False
         try:
             with cleanup_calls(reason):
-                requested = self.hook.stop_session(session_id, upload_on_close=True)
+                requested = self.hook.pause_session(session_id, upload_on_close=True)
         except Exception as error:
             self.log.error("Could not pause session %s after %s: %s", session_id, reason, error)
             return False
@@ -425,13 +425,13 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         except CloudOSValidationError:
             wanted = True  # an unreadable flag on a kill path: stopping the spending is the safe side
         if wanted:
-            self._stop_owned_session("the task was killed")
+            self._pause_owned_session("the task was killed")
 
 
 class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     """What the two operators that bring a session up, create and resume, share: their parameters
     (declared once), the guard on their wait for ``running`` and their OpenLineage methods
-    (:mod:`~airflow_provider_cloudos.operators.lineage`).
+    (:mod:`~airflow_provider_cloudos.operators.task_lineage`).
 
     (``storage_size``, ``cost_limit`` and ``shutdown_in`` are not here: on create they are values
     with defaults, on resume changes to make, so each operator declares and documents its own.)
@@ -503,7 +503,7 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
         where reading XCom can block until its timeout. A task that failed before its session
         existed reports nothing.
         """
-        from airflow_provider_cloudos.openlineage import operator_lineage
+        from airflow_provider_cloudos.openlineage_facets import operator_lineage
 
         return operator_lineage(self.session_lineage)
 
