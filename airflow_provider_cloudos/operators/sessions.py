@@ -444,7 +444,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         self._creating_name = None
         try:
             with cleanup_calls("a duplicate session was created"):
-                self.hook.stop_session(session_id, upload_on_close=False)
+                self.hook.pause_session(session_id, upload_on_close=False)
         except Exception as error:
             self.log.error("Could not pause duplicate session %s: %s", session_id, error)
             return False
