@@ -13,8 +13,10 @@ import contextlib
 import json
 import os
 import secrets
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -43,6 +45,19 @@ WORKERS = ("worker-1", "worker-2")
 WORKER_CONCURRENCY = 3
 #: Seconds after a triggerer's last heartbeat before another takes over its triggers.
 TRIGGERER_HEALTH_CHECK_THRESHOLD = 10
+
+
+@contextlib.contextmanager
+def deployment_workdir(prefix: str) -> Iterator[Path]:
+    """Everything a deployment keeps on disk lives here and goes at the end (PostgreSQL's cluster
+    included), unless ``CLOUDOS_KEEP_DEPLOYMENT=1`` keeps it to look at."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o755)  # the postgres user must reach its cluster folder inside
+    try:
+        yield path
+    finally:
+        if os.environ.get("CLOUDOS_KEEP_DEPLOYMENT") != "1":
+            shutil.rmtree(path, ignore_errors=True)
 
 
 def parent_chain(pid: int) -> list[int]:

@@ -34,8 +34,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -52,6 +50,7 @@ from airflow_deployment import (
     WORKERS,
     AirflowDeployment,
     TriggerRow,
+    deployment_workdir,
 )
 from airflow_processes import process_tree, wait_for
 from services import PostgresServer, RedisServer
@@ -219,14 +218,8 @@ def simulator(clock: ManualClock) -> Iterator[CloudOSSimulator]:
 
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
-    """Everything on disk lives here and goes at the end (PostgreSQL's cluster included)."""
-    path = Path(tempfile.mkdtemp(prefix="cloudos-deployment-"))
-    path.chmod(0o755)  # the postgres user must reach its cluster folder inside
-    try:
+    with deployment_workdir("cloudos-deployment-") as path:
         yield path
-    finally:
-        if os.environ.get("CLOUDOS_KEEP_DEPLOYMENT") != "1":
-            shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")

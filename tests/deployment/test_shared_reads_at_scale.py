@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -33,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_deployment import TRIGGERERS, AirflowDeployment, _plain
+from airflow_deployment import TRIGGERERS, AirflowDeployment, _plain, deployment_workdir
 from airflow_processes import wait_for
 from services import PostgresServer, RedisServer
 
@@ -222,13 +220,8 @@ def simulator(clock: ManualClock) -> Iterator[CloudOSSimulator]:
 
 @pytest.fixture(scope="module")
 def workdir() -> Iterator[Path]:
-    path = Path(tempfile.mkdtemp(prefix="cloudos-shared-reads-"))
-    path.chmod(0o755)  # the postgres user must reach its cluster folder inside
-    try:
+    with deployment_workdir("cloudos-shared-reads-") as path:
         yield path
-    finally:
-        if os.environ.get("CLOUDOS_KEEP_DEPLOYMENT") != "1":
-            shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="module")
