@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -66,6 +67,20 @@ class _ManualAsyncio:
         return getattr(asyncio, name)
 
 
+class _ManualTime:
+    """The trigger module's ``time``, moved by those sleeps: a whole second when the test starts, so
+    the trigger's steps (multiples of its poll interval) fall where plain sleeps would."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self._clock, self._start, self._epoch = clock, clock(), float(int(time.time()))
+
+    def time(self) -> float:
+        return self._epoch + (self._clock() - self._start)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(time, name)
+
+
 def _status_in(body: bytes) -> str | None:
     try:
         payload = json.loads(body)
@@ -101,6 +116,7 @@ def manual(sentinel_api_key: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[t
     monkeypatch.setattr(AsyncCloudOSClient, "_send", logged_async)
     monkeypatch.setattr(CloudOSHook, "wait_for_status", wait_on_the_clock)
     monkeypatch.setattr(trigger_module, "asyncio", _ManualAsyncio(clock))
+    monkeypatch.setattr(trigger_module, "time", _ManualTime(clock))
     with CloudOSSimulator(timings=TIMINGS, api_key=sentinel_api_key, clock=clock) as sim:
         monkeypatch.setenv("AIRFLOW_CONN_CLOUDOS_DEFAULT", sim.connection_json())
         yield sim, reads
