@@ -16,8 +16,8 @@ Modes:
     reading its connection through Airflow's async API (``AIRFLOW_CONN_CLOUDOS_DEFAULT``). A
     heartbeat task sleeping 10 ms measures how late the loop wakes it (the loop lag).
 ``trigger-per-wait``
-    The same, with the shared reader turned off (``shared_reads.SOLO_ASKS`` raised past N): every
-    wait reads its own session, as before the reader existed.
+    The same, with the shared reader and the request budget turned off: every wait reads its own
+    session, unpaced, as before they existed.
 ``threads``
     N threads each polling with ``requests`` the way the official client's watch loop does: a
     new ``requests.Session`` (with its own retrying adapter) for every poll, then ``time.sleep``.
@@ -355,7 +355,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         from airflow_provider_cloudos.client import shared_reads
 
         if args.mode == "trigger-per-wait":
-            shared_reads.SOLO_ASKS = sys.maxsize  # bench only: no round is ever listed
+            # Bench only, as before the reader and the budget existed: no round is ever listed,
+            # and the connection's requests are not paced.
+            from airflow_provider_cloudos.client import settings
+
+            shared_reads.SOLO_ASKS = sys.maxsize
+            settings.DEFAULT_REQUESTS_PER_SECOND = 1e9
     else:
         import requests  # noqa: F401
 

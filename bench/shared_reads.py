@@ -4,8 +4,9 @@
 
 For each N and poll interval, two fresh worker processes (:mod:`bench.scale_worker`) wait in one
 event loop for N sessions of one workspace that become ready ``ready_after`` seconds after they are
-added (2.5 poll intervals, at least 20 s): ``trigger-per-wait`` (the shared reader turned off, so
-every wait reads its own session, as before it existed) and ``trigger`` (as shipped). The
+added (2.5 poll intervals, at least 20 s): ``trigger-per-wait`` (the shared reader and the request
+budget turned off, so every wait reads its own session, unpaced, as before they existed) and
+``trigger`` (as shipped). The
 simulator runs in its own process. Reported for each run:
 
 * reads a second reaching CloudOS while the sessions start (every request the simulator received,
