@@ -200,18 +200,15 @@ class CloudOSApi:
         only_owner, archived = bool(_flag(request, "onlyOwnerSessions")), _flag(request, "archived.status")
         if self.ignore_list_filters:
             statuses, only_owner, archived = [], False, None
-        sessions = self._store.list_sessions(
-            displays={API_TO_DISPLAY[status] for status in statuses} if statuses else None,
-            only_owner=only_owner,
-            archived=archived,
-        )
+        displays = {API_TO_DISPLAY[status] for status in statuses} if statuses else None
         start = (page - 1) * limit
+        sessions, total = self._store.list_page(displays, only_owner, archived, slice(start, start + limit))
         return HttpResponse(
             200,
             {
-                "sessions": sessions[start : start + limit],
+                "sessions": sessions,
                 "paginationMetadata": {
-                    "Pagination-Count": len(sessions),
+                    "Pagination-Count": total,
                     "Pagination-Page": page,
                     "Pagination-Limit": limit,
                 },

@@ -200,21 +200,36 @@ class SessionStore:
         self, displays: Iterable[str] | None = None, only_owner: bool = False, archived: bool | None = None
     ) -> list[dict[str, Any]]:
         """Matching sessions, newest first; ``displays`` are display statuses."""
-        wanted = None if displays is None else set(displays)
+        return self.list_page(displays, only_owner, archived, slice(None))[0]
+
+    def list_page(
+        self, displays: Iterable[str] | None, only_owner: bool, archived: bool | None, page: slice
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page (``page``, a slice) of the matching sessions, newest first, and how many match.
+
+        Only the page is rendered, as a server with an index would: rendering every match for each
+        page made a 5,000-session listing the simulator's cost, not the client's.
+        """
         with self._lock:
+            found = self._matching(displays, only_owner, archived)
             now = self._clock()
-            found = []
-            for session in self._sessions.values():
-                self._fold(session, now)
-                if wanted is not None and session.display not in wanted:
-                    continue
-                if only_owner and session.owner != self._seed.user:
-                    continue
-                if archived is not None and session.archived != archived:
-                    continue
-                found.append(session)
-            found.sort(key=lambda s: (s.created_wall, s.seq), reverse=True)
-            return [self._render(session, now) for session in found]
+            return [self._render(session, now) for session in found[page]], len(found)
+
+    def _matching(self, displays: Iterable[str] | None, only_owner: bool, archived: bool | None) -> list[Any]:
+        wanted = None if displays is None else set(displays)
+        now = self._clock()
+        found = []
+        for session in self._sessions.values():
+            self._fold(session, now)
+            if wanted is not None and session.display not in wanted:
+                continue
+            if only_owner and session.owner != self._seed.user:
+                continue
+            if archived is not None and session.archived != archived:
+                continue
+            found.append(session)
+        found.sort(key=lambda s: (s.created_wall, s.seq), reverse=True)
+        return found
 
     def abort(self, session_id: str, upload_on_close: bool, force_abort: bool) -> None:
         """Pause; ``force_abort`` is recorded but, as far as is known, changes no timing."""
