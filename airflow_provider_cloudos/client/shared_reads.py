@@ -114,8 +114,17 @@ class SharedReader:
                 ask.answer.cancel()
 
     async def _run_round(self) -> None:
+        """Serve the asks gathered; asks made meanwhile are the next round, at once. Rounds never
+        overlap: two at a time would read the same pages twice, from one request budget."""
         await asyncio.sleep(GATHER_SECONDS)
-        asks, self._asks, self._round = self._asks, [], None
+        try:
+            while self._asks:
+                asks, self._asks = self._asks, []
+                await self._serve(asks)
+        finally:
+            self._round = None
+
+    async def _serve(self, asks: list[_Ask]) -> None:
         waiting: dict[str, list[_Ask]] = {}
         for ask in asks:
             if not ask.answer.done():
