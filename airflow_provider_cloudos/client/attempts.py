@@ -151,7 +151,9 @@ class Attempts:
         """
         timed_out = isinstance(exc, errors.timeouts)
         if timed_out and deadline_passed(self._deadline, self._clock()):
-            raise self._out_of_time(None) from None
+            # Cut by the deadline: what it says is the deadline; an earlier attempt's failure, if
+            # any, is still the last thing CloudOS (or the network) said.
+            raise self._out_of_time(self._last_failure) from None
         error = AttemptTimeout(budget) if timed_out and errors.timeout_is_the_attempts else exc
         delay = self._delay(None, None)
         if delay is None:
