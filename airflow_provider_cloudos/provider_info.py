@@ -59,9 +59,9 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "schema": {"type": ["string", "null"]},
     },
     "request_timeout": {
-        "label": "Request timeout (s)",
-        "description": "Total seconds one request may take, answer included (default 60).",
-        "schema": {"type": ["number", "null"]},
+        "label": "Request timeout",
+        "description": "Total time one request may take, answer included: 90, 90s or 2m (default 60 s).",
+        "schema": {"type": ["string", "null"]},
     },
     "max_response_mb": {
         "label": "Max answer size (MB)",
@@ -69,13 +69,13 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "schema": {"type": ["number", "null"]},
     },
     "poll_interval": {
-        "label": "Poll interval (s)",
+        "label": "Poll interval",
         "description": (
-            "Seconds between status checks for tasks that set no poll_interval (or sensor "
-            "poke_interval) of their own (default: the task's, 30 s for operators). A local "
-            "simulator can be polled every second."
+            "Time between status checks for tasks that set no poll_interval (or sensor "
+            "poke_interval) of their own: 30, 30s or 1m (default: the task's, 30 s for "
+            "operators). A local simulator can be polled every second."
         ),
-        "schema": {"type": ["number", "null"]},
+        "schema": {"type": ["string", "null"]},
     },
     "max_requests_per_second": {
         "label": "Max requests a second",
@@ -94,12 +94,12 @@ CONN_FIELDS: dict[str, dict[str, Any]] = {
         "schema": {"type": ["integer", "null"]},
     },
     "retry_delay": {
-        "label": "Retry delay (s)",
+        "label": "Retry delay",
         "description": (
-            "Seconds before the first retry; each next one waits twice as long (up to 30 s, or this "
-            "delay if longer), less a random share; a server's Retry-After wins (default 1)."
+            "Time before the first retry (2, 2s or 1m); each next one waits twice as long (up to "
+            "30 s, or this delay if longer), less a random share; a server's Retry-After wins (default 1)."
         ),
-        "schema": {"type": ["number", "null"]},
+        "schema": {"type": ["string", "null"]},
     },
 }
 

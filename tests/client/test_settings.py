@@ -10,6 +10,7 @@ import pytest
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.client.settings import settings_from_connection
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.provider_info import CONN_FIELDS
 
 NOT_A_DURATION = "expected a duration such as '30s', '30m', '2h' or '1d', or a number of seconds"
 
@@ -117,6 +118,20 @@ def test_the_duration_extras_take_the_durations_every_task_takes():
         0.0,
         5.0,
     )
+
+
+@pytest.mark.parametrize("name", ["request_timeout", "retry_delay", "poll_interval"])
+def test_the_form_takes_a_duration_extra_as_text_and_the_settings_read_it(name):
+    """A number field in Airflow 3.2+'s form would refuse "2m", which JSON extras and tasks take."""
+    assert CONN_FIELDS[name]["schema"]["type"] == ["string", "null"]
+    assert "2m" in CONN_FIELDS[name]["description"] or "1m" in CONN_FIELDS[name]["description"]
+    chosen = settings(**{name: "2m"})
+    read = {
+        "request_timeout": chosen.request_timeout,
+        "retry_delay": chosen.retry_policy.backoff_base,
+        "poll_interval": chosen.poll_interval,
+    }
+    assert read[name] == 120.0
 
 
 @pytest.mark.parametrize("unset", [None, "", "  ", "None", "null"])
