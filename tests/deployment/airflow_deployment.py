@@ -223,9 +223,10 @@ class AirflowDeployment(AirflowProcesses):
         """A clean stop (SIGTERM, then SIGKILL after a grace period), as a service manager does."""
         stop_process_groups([self.processes.pop(name)])
 
-    def stop_all(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
+    def stop_all(self, *names: str) -> None:
+        """Stop these components, or every one when none is named, all at once: one shared grace
+        period, so stopping several takes as long as the slowest."""
+        stop_process_groups([self.processes.pop(name) for name in names or list(self.processes)])
 
     def restart_exited(self) -> list[str]:
         """Start again every component that exited, as a service manager (``Restart=always``) does;
@@ -297,6 +298,16 @@ class AirflowDeployment(AirflowProcesses):
             TriggerRow(row[0], row[1], row[2], row[3], row[4], decode_trigger_kwargs(row[5], self.fernet_key))
             for row in rows
         ]
+
+    def trigger_classpaths(self) -> dict[tuple[str, str], str]:
+        """The classpath each waiting task's trigger row names, by (run id, task id): what the version
+        that deferred wrote, and what any later version's triggerer must import."""
+        with self._db() as cursor:
+            cursor.execute(
+                "SELECT ti.run_id, ti.task_id, t.classpath"
+                " FROM trigger t JOIN task_instance ti ON ti.trigger_id = t.id"
+            )
+            return {(run_id, task_id): classpath for run_id, task_id, classpath in cursor.fetchall()}
 
     def triggerer_named(self, job_id: int | None) -> str | None:
         return next((name for name, jobs in self.triggerer_jobs.items() if job_id in jobs), None)
