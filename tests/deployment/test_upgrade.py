@@ -238,8 +238,10 @@ def _no_wait_failed(airflow: AirflowDeployment) -> None:
     fails its task), rather than at the end of a timeout."""
     for run_id in RUNS:
         if run_id != DEADLINE_RUN:
-            ti = _wait_task(airflow, run_id)
-            assert ti["state"] not in ("failed", "up_for_retry", "upstream_failed"), (run_id, ti)
+            state = _wait_task(airflow, run_id)["state"]
+            assert state not in ("failed", "up_for_retry", "upstream_failed"), (
+                f"the wait of run {run_id} is {state}: it must succeed (the triggerers' lines below say why)"
+            )
 
 
 def _run_states(airflow: AirflowDeployment) -> dict[str, str]:
