@@ -5,10 +5,11 @@ deferred it; after an upgrade, the new version's triggerer builds the trigger fr
 test ``tests/triggers/test_golden_triggers.py`` keeps release 0.1.0's rows (``golden/0.1.0.json``)
 loading in the current code; this test does what an operator of Airflow does, with real processes:
 
-1. the provider is built as of commit ``ccde371`` (the commit whose rows are the golden 0.1.0 rows,
-   before ``CloudOSSessionsTrigger`` became ``CloudOSFleetTrigger``) and from the working tree, each
-   a wheel installed with ``pip install --target`` into a folder of its own that goes first on the
-   components' ``PYTHONPATH`` (.venv's editable install of the tree stays as it is);
+1. the provider is built from release 0.1.0's source, kept in ``releases/`` (commit ``ccde371``,
+   whose rows are the golden 0.1.0 rows, before ``CloudOSSessionsTrigger`` became
+   ``CloudOSFleetTrigger``), and from the working tree, each a wheel installed with
+   ``pip install --target`` into a folder of its own that goes first on the components'
+   ``PYTHONPATH`` (.venv's editable install of the tree stays as it is);
 2. every component runs the old build (PYTHONPATH; a Python started as they are imports it from its
    folder) while four waits defer: a lifecycle sensor, a create waiting for running, a create whose
    deadline comes soon after the upgrade, and a fleet pause; their rows carry release 0.1.0's
@@ -25,12 +26,12 @@ the fleet pause selected (a bystander runs on), and no pause at all while the ol
 Sessions change state only when the test moves the simulator's clock, so every wait is still
 deferred during the upgrade.
 
-If the clone lacks commit ``ccde371`` (a shallow clone), the test fails saying so.
+Release 0.1.0's source is kept in ``releases/`` (``git archive`` of ``ccde371``), so the test needs no
+git history.
 """
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import subprocess
@@ -64,6 +65,10 @@ from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 ROOT = Path(__file__).resolve().parents[2]
 #: The commit whose trigger rows are ``tests/triggers/golden/0.1.0.json``: release 0.1.0 as built here.
 OLD_COMMIT = "ccde371"
+#: ``git archive --format=tar ccde371 <BUILD_FILES> | gzip -n -9``: release 0.1.0's source.
+RELEASE_ARCHIVE = (
+    Path(__file__).resolve().parent / "releases" / f"airflow-provider-cloudos-0.1.0-{OLD_COMMIT}.tar.gz"
+)
 GOLDEN = ROOT / "tests" / "triggers" / "golden" / "0.1.0.json"
 #: What a build of the provider reads: the package and the files pyproject.toml names.
 BUILD_FILES = ("airflow_provider_cloudos", "pyproject.toml", "README.md", "LICENSE", "NOTICE")
@@ -107,23 +112,13 @@ PROBE = "import airflow_provider_cloudos as provider; print(provider.__file__)"
 # -- the two builds -----------------------------------------------------------------------------
 
 
-def _git(*arguments: str) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, timeout=120, check=False)
+def release_source(into: Path) -> Path:
+    """Release 0.1.0's build files, kept in ``releases/`` as ``git archive ccde371`` wrote them.
 
-
-def source_at_commit(commit: str, into: Path) -> Path:
-    """The build's files as of ``commit`` (``git archive``); a clear failure when the clone lacks it."""
-    if _git("cat-file", "-e", f"{commit}^{{commit}}").returncode != 0:
-        shallow = _git("rev-parse", "--is-shallow-repository").stdout.decode().strip()
-        pytest.fail(
-            f"commit {commit} (release 0.1.0's trigger rows, {GOLDEN.relative_to(ROOT)}) is not in this"
-            f" clone (shallow: {shallow}); the upgrade test builds the provider as of that commit:"
-            " fetch the history (git fetch --unshallow) and run it again",
-            pytrace=False,
-        )
-    archive = _git("archive", "--format=tar", commit, *BUILD_FILES)
-    assert archive.returncode == 0, archive.stderr.decode()
-    with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+    Kept as a file, not read from git history: a shallow clone (as CI may make) lacks the commit, and
+    a released version's source never changes again, as a published sdist would not.
+    """
+    with tarfile.open(RELEASE_ARCHIVE) as tar:
         tar.extractall(into, filter="data")
     return into
 
@@ -206,7 +201,7 @@ def upgrade() -> Iterator[Upgrade]:
         deployment_workdir("cloudos-upgrade-") as workdir,
         CloudOSSimulator(timings=TIMINGS, clock=clock, api_key=API_KEY, seed=28) as simulator,
     ):
-        old_wheel = build_wheel(source_at_commit(OLD_COMMIT, workdir / "source-old"), workdir / "wheel-old")
+        old_wheel = build_wheel(release_source(workdir / "source-old"), workdir / "wheel-old")
         new_wheel = build_wheel(source_of_tree(workdir / "source-new"), workdir / "wheel-new")
         old_site = install(old_wheel, workdir / "provider-old")
         dag_ids = {dag_id for dag_id, _ in RUNS.values()}
