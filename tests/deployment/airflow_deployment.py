@@ -19,7 +19,7 @@ import subprocess
 import tempfile
 import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,12 +39,20 @@ from services import PostgresServer, RedisServer
 
 STOP_TIMEOUT = 15.0
 START_TIMEOUT = 240.0
+#: A thousand-task DAG file takes its time to parse on a busy machine.
+PARSE_TIMEOUT = 300.0
 TRIGGERERS = ("triggerer-1", "triggerer-2")
 WORKERS = ("worker-1", "worker-2")
+#: Every component, in the order they start (the api-server first: the others call it).
+COMPONENTS = ("api-server", "scheduler", "dag-processor", *WORKERS, *TRIGGERERS)
 #: How many tasks each Celery worker runs at once: few, so waits must be deferred to fit at all.
 WORKER_CONCURRENCY = 3
 #: Seconds after a triggerer's last heartbeat before another takes over its triggers.
 TRIGGERER_HEALTH_CHECK_THRESHOLD = 10
+#: The deployment tests' DAG files, and the soak's two DAGs every deployment waits for.
+DAGS = Path(__file__).resolve().parent / "dags"
+LIFECYCLE = "cloudos_soak_lifecycle"
+CREATE_AND_WAIT = "cloudos_soak_create_and_wait"
 
 
 @contextlib.contextmanager
@@ -215,9 +223,10 @@ class AirflowDeployment(AirflowProcesses):
         """A clean stop (SIGTERM, then SIGKILL after a grace period), as a service manager does."""
         stop_process_groups([self.processes.pop(name)])
 
-    def stop_all(self) -> None:
-        for name in list(self.processes):
-            self.stop(name)
+    def stop_all(self, *names: str) -> None:
+        """Stop these components, or every one when none is named, all at once: one shared grace
+        period, so stopping several takes as long as the slowest."""
+        stop_process_groups([self.processes.pop(name) for name in names or list(self.processes)])
 
     def restart_exited(self) -> list[str]:
         """Start again every component that exited, as a service manager (``Restart=always``) does;
@@ -290,5 +299,47 @@ class AirflowDeployment(AirflowProcesses):
             for row in rows
         ]
 
+    def trigger_classpaths(self) -> dict[tuple[str, str], str]:
+        """The classpath each waiting task's trigger row names, by (run id, task id): what the version
+        that deferred wrote, and what any later version's triggerer must import."""
+        with self._db() as cursor:
+            cursor.execute(
+                "SELECT ti.run_id, ti.task_id, t.classpath"
+                " FROM trigger t JOIN task_instance ti ON ti.trigger_id = t.id"
+            )
+            return {(run_id, task_id): classpath for run_id, task_id, classpath in cursor.fetchall()}
+
     def triggerer_named(self, job_id: int | None) -> str | None:
         return next((name for name, jobs in self.triggerer_jobs.items() if job_id in jobs), None)
+
+
+@contextlib.contextmanager
+def started_deployment(
+    workdir: Path,
+    connection_json: str,
+    dag_ids: Collection[str] = (LIFECYCLE, CREATE_AND_WAIT),
+    extra_env: dict[str, str] | None = None,
+    components: Collection[str] = COMPONENTS,
+) -> Iterator[AirflowDeployment]:
+    """PostgreSQL, Redis and Airflow's ``components`` started, ``dag_ids`` parsed from ``dags/``; all
+    stopped at the end. A failed wait shows the components' last lines."""
+    postgres = PostgresServer(workdir / "postgres")
+    redis = RedisServer(workdir / "redis")
+    home = workdir / "airflow-home"
+    home.mkdir()
+    airflow = AirflowDeployment(home, DAGS, connection_json, postgres, redis, extra_env=dict(extra_env or {}))
+    try:
+        postgres.start()
+        redis.start()
+        airflow.run("db", "migrate")
+        for name in components:
+            airflow.start(name)
+        wait_for("the API server to answer", airflow.healthy, START_TIMEOUT)
+        wait_for("the DAGs to be parsed", lambda: airflow.parsed_dags(set(dag_ids)), PARSE_TIMEOUT, 2)
+        yield airflow
+    except AssertionError as error:
+        raise AssertionError(f"{error}\n{airflow.diagnostics()}") from None
+    finally:
+        airflow.stop_all()
+        redis.stop()
+        postgres.stop()

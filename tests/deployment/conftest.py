@@ -8,7 +8,7 @@ always run, so that each can be seen to fail.
 
 The shared-reads scenario (``test_shared_reads_at_scale.py``, a thousand waits) runs only from
 ``make deployment-shared-reads``, which sets ``CLOUDOS_SHARED_READS=1`` as well; that run leaves
-the soak out.
+the soak and the upgrade test (``test_upgrade.py``) out.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ ENABLED = os.environ.get("CLOUDOS_DEPLOYMENT_TEST") == "1"
 
 SHARED_READS = os.environ.get("CLOUDOS_SHARED_READS") == "1"
 
-collect_ignore_glob = [] if ENABLED else ["test_production_soak.py", "dags/*"]
+collect_ignore_glob = [] if ENABLED else ["test_production_soak.py", "test_upgrade.py", "dags/*"]
 if not (ENABLED and SHARED_READS):
     collect_ignore_glob.append("test_shared_reads_at_scale.py")
 elif SHARED_READS:
-    collect_ignore_glob.append("test_production_soak.py")
+    collect_ignore_glob += ["test_production_soak.py", "test_upgrade.py"]

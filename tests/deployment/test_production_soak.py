@@ -44,6 +44,8 @@ from typing import Any
 
 import pytest
 from airflow_deployment import (
+    CREATE_AND_WAIT,
+    LIFECYCLE,
     TRIGGERER_HEALTH_CHECK_THRESHOLD,
     TRIGGERERS,
     WORKER_CONCURRENCY,
@@ -51,9 +53,9 @@ from airflow_deployment import (
     AirflowDeployment,
     TriggerRow,
     deployment_workdir,
+    started_deployment,
 )
 from airflow_processes import process_tree, wait_for
-from services import PostgresServer, RedisServer
 from soak_checks import (
     adoption_seconds,
     check_deadline_seen,
@@ -69,9 +71,6 @@ from airflow_provider_cloudos.core.status import LIVE_STATUSES, PAUSED, STOPPING
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
 from airflow_provider_cloudos.testing.faults import ENDPOINTS
 
-DAGS = Path(__file__).resolve().parent / "dags"
-LIFECYCLE = "cloudos_soak_lifecycle"
-CREATE_AND_WAIT = "cloudos_soak_create_and_wait"
 API_KEY = "soak-secret-" + "9f3c2a7e5b1d4c6f8a0e"
 TIMINGS = StateTimings(scheduled=2.0, setup=2.0, initialising=2.0, aborting=2.0, resume_initialising=2.0)
 #: A deadline wait's timeout: long enough for the other waits to settle, short enough to pass soon.
@@ -224,27 +223,8 @@ def workdir() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def deployment(workdir: Path, simulator: CloudOSSimulator) -> Iterator[AirflowDeployment]:
-    postgres = PostgresServer(workdir / "postgres")
-    redis = RedisServer(workdir / "redis")
-    home = workdir / "airflow-home"
-    home.mkdir()
-    airflow = AirflowDeployment(home, DAGS, simulator.connection_json(), postgres, redis)
-    try:
-        postgres.start()
-        redis.start()
-        airflow.run("db", "migrate")
-        for name in ("api-server", "scheduler", "dag-processor", *WORKERS, *TRIGGERERS):
-            airflow.start(name)
-        wait_for("the API server to answer", airflow.healthy, 240)
-        soak_dags = {LIFECYCLE, CREATE_AND_WAIT}
-        wait_for("the soak DAGs to be parsed", lambda: airflow.parsed_dags(soak_dags), 240, 2)
+    with started_deployment(workdir, simulator.connection_json()) as airflow:
         yield airflow
-    except AssertionError as error:
-        raise AssertionError(f"{error}\n{airflow.diagnostics()}") from None
-    finally:
-        airflow.stop_all()
-        redis.stop()
-        postgres.stop()
 
 
 # -- reading the state of the runs ------------------------------------------------------------

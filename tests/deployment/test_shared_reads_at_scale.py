@@ -31,15 +31,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_deployment import TRIGGERERS, AirflowDeployment, _plain, deployment_workdir
+from airflow_deployment import TRIGGERERS, AirflowDeployment, _plain, deployment_workdir, started_deployment
 from airflow_processes import wait_for
-from services import PostgresServer, RedisServer
 
 from airflow_provider_cloudos.core.status import RUNNING, map_status
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
 from airflow_provider_cloudos.triggers.events import SUCCESS
 
-DAGS = Path(__file__).resolve().parent / "dags"
 DAG_ID = "cloudos_shared_reads"
 WAITS = int(os.environ.get("CLOUDOS_SHARED_READS_WAITS", "1000"))
 #: The waits' poll interval (dags/cloudos_shared_reads.py).
@@ -237,32 +235,15 @@ def sessions(simulator: CloudOSSimulator, workdir: Path) -> dict[str, str]:
 def deployment(
     workdir: Path, simulator: CloudOSSimulator, sessions: dict[str, str]
 ) -> Iterator[AirflowDeployment]:
-    postgres = PostgresServer(workdir / "postgres")
-    redis = RedisServer(workdir / "redis")
-    home = workdir / "airflow-home"
-    home.mkdir()
     extra_env = {
         "CLOUDOS_SHARED_READS_SESSIONS": str(workdir / "sessions.json"),
         # Either triggerer must be able to carry every wait (Airflow's default is 1,000).
         "AIRFLOW__TRIGGERER__CAPACITY": str(WAITS + 100),
         "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": str(HEALTH_CHECK_THRESHOLD),
     }
-    airflow = AirflowDeployment(home, DAGS, simulator.connection_json(), postgres, redis, extra_env=extra_env)
-    try:
-        postgres.start()
-        redis.start()
-        airflow.run("db", "migrate")
-        for name in ("api-server", "scheduler", "dag-processor", *TRIGGERERS):
-            airflow.start(name)
-        wait_for("the API server to answer", airflow.healthy, 240)
-        wait_for("the shared-reads DAG to be parsed", lambda: airflow.parsed_dags({DAG_ID}), 300, 2)
+    components = ("api-server", "scheduler", "dag-processor", *TRIGGERERS)  # no Celery worker is needed
+    with started_deployment(workdir, simulator.connection_json(), {DAG_ID}, extra_env, components) as airflow:
         yield airflow
-    except AssertionError as error:
-        raise AssertionError(f"{error}\n{airflow.diagnostics()}") from None
-    finally:
-        airflow.stop_all()
-        redis.stop()
-        postgres.stop()
 
 
 def test_a_thousand_waits_share_their_reads_and_survive_a_triggerer_kill(
