@@ -696,8 +696,8 @@ def deployment_stalls_table() -> str | None:
         "worker frozen -> the retry's create succeeded on the other worker (s)": found[
             "worker_retry_seconds"
         ],
-        "the stale try's requests after SIGCONT: list / create / get": " / ".join(
-            _fmt(after_thaw.get(n)) for n in ("list", "create", "get")
+        "after SIGCONT: lists (the stale try's look before its create) / creates": " / ".join(
+            _fmt(after_thaw.get(n)) for n in ("list", "create")
         ),
         "that run's creates / sessions": f"{found['worker_run_creates']} / {found['worker_run_sessions']}",
         "triggerer frozen until the other polled all its waits' sessions (s)": found[
