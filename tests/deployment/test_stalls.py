@@ -151,6 +151,13 @@ def _paused_once_by_its_teardown(
     assert map_status(simulator.session(session_id)["status"]) not in LIVE_STATUSES
 
 
+def _begin(airflow: AirflowDeployment, simulator: CloudOSSimulator, dag_id: str) -> float:
+    """No injected faults (a stall is the one fault here), the DAG on; returns the start (monotonic)."""
+    simulator.faults.clear()
+    airflow.unpause(dag_id)
+    return time.monotonic()
+
+
 # -- 1. a worker frozen while its create waits on the project lookup ----------------------------
 
 
@@ -158,11 +165,8 @@ def test_frozen_worker_leaves_one_session_and_never_pauses_the_retrys(
     deployment, simulator, ticker, stall_figures
 ):
     airflow: AirflowDeployment = deployment
-    figures: StallFigures = stall_figures
-    started = time.monotonic()
-    simulator.faults.clear()
     ticker.run()
-    airflow.unpause(LIFECYCLE)
+    started = _begin(airflow, simulator, LIFECYCLE)
     run_id = "stalled-worker"
     name = session_name(LIFECYCLE, run_id)
     simulator.faults.hold_answers("projects", count=1)
@@ -188,14 +192,14 @@ def test_frozen_worker_leaves_one_session_and_never_pauses_the_retrys(
         retry = wait_for(
             "the retry to create the session on the other worker", retried_and_created, waited, 1
         )
-        figures.worker_retry_seconds = round(time.time() - frozen_at, 1)
+        stall_figures.worker_retry_seconds = round(time.time() - frozen_at, 1)
         assert airflow.component_holding(retry["pid"]) in (None, *WORKERS)
         (session,) = _sessions_named(simulator, name)
         session_id = str(session["_id"])
         before = {endpoint: simulator.counters.requests(endpoint) for endpoint in ("list", "create", "get")}
         thawed_at = airflow.thaw(frozen)
         frozen = None
-        figures.worker_frozen_seconds = round(thawed_at - frozen_at, 1)
+        stall_figures.worker_frozen_seconds = round(thawed_at - frozen_at, 1)
 
         states = wait_for(
             "the run to finish", lambda: _runs_finished(airflow, LIFECYCLE, [run_id]), RUN_TIMEOUT, 2
@@ -208,17 +212,17 @@ def test_frozen_worker_leaves_one_session_and_never_pauses_the_retrys(
         simulator.faults.clear()
         airflow.pause(LIFECYCLE)
 
-    figures.worker_stale_requests_after_thaw = {
+    stall_figures.worker_stale_requests_after_thaw = {
         endpoint: simulator.counters.requests(endpoint) - count for endpoint, count in before.items()
     }
     sessions = _sessions_named(simulator, name)
-    figures.worker_run_sessions = len(sessions)
-    figures.worker_run_creates = _creates_named(simulator, name)
-    figures.extra_sessions += max(0, len(sessions) - 1)
-    figures.seconds["frozen_worker"] = round(time.monotonic() - started, 1)
-    print(f"\nfrozen worker: {asdict(figures)}")
+    stall_figures.worker_run_sessions = len(sessions)
+    stall_figures.worker_run_creates = _creates_named(simulator, name)
+    stall_figures.extra_sessions += max(0, len(sessions) - 1)
+    stall_figures.seconds["frozen_worker"] = round(time.monotonic() - started, 1)
+    print(f"\nfrozen worker: {asdict(stall_figures)}")
     # One create for the run, from the retry: the stale try sent none once it was no longer current.
-    assert figures.worker_run_creates == 1, sessions
+    assert stall_figures.worker_run_creates == 1, sessions
     assert [str(s["_id"]) for s in sessions] == [session_id]
     # The run used the session while running (its use task reads it) and paused it once, at its
     # teardown: the stale try paused nothing.
@@ -234,11 +238,8 @@ def test_frozen_triggerer_waits_adopted_and_nothing_paused_by_the_stale_one(
     deployment, simulator, ticker, stall_figures
 ):
     airflow: AirflowDeployment = deployment
-    figures: StallFigures = stall_figures
-    started = time.monotonic()
-    simulator.faults.clear()
     ticker.hold()  # the sessions stay "scheduled": every wait stays deferred through the stall
-    airflow.unpause(CREATE_AND_WAIT)
+    started = _begin(airflow, simulator, CREATE_AND_WAIT)
     run_ids = [f"stalled-triggerer-{n}" for n in range(STALLED_WAITS)]
     frozen: str | None = None
     try:
@@ -267,14 +268,14 @@ def test_frozen_triggerer_waits_adopted_and_nothing_paused_by_the_stale_one(
         seconds = wait_until_polled(simulator, sessions, frozen_at, what)
         thawed_at = airflow.thaw(frozen)
         frozen = None
-        figures.triggerer_frozen_seconds = round(thawed_at - frozen_at, 1)
-        figures.triggerer_adoption_seconds = max(seconds.values())
-        figures.triggerer_waits_adopted = len(moved)
-        figures.triggerer_waits = len(rows)
+        stall_figures.triggerer_frozen_seconds = round(thawed_at - frozen_at, 1)
+        stall_figures.triggerer_adoption_seconds = max(seconds.values())
+        stall_figures.triggerer_waits_adopted = len(moved)
+        stall_figures.triggerer_waits = len(rows)
         # The continued triggerer finds its waits gone: long enough for it to act on that (a
         # heartbeat, a few polls) while every session is still waited on.
         time.sleep(TRIGGERER_HEALTH_CHECK_THRESHOLD)
-        figures.triggerer_restarted = airflow.restart_exited()
+        stall_figures.triggerer_restarted = airflow.restart_exited()
         ids = {str(t.kwargs["session_id"]) for t in rows}
         early = {s: n for s, n in _pauses(simulator).items() if s in ids}
         assert not early, f"sessions paused while their tasks still waited on them: {early}"
@@ -289,20 +290,20 @@ def test_frozen_triggerer_waits_adopted_and_nothing_paused_by_the_stale_one(
             airflow.thaw(frozen)
         airflow.pause(CREATE_AND_WAIT)
 
-    figures.seconds["frozen_triggerer"] = round(time.monotonic() - started, 1)
-    print(f"\nfrozen triggerer: {asdict(figures)}")
+    stall_figures.seconds["frozen_triggerer"] = round(time.monotonic() - started, 1)
+    print(f"\nfrozen triggerer: {asdict(stall_figures)}")
     assert states == dict.fromkeys(run_ids, "success")
     check_tries_unchanged(
         tries, {r: int(airflow.task_instance(CREATE_AND_WAIT, r, "create")["try_number"]) for r in run_ids}
     )
     names = session_by_name(simulator)
     per_run = {r: names.get(session_name(CREATE_AND_WAIT, r), []) for r in run_ids}
-    figures.extra_sessions += sum(max(0, len(found) - 1) for found in per_run.values())
+    stall_figures.extra_sessions += sum(max(0, len(found) - 1) for found in per_run.values())
     assert {r: len(found) for r, found in per_run.items()} == dict.fromkeys(run_ids, 1)
     pauses = _pauses(simulator)
     for run_id, (session,) in per_run.items():
         # Paused once, by the run's teardown, after its wait ended with the session running.
         _paused_once_by_its_teardown(airflow, simulator, CREATE_AND_WAIT, run_id, str(session["_id"]))
-    figures.sessions_created = len(simulator.sessions())
-    figures.pauses_per_session_max = max(pauses.values())
-    assert figures.pauses_per_session_max == 1, pauses
+    stall_figures.sessions_created = len(simulator.sessions())
+    stall_figures.pauses_per_session_max = max(pauses.values())
+    assert stall_figures.pauses_per_session_max == 1, pauses
