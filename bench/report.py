@@ -683,6 +683,44 @@ def deployment_memory_table() -> str | None:
     return _table(["provider waits", measure, "KiB per wait over 0 waits"], rows) + _source(result)
 
 
+def deployment_stalls_table() -> str | None:
+    """``deployment_stalls.json``: a worker and a triggerer frozen and continued (test_stalls.py)."""
+    found = read_result("deployment_stalls") or {}
+    if "worker_frozen_seconds" not in found:
+        return None
+    after_thaw, seconds = found["worker_stale_requests_after_thaw"], found["seconds"]
+    figures = {
+        "Celery worker frozen (SIGSTOP) while its create's project lookup was held (s)": found[
+            "worker_frozen_seconds"
+        ],
+        "worker frozen -> the retry's create succeeded on the other worker (s)": found[
+            "worker_retry_seconds"
+        ],
+        "after SIGCONT: lists (the stale try's look before its create) / creates": " / ".join(
+            _fmt(after_thaw.get(n)) for n in ("list", "create")
+        ),
+        "that run's creates / sessions": f"{found['worker_run_creates']} / {found['worker_run_sessions']}",
+        "triggerer frozen until the other polled all its waits' sessions (s)": found[
+            "triggerer_frozen_seconds"
+        ],
+        "triggerer frozen -> the last of its waits polled by the other (s)": found[
+            "triggerer_adoption_seconds"
+        ],
+        "waits adopted (no task retried) / waits deferred": (
+            f"{found['triggerer_waits_adopted']} / {found['triggerer_waits']}"
+        ),
+        "components that exited after SIGCONT": ", ".join(found["triggerer_restarted"]) or "none",
+        "sessions created / extra sessions of one run": (
+            f"{found['sessions_created']} / {found['extra_sessions']}"
+        ),
+        "pause requests per session (at most)": found["pauses_per_session_max"],
+        "wall time: worker stall / triggerer stall (s)": " / ".join(
+            _fmt(seconds.get(n)) for n in ("frozen_worker", "frozen_triggerer")
+        ),
+    }
+    return _table(["figure", "value"], [list(row) for row in figures.items()]) + _source(found)
+
+
 #: The shared-reads scenario's phases, in the order they happen, as the table names them.
 SHARED_READS_PHASES = {
     "two_triggerers": "both triggerers up",
@@ -813,6 +851,7 @@ TABLES: dict[str, Callable[[], str | None]] = {
     "harness": harness_table,
     "deployment": deployment_table,
     "deployment-memory": deployment_memory_table,
+    "deployment-stalls": deployment_stalls_table,
     "deployment-shared-reads": deployment_shared_reads_table,
     "fleet": fleet_table,
     "weight": weight_table,

@@ -151,6 +151,9 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         #: The name of a session being created: its id is unknown until CloudOS answers, and a
         #: kill can arrive while the answer is in flight.
         self._creating_name: str | None = None
+        #: Set when the task is told to stop (``on_kill``: its supervisor's SIGTERM, which may come
+        #: to a try that Airflow has already failed and retried): from then on it starts nothing.
+        self._kill_requested = False
         #: The session page this run published, for the extra link: None when unknown here (the
         #: link is read from XCom), "" once ``execute`` started and has published none yet.
         self.published_session_url: str | None = None
@@ -420,6 +423,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
 
     def on_kill(self) -> None:
         """Marked failed or cleared while running in a worker: pause what this try started."""
+        self._kill_requested = True
         try:
             wanted = self._flag("stop_on_kill") if hasattr(self, "stop_on_kill") else False
         except CloudOSValidationError:

@@ -259,10 +259,11 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         stored_at_start = store.get(STATE_STORE_KEY) if store is not None else None
         session = self._earlier_session(context) if self._flag("reuse_existing") else None
         located: tuple[list[Located], list[Located]] | None = None
+        owned = True
         if session is None:
-            session, located = self._create(context, spec, project_id, project_name, stored_at_start)
+            session, located, owned = self._create(context, spec, project_id, project_name, stored_at_start)
         session_id = str(session["_id"])
-        self._owned_session_id = session_id
+        self._owned_session_id = session_id if owned else None
         if store is not None:
             store.set(STATE_STORE_KEY, session_id)
         self._publish(context, session, session_id)
@@ -321,12 +322,14 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         project_id: str | None,
         project_name: str | None,
         stored_at_start: Any,
-    ) -> tuple[dict[str, Any], tuple[list[Located], list[Located]] | None]:
-        """Create the session; return it with its mount and link items and where each lives.
+    ) -> tuple[dict[str, Any], tuple[list[Located], list[Located]] | None, bool]:
+        """Create the session; return it with its mount and link items and where each lives, and
+        whether this try may pause it (a kill, a timeout).
 
         A session a newer try made while this one looked up the project, mounts and links (this
         worker may have been frozen past Airflow's heartbeat timeout) is returned instead, with no
-        items (as any adopted session): a try that is no longer the task's current one sends no create.
+        items (as any adopted session): a try that is no longer the task's current one sends no create,
+        and never pauses the session its newer try is using.
         """
         try:
             resolved_id = project_id or self.hook.resolve_project_id(str(project_name))
@@ -334,9 +337,14 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             links = self.hook.locate_links(list(spec.links))
             newer = self._newer_tries_session(context, spec, project_id, project_name, stored_at_start)
             if newer is not None:
-                return newer, None
+                found, owned = newer
+                return found, None, owned
             data_items, fuse = [item for item, _ in mounts], [item for item, _ in links]
             payload = spec.to_payload(resolved_id, data_items, fuse)
+            if self._kill_requested:
+                raise AirflowException(
+                    f"This try was killed before it created session {spec.name!r}; no session was created"
+                )
             self._creating_name = spec.name
             session = self.hook.create_session(payload)
         except CloudOSValidationError as error:
@@ -360,7 +368,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             asked = {"project": project_id or str(project_name), "by_project_id": project_id is not None}
             asked.update(data_items=data_items, fuse_file_systems=fuse)
             self._refuse_if_duplicate(spec, session, asked)
-        return session, (mounts, links)
+        return session, (mounts, links), True
 
     def _newer_tries_session(
         self,
@@ -369,14 +377,15 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         project_id: str | None,
         project_name: str | None,
         stored_at_start: Any,
-    ) -> dict[str, Any] | None:
+    ) -> tuple[dict[str, Any], bool] | None:
         """Just before the create, after the slow lookups: the session an earlier try, or a newer
-        one that ran while this worker stalled, made for this task.
+        one that ran while this worker stalled, made for this task, and whether this try may pause it.
 
         A newer try keeps its session id in the task state store right after its create (3.3+): a
         value this try did not see at its start is one (no request unless it changed). With
         ``reuse_existing``, a same-named session with the settings asked for is one too (one list
-        read, the only one before the create).
+        read, the only one before the create). A session found in the store is a newer try's, in use
+        by that try: never this try's to pause.
         """
         store = task_state_store(context)
         if store is not None and store.get(STATE_STORE_KEY) not in (None, stored_at_start):
@@ -387,10 +396,11 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
                     "mounts and links; carrying on with it instead of creating a second one",
                     session["_id"],
                 )
-                return session
+                return session, False
         if not self._flag("reuse_existing"):
             return None
-        return self._session_named(spec, project_id, project_name, retried=try_number(context) > 1)
+        session = self._session_named(spec, project_id, project_name, retried=try_number(context) > 1)
+        return None if session is None else (session, True)
 
     def _refuse_if_duplicate(self, spec: SessionSpec, session: dict[str, Any], asked: dict[str, Any]) -> None:
         """Right after the create: when another try created the same session earlier, this one is

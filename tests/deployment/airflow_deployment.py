@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import threading
 import time
 import urllib.parse
 from collections.abc import Collection, Iterator
@@ -36,6 +37,9 @@ from airflow_processes import (
 )
 from cryptography.fernet import Fernet
 from services import PostgresServer, RedisServer
+from soak_checks import adoption_seconds
+
+from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
 
 STOP_TIMEOUT = 15.0
 START_TIMEOUT = 240.0
@@ -49,10 +53,16 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", *WORKERS, *TRIGGERERS)
 WORKER_CONCURRENCY = 3
 #: Seconds after a triggerer's last heartbeat before another takes over its triggers.
 TRIGGERER_HEALTH_CHECK_THRESHOLD = 10
-#: The deployment tests' DAG files, and the soak's two DAGs every deployment waits for.
+#: Seconds after a running task's last heartbeat before the scheduler fails it (and retries it).
+TASK_HEARTBEAT_TIMEOUT = 30
+#: The soak DAGs (``dags/cloudos_soak.py``) every deployment test runs.
 DAGS = Path(__file__).resolve().parent / "dags"
 LIFECYCLE = "cloudos_soak_lifecycle"
 CREATE_AND_WAIT = "cloudos_soak_create_and_wait"
+#: The simulator's key: a test checks it appears in no log, trigger row or process output.
+API_KEY = "soak-secret-" + "9f3c2a7e5b1d4c6f8a0e"
+#: How long a simulated session spends in each state before running (on the simulator's clock).
+TIMINGS = StateTimings(scheduled=2.0, setup=2.0, initialising=2.0, aborting=2.0, resume_initialising=2.0)
 
 
 @contextlib.contextmanager
@@ -158,7 +168,7 @@ class AirflowDeployment(AirflowProcesses):
                 # after its last heartbeat.
                 "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
                 "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": str(TRIGGERER_HEALTH_CHECK_THRESHOLD),
-                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
+                "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": str(TASK_HEARTBEAT_TIMEOUT),
                 "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "5",
                 # A worker killed after Celery handed it a task but before the task started leaves
                 # that task "queued" (Celery acks late, and Redis hands the message on only after its
@@ -218,6 +228,22 @@ class AirflowDeployment(AirflowProcesses):
                 os.kill(pid, signal.SIGKILL)
         process.wait(STOP_TIMEOUT)
         return killed_at
+
+    def freeze(self, name: str) -> float:
+        """``SIGSTOP`` a component and everything it started (a stalled VM, a process swapped out):
+        it holds its sockets and its database rows but runs nothing; returns the wall-clock time."""
+        return self._signal_tree(name, signal.SIGSTOP)
+
+    def thaw(self, name: str) -> float:
+        """``SIGCONT`` what :meth:`freeze` stopped; returns the wall-clock time."""
+        return self._signal_tree(name, signal.SIGCONT)
+
+    def _signal_tree(self, name: str, signum: int) -> float:
+        at = time.time()
+        for pid in process_tree(self.processes[name].pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signum)
+        return at
 
     def stop(self, name: str) -> None:
         """A clean stop (SIGTERM, then SIGKILL after a grace period), as a service manager does."""
@@ -343,3 +369,70 @@ def started_deployment(
         airflow.stop_all()
         redis.stop()
         postgres.stop()
+
+
+# -- the simulator's side --------------------------------------------------------------------------
+
+
+class ClockTicker:
+    """Moves the simulator's manual clock one second per second while running, from a thread."""
+
+    def __init__(self, clock: ManualClock) -> None:
+        self._clock = clock
+        self._running = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._tick, name="soak-clock", daemon=True)
+        self._thread.start()
+
+    def _tick(self) -> None:
+        while not self._done.wait(0.5):
+            if self._running.is_set():
+                self._clock.advance(0.5)
+
+    def run(self) -> None:
+        self._running.set()
+
+    def hold(self) -> None:
+        self._running.clear()
+
+    def close(self) -> None:
+        self._done.set()
+        self._thread.join(5)
+
+
+def session_by_name(simulator: CloudOSSimulator) -> dict[str, list[dict[str, Any]]]:
+    """Every session the simulator holds, by name (a run's sessions share its name)."""
+    by_name: dict[str, list[dict[str, Any]]] = {}
+    for session in simulator.sessions():
+        by_name.setdefault(str(session.get("name")), []).append(session)
+    return by_name
+
+
+def session_name(dag_id: str, run_id: str) -> str:
+    """The name the soak DAGs give a run's session."""
+    return f"{dag_id}-{run_id}"
+
+
+def requests_about(simulator: CloudOSSimulator, session_id: str) -> list[float]:
+    """When the session was polled or paused (wall clock), oldest first."""
+    counters = simulator.counters
+    return sorted([*counters.request_times("get", session_id), *counters.request_times("abort", session_id)])
+
+
+def wait_until_polled(
+    simulator: CloudOSSimulator, sessions: set[str], since: float, what: str
+) -> dict[str, float]:
+    """Wait until each session has had a request after ``since`` (a triggerer killed or frozen
+    then: the other sent it, so it took the wait over); seconds from ``since`` to each one's first.
+
+    The trigger table's ``triggerer_id`` is not evidence: a row can move without the wait running.
+    """
+
+    def polled() -> dict[str, float] | None:
+        polls = {session: requests_about(simulator, session) for session in sessions}
+        try:
+            return adoption_seconds(since, polls)
+        except AssertionError:
+            return None
+
+    return wait_for(what, polled, TRIGGERER_HEALTH_CHECK_THRESHOLD + 120, 0.25)

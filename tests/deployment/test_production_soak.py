@@ -44,6 +44,7 @@ from typing import Any
 
 import pytest
 from airflow_deployment import (
+    API_KEY,
     CREATE_AND_WAIT,
     LIFECYCLE,
     TRIGGERER_HEALTH_CHECK_THRESHOLD,
@@ -51,13 +52,14 @@ from airflow_deployment import (
     WORKER_CONCURRENCY,
     WORKERS,
     AirflowDeployment,
+    ClockTicker,
     TriggerRow,
-    deployment_workdir,
-    started_deployment,
+    session_by_name,
+    session_name,
+    wait_until_polled,
 )
 from airflow_processes import process_tree, wait_for
 from soak_checks import (
-    adoption_seconds,
     check_deadline_seen,
     check_faults_injected,
     check_request_ceiling,
@@ -68,11 +70,9 @@ from soak_checks import (
 )
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, PAUSED, STOPPING, map_status
-from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
+from airflow_provider_cloudos.testing import CloudOSSimulator
 from airflow_provider_cloudos.testing.faults import ENDPOINTS
 
-API_KEY = "soak-secret-" + "9f3c2a7e5b1d4c6f8a0e"
-TIMINGS = StateTimings(scheduled=2.0, setup=2.0, initialising=2.0, aborting=2.0, resume_initialising=2.0)
 #: A deadline wait's timeout: long enough for the other waits to settle, short enough to pass soon.
 DEADLINE_TIMEOUT = 45
 #: How long before the deadline its triggerer is killed: well under the 10 s health-check
@@ -170,71 +170,12 @@ class TriggerSampler:
         self._thread.join(10)
 
 
-class ClockTicker:
-    """Moves the simulator's manual clock one second per second while running, from a thread."""
-
-    def __init__(self, clock: ManualClock) -> None:
-        self._clock = clock
-        self._running = threading.Event()
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._tick, name="soak-clock", daemon=True)
-        self._thread.start()
-
-    def _tick(self) -> None:
-        while not self._done.wait(0.5):
-            if self._running.is_set():
-                self._clock.advance(0.5)
-
-    def run(self) -> None:
-        self._running.set()
-
-    def hold(self) -> None:
-        self._running.clear()
-
-    def close(self) -> None:
-        self._done.set()
-        self._thread.join(5)
-
-
 @pytest.fixture(scope="module")
-def scale() -> tuple[str, Scale]:
-    name = os.environ.get("CLOUDOS_SOAK_SCALE", "ci")
-    if name not in SCALES:
-        raise ValueError(f"CLOUDOS_SOAK_SCALE={name!r}: expected one of {', '.join(SCALES)}")
-    return name, SCALES[name]
-
-
-@pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(scope="module")
-def simulator(clock: ManualClock) -> Iterator[CloudOSSimulator]:
-    with CloudOSSimulator(timings=TIMINGS, clock=clock, api_key=API_KEY, seed=13) as sim:
-        yield sim
-
-
-@pytest.fixture(scope="module")
-def workdir() -> Iterator[Path]:
-    with deployment_workdir("cloudos-deployment-") as path:
-        yield path
-
-
-@pytest.fixture(scope="module")
-def deployment(workdir: Path, simulator: CloudOSSimulator) -> Iterator[AirflowDeployment]:
-    with started_deployment(workdir, simulator.connection_json()) as airflow:
-        yield airflow
+def scale(scale_name: str) -> tuple[str, Scale]:
+    return scale_name, SCALES[scale_name]
 
 
 # -- reading the state of the runs ------------------------------------------------------------
-
-
-def _session_by_name(simulator: CloudOSSimulator) -> dict[str, list[dict[str, Any]]]:
-    by_name: dict[str, list[dict[str, Any]]] = {}
-    for session in simulator.sessions():
-        by_name.setdefault(str(session.get("name")), []).append(session)
-    return by_name
 
 
 def _run_states(airflow: AirflowDeployment) -> dict[str, str]:
@@ -243,10 +184,6 @@ def _run_states(airflow: AirflowDeployment) -> dict[str, str]:
         for dag_id in (LIFECYCLE, CREATE_AND_WAIT)
         for run in airflow.runs(dag_id)
     }
-
-
-def _session_name(dag_id: str, run_id: str) -> str:
-    return f"{dag_id}-{run_id}"
 
 
 def _settled(airflow: AirflowDeployment, runs: dict[str, str]) -> int | None:
@@ -281,12 +218,6 @@ def _task_key(row: TriggerRow) -> str:
     return f"{row.dag_id} {row.run_id} {row.task_id}"
 
 
-def _requests_about(simulator: CloudOSSimulator, session_id: str) -> list[float]:
-    """When the session was polled or paused (wall clock), oldest first."""
-    counters = simulator.counters
-    return sorted([*counters.request_times("get", session_id), *counters.request_times("abort", session_id)])
-
-
 def _tries(airflow: AirflowDeployment, rows: list[TriggerRow]) -> dict[str, int]:
     return {
         _task_key(row): int(airflow.task_instance(row.dag_id, row.run_id, row.task_id)["try_number"])
@@ -309,15 +240,8 @@ def _kill_triggerer(airflow: AirflowDeployment, simulator: CloudOSSimulator, vic
     killed_at = airflow.kill(victim)
     tries = _tries(airflow, before)  # after the kill, not to delay it: only a failed wait is retried
 
-    def adopted() -> dict[str, float] | None:
-        polls = {session: _requests_about(simulator, session) for session in sessions}
-        try:
-            return adoption_seconds(killed_at, polls)
-        except AssertionError:
-            return None
-
-    waited = TRIGGERER_HEALTH_CHECK_THRESHOLD + 120
-    seconds = wait_for(f"the other triggerer to poll the sessions of {victim}'s waits", adopted, waited, 0.25)
+    what = f"the other triggerer to poll the sessions of {victim}'s waits"
+    seconds = wait_until_polled(simulator, sessions, killed_at, what)
     airflow.start(victim)
     return TriggererKill(killed_at, killed_at + max(seconds.values()), before, tries)
 
@@ -480,8 +404,8 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
             "every run to wait in a deferred task", lambda: _settled(airflow, runs), SETTLE_TIMEOUT, 2
         )
         assert figures.peak_deferred_waits > figures.worker_slots, "more waits than slots: none holds one"
-        names = _session_by_name(simulator)
-        marked_sessions = {names[_session_name(CREATE_AND_WAIT, r)][0]["_id"] for r in marked}
+        names = session_by_name(simulator)
+        marked_sessions = {names[session_name(CREATE_AND_WAIT, r)][0]["_id"] for r in marked}
         # A trigger no triggerer has picked up yet has nobody to run its on_kill: a task marked
         # failed in that moment leaves its session to the user (docs/production.md).
         wait_for("the marked runs' waits to run on a triggerer", lambda: _held(airflow, marked), 120, 0.5)
@@ -610,8 +534,8 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
     assert {run_id: final[run_id] for run_id in runs} == expected
     figures.runs = dict(Counter(f"{runs[r]}: {state}" for r, state in final.items() if r in runs))
 
-    names = _session_by_name(simulator)
-    per_run = {run_id: names.get(_session_name(dag_id, run_id), []) for run_id, dag_id in runs.items()}
+    names = session_by_name(simulator)
+    per_run = {run_id: names.get(session_name(dag_id, run_id), []) for run_id, dag_id in runs.items()}
     figures.sessions_created = len(simulator.sessions())
     figures.sessions_duplicated = sum(max(0, len(found) - 1) for found in per_run.values())
     figures.sessions_leaked = sum(
@@ -629,7 +553,7 @@ def test_soak_with_crashes_keeps_every_promise(deployment, simulator, clock, sca
 
     # The adopted deadline waits paused their sessions, from the triggerer that adopted them.
     for run_id in deadline_runs:
-        session = names[_session_name(CREATE_AND_WAIT, run_id)][0]
+        session = names[session_name(CREATE_AND_WAIT, run_id)][0]
         assert map_status(session["status"]) == PAUSED
         if run_id in deadline_adopted:
             logs = _trigger_logs(airflow, CREATE_AND_WAIT, run_id, "create")

@@ -53,6 +53,7 @@ from airflow_deployment import (
     AirflowDeployment,
     TriggerRow,
     deployment_workdir,
+    requests_about,
     started_deployment,
 )
 from airflow_processes import wait_for
@@ -223,11 +224,6 @@ def _waits(row: TriggerRow) -> bool:
     return RUNS.get(row.run_id, ("", ""))[1] == row.task_id
 
 
-def _requests_about(simulator: CloudOSSimulator, session_id: str) -> list[float]:
-    counters = simulator.counters
-    return sorted([*counters.request_times("get", session_id), *counters.request_times("abort", session_id)])
-
-
 def _no_wait_failed(airflow: AirflowDeployment) -> None:
     """Fail at once when a wait that must succeed has failed (a trigger its triggerer could not load
     fails its task), rather than at the end of a timeout."""
@@ -291,7 +287,7 @@ def _upgrade_while_waits_are_deferred(upgrade: Upgrade) -> dict[str, Any]:
 
     def polled_since(moment: float) -> dict[str, float] | None:
         _no_wait_failed(airflow)
-        polls = {s: _requests_about(simulator, s) for ids in sessions.values() for s in ids}
+        polls = {s: requests_about(simulator, s) for ids in sessions.values() for s in ids}
         try:
             return checks.adoption_seconds(moment, polls)
         except AssertionError:
@@ -354,7 +350,7 @@ def _upgrade_while_waits_are_deferred(upgrade: Upgrade) -> dict[str, Any]:
 
     ti = wait_for("the deadline wait to time out", deadline_over, DEADLINE_TIMEOUT + SETTLE_TIMEOUT, 1)
     [deadline_session] = sessions[DEADLINE_RUN]
-    first_look = checks.first_after(_requests_about(simulator, deadline_session), gone_at)
+    first_look = checks.first_after(requests_about(simulator, deadline_session), gone_at)
     assert first_look is not None
     figures["deadline_passed_during_upgrade"] = first_look > deadline
     figures["deadline_after_restart_seconds"] = round(deadline - gone_at, 1)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from airflow.providers.common.compat.sdk import AirflowFailException
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 from operator_helpers import FakeTaskStateStore, make_context
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, RUNNING, map_status
@@ -67,6 +67,44 @@ def test_a_newer_tries_session_made_during_the_project_lookup_is_carried_on_with
     assert cloudos_conn.abort_requests == []
     assert live(cloudos_conn, newer["_id"])
     assert any(newer["_id"] in m and "instead of creating a second one" in m for m in log_messages())
+
+
+def test_a_stale_try_killed_after_carrying_on_with_a_newer_tries_session_leaves_it_running(
+    cloudos_conn: CloudOSSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The frozen try continues, finds in the task state store the session its retry made, and is
+    then killed by its supervisor (Airflow has failed this try): that session is the retry's."""
+    store = FakeTaskStateStore()
+    newer: dict[str, Any] = {}
+
+    def newer_try_creates() -> None:
+        newer.update(cloudos_conn.add_session(name=NAME, status="ready"))
+        store.set(STATE_STORE_KEY, newer["_id"])
+
+    during(monkeypatch, "resolve_project_id", newer_try_creates)
+    task = create()
+    task.execute(make_context(store))
+
+    task.on_kill()
+
+    assert cloudos_conn.abort_requests == []
+    assert live(cloudos_conn, newer["_id"])
+
+
+def test_a_try_killed_during_its_lookups_sends_no_create(
+    cloudos_conn: CloudOSSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A frozen try continues; its supervisor learns first that Airflow failed the try and
+    SIGTERMs it while the try still reads the project lookup's answer. The handler returns and
+    the try runs on until SIGKILL: it must not create a session now."""
+    task = create()
+    during(monkeypatch, "resolve_project_id", task.on_kill)
+
+    with pytest.raises(AirflowException, match="killed before it created session"):
+        task.execute(make_context(FakeTaskStateStore()))
+
+    assert cloudos_conn.counters.requests("create") == 0
+    assert cloudos_conn.sessions() == []
 
 
 def test_a_session_another_try_created_during_this_create_makes_this_one_the_paused_duplicate(
