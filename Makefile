@@ -6,7 +6,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: check-commands constraints install test lint unit e2e deployment-test soak deployment-shared-reads browser-test docs docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation clean
+.PHONY: check-commands constraints install test lint unit e2e deployment-test soak deployment-shared-reads browser-test docs docs-images test-airflow2 test-airflow-minors demo dist check-wheel mutation behavioural-mutants clean
 
 # The newest Airflow with every development group, installed from its lock (constraints/airflow-3.3.txt,
 # every distribution pinned) and checked against it; scripts/environments.sh says what each environment holds.
@@ -71,6 +71,11 @@ test-airflow-minors:
 ## make mutation: mutation testing (mutmut) of core/, client/, operators/, triggers/; writes TESTING.md. Not in CI (hours).
 mutation: $(STAMP)
 	PYTHON=$(BIN)/python bash scripts/mutation.sh
+
+## make behavioural-mutants: the hand-written mutants of mutation/behavioural.toml (ownership, deadlines,
+## kill paths, duplicate creates...), each applied to a copy of the package: each must turn a test red.
+behavioural-mutants: $(STAMP)
+	$(BIN)/python scripts/behavioural_mutants.py
 
 ## make demo: run the example pipeline DAG against the local CloudOS simulator.
 demo: $(STAMP)

@@ -2,9 +2,11 @@ from __future__ import annotations
 
 import json
 import socket
+import time
 
 import pytest
 
+from airflow_provider_cloudos.client.deadline import call_deadline
 from airflow_provider_cloudos.core.errors import (
     CloudOSAuthError,
     CloudOSNotFoundError,
@@ -224,6 +226,28 @@ def test_wait_times_out_with_the_last_status(cloudos_conn):
         CloudOSWaitTimeoutError, match=r"did not become running within 1s; last status: setup"
     ):
         CloudOSHook().wait_for_status(session["_id"], "running", timeout=0.2, poll_interval=0.05)
+
+
+def test_a_blocking_wait_ends_by_the_tasks_call_deadline_when_that_comes_first(cloudos_conn):
+    """A wait whose own timeout is long, inside a task deadline (execution_timeout, the operator's
+    timeout) that ends sooner, ends by the task's deadline: the earlier of the two."""
+    cloudos_conn.set_timings(StateTimings(scheduled=0.0, setup=600.0))
+    session = cloudos_conn.add_session(name="slow", status="setup")
+    now = [time.time()]
+    slept: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        slept.append(seconds)
+        now[0] += seconds
+
+    with (
+        call_deadline(now[0] + 3.0, "the task's deadline (3s)"),
+        pytest.raises(CloudOSWaitTimeoutError, match="last status: setup"),
+    ):
+        CloudOSHook().wait_for_status(
+            session["_id"], "running", timeout=60, poll_interval=1, sleep=sleep, clock=lambda: now[0]
+        )
+    assert sum(slept) == pytest.approx(3.0), slept
 
 
 def test_wait_logs_each_change_once_with_the_url(cloudos_conn, log_messages):

@@ -173,3 +173,24 @@ def test_an_ordinary_create_costs_one_list_read_more(cloudos_conn: CloudOSSimula
     asked = cloudos_conn.counters.snapshot()["requests"]
 
     assert {k: v for k, v in asked.items() if v} == {**{k: v for k, v in without.items() if v}, "list": 2}
+
+
+def test_a_newer_tries_stored_session_stops_the_create_even_without_reuse_existing(
+    cloudos_conn: CloudOSSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The task state store alone (no name lookup with reuse_existing=False): a try that is no
+    longer the task's current one sends no create."""
+    store = FakeTaskStateStore()
+    newer: dict[str, Any] = {}
+
+    def newer_try_creates() -> None:
+        newer.update(cloudos_conn.add_session(name=NAME, status="ready"))
+        store.set(STATE_STORE_KEY, newer["_id"])
+
+    during(monkeypatch, "resolve_project_id", newer_try_creates)
+
+    assert create(reuse_existing=False).execute(make_context(store)) == newer["_id"]
+
+    assert cloudos_conn.counters.requests("create") == 0
+    assert cloudos_conn.counters.requests("list") == 0
+    assert live(cloudos_conn, newer["_id"])

@@ -338,6 +338,47 @@ async def test_cancellation_without_on_kill_support_pauses_only_a_task_that_is_g
 
 
 @pytest.mark.asyncio
+async def test_a_cancellation_after_the_event_was_made_never_pauses(cloudos_conn, monkeypatch):
+    """Before 3.3 a cancellation that arrives once the wait has ended (here while the trigger
+    closes its client, after making its event) is the triggerer cleaning up, not a kill: the task
+    is told its session is running, so it must not be paused, whatever the task's state says."""
+    from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+    from airflow_provider_cloudos.triggers.kill_path import wait_for_kill_paths
+
+    monkeypatch.setattr(compat, "trigger_has_on_kill", lambda: False)
+    monkeypatch.setattr(compat, "_task_identity", lambda trigger: ("dag", "task", "run", -1))
+
+    async def gone(trigger):
+        return "failed"  # a task no longer deferred: a cancellation before the event would pause
+
+    monkeypatch.setattr(compat, "_task_state", gone)
+    closing, never = asyncio.Event(), asyncio.Event()
+    close = CloudOSHook.aclose
+
+    async def slow_first_close(hook):
+        if closing.is_set():
+            return await close(hook)
+        closing.set()
+        try:
+            await never.wait()  # cancelled here
+        finally:
+            await close(hook)
+
+    monkeypatch.setattr(CloudOSHook, "aclose", slow_first_close)
+    session = cloudos_conn.add_session(name="ended", status="ready")
+    trigger = make_trigger(session["_id"], stop_on_kill=True)
+    trigger.task_instance = SimpleNamespace(dag_id="dag", task_id="task", run_id="run", map_index=-1)
+    task = asyncio.create_task(first_event(trigger))
+    await asyncio.wait_for(closing.wait(), 10)
+    assert cloudos_conn.counters.requests("get", session["_id"]) >= 1  # the wait saw it running
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    await asyncio.wait_for(wait_for_kill_paths(), 30)
+    assert cloudos_conn.counters.requests("abort") == 0
+
+
+@pytest.mark.asyncio
 async def test_cancellation_on_airflow_with_on_kill_never_pauses(cloudos_conn, monkeypatch):
     cloudos_conn.set_timings(StateTimings(scheduled=0.0, setup=60.0))
     monkeypatch.setattr(compat, "trigger_has_on_kill", lambda: True)
