@@ -25,7 +25,7 @@ RESULTS = ROOT / "mutation" / "results.json"
 HARMLESS = ROOT / "mutation" / "harmless.json"
 DOCUMENT = ROOT / "TESTING.md"
 PACKAGE = "airflow_provider_cloudos"
-PACKAGES = ("core", "client", "operators", "triggers")
+PACKAGES = ("core", "client", "operators", "triggers", "hooks")
 
 #: The modules whose mistakes cost money: what is created or reused, what is paused, when a wait
 #: gives up, the cost and runtime guards, and whether a call that is not idempotent is retried.
@@ -43,6 +43,12 @@ MONEY_MODULES: dict[str, str] = {
     "operators.session_task": "which session is this task's own, pause on kill and timeout, resume",
     "operators.fleet": "what a fleet pause pauses",
     "operators.sessions": "create or reuse (never a second session), stop, resume",
+    "operators.block_tasks": "the session block's guard, its pause and its resume",
+    "hooks.cloudos": "the blocking wait's deadline and guard, a pause refused as already paused, "
+    "finding a session being created by its name, the key read anew after a 401",
+    "task_deadlines": "every task's deadline on its calls: timeouts, execution_timeout, the trigger's "
+    "end_time and last look, the cleanup budget",
+    "triggers.kill_path": "a killed task's pause runs to its end through Airflow's repeated cancellations",
 }
 
 #: Test selection per module: the tests that guard a module directly (its mirror in tests/, and
@@ -93,6 +99,16 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/operators/test_report",
     ),
     "operators.sessions": (*_SESSION_OPERATOR_TESTS, "tests/operators/test_operator_bad_inputs.py"),
+    "operators.block_tasks": ("tests/operators/test_block_tasks.py", "tests/test_block.py"),
+    "hooks.cloudos": ("tests/hooks/", "tests/triggers/test_sessions_trigger", *_SESSION_OPERATOR_TESTS),
+    "task_deadlines": (
+        "tests/client/test_deadline.py",
+        "tests/operators/test_money_paths_operator_deadline.py",
+        "tests/operators/test_task_rules.py",
+        "tests/triggers/test_sessions_trigger_deadlines.py",
+        "tests/sensors/",
+    ),
+    "triggers.kill_path": ("tests/triggers/test_sessions_trigger.py", "tests/triggers/test_fleet_trigger.py"),
 }
 
 #: mutmut's exit codes, as its own ``mutmut results`` reads them.
@@ -261,17 +277,98 @@ HEADER = (
 )
 
 
+def change_of(diff: str | None) -> str:
+    """The lines a mutant removes and adds (``-old`` / ``+new``, stripped): what it changes,
+    whatever number mutmut gave it."""
+    lines = (diff or "").splitlines()
+    return "\n".join(
+        line[0] + line[1:].strip() for line in lines if line[:1] in "+-" and line[:3] not in ("---", "+++")
+    )
+
+
+def _function_of(mutant: str) -> str:
+    return mutant.rsplit("__mutmut_", 1)[0]
+
+
+def match_judgements(
+    survivors: dict[str, dict[str, Any]], harmless: dict[str, Any]
+) -> tuple[dict[str, str], set[str]]:
+    """(survivor -> the reason it was judged harmless, the judgements used).
+
+    A judgement is ``{"why": ..., "change": ...}`` (``change``: :func:`change_of` of the mutant it
+    judged) or, older, the reason alone. mutmut numbers a function's mutants afresh when the function
+    changes, so a judgement with its change applies to a survivor of the same function that makes
+    exactly that change, whatever its number now, and never to another mutant that took its number.
+    A reason alone applies by name.
+    """
+    judged: dict[str, str] = {}
+    used: set[str] = set()
+    by_change: dict[tuple[str, str], list[str]] = {}
+    for name, judgement in sorted(harmless.items()):
+        if isinstance(judgement, dict):
+            by_change.setdefault((_function_of(name), judgement["change"]), []).append(name)
+    for name, survivor in sorted(survivors.items()):
+        judgement = harmless.get(name)
+        if isinstance(judgement, str):
+            judged[name] = judgement
+            used.add(name)
+            continue
+        candidates = by_change.get((_function_of(name), change_of(survivor.get("diff"))), [])
+        # The judgement of this very name first, then any other of the same change.
+        key = name if name in candidates else next((c for c in candidates if c not in used), None)
+        if key is not None:
+            judged[name] = harmless[key]["why"]
+            used.add(key)
+    return judged, used
+
+
+BEHAVIOURAL = ROOT / "mutation" / "behavioural.toml"
+
+
+def _behavioural_section() -> list[str]:
+    """The hand-written mutants CI runs, listed from mutation/behavioural.toml."""
+    import tomllib
+
+    mutants = tomllib.loads(BEHAVIOURAL.read_text(encoding="utf-8"))["mutant"] if BEHAVIOURAL.exists() else []
+    lines = [
+        "## Hand-written behavioural mutants (in CI)",
+        "",
+        "mutmut changes one token at a time; the mistakes that cost most are often not one token: the "
+        "ownership rule flipped either way, `min` for `max` of two deadlines, a guard dropped whole, "
+        "a shield removed. `mutation/behavioural.toml` lists such mutants, each a precise edit of one "
+        "decision with the tests that must notice it. **Run them:** `make behavioural-mutants` "
+        "(`scripts/behavioural_mutants.py`; CI runs it right after `make test`; about 2-4 minutes on "
+        "2 cores): the package and the tests are copied into a temporary directory, the unmutated "
+        "copy must pass every named test, then each mutant is applied to the copy (never to the "
+        "working tree) and its tests run with `-x -q -p no:randomly`. Each must make a test fail "
+        "(pytest exit 1); a survivor, a mutant that breaks collection (any other exit) or one whose "
+        "text is no longer found exactly once fails the check, and `tests/test_behavioural_mutants.py` "
+        "checks the texts in the fast suite, so a refactor moves a mutant with its decision. "
+        "`python scripts/behavioural_mutants.py NAME` runs the mutants whose name contains NAME.",
+        "",
+    ]
+    for mutant in mutants:
+        why = " ".join(mutant["why"].split())
+        tests = ", ".join(f"`{test.split('/')[-1]}`" for test in mutant["tests"])
+        lines.append(f"- **{mutant['name']}** (`{mutant['file']}`): {why} Tests: {tests}.")
+    return [*lines, ""] if mutants else []
+
+
 def render() -> str:
     results = json.loads(RESULTS.read_text(encoding="utf-8"))
-    harmless: dict[str, str] = json.loads(HARMLESS.read_text(encoding="utf-8")) if HARMLESS.exists() else {}
+    judgements: dict[str, Any] = json.loads(HARMLESS.read_text(encoding="utf-8")) if HARMLESS.exists() else {}
     modules: dict[str, dict[str, int]] = results["modules"]
     survivors: dict[str, dict[str, Any]] = results["survivors"]
-    harmless_by_module = Counter(survivors[name]["module"] for name in harmless if name in survivors)
+    harmless, used = match_judgements(survivors, judgements)
+    harmless_by_module = Counter(survivors[name]["module"] for name in harmless)
 
     money_total: Counter[str] = Counter()
     money_rows = []
+    unmeasured = [module for module in MONEY_MODULES if module not in modules]
     for module, why in MONEY_MODULES.items():
-        counts = modules.get(module, {})
+        if module in unmeasured:
+            continue
+        counts = modules[module]
         _add(money_total, counts)
         money_rows.append(_row(f"`{module}` ({why})", counts, harmless_by_module[module]))
     money_harmless = sum(harmless_by_module[m] for m in MONEY_MODULES)
@@ -282,6 +379,8 @@ def render() -> str:
         for module, counts in modules.items():
             if module.split(".")[0] == package:
                 _add(total, counts)
+        if not total:
+            continue  # not mutated when this was measured
         _add(all_total, total)
         found = sum(n for m, n in harmless_by_module.items() if m.split(".")[0] == package)
         package_rows.append(_row(f"`{package}/`", dict(total), found))
@@ -301,9 +400,10 @@ def render() -> str:
         "",
         "**Run it:** `make mutation` (not in CI: the money-deciding modules alone, about 3,500 "
         "mutants, took about 40 minutes on 2 cores with `MUTATION_JOBS=4`, the tests waiting on "
-        "the loopback simulator more than on the processor; all four packages take hours). "
+        "the loopback simulator more than on the processor; all the packages take hours). "
         "It installs mutmut into "
-        "`.venv` (the `mutation` extra), mutates `core/`, `client/`, `operators/` and `triggers/`, runs "
+        "`.venv` (the `mutation` extra), mutates `core/`, `client/`, `operators/`, `triggers/`, `hooks/` "
+        "and `task_deadlines.py`, runs "
         "the money-deciding modules first and then the rest, module by module "
         "(`scripts/mutation.sh`; `MUTATION_ONLY=money` stops after the money-deciding ones, "
         "`MUTATION_JOBS` sets the parallel workers, 2 by default), and regenerates this file. "
@@ -332,13 +432,25 @@ def render() -> str:
         "",
         HEADER,
         *money_rows,
-        _row("**all money-deciding modules**", dict(money_total), money_harmless),
+        _row("**all money-deciding modules measured**", dict(money_total), money_harmless),
         "",
+        *(
+            [
+                "Money-deciding modules not in this measurement (added to the set, or to what is "
+                "mutated, after it), measured by the next `make mutation`: "
+                + "; ".join(f"`{module}` ({MONEY_MODULES[module]})" for module in unmeasured)
+                + ".",
+                "",
+            ]
+            if unmeasured
+            else []
+        ),
+        *_behavioural_section(),
         "## By package",
         "",
         HEADER,
         *package_rows,
-        _row("**all four**", dict(all_total), sum(harmless_by_module.values())),
+        _row("**all packages measured**", dict(all_total), sum(harmless_by_module.values())),
         "",
         "## By module",
         "",
@@ -392,12 +504,12 @@ def render() -> str:
         lines.append(
             f"- `{module}`{money}: {len(names)}: " + ", ".join(f"`{n.split('.')[-1]}`" for n in names)
         )
-    stale = sorted(set(harmless) - set(survivors))
-    if stale:
+    unused = len(judgements) - len(used)
+    if unused:
         lines += [
             "",
-            f"({len(stale)} judgement(s) in mutation/harmless.json name mutants that are not survivors in "
-            "these results: killed since, or not run again yet.)",
+            f"({unused} judgement(s) in mutation/harmless.json match no survivor in these results: "
+            "killed since, not run again yet, or written for the code as it is now.)",
         ]
     text = "\n".join(lines) + "\n"
     DOCUMENT.write_text(text, encoding="utf-8")

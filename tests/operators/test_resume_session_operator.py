@@ -109,6 +109,27 @@ def test_a_stopping_session_is_waited_for_then_resumed(cloudos_conn):
     assert cloudos_conn.counters.requests("abort") == 0
 
 
+@pytest.mark.parametrize("deferrable", [False, True], ids=["blocking", "deferrable"])
+def test_the_cost_guard_does_not_watch_the_wait_for_a_stopping_session_to_pause(cloudos_conn, deferrable):
+    """The guard limits what the session costs while the task brings it up; a session already over
+    the limit that is still pausing is not failed on while the task waits for the pause."""
+    cloudos_conn.set_timings(StateTimings(aborting=0.2))
+    stopping = cloudos_conn.add_session(name="pausing", status="aborting", cost=5.0, running_seconds=7200)[
+        "_id"
+    ]
+    task = resume(stopping, max_cost_usd=1, max_runtime="1h", wait_for_running=False, deferrable=deferrable)
+    if deferrable:
+        with pytest.raises(TaskDeferred) as deferred:
+            task.execute(make_context())
+        kwargs = trigger_kwargs(deferred.value)
+        assert kwargs["target_statuses"] == ["paused"]
+        assert "max_cost_usd" not in kwargs
+        assert "max_runtime_seconds" not in kwargs
+        return
+    assert task.execute(make_context()) == stopping
+    assert cloudos_conn.counters.requests("resume") == 1
+
+
 def test_a_stopping_session_deferred_twice_then_completes(cloudos_conn):
     cloudos_conn.set_timings(StateTimings(aborting=0.2, resume_initialising=0.2))
     stopping = cloudos_conn.add_session(name="pausing", status="aborting")["_id"]
