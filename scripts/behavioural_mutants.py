@@ -127,7 +127,7 @@ def _check_the_copy_is_imported(copy: Path, environment: dict[str, str]) -> None
 
 
 def _pytest(copy: Path, environment: dict[str, str], tests: list[str]) -> tuple[int | None, str, float]:
-    """(exit code, or None on a timeout; the output's tail; seconds)."""
+    """(exit code, or None on a timeout; pytest's output; seconds)."""
     started = time.monotonic()
     try:
         run = subprocess.run(
@@ -140,15 +140,19 @@ def _pytest(copy: Path, environment: dict[str, str], tests: list[str]) -> tuple[
         )
     except subprocess.TimeoutExpired:
         return None, f"(no result within {TIMEOUT_SECONDS}s)", time.monotonic() - started
-    tail = "\n".join((run.stdout + run.stderr).strip().splitlines()[-15:])
-    return run.returncode, tail, time.monotonic() - started
+    return run.returncode, (run.stdout + run.stderr).strip(), time.monotonic() - started
+
+
+def _tail(output: str, lines: int = 15) -> str:
+    return "\n".join(output.splitlines()[-lines:])
 
 
 def _failed_test(output: str) -> str:
-    for line in output.splitlines():
-        if line.startswith("FAILED ") or line.startswith("ERROR "):
-            return line.split(" - ")[0]
-    return "(a test failed)"
+    """The failed test and the first line of what it said, to judge a kill by (not by a fluke)."""
+    lines = output.splitlines()
+    failed = next((line for line in lines if line.startswith(("FAILED ", "ERROR "))), "(a test failed)")
+    said = next((line[1:].strip() for line in lines if line.startswith("E ")), "")
+    return f"{failed.split(' - ')[0].removeprefix('FAILED ')}: {said[:200]}"
 
 
 def run(mutants: list[Mutant]) -> int:
@@ -167,7 +171,7 @@ def run(mutants: list[Mutant]) -> int:
         code, output, seconds = _pytest(copy, environment, every_test)
         print(f"== unmutated: exit {code} in {seconds:.0f}s")
         if code != 0:
-            print(output)
+            print(_tail(output, 40))
             print("The tests fail without any mutant: no verdict would mean anything.")
             return 1
         for number, mutant in enumerate(mutants, 1):
@@ -188,7 +192,7 @@ def run(mutants: list[Mutant]) -> int:
             if code != 1:
                 failures.append(mutant.name)
                 print(f"    {mutant.file}: {mutant.why}".replace("\n", " "))
-                print("    " + output.replace("\n", "\n    "))
+                print("    " + _tail(output).replace("\n", "\n    "))
     minutes = (time.monotonic() - started) / 60
     if failures:
         print(f"== {len(failures)} of {len(mutants)} mutants not killed ({minutes:.1f} min): {failures}")
