@@ -13,7 +13,9 @@ from typing import Any
 import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException
 
+from airflow_provider_cloudos.core.errors import CloudOSStateError, CloudOSTransientError
 from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.operators import block_tasks
 from airflow_provider_cloudos.operators.block_tasks import (
     XCOM_STARTED_SESSION,
@@ -55,6 +57,41 @@ def guard(session_id: str, **kwargs: Any) -> CloudOSSessionBlockGuard:
     return CloudOSSessionBlockGuard(**options)
 
 
+def test_the_guard_asks_airflow_about_its_own_runs_body(cloudos_conn, monkeypatch):
+    asked: list[tuple[Any, ...]] = []
+
+    def unfinished_tasks(*args: Any) -> list[str]:
+        asked.append(args)
+        return ["work.report"]
+
+    monkeypatch.setattr(block_tasks, "unfinished_tasks", unfinished_tasks)
+    session = cloudos_conn.add_session(name="s", status="ready", cost=1.0)
+    assert guard(session["_id"]).poke(context()) is False
+    assert asked == [("d", "r", ["work.report"])]
+
+
+def test_the_guard_keeps_watching_when_cloudos_does_not_answer(
+    cloudos_conn, unfinished, monkeypatch, log_messages
+):
+    def unanswered(hook: CloudOSHook, session_id: str) -> dict[str, Any]:
+        raise CloudOSTransientError("CloudOS API unreachable (test)")
+
+    monkeypatch.setattr(CloudOSHook, "get_session", unanswered)
+    session = cloudos_conn.add_session(name="s", status="ready", cost=9.0)
+    assert guard(session["_id"]).poke(context()) is False
+    assert cloudos_conn.abort_requests == []
+    assert "CloudOS did not answer; the guard looks again later: CloudOS API unreachable (test)" in (
+        log_messages()
+    )
+
+
+def test_a_session_cloudos_does_not_know_fails_the_guard_saying_so(cloudos_conn, unfinished):
+    with pytest.raises(AirflowFailException) as failure:
+        guard("0123456789abcdef01234567").poke(context())
+    assert "0123456789abcdef01234567" in str(failure.value)
+    assert "None" not in str(failure.value)
+
+
 def test_the_guard_keeps_watching_while_the_body_runs_within_the_limits(cloudos_conn, unfinished):
     session = cloudos_conn.add_session(name="s", status="ready", cost=1.0)
     assert guard(session["_id"]).poke(context()) is False
@@ -68,6 +105,36 @@ def test_the_guard_pauses_a_session_over_its_limit_and_fails_with_the_reason(clo
     assert f"session {session['_id']} cost $7.50 reached the limit of $5.00" in str(failure.value)
     assert "the session was paused" in str(failure.value)
     assert cloudos_conn.abort_requests == [(session["_id"], True, False)]
+
+
+def test_the_guard_says_so_when_the_session_was_already_pausing(cloudos_conn, unfinished, monkeypatch):
+    monkeypatch.setattr(CloudOSHook, "pause_session", lambda hook, session_id, upload_on_close: False)
+    session = cloudos_conn.add_session(name="s", status="ready", cost=7.5)
+    with pytest.raises(AirflowFailException) as failure:
+        guard(session["_id"]).poke(context())
+    assert str(failure.value).endswith("; the session was already pausing")
+
+
+def test_the_guard_says_so_when_its_pause_failed(cloudos_conn, unfinished, monkeypatch):
+    def refused(hook: CloudOSHook, session_id: str, upload_on_close: bool) -> bool:
+        raise CloudOSStateError("CloudOS refused the pause (test)")
+
+    monkeypatch.setattr(CloudOSHook, "pause_session", refused)
+    session = cloudos_conn.add_session(name="s", status="ready", cost=7.5)
+    with pytest.raises(AirflowFailException) as failure:
+        guard(session["_id"]).poke(context())
+    message = str(failure.value)
+    assert message.startswith(f"Guard of the session block: session {session['_id']} cost $7.50 reached")
+    assert message.endswith("; pausing it failed: CloudOS refused the pause (test)")
+
+
+def test_the_guard_logs_what_it_paused_and_why(cloudos_conn, unfinished, log_messages):
+    session = cloudos_conn.add_session(name="s", status="ready", cost=7.5)
+    with pytest.raises(AirflowFailException):
+        guard(session["_id"]).poke(context())
+    assert f"Paused session {session['_id']} because its cost $7.50 reached the limit of $5.00" in (
+        log_messages()
+    )
 
 
 def test_the_guard_fires_on_runtime_too_and_can_pause_without_saving(cloudos_conn, unfinished):
@@ -85,17 +152,22 @@ def test_the_guard_never_pauses_a_session_the_block_did_not_start(cloudos_conn, 
     assert map_status(cloudos_conn.session(session["_id"])["status"]) == RUNNING
 
 
-def test_the_guard_ends_when_the_body_has_finished(cloudos_conn, unfinished):
+def test_the_guard_ends_when_the_body_has_finished(cloudos_conn, unfinished, log_messages):
     session = cloudos_conn.add_session(name="s", status="ready", cost=1.0)
     unfinished.clear()
     assert guard(session["_id"]).poke(context()) is True
+    url = CloudOSHook().session_url(session["_id"])
+    assert f"The block's tasks have finished; the guard ends ({url})" in log_messages()
 
 
 @pytest.mark.parametrize("status", ["aborting", "aborted", "terminated"])
-def test_the_guard_ends_when_the_session_no_longer_runs(cloudos_conn, unfinished, status):
+def test_the_guard_ends_when_the_session_no_longer_runs(cloudos_conn, unfinished, status, log_messages):
     session = cloudos_conn.add_session(name="s", status=status, cost=50.0)
     assert guard(session["_id"]).poke(context()) is True
     assert cloudos_conn.abort_requests == []
+    shown = map_status(status)
+    url = CloudOSHook().session_url(session["_id"])
+    assert f"Session {session['_id']} is {shown}; nothing left to guard ({url})" in log_messages()
 
 
 @pytest.mark.parametrize(
@@ -144,11 +216,24 @@ def test_the_teardown_pauses_a_session_the_block_started(cloudos_conn):
     assert map_status(cloudos_conn.session(session["_id"])["status"]) == PAUSED
 
 
-def test_the_teardown_leaves_running_a_session_the_block_did_not_start(cloudos_conn):
+def test_the_teardown_leaves_running_a_session_the_block_did_not_start(cloudos_conn, log_messages):
     session = cloudos_conn.add_session(name="s", status="ready")
     pause = CloudOSBlockPauseOperator(task_id="pause", session_id=session["_id"], started="False")
     assert pause.execute(context()) == session["_id"]
     assert cloudos_conn.abort_requests == []
+    assert (
+        f"Session {session['_id']} was running before this block started; leaving it running"
+        in log_messages()
+    )
+
+
+def test_the_teardown_pauses_by_default(cloudos_conn):
+    """A teardown made without ``started`` is the block's own: it pauses."""
+    session = cloudos_conn.add_session(name="s", status="ready")
+    CloudOSBlockPauseOperator(task_id="pause", session_id=session["_id"], poll_interval=0.05).execute(
+        context()
+    )
+    assert [request[0] for request in cloudos_conn.abort_requests] == [session["_id"]]
 
 
 def test_the_resume_setup_says_it_started_a_session_it_resumed(cloudos_conn):
