@@ -101,13 +101,8 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "operators.sessions": (*_SESSION_OPERATOR_TESTS, "tests/operators/test_operator_bad_inputs.py"),
     "operators.block_tasks": ("tests/operators/test_block_tasks.py", "tests/test_block.py"),
     "hooks.cloudos": ("tests/hooks/", "tests/triggers/test_sessions_trigger", *_SESSION_OPERATOR_TESTS),
-    "task_deadlines": (
-        "tests/client/test_deadline.py",
-        "tests/operators/test_money_paths_operator_deadline.py",
-        "tests/operators/test_task_rules.py",
-        "tests/triggers/test_sessions_trigger_deadlines.py",
-        "tests/sensors/",
-    ),
+    # Every task opens its deadlines here: its tests are those of every kind of task.
+    "task_deadlines": ("tests/client/test_deadline.py", "tests/operators/", "tests/triggers/", "tests/sensors/"),
     "triggers.kill_path": ("tests/triggers/test_sessions_trigger.py", "tests/triggers/test_fleet_trigger.py"),
 }
 

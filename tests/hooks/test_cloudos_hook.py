@@ -456,3 +456,48 @@ def test_the_old_names_of_the_pause_are_aliases_of_it():
     """``stop_session``/``astop_session`` (the earlier names) still pause."""
     assert CloudOSHook.stop_session is CloudOSHook.pause_session
     assert CloudOSHook.astop_session is CloudOSHook.apause_session
+
+
+@pytest.mark.asyncio
+async def test_a_pause_saves_the_sessions_data_unless_told_not_to(cloudos_conn):
+    """Both calls default to upload_on_close: a pause keeps the session's work."""
+    blocking = cloudos_conn.add_session(name="blocking", status="ready")["_id"]
+    deferred = cloudos_conn.add_session(name="deferred", status="ready")["_id"]
+    assert CloudOSHook().pause_session(blocking) is True
+    async with CloudOSHook() as hook:
+        assert await hook.apause_session(deferred) is True
+    assert cloudos_conn.abort_requests == [(blocking, True, False), (deferred, True, False)]
+
+
+def test_a_session_being_created_is_found_whoever_owns_it_unless_asked(cloudos_conn):
+    """Without only_owner the name is looked for among every user's sessions (the API's default)."""
+    theirs = cloudos_conn.add_session(name="shared-name", status="setup", owner="other")
+    hook = CloudOSHook()
+    found = hook.find_live_session("shared-name")
+    assert found is not None
+    assert found["_id"] == theirs["_id"]
+    assert [s["_id"] for s in hook.find_sessions_by_name("shared-name")] == [theirs["_id"]]
+    assert hook.find_live_session("shared-name", only_owner=True) is None
+
+
+def test_a_blocking_wait_is_for_running_unless_told_otherwise(cloudos_conn):
+    session = cloudos_conn.add_session(name="up", status="ready")
+    assert CloudOSHook().wait_for_status(session["_id"], poll_interval=0.01)["_id"] == session["_id"]
+
+
+def test_a_blocking_wait_for_an_unknown_status_names_the_parameter(cloudos_conn):
+    session = cloudos_conn.add_session(name="up", status="ready")
+    with pytest.raises(CloudOSValidationError, match=r"^Invalid target='sleeping': unknown session status"):
+        CloudOSHook().wait_for_status(session["_id"], "sleeping", poll_interval=0.01)
+    with pytest.raises(CloudOSValidationError, match=r"^Invalid failure_statuses='sleeping': unknown"):
+        CloudOSHook().wait_for_status(session["_id"], "running", failure_statuses="sleeping")
+
+
+@pytest.mark.asyncio
+async def test_reading_the_connection_anew_says_why(cloudos_conn, log_messages):
+    async with CloudOSHook() as hook:
+        await hook.areread_connection()
+    assert (
+        "CloudOS refused the API key; reading connection 'cloudos_default' anew (a rotated key) and "
+        "carrying on with the wait" in log_messages()
+    )
