@@ -9,6 +9,7 @@ import pytest
 from airflow_provider_cloudos.client.deadline import call_deadline
 from airflow_provider_cloudos.core.errors import (
     CloudOSAuthError,
+    CloudOSGuardError,
     CloudOSNotFoundError,
     CloudOSResolutionError,
     CloudOSSessionFailedError,
@@ -215,8 +216,9 @@ def test_find_live_session_ignores_paused_and_terminated(cloudos_conn):
 
 def test_wait_fails_fast_on_terminated(cloudos_conn):
     session = cloudos_conn.add_session(name="doomed", status="terminated")
-    with pytest.raises(CloudOSSessionFailedError, match="terminated while waiting for running"):
+    with pytest.raises(CloudOSSessionFailedError, match="terminated while waiting for running") as raised:
         CloudOSHook().wait_for_status(session["_id"], "running", timeout=5, poll_interval=0.02)
+    assert (raised.value.session_id, raised.value.status) == (session["_id"], "terminated")
 
 
 def test_wait_times_out_with_the_last_status(cloudos_conn):
@@ -224,8 +226,11 @@ def test_wait_times_out_with_the_last_status(cloudos_conn):
     session = cloudos_conn.add_session(name="slow", status="setup")
     with pytest.raises(
         CloudOSWaitTimeoutError, match=r"did not become running within 1s; last status: setup"
-    ):
+    ) as raised:
         CloudOSHook().wait_for_status(session["_id"], "running", timeout=0.2, poll_interval=0.05)
+    error = raised.value
+    assert (error.session_id, error.last_status) == (session["_id"], "setup")
+    assert 0.2 <= error.waited_seconds < 5
 
 
 def test_a_blocking_wait_ends_by_the_tasks_call_deadline_when_that_comes_first(cloudos_conn):
@@ -501,3 +506,23 @@ async def test_reading_the_connection_anew_says_why(cloudos_conn, log_messages):
         "CloudOS refused the API key; reading connection 'cloudos_default' anew (a rotated key) and "
         "carrying on with the wait" in log_messages()
     )
+
+
+def test_a_guard_that_fires_in_a_blocking_wait_says_which_session_and_why(cloudos_conn):
+    from airflow_provider_cloudos.core.guards import SessionGuard
+
+    cloudos_conn.set_timings(StateTimings(scheduled=0.0, setup=60.0))
+    session = cloudos_conn.add_session(name="costly", status="setup", cost=9.0)
+    with pytest.raises(CloudOSGuardError) as raised:
+        CloudOSHook().wait_for_status(
+            session["_id"], "running", timeout=5, poll_interval=0.02, guard=SessionGuard(max_cost_usd=5)
+        )
+    assert raised.value.session_id == session["_id"]
+    assert raised.value.reason == "cost $9.00 reached the limit of $5.00"
+
+
+def test_each_look_of_a_blocking_wait_is_handed_to_on_poll(cloudos_conn):
+    session = cloudos_conn.add_session(name="up", status="ready")
+    seen: list[str] = []
+    CloudOSHook().wait_for_status(session["_id"], poll_interval=0.01, on_poll=lambda s: seen.append(s["_id"]))
+    assert seen == [session["_id"]]
