@@ -526,3 +526,13 @@ def test_each_look_of_a_blocking_wait_is_handed_to_on_poll(cloudos_conn):
     seen: list[str] = []
     CloudOSHook().wait_for_status(session["_id"], poll_interval=0.01, on_poll=lambda s: seen.append(s["_id"]))
     assert seen == [session["_id"]]
+
+
+@pytest.mark.asyncio
+async def test_a_forced_pause_is_sent_as_forced_by_both_calls(cloudos_conn):
+    blocking = cloudos_conn.add_session(name="blocking", status="ready")["_id"]
+    deferred = cloudos_conn.add_session(name="deferred", status="ready")["_id"]
+    assert CloudOSHook().pause_session(blocking, force=True) is True
+    async with CloudOSHook() as hook:
+        assert await hook.apause_session(deferred, force=True) is True
+    assert cloudos_conn.abort_requests == [(blocking, True, True), (deferred, True, True)]
