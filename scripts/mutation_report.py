@@ -102,7 +102,12 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
     "operators.block_tasks": ("tests/operators/test_block_tasks.py", "tests/test_block.py"),
     "hooks.cloudos": ("tests/hooks/", "tests/triggers/test_sessions_trigger", *_SESSION_OPERATOR_TESTS),
     # Every task opens its deadlines here: its tests are those of every kind of task.
-    "task_deadlines": ("tests/client/test_deadline.py", "tests/operators/", "tests/triggers/", "tests/sensors/"),
+    "task_deadlines": (
+        "tests/client/test_deadline.py",
+        "tests/operators/",
+        "tests/triggers/",
+        "tests/sensors/",
+    ),
     "triggers.kill_path": ("tests/triggers/test_sessions_trigger.py", "tests/triggers/test_fleet_trigger.py"),
 }
 
