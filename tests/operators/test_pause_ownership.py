@@ -49,7 +49,8 @@ def _options(mode: str, ending: str) -> dict[str, Any]:
     return {
         "deferrable": mode == "deferrable",
         "poll_interval": 0.02,
-        "timeout": 0.3 if (ending == "timeout" and mode == "blocking") else 20,
+        # Long enough for the create or resume before the wait on a loaded machine (the wait then times out).
+        "timeout": 2.0 if (ending == "timeout" and mode == "blocking") else 20,
         "max_cost_usd": 1.0 if ending == "guard" else None,
         # A blocking kill is judged once the task has its session: on_kill after execute returns.
         "wait_for_running": not (ending == "kill" and mode == "blocking"),
