@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow_deployment import TRIGGERERS, AirflowDeployment, _plain, deployment_workdir, started_deployment
+from airflow_deployment import TRIGGERERS, AirflowDeployment, _plain, started_deployment
 from airflow_processes import wait_for
 
 from airflow_provider_cloudos.core.status import RUNNING, map_status
@@ -206,20 +206,10 @@ class ClockTicker:
 
 
 @pytest.fixture(scope="module")
-def clock() -> ManualClock:
-    return ManualClock()
-
-
-@pytest.fixture(scope="module")
 def simulator(clock: ManualClock) -> Iterator[CloudOSSimulator]:
+    """This scenario's own timings and key (``clock`` and ``workdir`` are conftest.py's)."""
     with CloudOSSimulator(timings=TIMINGS, clock=clock, api_key=API_KEY, seed=30) as sim:
         yield sim
-
-
-@pytest.fixture(scope="module")
-def workdir() -> Iterator[Path]:
-    with deployment_workdir("cloudos-shared-reads-") as path:
-        yield path
 
 
 @pytest.fixture(scope="module")

@@ -41,6 +41,22 @@ def during(monkeypatch: pytest.MonkeyPatch, method: str, meanwhile: Any) -> None
     monkeypatch.setattr(CloudOSHook, method, stalled)
 
 
+def newer_try_creates_during_lookup(
+    sim: CloudOSSimulator, monkeypatch: pytest.MonkeyPatch, store: FakeTaskStateStore | None
+) -> dict[str, Any]:
+    """The newer try's session, filled in when it creates it during this try's project lookup (and
+    keeps its id in ``store``, as a try does on 3.3+)."""
+    newer: dict[str, Any] = {}
+
+    def newer_try_creates() -> None:
+        newer.update(sim.add_session(name=NAME, status="ready"))
+        if store is not None:
+            store.set(STATE_STORE_KEY, newer["_id"])
+
+    during(monkeypatch, "resolve_project_id", newer_try_creates)
+    return newer
+
+
 def live(sim: CloudOSSimulator, session_id: str) -> bool:
     return map_status(sim.session(session_id)["status"]) in LIVE_STATUSES
 
@@ -50,14 +66,7 @@ def test_a_newer_tries_session_made_during_the_project_lookup_is_carried_on_with
     cloudos_conn: CloudOSSimulator, monkeypatch: pytest.MonkeyPatch, log_messages: Any, kept_in_store: bool
 ) -> None:
     store = FakeTaskStateStore() if kept_in_store else None
-    newer: dict[str, Any] = {}
-
-    def newer_try_creates() -> None:
-        newer.update(cloudos_conn.add_session(name=NAME, status="ready"))
-        if store is not None:
-            store.set(STATE_STORE_KEY, newer["_id"])
-
-    during(monkeypatch, "resolve_project_id", newer_try_creates)
+    newer = newer_try_creates_during_lookup(cloudos_conn, monkeypatch, store)
     context = make_context(store)
 
     assert create().execute(context) == newer["_id"]
@@ -75,13 +84,7 @@ def test_a_stale_try_killed_after_carrying_on_with_a_newer_tries_session_leaves_
     """The frozen try continues, finds in the task state store the session its retry made, and is
     then killed by its supervisor (Airflow has failed this try): that session is the retry's."""
     store = FakeTaskStateStore()
-    newer: dict[str, Any] = {}
-
-    def newer_try_creates() -> None:
-        newer.update(cloudos_conn.add_session(name=NAME, status="ready"))
-        store.set(STATE_STORE_KEY, newer["_id"])
-
-    during(monkeypatch, "resolve_project_id", newer_try_creates)
+    newer = newer_try_creates_during_lookup(cloudos_conn, monkeypatch, store)
     task = create()
     task.execute(make_context(store))
 
@@ -181,13 +184,7 @@ def test_a_newer_tries_stored_session_stops_the_create_even_without_reuse_existi
     """The task state store alone (no name lookup with reuse_existing=False): a try that is no
     longer the task's current one sends no create."""
     store = FakeTaskStateStore()
-    newer: dict[str, Any] = {}
-
-    def newer_try_creates() -> None:
-        newer.update(cloudos_conn.add_session(name=NAME, status="ready"))
-        store.set(STATE_STORE_KEY, newer["_id"])
-
-    during(monkeypatch, "resolve_project_id", newer_try_creates)
+    newer = newer_try_creates_during_lookup(cloudos_conn, monkeypatch, store)
 
     assert create(reuse_existing=False).execute(make_context(store)) == newer["_id"]
 
