@@ -13,7 +13,7 @@ from airflow_provider_cloudos.provider_info import get_provider_info
 from airflow_provider_cloudos.version import __version__
 
 if TYPE_CHECKING:
-    from airflow_provider_cloudos.block import CloudOSSessionBlock, cloudos_session
+    from airflow_provider_cloudos.session_block import CloudOSSessionBlock, cloudos_session
 
 _LAZY = {"cloudos_session", "CloudOSSessionBlock"}
 
@@ -21,9 +21,9 @@ _LAZY = {"cloudos_session", "CloudOSSessionBlock"}
 def __getattr__(name: str) -> Any:
     """``from airflow_provider_cloudos import cloudos_session`` without Airflow on a plain import."""
     if name in _LAZY:
-        from airflow_provider_cloudos import block
+        from airflow_provider_cloudos import session_block
 
-        return getattr(block, name)
+        return getattr(session_block, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -25,7 +25,7 @@ EXAMPLE_DAGS = REPO / "example_dags"
 #: Every module of the provider a DAG, a worker or a triggerer may import.
 PROVIDER_MODULES = (
     "airflow_provider_cloudos",
-    "airflow_provider_cloudos.block",
+    "airflow_provider_cloudos.session_block",
     "airflow_provider_cloudos.compat",
     "airflow_provider_cloudos.deferral",
     "airflow_provider_cloudos.exceptions",

@@ -16,7 +16,7 @@ import pytest
 from airflow.providers.common.compat.sdk import DAG, TaskGroup, task
 
 from airflow_provider_cloudos import cloudos_session
-from airflow_provider_cloudos.block import default_session_name
+from airflow_provider_cloudos.session_block import default_session_name
 from airflow_provider_cloudos.operators.block_tasks import (
     CloudOSBlockResumeOperator,
     CloudOSSessionBlockGuard,
@@ -150,7 +150,7 @@ def test_importing_the_package_loads_no_airflow_until_the_block_is_used():
     )
     before, module, loaded = json.loads(result.stdout.strip().splitlines()[-1])
     assert before == []
-    assert module == "airflow_provider_cloudos.block"
+    assert module == "airflow_provider_cloudos.session_block"
     assert loaded is True
 
 
