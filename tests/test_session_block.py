@@ -16,12 +16,12 @@ import pytest
 from airflow.providers.common.compat.sdk import DAG, TaskGroup, task
 
 from airflow_provider_cloudos import cloudos_session
-from airflow_provider_cloudos.session_block import default_session_name
 from airflow_provider_cloudos.operators.block_tasks import (
     CloudOSBlockResumeOperator,
     CloudOSSessionBlockGuard,
 )
 from airflow_provider_cloudos.operators.sessions import CloudOSCreateSessionOperator
+from airflow_provider_cloudos.session_block import default_session_name
 
 START = pendulum.datetime(2025, 1, 1, tz="UTC")
 
