@@ -111,6 +111,7 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
         *CONNECTION_TEMPLATE_FIELDS,
     )
     ui_color = "#fbe8e8"
+    flag_parameters = ("upload_on_close",)
 
     def __init__(
         self,
@@ -134,23 +135,19 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
         if max_cost_usd is None and max_runtime is None:
             raise ValueError(f"{self.task_id}: give max_cost_usd and/or max_runtime; a guard needs a limit")
 
-    def _validated(self) -> tuple[str, SessionGuard, bool]:
-        try:
-            session_id = require_session_id(self.session_id, "session_id")
-            guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
-            started = started_flag(self.started)
-            parse_bool(self.upload_on_close, "upload_on_close")
-            self._workspace_override()
-        except CloudOSValidationError as error:
-            raise AirflowFailException(str(error)) from error
+    def _read_parameters(self) -> tuple[str, SessionGuard, bool]:
+        return (
+            require_session_id(self.session_id, "session_id"),
+            SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime),
+            started_flag(self.started),
+        )
+
+    def poke(self, context: Any) -> bool:
+        session_id, guard, started = self._validated()
         if not guard.active:
             raise AirflowFailException(
                 f"max_cost_usd={self.max_cost_usd!r} and max_runtime={self.max_runtime!r} set no limit"
             )
-        return session_id, guard, started
-
-    def poke(self, context: Any) -> bool:
-        session_id, guard, started = self._validated()
         try:
             session = self.hook.get_session(session_id)
         except CloudOSTransientError as error:
@@ -187,9 +184,7 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
                 "session, so it was left running"
             )
         try:
-            requested = self.hook.pause_session(
-                session_id, upload_on_close=parse_bool(self.upload_on_close, "upload_on_close")
-            )
+            requested = self.hook.pause_session(session_id, upload_on_close=self._flag("upload_on_close"))
         except CloudOSError as error:
             raise AirflowFailException(
                 f"Guard of {self._block_name()}: {context_note}; pausing it failed: {error}"

@@ -5,13 +5,22 @@ jobs a scheduler is asked for and the official client cannot do. Both operators 
 the list endpoint; the selection and the report rows are decided by the pure core
 (:mod:`~airflow_provider_cloudos.core.selection`, :mod:`~airflow_provider_cloudos.core.report`), so
 they can be tested and reasoned about alone.
+
+The report's CSV goes to a local file or to any object store Airflow can reach: on a distributed
+executor (Celery, Kubernetes) the worker's disk is gone with the task. A destination with a scheme
+(``s3://``, ``gs://``, ``file://``, ``s3://aws_conn@bucket/key``...) is written through Airflow's
+``ObjectStoragePath``, which finds the filesystem and the credentials; a path without one is a
+local file.
 """
 
 from __future__ import annotations
 
+import os
+import re
 import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from airflow.providers.common.compat.sdk import (
@@ -20,12 +29,13 @@ from airflow.providers.common.compat.sdk import (
     BaseOperator,
 )
 
-from airflow_provider_cloudos.compat import context_task_instance
-from airflow_provider_cloudos.core.errors import CloudOSError
+from airflow_provider_cloudos.compat import context_task_instance, object_storage_path
+from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSValidationError
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
 from airflow_provider_cloudos.core.report import report_csv, summarize_report
 from airflow_provider_cloudos.core.selection import SessionFilter
 from airflow_provider_cloudos.core.status import PAUSED, TERMINATED, map_status, normalize_statuses
+from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.user_values import parse_string_list
 from airflow_provider_cloudos.core.validators import parse_bool
 from airflow_provider_cloudos.core.waiting import BatchWatch, WaitEnd, batch_wait, run_blocking
@@ -36,8 +46,7 @@ from airflow_provider_cloudos.operators.connection_task import (
     WAIT_TEMPLATE_FIELDS,
     CloudOSTaskMixin,
 )
-from airflow_provider_cloudos.operators.literals import check_literal_parameters
-from airflow_provider_cloudos.operators.report_file import check_report_path, write_report
+from airflow_provider_cloudos.operators.literals import check_literal_parameters, keep_parameters
 from airflow_provider_cloudos.operators.results import record_saved_results, saved_folders, saves_results
 from airflow_provider_cloudos.operators.session_task import CloudOSSessionOperatorBase
 from airflow_provider_cloudos.task_deadlines import task_call_deadline
@@ -53,6 +62,20 @@ FAILED_PREFIX = "failed: "
 _SETTLED = (PAUSED, TERMINATED)
 #: Sessions named in one log line listing a selection, at most.
 _LOG_LIMIT = 20
+#: The pause operator's parameters that select the sessions (``SessionFilter.from_params``'s).
+_FILTER_PARAMETERS = (
+    "statuses",
+    "only_owner",
+    "name_pattern",
+    "min_runtime",
+    "min_cost_usd",
+    "exclude_names",
+    "exclude_ids",
+)
+#: A URL's scheme (RFC 3986), as in ``s3://`` or ``file://``; a Windows drive (``C:\``) is none.
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+#: Schemes that are the worker's own disk: their folders are created, as for a plain path.
+_LOCAL_PROTOCOLS = frozenset({"file", "local"})
 
 
 class PauseSettings(NamedTuple):
@@ -104,13 +127,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
     """
 
     template_fields: Sequence[str] = (
-        "statuses",
-        "only_owner",
-        "name_pattern",
-        "min_runtime",
-        "min_cost_usd",
-        "exclude_names",
-        "exclude_ids",
+        *_FILTER_PARAMETERS,
         "is_dry_run",
         "upload_on_close",
         "force",
@@ -121,6 +138,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
     template_fields_renderers = {"exclude_names": "json", "exclude_ids": "json"}
     operator_extra_links = ()  # it acts on many sessions: no single session page to link to
     records_saved_results = True
+    is_dry_run: bool | str
 
     def __init__(
         self,
@@ -139,42 +157,17 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.statuses = statuses
-        self.only_owner = only_owner
-        self.name_pattern = name_pattern
-        self.min_runtime = min_runtime
-        self.min_cost_usd = min_cost_usd
-        self.exclude_names = exclude_names
-        self.exclude_ids = exclude_ids
-        self.is_dry_run = dry_run
-        self.upload_on_close = upload_on_close
-        self.force = force
-        self.wait_for_paused = wait_for_paused
+        keep_parameters(self, locals(), dry_run="is_dry_run")
         check_literal_parameters(self, self._validated)
 
-    # -- validation -------------------------------------------------------------------------
-
-    def _session_filter(self) -> SessionFilter:
-        return SessionFilter.from_params(
-            statuses=self.statuses,
-            only_owner=self.only_owner,
-            name_pattern=self.name_pattern,
-            min_runtime=self.min_runtime,
-            min_cost_usd=self.min_cost_usd,
-            exclude_names=self.exclude_names,
-            exclude_ids=self.exclude_ids,
-        )
-
     def _read_parameters(self) -> PauseSettings:
-        selection = self._session_filter()
-        settings = PauseSettings(
-            selection,
+        return PauseSettings(
+            SessionFilter.from_params(**{name: getattr(self, name) for name in _FILTER_PARAMETERS}),
             dry_run=parse_bool(self.is_dry_run, "dry_run"),
             upload_on_close=self._flag("upload_on_close"),
             force=self._flag("force"),
             wait_for_paused=self._flag("wait_for_paused"),
         )
-        return settings
 
     # -- the work ---------------------------------------------------------------------------
 
@@ -197,8 +190,9 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
             sum(result == ALREADY_PAUSED for result in results.values()),
             len(failures),
         )
-        if failures or (settings.wait_for_paused and results):
-            self._push(context, outcome)
+        ti = context_task_instance(context)
+        if (failures or (settings.wait_for_paused and results)) and ti is not None:
+            ti.xcom_push(key=XCOM_PAUSE_RESULTS, value=outcome)
         if failures:
             listed = "; ".join(
                 f"{sid} ({names[sid]}): {why[len(FAILED_PREFIX) :]}" for sid, why in failures.items()
@@ -264,12 +258,6 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
             "results": results,
             "names": names,
         }
-
-    @staticmethod
-    def _push(context: Any, outcome: dict[str, Any]) -> None:
-        ti = context_task_instance(context)
-        if ti is not None:
-            ti.xcom_push(key=XCOM_PAUSE_RESULTS, value=outcome)
 
     # -- waiting ----------------------------------------------------------------------------
 
@@ -397,6 +385,8 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
         *CONNECTION_TEMPLATE_FIELDS,
     )
     ui_color = "#e8f1fb"
+    statuses: str | Sequence[str] | None
+    csv_path: str | None
 
     def __init__(
         self,
@@ -409,21 +399,18 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.statuses = statuses
-        self.only_owner = only_owner
-        self.include_archived = include_archived
-        self.csv_path = csv_path
-        self.include_access = include_access
+        keep_parameters(self, locals())
         check_literal_parameters(self, self._validated)
 
     def _read_parameters(self) -> tuple[list[str] | None, bool, bool, bool, str | None]:
         items = parse_string_list(self.statuses, "statuses")
-        statuses = sorted(normalize_statuses(items, parameter="statuses")) if items else None
-        only_owner = parse_bool(self.only_owner, "only_owner")
-        include_archived = parse_bool(self.include_archived, "include_archived")
-        include_access = parse_bool(self.include_access, "include_access")
-        path = check_report_path(self.csv_path)
-        return statuses, only_owner, include_archived, include_access, path
+        return (
+            sorted(normalize_statuses(items, parameter="statuses")) if items else None,
+            self._flag("only_owner"),
+            self._flag("include_archived"),
+            self._flag("include_access"),
+            check_report_path(self.csv_path),
+        )
 
     def execute(self, context: Any) -> dict[str, Any]:
         """Build the report, with every API call held to the task's ``execution_timeout``."""
@@ -477,6 +464,49 @@ def _access_text(items: list[str] | None) -> str:
     if items is None:
         return "(not reported by CloudOS)"
     return ", ".join(items) or "none"
+
+
+def is_storage_url(destination: str) -> bool:
+    """Whether the report's destination is a URL (``s3://...``), written through ``ObjectStoragePath``."""
+    return _SCHEME.match(destination) is not None
+
+
+def check_report_path(value: Any, parameter: str = "csv_path") -> str | None:
+    """The destination as given (blanks stripped), or None for no file; checked without I/O on a store.
+
+    Runs when the DAG is parsed too (for a literal value), so an object store is not contacted:
+    only a local path is looked at on disk.
+    """
+    if is_unset(value):
+        return None
+    if not isinstance(value, str):
+        raise CloudOSValidationError(
+            parameter, value, "expected a file path or an object-storage URL such as 's3://bucket/key.csv'"
+        )
+    destination = value.strip()
+    if destination.endswith("/"):
+        raise CloudOSValidationError(parameter, value, "ends with '/', so names a folder; give a file path")
+    if not is_storage_url(destination) and os.path.isdir(destination):
+        raise CloudOSValidationError(parameter, value, "is a directory; give a file path")
+    return destination
+
+
+def write_report(destination: str, text: str) -> None:
+    """Write ``text`` (UTF-8, newlines as given) to the destination :func:`check_report_path` returned.
+
+    Parent folders are created on the local disk (a plain path or ``file://``); object stores have
+    none to create (and creating one at a bucket's root would create a bucket).
+    """
+    path: Any
+    if is_storage_url(destination):
+        path = object_storage_path(destination)
+        local = path.protocol in _LOCAL_PROTOCOLS
+    else:
+        path, local = Path(os.path.abspath(destination)), True
+    if local:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as handle:
+        handle.write(text.encode("utf-8"))
 
 
 __all__ = [

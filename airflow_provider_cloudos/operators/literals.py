@@ -102,6 +102,18 @@ def _validate_with(task: Any, stand_ins: dict[str, Any], validate: Callable[[], 
     return None
 
 
+def keep_parameters(task: Any, given: Mapping[str, Any], **renamed: str) -> None:
+    """Keep a task's parameters as its attributes, from its ``__init__``'s ``locals()``.
+
+    Every parameter but ``self`` and ``kwargs`` is kept under its own name, or the one ``renamed``
+    gives it (``dry_run="is_dry_run"``: ``BaseOperator.dry_run`` is a method). Through
+    ``setattr``, so Airflow records each one as a task argument, as an assignment would.
+    """
+    for name, value in given.items():
+        if name not in ("self", "kwargs", "__class__"):
+            setattr(task, renamed.get(name, name), value)
+
+
 def check_literal_parameters(task: Any, validate: Callable[[], Any]) -> None:
     """Run ``validate`` (the task's run-time checks) on its literal values; raise if none can pass.
 
@@ -123,4 +135,5 @@ __all__ = [
     "InvalidLiteralParameter",
     "check_literal_parameters",
     "is_templated",
+    "keep_parameters",
 ]
