@@ -155,9 +155,7 @@ def cloudos_session(
             started = True
         block = CloudOSSessionBlock(group, setup)
         yield block
-        own = {setup.task_id}
-        body = [task for task in _tasks_of(group) if task.task_id not in own]
-        block.body = body
+        block.body = body = [task for task in _tasks_of(group) if task.task_id != setup.task_id]
         teardown = CloudOSBlockPauseOperator(
             task_id=PAUSE_TASK_ID,
             session_id=block.session_id,
