@@ -47,7 +47,7 @@ from airflow_provider_cloudos.operators.sessions import (
 )
 
 #: The key under which releases up to 0.1 said whether the block started the session: a block set
-#: up before an upgrade is still read through it (see ``block._started_template``).
+#: up before an upgrade is still read through it (see ``session_block._started_template``).
 XCOM_STARTED_BY_BLOCK = "started_by_block"
 
 
