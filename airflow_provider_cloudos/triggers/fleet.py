@@ -17,7 +17,7 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_cloudos.core.errors import (
     CloudOSAuthError,
@@ -27,15 +27,15 @@ from airflow_provider_cloudos.core.errors import (
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import BatchWatch, batch_wait, run_async
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.task_deadlines import trigger_call_deadline
-from airflow_provider_cloudos.triggers.events import ERROR
+from airflow_provider_cloudos.deferral import ERROR
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook, trigger_call_deadline
+from airflow_provider_cloudos.triggers.sessions import CloudOSTriggerBase
 
 #: Requests in flight at once during one polling round: gentle on the API, still quick.
 DEFAULT_MAX_CONCURRENCY = 8
 
 
-class CloudOSFleetTrigger(BaseTrigger):
+class CloudOSFleetTrigger(CloudOSTriggerBase):
     """Poll a batch of CloudOS sessions until each reaches ``target_statuses`` or fails.
 
     The single event says how each session ended: ``reached`` (id → display status), ``failed``
@@ -68,12 +68,15 @@ class CloudOSFleetTrigger(BaseTrigger):
         started_at: float | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     ) -> None:
-        super().__init__()
+        super().__init__(
+            end_time=end_time,
+            cloudos_conn_id=cloudos_conn_id,
+            workspace_id=workspace_id,
+            poll_interval=poll_interval,
+            started_at=started_at,
+        )
         ids = [require_session_id(session_id, "session_ids") for session_id in session_ids]
         self.session_ids = list(dict.fromkeys(ids))
-        self.end_time = float(end_time)
-        self.cloudos_conn_id = cloudos_conn_id
-        self.workspace_id = workspace_id
         targets = normalize_statuses(list(target_statuses))
         listed = None if failure_statuses is None else list(failure_statuses)
         if listed is None:
@@ -82,27 +85,16 @@ class CloudOSFleetTrigger(BaseTrigger):
             failures = normalize_statuses(listed, "failure_statuses") if listed else frozenset()
         self.target_statuses = sorted(targets)
         self.failure_statuses = sorted(failures)
-        self.poll_interval = float(poll_interval)
-        self.started_at = float(started_at) if started_at is not None else time.time()
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise CloudOSValidationError("max_concurrency", max_concurrency, "expected a whole number >= 1")
         self.max_concurrency = max_concurrency
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        """Primitives only, never the API key: the connection is read again on the triggerer."""
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "session_ids": list(self.session_ids),
-                "end_time": self.end_time,
-                "cloudos_conn_id": self.cloudos_conn_id,
-                "workspace_id": self.workspace_id,
-                "target_statuses": list(self.target_statuses),
-                "failure_statuses": list(self.failure_statuses),
-                "poll_interval": self.poll_interval,
-                "started_at": self.started_at,
-                "max_concurrency": self.max_concurrency,
-            },
+        return self._serialized(
+            session_ids=list(self.session_ids),
+            target_statuses=list(self.target_statuses),
+            failure_statuses=list(self.failure_statuses),
+            max_concurrency=self.max_concurrency,
         )
 
     def _event(self, status: str, watch: BatchWatch, message: str) -> TriggerEvent:
@@ -124,7 +116,7 @@ class CloudOSFleetTrigger(BaseTrigger):
         )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id)
+        hook = self._hook()
         try:
             await hook.get_async_client()  # an unusable connection ends the wait with one event
         except CloudOSError as error:
