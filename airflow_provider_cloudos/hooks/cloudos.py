@@ -200,23 +200,20 @@ class CloudOSHook(BaseHook):
         deadlock on Airflow 3, so this never calls ``get_connection``.
         """
         if self._async_client is None:
-            self._async_client = await self._new_async_client()
+            from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
+
+            settings = await self.aget_settings()
+            # Remembered as the hook's settings: base_url and session_url then answer in the
+            # triggerer without the synchronous connection lookup its event loop must not make.
+            self.__dict__["settings"] = settings
+            self._async_client = AsyncCloudOSClient(
+                timeout=settings.request_timeout,
+                connect_timeout=self.timeout[0],
+                read_timeout=self.timeout[1],
+                max_requests_per_second=settings.max_requests_per_second,
+                **self._client_settings(),
+            )
         return self._async_client
-
-    async def _new_async_client(self) -> AsyncCloudOSClient:
-        from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
-
-        settings = await self.aget_settings()
-        # Remembered as the hook's settings: base_url and session_url then answer in the
-        # triggerer without the synchronous connection lookup its event loop must not make.
-        self.__dict__["settings"] = settings
-        return AsyncCloudOSClient(
-            timeout=settings.request_timeout,
-            connect_timeout=self.timeout[0],
-            read_timeout=self.timeout[1],
-            max_requests_per_second=settings.max_requests_per_second,
-            **self._client_settings(),
-        )
 
     async def areread_connection(self) -> None:
         """Read the connection anew and build the async client from it: after a 401 during a long
@@ -291,31 +288,15 @@ class CloudOSHook(BaseHook):
             return await client.get_session(session_id)
         return await client.read_session(session_id, api_statuses_for(expected))
 
-    def list_sessions(
-        self,
-        *,
-        page: int = 1,
-        limit: int = 100,
-        statuses: Iterable[str] | None = None,
-        only_owner: bool = False,
-        archived: bool | None = False,
-    ) -> tuple[list[dict[str, Any]], int]:
-        return self.client.list_sessions(
-            page=page, limit=limit, statuses=statuses, only_owner=only_owner, archived=archived
-        )
+    def list_sessions(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """One page of sessions and the total: ``page`` (1), ``limit`` (100), ``statuses``,
+        ``only_owner`` (False), ``archived`` (False) as :meth:`CloudOSClient.list_sessions` takes them."""
+        return self.client.list_sessions(**filters)
 
-    def iter_sessions(
-        self,
-        *,
-        statuses: Iterable[str] | None = None,
-        only_owner: bool = False,
-        archived: bool | None = False,
-        page_size: int = 100,
-    ) -> Iterator[dict[str, Any]]:
-        """Every session matching the filters, walking all pages."""
-        return self.client.iter_sessions(
-            statuses=statuses, only_owner=only_owner, archived=archived, page_size=page_size
-        )
+    def iter_sessions(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every session matching the filters (``statuses``, ``only_owner``, ``archived``,
+        ``page_size``, as :meth:`list_sessions`), walking all pages."""
+        return self.client.iter_sessions(**filters)
 
     def session_report(
         self,

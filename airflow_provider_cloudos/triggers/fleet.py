@@ -44,37 +44,24 @@ class CloudOSFleetTrigger(CloudOSTriggerBase):
     ``timeout`` when the deadline came first, ``error`` when the connection is unusable.
 
     :param session_ids: the sessions to watch (24-hex ids).
-    :param end_time: wall-clock deadline, epoch seconds.
-    :param cloudos_conn_id: the ``cloudos`` connection; read with Airflow's async API.
-    :param workspace_id: overrides the connection's workspace.
     :param target_statuses: display statuses that settle a session successfully (default paused).
     :param failure_statuses: display statuses that settle it as failed (default ``terminated``,
         unless it is a target).
-    :param poll_interval: seconds between polling rounds.
-    :param started_at: when the wait began (epoch), for the logs.
     :param max_concurrency: requests in flight at once within a round.
+
+    And the deadline, connection and poll of :class:`CloudOSTriggerBase` (``end_time``...).
     """
 
     def __init__(
         self,
         *,
         session_ids: Iterable[str],
-        end_time: float,
-        cloudos_conn_id: str = CloudOSHook.default_conn_name,
-        workspace_id: str | None = None,
         target_statuses: Iterable[str] = ("paused",),
         failure_statuses: Iterable[str] | None = None,
-        poll_interval: float = 30.0,
-        started_at: float | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        **wait: Any,
     ) -> None:
-        super().__init__(
-            end_time=end_time,
-            cloudos_conn_id=cloudos_conn_id,
-            workspace_id=workspace_id,
-            poll_interval=poll_interval,
-            started_at=started_at,
-        )
+        super().__init__(**wait)
         ids = [require_session_id(session_id, "session_ids") for session_id in session_ids]
         self.session_ids = list(dict.fromkeys(ids))
         targets = normalize_statuses(list(target_statuses))

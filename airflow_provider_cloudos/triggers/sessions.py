@@ -66,16 +66,22 @@ class CloudOSTriggerBase(BaseTrigger):
     """What both CloudOS triggers hold: the connection, the wall-clock deadline and the poll.
 
     Serialized as primitives only, never the API key: the connection is read again on the triggerer.
+
+    :param end_time: wall-clock deadline, epoch seconds.
+    :param cloudos_conn_id: the ``cloudos`` connection; read with Airflow's async API.
+    :param workspace_id: overrides the connection's workspace.
+    :param poll_interval: seconds between polls (polling rounds, for a batch).
+    :param started_at: when the wait began (epoch); kept across triggerer moves for the logs.
     """
 
     def __init__(
         self,
         *,
         end_time: float,
-        cloudos_conn_id: str,
-        workspace_id: str | None,
-        poll_interval: float,
-        started_at: float | None,
+        cloudos_conn_id: str = CloudOSHook.default_conn_name,
+        workspace_id: str | None = None,
+        poll_interval: float = 30.0,
+        started_at: float | None = None,
     ) -> None:
         super().__init__()
         self.end_time = float(end_time)
@@ -97,14 +103,9 @@ class CloudOSSessionTrigger(CloudOSTriggerBase):
     """Poll a CloudOS session until it reaches ``target_statuses``, fails, or ``end_time`` passes.
 
     :param session_id: the session to watch.
-    :param end_time: wall-clock deadline, epoch seconds.
-    :param cloudos_conn_id: the ``cloudos`` connection; read with Airflow's async API.
-    :param workspace_id: overrides the connection's workspace.
     :param target_statuses: display statuses that end the wait successfully (``running``...).
     :param failure_statuses: display statuses that end it as a failure (default ``terminated``,
         unless it is a target).
-    :param poll_interval: seconds between polls.
-    :param started_at: when the wait began (epoch); kept across triggerer moves for the logs.
     :param stop_on_timeout: pause the session when the deadline passes or a guard fires (the task
         started it).
     :param stop_on_kill: pause the session when a user kills the deferred task.
@@ -112,33 +113,25 @@ class CloudOSSessionTrigger(CloudOSTriggerBase):
     :param max_cost_usd: guard: end the wait with a ``guard`` event once the session's cost
         reaches this (checked while the session is not yet in a target or failure status).
     :param max_runtime_seconds: guard: the same for the session's running time.
+
+    And the deadline, connection and poll of :class:`CloudOSTriggerBase` (``end_time``...).
     """
 
     def __init__(
         self,
         *,
         session_id: str,
-        end_time: float,
-        cloudos_conn_id: str = CloudOSHook.default_conn_name,
-        workspace_id: str | None = None,
         target_statuses: Iterable[str] = ("running",),
         failure_statuses: Iterable[str] | None = None,
-        poll_interval: float = 30.0,
-        started_at: float | None = None,
         stop_on_timeout: bool = False,
         stop_on_kill: bool = False,
         upload_on_close: bool = True,
         max_cost_usd: float | None = None,
         max_runtime_seconds: float | None = None,
         last_status: str | None = None,
+        **wait: Any,
     ) -> None:
-        super().__init__(
-            end_time=end_time,
-            cloudos_conn_id=cloudos_conn_id,
-            workspace_id=workspace_id,
-            poll_interval=poll_interval,
-            started_at=started_at,
-        )
+        super().__init__(**wait)
         self.guard = SessionGuard(max_cost_usd=max_cost_usd, max_runtime_seconds=max_runtime_seconds)
         self.session_id = session_id
         self.target_statuses = sorted(normalize_statuses(list(target_statuses)))
@@ -167,16 +160,17 @@ class CloudOSSessionTrigger(CloudOSTriggerBase):
 
     def _event(self, status: str, watch: StatusWatch, message: str, **extra: Any) -> TriggerEvent:
         self._event_yielded = True
-        payload: dict[str, Any] = {
-            "status": status,
-            "session_id": self.session_id,
-            "session_status": watch.last_status,
-            "api_status": watch.last_api_status,
-            "elapsed": round(watch.elapsed(time.time()), 3),
-            "message": message,
-        }
-        payload.update(extra)
-        return TriggerEvent(payload)
+        return TriggerEvent(
+            {
+                "status": status,
+                "session_id": self.session_id,
+                "session_status": watch.last_status,
+                "api_status": watch.last_api_status,
+                "elapsed": round(watch.elapsed(time.time()), 3),
+                "message": message,
+                **extra,
+            }
+        )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
