@@ -11,12 +11,15 @@ from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_cloudos.compat import trigger_deadline
 from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS
+
+if TYPE_CHECKING:  # a DAG file imports this module, and needs no trigger
+    from airflow_provider_cloudos.triggers.sessions import CloudOSTriggerBase
 
 #: The statuses of the one event a CloudOS trigger yields, one per way a wait can end.
 SUCCESS = "success"
@@ -28,19 +31,14 @@ GUARD = "guard"
 EVENT_STATUSES = frozenset({SUCCESS, FAILURE, TIMEOUT, ERROR, GUARD})
 
 
-class DeadlineTrigger(Protocol):
-    """A trigger that owns a wall-clock deadline (the single- and the batch-session trigger)."""
-
-    end_time: float
-    poll_interval: float
-
-
 #: How far beyond the trigger's own deadline Airflow's deferral timeout is set. The trigger
 #: must always win the race: only it can pause the session before the task fails.
 SAFETY_MARGIN_SECONDS = 300.0
 
 
-def defer_to_trigger(task: Any, trigger: DeadlineTrigger, method_name: str = "execute_complete") -> NoReturn:
+def defer_to_trigger(
+    task: Any, trigger: CloudOSTriggerBase, method_name: str = "execute_complete"
+) -> NoReturn:
     """Defer ``task`` to ``trigger`` with a framework timeout safely past the trigger's deadline."""
     trigger.end_time = trigger_deadline(task, trigger.end_time)
     remaining = max(0.0, trigger.end_time - time.time())

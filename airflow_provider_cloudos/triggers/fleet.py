@@ -24,15 +24,16 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSError,
     CloudOSValidationError,
 )
-from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
 from airflow_provider_cloudos.core.validators import require_session_id
-from airflow_provider_cloudos.core.waiting import BatchWatch, batch_wait, run_async
+from airflow_provider_cloudos.core.waiting import BatchWatch, StatusWatch, batch_wait, run_async
 from airflow_provider_cloudos.deferral import ERROR
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook, trigger_call_deadline
 from airflow_provider_cloudos.triggers.sessions import CloudOSTriggerBase
 
 #: Requests in flight at once during one polling round: gentle on the API, still quick.
 DEFAULT_MAX_CONCURRENCY = 8
+#: The names a refused ``target_statuses``/``failure_statuses`` is reported under.
+_STATUS_PARAMETERS = ("target_status", "failure_statuses")
 
 
 class CloudOSFleetTrigger(CloudOSTriggerBase):
@@ -64,14 +65,10 @@ class CloudOSFleetTrigger(CloudOSTriggerBase):
         super().__init__(**wait)
         ids = [require_session_id(session_id, "session_ids") for session_id in session_ids]
         self.session_ids = list(dict.fromkeys(ids))
-        targets = normalize_statuses(list(target_statuses))
         listed = None if failure_statuses is None else list(failure_statuses)
-        if listed is None:
-            failures = FAILURE_STATUSES - targets
-        else:
-            failures = normalize_statuses(listed, "failure_statuses") if listed else frozenset()
-        self.target_statuses = sorted(targets)
-        self.failure_statuses = sorted(failures)
+        statuses = StatusWatch.create("", list(target_statuses), listed, parameters=_STATUS_PARAMETERS)
+        self.target_statuses = sorted(statuses.targets)
+        self.failure_statuses = sorted(statuses.failures)
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise CloudOSValidationError("max_concurrency", max_concurrency, "expected a whole number >= 1")
         self.max_concurrency = max_concurrency
