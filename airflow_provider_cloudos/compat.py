@@ -107,10 +107,8 @@ def _task_identity(trigger: Any) -> tuple[str, str, str, int] | None:
     3.x attaches the triggerer's view of the task instance, 2.11 an ORM ``TaskInstance``; both
     have these four attributes. A trigger run outside Airflow has none.
     """
-    ti = getattr(trigger, "task_instance", None)
-    if ti is None:
-        return None
-    try:
+    ti: Any = getattr(trigger, "task_instance", None)
+    try:  # None, or an object without them: no task instance to ask about
         map_index = getattr(ti, "map_index", -1)
         return ti.dag_id, ti.task_id, ti.run_id, -1 if map_index is None else int(map_index)
     except AttributeError:

@@ -94,22 +94,18 @@ class CloudOSFleetTrigger(CloudOSTriggerBase):
             }
         )
 
-    def _watch(self) -> BatchWatch:
-        return BatchWatch(
-            self.session_ids, self.target_statuses, self.failure_statuses, started_at=self.started_at
-        )
-
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
+        watch = BatchWatch(
+            self.session_ids, self.target_statuses, self.failure_statuses, started_at=self.started_at
+        )
         try:
             await hook.get_async_client()  # an unusable connection ends the wait with one event
         except CloudOSError as error:
-            yield self._event(
-                ERROR, self._watch(), f"Cannot use connection {self.cloudos_conn_id!r}: {error}"
-            )
+            yield self._event(ERROR, watch, f"Cannot use connection {self.cloudos_conn_id!r}: {error}")
             return
         async with hook:
-            event = await self._wait(hook, self._watch())
+            event = await self._wait(hook, watch)
         yield event
 
     async def _wait(self, hook: CloudOSHook, watch: BatchWatch) -> TriggerEvent:
