@@ -36,7 +36,6 @@ from typing import Any
 
 from airflow.providers.common.compat.version_compat import (
     AIRFLOW_V_3_0_PLUS,
-    AIRFLOW_V_3_1_PLUS,
     AIRFLOW_V_3_2_PLUS,
     AIRFLOW_V_3_3_PLUS,
 )
@@ -108,10 +107,8 @@ def _task_identity(trigger: Any) -> tuple[str, str, str, int] | None:
     3.x attaches the triggerer's view of the task instance, 2.11 an ORM ``TaskInstance``; both
     have these four attributes. A trigger run outside Airflow has none.
     """
-    ti = getattr(trigger, "task_instance", None)
-    if ti is None:
-        return None
-    try:
+    ti: Any = getattr(trigger, "task_instance", None)
+    try:  # None, or an object without them: no task instance to ask about
         map_index = getattr(ti, "map_index", -1)
         return ti.dag_id, ti.task_id, ti.run_id, -1 if map_index is None else int(map_index)
     except AttributeError:
@@ -208,10 +205,6 @@ async def _task_state(trigger: Any) -> str | None:
     return await sync_to_async(_current_task_state)(*identity)
 
 
-def _is_deferred(state: str) -> bool:
-    return state.lower().rsplit(".", 1)[-1] == "deferred"
-
-
 async def task_still_deferred(trigger: Any) -> bool:
     """True when the trigger's task instance is still deferred (the trigger lives on elsewhere).
 
@@ -223,7 +216,7 @@ async def task_still_deferred(trigger: Any) -> bool:
     except Exception as error:  # an unanswered query must not block a kill
         log.warning("Could not read the task state (%s); treating the task as gone", error)
         return False
-    return state is not None and _is_deferred(state)
+    return _state_name(state) == "deferred"
 
 
 async def safe_to_pause_after_cancel(trigger: Any) -> bool:
@@ -235,16 +228,14 @@ async def safe_to_pause_after_cancel(trigger: Any) -> bool:
     task is still deferred; a killed or timed-out one is not). With no task instance attached (a
     trigger run outside Airflow) there is nothing to decide on: do not stop.
     """
-    if trigger_has_on_kill():
-        return False
-    if _task_identity(trigger) is None:
+    if trigger_has_on_kill() or _task_identity(trigger) is None:
         return False
     try:
         state = await _task_state(trigger)
     except Exception as error:
         log.warning("Could not read the task state after a cancellation (%s); not pausing", error)
         return False
-    return state is not None and not _is_deferred(state)
+    return state is not None and _state_name(state) != "deferred"
 
 
 # -- deferral deadlines ---------------------------------------------------------------------
@@ -270,10 +261,8 @@ def framework_deferral_deadline(task: Any) -> float | None:
     task is deferred: only the timeout given to ``defer()`` applies, which the provider sets
     beyond the trigger's deadline.
     """
-    if not EXECUTION_TIMEOUT_ENDS_DEFERRAL:
-        return None
     execution_timeout = getattr(task, "execution_timeout", None)
-    if not execution_timeout:
+    if not EXECUTION_TIMEOUT_ENDS_DEFERRAL or not execution_timeout:
         return None
     return current_try_started_at() + execution_timeout.total_seconds()
 
@@ -284,13 +273,13 @@ def trigger_deadline(task: Any, wanted_end_time: float) -> float:
     if framework_deadline is None:
         return wanted_end_time
     capped = max(time.time(), framework_deadline - FRAMEWORK_DEADLINE_MARGIN_SECONDS)
-    if capped < wanted_end_time:
-        log.info(
-            "execution_timeout ends this deferral first; the trigger's deadline moves %.0fs earlier",
-            wanted_end_time - capped,
-        )
-        return capped
-    return wanted_end_time
+    if capped >= wanted_end_time:
+        return wanted_end_time
+    log.info(
+        "execution_timeout ends this deferral first; the trigger's deadline moves %.0fs earlier",
+        wanted_end_time - capped,
+    )
+    return capped
 
 
 # -- the task context -----------------------------------------------------------------------
@@ -312,11 +301,7 @@ def context_task_instance(context: Any) -> Any | None:
 
 def task_state_store(context: Any) -> Any | None:
     """The per-task store that survives retries and clears (3.3+), or None where Airflow has none."""
-    try:
-        store = context.get("task_state_store")
-    except AttributeError:
-        return None
-    return store
+    return context.get("task_state_store") if isinstance(context, Mapping) else None
 
 
 # -- connection forms -----------------------------------------------------------------------
@@ -444,30 +429,3 @@ def _register_dataset_alias(name: str) -> None:
                 session.add(DatasetAliasModel(name=name))
     except IntegrityError:  # another task registered it meanwhile
         log.debug("Dataset alias %r was registered meanwhile", name)
-
-
-__all__ = [
-    "AIRFLOW_V_3_0_PLUS",
-    "AIRFLOW_V_3_1_PLUS",
-    "AIRFLOW_V_3_2_PLUS",
-    "AIRFLOW_V_3_3_PLUS",
-    "DECLARATIVE_CONNECTION_FORM",
-    "EXECUTION_TIMEOUT_ENDS_DEFERRAL",
-    "FINISHED_TASK_STATES",
-    "FRAMEWORK_DEADLINE_MARGIN_SECONDS",
-    "add_asset_event",
-    "asset_alias",
-    "connection_form_widgets",
-    "context_task_instance",
-    "current_try_started_at",
-    "framework_deferral_deadline",
-    "link_from_xcom",
-    "mask_api_key",
-    "object_storage_path",
-    "safe_to_pause_after_cancel",
-    "task_state_store",
-    "task_still_deferred",
-    "trigger_deadline",
-    "trigger_has_on_kill",
-    "unfinished_tasks",
-]

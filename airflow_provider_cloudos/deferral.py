@@ -2,34 +2,33 @@
 
 Shared by the sensor and the operators so they defer the same way (the trigger owns the
 deadline; Airflow's deferral timeout is only a safety net set beyond it) and fail with the
-same clear messages.
+same clear messages. The event statuses are here, not in the triggers, so that the operators and
+the sensor read events without importing a trigger module (and ``airflow.triggers.base`` with it)
+when a DAG file is parsed.
 """
 
 from __future__ import annotations
 
 import time
 from datetime import timedelta
-from typing import Any, NoReturn, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_cloudos.compat import trigger_deadline
 from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS
-from airflow_provider_cloudos.triggers.events import (
-    ERROR,
-    EVENT_STATUSES,
-    FAILURE,
-    GUARD,
-    SUCCESS,
-    TIMEOUT,
-)
 
+if TYPE_CHECKING:  # a DAG file imports this module, and needs no trigger
+    from airflow_provider_cloudos.triggers.sessions import CloudOSTriggerBase
 
-class DeadlineTrigger(Protocol):
-    """A trigger that owns a wall-clock deadline (the single- and the batch-session trigger)."""
-
-    end_time: float
-    poll_interval: float
+#: The statuses of the one event a CloudOS trigger yields, one per way a wait can end.
+SUCCESS = "success"
+FAILURE = "failure"
+TIMEOUT = "timeout"
+ERROR = "error"
+#: The session's cost or runtime reached ``max_cost_usd``/``max_runtime_seconds`` while waiting.
+GUARD = "guard"
+EVENT_STATUSES = frozenset({SUCCESS, FAILURE, TIMEOUT, ERROR, GUARD})
 
 
 #: How far beyond the trigger's own deadline Airflow's deferral timeout is set. The trigger
@@ -37,7 +36,9 @@ class DeadlineTrigger(Protocol):
 SAFETY_MARGIN_SECONDS = 300.0
 
 
-def defer_to_trigger(task: Any, trigger: DeadlineTrigger, method_name: str = "execute_complete") -> NoReturn:
+def defer_to_trigger(
+    task: Any, trigger: CloudOSTriggerBase, method_name: str = "execute_complete"
+) -> NoReturn:
     """Defer ``task`` to ``trigger`` with a framework timeout safely past the trigger's deadline."""
     trigger.end_time = trigger_deadline(task, trigger.end_time)
     remaining = max(0.0, trigger.end_time - time.time())
@@ -75,9 +76,17 @@ def check_event(
         raise AirflowFailException(message)
     if status == TIMEOUT:
         raise timeout_exception(message)
-    if status == ERROR:
-        raise AirflowException(message)
-    raise AirflowException(message)  # pragma: no cover - EVENT_STATUSES is exhaustive
+    raise AirflowException(message)  # ERROR
 
 
-__all__ = ["SAFETY_MARGIN_SECONDS", "check_event", "defer_to_trigger"]
+__all__ = [
+    "ERROR",
+    "EVENT_STATUSES",
+    "FAILURE",
+    "GUARD",
+    "SAFETY_MARGIN_SECONDS",
+    "SUCCESS",
+    "TIMEOUT",
+    "check_event",
+    "defer_to_trigger",
+]

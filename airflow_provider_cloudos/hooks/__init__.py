@@ -1,23 +1,7 @@
-"""The provider's hook: ``from airflow_provider_cloudos.hooks import CloudOSHook``.
-
-The name loads its module on first use (PEP 562), like the operators' package.
-"""
+"""The provider's hook: ``from airflow_provider_cloudos.hooks import CloudOSHook``."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-from airflow_provider_cloudos.lazy_exports import lazy_exports
-
-if TYPE_CHECKING:
-    from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-
-#: Public name → the module (in this package) that defines it.
-_MODULES = {
-    "CloudOSHook": "cloudos",
-}
-
-
-__getattr__, __dir__ = lazy_exports(__name__, _MODULES)
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 
 __all__ = ["CloudOSHook"]

@@ -1,23 +1,33 @@
 """CloudOSHook: an Airflow connection of type ``cloudos`` turned into a CloudOS API client.
 
 The hook adds only what Airflow brings: reading the connection (sync, and async for triggers),
-masking the API key, the connection form, ``test_connection``, and a blocking wait that logs
-like a person would want. Every API call, retry and error message lives in the Airflow-free
-client; every status decision in the core's status model.
+masking the API key, the connection form, ``test_connection``, a blocking wait that logs
+like a person would want, and the deadlines a task or trigger holds its calls to (below). Every
+API call, retry and error message lives in the Airflow-free client; every status decision in
+the core's status model.
+
+The deadlines a task's API calls must keep, opened as client call scopes: a task knows when it has
+to be done (a sensor's ``timeout``, an operator's ``timeout``, a trigger's ``end_time`` and,
+everywhere, the try's ``execution_timeout``). The client knows none of that; it reads the scope
+opened here (:func:`~airflow_provider_cloudos.client.deadline.call_deadline`) and neither starts an
+attempt nor sleeps for a retry beyond it. Each deadline is named after what set it, so the error a
+stalled server ends in says whose time ran out.
 """
 
 from __future__ import annotations
 
+import copy
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
 
-from airflow_provider_cloudos.client.deadline import current_deadline
+from airflow_provider_cloudos.client.deadline import Deadline, call_deadline, cleanup_budget, current_deadline
 from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
 from airflow_provider_cloudos.client.resolver import CloudOSResolver
 from airflow_provider_cloudos.client.settings import (
@@ -25,7 +35,7 @@ from airflow_provider_cloudos.client.settings import (
     assumed_https_warning,
     settings_from_connection,
 )
-from airflow_provider_cloudos.compat import connection_form_widgets, mask_api_key
+from airflow_provider_cloudos.compat import connection_form_widgets, current_try_started_at, mask_api_key
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
     CloudOSGuardError,
@@ -35,6 +45,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSTransientError,
     CloudOSWaitTimeoutError,
 )
+from airflow_provider_cloudos.core.formatters import format_duration
 from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.lineage import DataLocation
 from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
@@ -49,6 +60,13 @@ if TYPE_CHECKING:
     # aiohttp at parse time (about 110 ms measured, see BENCHMARKS.md).
     from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
     from airflow_provider_cloudos.client.sync import CloudOSClient
+
+
+#: The time given to the calls a task makes because its deadline passed (pausing the session it
+#: started): short, as a kill allows about 5 s before SIGKILL, yet enough for one slow answer.
+CLEANUP_SECONDS = 30.0
+#: How long past its ``end_time`` the look a trigger takes at the deadline may take to be answered.
+LAST_LOOK_SECONDS = 5.0
 
 
 def _parsed(value: Any, parse: Callable[[Any], list[dict[str, Any]]]) -> list[dict[str, Any]]:
@@ -115,11 +133,7 @@ class CloudOSHook(BaseHook):
     @classmethod
     def get_ui_field_behaviour(cls) -> dict[str, Any]:
         """Relabel host and password, hide what a CloudOS connection does not use."""
-        return {
-            "hidden_fields": list(UI_FIELD_BEHAVIOUR["hidden-fields"]),
-            "relabeling": dict(UI_FIELD_BEHAVIOUR["relabeling"]),
-            "placeholders": dict(UI_FIELD_BEHAVIOUR["placeholders"]),
-        }
+        return {key.replace("-", "_"): copy.copy(value) for key, value in UI_FIELD_BEHAVIOUR.items()}
 
     @classmethod
     def get_connection_form_widgets(cls) -> dict[str, Any]:
@@ -144,14 +158,9 @@ class CloudOSHook(BaseHook):
 
         A host without a scheme is warned about once per hook, however often it is read.
         """
+        fields = {name: getattr(conn, name) for name in ("host", "password", "port", "schema")}
         settings = settings_from_connection(
-            conn_id=self.cloudos_conn_id,
-            host=conn.host,
-            password=conn.password,
-            port=conn.port,
-            schema=conn.schema,
-            extra=extra,
-            workspace_id=self._workspace_override,
+            conn_id=self.cloudos_conn_id, extra=extra, workspace_id=self._workspace_override, **fields
         )
         if settings.assumed_https and not self._told_https_assumed:
             self._told_https_assumed = True
@@ -174,19 +183,14 @@ class CloudOSHook(BaseHook):
     def client(self) -> CloudOSClient:
         from airflow_provider_cloudos.client.sync import CloudOSClient
 
-        settings = self.settings
         return CloudOSClient(
-            settings.base_url,
-            settings.api_key,
-            settings.workspace_id,
-            verify=settings.verify,
-            timeout=self.timeout,
-            total_timeout=settings.request_timeout,
-            max_response_bytes=settings.max_response_bytes,
-            proxy=settings.proxy,
-            no_proxy=settings.no_proxy,
-            retry_policy=settings.retry_policy,
+            timeout=self.timeout, total_timeout=self.settings.request_timeout, **self._client_settings()
         )
+
+    def _client_settings(self) -> dict[str, Any]:
+        """The connection's settings both clients take as they are."""
+        names = ("base_url", "api_key", "workspace_id", "verify", "max_response_bytes", "proxy", "no_proxy")
+        return {name: getattr(self.settings, name) for name in (*names, "retry_policy")}
 
     async def get_async_client(self) -> AsyncCloudOSClient:
         """The async client, built on first use from the connection read with Airflow's async API;
@@ -196,30 +200,20 @@ class CloudOSHook(BaseHook):
         deadlock on Airflow 3, so this never calls ``get_connection``.
         """
         if self._async_client is None:
-            self._async_client = await self._new_async_client()
+            from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
+
+            settings = await self.aget_settings()
+            # Remembered as the hook's settings: base_url and session_url then answer in the
+            # triggerer without the synchronous connection lookup its event loop must not make.
+            self.__dict__["settings"] = settings
+            self._async_client = AsyncCloudOSClient(
+                timeout=settings.request_timeout,
+                connect_timeout=self.timeout[0],
+                read_timeout=self.timeout[1],
+                max_requests_per_second=settings.max_requests_per_second,
+                **self._client_settings(),
+            )
         return self._async_client
-
-    async def _new_async_client(self) -> AsyncCloudOSClient:
-        from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
-
-        settings = await self.aget_settings()
-        # Remembered as the hook's settings: base_url and session_url then answer in the
-        # triggerer without the synchronous connection lookup its event loop must not make.
-        self.__dict__["settings"] = settings
-        return AsyncCloudOSClient(
-            settings.base_url,
-            settings.api_key,
-            settings.workspace_id,
-            verify=settings.verify,
-            timeout=settings.request_timeout,
-            connect_timeout=self.timeout[0],
-            read_timeout=self.timeout[1],
-            max_response_bytes=settings.max_response_bytes,
-            proxy=settings.proxy,
-            no_proxy=settings.no_proxy,
-            retry_policy=settings.retry_policy,
-            max_requests_per_second=settings.max_requests_per_second,
-        )
 
     async def areread_connection(self) -> None:
         """Read the connection anew and build the async client from it: after a 401 during a long
@@ -294,31 +288,15 @@ class CloudOSHook(BaseHook):
             return await client.get_session(session_id)
         return await client.read_session(session_id, api_statuses_for(expected))
 
-    def list_sessions(
-        self,
-        *,
-        page: int = 1,
-        limit: int = 100,
-        statuses: Iterable[str] | None = None,
-        only_owner: bool = False,
-        archived: bool | None = False,
-    ) -> tuple[list[dict[str, Any]], int]:
-        return self.client.list_sessions(
-            page=page, limit=limit, statuses=statuses, only_owner=only_owner, archived=archived
-        )
+    def list_sessions(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """One page of sessions and the total: ``page`` (1), ``limit`` (100), ``statuses``,
+        ``only_owner`` (False), ``archived`` (False) as :meth:`CloudOSClient.list_sessions` takes them."""
+        return self.client.list_sessions(**filters)
 
-    def iter_sessions(
-        self,
-        *,
-        statuses: Iterable[str] | None = None,
-        only_owner: bool = False,
-        archived: bool | None = False,
-        page_size: int = 100,
-    ) -> Iterator[dict[str, Any]]:
-        """Every session matching the filters, walking all pages."""
-        return self.client.iter_sessions(
-            statuses=statuses, only_owner=only_owner, archived=archived, page_size=page_size
-        )
+    def iter_sessions(self, **filters: Any) -> Iterator[dict[str, Any]]:
+        """Every session matching the filters (``statuses``, ``only_owner``, ``archived``,
+        ``page_size``, as :meth:`list_sessions`), walking all pages."""
+        return self.client.iter_sessions(**filters)
 
     def session_report(
         self,
@@ -532,4 +510,55 @@ class CloudOSHook(BaseHook):
         )
 
 
-__all__ = ["CloudOSHook"]
+# -- the deadlines of a task's (or a trigger's) calls ------------------------------------------
+
+
+@contextmanager
+def task_call_deadline(
+    task: Any, seconds: float | None, what: str, *, started_at: float | None = None
+) -> Iterator[Deadline | None]:
+    """Calls in this block end by ``started_at + seconds`` (``what``'s deadline) and by the try's
+    ``execution_timeout``, whichever comes first.
+
+    ``started_at`` defaults to the start of the running try (now, outside Airflow).
+    """
+    start = current_try_started_at() if started_at is None else started_at
+    own = None if seconds is None else start + float(seconds)
+    timeout = getattr(task, "execution_timeout", None)
+    limit = timeout.total_seconds() if timeout is not None and timeout.total_seconds() > 0 else None
+    execution = None if limit is None else current_try_started_at() + limit
+    with call_deadline(execution, f"execution_timeout ({format_duration(limit)})"):
+        label = f"{what} ({format_duration(seconds)})" if seconds is not None else what
+        with call_deadline(own, label) as chosen:
+            yield chosen
+
+
+def trigger_call_deadline(
+    end_time: float, *, clock: Callable[[], float] = time.time
+) -> AbstractContextManager[Deadline | None]:
+    """The scope of one poll of a trigger: its ``end_time``, stretched to give a look taken near
+    it :data:`LAST_LOOK_SECONDS`.
+
+    A trigger takes a last look at the session when ``end_time`` arrives, or at once when it is
+    created after it (on another triggerer): a session that became ready meanwhile is a success,
+    not a timeout. That look gets a few seconds, no more, to be answered; looks taken earlier end
+    by ``end_time`` itself.
+    """
+    moment = datetime.fromtimestamp(end_time, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    label = f"the trigger's end_time ({moment}; a look taken at it may take {LAST_LOOK_SECONDS:g}s)"
+    return call_deadline(max(end_time, clock() + LAST_LOOK_SECONDS), label)
+
+
+def cleanup_calls(reason: str) -> AbstractContextManager[Deadline]:
+    """A short fresh budget for calls made because a deadline passed or the task is going away."""
+    return cleanup_budget(CLEANUP_SECONDS, f"the cleanup after {reason}")
+
+
+__all__ = [
+    "CLEANUP_SECONDS",
+    "LAST_LOOK_SECONDS",
+    "CloudOSHook",
+    "cleanup_calls",
+    "task_call_deadline",
+    "trigger_call_deadline",
+]

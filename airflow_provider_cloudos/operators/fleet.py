@@ -41,6 +41,7 @@ from airflow_provider_cloudos.core.validators import parse_bool
 from airflow_provider_cloudos.core.waiting import BatchWatch, WaitEnd, batch_wait, run_blocking
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
+from airflow_provider_cloudos.hooks.cloudos import task_call_deadline
 from airflow_provider_cloudos.operators.connection_task import (
     CONNECTION_TEMPLATE_FIELDS,
     WAIT_TEMPLATE_FIELDS,
@@ -49,7 +50,6 @@ from airflow_provider_cloudos.operators.connection_task import (
 from airflow_provider_cloudos.operators.literals import check_literal_parameters, keep_parameters
 from airflow_provider_cloudos.operators.results import record_saved_results, saved_folders, saves_results
 from airflow_provider_cloudos.operators.session_task import CloudOSSessionOperatorBase
-from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
 #: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
 XCOM_PAUSE_RESULTS = "pause_results"

@@ -55,6 +55,7 @@ from airflow_provider_cloudos.core.validators import (
 from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS, StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
+from airflow_provider_cloudos.hooks.cloudos import cleanup_calls, task_call_deadline
 from airflow_provider_cloudos.links import (
     XCOM_SESSION_ID,
     XCOM_SESSION_SUMMARY,
@@ -70,7 +71,6 @@ from airflow_provider_cloudos.operators.connection_task import (
 )
 from airflow_provider_cloudos.operators.results import with_results_alias
 from airflow_provider_cloudos.operators.task_lineage import lineage_on_start
-from airflow_provider_cloudos.task_deadlines import cleanup_calls, task_call_deadline
 
 #: Key under which a create task keeps its session id in the task state store (3.3+).
 STATE_STORE_KEY = "cloudos_session_id"

@@ -58,6 +58,7 @@ from airflow_provider_cloudos.core.validators import (
 )
 from airflow_provider_cloudos.deferral import check_event
 from airflow_provider_cloudos.exceptions import to_airflow_exception
+from airflow_provider_cloudos.hooks.cloudos import cleanup_calls
 from airflow_provider_cloudos.links import (
     XCOM_SESSION_SUMMARY,
 )
@@ -88,7 +89,6 @@ from airflow_provider_cloudos.operators.task_lineage import (
     record_lineage,
     restore_lineage,
 )
-from airflow_provider_cloudos.task_deadlines import cleanup_calls
 
 #: A mount or link payload item with where its file or folder lives.
 Located = tuple[dict[str, Any], DataLocation]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from functools import cached_property
 from typing import Any
 
 from airflow.providers.common.compat.sdk import (
@@ -25,6 +26,7 @@ from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_blocking, session_wait
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
+from airflow_provider_cloudos.hooks.cloudos import task_call_deadline
 from airflow_provider_cloudos.operators.connection_task import (
     CONNECTION_TEMPLATE_FIELDS,
     DEFAULT_DEFERRABLE,
@@ -32,7 +34,6 @@ from airflow_provider_cloudos.operators.connection_task import (
     CloudOSTaskMixin,
 )
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
-from airflow_provider_cloudos.task_deadlines import task_call_deadline
 
 
 class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSensorOperator):
@@ -94,52 +95,44 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSenso
         self.session_id = session_id
         self.target_status = target_status
         self.failure_status = failure_status
-        self._watch: StatusWatch | None = None
         check_literal_parameters(self, self._validated)
 
+    flag_parameters = ("deferrable",)
+
     def _read_parameters(self) -> StatusWatch:
-        """The wait the parameters ask for; :meth:`_watcher` starts its clock."""
+        """The wait the parameters ask for; :attr:`_watch` starts its clock."""
         session_id = require_session_id(self.session_id, "session_id")
         guard = SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
         wanted, failing = self.target_status, self.failure_status
-        if is_unset(wanted) or wanted is None:
+        if wanted is None or is_unset(wanted):
             wanted = "paused" if guard.active else "running"
-        targets = normalize_statuses(wanted, parameter="target_status")
+        targets = normalize_statuses(wanted, "target_status")
         failures = (
             FAILURE_STATUSES - targets
-            if is_unset(failing) or failing is None
-            else normalize_statuses(failing, parameter="failure_status")
+            if failing is None or is_unset(failing)
+            else normalize_statuses(failing, "failure_status")
         )
         return StatusWatch(session_id, targets, failures, guard=guard)
 
-    def _check_shared(self) -> None:
-        super()._check_shared()
-        self._flag("deferrable")
-
-    def _guard(self) -> SessionGuard:
-        return self._checked(
-            lambda: SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
-        )
-
     def _result(self, summary: Any, guard_reason: str | None) -> Any:
         """The summary, with ``guard_reason`` when a guard is set (what fired, or None)."""
-        if isinstance(summary, dict) and self._guard().active:
+        guard = self._validated().guard
+        if isinstance(summary, dict) and guard is not None and guard.active:
             return {**summary, "guard_reason": guard_reason}
         return summary
 
-    def _watcher(self) -> StatusWatch:
-        if self._watch is None:
-            watch = self._validated()
-            watch.started_at, watch.url = time.time(), self.hook.session_url(watch.session_id)
-            self._watch = watch
-        return self._watch
+    @cached_property
+    def _watch(self) -> StatusWatch:
+        """The wait, its clock started at the first look."""
+        watch = self._validated()
+        watch.started_at, watch.url = time.time(), self.hook.session_url(watch.session_id)
+        return watch
 
     def poke(self, context: Any) -> bool | PokeReturnValue:
         """One look, judged by the one single-session loop: an end time already passed makes it
         look once; its deadline is the sensor's own (Airflow's timeout, or the trigger's)."""
-        watch = self._watcher()
         result = run_blocking(
-            session_wait(watch, 0.0, 0.0, clock=time.time, log=self.log), self._look, time.sleep
+            session_wait(self._watch, 0.0, 0.0, clock=time.time, log=self.log), self._look, time.sleep
         )
         if result.end is WaitEnd.FAILED:
             raise AirflowFailException(result.message)
@@ -154,7 +147,7 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSenso
         try:
             # Each look ends by the sensor's timeout (counted from its first look) and by
             # execution_timeout, whatever the server does.
-            started = self._watcher().started_at
+            started = self._watch.started_at
             with task_call_deadline(self, float(self.timeout), "the sensor's timeout", started_at=started):
                 return self.hook.get_session(session_id)
         except CloudOSDeadlineError as error:
@@ -173,8 +166,8 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSenso
         first = self.poke(context)
         if isinstance(first, PokeReturnValue) and first.is_done:
             return first.xcom_value
-        watch = self._watcher()
-        guard = self._guard()
+        watch = self._watch
+        limits: dict[str, Any] = watch.guard.trigger_kwargs() if watch.guard else {}
         # Imported here: parsing a DAG file needs no trigger module (see BENCHMARKS.md).
         from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
@@ -187,9 +180,8 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSenso
             failure_statuses=sorted(watch.failures),
             poll_interval=float(self.poke_interval),
             started_at=watch.started_at,
-            max_cost_usd=guard.max_cost_usd,
-            max_runtime_seconds=guard.max_runtime_seconds,
             last_status=watch.last_status,
+            **limits,
         )
         defer_to_trigger(self, trigger)
 

@@ -17,25 +17,26 @@ import time
 from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
-from airflow.triggers.base import BaseTrigger, TriggerEvent
+from airflow.triggers.base import TriggerEvent
 
 from airflow_provider_cloudos.core.errors import (
     CloudOSAuthError,
     CloudOSError,
     CloudOSValidationError,
 )
-from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
 from airflow_provider_cloudos.core.validators import require_session_id
-from airflow_provider_cloudos.core.waiting import BatchWatch, batch_wait, run_async
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.task_deadlines import trigger_call_deadline
-from airflow_provider_cloudos.triggers.events import ERROR
+from airflow_provider_cloudos.core.waiting import BatchWatch, StatusWatch, batch_wait, run_async
+from airflow_provider_cloudos.deferral import ERROR
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook, trigger_call_deadline
+from airflow_provider_cloudos.triggers.sessions import CloudOSTriggerBase
 
 #: Requests in flight at once during one polling round: gentle on the API, still quick.
 DEFAULT_MAX_CONCURRENCY = 8
+#: The names a refused ``target_statuses``/``failure_statuses`` is reported under.
+_STATUS_PARAMETERS = ("target_status", "failure_statuses")
 
 
-class CloudOSFleetTrigger(BaseTrigger):
+class CloudOSFleetTrigger(CloudOSTriggerBase):
     """Poll a batch of CloudOS sessions until each reaches ``target_statuses`` or fails.
 
     The single event says how each session ended: ``reached`` (id → display status), ``failed``
@@ -44,65 +45,40 @@ class CloudOSFleetTrigger(BaseTrigger):
     ``timeout`` when the deadline came first, ``error`` when the connection is unusable.
 
     :param session_ids: the sessions to watch (24-hex ids).
-    :param end_time: wall-clock deadline, epoch seconds.
-    :param cloudos_conn_id: the ``cloudos`` connection; read with Airflow's async API.
-    :param workspace_id: overrides the connection's workspace.
     :param target_statuses: display statuses that settle a session successfully (default paused).
     :param failure_statuses: display statuses that settle it as failed (default ``terminated``,
         unless it is a target).
-    :param poll_interval: seconds between polling rounds.
-    :param started_at: when the wait began (epoch), for the logs.
     :param max_concurrency: requests in flight at once within a round.
+
+    And the deadline, connection and poll of :class:`CloudOSTriggerBase` (``end_time``...).
     """
 
     def __init__(
         self,
         *,
         session_ids: Iterable[str],
-        end_time: float,
-        cloudos_conn_id: str = CloudOSHook.default_conn_name,
-        workspace_id: str | None = None,
         target_statuses: Iterable[str] = ("paused",),
         failure_statuses: Iterable[str] | None = None,
-        poll_interval: float = 30.0,
-        started_at: float | None = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        **wait: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(**wait)
         ids = [require_session_id(session_id, "session_ids") for session_id in session_ids]
         self.session_ids = list(dict.fromkeys(ids))
-        self.end_time = float(end_time)
-        self.cloudos_conn_id = cloudos_conn_id
-        self.workspace_id = workspace_id
-        targets = normalize_statuses(list(target_statuses))
         listed = None if failure_statuses is None else list(failure_statuses)
-        if listed is None:
-            failures = FAILURE_STATUSES - targets
-        else:
-            failures = normalize_statuses(listed, "failure_statuses") if listed else frozenset()
-        self.target_statuses = sorted(targets)
-        self.failure_statuses = sorted(failures)
-        self.poll_interval = float(poll_interval)
-        self.started_at = float(started_at) if started_at is not None else time.time()
+        statuses = StatusWatch.create("", list(target_statuses), listed, parameters=_STATUS_PARAMETERS)
+        self.target_statuses = sorted(statuses.targets)
+        self.failure_statuses = sorted(statuses.failures)
         if isinstance(max_concurrency, bool) or not isinstance(max_concurrency, int) or max_concurrency < 1:
             raise CloudOSValidationError("max_concurrency", max_concurrency, "expected a whole number >= 1")
         self.max_concurrency = max_concurrency
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        """Primitives only, never the API key: the connection is read again on the triggerer."""
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "session_ids": list(self.session_ids),
-                "end_time": self.end_time,
-                "cloudos_conn_id": self.cloudos_conn_id,
-                "workspace_id": self.workspace_id,
-                "target_statuses": list(self.target_statuses),
-                "failure_statuses": list(self.failure_statuses),
-                "poll_interval": self.poll_interval,
-                "started_at": self.started_at,
-                "max_concurrency": self.max_concurrency,
-            },
+        return self._serialized(
+            session_ids=list(self.session_ids),
+            target_statuses=list(self.target_statuses),
+            failure_statuses=list(self.failure_statuses),
+            max_concurrency=self.max_concurrency,
         )
 
     def _event(self, status: str, watch: BatchWatch, message: str) -> TriggerEvent:
@@ -118,22 +94,18 @@ class CloudOSFleetTrigger(BaseTrigger):
             }
         )
 
-    def _watch(self) -> BatchWatch:
-        return BatchWatch(
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        hook = self._hook()
+        watch = BatchWatch(
             self.session_ids, self.target_statuses, self.failure_statuses, started_at=self.started_at
         )
-
-    async def run(self) -> AsyncIterator[TriggerEvent]:
-        hook = CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id)
         try:
             await hook.get_async_client()  # an unusable connection ends the wait with one event
         except CloudOSError as error:
-            yield self._event(
-                ERROR, self._watch(), f"Cannot use connection {self.cloudos_conn_id!r}: {error}"
-            )
+            yield self._event(ERROR, watch, f"Cannot use connection {self.cloudos_conn_id!r}: {error}")
             return
         async with hook:
-            event = await self._wait(hook, self._watch())
+            event = await self._wait(hook, watch)
         yield event
 
     async def _wait(self, hook: CloudOSHook, watch: BatchWatch) -> TriggerEvent:

@@ -5,13 +5,23 @@ The trigger owns the deadline. Airflow's own deferral timeout fails the task wit
 instead the trigger gets a wall-clock ``end_time`` (epoch seconds, valid on any triggerer),
 polls until then, pauses the session itself when the operator asked for that, and yields
 exactly one event.
+
+A kill's pause must end even if Airflow cancels it again meanwhile. Airflow 3.3's triggerer calls
+``on_kill`` inside the cancelled trigger's task, and keeps sending the same cancellation on every
+sync with its supervisor (about once a second) until the trigger is gone; each one cancels
+whatever ``on_kill`` is awaiting, and Airflow swallows that cancellation. A pause that needs a
+task-state query, a connection lookup and a request (more than a second on a busy triggerer) was
+dropped half-way: the deployment soak saw a task marked failed whose session was never paused.
+Older Airflow versions cancel a trigger's cleanup the same way on shutdown. So the pause runs in a
+task of its own (:func:`run_to_the_end`), shielded from the caller's cancellation and referenced
+until it ends: the caller may be cancelled, the pause is not.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Coroutine, Iterable
 from typing import Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -22,28 +32,80 @@ from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status, normalize_statuses
 from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_async, session_wait
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.task_deadlines import trigger_call_deadline
-from airflow_provider_cloudos.triggers.events import ERROR, EVENT_STATUSES, FAILURE, GUARD, SUCCESS, TIMEOUT
-from airflow_provider_cloudos.triggers.kill_path import run_to_the_end
+from airflow_provider_cloudos.deferral import ERROR
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook, trigger_call_deadline
+
+#: Kill-path work still running; a strong reference, so the event loop cannot drop a task whose
+#: caller was cancelled.
+_RUNNING: set[asyncio.Task[Any]] = set()
+
+
+async def run_to_the_end(work: Coroutine[Any, Any, None]) -> None:
+    """Await ``work`` in its own task that a cancellation of the caller does not reach."""
+    task = asyncio.ensure_future(work)
+    _RUNNING.add(task)
+    task.add_done_callback(_RUNNING.discard)
+    await asyncio.shield(task)
+
+
+async def wait_for_kill_paths() -> None:
+    """Wait until every kill-path task has ended (tests; a triggerer shutting down)."""
+    while _RUNNING:
+        await asyncio.gather(*list(_RUNNING), return_exceptions=True)
+
+
+#: What every CloudOS trigger serializes, whatever it waits for.
+_SHARED_KWARGS = ("end_time", "cloudos_conn_id", "workspace_id", "poll_interval", "started_at")
 
 
 class _UnusableConnection(Exception):
     """The connection cannot be read or used: the wait ends with an event naming it."""
 
 
-class CloudOSSessionTrigger(BaseTrigger):
-    """Poll a CloudOS session until it reaches ``target_statuses``, fails, or ``end_time`` passes.
+class CloudOSTriggerBase(BaseTrigger):
+    """What both CloudOS triggers hold: the connection, the wall-clock deadline and the poll.
 
-    :param session_id: the session to watch.
+    Serialized as primitives only, never the API key: the connection is read again on the triggerer.
+
     :param end_time: wall-clock deadline, epoch seconds.
     :param cloudos_conn_id: the ``cloudos`` connection; read with Airflow's async API.
     :param workspace_id: overrides the connection's workspace.
+    :param poll_interval: seconds between polls (polling rounds, for a batch).
+    :param started_at: when the wait began (epoch); kept across triggerer moves for the logs.
+    """
+
+    def __init__(
+        self,
+        *,
+        end_time: float,
+        cloudos_conn_id: str = CloudOSHook.default_conn_name,
+        workspace_id: str | None = None,
+        poll_interval: float = 30.0,
+        started_at: float | None = None,
+    ) -> None:
+        super().__init__()
+        self.end_time = float(end_time)
+        self.cloudos_conn_id = cloudos_conn_id
+        self.workspace_id = workspace_id
+        self.poll_interval = float(poll_interval)
+        self.started_at = float(started_at) if started_at is not None else time.time()
+
+    def _serialized(self, **kwargs: Any) -> tuple[str, dict[str, Any]]:
+        """The classpath and kwargs: the shared ones and the trigger's own ``kwargs``."""
+        shared = {name: getattr(self, name) for name in _SHARED_KWARGS}
+        return f"{type(self).__module__}.{type(self).__qualname__}", {**shared, **kwargs}
+
+    def _hook(self) -> CloudOSHook:
+        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id)
+
+
+class CloudOSSessionTrigger(CloudOSTriggerBase):
+    """Poll a CloudOS session until it reaches ``target_statuses``, fails, or ``end_time`` passes.
+
+    :param session_id: the session to watch.
     :param target_statuses: display statuses that end the wait successfully (``running``...).
     :param failure_statuses: display statuses that end it as a failure (default ``terminated``,
         unless it is a target).
-    :param poll_interval: seconds between polls.
-    :param started_at: when the wait began (epoch); kept across triggerer moves for the logs.
     :param stop_on_timeout: pause the session when the deadline passes or a guard fires (the task
         started it).
     :param stop_on_kill: pause the session when a user kills the deferred task.
@@ -51,38 +113,31 @@ class CloudOSSessionTrigger(BaseTrigger):
     :param max_cost_usd: guard: end the wait with a ``guard`` event once the session's cost
         reaches this (checked while the session is not yet in a target or failure status).
     :param max_runtime_seconds: guard: the same for the session's running time.
+
+    And the deadline, connection and poll of :class:`CloudOSTriggerBase` (``end_time``...).
     """
 
     def __init__(
         self,
         *,
         session_id: str,
-        end_time: float,
-        cloudos_conn_id: str = CloudOSHook.default_conn_name,
-        workspace_id: str | None = None,
         target_statuses: Iterable[str] = ("running",),
         failure_statuses: Iterable[str] | None = None,
-        poll_interval: float = 30.0,
-        started_at: float | None = None,
         stop_on_timeout: bool = False,
         stop_on_kill: bool = False,
         upload_on_close: bool = True,
         max_cost_usd: float | None = None,
         max_runtime_seconds: float | None = None,
         last_status: str | None = None,
+        **wait: Any,
     ) -> None:
-        super().__init__()
+        super().__init__(**wait)
         self.guard = SessionGuard(max_cost_usd=max_cost_usd, max_runtime_seconds=max_runtime_seconds)
         self.session_id = session_id
-        self.end_time = float(end_time)
-        self.cloudos_conn_id = cloudos_conn_id
-        self.workspace_id = workspace_id
         self.target_statuses = sorted(normalize_statuses(list(target_statuses)))
         self.failure_statuses = (
             None if failure_statuses is None else sorted(normalize_statuses(list(failure_statuses)))
         )
-        self.poll_interval = float(poll_interval)
-        self.started_at = float(started_at) if started_at is not None else time.time()
         self.stop_on_timeout = bool(stop_on_timeout)
         self.stop_on_kill = bool(stop_on_kill)
         self.upload_on_close = bool(upload_on_close)
@@ -91,42 +146,31 @@ class CloudOSSessionTrigger(BaseTrigger):
         self._event_yielded = False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
-        """Primitives only, and never the API key: the connection is read again on the triggerer."""
-        return (
-            f"{type(self).__module__}.{type(self).__qualname__}",
-            {
-                "session_id": self.session_id,
-                "end_time": self.end_time,
-                "cloudos_conn_id": self.cloudos_conn_id,
-                "workspace_id": self.workspace_id,
-                "target_statuses": list(self.target_statuses),
-                "failure_statuses": None if self.failure_statuses is None else list(self.failure_statuses),
-                "poll_interval": self.poll_interval,
-                "started_at": self.started_at,
-                "stop_on_timeout": self.stop_on_timeout,
-                "stop_on_kill": self.stop_on_kill,
-                "upload_on_close": self.upload_on_close,
-                # Only the limits that are set, so a trigger without a guard serializes as before.
-                **self.guard.trigger_kwargs(),
-                **({"last_status": self.last_status} if self.last_status else {}),
-            },
+        return self._serialized(
+            session_id=self.session_id,
+            target_statuses=list(self.target_statuses),
+            failure_statuses=None if self.failure_statuses is None else list(self.failure_statuses),
+            stop_on_timeout=self.stop_on_timeout,
+            stop_on_kill=self.stop_on_kill,
+            upload_on_close=self.upload_on_close,
+            # Only the limits that are set, so a trigger without a guard serializes as before.
+            **self.guard.trigger_kwargs(),
+            **({"last_status": self.last_status} if self.last_status else {}),
         )
-
-    def _hook(self) -> CloudOSHook:
-        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self.workspace_id)
 
     def _event(self, status: str, watch: StatusWatch, message: str, **extra: Any) -> TriggerEvent:
         self._event_yielded = True
-        payload: dict[str, Any] = {
-            "status": status,
-            "session_id": self.session_id,
-            "session_status": watch.last_status,
-            "api_status": watch.last_api_status,
-            "elapsed": round(watch.elapsed(time.time()), 3),
-            "message": message,
-        }
-        payload.update(extra)
-        return TriggerEvent(payload)
+        return TriggerEvent(
+            {
+                "status": status,
+                "session_id": self.session_id,
+                "session_status": watch.last_status,
+                "api_status": watch.last_api_status,
+                "elapsed": round(watch.elapsed(time.time()), 3),
+                "message": message,
+                **extra,
+            }
+        )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         hook = self._hook()
@@ -254,4 +298,4 @@ class CloudOSSessionTrigger(BaseTrigger):
         await self._pause_quietly(self._hook(), "the deferred task was killed")
 
 
-__all__ = ["ERROR", "EVENT_STATUSES", "FAILURE", "GUARD", "SUCCESS", "TIMEOUT", "CloudOSSessionTrigger"]
+__all__ = ["CloudOSSessionTrigger", "CloudOSTriggerBase", "run_to_the_end", "wait_for_kill_paths"]

@@ -35,8 +35,8 @@ from airflow_deployment import TRIGGERERS, AirflowDeployment, _plain, started_de
 from airflow_processes import wait_for
 
 from airflow_provider_cloudos.core.status import RUNNING, map_status
+from airflow_provider_cloudos.deferral import SUCCESS
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
-from airflow_provider_cloudos.triggers.events import SUCCESS
 
 DAG_ID = "cloudos_shared_reads"
 WAITS = int(os.environ.get("CLOUDOS_SHARED_READS_WAITS", "1000"))

@@ -18,7 +18,6 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 from misbehaving_server import SESSION_ID, MisbehavingServer
 from task_helpers import KEY, WORKSPACE, connection_json, run_task, run_trigger
 
-from airflow_provider_cloudos import task_deadlines
 from airflow_provider_cloudos.client import AsyncCloudOSClient, CloudOSClient, RetryPolicy
 from airflow_provider_cloudos.client.deadline import call_deadline
 from airflow_provider_cloudos.core.errors import (
@@ -27,6 +26,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSResponseTooLargeError,
     CloudOSTransientError,
 )
+from airflow_provider_cloudos.hooks import cloudos as task_deadlines
 from airflow_provider_cloudos.operators.fleet import CloudOSPauseSessionsOperator
 from airflow_provider_cloudos.operators.sessions import CloudOSCreateSessionOperator
 from airflow_provider_cloudos.sensors.sessions import CloudOSSessionSensor

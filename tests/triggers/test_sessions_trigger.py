@@ -13,7 +13,11 @@ from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
 from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.client.sync import CloudOSClient
 from airflow_provider_cloudos.testing import StateTimings
-from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
+from airflow_provider_cloudos.triggers.sessions import (
+    CloudOSSessionTrigger,
+    run_to_the_end,
+    wait_for_kill_paths,
+)
 
 CLASSPATH = "airflow_provider_cloudos.triggers.sessions.CloudOSSessionTrigger"
 
@@ -343,7 +347,6 @@ async def test_a_cancellation_after_the_event_was_made_never_pauses(cloudos_conn
     closes its client, after making its event) is the triggerer cleaning up, not a kill: the task
     is told its session is running, so it must not be paused, whatever the task's state says."""
     from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-    from airflow_provider_cloudos.triggers.kill_path import wait_for_kill_paths
 
     monkeypatch.setattr(compat, "trigger_has_on_kill", lambda: False)
     monkeypatch.setattr(compat, "_task_identity", lambda trigger: ("dag", "task", "run", -1))
@@ -411,8 +414,6 @@ def test_last_status_is_left_out_of_the_kwargs_when_unknown():
 @pytest.mark.asyncio
 async def test_on_kill_pauses_even_when_airflow_cancels_it_again_midway(cloudos_conn, monkeypatch):
     """Airflow 3.3 repeats the cancellation about once a second while on_kill runs; the pause survives."""
-    from airflow_provider_cloudos.triggers.kill_path import wait_for_kill_paths
-
     asked = asyncio.Event()
     answer = asyncio.Event()
 
@@ -439,8 +440,6 @@ async def test_on_kill_pauses_even_when_airflow_cancels_it_again_midway(cloudos_
 @pytest.mark.asyncio
 async def test_cancellation_cleanup_survives_a_second_cancellation(cloudos_conn, monkeypatch):
     """Before 3.3 a kill is a cancellation of run(); a repeated one must not drop the pause."""
-    from airflow_provider_cloudos.triggers.kill_path import wait_for_kill_paths
-
     asked = asyncio.Event()
     answer = asyncio.Event()
 
@@ -466,3 +465,55 @@ async def test_cancellation_cleanup_survives_a_second_cancellation(cloudos_conn,
     answer.set()
     await asyncio.wait_for(wait_for_kill_paths(), 30)
     assert cloudos_conn.counters.requests("abort") == 1
+
+
+# -- the kill path: the pauses a killed task needs run to their end, and can be waited for ------
+
+
+@pytest.mark.asyncio
+async def test_waiting_for_kill_paths_outlasts_one_that_failed() -> None:
+    """One kill path that raised must not end the wait for the others (a triggerer shutting down
+    waits for every pause still under way)."""
+    fail, release = asyncio.Event(), asyncio.Event()
+    paused: list[str] = []
+
+    async def failing_pause() -> None:
+        await fail.wait()
+        raise RuntimeError("the pause request failed")
+
+    async def slow_pause() -> None:
+        await release.wait()
+        paused.append("slow")
+
+    callers = [asyncio.ensure_future(run_to_the_end(work())) for work in (failing_pause, slow_pause)]
+    await asyncio.sleep(0)
+    waiting = asyncio.ensure_future(wait_for_kill_paths())
+    await asyncio.sleep(0)
+    fail.set()
+    await asyncio.sleep(0.05)
+    assert not waiting.done(), "the wait ended while a pause was still under way"
+    release.set()
+    await asyncio.wait_for(waiting, 5)
+    assert paused == ["slow"]
+    outcomes = await asyncio.gather(*callers, return_exceptions=True)
+    assert isinstance(outcomes[0], RuntimeError)
+    assert outcomes[1] is None
+
+
+@pytest.mark.asyncio
+async def test_a_kill_path_goes_on_when_its_caller_is_cancelled() -> None:
+    release = asyncio.Event()
+    paused: list[str] = []
+
+    async def pause() -> None:
+        await release.wait()
+        paused.append("paused")
+
+    caller = asyncio.ensure_future(run_to_the_end(pause()))
+    await asyncio.sleep(0)
+    caller.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await caller
+    release.set()
+    await asyncio.wait_for(wait_for_kill_paths(), 5)
+    assert paused == ["paused"]
