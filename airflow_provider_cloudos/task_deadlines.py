@@ -2,7 +2,7 @@
 
 A task knows when it has to be done: a sensor's ``timeout``, an operator's ``timeout``, a
 trigger's ``end_time`` and, everywhere, the try's ``execution_timeout``. The client knows none
-of that; it reads the scope opened here (:func:`~airflow_provider_cloudos.client.deadline.call_deadline`)
+of that; it reads the scope opened here (:func:`~airflow_provider_cloudos.client.transport.call_deadline`)
 and neither starts an attempt nor sleeps for a retry beyond it. Each deadline is named after
 what set it, so the error a stalled server ends in says whose time ran out.
 """
@@ -15,7 +15,7 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from airflow_provider_cloudos.client.deadline import Deadline, call_deadline, cleanup_budget
+from airflow_provider_cloudos.client.transport import Deadline, call_deadline, cleanup_budget
 from airflow_provider_cloudos.compat import current_try_started_at
 from airflow_provider_cloudos.core.formatters import format_duration
 

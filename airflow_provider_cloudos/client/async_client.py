@@ -14,8 +14,8 @@ never concerns the POST that creates a session.
 
 Each attempt has a total time (aiohttp's ``total`` timeout covers connecting, sending and reading
 the whole answer), shortened to what is left of the task's deadline
-(:mod:`~airflow_provider_cloudos.client.deadline`); the answer is read in chunks against the size
-cap. Proxy and CA bundle follow :mod:`~airflow_provider_cloudos.client.network`, exactly as the
+(:mod:`~airflow_provider_cloudos.client.transport`); the answer is read in chunks against the size
+cap. Proxy and CA bundle follow :mod:`~airflow_provider_cloudos.client.transport`, exactly as the
 blocking client does, and go with each request (the shared pool trusts no environment itself).
 """
 
@@ -32,30 +32,29 @@ from typing import Any
 
 import aiohttp
 
-from airflow_provider_cloudos.client import endpoints, loop_pool, shared_reads
-from airflow_provider_cloudos.client._shared import (
+from airflow_provider_cloudos.client import api, loop_pool, shared_reads
+from airflow_provider_cloudos.client.api import ApiRequest
+from airflow_provider_cloudos.client.shared_reads import connection_key
+from airflow_provider_cloudos.client.transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
-    READ_CHUNK_BYTES,
-    announced_length,
-    check_seconds,
-    check_verify,
-)
-from airflow_provider_cloudos.client.attempts import Answer, TransportErrors, run_awaited
-from airflow_provider_cloudos.client.base import ClientBase
-from airflow_provider_cloudos.client.budget import (
     DEFAULT_REQUESTS_PER_SECOND,
+    READ_CHUNK_BYTES,
     TOO_MANY_REQUESTS_HOLD_SECONDS,
+    Answer,
+    ClientBase,
+    RetryPolicy,
+    TransportErrors,
+    announced_length,
     budget_for,
     check_rate,
-)
-from airflow_provider_cloudos.client.endpoints import ApiRequest
-from airflow_provider_cloudos.client.network import verify_from_environment
-from airflow_provider_cloudos.client.responses import (
+    check_seconds,
+    check_verify,
+    parse_retry_after,
+    run_awaited,
+    tls_reason,
     too_large_error,
+    verify_from_environment,
 )
-from airflow_provider_cloudos.client.retry import RetryPolicy, parse_retry_after
-from airflow_provider_cloudos.client.shared_reads import connection_key
-from airflow_provider_cloudos.client.unreachable import tls_reason
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
 logger = logging.getLogger(__name__)
@@ -175,7 +174,7 @@ class AsyncCloudOSClient(ClientBase):
         return self._session
 
     async def _exchange(self, request: ApiRequest, budget: float) -> Answer:
-        """One attempt: wait for the connection's turn (:mod:`.budget`), then connect, send, and
+        """One attempt: wait for the connection's turn (:mod:`.transport`), then connect, send, and
         read the whole answer within what is left of ``budget``."""
         turns = budget_for(self._connection, self._requests_per_second)
         delay = turns.turn()
@@ -217,7 +216,7 @@ class AsyncCloudOSClient(ClientBase):
             return Answer(response.status, bytes(body), response.headers.get("Retry-After"))
 
     async def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
-        """The blocking client's ``_send``, awaited: the same retry loop (:mod:`.attempts`), policy
+        """The blocking client's ``_send``, awaited: the same retry loop (:mod:`.transport`), policy
         and deadline; an attempt that timed out is reported as one whatever aiohttp raised."""
         exchange = functools.partial(self._exchange, request)
         steps = self._attempts(request, max_attempts, logger).steps(_ERRORS)
@@ -233,13 +232,13 @@ class AsyncCloudOSClient(ClientBase):
     async def get_session(
         self, session_id: str, workspace_id: str | None = None, *, max_attempts: int | None = None
     ) -> dict[str, Any]:
-        request = endpoints.get_session(self._workspace(workspace_id), session_id)
+        request = api.get_session(self._workspace(workspace_id), session_id)
         return self._object(await self._send(request, max_attempts=max_attempts), request)
 
     async def list_sessions(
         self,
         page: int = 1,
-        limit: int = endpoints.MAX_PAGE_SIZE,
+        limit: int = api.MAX_PAGE_SIZE,
         statuses: str | Iterable[str] | None = None,
         only_owner: bool = False,
         archived: bool | None = False,
@@ -261,7 +260,7 @@ class AsyncCloudOSClient(ClientBase):
         max_attempts: int | None = None,
     ) -> None:
         """Pause a session; an already paused one gives :class:`CloudOSStateError` (409)."""
-        request = endpoints.abort_session(
+        request = api.abort_session(
             self._workspace(workspace_id),
             session_id,
             upload_on_close=upload_on_close,
@@ -280,7 +279,7 @@ class AsyncCloudOSClient(ClientBase):
         *,
         max_attempts: int | None = None,
     ) -> dict[str, Any]:
-        request = endpoints.resume_session(self._workspace(workspace_id), session_id, payload)
+        request = api.resume_session(self._workspace(workspace_id), session_id, payload)
         return self._object(await self._send(request, max_attempts=max_attempts), request, empty=True)
 
 

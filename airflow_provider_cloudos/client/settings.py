@@ -11,10 +11,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_cloudos.client._shared import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
-from airflow_provider_cloudos.client.budget import DEFAULT_REQUESTS_PER_SECOND, check_rate
-from airflow_provider_cloudos.client.network import check_no_proxy, check_proxy_url, redact_credentials
-from airflow_provider_cloudos.client.retry import RetryPolicy
+from airflow_provider_cloudos.client.api import redact_credentials
+from airflow_provider_cloudos.client.transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_REQUESTS_PER_SECOND,
+    RetryPolicy,
+    check_no_proxy,
+    check_proxy_url,
+    check_rate,
+)
 from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.unset import is_unset
@@ -39,7 +45,7 @@ class ClientSettings:
     #: their own; None: each task's default. A fast server (the local simulator) is polled often
     #: without writing a test-only interval into every DAG file.
     poll_interval: float | None = None
-    #: Requests a second the tasks on this connection may send from one triggerer (``client.budget``).
+    #: Requests a second the tasks on this connection may send from one triggerer (``client.transport``).
     max_requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
     #: The connection's host named no scheme and none was given elsewhere, so ``https://`` was put
     #: in front of it: worth telling, since a server that speaks plain HTTP then looks unreachable.

@@ -17,14 +17,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
 
-from airflow_provider_cloudos.client.deadline import current_deadline
-from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
-from airflow_provider_cloudos.client.resolver import CloudOSResolver
+from airflow_provider_cloudos.client.api import CloudOSResolver, is_already_paused_refusal
 from airflow_provider_cloudos.client.settings import (
     ClientSettings,
     assumed_https_warning,
     settings_from_connection,
 )
+from airflow_provider_cloudos.client.transport import current_deadline
 from airflow_provider_cloudos.compat import connection_form_widgets, mask_api_key
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
@@ -88,7 +87,7 @@ class CloudOSHook(BaseHook):
     ``apause_session``), which read the connection with Airflow's async API and share one async
     client per hook, released by ``aclose`` or ``async with hook:``.
 
-    Calls made inside :func:`~airflow_provider_cloudos.client.deadline.call_deadline` end by that
+    Calls made inside :func:`~airflow_provider_cloudos.client.transport.call_deadline` end by that
     deadline, retries included (the operators, the sensor and the triggers open one).
     """
 

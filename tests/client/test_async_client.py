@@ -15,7 +15,7 @@ from aiohttp_server import serving
 
 from airflow_provider_cloudos.client import AsyncCloudOSClient, RetryPolicy
 from airflow_provider_cloudos.client.async_client import ssl_option
-from airflow_provider_cloudos.client.deadline import call_deadline
+from airflow_provider_cloudos.client.transport import call_deadline
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,

@@ -20,7 +20,7 @@ from task_helpers import KEY, WORKSPACE, connection_json, run_task, run_trigger
 
 from airflow_provider_cloudos import task_deadlines
 from airflow_provider_cloudos.client import AsyncCloudOSClient, CloudOSClient, RetryPolicy
-from airflow_provider_cloudos.client.deadline import call_deadline
+from airflow_provider_cloudos.client.transport import call_deadline
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSDeadlineError,

@@ -1,24 +1,36 @@
-"""Turn the paths users write into the items a creation or resume payload carries.
+"""What the CloudOS API is, independent of the library that calls it.
 
-S3 paths need no lookup. CloudOS paths name a project and a path inside it; the resolver finds
-the project's id, walks its datasets and folders, and builds the payload item. A path may start
-at a dataset (``Data/reads/a.fastq``) or at a folder inside one (``reads/a.fastq``): datasets are
-tried first, then the top of every dataset. Each listing is fetched once per resolver, so one
-task resolving many paths in the same project makes few calls.
-
-Everything the user can get wrong is reported with the path and what exists instead (close
-project names, the project's datasets), as :class:`CloudOSResolutionError`. The resolver speaks to
-any object with the four listing methods of :class:`ResolverClient` (the synchronous
-``CloudOSClient`` has them), so tests use an in-memory fake.
+Each endpoint the provider calls, as a pure :class:`ApiRequest` (method, path, query, body and
+whether a retry is safe); what its answers mean (status codes to typed exceptions, bodies to
+Python values, the refusals that mean "already done"); and :class:`CloudOSResolver`, which turns
+the paths users write into payload items through the API's listings. Both transports execute
+these descriptions and read answers here, so a path, a query parameter or an error message is
+written once and the two cannot drift apart. Messages name the request (``METHOD /path``, never
+the query or headers); any text that could echo the API key passes through :func:`redact` first.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
+import json
+import re
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
 from typing import Any, Protocol
+from urllib.parse import quote, urlencode
 
-from airflow_provider_cloudos.core.errors import CloudOSResolutionError, CloudOSValidationError
+from airflow_provider_cloudos.core.errors import (
+    CloudOSAPIError,
+    CloudOSAuthError,
+    CloudOSNotFoundError,
+    CloudOSPermissionError,
+    CloudOSResolutionError,
+    CloudOSStateError,
+    CloudOSTransientError,
+    CloudOSValidationError,
+)
 from airflow_provider_cloudos.core.lineage import DataLocation, cloudos_location, s3_location
 from airflow_provider_cloudos.core.paths import describe_path
 from airflow_provider_cloudos.core.payloads import (
@@ -28,10 +40,438 @@ from airflow_provider_cloudos.core.payloads import (
     build_s3_link_item,
     check_duplicate_mount_names,
 )
+from airflow_provider_cloudos.core.urls import session_url
+from airflow_provider_cloudos.core.validators import require_session_id
+
+SESSIONS_V1 = "/api/v1/interactive-sessions"
+
+
+SESSIONS_V2 = "/api/v2/interactive-sessions"
+
+
+SESSIONS_V3 = "/api/v3/interactive-sessions"
+
+
+MAX_PAGE_SIZE = 100
+
+
+FOLDER_TYPES: dict[str, str] = {"VirtualFolder": "virtual", "S3Folder": "s3"}
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """An HTTP call to make, independent of the library that makes it.
+
+    ``idempotent`` says whether sending it twice is harmless; the retry policy repeats a request
+    that is not only after a 429 (the server refused it before acting on it).
+    """
+
+    name: str
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...]
+    json: dict[str, Any] | None
+    idempotent: bool
+
+    def describe(self) -> str:
+        """``METHOD /path`` for messages; the query is left out (it adds noise, not meaning)."""
+        return f"{self.method} {self.path}"
+
+    def url(self, base_url: str) -> str:
+        """The full URL with its query encoded: both transports send it as it is.
+
+        One encoding for both, and none per request in the trigger's hot path: handing aiohttp
+        the query to merge cost about a tenth of a poll's CPU (see BENCHMARKS.md).
+        """
+        query = _encoded_query(self.params)
+        return f"{base_url}{self.path}?{query}" if query else f"{base_url}{self.path}"
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_query(params: tuple[tuple[str, str], ...]) -> str:
+    """Encoding is cached: a trigger sends the same query (its workspace) at every poll."""
+    return urlencode(params)
+
+
+def _segment(value: str, parameter: str) -> str:
+    """A path segment, refused when blank and quoted so that no value can change the path."""
+    if not isinstance(value, str) or not value.strip():
+        raise CloudOSValidationError(parameter, value, "a non-empty id is required")
+    return quote(value.strip(), safe="")
+
+
+def _session(session_id: str) -> str:
+    """Session ids are checked here so that both transports refuse a bad one before any call."""
+    return require_session_id(session_id)
+
+
+def _team(workspace_id: str) -> tuple[str, str]:
+    if not isinstance(workspace_id, str) or not workspace_id.strip():
+        raise CloudOSValidationError("workspace_id", workspace_id, "a workspace id (teamId) is required")
+    return ("teamId", workspace_id.strip())
+
+
+def _body(payload: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise CloudOSValidationError("payload", payload, f"expected a dict, got {type(payload).__name__}")
+    return payload
+
+
+def create_session(workspace_id: str, payload: dict[str, Any]) -> ApiRequest:
+    """Create a session. Not idempotent: a repeated POST starts (and bills) a second session."""
+    return ApiRequest("create", "POST", SESSIONS_V1, (_team(workspace_id),), _body(payload), idempotent=False)
+
+
+def get_session(workspace_id: str, session_id: str) -> ApiRequest:
+    path = f"{SESSIONS_V2}/{_session(session_id)}"
+    return ApiRequest("get", "GET", path, (_team(workspace_id),), None, idempotent=True)
+
+
+def list_sessions(
+    workspace_id: str,
+    page: int = 1,
+    limit: int = MAX_PAGE_SIZE,
+    statuses: Iterable[str] | None = None,
+    only_owner: bool = False,
+    archived: bool | None = False,
+) -> ApiRequest:
+    """List one page of sessions; ``statuses`` are API names, sent as repeated ``status[]``.
+
+    ``archived=None`` leaves the archive filter out (the server then applies its own default).
+    """
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        raise CloudOSValidationError("page", page, "a page number is an integer of at least 1")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise CloudOSValidationError("limit", limit, f"the page size must be between 1 and {MAX_PAGE_SIZE}")
+    if isinstance(statuses, str):
+        statuses = [statuses]
+    params: list[tuple[str, str]] = [_team(workspace_id), ("page", str(page)), ("limit", str(limit))]
+    params.extend(("status[]", status) for status in (statuses or ()))
+    if only_owner:
+        params.append(("onlyOwnerSessions", "true"))
+    if archived is not None:
+        params.append(("archived.status", "true" if archived else "false"))
+    return ApiRequest("list", "GET", SESSIONS_V3, tuple(params), None, idempotent=True)
+
+
+def abort_session(
+    workspace_id: str, session_id: str, upload_on_close: bool = True, force_abort: bool = False
+) -> ApiRequest:
+    """Pause a session.
+
+    Idempotent in effect: pausing a paused session is refused with 409 "aborted in aborted
+    status", which callers treat as success, so repeating it after a lost response is safe.
+    """
+    path = f"{SESSIONS_V1}/{_session(session_id)}/abort"
+    body = {"uploadOnClose": bool(upload_on_close), "forceAbort": bool(force_abort)}
+    return ApiRequest("abort", "PUT", path, (_team(workspace_id),), body, idempotent=True)
+
+
+def resume_session(workspace_id: str, session_id: str, payload: dict[str, Any]) -> ApiRequest:
+    """Resume a paused session.
+
+    Idempotent in effect: a second resume finds the session no longer paused and is refused
+    ("not in a resumable status") instead of starting anything new.
+    """
+    path = f"{SESSIONS_V1}/{_session(session_id)}/resume"
+    return ApiRequest("resume", "PUT", path, (_team(workspace_id),), _body(payload), idempotent=True)
+
+
+def search_projects(workspace_id: str, name: str) -> ApiRequest:
+    if not isinstance(name, str) or not name.strip():
+        raise CloudOSValidationError("project_name", name, "a project name is required")
+    params = (_team(workspace_id), ("search", name.strip()))
+    return ApiRequest("projects", "GET", "/api/v2/projects", params, None, idempotent=True)
+
+
+def list_datasets(workspace_id: str, project_id: str) -> ApiRequest:
+    if not isinstance(project_id, str) or not project_id.strip():
+        raise CloudOSValidationError("project_id", project_id, "a non-empty id is required")
+    params = (_team(workspace_id), ("projectId", project_id.strip()))
+    return ApiRequest("datasets", "GET", "/api/v2/datasets", params, None, idempotent=True)
+
+
+def list_dataset_items(workspace_id: str, dataset_id: str) -> ApiRequest:
+    path = f"/api/v1/datasets/{_segment(dataset_id, 'dataset_id')}/items"
+    return ApiRequest("dataset_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
+
+
+def list_folder_items(workspace_id: str, folder_id: str, folder_type: str) -> ApiRequest:
+    """List a folder; virtual folders and S3 folders live under different paths."""
+    kind = FOLDER_TYPES.get(folder_type) if isinstance(folder_type, str) else None
+    if kind is None:
+        raise CloudOSValidationError(
+            "folder_type", folder_type, f"expected one of {', '.join(sorted(FOLDER_TYPES))}"
+        )
+    path = f"/api/v1/folders/{kind}/{_segment(folder_id, 'folder_id')}/items"
+    return ApiRequest("folder_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
+
+
+def session_web_url(base_url: str, session_id: str) -> str:
+    """The session's page in the CloudOS web UI (see :func:`core.urls.session_url`)."""
+    return session_url(base_url, session_id)
+
+
+#: Statuses worth another attempt: rate limiting and server-side trouble that usually passes.
+RETRYABLE_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+
+
+def is_retryable_status(code: int | None) -> bool:
+    """True for 429 and the 5xx statuses that signal a passing problem; None is a lost connection."""
+    return code is None or code in RETRYABLE_STATUSES
+
+
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s'\"]+@")
+
+
+def redact_credentials(text: str) -> str:
+    """``text`` with the ``user:password@`` part of every URL in it replaced by ``***@``."""
+    return _USERINFO.sub(r"\g<scheme>***@", text)
+
+
+REDACTED = "***"
+
+
+_MAX_SERVER_MESSAGE = 500
+
+
+_MAX_SNIPPET = 120
+
+
+_NOT_RETRIED = (
+    "Not retried, because repeating it could start a second session; it may have been "
+    "created anyway, and a re-run looks for it before creating another"
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every non-empty secret, and the credentials of any URL, replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return redact_credentials(text)
+
+
+def _text(body: bytes | str | None) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        return body.decode("utf-8", errors="replace")
+    return body
+
+
+def server_message(body: bytes | str | None) -> str | None:
+    """The server's explanation: ``message`` (or ``error``) of a JSON body, else short plain text.
+
+    HTML pages (from proxies and load balancers) are ignored: they explain nothing a user can
+    act on and would drown the message.
+    """
+    text = _text(body).strip()
+    if not text:
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        if text.startswith("<") or len(text) > _MAX_SERVER_MESSAGE:
+            return None
+        return text
+    if isinstance(parsed, dict):
+        for key in ("message", "error", "detail"):
+            value = parsed.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:_MAX_SERVER_MESSAGE]
+    return None
+
+
+def _workspace(request: ApiRequest) -> str:
+    return next((value for key, value in request.params if key == "teamId"), "?")
+
+
+def _hint(status_code: int, request: ApiRequest) -> str:
+    if status_code == 401:
+        return "check the API key in the Airflow connection"
+    if status_code == 403:
+        return (
+            f"the API key has no permission in workspace {_workspace(request)}; "
+            "check the workspace id and the key's access to it"
+        )
+    if status_code == 404:
+        what = "session" if request.name in ("get", "abort", "resume") else "resource"
+        return f"no such {what} in workspace {_workspace(request)}; check the id and the workspace"
+    if status_code in (400, 409):
+        if request.name == "create":
+            return "the server refused the session configuration"
+        return "the action does not fit the current state of the session"
+    if 300 <= status_code < 400:
+        return "the server redirected the request; check the CloudOS URL (scheme and host) in the connection"
+    if status_code == 429:
+        return "CloudOS is limiting the rate of requests; try again later"
+    if is_retryable_status(status_code):
+        if not request.idempotent:
+            return (
+                "not retried, because repeating it could start a second session; it may have been "
+                "created anyway, and a re-run looks for it before creating another"
+            )
+        return "the service is busy or failing; try again later"
+    return "unexpected answer from the server"
+
+
+def _error_class(status_code: int) -> type[CloudOSAPIError]:
+    if status_code == 401:
+        return CloudOSAuthError
+    if status_code == 403:
+        return CloudOSPermissionError
+    if status_code == 404:
+        return CloudOSNotFoundError
+    if status_code in (400, 409):
+        return CloudOSStateError
+    if is_retryable_status(status_code):
+        return CloudOSTransientError
+    return CloudOSAPIError
+
+
+def _phrase(status_code: int) -> str:
+    try:
+        return f"{status_code} {HTTPStatus(status_code).phrase}"
+    except ValueError:
+        return str(status_code)
+
+
+def _attempts(attempts: int) -> str:
+    return f" after {attempts} attempts" if attempts > 1 else ""
+
+
+def raise_for_status(
+    status_code: int,
+    body: bytes | str | None,
+    request: ApiRequest,
+    *,
+    attempts: int = 1,
+    secrets: Iterable[str] = (),
+) -> None:
+    """Return quietly for 2xx; raise the matching :class:`CloudOSAPIError` subclass otherwise."""
+    if 200 <= status_code < 300:
+        return
+    said = server_message(body)
+    message = (
+        f"CloudOS API refused {request.describe()} ({_phrase(status_code)}){_attempts(attempts)}: "
+        f"{_hint(status_code, request)}"
+    )
+    if said:
+        message += f". Server said: {said}"
+    secrets = tuple(secrets)
+    raise _error_class(status_code)(
+        redact(message, secrets),
+        status_code=status_code,
+        endpoint=request.name,
+        server_message=redact(said, secrets) if said else None,
+    )
+
+
+def decode_json(body: bytes | str | None, request: ApiRequest, *, secrets: Iterable[str] = ()) -> Any:
+    """Parse a JSON body, or raise a :class:`CloudOSAPIError` saying the answer was not JSON.
+
+    A non-JSON 200 usually means the URL points at a web page rather than the API.
+    """
+    text = _text(body)
+    if not text.strip():
+        raise CloudOSAPIError(
+            f"CloudOS API answered {request.describe()} with an empty body where JSON was expected",
+            endpoint=request.name,
+        )
+    try:
+        return json.loads(text)
+    except ValueError:
+        snippet = text.strip()[:_MAX_SNIPPET]
+        message = (
+            f"CloudOS API answered {request.describe()} with a body that is not JSON ({snippet!r}); "
+            "check that the CloudOS URL points at the API"
+        )
+        raise CloudOSAPIError(redact(message, secrets), endpoint=request.name) from None
+
+
+def decode_json_object(
+    body: bytes | str | None, request: ApiRequest, *, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Like :func:`decode_json`, but the answer must be a JSON object."""
+    parsed = decode_json(body, request, secrets=secrets)
+    if not isinstance(parsed, dict):
+        raise CloudOSAPIError(
+            f"CloudOS API answered {request.describe()} with a JSON {type(parsed).__name__} "
+            "where an object was expected",
+            endpoint=request.name,
+        )
+    return parsed
+
+
+def extract_items(payload: Any, key: str, request: ApiRequest) -> list[dict[str, Any]]:
+    """The list under ``key`` (``sessions``, ``projects``, ``datasets``); a bare list is accepted.
+
+    Entries that are not objects are dropped: one odd entry must not hide the others.
+    """
+    items = payload.get(key) if isinstance(payload, dict) else payload
+    if items is None and isinstance(payload, dict):
+        items = []
+    if not isinstance(items, list):
+        raise CloudOSAPIError(
+            f"CloudOS API answered {request.describe()} without a {key!r} list",
+            endpoint=request.name,
+        )
+    return [item for item in items if isinstance(item, dict)]
+
+
+def extract_sessions(payload: Any, request: ApiRequest) -> list[dict[str, Any]]:
+    """The ``sessions`` of a list answer."""
+    return extract_items(payload, "sessions", request)
+
+
+def extract_total(payload: Any) -> int | None:
+    """``paginationMetadata["Pagination-Count"]`` of a list answer, or None when absent or odd."""
+    if not isinstance(payload, dict):
+        return None
+    metadata = payload.get("paginationMetadata")
+    if not isinstance(metadata, dict):
+        return None
+    count = metadata.get("Pagination-Count")
+    if isinstance(count, bool):
+        return None
+    try:
+        total = int(count)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return total if total >= 0 else None
+
+
+def list_page(payload: Any, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
+    """A list answer's sessions and total count (None when the server did not say)."""
+    return extract_sessions(payload, request), extract_total(payload)
+
+
+def _said(error: CloudOSAPIError) -> str:
+    return (error.server_message or str(error)).lower()
+
+
+def is_already_paused_refusal(error: BaseException) -> bool:
+    """True for the refusal of a pause on a session that is paused or being paused."""
+    if not isinstance(error, CloudOSStateError):
+        return False
+    text = _said(error)
+    return "aborted status" in text or "aborting status" in text
+
+
+def is_not_resumable_refusal(error: BaseException) -> bool:
+    """True for the refusal of a resume on a session that is not paused."""
+    return isinstance(error, CloudOSStateError) and "not in a resumable status" in _said(error)
+
 
 VIRTUAL_FOLDER = "VirtualFolder"
+
+
 S3_FOLDER = "S3Folder"
+
+
 S3_FILE = "S3File"
+
 
 #: Top-level folders every CloudOS project has; a path starting with one of them is taken to be
 #: inside ``default_project`` (as the official CLI does with ``--project-name``).
@@ -374,6 +814,3 @@ class CloudOSResolver:
             ((describe_path(parsed), item) for parsed, (item, _) in located), parameter="links"
         )
         return [pair for _, pair in located]
-
-
-__all__ = ["PROJECT_ROOT_FOLDERS", "CloudOSResolver", "ResolverClient"]
