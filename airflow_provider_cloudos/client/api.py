@@ -40,7 +40,6 @@ from airflow_provider_cloudos.core.payloads import (
     build_s3_link_item,
     check_duplicate_mount_names,
 )
-from airflow_provider_cloudos.core.urls import session_url
 from airflow_provider_cloudos.core.validators import require_session_id
 
 SESSIONS_V1 = "/api/v1/interactive-sessions"
@@ -207,11 +206,6 @@ def list_folder_items(workspace_id: str, folder_id: str, folder_type: str) -> Ap
     return ApiRequest("folder_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
 
 
-def session_web_url(base_url: str, session_id: str) -> str:
-    """The session's page in the CloudOS web UI (see :func:`core.urls.session_url`)."""
-    return session_url(base_url, session_id)
-
-
 #: Statuses worth another attempt: rate limiting and server-side trouble that usually passes.
 RETRYABLE_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
 
@@ -308,10 +302,7 @@ def _hint(status_code: int, request: ApiRequest) -> str:
         return "CloudOS is limiting the rate of requests; try again later"
     if is_retryable_status(status_code):
         if not request.idempotent:
-            return (
-                "not retried, because repeating it could start a second session; it may have been "
-                "created anyway, and a re-run looks for it before creating another"
-            )
+            return _NOT_RETRIED[0].lower() + _NOT_RETRIED[1:]
         return "the service is busy or failing; try again later"
     return "unexpected answer from the server"
 
@@ -420,11 +411,6 @@ def extract_items(payload: Any, key: str, request: ApiRequest) -> list[dict[str,
     return [item for item in items if isinstance(item, dict)]
 
 
-def extract_sessions(payload: Any, request: ApiRequest) -> list[dict[str, Any]]:
-    """The ``sessions`` of a list answer."""
-    return extract_items(payload, "sessions", request)
-
-
 def extract_total(payload: Any) -> int | None:
     """``paginationMetadata["Pagination-Count"]`` of a list answer, or None when absent or odd."""
     if not isinstance(payload, dict):
@@ -444,7 +430,7 @@ def extract_total(payload: Any) -> int | None:
 
 def list_page(payload: Any, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
     """A list answer's sessions and total count (None when the server did not say)."""
-    return extract_sessions(payload, request), extract_total(payload)
+    return extract_items(payload, "sessions", request), extract_total(payload)
 
 
 def _said(error: CloudOSAPIError) -> str:
@@ -795,11 +781,9 @@ class CloudOSResolver:
         self, parsed_list: Iterable[dict[str, Any]], default_project: str | None = None
     ) -> list[tuple[dict[str, Any], DataLocation]]:
         """:meth:`resolve_mounts`, each item with where its file lives."""
-        located = [(parsed, self.locate_data_file(parsed, default_project)) for parsed in parsed_list]
-        check_duplicate_mount_names(
-            ((describe_path(parsed), item) for parsed, (item, _) in located), parameter="mounts"
+        return _distinct(
+            [(parsed, self.locate_data_file(parsed, default_project)) for parsed in parsed_list], "mounts"
         )
-        return [pair for _, pair in located]
 
     def resolve_links(self, parsed_list: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         """Every folder to link, in order; two links under one mount name are refused."""
@@ -809,8 +793,14 @@ class CloudOSResolver:
         self, parsed_list: Iterable[dict[str, Any]]
     ) -> list[tuple[dict[str, Any], DataLocation]]:
         """:meth:`resolve_links`, each item with where its folder lives."""
-        located = [(parsed, self.locate_link(parsed)) for parsed in parsed_list]
-        check_duplicate_mount_names(
-            ((describe_path(parsed), item) for parsed, (item, _) in located), parameter="links"
-        )
-        return [pair for _, pair in located]
+        return _distinct([(parsed, self.locate_link(parsed)) for parsed in parsed_list], "links")
+
+
+def _distinct(
+    located: list[tuple[dict[str, Any], tuple[dict[str, Any], DataLocation]]], parameter: str
+) -> list[tuple[dict[str, Any], DataLocation]]:
+    """The located items in order, once no two of them are mounted under one name."""
+    check_duplicate_mount_names(
+        ((describe_path(parsed), item) for parsed, (item, _) in located), parameter=parameter
+    )
+    return [pair for _, pair in located]

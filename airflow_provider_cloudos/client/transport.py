@@ -79,9 +79,6 @@ from airflow_provider_cloudos.core.status import api_statuses_for, normalize_sta
 from airflow_provider_cloudos.core.urls import normalize_base_url, shown_url
 from airflow_provider_cloudos.version import __version__
 
-DEFAULT_USER_AGENT = f"airflow-provider-cloudos/{__version__}"
-
-
 #: The total time one attempt may take (connect, send, the whole answer), whatever the server does.
 DEFAULT_REQUEST_TIMEOUT = 60.0
 
@@ -108,12 +105,6 @@ def check_seconds(value: object, parameter: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
         raise CloudOSValidationError(parameter, value, "expected a number of seconds greater than 0")
     return float(value)
-
-
-def check_max_bytes(value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise CloudOSValidationError("max_response_bytes", value, "expected a number of bytes of at least 1")
-    return value
 
 
 def announced_length(value: str | None) -> int | None:
@@ -152,47 +143,6 @@ def clean_workspace_id(workspace_id: str | None) -> str | None:
             "workspace_id", workspace_id, f"expected a string, got {type(workspace_id).__name__}"
         )
     return workspace_id.strip() or None
-
-
-def resolve_workspace_id(given: str | None, default: str | None) -> str:
-    """The workspace of one call: the one passed in, else the client's; one is required."""
-    workspace = clean_workspace_id(given) or default
-    if not workspace:
-        raise CloudOSValidationError(
-            "workspace_id",
-            given,
-            "no workspace id given to the call or to the client; set it in the connection",
-        )
-    return workspace
-
-
-def build_headers(api_key: str, user_agent: str | None) -> dict[str, str]:
-    return {
-        "apikey": api_key,
-        "Content-Type": "application/json",
-        "Accept": "application/json",
-        "User-Agent": user_agent or DEFAULT_USER_AGENT,
-    }
-
-
-def api_status_filter(statuses: str | Iterable[str] | None) -> list[str] | None:
-    """API names for the ``status[]`` filter from display or API names; None or empty: no filter."""
-    if statuses is None:
-        return None
-    if not isinstance(statuses, str):
-        statuses = list(statuses)
-    if not statuses:
-        return None
-    return api_statuses_for(normalize_statuses(statuses, "statuses"))
-
-
-def client_repr(kind: str, base_url: str, workspace_id: str | None, proxy: str | None = None) -> str:
-    """The repr of a client: where it points (and through which proxy, without its credentials),
-    never what it authenticates with."""
-    shown = f"{kind}(base_url={base_url!r}, workspace_id={workspace_id!r}"
-    if proxy is not None:
-        shown += f", proxy={redact_credentials(proxy)!r}"
-    return shown + ")"
 
 
 def check_verify(verify: bool | str) -> bool | str:
@@ -417,12 +367,9 @@ class Route:
     proxy: str | None = field(default=None, repr=False)
     source: str = "none"
 
-    @property
-    def proxy_display(self) -> str | None:
-        return None if self.proxy is None else redact_credentials(self.proxy)
-
     def __repr__(self) -> str:
-        return f"Route(proxy={self.proxy_display!r}, source={self.source!r})"
+        shown = None if self.proxy is None else redact_credentials(self.proxy)
+        return f"Route(proxy={shown!r}, source={self.source!r})"
 
     def credentials(self) -> tuple[str, str] | None:
         """(user, password) of the proxy URL, decoded; None when it has none."""
@@ -450,36 +397,22 @@ class Route:
         return parts._replace(netloc=host).geturl()
 
     def secrets(self) -> tuple[str, ...]:
-        """What must never show in a message: the password, and the header made of it."""
+        """What must never show in a message: the password (raw and decoded), and the header made of it."""
         authorization = self.basic_authorization()
-        token = (authorization.split(" ", 1)[1],) if authorization else ()
-        return (*proxy_secrets(self.proxy), *token)
-
-
-def proxy_secrets(proxy: str | None) -> tuple[str, ...]:
-    """The password of a proxy URL, raw and decoded, for redaction (empty when there is none)."""
-    if not proxy:
-        return ()
-    try:
-        password = urlsplit(proxy).password
-    except ValueError:
-        return ()
-    if not password:
-        return ()
-    return tuple({password, unquote(password)})
+        if authorization is None:
+            return ()
+        password = urlsplit(self.proxy or "").password
+        return (*({password, unquote(password)} if password else ()), authorization.split(" ", 1)[1])
 
 
 def check_proxy_url(value: object, parameter: str = "proxy") -> str | None:
     """A proxy URL (``http://host:port``, optionally with credentials), checked; blank is None."""
-    if value is None:
-        return None
-    if not isinstance(value, str):
+    if value is not None and not isinstance(value, str):
         raise CloudOSValidationError(parameter, value, "expected a proxy URL such as http://proxy:3128")
-    text = value.strip()
+    text = (value or "").strip()
     if not text:
         return None
-    if "://" not in text:
-        text = f"http://{text}"
+    text = text if "://" in text else f"http://{text}"
     shown = redact_credentials(text)
     try:
         parts = urlsplit(text)
@@ -762,11 +695,6 @@ class RequestBudget:
         none in a burst after it."""
         resume_at = self._clock() + max(0.0, seconds)
         self._paced_until = max(self._paced_until, resume_at + self._burst)
-
-    async def wait_turn(self) -> None:
-        delay = self.turn()
-        if delay > 0:
-            await asyncio.sleep(delay)
 
 
 _BUDGETS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, RequestBudget]] = (
@@ -1105,12 +1033,25 @@ class ClientBase:
         self._base_url = normalize_base_url(base_url)
         self._api_key = clean_api_key(api_key)
         self._workspace_id = clean_workspace_id(workspace_id)
-        self._max_bytes = check_max_bytes(max_response_bytes)
+        if (
+            isinstance(max_response_bytes, bool)
+            or not isinstance(max_response_bytes, int)
+            or max_response_bytes < 1
+        ):
+            raise CloudOSValidationError(
+                "max_response_bytes", max_response_bytes, "expected a number of bytes of at least 1"
+            )
+        self._max_bytes = max_response_bytes
         self._route = choose_route(self._base_url, proxy, no_proxy)
         self._retry_policy = retry_policy or RetryPolicy()
         self._clock = clock
         self._secrets = (self._api_key, *self._route.secrets())
-        self._headers = build_headers(self._api_key, user_agent)
+        self._headers = {
+            "apikey": self._api_key,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": user_agent or f"airflow-provider-cloudos/{__version__}",
+        }
 
     @property
     def base_url(self) -> str:
@@ -1130,10 +1071,23 @@ class ClientBase:
         return self._route.proxy
 
     def __repr__(self) -> str:
-        return client_repr(type(self).__name__, self._base_url, self._workspace_id, self._route.proxy)
+        """Where the client points (and through which proxy, without its credentials), never what
+        it authenticates with."""
+        proxy = "" if self._route.proxy is None else f", proxy={redact_credentials(self._route.proxy)!r}"
+        return (
+            f"{type(self).__name__}(base_url={self._base_url!r}, workspace_id={self._workspace_id!r}{proxy})"
+        )
 
     def _workspace(self, workspace_id: str | None) -> str:
-        return resolve_workspace_id(workspace_id, self._workspace_id)
+        """The workspace of one call: the one passed in, else the client's; one is required."""
+        workspace = clean_workspace_id(workspace_id) or self._workspace_id
+        if not workspace:
+            raise CloudOSValidationError(
+                "workspace_id",
+                workspace_id,
+                "no workspace id given to the call or to the client; set it in the connection",
+            )
+        return workspace
 
     def _attempts(self, request: ApiRequest, max_attempts: int | None, logger: logging.Logger) -> Attempts:
         """The attempts of one call, under the client's policy or ``max_attempts`` for this call."""
@@ -1159,11 +1113,14 @@ class ClientBase:
         archived: bool | None,
         workspace_id: str | None,
     ) -> ApiRequest:
+        if statuses is not None and not isinstance(statuses, str):
+            statuses = list(statuses)
         return api.list_sessions(
             self._workspace(workspace_id),
             page=page,
             limit=limit,
-            statuses=api_status_filter(statuses),
+            # Display or API names, each display name expanded to every API spelling; none: no filter.
+            statuses=api_statuses_for(normalize_statuses(statuses, "statuses")) if statuses else None,
             only_owner=only_owner,
             archived=archived,
         )

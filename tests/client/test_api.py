@@ -41,6 +41,7 @@ from airflow_provider_cloudos.core.paths import (
     parse_link_path,
     parse_link_paths,
 )
+from airflow_provider_cloudos.core.urls import session_url
 
 # --- endpoints ------------------------------------------------------------
 
@@ -197,7 +198,7 @@ def test_bad_arguments_are_refused_naming_parameter_and_value(build, parameter):
 
 def test_session_web_url():
     assert (
-        api.session_web_url("https://cloudos.lifebit.ai/", SID)
+        session_url("https://cloudos.lifebit.ai/", SID)
         == f"https://cloudos.lifebit.ai/app/data-science/interactive-analysis/view/{SID}"
     )
 
