@@ -625,6 +625,27 @@ class CloudOSResolver:
             fallback = fallback or found
         return fallback
 
+    def _find(
+        self, parsed: dict[str, Any], action: str, default_project: str | None
+    ) -> tuple[str, str, list[str], _Found]:
+        """The project, the path as written, its segments and what they lead to (to ``mount``: a
+        file preferably; to ``link``: a folder), refused when the path leads nowhere."""
+        path_key, parameter, want, needs = (
+            ("dataset_path", "mounts", "file", "a CloudOS file needs a project and a path inside it")
+            if action == "mount"
+            else ("folder_path", "links", "folder", "a CloudOS folder needs a project and a folder path")
+        )
+        project, path = self._project_of(parsed, path_key, default_project)
+        shown = f"{project}/{path}"
+        segments = _segments(path)
+        if not project or not segments:
+            raise CloudOSValidationError(parameter, shown, needs)
+        project_id = self.resolve_project_id(project)
+        found = self._locate(project_id, segments, want)
+        if found is None:
+            raise self._not_found(action, shown, project, project_id, segments)
+        return project, shown, segments, found
+
     def _not_found(
         self, action: str, shown: str, project: str, project_id: str, segments: list[str]
     ) -> CloudOSResolutionError:
@@ -687,17 +708,7 @@ class CloudOSResolver:
             return item, s3_location(item["data"]["s3BucketName"], item["data"]["s3ObjectKey"])
         if parsed.get("type") != "cloudos":
             raise CloudOSValidationError("mounts", parsed, "expected a path parsed by parse_data_file")
-        project, path = self._project_of(parsed, "dataset_path", default_project)
-        shown = f"{project}/{path}"
-        segments = _segments(path)
-        if not project or not segments:
-            raise CloudOSValidationError(
-                "mounts", shown, "a CloudOS file needs a project and a path inside it"
-            )
-        project_id = self.resolve_project_id(project)
-        found = self._locate(project_id, segments, "file")
-        if found is None:
-            raise self._not_found("mount", shown, project, project_id, segments)
+        project, shown, _, found = self._find(parsed, "mount", default_project)
         if found.kind != "file":
             raise CloudOSResolutionError(
                 f"Cannot mount {shown!r}: it is a {found.kind}, and only files can be mounted; "
@@ -722,15 +733,7 @@ class CloudOSResolver:
             return item, s3_location(data["s3BucketName"], data.get("s3Prefix", data.get("s3ObjectKey", "")))
         if parsed.get("type") != "cloudos":
             raise CloudOSValidationError("links", parsed, "expected a path parsed by parse_link_path")
-        project, folder_path = self._project_of(parsed, "folder_path", None)
-        shown = f"{project}/{folder_path}"
-        segments = _segments(folder_path)
-        if not project or not segments:
-            raise CloudOSValidationError("links", shown, "a CloudOS folder needs a project and a folder path")
-        project_id = self.resolve_project_id(project)
-        found = self._locate(project_id, segments, "folder")
-        if found is None:
-            raise self._not_found("link", shown, project, project_id, segments)
+        project, shown, segments, found = self._find(parsed, "link", None)
         if found.kind == "file":
             raise CloudOSResolutionError(
                 f"Cannot link {shown!r}: it is a file; links take folders, mount files with mounts"

@@ -174,17 +174,17 @@ def safe_cause(error: BaseException, secrets: Iterable[str]) -> BaseException | 
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How often and how patiently to retry.
+    """How often and how patiently to retry."""
 
-    ``max_attempts`` counts every attempt, the first included (1 means never retry).
-    ``jitter`` is the fraction of each backoff that is randomly taken off, so that many
-    clients failing together do not come back in lockstep.
-    """
-
+    #: Every attempt, the first included (1 means never retry).
     max_attempts: int = 5
+    #: The first backoff in seconds; each next one doubles, up to ``backoff_max``.
     backoff_base: float = 1.0
     backoff_max: float = 30.0
+    #: The fraction of each backoff randomly taken off, so that many clients failing together do
+    #: not come back in lockstep.
     jitter: float = 0.5
+    #: The longest ``Retry-After`` obeyed as given.
     retry_after_max: float = 120.0
 
     def __post_init__(self) -> None:
