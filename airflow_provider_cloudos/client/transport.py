@@ -1033,15 +1033,11 @@ class ClientBase:
         self._base_url = normalize_base_url(base_url)
         self._api_key = clean_api_key(api_key)
         self._workspace_id = clean_workspace_id(workspace_id)
-        if (
-            isinstance(max_response_bytes, bool)
-            or not isinstance(max_response_bytes, int)
-            or max_response_bytes < 1
-        ):
+        size = self._max_bytes = max_response_bytes
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise CloudOSValidationError(
-                "max_response_bytes", max_response_bytes, "expected a number of bytes of at least 1"
+                "max_response_bytes", size, "expected a number of bytes of at least 1"
             )
-        self._max_bytes = max_response_bytes
         self._route = choose_route(self._base_url, proxy, no_proxy)
         self._retry_policy = retry_policy or RetryPolicy()
         self._clock = clock
@@ -1082,11 +1078,8 @@ class ClientBase:
         """The workspace of one call: the one passed in, else the client's; one is required."""
         workspace = clean_workspace_id(workspace_id) or self._workspace_id
         if not workspace:
-            raise CloudOSValidationError(
-                "workspace_id",
-                workspace_id,
-                "no workspace id given to the call or to the client; set it in the connection",
-            )
+            problem = "no workspace id given to the call or to the client; set it in the connection"
+            raise CloudOSValidationError("workspace_id", workspace_id, problem)
         return workspace
 
     def _attempts(self, request: ApiRequest, max_attempts: int | None, logger: logging.Logger) -> Attempts:

@@ -1,4 +1,4 @@
-""" """
+"""The CloudOS API: endpoint descriptions, answers read into values or typed errors, the resolver."""
 
 from __future__ import annotations
 
