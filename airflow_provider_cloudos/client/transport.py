@@ -731,23 +731,6 @@ def connection_error(
     return CloudOSTransientError(redact(message, secrets), status_code=None, endpoint=request.name)
 
 
-def tls_error(request: ApiRequest, error: BaseException, *, secrets: Iterable[str] = ()) -> CloudOSAPIError:
-    """The exception for a failed TLS handshake; retrying cannot fix a certificate."""
-    message = (
-        f"CloudOS API TLS handshake failed for {request.describe()}: {tls_reason(error)}. "
-        "Check the CloudOS URL and the connection's SSL verification setting (or CA bundle path)"
-    )
-    return CloudOSAPIError(redact(message, secrets), status_code=None, endpoint=request.name)
-
-
-def request_error(
-    request: ApiRequest, error: BaseException, *, secrets: Iterable[str] = ()
-) -> CloudOSAPIError:
-    """The exception for a request the HTTP library could not even send (bad URL, bad header)."""
-    message = f"CloudOS API request {request.describe()} could not be sent: {type(error).__name__}: {error}"
-    return CloudOSAPIError(redact(message, secrets), status_code=None, endpoint=request.name)
-
-
 def _megabytes(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB" if size >= 100_000 else f"{size} bytes"
 
@@ -763,37 +746,6 @@ def too_large_error(
         "check the CloudOS URL, or raise the connection's max_response_mb extra"
     )
     return CloudOSResponseTooLargeError(message, endpoint=request.name)
-
-
-def deadline_error(
-    request: ApiRequest,
-    deadline: Deadline,
-    *,
-    attempts: int,
-    elapsed: float,
-    last_failure: str | None = None,
-    secrets: Iterable[str] = (),
-) -> CloudOSDeadlineError:
-    """The exception for a call stopped because its task's deadline was reached.
-
-    Says which call, how long it ran (and how many attempts it made) and whose deadline it was.
-    """
-    if attempts == 0:
-        message = (
-            f"CloudOS API {request.describe()} not sent: the deadline of {deadline.source} was "
-            "already reached"
-        )
-    else:
-        tries = "1 attempt" if attempts == 1 else f"{attempts} attempts"
-        message = (
-            f"CloudOS API {request.describe()} stopped after {elapsed:.1f}s ({tries}): the deadline "
-            f"of {deadline.source} was reached"
-        )
-    if last_failure:
-        message += f"; last failure: {last_failure}"
-    if attempts and not request.idempotent:
-        message += f". {_NOT_RETRIED}"
-    return CloudOSDeadlineError(redact(message, secrets), status_code=None, endpoint=request.name)
 
 
 @dataclass(frozen=True)
@@ -884,14 +836,17 @@ class Attempts:
             try:
                 answer = yield Send(budget)
             except errors.tls as exc:  # no retry fixes a certificate
-                raise tls_error(self.request, exc, secrets=self._secrets) from safe_cause(exc, self._secrets)
+                raise self._error(
+                    f"CloudOS API TLS handshake failed for {self.request.describe()}: {tls_reason(exc)}. "
+                    "Check the CloudOS URL and the connection's SSL verification setting (or CA bundle path)"
+                ) from safe_cause(exc, self._secrets)
             except errors.passing as exc:
                 delay = self._failed(exc, budget, errors)
-            except errors.unsendable as exc:
-                # A bad URL or header: the library could not even send the request.
-                raise request_error(self.request, exc, secrets=self._secrets) from safe_cause(
-                    exc, self._secrets
-                )
+            except errors.unsendable as exc:  # a bad URL or header: the request could not even be sent
+                raise self._error(
+                    f"CloudOS API request {self.request.describe()} could not be sent: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from safe_cause(exc, self._secrets)
             else:
                 delay = self._answered(answer)
                 if delay is None:
@@ -962,15 +917,28 @@ class Attempts:
         self._last_failure = failure
         return delay
 
+    def _error(self, message: str) -> CloudOSAPIError:
+        """The call's error: ``message`` redacted, with no HTTP status (there was no answer)."""
+        return CloudOSAPIError(redact(message, self._secrets), status_code=None, endpoint=self.request.name)
+
     def _out_of_time(self, failure: str | None) -> CloudOSDeadlineError:
+        """The error for a call stopped by its task's deadline: which call, how long it ran (and
+        how many attempts it made), whose deadline it was and what failed last."""
         assert self._deadline is not None
-        return deadline_error(
-            self.request,
-            self._deadline,
-            attempts=self.count,
-            elapsed=self._clock() - self._started,
-            last_failure=failure,
-            secrets=self._secrets,
+        what, source = self.request.describe(), self._deadline.source
+        if self.count == 0:
+            message = f"CloudOS API {what} not sent: the deadline of {source} was already reached"
+        else:
+            tries = "1 attempt" if self.count == 1 else f"{self.count} attempts"
+            elapsed = self._clock() - self._started
+            message = f"CloudOS API {what} stopped after {elapsed:.1f}s ({tries}): the deadline of {source}"
+            message += " was reached"
+        if failure:
+            message += f"; last failure: {failure}"
+        if self.count and not self.request.idempotent:
+            message += f". {_NOT_RETRIED}"
+        return CloudOSDeadlineError(
+            redact(message, self._secrets), status_code=None, endpoint=self.request.name
         )
 
 
