@@ -574,10 +574,11 @@ def failure_chain(error: BaseException) -> Iterator[BaseException]:
         pending.extend(item for item in linked if isinstance(item, BaseException))
 
 
-def _through_proxy(chain: list[BaseException]) -> bool:
-    """Whether a library said the failure was the proxy's (``requests``/urllib3 ``ProxyError``,
-    aiohttp ``ClientProxyConnectionError``); recognised by name, to import neither library."""
-    return any("Proxy" in cls.__name__ for error in chain for cls in type(error).__mro__)
+def _named(chain: list[BaseException], *words: str) -> bool:
+    """Whether a library named the failure so: the proxy's (``requests``/urllib3 ``ProxyError``,
+    aiohttp ``ClientProxyConnectionError``) or a connect timeout (urllib3 ``ConnectTimeoutError``,
+    aiohttp ``ConnectionTimeoutError``); recognised by name, to import neither library."""
+    return any(word in cls.__name__ for item in chain for cls in type(item).__mro__ for word in words)
 
 
 def _plain(error: BaseException) -> str:
@@ -588,19 +589,10 @@ def _plain(error: BaseException) -> str:
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
 
 
-def _is_timeout(chain: list[BaseException]) -> bool:
-    return any(isinstance(item, TimeoutError) for item in chain)
-
-
-def _connect_timed_out(chain: list[BaseException]) -> bool:
-    """A timeout while connecting (urllib3 ``ConnectTimeoutError``, aiohttp
-    ``ConnectionTimeoutError``), recognised by name like the proxy errors."""
-    named = any(
-        "ConnectTimeout" in cls.__name__ or "ConnectionTimeout" in cls.__name__
-        for item in chain
-        for cls in type(item).__mro__
-    )
-    return named and _is_timeout(chain)
+def _innermost(chain: list[BaseException]) -> str:
+    """:func:`_plain` of the innermost plain OS error of the chain, else of its last exception."""
+    builtin = [item for item in chain if isinstance(item, OSError) and type(item).__module__ in _PLAIN]
+    return _plain(builtin[-1] if builtin else chain[-1])
 
 
 def explain_no_answer(error: BaseException, base_url: str | None = None) -> NoAnswer:
@@ -614,7 +606,7 @@ def explain_no_answer(error: BaseException, base_url: str | None = None) -> NoAn
     errnos = {getattr(item, "errno", None) for item in chain if isinstance(item, OSError)}
     refused = any(isinstance(item, ConnectionRefusedError) for item in chain)
     unresolved = any(isinstance(item, socket.gaierror) for item in chain)
-    if (refused or unresolved) and _through_proxy(chain):
+    if (refused or unresolved) and _named(chain, "Proxy"):
         what = "refused the connection" if refused else "has a host name that could not be resolved"
         return NoAnswer(f"the proxy {what}", CHECK_THE_PROXY)
     where = shown_url(base_url) if base_url else "the CloudOS server"
@@ -624,12 +616,11 @@ def explain_no_answer(error: BaseException, base_url: str | None = None) -> NoAn
         return NoAnswer(f"the host name of {where} could not be resolved", CHECK_THE_URL)
     if errnos & _NO_ROUTE:
         return NoAnswer(f"no network route to {where}", CHECK_THE_URL)
-    if _connect_timed_out(chain):
+    if _named(chain, "ConnectTimeout", "ConnectionTimeout") and any(
+        isinstance(item, TimeoutError) for item in chain
+    ):
         return NoAnswer(f"no connection to {where} within the connect timeout", CHECK_THE_URL)
-    if len(chain) == 1:
-        return NoAnswer(_plain(error))
-    builtin = [item for item in chain if isinstance(item, OSError) and type(item).__module__ in _PLAIN]
-    return NoAnswer(_plain(builtin[-1] if builtin else chain[-1]))
+    return NoAnswer(_innermost(chain))
 
 
 def tls_reason(error: BaseException) -> str:
@@ -645,8 +636,7 @@ def tls_reason(error: BaseException) -> str:
         reason = getattr(item, "reason", None)
         if isinstance(item, ssl.SSLError) and isinstance(reason, str) and reason:
             return reason.replace("_", " ").lower()
-    builtin = [item for item in chain if isinstance(item, OSError) and type(item).__module__ in _PLAIN]
-    return _plain(builtin[-1] if builtin else chain[-1])
+    return _innermost(chain)
 
 
 #: Requests a second one connection may send from one event loop, unless its extra says otherwise.
