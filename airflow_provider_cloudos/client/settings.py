@@ -8,7 +8,7 @@ tested without a metadata database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from airflow_provider_cloudos.client.api import redact_credentials
@@ -52,17 +52,15 @@ class ClientSettings:
     assumed_https: bool = False
 
     def __repr__(self) -> str:
-        shown = None if self.proxy is None else redact_credentials(self.proxy)
-        return (
-            f"ClientSettings(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, "
-            f"verify={self.verify!r}, proxy={shown!r}, no_proxy={self.no_proxy!r}, "
-            f"request_timeout={self.request_timeout!r}, max_response_bytes={self.max_response_bytes!r}, "
-            f"retry_policy={self.retry_policy!r}, poll_interval={self.poll_interval!r}, "
-            f"max_requests_per_second={self.max_requests_per_second!r})"
-        )
+        shown = {item.name: getattr(self, item.name) for item in fields(self) if item.name not in _UNSHOWN}
+        shown["proxy"] = None if self.proxy is None else redact_credentials(self.proxy)
+        return f"ClientSettings({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
-    def __str__(self) -> str:
-        return repr(self)
+    __str__ = __repr__
+
+
+#: What the repr of :class:`ClientSettings` leaves out: the key, and a flag only the hook reads.
+_UNSHOWN = ("api_key", "assumed_https")
 
 
 def _seconds(value: Any, parameter: str, default: float, *, zero_allowed: bool = False) -> float:
@@ -129,11 +127,6 @@ def _extra_value(extra: Mapping[str, Any], name: str, conn_type: str) -> Any:
     return None
 
 
-def _flag(value: Any, parameter: str, default: bool) -> bool:
-    """A boolean from JSON, a form checkbox or a string; absent means ``default``."""
-    return default if value is None else parse_bool(value, parameter)
-
-
 def settings_from_connection(
     *,
     conn_id: str,
@@ -174,7 +167,10 @@ def settings_from_connection(
             scheme_part, rest = base_url.split("://", 1)
             host_part, slash, path = rest.partition("/")
             base_url = f"{scheme_part}://{host_part}:{int(port)}{slash}{path}".rstrip("/")
-    verify_ssl = _flag(_extra_value(extra, "verify_ssl", conn_type), "verify_ssl", default=True)
+    verify_ssl = _extra_value(extra, "verify_ssl", conn_type)
+    verify_ssl = (
+        True if verify_ssl is None else parse_bool(verify_ssl, "verify_ssl")
+    )  # JSON, a checkbox, text
     ssl_cert = _extra_value(extra, "ssl_cert", conn_type)
     if ssl_cert is not None and not isinstance(ssl_cert, str):
         raise CloudOSValidationError("ssl_cert", ssl_cert, "expected a path to a CA bundle file")
