@@ -81,13 +81,6 @@ def _megabytes(value: Any) -> float:
     return number
 
 
-def _requests_per_second(value: Any) -> float:
-    """The ``max_requests_per_second`` extra: a number above 0 from JSON or a form's text field."""
-    if value is None:
-        return DEFAULT_REQUESTS_PER_SECOND
-    return check_rate(require_number(value, "max_requests_per_second", "a number of requests a second"))
-
-
 def _retry_limit(value: Any) -> int:
     """Retries after the first attempt, a whole number from JSON or a form's text field."""
     default = RetryPolicy().max_attempts - 1
@@ -182,6 +175,7 @@ def settings_from_connection(
     )
     max_mb = _megabytes(_extra_value(extra, "max_response_mb", conn_type))
     poll_interval = _extra_value(extra, "poll_interval", conn_type)
+    rate = _extra_value(extra, "max_requests_per_second", conn_type)  # JSON or a form's text field
     return ClientSettings(
         base_url=base_url,
         api_key=password,
@@ -196,9 +190,9 @@ def settings_from_connection(
         ),
         assumed_https=assumed_https,
         poll_interval=None if poll_interval is None else _seconds(poll_interval, "poll_interval", 0.0),
-        max_requests_per_second=_requests_per_second(
-            _extra_value(extra, "max_requests_per_second", conn_type)
-        ),
+        max_requests_per_second=DEFAULT_REQUESTS_PER_SECOND
+        if rate is None
+        else check_rate(require_number(rate, "max_requests_per_second", "a number of requests a second")),
     )
 
 

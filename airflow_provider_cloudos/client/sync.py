@@ -72,17 +72,6 @@ _ERRORS = TransportErrors(
 )
 
 
-def _shorten_read_timeout(raw: Any, seconds: float) -> None:
-    """Make the next socket read of a streamed answer wait at most ``seconds``.
-
-    The socket's timeout applies to each read; shortening it before every read keeps a stalled
-    answer from outliving the attempt. An answer without a socket (a test double) is left alone.
-    """
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    if sock is not None:
-        sock.settimeout(max(seconds, 0.001))
-
-
 def _read_answer(
     response: requests.Response,
     request: ApiRequest,
@@ -105,7 +94,11 @@ def _read_answer(
         left = ends - time.monotonic()
         if left <= 0:
             raise AttemptTimeout(seconds)
-        _shorten_read_timeout(raw, min(read_timeout, left))
+        # The socket's timeout applies to each read: shortened before every read, it keeps a stalled
+        # answer from outliving the attempt. An answer without a socket (a test double) is left alone.
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is not None:
+            sock.settimeout(max(min(read_timeout, left), 0.001))
         try:
             chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
         except urllib3.exceptions.ReadTimeoutError:
