@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_cloudos.client.endpoints import ApiRequest
-from airflow_provider_cloudos.client.retry import RetryPolicy, retry_delay
+from airflow_provider_cloudos.client.api import ApiRequest
+from airflow_provider_cloudos.client.transport import RetryPolicy, retry_delay
 
 if TYPE_CHECKING:
     from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient

@@ -3,7 +3,7 @@
 A trigger polls from the triggerer's event loop, where a blocking ``requests`` call would stall
 every other trigger; this client makes the same calls without blocking. It executes the same
 endpoint descriptions and the same retry policy as the synchronous client. Its requests go
-through the running loop's shared connection pool (:mod:`~airflow_provider_cloudos.client.loop_pool`),
+through the running loop's shared connection pool (:func:`join_pool`),
 joined on first use and left on :meth:`AsyncCloudOSClient.close`, so thousands of triggers polling
 in one triggerer reuse a few dozen keep-alive connections instead of holding one each.
 
@@ -14,8 +14,8 @@ never concerns the POST that creates a session.
 
 Each attempt has a total time (aiohttp's ``total`` timeout covers connecting, sending and reading
 the whole answer), shortened to what is left of the task's deadline
-(:mod:`~airflow_provider_cloudos.client.deadline`); the answer is read in chunks against the size
-cap. Proxy and CA bundle follow :mod:`~airflow_provider_cloudos.client.network`, exactly as the
+(:mod:`~airflow_provider_cloudos.client.transport`); the answer is read in chunks against the size
+cap. Proxy and CA bundle follow :mod:`~airflow_provider_cloudos.client.transport`, exactly as the
 blocking client does, and go with each request (the shared pool trusts no environment itself).
 """
 
@@ -27,35 +27,35 @@ import logging
 import os
 import ssl
 import time
+import weakref
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import aiohttp
 
-from airflow_provider_cloudos.client import endpoints, loop_pool, shared_reads
-from airflow_provider_cloudos.client._shared import (
+from airflow_provider_cloudos.client import api, shared_reads
+from airflow_provider_cloudos.client.api import ApiRequest
+from airflow_provider_cloudos.client.shared_reads import connection_key
+from airflow_provider_cloudos.client.transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
-    READ_CHUNK_BYTES,
-    announced_length,
-    check_seconds,
-    check_verify,
-)
-from airflow_provider_cloudos.client.attempts import Answer, TransportErrors, run_awaited
-from airflow_provider_cloudos.client.base import ClientBase
-from airflow_provider_cloudos.client.budget import (
     DEFAULT_REQUESTS_PER_SECOND,
+    READ_CHUNK_BYTES,
     TOO_MANY_REQUESTS_HOLD_SECONDS,
+    Answer,
+    ClientBase,
+    RetryPolicy,
+    TransportErrors,
+    announced_length,
     budget_for,
     check_rate,
-)
-from airflow_provider_cloudos.client.endpoints import ApiRequest
-from airflow_provider_cloudos.client.network import verify_from_environment
-from airflow_provider_cloudos.client.responses import (
+    check_seconds,
+    check_verify,
+    parse_retry_after,
+    run_awaited,
+    tls_reason,
     too_large_error,
+    verify_from_environment,
 )
-from airflow_provider_cloudos.client.retry import RetryPolicy, parse_retry_after
-from airflow_provider_cloudos.client.shared_reads import connection_key
-from airflow_provider_cloudos.client.unreachable import tls_reason
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
 logger = logging.getLogger(__name__)
@@ -89,6 +89,73 @@ def _bundle_context(path: str, verify: bool | str) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=path)
     except (ssl.SSLError, OSError) as exc:
         raise CloudOSValidationError("verify", verify, f"not a usable CA bundle: {tls_reason(exc)}") from None
+
+
+# --- one aiohttp connection pool per event loop, shared by every async client in that loop -------
+#
+# A triggerer runs thousands of triggers in one loop. With a ``ClientSession`` each, every waiting
+# session held its own connector, cookie jar and keep-alive socket: about half of a wait's memory,
+# one TCP connection per wait (BENCHMARKS.md, "waiting at scale"). Sharing one session per loop
+# leaves a few dozen sockets for the whole triggerer. Sharing is safe because nothing that tells
+# clients apart lives in the session: the API key and user agent travel as per-request headers,
+# the TLS setting is a per-request ``ssl`` argument (part of aiohttp's connection key), timeouts
+# are per request, and cookies are not kept at all. Clients count themselves in with
+# :func:`join_pool` and out with :func:`leave_pool`; the last one out closes the session.
+
+
+#: Sockets in one loop's pool. A poll takes milliseconds, so a few dozen keep-alive connections
+#: carry thousands of waits polling every few seconds; beyond that, requests queue for a socket.
+POOL_CONNECTIONS = 64
+
+
+KEEPALIVE_SECONDS = 30.0
+
+
+class _LoopPool:
+    __slots__ = ("session", "users")
+
+    def __init__(self, session: aiohttp.ClientSession) -> None:
+        self.session = session
+        self.users = 0
+
+
+_POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
+
+
+def join_pool() -> aiohttp.ClientSession:
+    """The running loop's shared session, counting one more user (call :func:`leave_pool` once)."""
+    loop = asyncio.get_running_loop()
+    pool = _POOLS.get(loop)
+    if pool is None or pool.session.closed:
+        connector = aiohttp.TCPConnector(limit=POOL_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS)
+        session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
+        pool = _POOLS[loop] = _LoopPool(session)
+    pool.users += 1
+    return pool.session
+
+
+async def leave_pool(session: aiohttp.ClientSession) -> None:
+    """Count one user out of ``session``'s pool; the last one closes it.
+
+    The pool leaves the registry before the close is awaited, so a client that acquires meanwhile
+    gets a fresh session rather than the one being closed.
+    """
+    loop = asyncio.get_running_loop()
+    pool = _POOLS.get(loop)
+    if pool is None or pool.session is not session:
+        # Acquired in another loop (it cannot be closed from this one) or already replaced
+        # after a close: nothing of this loop's pool to count out.
+        return
+    pool.users -= 1
+    if pool.users <= 0:
+        del _POOLS[loop]
+        await session.close()
+
+
+def pool_users(loop: asyncio.AbstractEventLoop | None = None) -> int:
+    """How many clients use the pool of ``loop`` (default: the running loop); for tests and benchmarks."""
+    pool = _POOLS.get(loop or asyncio.get_running_loop())
+    return 0 if pool is None or pool.session.closed else pool.users
 
 
 class AsyncCloudOSClient(ClientBase):
@@ -163,19 +230,19 @@ class AsyncCloudOSClient(ClientBase):
         shared_reads.leave(self._connection, self)
         session, self._session = self._session, None
         if session is not None:
-            await loop_pool.release(session)
+            await leave_pool(session)
 
     def _client_session(self) -> aiohttp.ClientSession:
         """The running loop's shared session, joined on first use (a client moved to another loop
         joins that loop's pool)."""
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._session_loop is not loop:
-            self._session = loop_pool.acquire()
+            self._session = join_pool()
             self._session_loop = loop
         return self._session
 
     async def _exchange(self, request: ApiRequest, budget: float) -> Answer:
-        """One attempt: wait for the connection's turn (:mod:`.budget`), then connect, send, and
+        """One attempt: wait for the connection's turn (:mod:`.transport`), then connect, send, and
         read the whole answer within what is left of ``budget``."""
         turns = budget_for(self._connection, self._requests_per_second)
         delay = turns.turn()
@@ -217,7 +284,7 @@ class AsyncCloudOSClient(ClientBase):
             return Answer(response.status, bytes(body), response.headers.get("Retry-After"))
 
     async def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
-        """The blocking client's ``_send``, awaited: the same retry loop (:mod:`.attempts`), policy
+        """The blocking client's ``_send``, awaited: the same retry loop (:mod:`.transport`), policy
         and deadline; an attempt that timed out is reported as one whatever aiohttp raised."""
         exchange = functools.partial(self._exchange, request)
         steps = self._attempts(request, max_attempts, logger).steps(_ERRORS)
@@ -233,13 +300,13 @@ class AsyncCloudOSClient(ClientBase):
     async def get_session(
         self, session_id: str, workspace_id: str | None = None, *, max_attempts: int | None = None
     ) -> dict[str, Any]:
-        request = endpoints.get_session(self._workspace(workspace_id), session_id)
+        request = api.get_session(self._workspace(workspace_id), session_id)
         return self._object(await self._send(request, max_attempts=max_attempts), request)
 
     async def list_sessions(
         self,
         page: int = 1,
-        limit: int = endpoints.MAX_PAGE_SIZE,
+        limit: int = api.MAX_PAGE_SIZE,
         statuses: str | Iterable[str] | None = None,
         only_owner: bool = False,
         archived: bool | None = False,
@@ -261,7 +328,7 @@ class AsyncCloudOSClient(ClientBase):
         max_attempts: int | None = None,
     ) -> None:
         """Pause a session; an already paused one gives :class:`CloudOSStateError` (409)."""
-        request = endpoints.abort_session(
+        request = api.abort_session(
             self._workspace(workspace_id),
             session_id,
             upload_on_close=upload_on_close,
@@ -280,7 +347,7 @@ class AsyncCloudOSClient(ClientBase):
         *,
         max_attempts: int | None = None,
     ) -> dict[str, Any]:
-        request = endpoints.resume_session(self._workspace(workspace_id), session_id, payload)
+        request = api.resume_session(self._workspace(workspace_id), session_id, payload)
         return self._object(await self._send(request, max_attempts=max_attempts), request, empty=True)
 
 

@@ -8,13 +8,19 @@ tested without a metadata database.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any
 
-from airflow_provider_cloudos.client._shared import DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_REQUEST_TIMEOUT
-from airflow_provider_cloudos.client.budget import DEFAULT_REQUESTS_PER_SECOND, check_rate
-from airflow_provider_cloudos.client.network import check_no_proxy, check_proxy_url, redact_credentials
-from airflow_provider_cloudos.client.retry import RetryPolicy
+from airflow_provider_cloudos.client.api import redact_credentials
+from airflow_provider_cloudos.client.transport import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_REQUESTS_PER_SECOND,
+    RetryPolicy,
+    check_no_proxy,
+    check_proxy_url,
+    check_rate,
+)
 from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.unset import is_unset
@@ -39,24 +45,22 @@ class ClientSettings:
     #: their own; None: each task's default. A fast server (the local simulator) is polled often
     #: without writing a test-only interval into every DAG file.
     poll_interval: float | None = None
-    #: Requests a second the tasks on this connection may send from one triggerer (``client.budget``).
+    #: Requests a second the tasks on this connection may send from one triggerer (``client.transport``).
     max_requests_per_second: float = DEFAULT_REQUESTS_PER_SECOND
     #: The connection's host named no scheme and none was given elsewhere, so ``https://`` was put
     #: in front of it: worth telling, since a server that speaks plain HTTP then looks unreachable.
     assumed_https: bool = False
 
     def __repr__(self) -> str:
-        shown = None if self.proxy is None else redact_credentials(self.proxy)
-        return (
-            f"ClientSettings(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}, "
-            f"verify={self.verify!r}, proxy={shown!r}, no_proxy={self.no_proxy!r}, "
-            f"request_timeout={self.request_timeout!r}, max_response_bytes={self.max_response_bytes!r}, "
-            f"retry_policy={self.retry_policy!r}, poll_interval={self.poll_interval!r}, "
-            f"max_requests_per_second={self.max_requests_per_second!r})"
-        )
+        shown = {item.name: getattr(self, item.name) for item in fields(self) if item.name not in _UNSHOWN}
+        shown["proxy"] = None if self.proxy is None else redact_credentials(self.proxy)
+        return f"ClientSettings({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
-    def __str__(self) -> str:
-        return repr(self)
+    __str__ = __repr__
+
+
+#: What the repr of :class:`ClientSettings` leaves out: the key, and a flag only the hook reads.
+_UNSHOWN = ("api_key", "assumed_https")
 
 
 def _seconds(value: Any, parameter: str, default: float, *, zero_allowed: bool = False) -> float:
@@ -75,13 +79,6 @@ def _megabytes(value: Any) -> float:
     if number <= 0:
         raise CloudOSValidationError("max_response_mb", value, f"expected {what}")
     return number
-
-
-def _requests_per_second(value: Any) -> float:
-    """The ``max_requests_per_second`` extra: a number above 0 from JSON or a form's text field."""
-    if value is None:
-        return DEFAULT_REQUESTS_PER_SECOND
-    return check_rate(require_number(value, "max_requests_per_second", "a number of requests a second"))
 
 
 def _retry_limit(value: Any) -> int:
@@ -121,11 +118,6 @@ def _extra_value(extra: Mapping[str, Any], name: str, conn_type: str) -> Any:
         if not is_unset(extra.get(key)):
             return extra[key]
     return None
-
-
-def _flag(value: Any, parameter: str, default: bool) -> bool:
-    """A boolean from JSON, a form checkbox or a string; absent means ``default``."""
-    return default if value is None else parse_bool(value, parameter)
 
 
 def settings_from_connection(
@@ -168,7 +160,10 @@ def settings_from_connection(
             scheme_part, rest = base_url.split("://", 1)
             host_part, slash, path = rest.partition("/")
             base_url = f"{scheme_part}://{host_part}:{int(port)}{slash}{path}".rstrip("/")
-    verify_ssl = _flag(_extra_value(extra, "verify_ssl", conn_type), "verify_ssl", default=True)
+    verify_ssl = _extra_value(extra, "verify_ssl", conn_type)
+    verify_ssl = (
+        True if verify_ssl is None else parse_bool(verify_ssl, "verify_ssl")
+    )  # JSON, a checkbox, text
     ssl_cert = _extra_value(extra, "ssl_cert", conn_type)
     if ssl_cert is not None and not isinstance(ssl_cert, str):
         raise CloudOSValidationError("ssl_cert", ssl_cert, "expected a path to a CA bundle file")
@@ -180,6 +175,7 @@ def settings_from_connection(
     )
     max_mb = _megabytes(_extra_value(extra, "max_response_mb", conn_type))
     poll_interval = _extra_value(extra, "poll_interval", conn_type)
+    rate = _extra_value(extra, "max_requests_per_second", conn_type)  # JSON or a form's text field
     return ClientSettings(
         base_url=base_url,
         api_key=password,
@@ -194,9 +190,9 @@ def settings_from_connection(
         ),
         assumed_https=assumed_https,
         poll_interval=None if poll_interval is None else _seconds(poll_interval, "poll_interval", 0.0),
-        max_requests_per_second=_requests_per_second(
-            _extra_value(extra, "max_requests_per_second", conn_type)
-        ),
+        max_requests_per_second=DEFAULT_REQUESTS_PER_SECOND
+        if rate is None
+        else check_rate(require_number(rate, "max_requests_per_second", "a number of requests a second")),
     )
 
 

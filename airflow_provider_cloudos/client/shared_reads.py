@@ -35,8 +35,8 @@ import weakref
 from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_cloudos.client.deadline import current_deadline
-from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE
+from airflow_provider_cloudos.client.api import MAX_PAGE_SIZE
+from airflow_provider_cloudos.client.transport import current_deadline
 from airflow_provider_cloudos.core.errors import CloudOSError
 
 if TYPE_CHECKING:

@@ -3,7 +3,7 @@
 One pooled :class:`requests.Session` serves every call of a client, so a task that polls a
 session reuses one connection instead of opening a new one per poll (the official client built
 a fresh session per call). ``requests``/urllib3 retries are switched off: the provider's own
-policy (:func:`~airflow_provider_cloudos.client.retry.retry_delay`) decides, and it never repeats
+policy (:func:`~airflow_provider_cloudos.client.transport.retry_delay`) decides, and it never repeats
 a request that could have created a second session.
 
 ``requests`` has connect and read timeouts but no total one: a server that drips its answer a
@@ -12,7 +12,7 @@ against the attempt's total time (and its size cap), with the socket's timeout s
 each read to what is left; its status line and headers, which ``http.client`` reads line by line
 out of reach, are read with a timer that shuts the socket down when the attempt's time is up.
 The session does not read the environment (``trust_env`` is off): proxies and CA bundles come
-from :mod:`~airflow_provider_cloudos.client.network`, the rule the async client follows too.
+from :mod:`~airflow_provider_cloudos.client.transport`, the rule the async client follows too.
 """
 
 from __future__ import annotations
@@ -34,26 +34,24 @@ from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 
-from airflow_provider_cloudos.client import endpoints
-from airflow_provider_cloudos.client._shared import (
+from airflow_provider_cloudos.client import api
+from airflow_provider_cloudos.client.api import MAX_PAGE_SIZE, ApiRequest, decode_json, extract_items
+from airflow_provider_cloudos.client.transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_TIMEOUT,
     READ_CHUNK_BYTES,
+    Answer,
     AttemptTimeout,
+    ClientBase,
+    RetryPolicy,
+    TransportErrors,
     announced_length,
     check_seconds,
     check_verify,
-)
-from airflow_provider_cloudos.client.attempts import Answer, TransportErrors, run_blocking
-from airflow_provider_cloudos.client.base import ClientBase
-from airflow_provider_cloudos.client.endpoints import MAX_PAGE_SIZE, ApiRequest
-from airflow_provider_cloudos.client.network import verify_from_environment
-from airflow_provider_cloudos.client.responses import (
-    decode_json,
-    extract_items,
+    run_blocking,
     too_large_error,
+    verify_from_environment,
 )
-from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
 logger = logging.getLogger(__name__)
@@ -72,17 +70,6 @@ _ERRORS = TransportErrors(
     timeouts=(requests.exceptions.Timeout, urllib3.exceptions.TimeoutError, TimeoutError),
     unsendable=(requests.exceptions.RequestException,),
 )
-
-
-def _shorten_read_timeout(raw: Any, seconds: float) -> None:
-    """Make the next socket read of a streamed answer wait at most ``seconds``.
-
-    The socket's timeout applies to each read; shortening it before every read keeps a stalled
-    answer from outliving the attempt. An answer without a socket (a test double) is left alone.
-    """
-    sock = getattr(getattr(raw, "connection", None), "sock", None)
-    if sock is not None:
-        sock.settimeout(max(seconds, 0.001))
 
 
 def _read_answer(
@@ -107,7 +94,11 @@ def _read_answer(
         left = ends - time.monotonic()
         if left <= 0:
             raise AttemptTimeout(seconds)
-        _shorten_read_timeout(raw, min(read_timeout, left))
+        # The socket's timeout applies to each read: shortened before every read, it keeps a stalled
+        # answer from outliving the attempt. An answer without a socket (a test double) is left alone.
+        sock = getattr(getattr(raw, "connection", None), "sock", None)
+        if sock is not None:
+            sock.settimeout(max(min(read_timeout, left), 0.001))
         try:
             chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
         except urllib3.exceptions.ReadTimeoutError:
@@ -247,7 +238,7 @@ class CloudOSClient(ClientBase):
     @staticmethod
     def _new_session() -> requests.Session:
         session = requests.Session()
-        # Proxies and CA bundles are chosen by the provider's rule (client.network), the same for
+        # Proxies and CA bundles are chosen by the provider's rule (client.transport), the same for
         # both transports; the environment is read there, not again by requests.
         session.trust_env = False
         adapter = _Adapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
@@ -307,7 +298,7 @@ class CloudOSClient(ClientBase):
         """Send ``request``, retrying as the policy and the call's deadline allow; a 2xx body or raise.
 
         No attempt starts, and no retry sleeps, past the deadline of the task the call serves
-        (:mod:`~airflow_provider_cloudos.client.deadline`); each attempt ends by it too.
+        (:mod:`~airflow_provider_cloudos.client.transport`); each attempt ends by it too.
         """
         exchange = functools.partial(self._exchange, request, request.url(self._base_url))
         steps = self._attempts(request, max_attempts, logger).steps(_ERRORS)
@@ -317,12 +308,12 @@ class CloudOSClient(ClientBase):
         return decode_json(self._send(request), request, secrets=self._secrets)
 
     def create_session(self, payload: dict[str, Any], workspace_id: str | None = None) -> dict[str, Any]:
-        """Start a session; sent once only (see :mod:`~airflow_provider_cloudos.client.retry`)."""
-        request = endpoints.create_session(self._workspace(workspace_id), payload)
+        """Start a session; sent once only (see :mod:`~airflow_provider_cloudos.client.transport`)."""
+        request = api.create_session(self._workspace(workspace_id), payload)
         return self._object(self._send(request), request)
 
     def get_session(self, session_id: str, workspace_id: str | None = None) -> dict[str, Any]:
-        request = endpoints.get_session(self._workspace(workspace_id), session_id)
+        request = api.get_session(self._workspace(workspace_id), session_id)
         return self._object(self._send(request), request)
 
     def list_sessions(
@@ -390,7 +381,7 @@ class CloudOSClient(ClientBase):
         The exception's ``server_message`` says "aborted in aborted status"; callers that only
         want the session paused treat it as success.
         """
-        request = endpoints.abort_session(
+        request = api.abort_session(
             self._workspace(workspace_id),
             session_id,
             upload_on_close=upload_on_close,
@@ -405,28 +396,28 @@ class CloudOSClient(ClientBase):
         self, session_id: str, payload: dict[str, Any], workspace_id: str | None = None
     ) -> dict[str, Any]:
         """Resume a paused session; the session object (empty when the server sends no body)."""
-        request = endpoints.resume_session(self._workspace(workspace_id), session_id, payload)
+        request = api.resume_session(self._workspace(workspace_id), session_id, payload)
         return self._object(self._send(request), request, empty=True)
 
     def search_projects(self, name: str, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Projects whose name contains ``name``; picking the exact match is the caller's job."""
-        request = endpoints.search_projects(self._workspace(workspace_id), name)
+        request = api.search_projects(self._workspace(workspace_id), name)
         return extract_items(self._json(request), "projects", request)
 
     def list_datasets(self, project_id: str, workspace_id: str | None = None) -> list[dict[str, Any]]:
-        request = endpoints.list_datasets(self._workspace(workspace_id), project_id)
+        request = api.list_datasets(self._workspace(workspace_id), project_id)
         return extract_items(self._json(request), "datasets", request)
 
     def list_dataset_items(self, dataset_id: str, workspace_id: str | None = None) -> dict[str, Any]:
         """``{"folders": [...], "files": [...]}`` at the top of a dataset."""
-        request = endpoints.list_dataset_items(self._workspace(workspace_id), dataset_id)
+        request = api.list_dataset_items(self._workspace(workspace_id), dataset_id)
         return self._object(self._send(request), request)
 
     def list_folder_items(
         self, folder_id: str, folder_type: str, workspace_id: str | None = None
     ) -> dict[str, Any]:
         """``{"folders": [...], "files": [...]}`` of a ``VirtualFolder`` or ``S3Folder``."""
-        request = endpoints.list_folder_items(self._workspace(workspace_id), folder_id, folder_type)
+        request = api.list_folder_items(self._workspace(workspace_id), folder_id, folder_type)
         return self._object(self._send(request), request)
 
     def check_access(self, workspace_id: str | None = None) -> int:

@@ -9,7 +9,7 @@ the core's status model.
 The deadlines a task's API calls must keep, opened as client call scopes: a task knows when it has
 to be done (a sensor's ``timeout``, an operator's ``timeout``, a trigger's ``end_time`` and,
 everywhere, the try's ``execution_timeout``). The client knows none of that; it reads the scope
-opened here (:func:`~airflow_provider_cloudos.client.deadline.call_deadline`) and neither starts an
+opened here (:func:`~airflow_provider_cloudos.client.transport.call_deadline`) and neither starts an
 attempt nor sleeps for a retry beyond it. Each deadline is named after what set it, so the error a
 stalled server ends in says whose time ran out.
 """
@@ -27,14 +27,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowNotFoundException, BaseHook
 
-from airflow_provider_cloudos.client.deadline import Deadline, call_deadline, cleanup_budget, current_deadline
-from airflow_provider_cloudos.client.refusals import is_already_paused_refusal
-from airflow_provider_cloudos.client.resolver import CloudOSResolver
+from airflow_provider_cloudos.client.api import CloudOSResolver, is_already_paused_refusal
 from airflow_provider_cloudos.client.settings import (
     ClientSettings,
     assumed_https_warning,
     settings_from_connection,
 )
+from airflow_provider_cloudos.client.transport import Deadline, call_deadline, cleanup_budget, current_deadline
 from airflow_provider_cloudos.compat import connection_form_widgets, current_try_started_at, mask_api_key
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
@@ -106,7 +105,7 @@ class CloudOSHook(BaseHook):
     ``apause_session``), which read the connection with Airflow's async API and share one async
     client per hook, released by ``aclose`` or ``async with hook:``.
 
-    Calls made inside :func:`~airflow_provider_cloudos.client.deadline.call_deadline` end by that
+    Calls made inside :func:`~airflow_provider_cloudos.client.transport.call_deadline` end by that
     deadline, retries included (the operators, the sensor and the triggers open one).
     """
 

@@ -25,7 +25,7 @@ from airflow.providers.common.compat.sdk import (
     BaseOperator,
 )
 
-from airflow_provider_cloudos.client.refusals import is_not_resumable_refusal
+from airflow_provider_cloudos.client.api import is_not_resumable_refusal
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
     CloudOSGuardError,

@@ -7,8 +7,8 @@ import re
 
 import pytest
 
-from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.client.settings import settings_from_connection
+from airflow_provider_cloudos.client.transport import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.provider_info import CONN_FIELDS
 

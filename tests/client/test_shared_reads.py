@@ -10,8 +10,8 @@ from contextlib import AsyncExitStack
 import pytest
 
 from airflow_provider_cloudos.client import AsyncCloudOSClient
-from airflow_provider_cloudos.client.deadline import call_deadline
 from airflow_provider_cloudos.client.shared_reads import SOLO_ASKS, connection_key, reader_for, readers
+from airflow_provider_cloudos.client.transport import call_deadline
 from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 
 #: Sessions stay where they are put for the length of a test.

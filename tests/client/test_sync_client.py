@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from airflow_provider_cloudos.client import CloudOSClient, RetryPolicy
-from airflow_provider_cloudos.client.deadline import call_deadline
+from airflow_provider_cloudos.client.transport import call_deadline
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from airflow_provider_cloudos.client.deadline import call_deadline
+from airflow_provider_cloudos.client.transport import call_deadline
 from airflow_provider_cloudos.core.errors import (
     CloudOSAuthError,
     CloudOSGuardError,

@@ -19,7 +19,7 @@ from misbehaving_server import SESSION_ID, MisbehavingServer
 from task_helpers import KEY, WORKSPACE, connection_json, run_task, run_trigger
 
 from airflow_provider_cloudos.client import AsyncCloudOSClient, CloudOSClient, RetryPolicy
-from airflow_provider_cloudos.client.deadline import call_deadline
+from airflow_provider_cloudos.client.transport import call_deadline
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSDeadlineError,

@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 from reliability_helpers import REPORT, Artefacts, TaskDriver, record
 
-from airflow_provider_cloudos.client import base, settings
-from airflow_provider_cloudos.client.retry import RetryPolicy
+from airflow_provider_cloudos.client import settings, transport
+from airflow_provider_cloudos.client.transport import RetryPolicy
 
 #: The product's retry policy with its timings scaled down; attempts and rules are unchanged.
 FAST_POLICY = replace(RetryPolicy(), backoff_base=0.01, backoff_max=0.05, retry_after_max=0.2)
@@ -34,13 +34,13 @@ FAST_POLICY = replace(RetryPolicy(), backoff_base=0.01, backoff_max=0.05, retry_
 
 @pytest.fixture(autouse=True)
 def fast_retry_policy(monkeypatch: pytest.MonkeyPatch) -> RetryPolicy:
-    """Clients build ``RetryPolicy()`` by default (``client.base``), and a connection's policy starts
+    """Clients build ``RetryPolicy()`` by default (``client.transport``), and a connection's policy starts
     from it (``client.settings``); in this test process both are the fast one."""
 
     def fast_policy(**overrides: Any) -> RetryPolicy:
         return replace(FAST_POLICY, **overrides)
 
-    monkeypatch.setattr(base, "RetryPolicy", fast_policy)
+    monkeypatch.setattr(transport, "RetryPolicy", fast_policy)
     monkeypatch.setattr(settings, "RetryPolicy", fast_policy)
     return FAST_POLICY
 

@@ -7,8 +7,8 @@ slower, so this is checked on its own.
 
 from __future__ import annotations
 
-from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.client.sync import CloudOSClient
+from airflow_provider_cloudos.client.transport import RetryPolicy
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.testing import CloudOSSimulator
 

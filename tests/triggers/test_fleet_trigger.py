@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from trigger_clock import TriggerClock
 
-from airflow_provider_cloudos.client.retry import RetryPolicy
+from airflow_provider_cloudos.client.transport import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
 from airflow_provider_cloudos.triggers.fleet import CloudOSFleetTrigger

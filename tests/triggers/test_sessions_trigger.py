@@ -10,8 +10,8 @@ from loop_watch import slow_loop_steps
 
 from airflow_provider_cloudos import compat
 from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
-from airflow_provider_cloudos.client.retry import RetryPolicy
 from airflow_provider_cloudos.client.sync import CloudOSClient
+from airflow_provider_cloudos.client.transport import RetryPolicy
 from airflow_provider_cloudos.testing import StateTimings
 from airflow_provider_cloudos.triggers.sessions import (
     CloudOSSessionTrigger,

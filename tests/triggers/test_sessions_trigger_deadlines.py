@@ -141,7 +141,7 @@ async def test_a_failed_pause_is_logged_and_reported_as_not_paused(stuck, log_me
 def fast_retries(monkeypatch):
     """The async client's backoff made tiny, so transient errors take milliseconds."""
     from airflow_provider_cloudos.client import async_client
-    from airflow_provider_cloudos.client.retry import RetryPolicy
+    from airflow_provider_cloudos.client.transport import RetryPolicy
 
     original = async_client.AsyncCloudOSClient.__init__
 

@@ -9,8 +9,8 @@ import pytest
 
 from airflow_provider_cloudos.client import shared_reads
 from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
-from airflow_provider_cloudos.client.budget import budget_for
 from airflow_provider_cloudos.client.shared_reads import SOLO_ASKS, connection_key
+from airflow_provider_cloudos.client.transport import budget_for
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
 WAITS = 20

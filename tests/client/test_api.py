@@ -1,15 +1,37 @@
+"""The CloudOS API: endpoint descriptions, answers read into values or typed errors, the resolver."""
+
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 from collections import Counter
 from typing import Any
 
 import pytest
 
-from airflow_provider_cloudos.client.resolver import CloudOSResolver
+from airflow_provider_cloudos.client import api
+from airflow_provider_cloudos.client.api import (
+    ApiRequest,
+    CloudOSResolver,
+    decode_json,
+    decode_json_object,
+    extract_items,
+    extract_total,
+    list_page,
+    raise_for_status,
+    redact,
+    server_message,
+)
+from airflow_provider_cloudos.client.transport import connection_error
 from airflow_provider_cloudos.core.errors import (
+    CloudOSAPIError,
+    CloudOSAuthError,
     CloudOSNotFoundError,
+    CloudOSPermissionError,
     CloudOSResolutionError,
+    CloudOSStateError,
+    CloudOSTransientError,
     CloudOSValidationError,
 )
 from airflow_provider_cloudos.core.lineage import cloudos_location, s3_location
@@ -19,6 +41,329 @@ from airflow_provider_cloudos.core.paths import (
     parse_link_path,
     parse_link_paths,
 )
+from airflow_provider_cloudos.core.urls import session_url
+
+# --- endpoints ------------------------------------------------------------
+
+
+WS = "5c6d3e9bd954e800b23f8c62"
+SID = "0123456789abcdef01234567"
+
+
+def test_api_request_is_frozen():
+    request = api.get_session(WS, SID)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        request.path = "/elsewhere"  # type: ignore[misc]
+
+
+def test_create_session():
+    payload = {"projectId": "p"}
+    assert api.create_session(WS, payload) == ApiRequest(
+        "create", "POST", "/api/v1/interactive-sessions", (("teamId", WS),), payload, False
+    )
+
+
+def test_get_session():
+    assert api.get_session(WS, f" {SID} ") == ApiRequest(
+        "get", "GET", f"/api/v2/interactive-sessions/{SID}", (("teamId", WS),), None, True
+    )
+
+
+def test_url_carries_the_encoded_query():
+    request = api.list_sessions(WS, page=2, limit=5, statuses=["ready"], only_owner=True)
+    assert request.url("https://cloudos.example") == (
+        "https://cloudos.example/api/v3/interactive-sessions"
+        f"?teamId={WS}&page=2&limit=5&status%5B%5D=ready&onlyOwnerSessions=true&archived.status=false"
+    )
+
+
+def test_url_quotes_query_values_and_omits_an_empty_query():
+    odd = ApiRequest("x", "GET", "/api/x", (("q", "a b&c=d"),), None, True)
+    assert odd.url("http://h") == "http://h/api/x?q=a+b%26c%3Dd"
+    assert ApiRequest("x", "GET", "/api/x", (), None, True).url("http://h") == "http://h/api/x"
+
+
+def test_list_sessions_defaults():
+    request = api.list_sessions(WS)
+    assert (request.name, request.method, request.path, request.json, request.idempotent) == (
+        "list",
+        "GET",
+        "/api/v3/interactive-sessions",
+        None,
+        True,
+    )
+    assert request.params == (("teamId", WS), ("page", "1"), ("limit", "100"), ("archived.status", "false"))
+
+
+def test_list_sessions_all_filters():
+    request = api.list_sessions(
+        WS, page=3, limit=20, statuses=["ready", "running"], only_owner=True, archived=True
+    )
+    assert request.params == (
+        ("teamId", WS),
+        ("page", "3"),
+        ("limit", "20"),
+        ("status[]", "ready"),
+        ("status[]", "running"),
+        ("onlyOwnerSessions", "true"),
+        ("archived.status", "true"),
+    )
+
+
+def test_list_sessions_without_archive_filter():
+    params = api.list_sessions(WS, archived=None).params
+    assert all(key != "archived.status" for key, _ in params)
+    assert all(key != "onlyOwnerSessions" for key, _ in params)
+
+
+@pytest.mark.parametrize(("parameter", "value"), [("page", 0), ("page", True), ("limit", 0), ("limit", 101)])
+def test_list_sessions_refuses_bad_paging(parameter, value):
+    with pytest.raises(CloudOSValidationError, match=f"{parameter}={value!r}"):
+        api.list_sessions(WS, **{parameter: value})
+
+
+def test_abort_session():
+    assert api.abort_session(WS, SID) == ApiRequest(
+        "abort",
+        "PUT",
+        f"/api/v1/interactive-sessions/{SID}/abort",
+        (("teamId", WS),),
+        {"uploadOnClose": True, "forceAbort": False},
+        True,
+    )
+    forced = api.abort_session(WS, SID, upload_on_close=False, force_abort=True)
+    assert forced.json == {"uploadOnClose": False, "forceAbort": True}
+
+
+def test_resume_session():
+    payload = {"dataItems": []}
+    assert api.resume_session(WS, SID, payload) == ApiRequest(
+        "resume", "PUT", f"/api/v1/interactive-sessions/{SID}/resume", (("teamId", WS),), payload, True
+    )
+
+
+def test_search_projects():
+    assert api.search_projects(WS, "my project") == ApiRequest(
+        "projects", "GET", "/api/v2/projects", (("teamId", WS), ("search", "my project")), None, True
+    )
+
+
+def test_list_datasets():
+    assert api.list_datasets(WS, "p1") == ApiRequest(
+        "datasets", "GET", "/api/v2/datasets", (("teamId", WS), ("projectId", "p1")), None, True
+    )
+
+
+def test_list_dataset_items():
+    assert api.list_dataset_items(WS, "d1") == ApiRequest(
+        "dataset_items", "GET", "/api/v1/datasets/d1/items", (("teamId", WS),), None, True
+    )
+
+
+@pytest.mark.parametrize(("folder_type", "kind"), [("VirtualFolder", "virtual"), ("S3Folder", "s3")])
+def test_list_folder_items(folder_type, kind):
+    assert api.list_folder_items(WS, "f1", folder_type) == ApiRequest(
+        "folder_items", "GET", f"/api/v1/folders/{kind}/f1/items", (("teamId", WS),), None, True
+    )
+
+
+def test_list_folder_items_refuses_unknown_type():
+    with pytest.raises(CloudOSValidationError, match=r"folder_type='Bucket'.*S3Folder, VirtualFolder"):
+        api.list_folder_items(WS, "f1", "Bucket")
+
+
+def test_path_ids_are_quoted():
+    assert api.list_dataset_items(WS, "../x").path == "/api/v1/datasets/..%2Fx/items"
+
+
+@pytest.mark.parametrize(
+    ("build", "parameter"),
+    [
+        (lambda: api.get_session(WS, "abc"), "session_id='abc'"),
+        (lambda: api.abort_session(WS, "abc"), "session_id='abc'"),
+        (lambda: api.resume_session(WS, "abc", {}), "session_id='abc'"),
+        (lambda: api.get_session("", SID), "workspace_id=''"),
+        (lambda: api.create_session(WS, []), "payload=()"),  # type: ignore[arg-type]
+        (lambda: api.search_projects(WS, " "), "project_name=' '"),
+        (lambda: api.list_datasets(WS, ""), "project_id=''"),
+        (lambda: api.list_dataset_items(WS, ""), "dataset_id=''"),
+        (lambda: api.list_folder_items(WS, "", "S3Folder"), "folder_id=''"),
+    ],
+)
+def test_bad_arguments_are_refused_naming_parameter_and_value(build, parameter):
+    with pytest.raises(CloudOSValidationError) as excinfo:
+        build()
+    assert parameter in str(excinfo.value)
+
+
+def test_session_web_url():
+    assert (
+        session_url("https://cloudos.lifebit.ai/", SID)
+        == f"https://cloudos.lifebit.ai/app/data-science/interactive-analysis/view/{SID}"
+    )
+
+
+# --- responses ------------------------------------------------------------
+
+
+GET = api.get_session(WS, SID)
+RESUME = api.resume_session(WS, SID, {})
+CREATE = api.create_session(WS, {})
+
+
+@pytest.mark.parametrize("code", [200, 201, 204])
+def test_success_passes(code):
+    raise_for_status(code, b"", GET)
+
+
+def test_401_message():
+    with pytest.raises(CloudOSAuthError) as excinfo:
+        raise_for_status(401, b'{"message": "Invalid API key"}', GET)
+    error = excinfo.value
+    assert str(error) == (
+        f"CloudOS API refused GET /api/v2/interactive-sessions/{SID} (401 Unauthorized): "
+        "check the API key in the Airflow connection. Server said: Invalid API key"
+    )
+    assert (error.status_code, error.endpoint, error.server_message) == (401, "get", "Invalid API key")
+
+
+def test_403_names_the_workspace():
+    with pytest.raises(CloudOSPermissionError, match=f"403 Forbidden.*workspace {WS}"):
+        raise_for_status(403, None, GET)
+
+
+def test_404():
+    with pytest.raises(CloudOSNotFoundError, match=f"404 Not Found.*no such session in workspace {WS}"):
+        raise_for_status(404, "", GET)
+
+
+@pytest.mark.parametrize("code", [400, 409])
+def test_state_errors_carry_the_server_message(code):
+    body = json.dumps({"message": "Session is not in a resumable status"}).encode()
+    with pytest.raises(CloudOSStateError) as excinfo:
+        raise_for_status(code, body, RESUME)
+    assert excinfo.value.server_message == "Session is not in a resumable status"
+    assert "not in a resumable status" in str(excinfo.value)
+    assert f"PUT /api/v1/interactive-sessions/{SID}/resume ({code} " in str(excinfo.value)
+
+
+@pytest.mark.parametrize("code", [429, 500, 502, 503, 504])
+def test_transient_statuses(code):
+    with pytest.raises(CloudOSTransientError, match=f"\\({code} .*\\) after 5 attempts"):
+        raise_for_status(code, b"", GET, attempts=5)
+
+
+def test_transient_create_explains_why_it_was_not_retried():
+    with pytest.raises(CloudOSTransientError, match="second session"):
+        raise_for_status(503, b"", CREATE)
+
+
+@pytest.mark.parametrize("code", [301, 418, 501, 599])
+def test_other_statuses_are_plain_api_errors(code):
+    with pytest.raises(CloudOSAPIError) as excinfo:
+        raise_for_status(code, b"", GET)
+    assert type(excinfo.value) is CloudOSAPIError
+    assert f"({code}" in str(excinfo.value)
+
+
+def test_secrets_are_redacted_from_messages():
+    with pytest.raises(CloudOSAuthError) as excinfo:
+        raise_for_status(
+            401, b'{"message": "key SENTINEL-KEY-123 is unknown"}', GET, secrets=["SENTINEL-KEY-123"]
+        )
+    assert "SENTINEL-KEY-123" not in str(excinfo.value)
+    assert "SENTINEL-KEY-123" not in (excinfo.value.server_message or "")
+    assert "key *** is unknown" in str(excinfo.value)
+
+
+def test_redact_ignores_empty_secrets():
+    assert redact("abc", ["", "b"]) == "a***c"
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b'{"message": "boom"}', "boom"),
+        (b'{"error": "bad"}', "bad"),
+        (b'{"message": ""}', None),
+        (b"[1, 2]", None),
+        (b"plain words", "plain words"),
+        (b"<html><body>502</body></html>", None),
+        (None, None),
+        ("caf\xe9".encode("latin-1"), "caf\ufffd"),
+    ],
+)
+def test_server_message(body, expected):
+    assert server_message(body) == expected
+
+
+def test_connection_error():
+    error = connection_error(GET, ConnectionError("refused SENTINEL"), attempts=3, secrets=["SENTINEL"])
+    assert isinstance(error, CloudOSTransientError)
+    assert str(error) == (
+        f"CloudOS API unreachable for GET /api/v2/interactive-sessions/{SID} after 3 attempts: "
+        "ConnectionError: refused ***"
+    )
+    assert error.status_code is None
+    assert error.endpoint == "get"
+
+
+def test_decode_json():
+    assert decode_json(b'{"a": 1}', GET) == {"a": 1}
+    assert decode_json('["x"]', GET) == ["x"]
+
+
+def test_decode_json_refuses_non_json_with_a_snippet():
+    with pytest.raises(CloudOSAPIError, match=r"not JSON \('<html>hello'\).*CloudOS URL") as excinfo:
+        decode_json(b"<html>hello", GET)
+    assert excinfo.value.endpoint == "get"
+
+
+@pytest.mark.parametrize("body", [None, b"", b"  "])
+def test_decode_json_refuses_empty_bodies(body):
+    with pytest.raises(CloudOSAPIError, match="empty body"):
+        decode_json(body, GET)
+
+
+def test_decode_json_object_refuses_other_json():
+    with pytest.raises(CloudOSAPIError, match="JSON list where an object was expected"):
+        decode_json_object(b"[]", GET)
+
+
+def test_list_page():
+    request = api.list_sessions(WS)
+    payload = {"sessions": [{"_id": "a"}, "junk"], "paginationMetadata": {"Pagination-Count": "7"}}
+    assert list_page(payload, request) == ([{"_id": "a"}], 7)
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {},
+        {"paginationMetadata": None},
+        {"paginationMetadata": {"Pagination-Count": "x"}},
+        [],
+        {"paginationMetadata": {"Pagination-Count": True}},
+    ],
+)
+def test_extract_total_absent(payload):
+    assert extract_total(payload) is None
+
+
+def test_extract_items_accepts_a_bare_list_and_a_missing_key():
+    request = api.search_projects(WS, "p")
+    assert extract_items([{"_id": "1"}], "projects", request) == [{"_id": "1"}]
+    assert extract_items({}, "projects", request) == []
+
+
+def test_extract_items_refuses_other_shapes():
+    request = api.search_projects(WS, "p")
+    with pytest.raises(CloudOSAPIError, match="without a 'projects' list"):
+        extract_items({"projects": "nope"}, "projects", request)
+
+
+# --- resolver ------------------------------------------------------------
+
 
 GENOMICS = "5f0c1d2e3a4b5c6d7e8f9a01"
 ARCHIVE = "5f0c1d2e3a4b5c6d7e8f9a02"

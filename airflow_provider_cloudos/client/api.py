@@ -1,0 +1,809 @@
+"""What the CloudOS API is, independent of the library that calls it.
+
+Each endpoint the provider calls, as a pure :class:`ApiRequest` (method, path, query, body and
+whether a retry is safe); what its answers mean (status codes to typed exceptions, bodies to
+Python values, the refusals that mean "already done"); and :class:`CloudOSResolver`, which turns
+the paths users write into payload items through the API's listings. Both transports execute
+these descriptions and read answers here, so a path, a query parameter or an error message is
+written once and the two cannot drift apart. Messages name the request (``METHOD /path``, never
+the query or headers); any text that could echo the API key passes through :func:`redact` first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any, Protocol
+from urllib.parse import quote, urlencode
+
+from airflow_provider_cloudos.core.errors import (
+    CloudOSAPIError,
+    CloudOSAuthError,
+    CloudOSNotFoundError,
+    CloudOSPermissionError,
+    CloudOSResolutionError,
+    CloudOSStateError,
+    CloudOSTransientError,
+    CloudOSValidationError,
+)
+from airflow_provider_cloudos.core.lineage import DataLocation, cloudos_location, s3_location
+from airflow_provider_cloudos.core.paths import describe_path
+from airflow_provider_cloudos.core.payloads import (
+    build_file_item,
+    build_project_folder_item,
+    build_s3_file_item,
+    build_s3_link_item,
+    check_duplicate_mount_names,
+)
+from airflow_provider_cloudos.core.validators import require_session_id
+
+SESSIONS_V1 = "/api/v1/interactive-sessions"
+
+
+SESSIONS_V2 = "/api/v2/interactive-sessions"
+
+
+SESSIONS_V3 = "/api/v3/interactive-sessions"
+
+
+MAX_PAGE_SIZE = 100
+
+
+FOLDER_TYPES: dict[str, str] = {"VirtualFolder": "virtual", "S3Folder": "s3"}
+
+
+@dataclass(frozen=True)
+class ApiRequest:
+    """An HTTP call to make, independent of the library that makes it.
+
+    ``idempotent`` says whether sending it twice is harmless; the retry policy repeats a request
+    that is not only after a 429 (the server refused it before acting on it).
+    """
+
+    name: str
+    method: str
+    path: str
+    params: tuple[tuple[str, str], ...]
+    json: dict[str, Any] | None
+    idempotent: bool
+
+    def describe(self) -> str:
+        """``METHOD /path`` for messages; the query is left out (it adds noise, not meaning)."""
+        return f"{self.method} {self.path}"
+
+    def url(self, base_url: str) -> str:
+        """The full URL with its query encoded: both transports send it as it is.
+
+        One encoding for both, and none per request in the trigger's hot path: handing aiohttp
+        the query to merge cost about a tenth of a poll's CPU (see BENCHMARKS.md).
+        """
+        query = _encoded_query(self.params)
+        return f"{base_url}{self.path}?{query}" if query else f"{base_url}{self.path}"
+
+
+@functools.lru_cache(maxsize=256)
+def _encoded_query(params: tuple[tuple[str, str], ...]) -> str:
+    """Encoding is cached: a trigger sends the same query (its workspace) at every poll."""
+    return urlencode(params)
+
+
+def _segment(value: str, parameter: str) -> str:
+    """A path segment, refused when blank and quoted so that no value can change the path."""
+    if not isinstance(value, str) or not value.strip():
+        raise CloudOSValidationError(parameter, value, "a non-empty id is required")
+    return quote(value.strip(), safe="")
+
+
+def _session(session_id: str) -> str:
+    """Session ids are checked here so that both transports refuse a bad one before any call."""
+    return require_session_id(session_id)
+
+
+def _team(workspace_id: str) -> tuple[str, str]:
+    if not isinstance(workspace_id, str) or not workspace_id.strip():
+        raise CloudOSValidationError("workspace_id", workspace_id, "a workspace id (teamId) is required")
+    return ("teamId", workspace_id.strip())
+
+
+def _body(payload: dict[str, Any]) -> dict[str, Any]:
+    if not isinstance(payload, dict):
+        raise CloudOSValidationError("payload", payload, f"expected a dict, got {type(payload).__name__}")
+    return payload
+
+
+def create_session(workspace_id: str, payload: dict[str, Any]) -> ApiRequest:
+    """Create a session. Not idempotent: a repeated POST starts (and bills) a second session."""
+    return ApiRequest("create", "POST", SESSIONS_V1, (_team(workspace_id),), _body(payload), idempotent=False)
+
+
+def get_session(workspace_id: str, session_id: str) -> ApiRequest:
+    path = f"{SESSIONS_V2}/{_session(session_id)}"
+    return ApiRequest("get", "GET", path, (_team(workspace_id),), None, idempotent=True)
+
+
+def list_sessions(
+    workspace_id: str,
+    page: int = 1,
+    limit: int = MAX_PAGE_SIZE,
+    statuses: Iterable[str] | None = None,
+    only_owner: bool = False,
+    archived: bool | None = False,
+) -> ApiRequest:
+    """List one page of sessions; ``statuses`` are API names, sent as repeated ``status[]``.
+
+    ``archived=None`` leaves the archive filter out (the server then applies its own default).
+    """
+    if isinstance(page, bool) or not isinstance(page, int) or page < 1:
+        raise CloudOSValidationError("page", page, "a page number is an integer of at least 1")
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise CloudOSValidationError("limit", limit, f"the page size must be between 1 and {MAX_PAGE_SIZE}")
+    if isinstance(statuses, str):
+        statuses = [statuses]
+    params: list[tuple[str, str]] = [_team(workspace_id), ("page", str(page)), ("limit", str(limit))]
+    params.extend(("status[]", status) for status in (statuses or ()))
+    if only_owner:
+        params.append(("onlyOwnerSessions", "true"))
+    if archived is not None:
+        params.append(("archived.status", "true" if archived else "false"))
+    return ApiRequest("list", "GET", SESSIONS_V3, tuple(params), None, idempotent=True)
+
+
+def abort_session(
+    workspace_id: str, session_id: str, upload_on_close: bool = True, force_abort: bool = False
+) -> ApiRequest:
+    """Pause a session.
+
+    Idempotent in effect: pausing a paused session is refused with 409 "aborted in aborted
+    status", which callers treat as success, so repeating it after a lost response is safe.
+    """
+    path = f"{SESSIONS_V1}/{_session(session_id)}/abort"
+    body = {"uploadOnClose": bool(upload_on_close), "forceAbort": bool(force_abort)}
+    return ApiRequest("abort", "PUT", path, (_team(workspace_id),), body, idempotent=True)
+
+
+def resume_session(workspace_id: str, session_id: str, payload: dict[str, Any]) -> ApiRequest:
+    """Resume a paused session.
+
+    Idempotent in effect: a second resume finds the session no longer paused and is refused
+    ("not in a resumable status") instead of starting anything new.
+    """
+    path = f"{SESSIONS_V1}/{_session(session_id)}/resume"
+    return ApiRequest("resume", "PUT", path, (_team(workspace_id),), _body(payload), idempotent=True)
+
+
+def search_projects(workspace_id: str, name: str) -> ApiRequest:
+    if not isinstance(name, str) or not name.strip():
+        raise CloudOSValidationError("project_name", name, "a project name is required")
+    params = (_team(workspace_id), ("search", name.strip()))
+    return ApiRequest("projects", "GET", "/api/v2/projects", params, None, idempotent=True)
+
+
+def list_datasets(workspace_id: str, project_id: str) -> ApiRequest:
+    if not isinstance(project_id, str) or not project_id.strip():
+        raise CloudOSValidationError("project_id", project_id, "a non-empty id is required")
+    params = (_team(workspace_id), ("projectId", project_id.strip()))
+    return ApiRequest("datasets", "GET", "/api/v2/datasets", params, None, idempotent=True)
+
+
+def list_dataset_items(workspace_id: str, dataset_id: str) -> ApiRequest:
+    path = f"/api/v1/datasets/{_segment(dataset_id, 'dataset_id')}/items"
+    return ApiRequest("dataset_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
+
+
+def list_folder_items(workspace_id: str, folder_id: str, folder_type: str) -> ApiRequest:
+    """List a folder; virtual folders and S3 folders live under different paths."""
+    kind = FOLDER_TYPES.get(folder_type) if isinstance(folder_type, str) else None
+    if kind is None:
+        raise CloudOSValidationError(
+            "folder_type", folder_type, f"expected one of {', '.join(sorted(FOLDER_TYPES))}"
+        )
+    path = f"/api/v1/folders/{kind}/{_segment(folder_id, 'folder_id')}/items"
+    return ApiRequest("folder_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
+
+
+#: Statuses worth another attempt: rate limiting and server-side trouble that usually passes.
+RETRYABLE_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+
+
+def is_retryable_status(code: int | None) -> bool:
+    """True for 429 and the 5xx statuses that signal a passing problem; None is a lost connection."""
+    return code is None or code in RETRYABLE_STATUSES
+
+
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s'\"]+@")
+
+
+def redact_credentials(text: str) -> str:
+    """``text`` with the ``user:password@`` part of every URL in it replaced by ``***@``."""
+    return _USERINFO.sub(r"\g<scheme>***@", text)
+
+
+REDACTED = "***"
+
+
+_MAX_SERVER_MESSAGE = 500
+
+
+_MAX_SNIPPET = 120
+
+
+_NOT_RETRIED = (
+    "Not retried, because repeating it could start a second session; it may have been "
+    "created anyway, and a re-run looks for it before creating another"
+)
+
+
+def redact(text: str, secrets: Iterable[str] = ()) -> str:
+    """``text`` with every non-empty secret, and the credentials of any URL, replaced by ``***``."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return redact_credentials(text)
+
+
+def _text(body: bytes | str | None) -> str:
+    if body is None:
+        return ""
+    if isinstance(body, bytes):
+        return body.decode("utf-8", errors="replace")
+    return body
+
+
+def server_message(body: bytes | str | None) -> str | None:
+    """The server's explanation: ``message`` (or ``error``) of a JSON body, else short plain text.
+
+    HTML pages (from proxies and load balancers) are ignored: they explain nothing a user can
+    act on and would drown the message.
+    """
+    text = _text(body).strip()
+    if not text:
+        return None
+    try:
+        parsed = json.loads(text)
+    except ValueError:
+        if text.startswith("<") or len(text) > _MAX_SERVER_MESSAGE:
+            return None
+        return text
+    if isinstance(parsed, dict):
+        for key in ("message", "error", "detail"):
+            value = parsed.get(key)
+            if isinstance(value, str) and value.strip():
+                return value.strip()[:_MAX_SERVER_MESSAGE]
+    return None
+
+
+def _workspace(request: ApiRequest) -> str:
+    return next((value for key, value in request.params if key == "teamId"), "?")
+
+
+def _hint(status_code: int, request: ApiRequest) -> str:
+    if status_code == 401:
+        return "check the API key in the Airflow connection"
+    if status_code == 403:
+        return (
+            f"the API key has no permission in workspace {_workspace(request)}; "
+            "check the workspace id and the key's access to it"
+        )
+    if status_code == 404:
+        what = "session" if request.name in ("get", "abort", "resume") else "resource"
+        return f"no such {what} in workspace {_workspace(request)}; check the id and the workspace"
+    if status_code in (400, 409):
+        if request.name == "create":
+            return "the server refused the session configuration"
+        return "the action does not fit the current state of the session"
+    if 300 <= status_code < 400:
+        return "the server redirected the request; check the CloudOS URL (scheme and host) in the connection"
+    if status_code == 429:
+        return "CloudOS is limiting the rate of requests; try again later"
+    if is_retryable_status(status_code):
+        if not request.idempotent:
+            return _NOT_RETRIED[0].lower() + _NOT_RETRIED[1:]
+        return "the service is busy or failing; try again later"
+    return "unexpected answer from the server"
+
+
+def _error_class(status_code: int) -> type[CloudOSAPIError]:
+    if status_code == 401:
+        return CloudOSAuthError
+    if status_code == 403:
+        return CloudOSPermissionError
+    if status_code == 404:
+        return CloudOSNotFoundError
+    if status_code in (400, 409):
+        return CloudOSStateError
+    if is_retryable_status(status_code):
+        return CloudOSTransientError
+    return CloudOSAPIError
+
+
+def _phrase(status_code: int) -> str:
+    try:
+        return f"{status_code} {HTTPStatus(status_code).phrase}"
+    except ValueError:
+        return str(status_code)
+
+
+def _attempts(attempts: int) -> str:
+    return f" after {attempts} attempts" if attempts > 1 else ""
+
+
+def raise_for_status(
+    status_code: int,
+    body: bytes | str | None,
+    request: ApiRequest,
+    *,
+    attempts: int = 1,
+    secrets: Iterable[str] = (),
+) -> None:
+    """Return quietly for 2xx; raise the matching :class:`CloudOSAPIError` subclass otherwise."""
+    if 200 <= status_code < 300:
+        return
+    said = server_message(body)
+    message = (
+        f"CloudOS API refused {request.describe()} ({_phrase(status_code)}){_attempts(attempts)}: "
+        f"{_hint(status_code, request)}"
+    )
+    if said:
+        message += f". Server said: {said}"
+    secrets = tuple(secrets)
+    raise _error_class(status_code)(
+        redact(message, secrets),
+        status_code=status_code,
+        endpoint=request.name,
+        server_message=redact(said, secrets) if said else None,
+    )
+
+
+def decode_json(body: bytes | str | None, request: ApiRequest, *, secrets: Iterable[str] = ()) -> Any:
+    """Parse a JSON body, or raise a :class:`CloudOSAPIError` saying the answer was not JSON.
+
+    A non-JSON 200 usually means the URL points at a web page rather than the API.
+    """
+    text = _text(body)
+    if not text.strip():
+        raise CloudOSAPIError(
+            f"CloudOS API answered {request.describe()} with an empty body where JSON was expected",
+            endpoint=request.name,
+        )
+    try:
+        return json.loads(text)
+    except ValueError:
+        snippet = text.strip()[:_MAX_SNIPPET]
+        message = (
+            f"CloudOS API answered {request.describe()} with a body that is not JSON ({snippet!r}); "
+            "check that the CloudOS URL points at the API"
+        )
+        raise CloudOSAPIError(redact(message, secrets), endpoint=request.name) from None
+
+
+def decode_json_object(
+    body: bytes | str | None, request: ApiRequest, *, secrets: Iterable[str] = ()
+) -> dict[str, Any]:
+    """Like :func:`decode_json`, but the answer must be a JSON object."""
+    parsed = decode_json(body, request, secrets=secrets)
+    if not isinstance(parsed, dict):
+        raise CloudOSAPIError(
+            f"CloudOS API answered {request.describe()} with a JSON {type(parsed).__name__} "
+            "where an object was expected",
+            endpoint=request.name,
+        )
+    return parsed
+
+
+def extract_items(payload: Any, key: str, request: ApiRequest) -> list[dict[str, Any]]:
+    """The list under ``key`` (``sessions``, ``projects``, ``datasets``); a bare list is accepted.
+
+    Entries that are not objects are dropped: one odd entry must not hide the others.
+    """
+    items = payload.get(key) if isinstance(payload, dict) else payload
+    if items is None and isinstance(payload, dict):
+        items = []
+    if not isinstance(items, list):
+        raise CloudOSAPIError(
+            f"CloudOS API answered {request.describe()} without a {key!r} list",
+            endpoint=request.name,
+        )
+    return [item for item in items if isinstance(item, dict)]
+
+
+def extract_total(payload: Any) -> int | None:
+    """``paginationMetadata["Pagination-Count"]`` of a list answer, or None when absent or odd."""
+    if not isinstance(payload, dict):
+        return None
+    metadata = payload.get("paginationMetadata")
+    if not isinstance(metadata, dict):
+        return None
+    count = metadata.get("Pagination-Count")
+    if isinstance(count, bool):
+        return None
+    try:
+        total = int(count)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return total if total >= 0 else None
+
+
+def list_page(payload: Any, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
+    """A list answer's sessions and total count (None when the server did not say)."""
+    return extract_items(payload, "sessions", request), extract_total(payload)
+
+
+def _said(error: CloudOSAPIError) -> str:
+    return (error.server_message or str(error)).lower()
+
+
+def is_already_paused_refusal(error: BaseException) -> bool:
+    """True for the refusal of a pause on a session that is paused or being paused."""
+    if not isinstance(error, CloudOSStateError):
+        return False
+    text = _said(error)
+    return "aborted status" in text or "aborting status" in text
+
+
+def is_not_resumable_refusal(error: BaseException) -> bool:
+    """True for the refusal of a resume on a session that is not paused."""
+    return isinstance(error, CloudOSStateError) and "not in a resumable status" in _said(error)
+
+
+VIRTUAL_FOLDER = "VirtualFolder"
+
+
+S3_FOLDER = "S3Folder"
+
+
+S3_FILE = "S3File"
+
+
+#: Top-level folders every CloudOS project has; a path starting with one of them is taken to be
+#: inside ``default_project`` (as the official CLI does with ``--project-name``).
+PROJECT_ROOT_FOLDERS = frozenset(
+    {"data", "analysesresults", "analyses_results", "analyses-results", "cohorts"}
+)
+
+
+class ResolverClient(Protocol):
+    """The listing calls the resolver needs (each returns the API's decoded JSON)."""
+
+    def search_projects(self, name: str) -> list[dict[str, Any]]: ...
+
+    def list_datasets(self, project_id: str) -> list[dict[str, Any]]: ...
+
+    def list_dataset_items(self, dataset_id: str) -> dict[str, Any]: ...
+
+    def list_folder_items(self, folder_id: str, folder_type: str) -> dict[str, Any]: ...
+
+
+def _entries(listing: Any) -> list[dict[str, Any]]:
+    return [entry for entry in listing if isinstance(entry, dict)] if isinstance(listing, list) else []
+
+
+def _named(listing: Any, name: str) -> dict[str, Any] | None:
+    return next((entry for entry in _entries(listing) if entry.get("name") == name), None)
+
+
+def _names(listing: Any) -> list[str]:
+    return [str(entry.get("name")) for entry in _entries(listing) if entry.get("name")]
+
+
+def _segments(path: str) -> list[str]:
+    return [segment.strip() for segment in path.split("/") if segment.strip()]
+
+
+class _Found:
+    """What a path led to: a ``file``, a ``folder`` or a ``dataset`` entry of a listing.
+
+    ``path`` is where it is, from its dataset down (``Data/reads/a.fastq``) however the user
+    wrote it: lineage names a file by that one path.
+    """
+
+    def __init__(self, kind: str, entry: dict[str, Any], path: list[str] | None = None) -> None:
+        self.kind = kind
+        self.entry = entry
+        self.path = path or []
+
+    def within(self, dataset_name: str) -> _Found:
+        self.path = [dataset_name, *self.path]
+        return self
+
+
+class CloudOSResolver:
+    """Resolves parsed mount and link paths against one workspace, caching every listing."""
+
+    def __init__(self, client: ResolverClient) -> None:
+        self._client = client
+        self._searches: dict[str, list[dict[str, Any]]] = {}
+        self._datasets: dict[str, list[dict[str, Any]]] = {}
+        self._dataset_items: dict[str, dict[str, Any]] = {}
+        self._folder_items: dict[tuple[str, str], dict[str, Any]] = {}
+
+    # --- cached listings -------------------------------------------------------------------------
+
+    def _search(self, name: str) -> list[dict[str, Any]]:
+        if name not in self._searches:
+            self._searches[name] = _entries(self._client.search_projects(name))
+        return self._searches[name]
+
+    def _list_datasets(self, project_id: str) -> list[dict[str, Any]]:
+        if project_id not in self._datasets:
+            self._datasets[project_id] = _entries(self._client.list_datasets(project_id))
+        return self._datasets[project_id]
+
+    def _list_dataset(self, dataset: dict[str, Any]) -> dict[str, Any]:
+        dataset_id = str(dataset.get("_id", ""))
+        if dataset_id not in self._dataset_items:
+            listing = self._client.list_dataset_items(dataset_id)
+            self._dataset_items[dataset_id] = listing if isinstance(listing, dict) else {}
+        return self._dataset_items[dataset_id]
+
+    def _list_folder(self, folder: dict[str, Any]) -> dict[str, Any]:
+        # A folder without a type is taken to be virtual: that is what dataset folders are.
+        key = (str(folder.get("_id", "")), str(folder.get("folderType") or VIRTUAL_FOLDER))
+        if key not in self._folder_items:
+            listing = self._client.list_folder_items(*key)
+            self._folder_items[key] = listing if isinstance(listing, dict) else {}
+        return self._folder_items[key]
+
+    # --- projects ---------------------------------------------------------------------------------
+
+    def resolve_project_id(self, project_name: str) -> str:
+        """The id of the project named exactly ``project_name`` (the search matches substrings)."""
+        if not isinstance(project_name, str) or not project_name.strip():
+            raise CloudOSValidationError("project_name", project_name, "a project name is required")
+        name = project_name.strip()
+        results = self._search(name)
+        ids = sorted(
+            {str(entry.get("_id")) for entry in results if entry.get("name") == name and entry.get("_id")}
+        )
+        if len(ids) == 1:
+            return ids[0]
+        if len(ids) > 1:
+            raise CloudOSResolutionError(
+                f"Project name {name!r} is ambiguous: {len(ids)} projects have it ({', '.join(ids)})"
+            )
+        found = _names(results)
+        close = [candidate for candidate in found if candidate.lower() == name.lower()]
+        close += [c for c in difflib.get_close_matches(name, found, n=5, cutoff=0.6) if c not in close]
+        hint = (
+            f"; did you mean {', '.join(repr(c) for c in close)}?"
+            if close
+            else "; no project has a similar name"
+        )
+        raise CloudOSResolutionError(f"Project {name!r} was not found in the workspace{hint}")
+
+    def _project_of(
+        self, parsed: dict[str, Any], path_key: str, default_project: str | None
+    ) -> tuple[str, str]:
+        """``(project name, path inside it)``, honouring ``default_project`` for root-folder paths."""
+        project = str(parsed.get("project_name") or "").strip()
+        path = str(parsed.get(path_key) or "")
+        if default_project and (not project or project.lower() in PROJECT_ROOT_FOLDERS):
+            return default_project.strip(), f"{project}/{path}" if project else path
+        return project, path
+
+    # --- walking a project --------------------------------------------------------------------------
+
+    def _walk(self, listing: dict[str, Any], segments: list[str], want: str) -> _Found | None:
+        """Follow ``segments`` down from a listing; the last one may be a file or a folder."""
+        for position, segment in enumerate(segments):
+            folder = _named(listing.get("folders"), segment)
+            if position == len(segments) - 1:
+                file = _named(listing.get("files"), segment)
+                order = (("file", file), ("folder", folder))
+                for kind, entry in order if want == "file" else reversed(order):
+                    if entry is not None:
+                        return _Found(kind, entry, list(segments))
+                return None
+            if folder is None:
+                return None
+            listing = self._list_folder(folder)
+        return None
+
+    def _locate(self, project_id: str, segments: list[str], want: str) -> _Found | None:
+        """The entry ``segments`` lead to, preferring the wanted kind; None when nothing matches."""
+        datasets = self._list_datasets(project_id)
+        fallback: _Found | None = None
+        starting_dataset = _named(datasets, segments[0])
+        if starting_dataset is not None:
+            if len(segments) == 1:
+                fallback = _Found("dataset", starting_dataset, [segments[0]])
+            else:
+                found = self._walk(self._list_dataset(starting_dataset), segments[1:], want)
+                found = found.within(segments[0]) if found is not None else None
+                if found is not None and found.kind == want:
+                    return found
+                fallback = fallback or found
+        for dataset in datasets:
+            found = self._walk(self._list_dataset(dataset), segments, want)
+            found = found.within(str(dataset.get("name", ""))) if found is not None else None
+            if found is not None and found.kind == want:
+                return found
+            fallback = fallback or found
+        return fallback
+
+    def _find(
+        self, parsed: dict[str, Any], action: str, default_project: str | None
+    ) -> tuple[str, str, list[str], _Found]:
+        """The project, the path as written, its segments and what they lead to (to ``mount``: a
+        file preferably; to ``link``: a folder), refused when the path leads nowhere."""
+        path_key, parameter, want, needs = (
+            ("dataset_path", "mounts", "file", "a CloudOS file needs a project and a path inside it")
+            if action == "mount"
+            else ("folder_path", "links", "folder", "a CloudOS folder needs a project and a folder path")
+        )
+        project, path = self._project_of(parsed, path_key, default_project)
+        shown = f"{project}/{path}"
+        segments = _segments(path)
+        if not project or not segments:
+            raise CloudOSValidationError(parameter, shown, needs)
+        project_id = self.resolve_project_id(project)
+        found = self._locate(project_id, segments, want)
+        if found is None:
+            raise self._not_found(action, shown, project, project_id, segments)
+        return project, shown, segments, found
+
+    def _not_found(
+        self, action: str, shown: str, project: str, project_id: str, segments: list[str]
+    ) -> CloudOSResolutionError:
+        what = "file" if action == "mount" else "folder"
+        close = self._close_paths(project, project_id, segments)
+        guess = f"; did you mean {', '.join(repr(path) for path in close)}?" if close else "."
+        datasets = _names(self._list_datasets(project_id))
+        listed = ", ".join(repr(name) for name in datasets) if datasets else "none"
+        return CloudOSResolutionError(
+            f"Cannot {action} {shown!r}: no {what} at that path in project {project!r}{guess} "
+            f"A path starts at a dataset or at a folder inside one; the project's datasets are: {listed}"
+        )
+
+    def _close_paths(self, project: str, project_id: str, segments: list[str]) -> list[str]:
+        """Paths one name away from ``segments``: down the names that exist, then close names.
+
+        Walks from the project's datasets; at the first segment nothing is named after, the
+        names at that level that resemble it (same letters in another case, or close spellings)
+        replace it. Uses the listings the failed lookup already fetched.
+        """
+        entries: list[dict[str, Any]] = self._list_datasets(project_id)
+        listing: dict[str, Any] = {}
+        for position, segment in enumerate(segments):
+            found = _named(entries, segment)
+            if found is None:
+                names = _names(entries)
+                close = [name for name in names if name.lower() == segment.lower()]
+                close += [
+                    c for c in difflib.get_close_matches(segment, names, n=3, cutoff=0.6) if c not in close
+                ]
+                return [
+                    "/".join([project, *segments[:position], name, *segments[position + 1 :]])
+                    for name in close
+                ]
+            if position == 0:
+                listing = self._list_dataset(found)
+            elif any(entry is found for entry in _entries(listing.get("folders"))):
+                listing = self._list_folder(found)
+            else:
+                return []  # a file in the middle of the path: nothing to descend into
+            entries = [*_entries(listing.get("folders")), *_entries(listing.get("files"))]
+        return []
+
+    # --- the public resolution ------------------------------------------------------------------------
+
+    def resolve_data_file(self, parsed: dict[str, Any], default_project: str | None = None) -> dict[str, Any]:
+        """The ``dataItems`` entry for a parsed file to mount (see ``parse_data_file``).
+
+        S3 files become ``S3File`` items (refusing them on Azure is the caller's job, done by the
+        spec); CloudOS files are looked up and become ``{"kind": "File", "item", "name"}``.
+        """
+        return self.locate_data_file(parsed, default_project)[0]
+
+    def locate_data_file(
+        self, parsed: dict[str, Any], default_project: str | None = None
+    ) -> tuple[dict[str, Any], DataLocation]:
+        """:meth:`resolve_data_file`, plus where the file lives (for lineage)."""
+        if parsed.get("type") == "s3":
+            item = build_s3_file_item(parsed)
+            return item, s3_location(item["data"]["s3BucketName"], item["data"]["s3ObjectKey"])
+        if parsed.get("type") != "cloudos":
+            raise CloudOSValidationError("mounts", parsed, "expected a path parsed by parse_data_file")
+        project, shown, _, found = self._find(parsed, "mount", default_project)
+        if found.kind != "file":
+            raise CloudOSResolutionError(
+                f"Cannot mount {shown!r}: it is a {found.kind}, and only files can be mounted; "
+                "link folders with links"
+            )
+        item = build_file_item(str(found.entry.get("_id", "")), str(found.entry.get("name", "")))
+        return item, cloudos_location(project, "/".join(found.path))
+
+    def resolve_link(self, parsed: dict[str, Any]) -> dict[str, Any]:
+        """The ``fuseFileSystems`` entry for a parsed link (see ``parse_link_path``).
+
+        S3 and legacy links need no lookup. A CloudOS folder must exist, be backed by S3 (not a
+        virtual folder) and hold something: CloudOS cannot link an empty or virtual folder.
+        """
+        return self.locate_link(parsed)[0]
+
+    def locate_link(self, parsed: dict[str, Any]) -> tuple[dict[str, Any], DataLocation]:
+        """:meth:`resolve_link`, plus where the folder lives (for lineage)."""
+        if parsed.get("type") == "s3":
+            item = build_s3_link_item(parsed)
+            data = item["data"]
+            return item, s3_location(data["s3BucketName"], data.get("s3Prefix", data.get("s3ObjectKey", "")))
+        if parsed.get("type") != "cloudos":
+            raise CloudOSValidationError("links", parsed, "expected a path parsed by parse_link_path")
+        project, shown, segments, found = self._find(parsed, "link", None)
+        if found.kind == "file":
+            raise CloudOSResolutionError(
+                f"Cannot link {shown!r}: it is a file; links take folders, mount files with mounts"
+            )
+        if found.kind == "dataset" or found.entry.get("folderType", VIRTUAL_FOLDER) == VIRTUAL_FOLDER:
+            what = "a dataset" if found.kind == "dataset" else "a virtual folder"
+            raise CloudOSResolutionError(
+                f"Cannot link {shown!r}: it is {what}; only folders backed by S3 can be linked "
+                "(mount its files with mounts instead)"
+            )
+        contents = self._list_folder(found.entry)
+        if not _entries(contents.get("folders")) and not _entries(contents.get("files")):
+            raise CloudOSResolutionError(
+                f"Cannot link {shown!r}: the folder is empty, and CloudOS cannot link an empty folder"
+            )
+        item = build_project_folder_item(project, "/".join(segments))
+        return item, cloudos_location(project, "/".join(found.path))
+
+    def locate_session_link(self, item: Mapping[str, Any]) -> DataLocation | None:
+        """Where a folder (or file) a session reports linking lives: an item of its ``fuseFileSystems``.
+
+        CloudOS records a linked project folder like an S3 folder whose bucket is the project's
+        name, so a bucket that names a project of the workspace is taken as that project's folder
+        (found again from its dataset down, as lineage names it); any other is an S3 bucket.
+        None for an item of no known shape.
+        """
+        raw_data = item.get("data")
+        data: Mapping[str, Any] = raw_data if isinstance(raw_data, Mapping) else {}
+        bucket = data.get("s3BucketName")
+        key = data.get("s3Prefix", data.get("s3ObjectKey"))
+        if item.get("type") not in (S3_FOLDER, S3_FILE) or not isinstance(bucket, str) or not bucket:
+            return None
+        key = key if isinstance(key, str) else ""
+        if item.get("type") == S3_FOLDER and _named(self._search(bucket), bucket) is not None:
+            try:
+                return self.locate_link({"type": "cloudos", "project_name": bucket, "folder_path": key})[1]
+            except CloudOSResolutionError:  # moved or emptied since: name it as CloudOS recorded it
+                return cloudos_location(bucket, key.strip("/"))
+        return s3_location(bucket, key)
+
+    def resolve_mounts(
+        self, parsed_list: Iterable[dict[str, Any]], default_project: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Every file to mount, in order; two files mounted under one name are refused."""
+        return [item for item, _ in self.locate_mounts(parsed_list, default_project)]
+
+    def locate_mounts(
+        self, parsed_list: Iterable[dict[str, Any]], default_project: str | None = None
+    ) -> list[tuple[dict[str, Any], DataLocation]]:
+        """:meth:`resolve_mounts`, each item with where its file lives."""
+        return _distinct(
+            [(parsed, self.locate_data_file(parsed, default_project)) for parsed in parsed_list], "mounts"
+        )
+
+    def resolve_links(self, parsed_list: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Every folder to link, in order; two links under one mount name are refused."""
+        return [item for item, _ in self.locate_links(parsed_list)]
+
+    def locate_links(
+        self, parsed_list: Iterable[dict[str, Any]]
+    ) -> list[tuple[dict[str, Any], DataLocation]]:
+        """:meth:`resolve_links`, each item with where its folder lives."""
+        return _distinct([(parsed, self.locate_link(parsed)) for parsed in parsed_list], "links")
+
+
+def _distinct(
+    located: list[tuple[dict[str, Any], tuple[dict[str, Any], DataLocation]]], parameter: str
+) -> list[tuple[dict[str, Any], DataLocation]]:
+    """The located items in order, once no two of them are mounted under one name."""
+    check_duplicate_mount_names(
+        ((describe_path(parsed), item) for parsed, (item, _) in located), parameter=parameter
+    )
+    return [pair for _, pair in located]

@@ -1,0 +1,1095 @@
+"""How a request reaches CloudOS, whichever library sends it: the part both clients share.
+
+One retry loop (:meth:`Attempts.steps`, a generator that does no I/O) decides everything between
+the first attempt and the last: whether another attempt may start, whether a failure or an
+answer is worth one more (:func:`retry_delay`), how long to wait, what to log and what to raise.
+:func:`run_blocking` and :func:`run_awaited` carry its steps out; a transport gives them its own
+send and sleep and names which of its exceptions mean what (:class:`TransportErrors`).
+
+Idempotent requests are repeated after any passing failure. Creating a session is a plain POST:
+if its response is lost (or a 5xx hides what happened), the session may exist already, and a
+second POST would start (and bill) a second one; that case is left to the operator, which looks
+for the session its earlier attempt created. A 429 is the one exception: the server refused the
+request before acting on it, so a create waits and is sent again.
+
+The time a task has left is a context-scoped deadline both transports read: the task opens a
+scope once (``with call_deadline(started + timeout, "the sensor's timeout (20s)"):``) and no
+request inside it starts an attempt or sleeps for a retry beyond it. Scopes nest, and the
+earliest deadline wins; :func:`cleanup_budget` replaces it with a short, fresh one for the calls
+that must still run after it passed (pausing the session a timed-out task started). The deadline
+is wall-clock epoch seconds, carried by a :mod:`contextvars` variable.
+
+Where requests go: the connection's ``proxy`` extra, else ``HTTPS_PROXY``/``HTTP_PROXY`` (by the
+CloudOS URL's scheme), else ``ALL_PROXY``; none when the host matches ``no_proxy`` or
+``NO_PROXY`` (host names, domain suffixes, IP networks, ``*``). CA bundle: the connection's
+``ssl_cert``, else ``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, ``SSL_CERT_FILE`` or
+``SSL_CERT_DIR``. Neither library reads the environment itself: both send what this rule says.
+
+Why a request got no answer is found at the bottom of the libraries' exception chains (a refused
+connection, a host name that does not resolve), without importing either library, so both
+report it the same way. In an event loop, every request on one connection (URL, key, workspace)
+first takes its turn from that connection's :class:`RequestBudget`; a 429 holds the whole budget.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import errno
+import ipaddress
+import logging
+import math
+import os
+import random
+import re
+import socket
+import ssl
+import time
+import weakref
+from collections.abc import Awaitable, Callable, Generator, Hashable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field, replace
+from datetime import UTC
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from airflow_provider_cloudos.client import api
+from airflow_provider_cloudos.client.api import (
+    _NOT_RETRIED,
+    ApiRequest,
+    _attempts,
+    decode_json,
+    decode_json_object,
+    is_retryable_status,
+    list_page,
+    raise_for_status,
+    redact,
+    redact_credentials,
+)
+from airflow_provider_cloudos.core.errors import (
+    CloudOSAPIError,
+    CloudOSDeadlineError,
+    CloudOSResponseTooLargeError,
+    CloudOSTransientError,
+    CloudOSValidationError,
+)
+from airflow_provider_cloudos.core.status import api_statuses_for, normalize_statuses
+from airflow_provider_cloudos.core.urls import normalize_base_url, shown_url
+from airflow_provider_cloudos.version import __version__
+
+#: The total time one attempt may take (connect, send, the whole answer), whatever the server does.
+DEFAULT_REQUEST_TIMEOUT = 60.0
+
+
+#: The largest answer read into memory. A page of 100 sessions is well under 1 MB; anything near
+#: this is a misconfigured URL (a download, a proxy's page) rather than CloudOS.
+DEFAULT_MAX_RESPONSE_BYTES = 5 * 1024 * 1024
+
+
+#: Bytes asked for per read of an answer, so that size and time are checked as it arrives.
+READ_CHUNK_BYTES = 64 * 1024
+
+
+class AttemptTimeout(TimeoutError):
+    """One attempt used its whole time (connect + send + answer) without a complete answer."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        super().__init__(f"no complete answer within {seconds:g}s (the total time allowed for one attempt)")
+
+
+def check_seconds(value: object, parameter: str) -> float:
+    """A number of seconds greater than 0, refused by name otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise CloudOSValidationError(parameter, value, "expected a number of seconds greater than 0")
+    return float(value)
+
+
+def announced_length(value: str | None) -> int | None:
+    """The ``Content-Length`` a server announced, or None when absent or unreadable."""
+    if value is None:
+        return None
+    try:
+        length = int(value.strip())
+    except ValueError:
+        return None
+    return length if length >= 0 else None
+
+
+def clean_api_key(api_key: str) -> str:
+    """The key without surrounding blanks; refused (without echoing it) when unusable.
+
+    A key with a line break or control character inside would make the HTTP library raise an
+    error quoting the header value, so it is refused here, where the message can stay silent
+    about it.
+    """
+    if not isinstance(api_key, str) or not api_key.strip():
+        raise CloudOSValidationError("api_key", "", "an API key is required")
+    key = api_key.strip()
+    if not key.isprintable():
+        raise CloudOSValidationError(
+            "api_key", "<redacted>", "the API key contains line breaks or control characters"
+        )
+    return key
+
+
+def clean_workspace_id(workspace_id: str | None) -> str | None:
+    if workspace_id is None:
+        return None
+    if not isinstance(workspace_id, str):
+        raise CloudOSValidationError(
+            "workspace_id", workspace_id, f"expected a string, got {type(workspace_id).__name__}"
+        )
+    return workspace_id.strip() or None
+
+
+def check_verify(verify: bool | str) -> bool | str:
+    """TLS verification: True, False, or the path of a CA bundle file (or directory).
+
+    A missing bundle is refused now, by name, rather than at the first request where the HTTP
+    library reports it in its own terms.
+    """
+    if isinstance(verify, bool):
+        return verify
+    if not isinstance(verify, str) or not verify.strip():
+        raise CloudOSValidationError(
+            "verify", verify, "expected True, False or the path of a CA bundle file or directory"
+        )
+    path = verify.strip()
+    if not os.path.exists(path):
+        raise CloudOSValidationError("verify", verify, "no CA bundle file or directory at this path")
+    return path
+
+
+def safe_cause(error: BaseException, secrets: Iterable[str]) -> BaseException | None:
+    """``error`` to chain as the cause, or None when its text would reveal a secret (the API key,
+    a proxy password, or any URL's credentials)."""
+    text = str(error)
+    if redact_credentials(text) != text:
+        return None
+    return None if any(secret and secret in text for secret in secrets) else error
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How often and how patiently to retry."""
+
+    #: Every attempt, the first included (1 means never retry).
+    max_attempts: int = 5
+    #: The first backoff in seconds; each next one doubles, up to ``backoff_max``.
+    backoff_base: float = 1.0
+    backoff_max: float = 30.0
+    #: The fraction of each backoff randomly taken off, so that many clients failing together do
+    #: not come back in lockstep.
+    jitter: float = 0.5
+    #: The longest ``Retry-After`` obeyed as given.
+    retry_after_max: float = 120.0
+
+    def __post_init__(self) -> None:
+        if isinstance(self.max_attempts, bool) or not isinstance(self.max_attempts, int):
+            raise CloudOSValidationError("max_attempts", self.max_attempts, "expected an integer")
+        if self.max_attempts < 1:
+            raise CloudOSValidationError("max_attempts", self.max_attempts, "at least 1 attempt is needed")
+        for name in ("backoff_base", "backoff_max", "retry_after_max"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise CloudOSValidationError(name, value, "expected a number of seconds, 0 or more")
+        if (
+            not isinstance(self.jitter, (int, float))
+            or isinstance(self.jitter, bool)
+            or not 0 <= self.jitter <= 1
+        ):
+            raise CloudOSValidationError("jitter", self.jitter, "expected a fraction between 0 and 1")
+
+
+def parse_retry_after(value: str | None, *, clock: Callable[[], float] = time.time) -> float | None:
+    """Seconds a ``Retry-After`` header asks for (delta-seconds or HTTP date), None if unusable.
+
+    A date in the past means "now" (0 seconds).
+    """
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        seconds = float(text)
+    except ValueError:
+        pass
+    else:
+        return max(seconds, 0.0) if math.isfinite(seconds) else None
+    try:
+        moment = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        # RFC 9110 dates are always GMT; a date without a zone is read the same way.
+        moment = moment.replace(tzinfo=UTC)
+    return max(moment.timestamp() - clock(), 0.0)
+
+
+def retry_delay(
+    policy: RetryPolicy,
+    attempt: int,
+    *,
+    status_code: int | None,
+    retry_after: str | None,
+    idempotent: bool,
+    rng: Callable[[], float] = random.random,
+    clock: Callable[[], float] = time.time,
+) -> float | None:
+    """Seconds to wait before the next attempt, or None when the failure is final.
+
+    ``attempt`` is the number (from 1) of the attempt that just failed; ``status_code`` is None
+    for a connection failure. A usable ``Retry-After`` is obeyed as given, up to
+    ``retry_after_max``; otherwise the wait is ``backoff_base * 2**(attempt-1)``, capped at
+    ``backoff_max``, minus a random share of up to ``jitter`` of it.
+    """
+    if isinstance(attempt, bool) or not isinstance(attempt, int) or attempt < 1:
+        raise CloudOSValidationError("attempt", attempt, "attempts are counted from 1")
+    if not is_retryable_status(status_code) or attempt >= policy.max_attempts:
+        return None
+    if not idempotent and status_code != 429:
+        # A lost answer or a 5xx may hide a session that was made; a 429 says the server refused
+        # the request before doing anything, so even a create may be sent again.
+        return None
+    requested = parse_retry_after(retry_after, clock=clock)
+    if requested is not None:
+        return min(requested, policy.retry_after_max)
+    backoff = min(policy.backoff_max, policy.backoff_base * 2 ** min(attempt - 1, 62))
+    share = min(max(rng(), 0.0), 1.0)
+    return backoff * (1.0 - policy.jitter * share)
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """A wall-clock moment (epoch seconds) and what set it, for the message when it is reached."""
+
+    at: float
+    source: str
+
+    def remaining(self, now: float) -> float:
+        return self.at - now
+
+
+_CURRENT: ContextVar[Deadline | None] = ContextVar("cloudos_call_deadline", default=None)
+
+
+def current_deadline() -> Deadline | None:
+    """The deadline of the calls made here, or None when no task set one."""
+    return _CURRENT.get()
+
+
+def _checked_time(value: float, parameter: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
+        raise CloudOSValidationError(parameter, value, "expected a number of seconds")
+    return float(value)
+
+
+@contextmanager
+def call_deadline(at: float | None, source: str) -> Iterator[Deadline | None]:
+    """Calls in this block end by ``at`` (epoch seconds); None leaves the current deadline.
+
+    Inside an earlier deadline, the earlier one stays: a scope can only shorten the time left.
+    """
+    outer = _CURRENT.get()
+    if at is None:
+        yield outer
+        return
+    wanted = Deadline(_checked_time(at, "deadline"), source)
+    chosen = outer if outer is not None and outer.at <= wanted.at else wanted
+    token = _CURRENT.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _CURRENT.reset(token)
+
+
+@contextmanager
+def cleanup_budget(
+    seconds: float, source: str, *, clock: Callable[[], float] = time.time
+) -> Iterator[Deadline]:
+    """A fresh deadline ``seconds`` from now that replaces any current one.
+
+    For the calls a task makes because its deadline passed (pausing the session it started): they
+    would otherwise be refused before they are sent.
+    """
+    fresh = Deadline(clock() + _checked_time(seconds, "seconds"), source)
+    token = _CURRENT.set(fresh)
+    try:
+        yield fresh
+    finally:
+        _CURRENT.reset(token)
+
+
+def attempt_budget(per_attempt: float, deadline: Deadline | None, now: float) -> float | None:
+    """Seconds the next attempt may take: the client's own limit, cut to what the deadline leaves;
+    None when the deadline leaves nothing."""
+    if deadline is None:
+        return per_attempt
+    left = deadline.remaining(now)
+    if left <= 0:
+        return None
+    return min(per_attempt, left)
+
+
+#: A timeout that fires this close to the deadline is the deadline's (timers are not exact).
+_DEADLINE_SLACK_SECONDS = 0.05
+
+
+def deadline_passed(deadline: Deadline | None, now: float) -> bool:
+    """Whether a timeout that just fired was the deadline's, rather than a shorter one of the
+    client's own (a connect timeout, say): only then does the error say the deadline was reached."""
+    return deadline is not None and deadline.remaining(now) <= _DEADLINE_SLACK_SECONDS
+
+
+def sleep_fits(delay: float, deadline: Deadline | None, now: float) -> bool:
+    """Whether sleeping ``delay`` seconds still leaves time for another attempt."""
+    return deadline is None or now + delay < deadline.at
+
+
+#: Environment variables naming a CA bundle, in the order they are looked at.
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
+
+
+PROXY_SCHEMES = ("http", "https")
+
+
+_HOST_AND_PORT = re.compile(r"[^:\[\]]+:\d+")
+
+
+@dataclass(frozen=True)
+class Route:
+    """The proxy a client sends through (None: straight to CloudOS); its repr hides credentials."""
+
+    proxy: str | None = field(default=None, repr=False)
+    source: str = "none"
+
+    def __repr__(self) -> str:
+        shown = None if self.proxy is None else redact_credentials(self.proxy)
+        return f"Route(proxy={shown!r}, source={self.source!r})"
+
+    def credentials(self) -> tuple[str, str] | None:
+        """(user, password) of the proxy URL, decoded; None when it has none."""
+        if self.proxy is None:
+            return None
+        parts = urlsplit(self.proxy)
+        if parts.username is None:
+            return None
+        return unquote(parts.username), unquote(parts.password or "")
+
+    def basic_authorization(self) -> str | None:
+        """The ``Proxy-Authorization`` value for the proxy URL's credentials, None without any."""
+        credentials = self.credentials()
+        if credentials is None:
+            return None
+        token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode("ascii")
+        return f"Basic {token}"
+
+    def without_credentials(self) -> str | None:
+        """The proxy URL with no ``user:password@`` (aiohttp takes them as a header instead)."""
+        if self.proxy is None:
+            return None
+        parts = urlsplit(self.proxy)
+        host = parts.netloc.rsplit("@", 1)[-1]
+        return parts._replace(netloc=host).geturl()
+
+    def secrets(self) -> tuple[str, ...]:
+        """What must never show in a message: the password (raw and decoded), and the header made of it."""
+        authorization = self.basic_authorization()
+        if authorization is None:
+            return ()
+        password = urlsplit(self.proxy or "").password
+        return (*({password, unquote(password)} if password else ()), authorization.split(" ", 1)[1])
+
+
+def check_proxy_url(value: object, parameter: str = "proxy") -> str | None:
+    """A proxy URL (``http://host:port``, optionally with credentials), checked; blank is None."""
+    if value is not None and not isinstance(value, str):
+        raise CloudOSValidationError(parameter, value, "expected a proxy URL such as http://proxy:3128")
+    text = (value or "").strip()
+    if not text:
+        return None
+    text = text if "://" in text else f"http://{text}"
+    shown = redact_credentials(text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - reading it is the check: a port that is not a number raises
+    except ValueError:
+        raise CloudOSValidationError(parameter, shown, "not a usable proxy URL (check the port)") from None
+    if parts.scheme.lower() not in PROXY_SCHEMES:
+        raise CloudOSValidationError(
+            parameter, shown, f"the proxy scheme must be http or https, not {parts.scheme!r}"
+        )
+    if not parts.hostname:
+        raise CloudOSValidationError(parameter, shown, "the proxy URL names no host")
+    return text
+
+
+def check_no_proxy(value: object, parameter: str = "no_proxy") -> str | None:
+    """A ``no_proxy`` list: comma-separated hosts, domain suffixes, IP networks or ``*``."""
+    if value is None:
+        return None
+    if isinstance(value, (list, tuple)):
+        value = ",".join(str(item) for item in value)
+    if not isinstance(value, str):
+        raise CloudOSValidationError(parameter, value, "expected comma-separated host names")
+    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
+    return ",".join(entries) or None
+
+
+def _matches(host: str, authority: str, entry: str) -> bool:
+    """Whether one ``no_proxy`` entry covers a host (``authority`` is ``host:port``)."""
+    if entry == "*":
+        return True
+    if "/" in entry:
+        try:
+            return ipaddress.ip_address(host) in ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            return False
+    name = entry.lstrip(".").lower()
+    if not name:
+        return False
+    target = authority if _HOST_AND_PORT.fullmatch(name) else host
+    return target == name or target.endswith("." + name)
+
+
+def bypasses_proxy(url: str, no_proxy: str | None) -> bool:
+    """True when the host of ``url`` matches an entry of ``no_proxy`` (a host name, a domain
+    suffix with or without its leading dot, ``host:port``, an IP network, or ``*``)."""
+    if not no_proxy:
+        return False
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    authority = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    return any(_matches(host, authority, entry.strip()) for entry in no_proxy.split(",") if entry.strip())
+
+
+def _environment_proxies(environ: Mapping[str, str]) -> dict[str, str]:
+    """``{scheme: proxy}`` (and ``"no"``) from ``*_proxy`` variables; the lowercase name wins, as
+    with curl and ``requests``."""
+    found: dict[str, str] = {}
+    for lowercase_pass in (False, True):
+        for name, value in environ.items():
+            if not value or not name.lower().endswith("_proxy") or (name == name.lower()) != lowercase_pass:
+                continue
+            found[name[: -len("_proxy")].lower()] = value
+    return found
+
+
+def choose_route(
+    base_url: str,
+    proxy: str | None = None,
+    no_proxy: str | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Route:
+    """The proxy for requests to ``base_url`` (see the module's rule)."""
+    env = os.environ if environ is None else environ
+    proxy = check_proxy_url(proxy)
+    found = _environment_proxies(env)
+    exclusions = ",".join(part for part in (check_no_proxy(no_proxy), found.get("no")) if part)
+    if bypasses_proxy(base_url, exclusions):
+        return Route(None, "no_proxy")
+    if proxy is not None:
+        return Route(proxy, "connection")
+    scheme = urlsplit(base_url).scheme.lower()
+    from_env = found.get(scheme) or found.get("all")
+    if not from_env:
+        return Route(None, "none")
+    return Route(check_proxy_url(from_env, f"{scheme.upper()}_PROXY"), "environment")
+
+
+def verify_from_environment(verify: bool | str, environ: Mapping[str, str] | None = None) -> bool | str:
+    """The TLS setting to use: an explicit bundle or False as given; True picks up the environment's
+    CA bundle (``REQUESTS_CA_BUNDLE``, ``CURL_CA_BUNDLE``, ``SSL_CERT_FILE``, ``SSL_CERT_DIR``).
+
+    A variable naming a path that does not exist is refused by name: otherwise each library
+    would fail in its own words at the first request, or (aiohttp) silently ignore it.
+    """
+    if verify is not True:
+        return verify
+    env = os.environ if environ is None else environ
+    for name in CA_BUNDLE_VARIABLES:
+        value = (env.get(name) or "").strip()
+        if value:
+            if not os.path.exists(value):
+                raise CloudOSValidationError(name, value, "no CA bundle file or directory at this path")
+            return value
+    return True
+
+
+#: What to check when the CloudOS server itself could not be reached.
+CHECK_THE_URL = "Check the CloudOS URL (the host of the Airflow connection) and that the server is up"
+
+
+#: What to check when the proxy in front of it could not be reached.
+CHECK_THE_PROXY = (
+    "Check the proxy (the connection's proxy extra, or HTTPS_PROXY, HTTP_PROXY or ALL_PROXY in the "
+    "environment) and that it is up"
+)
+
+
+#: Links the libraries use to wrap one failure in another: Python's own, urllib3's ``reason``,
+#: aiohttp's ``os_error``.
+_LINKS = ("__cause__", "reason", "os_error")
+
+
+#: Modules whose exceptions carry plain words (not a library's wrapping of them).
+_PLAIN = ("builtins", "ssl", "socket")
+
+
+#: Errors of a host or network out of reach.
+_NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH})
+
+
+@dataclass(frozen=True)
+class NoAnswer:
+    """Why an attempt got no answer: a short ``reason`` for retry log lines, and the ``advice``
+    the final error gives (None when the failure is not one the user can fix by a setting)."""
+
+    reason: str
+    advice: str | None = None
+
+    def detail(self) -> str:
+        """The reason and the advice, as the end of an error message."""
+        return f"{self.reason}. {self.advice}" if self.advice else self.reason
+
+
+def failure_chain(error: BaseException) -> Iterator[BaseException]:
+    """``error`` and every exception it wraps, outermost first, each once."""
+    seen: set[int] = set()
+    pending = [error]
+    while pending:
+        current = pending.pop(0)
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        linked = [getattr(current, name, None) for name in _LINKS]
+        linked += list(getattr(current, "args", ()))
+        if not current.__suppress_context__:
+            linked.append(current.__context__)
+        pending.extend(item for item in linked if isinstance(item, BaseException))
+
+
+def _named(chain: list[BaseException], *words: str) -> bool:
+    """Whether a library named the failure so: the proxy's (``requests``/urllib3 ``ProxyError``,
+    aiohttp ``ClientProxyConnectionError``) or a connect timeout (urllib3 ``ConnectTimeoutError``,
+    aiohttp ``ConnectionTimeoutError``); recognised by name, to import neither library."""
+    return any(word in cls.__name__ for item in chain for cls in type(item).__mro__ for word in words)
+
+
+def _plain(error: BaseException) -> str:
+    """``Type: text`` of the innermost failure, with an OS error's words rather than its
+    ``[Errno N]`` prefix (square brackets are eaten by Airflow's CLI tables)."""
+    strerror = getattr(error, "strerror", None)
+    text = strerror if isinstance(strerror, str) and strerror else str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__
+
+
+def _innermost(chain: list[BaseException]) -> str:
+    """:func:`_plain` of the innermost plain OS error of the chain, else of its last exception."""
+    builtin = [item for item in chain if isinstance(item, OSError) and type(item).__module__ in _PLAIN]
+    return _plain(builtin[-1] if builtin else chain[-1])
+
+
+def explain_no_answer(error: BaseException, base_url: str | None = None) -> NoAnswer:
+    """Why ``error`` (what a transport raised) left a request without an answer.
+
+    A refused connection, a host name that does not resolve, a host out of reach or a connection
+    that timed out says which URL (without credentials or query) and what to check; anything
+    else is named by its innermost failure.
+    """
+    chain = list(failure_chain(error))
+    errnos = {getattr(item, "errno", None) for item in chain if isinstance(item, OSError)}
+    refused = any(isinstance(item, ConnectionRefusedError) for item in chain)
+    unresolved = any(isinstance(item, socket.gaierror) for item in chain)
+    if (refused or unresolved) and _named(chain, "Proxy"):
+        what = "refused the connection" if refused else "has a host name that could not be resolved"
+        return NoAnswer(f"the proxy {what}", CHECK_THE_PROXY)
+    where = shown_url(base_url) if base_url else "the CloudOS server"
+    if refused:
+        return NoAnswer(f"connection refused by {where}", CHECK_THE_URL)
+    if unresolved:
+        return NoAnswer(f"the host name of {where} could not be resolved", CHECK_THE_URL)
+    if errnos & _NO_ROUTE:
+        return NoAnswer(f"no network route to {where}", CHECK_THE_URL)
+    if _named(chain, "ConnectTimeout", "ConnectionTimeout") and any(
+        isinstance(item, TimeoutError) for item in chain
+    ):
+        return NoAnswer(f"no connection to {where} within the connect timeout", CHECK_THE_URL)
+    return NoAnswer(_innermost(chain))
+
+
+def tls_reason(error: BaseException) -> str:
+    """Why a TLS handshake failed, from the ``ssl`` error at the bottom of the chain: the
+    certificate check's own words (``self-signed certificate``) or the alert's name, without
+    the ``[SSL: ...]`` prefix or the library's wrapping."""
+    chain = list(failure_chain(error))
+    for item in reversed(chain):
+        verify_message = getattr(item, "verify_message", None)
+        if isinstance(item, ssl.SSLCertVerificationError) and verify_message:
+            return f"certificate verify failed: {verify_message}"
+    for item in reversed(chain):
+        reason = getattr(item, "reason", None)
+        if isinstance(item, ssl.SSLError) and isinstance(reason, str) and reason:
+            return reason.replace("_", " ").lower()
+    return _innermost(chain)
+
+
+#: Requests a second one connection may send from one event loop, unless its extra says otherwise.
+DEFAULT_REQUESTS_PER_SECOND = 20.0
+
+
+#: How long a 429 without a usable ``Retry-After`` holds the connection's requests.
+TOO_MANY_REQUESTS_HOLD_SECONDS = 1.0
+
+
+def check_rate(value: object, parameter: str = "max_requests_per_second") -> float:
+    """A number of requests a second greater than 0, refused by name otherwise."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
+        raise CloudOSValidationError(parameter, value, "expected a number of requests a second above 0")
+    return float(value)
+
+
+class RequestBudget:
+    """The turns of one connection's requests; see the module's docstring."""
+
+    def __init__(self, per_second: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_second = float(per_second)
+        self._interval = 1.0 / self.per_second
+        #: How far ahead of its pace the budget lets a burst run: one second's worth of requests.
+        self._burst = max(0.0, (max(1.0, self.per_second) - 1.0) * self._interval)
+        self._clock = clock
+        #: When the next request would be sent if the budget were spent evenly.
+        self._paced_until = clock()
+        #: Requests sent, and how long they were held back in all, for tests and benchmarks.
+        self.granted = 0
+        self.held_seconds = 0.0
+
+    def turn(self) -> float:
+        """Take the next turn: how many seconds from now the request may be sent (0: now)."""
+        now = self._clock()
+        paced = max(self._paced_until, now)
+        send_at = max(now, paced - self._burst)
+        self._paced_until = paced + self._interval
+        delay = round(send_at - now, 6)  # to the microsecond: a float sum's dust is not a wait
+        self.granted += 1
+        self.held_seconds += delay
+        return delay
+
+    def hold(self, seconds: float) -> None:
+        """CloudOS said "too many requests": no request on this connection for ``seconds``, and
+        none in a burst after it."""
+        resume_at = self._clock() + max(0.0, seconds)
+        self._paced_until = max(self._paced_until, resume_at + self._burst)
+
+
+_BUDGETS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[Hashable, RequestBudget]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def budget_for(key: Hashable, per_second: float) -> RequestBudget:
+    """The running loop's budget of connection ``key``; a changed rate starts a new one."""
+    budgets = _BUDGETS.setdefault(asyncio.get_running_loop(), {})
+    budget = budgets.get(key)
+    if budget is None or budget.per_second != per_second:
+        budget = budgets[key] = RequestBudget(per_second)
+    return budget
+
+
+def connection_error(
+    request: ApiRequest,
+    error: BaseException,
+    *,
+    attempts: int = 1,
+    secrets: Iterable[str] = (),
+    base_url: str | None = None,
+) -> CloudOSTransientError:
+    """The exception for a request that got no HTTP answer at all (refused, reset, timed out).
+
+    Says why in plain words and what to check (:func:`~.unreachable.explain_no_answer`), never
+    the HTTP library's own text (its pool, object reprs and the URL with its query).
+    """
+    detail = explain_no_answer(error, base_url).detail()
+    message = f"CloudOS API unreachable for {request.describe()}{_attempts(attempts)}: {detail}"
+    if not request.idempotent:
+        message += f". {_NOT_RETRIED}"
+    return CloudOSTransientError(redact(message, secrets), status_code=None, endpoint=request.name)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / 1_048_576:.1f} MB" if size >= 100_000 else f"{size} bytes"
+
+
+def too_large_error(
+    request: ApiRequest, limit: int, *, announced: int | None = None
+) -> CloudOSResponseTooLargeError:
+    """The exception for an answer over the size cap, refused before it was read into memory."""
+    size = f"announced {_megabytes(announced)}" if announced is not None else f"more than {_megabytes(limit)}"
+    message = (
+        f"CloudOS API answered {request.describe()} with a body too large to read ({size}, the limit "
+        f"is {_megabytes(limit)}); refused without reading it. A CloudOS answer is never this large: "
+        "check the CloudOS URL, or raise the connection's max_response_mb extra"
+    )
+    return CloudOSResponseTooLargeError(message, endpoint=request.name)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A complete HTTP answer, as an attempt hands it to the loop."""
+
+    status: int
+    body: bytes
+    retry_after: str | None
+
+
+@dataclass(frozen=True)
+class Send:
+    """Send the request now; the attempt may take ``seconds`` in all."""
+
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Sleep:
+    """Wait ``seconds`` before the next attempt."""
+
+    seconds: float
+
+
+#: What the loop asks for next (its last step is the body of the 2xx answer that ends the call),
+#: and what it is told after a :class:`Send`: the answer, or the failure thrown into it.
+Steps = Generator[Send | Sleep | bytes, Answer, None]
+
+
+_Errors = tuple[type[BaseException], ...]
+
+
+@dataclass(frozen=True)
+class TransportErrors:
+    """What a transport's exceptions mean to the loop; any other exception is not the loop's.
+
+    ``tls``: a failed handshake (never retried, a certificate does not change). ``passing``: no
+    (complete) answer, which another attempt may cure; of those, ``timeouts`` ran out of time.
+    ``unsendable``: the library could not even send the request. With ``timeout_is_the_attempts``
+    every timeout is reported as the attempt's own (the library's only timeout is the attempt's).
+    """
+
+    tls: _Errors
+    passing: _Errors
+    timeouts: _Errors
+    unsendable: _Errors
+    timeout_is_the_attempts: bool = False
+
+
+class Attempts:
+    """Where one call stands: how many attempts it made, what failed last, the deadline it serves.
+
+    The deadline is read once, when the call starts, from the scope the caller opened.
+    """
+
+    def __init__(
+        self,
+        request: ApiRequest,
+        policy: RetryPolicy,
+        *,
+        attempt_seconds: float,
+        secrets: tuple[str, ...],
+        clock: Callable[[], float],
+        logger: logging.Logger,
+        base_url: str | None = None,
+    ) -> None:
+        self.request = request
+        self._base_url = base_url
+        self.policy = policy
+        self.count = 0
+        self._attempt_seconds = attempt_seconds
+        self._secrets = secrets
+        self._clock = clock
+        self._logger = logger
+        self._deadline = current_deadline()
+        self._started = clock()
+        self._last_failure: str | None = None
+
+    def steps(self, errors: TransportErrors) -> Steps:
+        """The loop: attempts and the waits between them, until a 2xx answer or an error."""
+        delay: float | None
+        while True:
+            budget = attempt_budget(self._attempt_seconds, self._deadline, self._clock())
+            if budget is None:
+                raise self._out_of_time(self._last_failure)
+            self.count += 1
+            try:
+                answer = yield Send(budget)
+            except errors.tls as exc:  # no retry fixes a certificate
+                raise self._error(
+                    f"CloudOS API TLS handshake failed for {self.request.describe()}: {tls_reason(exc)}. "
+                    "Check the CloudOS URL and the connection's SSL verification setting (or CA bundle path)"
+                ) from safe_cause(exc, self._secrets)
+            except errors.passing as exc:
+                delay = self._failed(exc, budget, errors)
+            except errors.unsendable as exc:  # a bad URL or header: the request could not even be sent
+                raise self._error(
+                    f"CloudOS API request {self.request.describe()} could not be sent: "
+                    f"{type(exc).__name__}: {exc}"
+                ) from safe_cause(exc, self._secrets)
+            else:
+                delay = self._answered(answer)
+                if delay is None:
+                    yield answer.body
+                    return
+            yield Sleep(delay)
+
+    def _failed(self, exc: BaseException, budget: float, errors: TransportErrors) -> float:
+        """Seconds to wait after an attempt that got no (complete) answer; raise when it is final.
+
+        The message reports an attempt that used its time as an :class:`AttemptTimeout`, else what
+        the transport raised, which is chained only when it reveals no secret.
+        """
+        timed_out = isinstance(exc, errors.timeouts)
+        if timed_out and deadline_passed(self._deadline, self._clock()):
+            # Cut by the deadline: what it says is the deadline; an earlier attempt's failure, if
+            # any, is still the last thing CloudOS (or the network) said.
+            raise self._out_of_time(self._last_failure) from None
+        error = AttemptTimeout(budget) if timed_out and errors.timeout_is_the_attempts else exc
+        delay = self._delay(None, None)
+        if delay is None:
+            raise connection_error(
+                self.request, error, attempts=self.count, secrets=self._secrets, base_url=self._base_url
+            ) from self._cause(exc)
+        if isinstance(error, AttemptTimeout):
+            return self._before_retry(str(error), delay)
+        # The transport's text may quote a header or a proxy URL: it is redacted like any message.
+        return self._before_retry(
+            redact(explain_no_answer(error, self._base_url).reason, self._secrets), delay
+        )
+
+    def _cause(self, cause: BaseException) -> BaseException | None:
+        """What to chain under a final "unreachable" error: nothing when the message already says
+        what to check (the library's chain would repeat its pool dump and the URL's query in the
+        traceback), else what the transport raised, unless it reveals a secret."""
+        if explain_no_answer(cause, self._base_url).advice is not None:
+            return None
+        return safe_cause(cause, self._secrets)
+
+    def _answered(self, answer: Answer) -> float | None:
+        """Seconds to wait after an answer worth another attempt; None for a 2xx; raise otherwise."""
+        if is_retryable_status(answer.status):
+            delay = self._delay(answer.status, answer.retry_after)
+            if delay is not None:
+                return self._before_retry(f"HTTP {answer.status}", delay)
+        raise_for_status(answer.status, answer.body, self.request, attempts=self.count, secrets=self._secrets)
+        return None
+
+    def _delay(self, status: int | None, retry_after: str | None) -> float | None:
+        idempotent = self.request.idempotent
+        return retry_delay(
+            self.policy, self.count, status_code=status, retry_after=retry_after, idempotent=idempotent
+        )
+
+    def _before_retry(self, failure: str, delay: float) -> float:
+        """``delay``, once it is known to fit before the deadline and the retry is logged."""
+        if not sleep_fits(delay, self._deadline, self._clock()):
+            raise self._out_of_time(failure) from None
+        self._logger.warning(
+            "CloudOS API %s (%s) got %s; retrying in %.2fs (attempt %d of %d)",
+            self.request.name,
+            self.request.describe(),
+            failure,
+            delay,
+            self.count + 1,
+            self.policy.max_attempts,
+        )
+        self._last_failure = failure
+        return delay
+
+    def _error(self, message: str) -> CloudOSAPIError:
+        """The call's error: ``message`` redacted, with no HTTP status (there was no answer)."""
+        return CloudOSAPIError(redact(message, self._secrets), status_code=None, endpoint=self.request.name)
+
+    def _out_of_time(self, failure: str | None) -> CloudOSDeadlineError:
+        """The error for a call stopped by its task's deadline: which call, how long it ran (and
+        how many attempts it made), whose deadline it was and what failed last."""
+        assert self._deadline is not None
+        what, source = self.request.describe(), self._deadline.source
+        if self.count == 0:
+            message = f"CloudOS API {what} not sent: the deadline of {source} was already reached"
+        else:
+            tries = "1 attempt" if self.count == 1 else f"{self.count} attempts"
+            elapsed = self._clock() - self._started
+            message = f"CloudOS API {what} stopped after {elapsed:.1f}s ({tries}): the deadline of {source}"
+            message += " was reached"
+        if failure:
+            message += f"; last failure: {failure}"
+        if self.count and not self.request.idempotent:
+            message += f". {_NOT_RETRIED}"
+        return CloudOSDeadlineError(
+            redact(message, self._secrets), status_code=None, endpoint=self.request.name
+        )
+
+
+def run_blocking(steps: Steps, send: Callable[[float], Answer], sleep: Callable[[float], object]) -> bytes:
+    """Carry out ``steps`` with blocking calls: the blocking client's retry loop."""
+    step = next(steps)
+    while not isinstance(step, bytes):
+        if isinstance(step, Sleep):
+            sleep(step.seconds)
+            step = next(steps)
+            continue
+        try:
+            answer = send(step.seconds)
+        except Exception as exc:  # the loop decides what it means, or raises it again
+            step = steps.throw(exc)
+        else:
+            step = steps.send(answer)
+    return step
+
+
+async def run_awaited(
+    steps: Steps, send: Callable[[float], Awaitable[Answer]], sleep: Callable[[float], Awaitable[object]]
+) -> bytes:
+    """Carry out ``steps`` awaiting each call: the async client's retry loop."""
+    step = next(steps)
+    while not isinstance(step, bytes):
+        if isinstance(step, Sleep):
+            await sleep(step.seconds)
+            step = next(steps)
+            continue
+        try:
+            answer = await send(step.seconds)
+        except Exception as exc:  # the loop decides what it means, or raises it again
+            step = steps.throw(exc)
+        else:
+            step = steps.send(answer)
+    return step
+
+
+class ClientBase:
+    """The settings and helpers both transports share; not used on its own.
+
+    ``attempt_seconds`` is the total time one attempt may take, however the transport keeps it.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        workspace_id: str | None,
+        attempt_seconds: float,
+        max_response_bytes: int,
+        proxy: str | None,
+        no_proxy: str | None,
+        retry_policy: RetryPolicy | None,
+        clock: Callable[[], float],
+        user_agent: str | None,
+    ) -> None:
+        self._attempt_seconds = attempt_seconds
+        self._base_url = normalize_base_url(base_url)
+        self._api_key = clean_api_key(api_key)
+        self._workspace_id = clean_workspace_id(workspace_id)
+        size = self._max_bytes = max_response_bytes
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise CloudOSValidationError(
+                "max_response_bytes", size, "expected a number of bytes of at least 1"
+            )
+        self._route = choose_route(self._base_url, proxy, no_proxy)
+        self._retry_policy = retry_policy or RetryPolicy()
+        self._clock = clock
+        self._secrets = (self._api_key, *self._route.secrets())
+        self._headers = {
+            "apikey": self._api_key,
+            "Content-Type": "application/json",
+            "Accept": "application/json",
+            "User-Agent": user_agent or f"airflow-provider-cloudos/{__version__}",
+        }
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def workspace_id(self) -> str | None:
+        return self._workspace_id
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        return self._retry_policy
+
+    @property
+    def proxy(self) -> str | None:
+        """The proxy the client sends through, credentials included (never log it as is)."""
+        return self._route.proxy
+
+    def __repr__(self) -> str:
+        """Where the client points (and through which proxy, without its credentials), never what
+        it authenticates with."""
+        proxy = "" if self._route.proxy is None else f", proxy={redact_credentials(self._route.proxy)!r}"
+        return (
+            f"{type(self).__name__}(base_url={self._base_url!r}, workspace_id={self._workspace_id!r}{proxy})"
+        )
+
+    def _workspace(self, workspace_id: str | None) -> str:
+        """The workspace of one call: the one passed in, else the client's; one is required."""
+        workspace = clean_workspace_id(workspace_id) or self._workspace_id
+        if not workspace:
+            problem = "no workspace id given to the call or to the client; set it in the connection"
+            raise CloudOSValidationError("workspace_id", workspace_id, problem)
+        return workspace
+
+    def _attempts(self, request: ApiRequest, max_attempts: int | None, logger: logging.Logger) -> Attempts:
+        """The attempts of one call, under the client's policy or ``max_attempts`` for this call."""
+        policy = self._retry_policy
+        if max_attempts is not None:
+            policy = replace(policy, max_attempts=max_attempts)
+        return Attempts(
+            request,
+            policy,
+            attempt_seconds=self._attempt_seconds,
+            secrets=self._secrets,
+            clock=self._clock,
+            logger=logger,
+            base_url=self._base_url,
+        )
+
+    def _list_request(
+        self,
+        page: int,
+        limit: int,
+        statuses: str | Iterable[str] | None,
+        only_owner: bool,
+        archived: bool | None,
+        workspace_id: str | None,
+    ) -> ApiRequest:
+        if statuses is not None and not isinstance(statuses, str):
+            statuses = list(statuses)
+        return api.list_sessions(
+            self._workspace(workspace_id),
+            page=page,
+            limit=limit,
+            # Display or API names, each display name expanded to every API spelling; none: no filter.
+            statuses=api_statuses_for(normalize_statuses(statuses, "statuses")) if statuses else None,
+            only_owner=only_owner,
+            archived=archived,
+        )
+
+    def _object(self, body: bytes, request: ApiRequest, *, empty: bool = False) -> dict[str, Any]:
+        """The JSON object of a 2xx answer; ``{}`` for an empty one where ``empty`` allows it."""
+        if empty and not body.strip():
+            return {}
+        return decode_json_object(body, request, secrets=self._secrets)
+
+    def _listed(self, body: bytes, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
+        """The sessions of one listed page and the server's total (None when it gives none)."""
+        return list_page(decode_json(body, request, secrets=self._secrets), request)
+
+    def _page(
+        self, body: bytes, request: ApiRequest, page: int, limit: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        """The sessions of one listed page and the server's count of all matching sessions, or,
+        when it gives none, the number known so far (earlier pages plus this one)."""
+        sessions, total = self._listed(body, request)
+        return sessions, ((page - 1) * limit + len(sessions) if total is None else total)
