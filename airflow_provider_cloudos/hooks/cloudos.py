@@ -33,7 +33,12 @@ from airflow_provider_cloudos.client.settings import (
     assumed_https_warning,
     settings_from_connection,
 )
-from airflow_provider_cloudos.client.transport import Deadline, call_deadline, cleanup_budget, current_deadline
+from airflow_provider_cloudos.client.transport import (
+    Deadline,
+    call_deadline,
+    cleanup_budget,
+    current_deadline,
+)
 from airflow_provider_cloudos.compat import connection_form_widgets, current_try_started_at, mask_api_key
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
