@@ -60,17 +60,8 @@ def _text(value: Any) -> str | None:
 
 
 def session_run_facet(session: dict[str, Any]) -> CloudOSSessionRunFacet:
-    field = {key: _text(session.get(key)) for key in FACET_FIELDS}
-    return CloudOSSessionRunFacet(
-        sessionId=field["sessionId"],
-        name=field["name"],
-        sessionType=field["sessionType"],
-        instanceType=field["instanceType"],
-        executionPlatform=field["executionPlatform"],
-        project=field["project"],
-        workspaceId=field["workspaceId"],
-        url=field["url"],
-    )
+    fields: dict[str, Any] = {key: _text(session.get(key)) for key in FACET_FIELDS}
+    return CloudOSSessionRunFacet(**fields)
 
 
 def operator_lineage(lineage: SessionLineage | None) -> OperatorLineage:
