@@ -16,6 +16,7 @@ This module imports nothing from Airflow: Airflow runs in a subprocess, with the
 from __future__ import annotations
 
 import argparse
+import ast
 import contextlib
 import os
 import re
@@ -26,12 +27,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status
-from airflow_provider_cloudos.dag_ids import dag_ids_in
-from airflow_provider_cloudos.testing.simulator import SIMULATOR_POLL_SECONDS, CloudOSSimulator
-from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_help, timings_name
+from airflow_provider_cloudos.testing.simulator import (
+    SIMULATOR_POLL_SECONDS,
+    CloudOSSimulator,
+    add_timings_argument,
+)
+from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS
 
 PIPELINE_DAG_ID = "example_cloudos_pipeline"
 #: Where the example DAGs live in a checkout (the demo runs from an editable install).
@@ -156,11 +161,119 @@ def find_dags_folder(explicit: str | None) -> Path:
     return folder
 
 
+@dataclass(frozen=True)
+class DagIds:
+    """The ids found, and whether every DAG definition seen had an id that could be read."""
+
+    ids: frozenset[str]
+    complete: bool
+
+    def lacks(self, dag_id: str) -> bool:
+        """True only when ``dag_id`` is certainly not among the folder's DAGs."""
+        return self.complete and dag_id not in self.ids
+
+
+def _name(node: ast.expr) -> str | None:
+    """``DAG`` for ``DAG``, ``models.DAG`` or ``airflow.sdk.DAG``; None for anything else."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    return None
+
+
+def _constants(tree: ast.Module) -> dict[str, str]:
+    """Module-level ``NAME = "text"`` (and annotated) assignments: how DAG ids are often named."""
+    found: dict[str, str] = {}
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
+            target, value = statement.targets[0], statement.value
+        elif isinstance(statement, ast.AnnAssign) and statement.value is not None:
+            target, value = statement.target, statement.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and isinstance(value, ast.Constant) and isinstance(value.value, str):
+            found[target.id] = value.value
+    return found
+
+
+def _text(node: ast.expr | None, constants: dict[str, str]) -> str | None:
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.Name):
+        return constants.get(node.id)
+    return None
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((keyword.value for keyword in call.keywords if keyword.arg == name), None)
+
+
+def _declared(tree: ast.Module) -> tuple[set[str], bool]:
+    """(ids, complete) of one parsed file."""
+    constants = _constants(tree)
+    ids: set[str] = set()
+    complete = True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and _name(node.func) == "DAG":
+            given = _keyword(node, "dag_id") or (node.args[0] if node.args else None)
+            dag_id = _text(given, constants)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            decorator = next(
+                (d for d in node.decorator_list if _name(d.func if isinstance(d, ast.Call) else d) == "dag"),
+                None,
+            )
+            if decorator is None:
+                continue
+            given = _keyword(decorator, "dag_id") if isinstance(decorator, ast.Call) else None
+            dag_id = node.name if given is None else _text(given, constants)
+        else:
+            continue
+        if dag_id is None:
+            complete = False
+        else:
+            ids.add(dag_id)
+    return ids, complete
+
+
+def dag_ids_in(folder: Path) -> DagIds:
+    """Every DAG id declared by the files Airflow would parse in ``folder`` (see :func:`check_dag_id`).
+
+    Hidden folders and caches are skipped and, like Airflow's safe mode, only files that mention
+    both "airflow" and "dag" are read.
+    """
+    ids: set[str] = set()
+    complete = True
+    for path in sorted(folder.rglob("*.py")):
+        if any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(folder).parts):
+            continue
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if "airflow" not in text.lower() or "dag" not in text.lower():
+            continue
+        try:
+            tree = ast.parse(text, filename=str(path))
+        except (SyntaxError, ValueError):
+            complete = False  # Airflow will report the file; its DAGs cannot be known here
+            continue
+        found, readable = _declared(tree)
+        ids |= found
+        complete = complete and readable
+    return DagIds(frozenset(ids), complete)
+
+
 def check_dag_id(dag_id: str, dags_folder: Path) -> None:
     """Refuse at once a ``--dag-id`` the folder certainly lacks, naming the DAGs it has.
 
     Runs before the simulator starts and Airflow's database is migrated (seconds), so a typo
-    costs nothing; when an id in the folder cannot be read without running it, Airflow decides.
+    costs nothing, and it names the DAGs there, which Airflow's "not found" would not. The ids are
+    read from the files' syntax trees, without running them or importing Airflow:
+    ``DAG(dag_id=...)`` or ``DAG("...")`` (also ``with DAG(...)`` and ``models.DAG(...)``) and
+    ``@dag``-decorated functions (their ``dag_id=``, else their name), where the id is a string or
+    a module-level string constant. When an id is built at run time (an f-string, a loop), it
+    cannot be read: the folder's ids are then incomplete, and Airflow decides.
     """
     found = dag_ids_in(dags_folder)
     if not found.lacks(dag_id):
@@ -209,7 +322,7 @@ def airflow_environment(
 def run_airflow(
     arguments: Sequence[str],
     env: Mapping[str, str],
-    on_line: Callable[[str], None],
+    on_line: Callable[[str], object],
     timeout: float,
 ) -> int:
     """Run ``python -m airflow ARGS`` in its own process group, passing each output line on.
@@ -260,9 +373,11 @@ def _kill_group(process: subprocess.Popen[str]) -> None:
 class _Console:
     """Prints story lines with the time since the demo started; keeps every raw line in a log."""
 
-    def __init__(self, log_path: Path, verbose: bool) -> None:
+    def __init__(self, verbose: bool) -> None:
         self.started = time.monotonic()
-        self.log = log_path.open("w", encoding="utf-8")
+        self.log = tempfile.NamedTemporaryFile(  # noqa: SIM115 (kept on failure, removed by main)
+            "w", encoding="utf-8", prefix="cloudos-demo-", suffix=".log", delete=False
+        )
         self.verbose = verbose
         self.story = StoryFilter()
 
@@ -277,9 +392,6 @@ class _Console:
         shown = self.story(raw)
         if shown is not None:
             self.say(shown)
-
-    def quiet_line(self, raw: str) -> None:
-        self.log.write(raw)
 
     def show_tail(self) -> None:
         self.log.flush()
@@ -304,32 +416,16 @@ def build_parser() -> argparse.ArgumentParser:
         default=PIPELINE_DAG_ID,
         help=f"DAG to run, checked against the DAG files before anything starts (default {PIPELINE_DAG_ID})",
     )
-    parser.add_argument(
-        "--timings",
-        type=timings_name,
-        choices=sorted(NAMED_TIMINGS),
-        default="demo",
-        help=f"simulated {timings_help()}; default demo",
-    )
+    add_timings_argument(parser, "simulated ")
     parser.add_argument("--verbose", action="store_true", help="print all of Airflow's output")
     return parser
-
-
-def _left_running(simulator: CloudOSSimulator) -> list[str]:
-    return [
-        f"{session['_id']} ({session.get('name')}: {map_status(session.get('status'))})"
-        for session in simulator.sessions()
-        if map_status(session.get("status")) in LIVE_STATUSES
-    ]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     dags_folder = find_dags_folder(args.dags_folder)
     check_dag_id(args.dag_id, dags_folder)
-    log_fd, log_name = tempfile.mkstemp(prefix="cloudos-demo-", suffix=".log")
-    os.close(log_fd)
-    console = _Console(Path(log_name), args.verbose)
+    console = _Console(args.verbose)
     succeeded = False
     try:
         with (
@@ -342,7 +438,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             connection = simulator.connection_json(poll_interval=SIMULATOR_POLL_SECONDS)
             env = airflow_environment(Path(home), dags_folder, connection)
             console.say("airflow db migrate")
-            code = run_airflow(["db", "migrate"], env, console.quiet_line, MIGRATE_TIMEOUT_SECONDS)
+            code = run_airflow(["db", "migrate"], env, console.log.write, MIGRATE_TIMEOUT_SECONDS)
             if code != 0:
                 console.say(f"airflow db migrate failed (exit code {code})")
                 console.show_tail()
@@ -351,7 +447,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             code = run_airflow(
                 ["dags", "test", args.dag_id], env, console.airflow_line, DAG_TEST_TIMEOUT_SECONDS
             )
-            leaked = _left_running(simulator)
+            leaked = [
+                f"{session['_id']} ({session.get('name')}: {map_status(session.get('status'))})"
+                for session in simulator.sessions()
+                if map_status(session.get("status")) in LIVE_STATUSES
+            ]
             created = len(simulator.sessions())
         if code != 0 or console.story.run_state not in (None, "success"):
             console.say(f"airflow dags test failed (exit code {code})")
@@ -370,9 +470,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         console.log.close()
         if succeeded:
-            Path(log_name).unlink(missing_ok=True)
+            Path(console.log.name).unlink(missing_ok=True)
         else:
-            print(f"Full Airflow log kept at {log_name}", file=sys.stderr)
+            print(f"Full Airflow log kept at {console.log.name}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,11 @@ import pytest
 from example_dag_runs import EXAMPLE_DAG_IDS, EXAMPLE_DAGS
 
 from airflow_provider_cloudos import demo
-from airflow_provider_cloudos.dag_ids import dag_ids_in
 from airflow_provider_cloudos.demo import (
     StoryFilter,
     airflow_environment,
     check_dag_id,
+    dag_ids_in,
     find_dags_folder,
     main,
 )
