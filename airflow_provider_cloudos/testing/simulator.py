@@ -54,7 +54,7 @@ from airflow_provider_cloudos.testing.counters import Counters
 from airflow_provider_cloudos.testing.faults import FaultDecision, Faults, format_retry_after
 from airflow_provider_cloudos.testing.http_server import DEFAULT_BACKLOG, HttpServer, raise_open_file_limit
 from airflow_provider_cloudos.testing.messages import HttpRequest, HttpResponse
-from airflow_provider_cloudos.testing.seed import Seed, SeedProject, build_seed
+from airflow_provider_cloudos.testing.seed import Seed, build_seed
 from airflow_provider_cloudos.testing.session_page import (
     SESSION_PAGE_ENDPOINT,
     missing_session_page,
@@ -292,17 +292,13 @@ class CloudOSSimulator:
         return self.seed.workspace_id
 
     @property
-    def project(self) -> SeedProject:
-        """The default project ("genomics"), used by the demo."""
-        return self.seed.default_project
-
-    @property
     def project_name(self) -> str:
-        return self.project.name
+        """The default project ("genomics"), used by the demo."""
+        return self.seed.default_project.name
 
     @property
     def project_id(self) -> str:
-        return self.project.id
+        return self.seed.default_project.id
 
     def connection_uri(self) -> str:
         """An Airflow connection URI for conn type ``cloudos``.
