@@ -111,6 +111,13 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 }
 
 
+def _modules(*modules: str) -> list[dict[str, Any]]:
+    """The provider's modules of one kind (hooks, operators...), all of the CloudOS integration."""
+    return [
+        {"integration-name": "CloudOS", "python-modules": [f"airflow_provider_cloudos.{m}" for m in modules]}
+    ]
+
+
 def get_provider_info() -> dict[str, Any]:
     """Entry point named in ``pyproject.toml`` (``apache_airflow_provider``)."""
     return {
@@ -125,31 +132,10 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
-        "hooks": [
-            {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.hooks.cloudos"]}
-        ],
-        "operators": [
-            {
-                "integration-name": "CloudOS",
-                "python-modules": [
-                    "airflow_provider_cloudos.operators.sessions",
-                    "airflow_provider_cloudos.operators.fleet",
-                    "airflow_provider_cloudos.operators.block_tasks",
-                ],
-            }
-        ],
-        "sensors": [
-            {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.sensors.sessions"]}
-        ],
-        "triggers": [
-            {
-                "integration-name": "CloudOS",
-                "python-modules": [
-                    "airflow_provider_cloudos.triggers.sessions",
-                    "airflow_provider_cloudos.triggers.fleet",
-                ],
-            }
-        ],
+        "hooks": _modules("hooks.cloudos"),
+        "operators": _modules("operators.sessions", "operators.fleet", "operators.block_tasks"),
+        "sensors": _modules("sensors.sessions"),
+        "triggers": _modules("triggers.sessions", "triggers.fleet"),
         "extra-links": ["airflow_provider_cloudos.links.CloudOSSessionLink"],
         "asset-uris": ASSET_URIS,
         "dataset-uris": ASSET_URIS,
