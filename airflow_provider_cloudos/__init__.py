@@ -7,24 +7,16 @@ used on their own (and Airflow's provider discovery only needs ``get_provider_in
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from airflow_provider_cloudos.lazy_exports import lazy_exports
 from airflow_provider_cloudos.provider_info import get_provider_info
 from airflow_provider_cloudos.version import __version__
 
 if TYPE_CHECKING:
     from airflow_provider_cloudos.session_block import CloudOSSessionBlock, cloudos_session
 
-_LAZY = {"cloudos_session", "CloudOSSessionBlock"}
-
-
-def __getattr__(name: str) -> Any:
-    """``from airflow_provider_cloudos import cloudos_session`` without Airflow on a plain import."""
-    if name in _LAZY:
-        from airflow_provider_cloudos import session_block
-
-        return getattr(session_block, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
+#: ``from airflow_provider_cloudos import cloudos_session`` without Airflow on a plain import.
+__getattr__, __dir__ = lazy_exports(__name__, {"cloudos_session": "session_block", "CloudOSSessionBlock": "session_block"})
 
 __all__ = ["CloudOSSessionBlock", "__version__", "cloudos_session", "get_provider_info"]

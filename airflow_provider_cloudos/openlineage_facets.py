@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from airflow.providers.openlineage.extractors import OperatorLineage
-from attrs import define
+from attrs import define, fields
 from openlineage.client.event_v2 import Dataset, InputDataset, OutputDataset
 from openlineage.client.facet_v2 import RunFacet
 
@@ -21,19 +21,6 @@ from airflow_provider_cloudos.core.lineage import RUN_FACET_NAME, SessionLineage
 SCHEMA_URL = (
     "https://raw.githubusercontent.com/airflow-provider-cloudos/airflow-provider-cloudos/main/"
     "airflow_provider_cloudos/schemas/CloudOSSessionRunFacet.json"
-)
-
-#: The facet's fields, named as :func:`airflow_provider_cloudos.core.lineage.session_facet` names
-#: them (OpenLineage facets use camelCase).
-FACET_FIELDS = (
-    "sessionId",
-    "name",
-    "sessionType",
-    "instanceType",
-    "executionPlatform",
-    "project",
-    "workspaceId",
-    "url",
 )
 
 
@@ -55,22 +42,18 @@ class CloudOSSessionRunFacet(RunFacet):
         return SCHEMA_URL
 
 
+#: The facet's fields, named as :func:`airflow_provider_cloudos.core.lineage.session_facet` names
+#: them (OpenLineage facets use camelCase); the base class's own fields start with "_".
+FACET_FIELDS = tuple(field.name for field in fields(CloudOSSessionRunFacet) if not field.name.startswith("_"))
+
+
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
 def session_run_facet(session: dict[str, Any]) -> CloudOSSessionRunFacet:
-    field = {key: _text(session.get(key)) for key in FACET_FIELDS}
-    return CloudOSSessionRunFacet(
-        sessionId=field["sessionId"],
-        name=field["name"],
-        sessionType=field["sessionType"],
-        instanceType=field["instanceType"],
-        executionPlatform=field["executionPlatform"],
-        project=field["project"],
-        workspaceId=field["workspaceId"],
-        url=field["url"],
-    )
+    values: dict[str, Any] = {key: _text(session.get(key)) for key in FACET_FIELDS}
+    return CloudOSSessionRunFacet(**values)
 
 
 def operator_lineage(lineage: SessionLineage | None) -> OperatorLineage:

@@ -12,7 +12,6 @@ from typing import Any
 from airflow_provider_cloudos.version import __version__
 
 CONNECTION_TYPE = "cloudos"
-HOOK_CLASS = "airflow_provider_cloudos.hooks.cloudos.CloudOSHook"
 
 #: The ``cloudos://`` URIs of CloudOS project folders as Airflow assets: Airflow normalises them
 #: with the handler, and the OpenLineage provider names their events with the converter as the
@@ -25,82 +24,75 @@ ASSET_URIS: list[dict[str, Any]] = [
     }
 ]
 
+
+def _field(label: str, description: str, kind: str, **schema: Any) -> dict[str, Any]:
+    """One connection form field: its label, its help text and the JSON type of its value."""
+    return {"label": label, "description": description, "schema": {"type": [kind, "null"], **schema}}
+
+
 #: Extra fields of a ``cloudos`` connection, shown as form fields.
 CONN_FIELDS: dict[str, dict[str, Any]] = {
-    "workspace_id": {
-        "label": "Workspace ID",
-        "description": "The CloudOS workspace (team) id, 24 hexadecimal characters.",
-        "schema": {"type": ["string", "null"]},
-    },
-    "verify_ssl": {
-        "label": "Verify SSL",
-        "description": "Verify the server's TLS certificate (turn off only for test servers).",
-        "schema": {"type": ["boolean", "null"], "default": True},
-    },
-    "ssl_cert": {
-        "label": "CA bundle path",
-        "description": "Path to a CA bundle to verify the server with (for private certificate authorities).",
-        "schema": {"type": ["string", "null"]},
-    },
-    "proxy": {
-        "label": "Proxy",
-        "description": (
-            "HTTP(S) proxy for every call, blocking and deferred, e.g. http://user:password@proxy:3128 "
-            "(default: the HTTPS_PROXY / HTTP_PROXY environment variables)."
-        ),
-        "schema": {"type": ["string", "null"]},
-    },
-    "no_proxy": {
-        "label": "No proxy for",
-        "description": (
-            "Comma-separated hosts, domain suffixes (.example.org) or networks (10.0.0.0/8) reached "
-            "without the proxy; adds to the NO_PROXY environment variable."
-        ),
-        "schema": {"type": ["string", "null"]},
-    },
-    "request_timeout": {
-        "label": "Request timeout",
-        "description": "Total time one request may take, answer included: 90, 90s or 2m (default 60 s).",
-        "schema": {"type": ["string", "null"]},
-    },
-    "max_response_mb": {
-        "label": "Max answer size (MB)",
-        "description": "Larger answers are refused before they are read into memory (default 5).",
-        "schema": {"type": ["number", "null"]},
-    },
-    "poll_interval": {
-        "label": "Poll interval",
-        "description": (
-            "Time between status checks for tasks that set no poll_interval (or sensor "
-            "poke_interval) of their own: 30, 30s or 1m (default: the task's, 30 s for "
-            "operators). A local simulator can be polled every second."
-        ),
-        "schema": {"type": ["string", "null"]},
-    },
-    "max_requests_per_second": {
-        "label": "Max requests a second",
-        "description": (
-            "Requests a second the waits and pauses on this connection may send from one "
-            "triggerer (default 20); a 429 holds them all for its Retry-After."
-        ),
-        "schema": {"type": ["number", "null"]},
-    },
-    "retry_limit": {
-        "label": "Retry limit",
-        "description": (
-            "Retries of a request that met a 429, a 5xx or a lost connection; 0 never retries "
-            "(default 4). Creating a session is retried only after a 429."
-        ),
-        "schema": {"type": ["integer", "null"]},
-    },
-    "retry_delay": {
-        "label": "Retry delay",
-        "description": (
-            "Time before the first retry (2, 2s or 1m); each next one waits twice as long (up to "
-            "30 s, or this delay if longer), less a random share; a server's Retry-After wins (default 1)."
-        ),
-        "schema": {"type": ["string", "null"]},
-    },
+    "workspace_id": _field(
+        "Workspace ID", "The CloudOS workspace (team) id, 24 hexadecimal characters.", "string"
+    ),
+    "verify_ssl": _field(
+        "Verify SSL",
+        "Verify the server's TLS certificate (turn off only for test servers).",
+        "boolean",
+        default=True,
+    ),
+    "ssl_cert": _field(
+        "CA bundle path",
+        "Path to a CA bundle to verify the server with (for private certificate authorities).",
+        "string",
+    ),
+    "proxy": _field(
+        "Proxy",
+        "HTTP(S) proxy for every call, blocking and deferred, e.g. http://user:password@proxy:3128 "
+        "(default: the HTTPS_PROXY / HTTP_PROXY environment variables).",
+        "string",
+    ),
+    "no_proxy": _field(
+        "No proxy for",
+        "Comma-separated hosts, domain suffixes (.example.org) or networks (10.0.0.0/8) reached without the "
+        "proxy; adds to the NO_PROXY environment variable.",
+        "string",
+    ),
+    "request_timeout": _field(
+        "Request timeout",
+        "Total time one request may take, answer included: 90, 90s or 2m (default 60 s).",
+        "string",
+    ),
+    "max_response_mb": _field(
+        "Max answer size (MB)",
+        "Larger answers are refused before they are read into memory (default 5).",
+        "number",
+    ),
+    "poll_interval": _field(
+        "Poll interval",
+        "Time between status checks for tasks that set no poll_interval (or sensor poke_interval) of their "
+        "own: 30, 30s or 1m (default: the task's, 30 s for operators). A local simulator can be polled "
+        "every second.",
+        "string",
+    ),
+    "max_requests_per_second": _field(
+        "Max requests a second",
+        "Requests a second the waits and pauses on this connection may send from one triggerer (default "
+        "20); a 429 holds them all for its Retry-After.",
+        "number",
+    ),
+    "retry_limit": _field(
+        "Retry limit",
+        "Retries of a request that met a 429, a 5xx or a lost connection; 0 never retries (default 4). "
+        "Creating a session is retried only after a 429.",
+        "integer",
+    ),
+    "retry_delay": _field(
+        "Retry delay",
+        "Time before the first retry (2, 2s or 1m); each next one waits twice as long (up to 30 s, or this "
+        "delay if longer), less a random share; a server's Retry-After wins (default 1).",
+        "string",
+    ),
 }
 
 #: How the standard connection fields are relabelled and which are hidden.
@@ -119,6 +111,13 @@ UI_FIELD_BEHAVIOUR: dict[str, Any] = {
 }
 
 
+def _modules(*modules: str) -> list[dict[str, Any]]:
+    """The provider's modules of one kind (hooks, operators...), all of the CloudOS integration."""
+    return [
+        {"integration-name": "CloudOS", "python-modules": [f"airflow_provider_cloudos.{m}" for m in modules]}
+    ]
+
+
 def get_provider_info() -> dict[str, Any]:
     """Entry point named in ``pyproject.toml`` (``apache_airflow_provider``)."""
     return {
@@ -133,37 +132,16 @@ def get_provider_info() -> dict[str, Any]:
                 "tags": ["service"],
             }
         ],
-        "hooks": [
-            {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.hooks.cloudos"]}
-        ],
-        "operators": [
-            {
-                "integration-name": "CloudOS",
-                "python-modules": [
-                    "airflow_provider_cloudos.operators.sessions",
-                    "airflow_provider_cloudos.operators.fleet",
-                    "airflow_provider_cloudos.operators.block_tasks",
-                ],
-            }
-        ],
-        "sensors": [
-            {"integration-name": "CloudOS", "python-modules": ["airflow_provider_cloudos.sensors.sessions"]}
-        ],
-        "triggers": [
-            {
-                "integration-name": "CloudOS",
-                "python-modules": [
-                    "airflow_provider_cloudos.triggers.sessions",
-                    "airflow_provider_cloudos.triggers.fleet",
-                ],
-            }
-        ],
+        "hooks": _modules("hooks.cloudos"),
+        "operators": _modules("operators.sessions", "operators.fleet", "operators.block_tasks"),
+        "sensors": _modules("sensors.sessions"),
+        "triggers": _modules("triggers.sessions", "triggers.fleet"),
         "extra-links": ["airflow_provider_cloudos.links.CloudOSSessionLink"],
         "asset-uris": ASSET_URIS,
         "dataset-uris": ASSET_URIS,
         "connection-types": [
             {
-                "hook-class-name": HOOK_CLASS,
+                "hook-class-name": "airflow_provider_cloudos.hooks.cloudos.CloudOSHook",
                 "hook-name": "CloudOS",
                 "connection-type": CONNECTION_TYPE,
                 "conn-fields": CONN_FIELDS,

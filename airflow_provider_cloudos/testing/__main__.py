@@ -23,8 +23,8 @@ from collections.abc import Sequence
 from types import FrameType
 
 from airflow_provider_cloudos.core.urls import SESSION_PAGE_PATH
-from airflow_provider_cloudos.testing.simulator import CloudOSSimulator
-from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS, timings_help, timings_name
+from airflow_provider_cloudos.testing.simulator import CloudOSSimulator, add_timings_argument
+from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -37,13 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=0, help="port to listen on (default: any free port)")
-    parser.add_argument(
-        "--timings",
-        type=timings_name,
-        choices=sorted(NAMED_TIMINGS),
-        default="demo",
-        help=f"{timings_help()}; default demo",
-    )
+    add_timings_argument(parser)
     parser.add_argument("--api-key", default=None, help="API key to accept (default: the simulator's own)")
     parser.add_argument("--workspace-id", default=None, help="workspace id (24 hex) to serve")
     parser.add_argument("--seed", type=int, default=0, help="seed for session ids and fault draws")

@@ -19,8 +19,9 @@ from __future__ import annotations
 import math
 import random
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast, overload
 
 #: Endpoint names, as used by counters, ``only_endpoints`` and ``fail_next``.
 ENDPOINTS: tuple[str, ...] = (
@@ -37,6 +38,7 @@ ENDPOINTS: tuple[str, ...] = (
 #: Requests that match no endpoint are counted (and can be faulted) under this name.
 UNKNOWN_ENDPOINT = "unknown"
 ANY_ENDPOINT = "*"
+_Stored = TypeVar("_Stored")
 
 
 def _check_endpoint(name: str, parameter: str) -> str:
@@ -61,6 +63,46 @@ def _check_seconds(name: str, value: float) -> float:
     ):
         raise ValueError(f"Faults.{name}={value!r}: expected a non-negative number of seconds")
     return float(value)
+
+
+def _check_server_error(name: str, value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 500 <= value <= 599:
+        raise ValueError(f"Faults.{name}={value!r}: expected a 5xx status code")
+    return value
+
+
+def _check_endpoints(name: str, names: Iterable[str] | str | None) -> frozenset[str] | None:
+    if isinstance(names, str):
+        names = [names]
+    return None if names is None else frozenset(_check_endpoint(n, name) for n in names)
+
+
+class _Knob(Generic[_Stored]):
+    """A :class:`Faults` setting: checked when set, read and written under the faults' lock.
+
+    Kept in the attribute of the same name with a leading underscore.
+    """
+
+    def __init__(self, check: Callable[[str, Any], _Stored]) -> None:
+        self._check = check
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._name = name
+
+    @overload
+    def __get__(self, faults: None, owner: type) -> _Knob[_Stored]: ...
+    @overload
+    def __get__(self, faults: Faults, owner: type) -> _Stored: ...
+    def __get__(self, faults: Faults | None, owner: type) -> _Knob[_Stored] | _Stored:
+        if faults is None:
+            return self
+        with faults._lock:
+            return cast("_Stored", getattr(faults, f"_{self._name}"))
+
+    def __set__(self, faults: Faults, value: Any) -> None:
+        checked = self._check(self._name, value)
+        with faults._lock:
+            setattr(faults, f"_{self._name}", checked)
 
 
 @dataclass(frozen=True)
@@ -103,7 +145,7 @@ class Faults:
         self._rate_limit_rate = 0.0
         self._rate_limit_every = 0
         self._retry_after = 1.0
-        self._only: frozenset[str] | None = None
+        self._only_endpoints: frozenset[str] | None = None
         self._eligible_seen = 0
         self._queue: list[_OneShot] = []
         self._holds: dict[str, int] = {}
@@ -127,65 +169,19 @@ class Faults:
 
     # ---- knobs --------------------------------------------------------------------------
 
-    @property
-    def latency(self) -> float:
-        """Seconds added before every (eligible) request is answered."""
-        with self._lock:
-            return self._latency
-
-    @latency.setter
-    def latency(self, value: float) -> None:
-        checked = _check_seconds("latency", value)
-        with self._lock:
-            self._latency = checked
-
-    @property
-    def error_rate(self) -> float:
-        """Fraction of eligible requests answered with ``error_status`` (503 by default)."""
-        with self._lock:
-            return self._error_rate
-
-    @error_rate.setter
-    def error_rate(self, value: float) -> None:
-        checked = _check_rate("error_rate", value)
-        with self._lock:
-            self._error_rate = checked
-
-    @property
-    def error_status(self) -> int:
-        with self._lock:
-            return self._error_status
-
-    @error_status.setter
-    def error_status(self, value: int) -> None:
-        if isinstance(value, bool) or not isinstance(value, int) or not 500 <= value <= 599:
-            raise ValueError(f"Faults.error_status={value!r}: expected a 5xx status code")
-        with self._lock:
-            self._error_status = value
-
-    @property
-    def drop_rate(self) -> float:
-        """Fraction of eligible requests whose connection is closed without any answer."""
-        with self._lock:
-            return self._drop_rate
-
-    @drop_rate.setter
-    def drop_rate(self, value: float) -> None:
-        checked = _check_rate("drop_rate", value)
-        with self._lock:
-            self._drop_rate = checked
-
-    @property
-    def rate_limit_rate(self) -> float:
-        """Fraction of eligible requests answered 429."""
-        with self._lock:
-            return self._rate_limit_rate
-
-    @rate_limit_rate.setter
-    def rate_limit_rate(self, value: float) -> None:
-        checked = _check_rate("rate_limit_rate", value)
-        with self._lock:
-            self._rate_limit_rate = checked
+    #: Seconds added before every (eligible) request is answered.
+    latency = _Knob(_check_seconds)
+    #: Fraction of eligible requests answered with ``error_status`` (503 by default).
+    error_rate = _Knob(_check_rate)
+    error_status = _Knob(_check_server_error)
+    #: Fraction of eligible requests whose connection is closed without any answer.
+    drop_rate = _Knob(_check_rate)
+    #: Fraction of eligible requests answered 429.
+    rate_limit_rate = _Knob(_check_rate)
+    #: Seconds sent in ``Retry-After`` with 429s (a whole number is sent without decimals).
+    retry_after = _Knob(_check_seconds)
+    #: Endpoint names the rate-based faults and latency apply to; None means all.
+    only_endpoints = _Knob(_check_endpoints)
 
     @property
     def rate_limit_every(self) -> int:
@@ -200,32 +196,6 @@ class Faults:
         with self._lock:
             self._rate_limit_every = value
             self._eligible_seen = 0
-
-    @property
-    def retry_after(self) -> float:
-        """Seconds sent in ``Retry-After`` with 429s (a whole number is sent without decimals)."""
-        with self._lock:
-            return self._retry_after
-
-    @retry_after.setter
-    def retry_after(self, value: float) -> None:
-        checked = _check_seconds("retry_after", value)
-        with self._lock:
-            self._retry_after = checked
-
-    @property
-    def only_endpoints(self) -> frozenset[str] | None:
-        """Endpoint names the rate-based faults and latency apply to; None means all."""
-        with self._lock:
-            return self._only
-
-    @only_endpoints.setter
-    def only_endpoints(self, names: Iterable[str] | None) -> None:
-        if isinstance(names, str):
-            names = [names]
-        checked = None if names is None else frozenset(_check_endpoint(n, "only_endpoints") for n in names)
-        with self._lock:
-            self._only = checked
 
     def fail_next(
         self,
@@ -316,7 +286,7 @@ class Faults:
                         retry_after = self._retry_after
                     status = None if entry.drop else entry.status
                     return FaultDecision(drop=entry.drop, status=status, retry_after=retry_after)
-            if self._only is not None and endpoint not in self._only:
+            if self._only_endpoints is not None and endpoint not in self._only_endpoints:
                 return FaultDecision()
             latency = self._latency
             if self._drop_rate and self._random.random() < self._drop_rate:

@@ -26,6 +26,20 @@ def object_id(label: str) -> str:
 
 
 DEFAULT_WORKSPACE_ID = object_id("workspace")
+#: The API's name of each seeded attribute, as the listings answer it.
+API_NAMES = {
+    "id": "_id",
+    "folder_type": "folderType",
+    "s3_bucket": "s3BucketName",
+    "s3_key": "s3ObjectKey",
+    "s3_prefix": "s3Prefix",
+    "size": "sizeInBytes",
+}
+
+
+def _as_api(node: object, *attributes: str) -> dict[str, Any]:
+    """``node``'s ``attributes`` as the API answers them, in this order."""
+    return {API_NAMES.get(name, name): getattr(node, name) for name in attributes}
 
 
 @dataclass(frozen=True)
@@ -34,8 +48,8 @@ class SeedUser:
     surname: str
     email: str
 
-    def as_api(self) -> dict[str, str]:
-        return {"name": self.name, "surname": self.surname, "email": self.email}
+    def as_api(self) -> dict[str, Any]:
+        return _as_api(self, "name", "surname", "email")
 
 
 @dataclass(frozen=True)
@@ -47,13 +61,7 @@ class SeedFile:
     size: int
 
     def as_api(self) -> dict[str, Any]:
-        return {
-            "_id": self.id,
-            "name": self.name,
-            "s3BucketName": self.s3_bucket,
-            "s3ObjectKey": self.s3_key,
-            "sizeInBytes": self.size,
-        }
+        return _as_api(self, "id", "name", "s3_bucket", "s3_key", "size")
 
 
 @dataclass(frozen=True)
@@ -67,11 +75,8 @@ class SeedFolder:
     folders: tuple[SeedFolder, ...] = ()
 
     def as_api(self) -> dict[str, Any]:
-        item: dict[str, Any] = {"_id": self.id, "name": self.name, "folderType": self.folder_type}
-        if self.folder_type == S3_FOLDER:
-            item["s3BucketName"] = self.s3_bucket
-            item["s3Prefix"] = self.s3_prefix
-        return item
+        s3 = ("s3_bucket", "s3_prefix") if self.folder_type == S3_FOLDER else ()
+        return _as_api(self, "id", "name", "folder_type", *s3)
 
 
 @dataclass(frozen=True)
@@ -88,8 +93,8 @@ class SeedProject:
     name: str
     datasets: tuple[SeedDataset, ...] = ()
 
-    def as_api(self) -> dict[str, str]:
-        return {"_id": self.id, "name": self.name}
+    def as_api(self) -> dict[str, Any]:
+        return _as_api(self, "id", "name")
 
 
 SeedNode = SeedProject | SeedDataset | SeedFolder | SeedFile

@@ -41,6 +41,7 @@ unknown id. It is what the "CloudOS Session" link of a task opens in the demo.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
 import threading
@@ -53,7 +54,7 @@ from airflow_provider_cloudos.testing.counters import Counters
 from airflow_provider_cloudos.testing.faults import FaultDecision, Faults, format_retry_after
 from airflow_provider_cloudos.testing.http_server import DEFAULT_BACKLOG, HttpServer, raise_open_file_limit
 from airflow_provider_cloudos.testing.messages import HttpRequest, HttpResponse
-from airflow_provider_cloudos.testing.seed import Seed, SeedProject, build_seed
+from airflow_provider_cloudos.testing.seed import Seed, build_seed
 from airflow_provider_cloudos.testing.session_page import (
     SESSION_PAGE_ENDPOINT,
     missing_session_page,
@@ -61,7 +62,14 @@ from airflow_provider_cloudos.testing.session_page import (
     session_page_id,
 )
 from airflow_provider_cloudos.testing.state import SessionStore
-from airflow_provider_cloudos.testing.timings import Clock, StateTimings, real_clock
+from airflow_provider_cloudos.testing.timings import (
+    NAMED_TIMINGS,
+    Clock,
+    StateTimings,
+    real_clock,
+    timings_help,
+    timings_name,
+)
 from airflow_provider_cloudos.testing.validation import is_object_id
 
 CONNECTION_TYPE = "cloudos"
@@ -73,6 +81,17 @@ START_TIMEOUT_SECONDS = 10.0
 STOP_TIMEOUT_SECONDS = 10.0
 #: How often a held answer (``Faults.hold_answers``) looks whether it has been released.
 HELD_ANSWER_CHECK_SECONDS = 0.02
+
+
+def add_timings_argument(parser: argparse.ArgumentParser, help_prefix: str = "") -> None:
+    """The ``--timings`` option of the command lines that start a simulator (its own, the demo's)."""
+    parser.add_argument(
+        "--timings",
+        type=timings_name,
+        choices=sorted(NAMED_TIMINGS),
+        default="demo",
+        help=f"{help_prefix}{timings_help()}; default demo",
+    )
 
 
 def _fault_response(decision: FaultDecision) -> HttpResponse:
@@ -273,17 +292,13 @@ class CloudOSSimulator:
         return self.seed.workspace_id
 
     @property
-    def project(self) -> SeedProject:
-        """The default project ("genomics"), used by the demo."""
-        return self.seed.default_project
-
-    @property
     def project_name(self) -> str:
-        return self.project.name
+        """The default project ("genomics"), used by the demo."""
+        return self.seed.default_project.name
 
     @property
     def project_id(self) -> str:
-        return self.project.id
+        return self.seed.default_project.id
 
     def connection_uri(self) -> str:
         """An Airflow connection URI for conn type ``cloudos``.

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from example_dag_runs import EXAMPLE_DAGS, STEP_TIMINGS, run_airflow_cli
 
-from airflow_provider_cloudos.demo import airflow_environment
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock
+from airflow_provider_cloudos.testing.demo import airflow_environment
 
 
 @pytest.fixture(scope="session")

@@ -19,8 +19,8 @@ import airflow
 from packaging.version import Version
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status
-from airflow_provider_cloudos.demo import airflow_environment, run_airflow
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock, StateTimings
+from airflow_provider_cloudos.testing.demo import airflow_environment, run_airflow
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 #: Every DAG the example files define; each one is run by a test in test_example_dags_run.py.

@@ -28,8 +28,8 @@ from example_dag_runs import EXAMPLE_DAGS, dags_test, lines_showing, live_sessio
 
 from airflow_provider_cloudos.client.sync import CloudOSClient
 from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
-from airflow_provider_cloudos.demo import airflow_environment
 from airflow_provider_cloudos.testing import StateTimings
+from airflow_provider_cloudos.testing.demo import airflow_environment
 
 needs_hitl = pytest.mark.skipif(
     not AIRFLOW_V_3_1_PLUS, reason="human-in-the-loop operators and their REST API need Airflow 3.1+"

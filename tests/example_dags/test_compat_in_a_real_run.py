@@ -18,7 +18,7 @@ from example_dag_runs import run_airflow_cli
 from packaging.version import Version
 
 from airflow_provider_cloudos.core.status import map_status
-from airflow_provider_cloudos.demo import airflow_environment
+from airflow_provider_cloudos.testing.demo import airflow_environment
 
 PROBE_DAGS = Path(__file__).resolve().parent / "probe_dags"
 REPORT_MARKER = "COMPAT_PROBE_REPORT "

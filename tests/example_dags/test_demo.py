@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 from example_dag_runs import EXAMPLE_DAG_IDS, EXAMPLE_DAGS
 
-from airflow_provider_cloudos import demo
-from airflow_provider_cloudos.dag_ids import dag_ids_in
-from airflow_provider_cloudos.demo import (
+from airflow_provider_cloudos.testing import demo
+from airflow_provider_cloudos.testing.demo import (
     StoryFilter,
     airflow_environment,
     check_dag_id,
+    dag_ids_in,
     find_dags_folder,
     main,
 )
@@ -186,8 +186,8 @@ def test_an_id_built_at_run_time_leaves_the_decision_to_airflow(tmp_path, monkey
 
 
 def test_timings_choices_are_the_simulators_and_quick_still_works():
-    from airflow_provider_cloudos.demo import build_parser as demo_parser
     from airflow_provider_cloudos.testing.__main__ import build_parser as simulator_parser
+    from airflow_provider_cloudos.testing.demo import build_parser as demo_parser
 
     def choices(parser):
         return next(action.choices for action in parser._actions if action.dest == "timings")

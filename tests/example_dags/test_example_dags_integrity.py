@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from example_dag_runs import EXAMPLE_DAG_IDS, EXAMPLE_DAGS
 
-from airflow_provider_cloudos.demo import airflow_environment
+from airflow_provider_cloudos.testing.demo import airflow_environment
 
 _CLEAN_IMPORT = textwrap.dedent(
     """

@@ -15,11 +15,10 @@ import pytest
 from airflow.providers.common.compat.sdk import TaskDeferred
 from operator_helpers import make_context, trigger_kwargs
 
-from airflow_provider_cloudos import demo
 from airflow_provider_cloudos.operators.fleet import CloudOSPauseSessionsOperator
 from airflow_provider_cloudos.operators.sessions import CloudOSStopSessionOperator
 from airflow_provider_cloudos.sensors.sessions import CloudOSSessionSensor
-from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
+from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings, demo
 from airflow_provider_cloudos.testing.simulator import SIMULATOR_POLL_SECONDS
 
 #: A session put in ``aborting`` or ``setup`` stays there for the whole test.
