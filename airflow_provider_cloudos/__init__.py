@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from airflow_provider_cloudos.session_block import CloudOSSessionBlock, cloudos_session
 
 #: ``from airflow_provider_cloudos import cloudos_session`` without Airflow on a plain import.
-__getattr__, __dir__ = lazy_exports(__name__, {"cloudos_session": "session_block", "CloudOSSessionBlock": "session_block"})
+__getattr__, __dir__ = lazy_exports(
+    __name__, {"cloudos_session": "session_block", "CloudOSSessionBlock": "session_block"}
+)
 
 __all__ = ["CloudOSSessionBlock", "__version__", "cloudos_session", "get_provider_info"]
