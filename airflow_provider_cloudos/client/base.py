@@ -27,7 +27,7 @@ from airflow_provider_cloudos.client.endpoints import ApiRequest
 from airflow_provider_cloudos.client.network import choose_route
 from airflow_provider_cloudos.client.responses import decode_json, decode_json_object, list_page
 from airflow_provider_cloudos.client.retry import RetryPolicy
-from airflow_provider_cloudos.core.urls import normalize_base_url
+from airflow_provider_cloudos.core.formatters import normalize_base_url
 
 
 class ClientBase:

@@ -15,8 +15,8 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.urls import session_url
-from airflow_provider_cloudos.core.validators import require_session_id
+from airflow_provider_cloudos.core.formatters import session_url
+from airflow_provider_cloudos.core.spec import require_session_id
 
 SESSIONS_V1 = "/api/v1/interactive-sessions"
 SESSIONS_V2 = "/api/v2/interactive-sessions"
@@ -175,7 +175,7 @@ def list_folder_items(workspace_id: str, folder_id: str, folder_type: str) -> Ap
 
 
 def session_web_url(base_url: str, session_id: str) -> str:
-    """The session's page in the CloudOS web UI (see :func:`core.urls.session_url`)."""
+    """The session's page in the CloudOS web UI (see :func:`core.formatters.session_url`)."""
     return session_url(base_url, session_id)
 
 

@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from airflow_provider_cloudos.core.errors import CloudOSResolutionError, CloudOSValidationError
 from airflow_provider_cloudos.core.lineage import DataLocation, cloudos_location, s3_location
-from airflow_provider_cloudos.core.paths import describe_path
 from airflow_provider_cloudos.core.payloads import (
     build_file_item,
     build_project_folder_item,
@@ -28,6 +27,7 @@ from airflow_provider_cloudos.core.payloads import (
     build_s3_link_item,
     check_duplicate_mount_names,
 )
+from airflow_provider_cloudos.core.spec import describe_path
 
 VIRTUAL_FOLDER = "VirtualFolder"
 S3_FOLDER = "S3Folder"

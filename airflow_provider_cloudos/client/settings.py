@@ -15,11 +15,9 @@ from airflow_provider_cloudos.client._shared import DEFAULT_MAX_RESPONSE_BYTES, 
 from airflow_provider_cloudos.client.budget import DEFAULT_REQUESTS_PER_SECOND, check_rate
 from airflow_provider_cloudos.client.network import check_no_proxy, check_proxy_url, redact_credentials
 from airflow_provider_cloudos.client.retry import RetryPolicy
-from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.urls import normalize_base_url, shown_url
-from airflow_provider_cloudos.core.validators import parse_bool, require_number
+from airflow_provider_cloudos.core.formatters import normalize_base_url, shown_url
+from airflow_provider_cloudos.core.spec import is_unset, parse_bool, parse_duration_seconds, require_number
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from airflow_provider_cloudos.core.urls import shown_url
+from airflow_provider_cloudos.core.formatters import shown_url
 
 #: What to check when the CloudOS server itself could not be reached.
 CHECK_THE_URL = "Check the CloudOS URL (the host of the Airflow connection) and that the server is up"

@@ -15,11 +15,6 @@ check (returns a bool); the raising variant is :func:`require_session_id`.
 
 from __future__ import annotations
 
-from airflow_provider_cloudos.core.durations import (
-    parse_duration_seconds,
-    parse_shutdown_duration,
-    parse_watch_timeout_duration,
-)
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,
@@ -37,16 +32,19 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSWaitTimeoutError,
 )
 from airflow_provider_cloudos.core.formatters import (
+    SESSION_PAGE_PATH,
     export_session_status_csv,
     export_session_status_json,
     format_cost,
     format_duration,
     format_instance_type,
     format_timestamp,
+    normalize_base_url,
     session_summary,
+    session_url,
+    shown_url,
     transform_session_response,
 )
-from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.lineage import (
     RUN_FACET_NAME,
     DataLocation,
@@ -69,13 +67,6 @@ from airflow_provider_cloudos.core.matching import (
     session_differences,
     wanted_settings,
 )
-from airflow_provider_cloudos.core.paths import (
-    describe_path,
-    parse_data_file,
-    parse_data_files,
-    parse_link_path,
-    parse_link_paths,
-)
 from airflow_provider_cloudos.core.payloads import (
     build_file_item,
     build_project_folder_item,
@@ -94,11 +85,30 @@ from airflow_provider_cloudos.core.report import (
 )
 from airflow_provider_cloudos.core.selection import SessionFilter
 from airflow_provider_cloudos.core.spec import (
+    AWS,
+    AZURE,
     DEFAULT_STORAGE_SIZE,
     ResumeSpec,
     SessionSpec,
+    describe_path,
+    is_unset,
     make_resume_spec,
     make_session_spec,
+    parse_bool,
+    parse_data_file,
+    parse_data_files,
+    parse_duration_seconds,
+    parse_link_path,
+    parse_link_paths,
+    parse_shutdown_duration,
+    parse_string_list,
+    parse_watch_timeout_duration,
+    require_execution_platform,
+    require_number,
+    require_object_id,
+    require_session_id,
+    validate_instance_type,
+    validate_session_id,
 )
 from airflow_provider_cloudos.core.status import (
     API_TO_DISPLAY,
@@ -115,23 +125,10 @@ from airflow_provider_cloudos.core.status import (
     map_status,
     normalize_statuses,
 )
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.urls import SESSION_PAGE_PATH, normalize_base_url, session_url, shown_url
-from airflow_provider_cloudos.core.user_values import parse_string_list
-from airflow_provider_cloudos.core.validators import (
-    AWS,
-    AZURE,
-    parse_bool,
-    require_execution_platform,
-    require_number,
-    require_object_id,
-    require_session_id,
-    validate_instance_type,
-    validate_session_id,
-)
 from airflow_provider_cloudos.core.waiting import (
     PAUSED_TO_STOP_COSTS,
     BatchWatch,
+    SessionGuard,
     StatusWatch,
     WaitEnd,
     batch_wait,

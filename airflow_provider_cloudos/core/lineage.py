@@ -32,9 +32,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
-from airflow_provider_cloudos.core.formatters import session_summary
+from airflow_provider_cloudos.core.formatters import normalize_base_url, session_summary
 from airflow_provider_cloudos.core.report import LINKS_FIELD, describe_access_item
-from airflow_provider_cloudos.core.urls import normalize_base_url
 
 S3 = "s3"
 CLOUDOS = "cloudos"

@@ -18,10 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_cloudos.core.errors import shown_value
 from airflow_provider_cloudos.core.formatters import session_summary
-from airflow_provider_cloudos.core.shown import shown_value
-from airflow_provider_cloudos.core.spec import SessionSpec
-from airflow_provider_cloudos.core.validators import BACKEND_TO_SESSION_TYPE
+from airflow_provider_cloudos.core.spec import BACKEND_TO_SESSION_TYPE, SessionSpec
 
 #: The names people use, from the platform's friendly session type names.
 _FRIENDLY_TO_SESSION_TYPE = {

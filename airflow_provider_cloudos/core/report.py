@@ -21,8 +21,8 @@ from airflow_provider_cloudos.core.formatters import (
     format_timestamp,
     session_summary,
 )
+from airflow_provider_cloudos.core.spec import is_unset
 from airflow_provider_cloudos.core.status import LIVE_STATUSES
-from airflow_provider_cloudos.core.unset import is_unset
 
 #: Report columns: row key → CSV header.
 REPORT_COLUMNS: tuple[tuple[str, str], ...] = (

@@ -13,13 +13,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
+from airflow_provider_cloudos.core.spec import (
+    is_unset,
+    parse_bool,
+    parse_runtime,
+    parse_string_list,
+    parse_usd,
+    parse_watch_timeout_duration,
+    require_session_id,
+)
 from airflow_provider_cloudos.core.status import RUNNING, normalize_statuses
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.user_values import parse_runtime, parse_string_list, parse_usd
-from airflow_provider_cloudos.core.validators import parse_bool, require_session_id
 
 #: What a fleet action selects when the user names no status: the sessions that bill right now.
 DEFAULT_FILTER_STATUSES: frozenset[str] = frozenset({RUNNING})

@@ -16,7 +16,7 @@ from typing import Any
 
 from airflow_provider_cloudos.compat import object_storage_path
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.unset import is_unset
+from airflow_provider_cloudos.core.spec import is_unset
 
 #: A URL's scheme (RFC 3986), as in ``s3://`` or ``file://``; a Windows drive (``C:\``) is none.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")

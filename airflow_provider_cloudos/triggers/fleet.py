@@ -24,8 +24,8 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSError,
     CloudOSValidationError,
 )
+from airflow_provider_cloudos.core.spec import require_session_id
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
-from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import BatchWatch, batch_wait, run_async
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.task_deadlines import trigger_call_deadline

@@ -13,7 +13,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSValidationError,
 )
 from airflow_provider_cloudos.core.lineage import cloudos_location, s3_location
-from airflow_provider_cloudos.core.paths import (
+from airflow_provider_cloudos.core.spec import (
     parse_data_file,
     parse_data_files,
     parse_link_path,

@@ -29,7 +29,7 @@ from airflow_provider_cloudos.client.unreachable import (
     tls_reason,
 )
 from airflow_provider_cloudos.core.errors import CloudOSTransientError
-from airflow_provider_cloudos.core.urls import shown_url
+from airflow_provider_cloudos.core.formatters import shown_url
 
 KEY = "SENTINEL-KEY-unreachable"
 WORKSPACE = "5c6d3e9bd954e800b23f8c62"
