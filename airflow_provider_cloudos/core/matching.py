@@ -182,12 +182,3 @@ def describe_settings(settings: Mapping[str, Any]) -> str:
     """``session_type='jupyter', storage_size=500, ...``; unknown settings shown as ``?``."""
     shown = {key: "?" if value is None else shown_value(value) for key, value in settings.items()}
     return ", ".join(f"{key}={value}" for key, value in shown.items())
-
-
-__all__ = [
-    "SettingDifference",
-    "describe_settings",
-    "found_settings",
-    "session_differences",
-    "wanted_settings",
-]

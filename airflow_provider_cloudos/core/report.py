@@ -209,17 +209,3 @@ def report_csv(
         with open(str(output_file), "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
     return text
-
-
-__all__ = [
-    "ACCESS_COLUMNS",
-    "LINKS_FIELD",
-    "MOUNTS_FIELD",
-    "REPORT_COLUMNS",
-    "build_session_report",
-    "describe_access_item",
-    "report_csv",
-    "reports_access",
-    "session_access",
-    "summarize_report",
-]

@@ -168,6 +168,3 @@ class SessionFilter:
         if self.exclude_ids:
             parts.append(f"except ids {', '.join(sorted(self.exclude_ids))}")
         return ", ".join(parts)
-
-
-__all__ = ["DEFAULT_FILTER_STATUSES", "SessionFilter"]
