@@ -25,9 +25,8 @@ from airflow_provider_cloudos.core.payloads import (
     build_project_folder_item,
     build_s3_file_item,
     build_s3_link_item,
-    check_duplicate_mount_names,
 )
-from airflow_provider_cloudos.core.spec import describe_path
+from airflow_provider_cloudos.core.spec import check_duplicate_mount_names, describe_path
 
 VIRTUAL_FOLDER = "VirtualFolder"
 S3_FOLDER = "S3Folder"

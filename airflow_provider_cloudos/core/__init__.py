@@ -77,7 +77,6 @@ from airflow_provider_cloudos.core.payloads import (
     build_s3_file_item,
     build_s3_link_item,
     build_session_payload,
-    check_duplicate_mount_names,
 )
 from airflow_provider_cloudos.core.report import (
     build_session_report,
@@ -93,6 +92,7 @@ from airflow_provider_cloudos.core.spec import (
     DEFAULT_STORAGE_SIZE,
     ResumeSpec,
     SessionSpec,
+    check_duplicate_mount_names,
     describe_path,
     is_unset,
     make_resume_spec,

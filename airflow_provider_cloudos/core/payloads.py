@@ -23,7 +23,6 @@ from them and let it build the body too, so both paths put the same bytes on the
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +38,6 @@ from airflow_provider_cloudos.core.spec import (
     ResumeSpec,
     SessionSpec,
     check_spark_platform,
-    check_unique_names,
     describe_path,
     is_unset,
     link_mount_name,
@@ -287,18 +285,3 @@ def build_file_item(file_id: str, file_name: str) -> dict[str, Any]:
     if not isinstance(file_name, str) or not file_name.strip():
         raise CloudOSValidationError("file_name", file_name, "a file name is required")
     return {"kind": "File", "item": file_id.strip(), "name": file_name}
-
-
-def item_mount_name(item: dict[str, Any]) -> str:
-    """The name an item is mounted under: ``data.name`` for S3 items, ``name`` for CloudOS files."""
-    data = item.get("data")
-    if isinstance(data, dict) and data.get("name"):
-        return str(data["name"])
-    return str(item.get("name", ""))
-
-
-def check_duplicate_mount_names(
-    pairs: Iterable[tuple[str, dict[str, Any]]], parameter: str = "links"
-) -> None:
-    """Refuse two items mounted under the same name; ``pairs`` is ``(user's path, item)``."""
-    check_unique_names(((path, item_mount_name(item)) for path, item in pairs), parameter)

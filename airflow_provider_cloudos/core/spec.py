@@ -493,6 +493,21 @@ def check_duplicate_link_names(links: Iterable[dict[str, Any]], parameter: str =
     check_unique_names(((describe_path(parsed), link_mount_name(parsed)) for parsed in links), parameter)
 
 
+def item_mount_name(item: dict[str, Any]) -> str:
+    """The name an item is mounted under: ``data.name`` for S3 items, ``name`` for CloudOS files."""
+    data = item.get("data")
+    if isinstance(data, dict) and data.get("name"):
+        return str(data["name"])
+    return str(item.get("name", ""))
+
+
+def check_duplicate_mount_names(
+    pairs: Iterable[tuple[str, dict[str, Any]]], parameter: str = "links"
+) -> None:
+    """Refuse two items mounted under the same name; ``pairs`` is ``(user's path, item)``."""
+    check_unique_names(((path, item_mount_name(item)) for path, item in pairs), parameter)
+
+
 # --- lists and paths ----------------------------------------------------------------------------
 
 
