@@ -581,26 +581,20 @@ def is_azure_blob_path(path: str) -> bool:
     return lowered.startswith(_AZURE_SCHEMES) or any(host in lowered for host in _AZURE_HOSTS)
 
 
-def _require_text(value: Any, parameter: str) -> str:
+def _require_text(value: Any, parameter: str, azure_problem: str) -> str:
+    """The stripped path, refused when it is not a string, is empty or is Azure blob storage."""
     if not isinstance(value, str):
         raise CloudOSValidationError(parameter, value, f"expected a path string, got {type(value).__name__}")
     text = value.strip()
     if not text:
         raise CloudOSValidationError(parameter, value, "the path is empty")
+    if is_azure_blob_path(text):
+        raise CloudOSValidationError(parameter, value, azure_problem)
     return text
 
 
 def _is_s3(text: str) -> bool:
     return text[: len(S3_SCHEME)].lower() == S3_SCHEME
-
-
-def _refuse_other_schemes(text: str, original: str, parameter: str, formats: str) -> None:
-    """``gs://``, ``https://``... would otherwise be read as a CloudOS project named ``gs:``."""
-    scheme, separator, _ = text.partition("://")
-    if separator and "/" not in scheme and ">" not in scheme:
-        raise CloudOSValidationError(
-            parameter, original, f"{scheme}:// locations are not supported; {formats}"
-        )
 
 
 def _split_s3(text: str, original: str, parameter: str, example: str) -> tuple[str, str]:
@@ -613,17 +607,27 @@ def _split_s3(text: str, original: str, parameter: str, example: str) -> tuple[s
     return bucket, rest
 
 
-def _normalise_cloudos_path(path: str) -> str:
-    return "/".join(segment.strip() for segment in path.split("/") if segment.strip())
+def _split_cloudos(text: str, original: str, parameter: str, formats: str, inner: str) -> tuple[str, str]:
+    """Split ``project > path`` (preferred) or ``project/path`` at the first separator.
 
-
-def _split_cloudos(text: str) -> tuple[str, str] | None:
-    """Split ``project > path`` (preferred) or ``project/path`` at the first separator."""
-    for separator in (">", "/"):
-        if separator in text:
-            project, _, path = text.partition(separator)
-            return project.strip(), _normalise_cloudos_path(path)
-    return None
+    ``gs://``, ``https://``... are refused (they would be read as a project named ``gs:``), and so
+    are an empty project or an empty ``inner`` path; the path is normalised to ``a/b/c``.
+    """
+    scheme, separator, _ = text.partition("://")
+    if separator and "/" not in scheme and ">" not in scheme:
+        raise CloudOSValidationError(
+            parameter, original, f"{scheme}:// locations are not supported; {formats}"
+        )
+    split = next((sep for sep in (">", "/") if sep in text), None)
+    if split is None:
+        raise CloudOSValidationError(parameter, original, formats)
+    project, _, path = text.partition(split)
+    if not project.strip():
+        raise CloudOSValidationError(parameter, original, "the project name is empty")
+    path = "/".join(segment.strip() for segment in path.split("/") if segment.strip())
+    if not path:
+        raise CloudOSValidationError(parameter, original, f"the {inner} inside the project is empty")
+    return project.strip(), path
 
 
 def parse_data_file(data_file_str: str, *, parameter: str = "mounts") -> dict[str, Any]:
@@ -632,14 +636,12 @@ def parse_data_file(data_file_str: str, *, parameter: str = "mounts") -> dict[st
     Returns ``{"type": "s3", "s3_bucket", "s3_prefix"}`` (the object key) for ``s3://`` paths,
     else ``{"type": "cloudos", "project_name", "dataset_path"}``.
     """
-    text = _require_text(data_file_str, parameter)
-    if is_azure_blob_path(text):
-        raise CloudOSValidationError(
-            parameter,
-            data_file_str,
-            "mounting Azure blob storage paths is not supported; mount a file from a CloudOS dataset "
-            "instead ('project/dataset/path/to/file')",
-        )
+    text = _require_text(
+        data_file_str,
+        parameter,
+        "mounting Azure blob storage paths is not supported; mount a file from a CloudOS dataset "
+        "instead ('project/dataset/path/to/file')",
+    )
     if _is_s3(text):
         bucket, key = _split_s3(text, data_file_str, parameter, "s3://bucket/path/to/file")
         if not key:
@@ -653,15 +655,7 @@ def parse_data_file(data_file_str: str, *, parameter: str = "mounts") -> dict[st
                 "this is a folder (it ends with '/'); only files can be mounted, link folders with links",
             )
         return {"type": "s3", "s3_bucket": bucket, "s3_prefix": key}
-    _refuse_other_schemes(text, data_file_str, parameter, DATA_FILE_FORMATS)
-    parts = _split_cloudos(text)
-    if parts is None:
-        raise CloudOSValidationError(parameter, data_file_str, DATA_FILE_FORMATS)
-    project, path = parts
-    if not project:
-        raise CloudOSValidationError(parameter, data_file_str, "the project name is empty")
-    if not path:
-        raise CloudOSValidationError(parameter, data_file_str, "the path inside the project is empty")
+    project, path = _split_cloudos(text, data_file_str, parameter, DATA_FILE_FORMATS, "path")
     return {"type": "cloudos", "project_name": project, "dataset_path": path}
 
 
@@ -703,14 +697,12 @@ def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str
     "s3_prefix", "is_file": False}`` for legacy links; ``{"type": "cloudos", "project_name",
     "folder_path"}`` for CloudOS folders.
     """
-    text = _require_text(link_path_str, parameter)
-    if is_azure_blob_path(text):
-        raise CloudOSValidationError(
-            parameter,
-            link_path_str,
-            "linking Azure blob storage is not supported; use the CloudOS file explorer to make the data "
-            "available, or mount files from a CloudOS dataset",
-        )
+    text = _require_text(
+        link_path_str,
+        parameter,
+        "linking Azure blob storage is not supported; use the CloudOS file explorer to make the data "
+        "available, or mount files from a CloudOS dataset",
+    )
     if _is_s3(text):
         bucket, prefix = _split_s3(text, link_path_str, parameter, "s3://bucket/prefix/")
         last_segment = prefix.rstrip("/").rpartition("/")[2]
@@ -718,17 +710,9 @@ def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str
         if prefix and not is_file and not prefix.endswith("/"):
             prefix += "/"
         return {"type": "s3", "s3_bucket": bucket, "s3_prefix": prefix, "is_file": is_file}
-    _refuse_other_schemes(text, link_path_str, parameter, LINK_PATH_FORMATS)
-    if _is_legacy_link(text):
+    if _is_legacy_link(text):  # never with "//": other schemes are refused below
         return _parse_legacy_link(text, link_path_str, parameter)
-    parts = _split_cloudos(text)
-    if parts is None:
-        raise CloudOSValidationError(parameter, link_path_str, LINK_PATH_FORMATS)
-    project, folder = parts
-    if not project:
-        raise CloudOSValidationError(parameter, link_path_str, "the project name is empty")
-    if not folder:
-        raise CloudOSValidationError(parameter, link_path_str, "the folder path inside the project is empty")
+    project, folder = _split_cloudos(text, link_path_str, parameter, LINK_PATH_FORMATS, "folder path")
     return {"type": "cloudos", "project_name": project, "folder_path": folder}
 
 
