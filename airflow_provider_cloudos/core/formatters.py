@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.spec import require_session_id
+from airflow_provider_cloudos.core.spec import is_unset, require_session_id
 from airflow_provider_cloudos.core.status import map_status
 
 # csv and json are imported where they are used, to keep them out of the core's import time
@@ -47,28 +47,19 @@ SESSION_TYPE_NAMES: dict[str, str] = {
     "awsWindowsSession": "Windows",
 }
 
-CSV_HEADER: tuple[str, ...] = (
-    "ID",
-    "Name",
-    "Status",
-    "Backend",
-    "Instance",
-    "Storage",
-    "Cost",
-    "Runtime",
-    "Created",
-)
-CSV_KEYS: tuple[str, ...] = (
-    "id",
-    "name",
-    "status",
-    "backend_type",
-    "instance_type",
-    "storage_size",
-    "cost",
-    "runtime",
-    "created_at",
-)
+#: The official CSV's columns: row key → header.
+CSV_COLUMNS: dict[str, str] = {
+    "id": "ID",
+    "name": "Name",
+    "status": "Status",
+    "backend_type": "Backend",
+    "instance_type": "Instance",
+    "storage_size": "Storage",
+    "cost": "Cost",
+    "runtime": "Runtime",
+    "created_at": "Created",
+}
+CSV_HEADER: tuple[str, ...] = tuple(CSV_COLUMNS.values())
 
 
 # --- URLs of a CloudOS deployment ---------------------------------------------------------------------
@@ -79,18 +70,16 @@ SESSION_PAGE_PATH = "/app/data-science/interactive-analysis/view/"
 
 
 def normalize_base_url(url: str | None) -> str:
-    """Return ``url`` with a scheme and without trailing slashes; empty means the default.
+    """Return ``url`` with a scheme and without trailing slashes; unset (:func:`is_unset`) means the default.
 
     A missing scheme gets ``https://`` (an API key must not travel in clear text by accident);
     an explicit ``http://`` is kept, since local simulators and private deployments use it.
     """
-    if url is None:
+    if is_unset(url):
         return DEFAULT_BASE_URL
     if not isinstance(url, str):
         raise CloudOSValidationError("base_url", url, f"expected a string, got {type(url).__name__}")
     candidate = url.strip()
-    if not candidate:
-        return DEFAULT_BASE_URL
     if "://" not in candidate:
         candidate = f"https://{candidate}"
     parts = urlsplit(candidate)
@@ -260,9 +249,10 @@ def transform_session_response(api_response: Any) -> dict[str, Any]:
 # --- exports -----------------------------------------------------------------------------------------
 
 
-def _write(text: str, output_file: str | None) -> str:
-    if output_file:
-        with open(output_file, "w", encoding="utf-8", newline="") as handle:
+def write_output(text: str, output_file: str | None) -> str:
+    """``text``, also written to ``output_file`` unless that is unset."""
+    if not is_unset(output_file):
+        with open(str(output_file), "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
     return text
 
@@ -271,7 +261,7 @@ def export_session_status_json(session_data: Any, output_file: str | None = None
     """The session object (usually the raw API response) as indented JSON; also written to a file."""
     import json
 
-    return _write(json.dumps(session_data, indent=2, default=str), output_file)
+    return write_output(json.dumps(session_data, indent=2, default=str), output_file)
 
 
 def _csv_row(session: Any) -> list[str]:
@@ -279,7 +269,7 @@ def _csv_row(session: Any) -> list[str]:
     data = _mapping(session)
     if "id" not in data and "_id" in data:
         data = transform_session_response(data)
-    return [str(data.get(key)) if data.get(key) else "" for key in CSV_KEYS]
+    return [str(data.get(key)) if data.get(key) else "" for key in CSV_COLUMNS]
 
 
 def _csv_text(rows: Iterable[list[str]]) -> str:
@@ -297,12 +287,12 @@ def export_session_status_csv(session_data: Any, output_file: str | None = None)
 
     Expects the output of :func:`transform_session_response`; a raw API object is transformed.
     """
-    return _write(_csv_text([_csv_row(session_data)]), output_file)
+    return write_output(_csv_text([_csv_row(session_data)]), output_file)
 
 
 def export_sessions_csv(sessions: Iterable[Any], output_file: str | None = None) -> str:
     """The same CSV with one row per session (raw or transformed), for a session list."""
-    return _write(_csv_text(_csv_row(session) for session in sessions), output_file)
+    return write_output(_csv_text(_csv_row(session) for session in sessions), output_file)
 
 
 # --- XCom summary ---------------------------------------------------------------------------------------

@@ -20,8 +20,8 @@ from airflow_provider_cloudos.core.formatters import (
     format_instance_type,
     format_timestamp,
     session_summary,
+    write_output,
 )
-from airflow_provider_cloudos.core.spec import is_unset
 from airflow_provider_cloudos.core.status import LIVE_STATUSES
 
 #: Report columns: row key → CSV header.
@@ -204,8 +204,4 @@ def report_csv(
     writer.writerow([header for _, header in columns])
     for row in rows:
         writer.writerow([_csv_cell(row.get(key)) for key, _ in columns])
-    text = buffer.getvalue()
-    if not is_unset(output_file):
-        with open(str(output_file), "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    return text
+    return write_output(buffer.getvalue(), output_file)

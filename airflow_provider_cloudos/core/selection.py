@@ -84,7 +84,7 @@ class SessionFilter:
     def from_params(
         cls,
         *,
-        statuses: Any = "running",
+        statuses: Any = None,
         only_owner: Any = False,
         name_pattern: Any = None,
         min_runtime: Any = None,
