@@ -9,8 +9,9 @@ session object, so the operators and their tests decide alike without a server. 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
@@ -84,13 +85,13 @@ class SessionFilter:
     def from_params(
         cls,
         *,
-        statuses: Any = None,
-        only_owner: Any = False,
-        name_pattern: Any = None,
-        min_runtime: Any = None,
-        min_cost_usd: Any = None,
-        exclude_names: Any = None,
-        exclude_ids: Any = None,
+        statuses: str | Iterable[str] | None = None,
+        only_owner: bool | str = False,
+        name_pattern: str | None = None,
+        min_runtime: str | float | timedelta | None = None,
+        min_cost_usd: str | float | None = None,
+        exclude_names: str | Iterable[str] | None = None,
+        exclude_ids: str | Iterable[str] | None = None,
     ) -> SessionFilter:
         """The filter from rendered operator parameters (strings from templates are fine).
 

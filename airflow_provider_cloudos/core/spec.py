@@ -569,6 +569,14 @@ DATA_FILE_FORMATS = (
     "expected 's3://bucket/path/to/file' or a CloudOS file as 'project/dataset/path/to/file' "
     "(or 'project > dataset/path/to/file')"
 )
+AZURE_MOUNT_REFUSAL = (
+    "mounting Azure blob storage paths is not supported; mount a file from a CloudOS dataset "
+    "instead ('project/dataset/path/to/file')"
+)
+AZURE_LINK_REFUSAL = (
+    "linking Azure blob storage is not supported; use the CloudOS file explorer to make the data "
+    "available, or mount files from a CloudOS dataset"
+)
 LINK_PATH_FORMATS = (
     "expected 's3://bucket/prefix/', a CloudOS folder as 'project/dataset/folder' "
     "(or 'project > dataset/folder'), or the legacy 'mountName:bucketName:s3Prefix'"
@@ -636,12 +644,7 @@ def parse_data_file(data_file_str: str, *, parameter: str = "mounts") -> dict[st
     Returns ``{"type": "s3", "s3_bucket", "s3_prefix"}`` (the object key) for ``s3://`` paths,
     else ``{"type": "cloudos", "project_name", "dataset_path"}``.
     """
-    text = _require_text(
-        data_file_str,
-        parameter,
-        "mounting Azure blob storage paths is not supported; mount a file from a CloudOS dataset "
-        "instead ('project/dataset/path/to/file')",
-    )
+    text = _require_text(data_file_str, parameter, AZURE_MOUNT_REFUSAL)
     if _is_s3(text):
         bucket, key = _split_s3(text, data_file_str, parameter, "s3://bucket/path/to/file")
         if not key:
@@ -697,12 +700,7 @@ def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str
     "s3_prefix", "is_file": False}`` for legacy links; ``{"type": "cloudos", "project_name",
     "folder_path"}`` for CloudOS folders.
     """
-    text = _require_text(
-        link_path_str,
-        parameter,
-        "linking Azure blob storage is not supported; use the CloudOS file explorer to make the data "
-        "available, or mount files from a CloudOS dataset",
-    )
+    text = _require_text(link_path_str, parameter, AZURE_LINK_REFUSAL)
     if _is_s3(text):
         bucket, prefix = _split_s3(text, link_path_str, parameter, "s3://bucket/prefix/")
         last_segment = prefix.rstrip("/").rpartition("/")[2]
