@@ -218,31 +218,28 @@ def transform_session_response(api_response: Any) -> dict[str, Any]:
 
     Keys: id, name, status, backend_type, owner, project, instance_type, storage_size, cost,
     runtime, created_at, last_saved, auto_shutdown, r_version. Missing values read ``'N/A'``
-    (``None`` for last_saved, auto_shutdown and r_version), whatever shape the object has.
+    (``None`` for last_saved, auto_shutdown and r_version), whatever shape the object has: the
+    display strings of :func:`session_summary`'s values.
     """
-    session = _mapping(api_response)
-    resources = _section(session, "resources")
-    storage = _storage_gb(resources)
-    last_saved = session.get("lastSavedAt")
-    auto_shutdown = _section(session, "execution").get("autoShutdownAtDate")
-    status = _text(session.get("status"))
+    summary = session_summary(api_response)
+    storage = summary["storage_gb"]
     return {
-        "id": _text(session.get("_id")) or "",
-        "name": _text(session.get("name")) or "N/A",
-        "status": map_status(status) if status else "N/A",
-        "backend_type": friendly_session_type(_text(session.get("interactiveSessionType"))),
-        "owner": _owner(session) or "N/A",
-        "project": _text(_section(session, "project").get("name")) or "N/A",
-        "instance_type": format_instance_type(
-            _text(resources.get("instanceType")), resources.get("isCostSaving")
-        ),
+        "id": summary["id"] or "",
+        "name": summary["name"] or "N/A",
+        "status": summary["status"] if summary["api_status"] else "N/A",
+        "backend_type": summary["session_type"] or "",
+        "owner": summary["owner"] or "N/A",
+        "project": summary["project"] or "N/A",
+        "instance_type": format_instance_type(summary["instance_type"], summary["spot"]),
         "storage_size": f"{storage} GB" if storage is not None else "N/A",
-        "cost": format_cost(session.get("totalCostInUsd", 0)),
-        "runtime": format_duration(session.get("totalRunningTimeInSeconds", 0)),
-        "created_at": format_timestamp(_text(session.get("createdAt"))),
-        "last_saved": format_timestamp(last_saved) if _text(last_saved) else None,
-        "auto_shutdown": format_timestamp(auto_shutdown) if _text(auto_shutdown) else None,
-        "r_version": _text(session.get("rVersion")),
+        "cost": format_cost(summary["cost_usd"]),
+        "runtime": format_duration(summary["runtime_seconds"]),
+        "created_at": format_timestamp(summary["created_at"]),
+        "last_saved": format_timestamp(summary["last_saved_at"]) if summary["last_saved_at"] else None,
+        "auto_shutdown": format_timestamp(summary["auto_shutdown_at"])
+        if summary["auto_shutdown_at"]
+        else None,
+        "r_version": _text(_mapping(api_response).get("rVersion")),
     }
 
 
