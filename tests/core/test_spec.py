@@ -1189,8 +1189,6 @@ def test_read_list_literal_refuses_a_non_list():
         read_list_literal("(1)", "(1)", "names")
 
 
-# --- paths to mount and link ----------------------------------------------------------------------
-
 # --- parse_data_file ------------------------------------------------------------------------------
 
 
