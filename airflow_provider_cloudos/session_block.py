@@ -30,9 +30,8 @@ from typing import Any, cast
 
 from airflow.providers.common.compat.sdk import BaseOperator, TaskGroup, XComArg
 
-from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.unset import is_unset
+from airflow_provider_cloudos.core.spec import is_unset, parse_duration_seconds
 from airflow_provider_cloudos.links import XCOM_SESSION_SUMMARY, XCOM_SESSION_URL
 
 #: Task ids inside the group (each prefixed with the group id, as Airflow does).

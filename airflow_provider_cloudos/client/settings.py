@@ -21,11 +21,9 @@ from airflow_provider_cloudos.client.transport import (
     check_proxy_url,
     check_rate,
 )
-from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.urls import normalize_base_url, shown_url
-from airflow_provider_cloudos.core.validators import parse_bool, require_number
+from airflow_provider_cloudos.core.formatters import normalize_base_url, shown_url
+from airflow_provider_cloudos.core.spec import is_unset, parse_bool, parse_duration_seconds, require_number
 
 
 @dataclass(frozen=True)

@@ -75,8 +75,8 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSTransientError,
     CloudOSValidationError,
 )
+from airflow_provider_cloudos.core.formatters import normalize_base_url, shown_url
 from airflow_provider_cloudos.core.status import api_statuses_for, normalize_statuses
-from airflow_provider_cloudos.core.urls import normalize_base_url, shown_url
 from airflow_provider_cloudos.version import __version__
 
 #: The total time one attempt may take (connect, send, the whole answer), whatever the server does.

@@ -13,13 +13,11 @@ else is an implementation detail of its module. The official module's ``TERMINAL
 check (returns a bool); the raising variant is :func:`require_session_id`.
 """
 
+# ruff: noqa: F401  (every import here is an export: see __all__ at the end)
 from __future__ import annotations
 
-from airflow_provider_cloudos.core.durations import (
-    parse_duration_seconds,
-    parse_shutdown_duration,
-    parse_watch_timeout_duration,
-)
+from types import ModuleType as _ModuleType
+
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,
@@ -37,16 +35,19 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSWaitTimeoutError,
 )
 from airflow_provider_cloudos.core.formatters import (
+    SESSION_PAGE_PATH,
     export_session_status_csv,
     export_session_status_json,
     format_cost,
     format_duration,
     format_instance_type,
     format_timestamp,
+    normalize_base_url,
     session_summary,
+    session_url,
+    shown_url,
     transform_session_response,
 )
-from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.lineage import (
     RUN_FACET_NAME,
     DataLocation,
@@ -69,13 +70,6 @@ from airflow_provider_cloudos.core.matching import (
     session_differences,
     wanted_settings,
 )
-from airflow_provider_cloudos.core.paths import (
-    describe_path,
-    parse_data_file,
-    parse_data_files,
-    parse_link_path,
-    parse_link_paths,
-)
 from airflow_provider_cloudos.core.payloads import (
     build_file_item,
     build_project_folder_item,
@@ -83,7 +77,6 @@ from airflow_provider_cloudos.core.payloads import (
     build_s3_file_item,
     build_s3_link_item,
     build_session_payload,
-    check_duplicate_mount_names,
 )
 from airflow_provider_cloudos.core.report import (
     build_session_report,
@@ -94,11 +87,31 @@ from airflow_provider_cloudos.core.report import (
 )
 from airflow_provider_cloudos.core.selection import SessionFilter
 from airflow_provider_cloudos.core.spec import (
+    AWS,
+    AZURE,
     DEFAULT_STORAGE_SIZE,
     ResumeSpec,
     SessionSpec,
+    check_duplicate_mount_names,
+    describe_path,
+    is_unset,
     make_resume_spec,
     make_session_spec,
+    parse_bool,
+    parse_data_file,
+    parse_data_files,
+    parse_duration_seconds,
+    parse_link_path,
+    parse_link_paths,
+    parse_shutdown_duration,
+    parse_string_list,
+    parse_watch_timeout_duration,
+    require_execution_platform,
+    require_number,
+    require_object_id,
+    require_session_id,
+    validate_instance_type,
+    validate_session_id,
 )
 from airflow_provider_cloudos.core.status import (
     API_TO_DISPLAY,
@@ -115,23 +128,10 @@ from airflow_provider_cloudos.core.status import (
     map_status,
     normalize_statuses,
 )
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.urls import SESSION_PAGE_PATH, normalize_base_url, session_url, shown_url
-from airflow_provider_cloudos.core.user_values import parse_string_list
-from airflow_provider_cloudos.core.validators import (
-    AWS,
-    AZURE,
-    parse_bool,
-    require_execution_platform,
-    require_number,
-    require_object_id,
-    require_session_id,
-    validate_instance_type,
-    validate_session_id,
-)
 from airflow_provider_cloudos.core.waiting import (
     PAUSED_TO_STOP_COSTS,
     BatchWatch,
+    SessionGuard,
     StatusWatch,
     WaitEnd,
     batch_wait,
@@ -140,108 +140,9 @@ from airflow_provider_cloudos.core.waiting import (
     session_wait,
 )
 
-__all__ = [
-    "API_TO_DISPLAY",
-    "AWS",
-    "AZURE",
-    "DEFAULT_STORAGE_SIZE",
-    "FAILURE_STATUSES",
-    "LIVE_STATUSES",
-    "PAUSED",
-    "PAUSED_TO_STOP_COSTS",
-    "PRE_RUNNING_STATUSES",
-    "RUNNING",
-    "RUN_FACET_NAME",
-    "SESSION_PAGE_PATH",
-    "SETTLED_STATUSES",
-    "STOPPING",
-    "TERMINATED",
-    "BatchWatch",
-    "CloudOSAPIError",
-    "CloudOSAuthError",
-    "CloudOSDeadlineError",
-    "CloudOSError",
-    "CloudOSGuardError",
-    "CloudOSNotFoundError",
-    "CloudOSPermissionError",
-    "CloudOSResolutionError",
-    "CloudOSResponseTooLargeError",
-    "CloudOSSessionFailedError",
-    "CloudOSStateError",
-    "CloudOSTransientError",
-    "CloudOSValidationError",
-    "CloudOSWaitTimeoutError",
-    "DataLocation",
-    "LineageDataset",
-    "ResumeSpec",
-    "SessionFilter",
-    "SessionGuard",
-    "SessionLineage",
-    "SessionSpec",
-    "SettingDifference",
-    "StatusWatch",
-    "WaitEnd",
-    "WaitOutcome",
-    "api_statuses_for",
-    "asset_uri",
-    "batch_wait",
-    "build_file_item",
-    "build_project_folder_item",
-    "build_resume_payload",
-    "build_s3_file_item",
-    "build_s3_link_item",
-    "build_session_payload",
-    "build_session_report",
-    "check_duplicate_mount_names",
-    "cloudos_location",
-    "cloudos_namespace",
-    "describe_access_item",
-    "describe_path",
-    "describe_settings",
-    "export_session_status_csv",
-    "export_session_status_json",
-    "format_cost",
-    "format_duration",
-    "format_instance_type",
-    "format_timestamp",
-    "found_settings",
-    "is_unset",
-    "lineage_dataset",
-    "lineage_dataset_of_uri",
-    "linked_folder_uris",
-    "make_resume_spec",
-    "make_session_spec",
-    "map_status",
-    "normalize_base_url",
-    "normalize_statuses",
-    "parse_bool",
-    "parse_data_file",
-    "parse_data_files",
-    "parse_duration_seconds",
-    "parse_link_path",
-    "parse_link_paths",
-    "parse_shutdown_duration",
-    "parse_string_list",
-    "parse_watch_timeout_duration",
-    "report_csv",
-    "reports_access",
-    "require_execution_platform",
-    "require_number",
-    "require_object_id",
-    "require_session_id",
-    "run_async",
-    "run_blocking",
-    "s3_location",
-    "saved_results_extra",
-    "session_differences",
-    "session_summary",
-    "session_url",
-    "session_wait",
-    "shown_url",
-    "static_location",
-    "summarize_report",
-    "transform_session_response",
-    "validate_instance_type",
-    "validate_session_id",
-    "wanted_settings",
-]
+#: Every name imported above, each listed once (the submodules themselves are not exports).
+__all__ = sorted(
+    name
+    for name, value in globals().items()
+    if not name.startswith("_") and name != "annotations" and not isinstance(value, _ModuleType)
+)

@@ -4,13 +4,28 @@ One small hierarchy shared by every layer, so that an operator can turn any fail
 Airflow exception with a message a user can act on. Messages name the parameter and the bad
 value (for validation) or the endpoint and the server's own words (for API errors). None of
 them ever carries the API key: the key is not passed to any constructor here.
+
+A value in a message reads as :func:`shown_value` shows it: messages end up in Airflow's task
+logs, its UI and the tables of its command line, which read text in square brackets as markup and
+drop it (``[variant]`` vanishes), so a list (or tuple) is shown in parentheses instead.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_cloudos.core.shown import shown_value
+
+def shown_value(value: Any) -> str:
+    """``value`` as a message shows it: ``('a', 'b')`` for a list or tuple, ``{'k': ('v')}`` for a
+    mapping and ``{'a'}`` for a set (their items shown the same way), else its repr."""
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{key!r}: {shown_value(item)}" for key, item in value.items()) + "}"
+    if isinstance(value, (list, tuple)):
+        return "(" + ", ".join(shown_value(item) for item in value) + ")"
+    if isinstance(value, (set, frozenset)):
+        return "{" + ", ".join(shown_value(item) for item in value) + "}"
+    return repr(value)
 
 
 class CloudOSError(Exception):
@@ -120,21 +135,3 @@ class CloudOSGuardError(CloudOSError):
 
 class CloudOSResolutionError(CloudOSError, ValueError):
     """A project, dataset, file or folder named by the user does not exist (or is unusable)."""
-
-
-__all__ = [
-    "CloudOSAPIError",
-    "CloudOSAuthError",
-    "CloudOSDeadlineError",
-    "CloudOSError",
-    "CloudOSGuardError",
-    "CloudOSNotFoundError",
-    "CloudOSPermissionError",
-    "CloudOSResolutionError",
-    "CloudOSResponseTooLargeError",
-    "CloudOSSessionFailedError",
-    "CloudOSStateError",
-    "CloudOSTransientError",
-    "CloudOSValidationError",
-    "CloudOSWaitTimeoutError",
-]

@@ -8,6 +8,10 @@ by the ``csv`` module, so a session name with a comma or a quote survives a roun
 
 :func:`session_summary` is the provider's own: a flat, JSON-serialisable dict that operators push
 to XCom, with raw numbers rather than display strings.
+
+A deployment's base URL comes from an Airflow connection where people type ``cloudos.lifebit.ai``,
+``https://cloudos.lifebit.ai/`` or nothing at all; :func:`normalize_base_url` normalises it once,
+and :func:`shown_url` is how a message may show a URL (no credentials, query or fragment).
 """
 
 from __future__ import annotations
@@ -17,10 +21,11 @@ import math
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote, urlsplit
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.spec import is_unset, require_session_id
 from airflow_provider_cloudos.core.status import map_status
-from airflow_provider_cloudos.core.urls import session_url
 
 # csv and json are imported where they are used, to keep them out of the core's import time
 # (see BENCHMARKS.md).
@@ -42,28 +47,68 @@ SESSION_TYPE_NAMES: dict[str, str] = {
     "awsWindowsSession": "Windows",
 }
 
-CSV_HEADER: tuple[str, ...] = (
-    "ID",
-    "Name",
-    "Status",
-    "Backend",
-    "Instance",
-    "Storage",
-    "Cost",
-    "Runtime",
-    "Created",
-)
-CSV_KEYS: tuple[str, ...] = (
-    "id",
-    "name",
-    "status",
-    "backend_type",
-    "instance_type",
-    "storage_size",
-    "cost",
-    "runtime",
-    "created_at",
-)
+#: The official CSV's columns: row key → header.
+CSV_COLUMNS: dict[str, str] = {
+    "id": "ID",
+    "name": "Name",
+    "status": "Status",
+    "backend_type": "Backend",
+    "instance_type": "Instance",
+    "storage_size": "Storage",
+    "cost": "Cost",
+    "runtime": "Runtime",
+    "created_at": "Created",
+}
+CSV_HEADER: tuple[str, ...] = tuple(CSV_COLUMNS.values())
+
+
+# --- URLs of a CloudOS deployment ---------------------------------------------------------------------
+
+DEFAULT_BASE_URL = "https://cloudos.lifebit.ai"
+#: Where the CloudOS web app shows a session: this path, then the session id.
+SESSION_PAGE_PATH = "/app/data-science/interactive-analysis/view/"
+
+
+def normalize_base_url(url: str | None) -> str:
+    """Return ``url`` with a scheme and without trailing slashes; unset (:func:`is_unset`) means the default.
+
+    A missing scheme gets ``https://`` (an API key must not travel in clear text by accident);
+    an explicit ``http://`` is kept, since local simulators and private deployments use it.
+    """
+    if is_unset(url):
+        return DEFAULT_BASE_URL
+    if not isinstance(url, str):
+        raise CloudOSValidationError("base_url", url, f"expected a string, got {type(url).__name__}")
+    candidate = url.strip()
+    if "://" not in candidate:
+        candidate = f"https://{candidate}"
+    parts = urlsplit(candidate)
+    if parts.scheme.lower() not in ("http", "https"):
+        raise CloudOSValidationError("base_url", url, "the scheme must be http or https")
+    if not parts.netloc:
+        raise CloudOSValidationError("base_url", url, "a host name is required")
+    if parts.query or parts.fragment:
+        raise CloudOSValidationError("base_url", url, "a base URL must not contain a query or fragment")
+    return candidate.rstrip("/")
+
+
+def shown_url(url: str) -> str:
+    """``url`` as a message may show it: scheme, host, port and path only.
+
+    Credentials (``user:password@``), the query (the workspace id, a token) and the fragment are
+    left out: a message may be logged, pasted into a ticket or shown in Airflow's UI.
+    """
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.netloc:
+        return url.strip().split("?", 1)[0].split("#", 1)[0].rsplit("@", 1)[-1]
+    host = parts.netloc.rsplit("@", 1)[-1]
+    return f"{parts.scheme}://{host}{parts.path}".rstrip("/")
+
+
+def session_url(base_url: str | None, session_id: str) -> str:
+    """The web page of a session, as the CloudOS UI shows it."""
+    session = require_session_id(session_id)
+    return f"{normalize_base_url(base_url)}{SESSION_PAGE_PATH}{quote(session, safe='')}"
 
 
 # --- small formatters ---------------------------------------------------------------------------------
@@ -173,40 +218,38 @@ def transform_session_response(api_response: Any) -> dict[str, Any]:
 
     Keys: id, name, status, backend_type, owner, project, instance_type, storage_size, cost,
     runtime, created_at, last_saved, auto_shutdown, r_version. Missing values read ``'N/A'``
-    (``None`` for last_saved, auto_shutdown and r_version), whatever shape the object has.
+    (``None`` for last_saved, auto_shutdown and r_version), whatever shape the object has: the
+    display strings of :func:`session_summary`'s values.
     """
-    session = _mapping(api_response)
-    resources = _section(session, "resources")
-    storage = _storage_gb(resources)
-    last_saved = session.get("lastSavedAt")
-    auto_shutdown = _section(session, "execution").get("autoShutdownAtDate")
-    status = _text(session.get("status"))
+    summary = session_summary(api_response)
+    storage = summary["storage_gb"]
     return {
-        "id": _text(session.get("_id")) or "",
-        "name": _text(session.get("name")) or "N/A",
-        "status": map_status(status) if status else "N/A",
-        "backend_type": friendly_session_type(_text(session.get("interactiveSessionType"))),
-        "owner": _owner(session) or "N/A",
-        "project": _text(_section(session, "project").get("name")) or "N/A",
-        "instance_type": format_instance_type(
-            _text(resources.get("instanceType")), resources.get("isCostSaving")
-        ),
+        "id": summary["id"] or "",
+        "name": summary["name"] or "N/A",
+        "status": summary["status"] if summary["api_status"] else "N/A",
+        "backend_type": summary["session_type"] or "",
+        "owner": summary["owner"] or "N/A",
+        "project": summary["project"] or "N/A",
+        "instance_type": format_instance_type(summary["instance_type"], summary["spot"]),
         "storage_size": f"{storage} GB" if storage is not None else "N/A",
-        "cost": format_cost(session.get("totalCostInUsd", 0)),
-        "runtime": format_duration(session.get("totalRunningTimeInSeconds", 0)),
-        "created_at": format_timestamp(_text(session.get("createdAt"))),
-        "last_saved": format_timestamp(last_saved) if _text(last_saved) else None,
-        "auto_shutdown": format_timestamp(auto_shutdown) if _text(auto_shutdown) else None,
-        "r_version": _text(session.get("rVersion")),
+        "cost": format_cost(summary["cost_usd"]),
+        "runtime": format_duration(summary["runtime_seconds"]),
+        "created_at": format_timestamp(summary["created_at"]),
+        "last_saved": format_timestamp(summary["last_saved_at"]) if summary["last_saved_at"] else None,
+        "auto_shutdown": format_timestamp(summary["auto_shutdown_at"])
+        if summary["auto_shutdown_at"]
+        else None,
+        "r_version": _text(_mapping(api_response).get("rVersion")),
     }
 
 
 # --- exports -----------------------------------------------------------------------------------------
 
 
-def _write(text: str, output_file: str | None) -> str:
-    if output_file:
-        with open(output_file, "w", encoding="utf-8", newline="") as handle:
+def write_output(text: str, output_file: str | None) -> str:
+    """``text``, also written to ``output_file`` unless that is unset."""
+    if not is_unset(output_file):
+        with open(str(output_file), "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
     return text
 
@@ -215,7 +258,7 @@ def export_session_status_json(session_data: Any, output_file: str | None = None
     """The session object (usually the raw API response) as indented JSON; also written to a file."""
     import json
 
-    return _write(json.dumps(session_data, indent=2, default=str), output_file)
+    return write_output(json.dumps(session_data, indent=2, default=str), output_file)
 
 
 def _csv_row(session: Any) -> list[str]:
@@ -223,7 +266,7 @@ def _csv_row(session: Any) -> list[str]:
     data = _mapping(session)
     if "id" not in data and "_id" in data:
         data = transform_session_response(data)
-    return [str(data.get(key)) if data.get(key) else "" for key in CSV_KEYS]
+    return [str(data.get(key)) if data.get(key) else "" for key in CSV_COLUMNS]
 
 
 def _csv_text(rows: Iterable[list[str]]) -> str:
@@ -241,12 +284,12 @@ def export_session_status_csv(session_data: Any, output_file: str | None = None)
 
     Expects the output of :func:`transform_session_response`; a raw API object is transformed.
     """
-    return _write(_csv_text([_csv_row(session_data)]), output_file)
+    return write_output(_csv_text([_csv_row(session_data)]), output_file)
 
 
 def export_sessions_csv(sessions: Iterable[Any], output_file: str | None = None) -> str:
     """The same CSV with one row per session (raw or transformed), for a session list."""
-    return _write(_csv_text(_csv_row(session) for session in sessions), output_file)
+    return write_output(_csv_text(_csv_row(session) for session in sessions), output_file)
 
 
 # --- XCom summary ---------------------------------------------------------------------------------------
@@ -306,21 +349,3 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
         else None,
         "execution_platform": _platform(data),
     }
-
-
-__all__ = [
-    "CSV_HEADER",
-    "CSV_KEYS",
-    "SESSION_TYPE_NAMES",
-    "export_session_status_csv",
-    "export_session_status_json",
-    "export_sessions_csv",
-    "finite_float",
-    "format_cost",
-    "format_duration",
-    "format_instance_type",
-    "format_timestamp",
-    "friendly_session_type",
-    "session_summary",
-    "transform_session_response",
-]

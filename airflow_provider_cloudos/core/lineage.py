@@ -32,9 +32,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
-from airflow_provider_cloudos.core.formatters import session_summary
+from airflow_provider_cloudos.core.formatters import normalize_base_url, session_summary
 from airflow_provider_cloudos.core.report import LINKS_FIELD, describe_access_item
-from airflow_provider_cloudos.core.urls import normalize_base_url
 
 S3 = "s3"
 CLOUDOS = "cloudos"
@@ -310,25 +309,3 @@ class SessionLineage:
         session = value.get("session")
         facet = dict(session) if isinstance(session, Mapping) else {}
         return cls(datasets["inputs"], datasets["outputs"], facet)
-
-
-__all__ = [
-    "CLOUDOS",
-    "CLOUDOS_SCHEME",
-    "RUN_FACET_NAME",
-    "S3",
-    "DataLocation",
-    "LineageDataset",
-    "SessionLineage",
-    "asset_uri",
-    "cloudos_location",
-    "cloudos_namespace",
-    "lineage_dataset",
-    "lineage_dataset_of_uri",
-    "linked_folder_uris",
-    "normalize_cloudos_uri",
-    "s3_location",
-    "saved_results_extra",
-    "session_facet",
-    "static_location",
-]

@@ -18,10 +18,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_cloudos.core.errors import shown_value
 from airflow_provider_cloudos.core.formatters import session_summary
-from airflow_provider_cloudos.core.shown import shown_value
-from airflow_provider_cloudos.core.spec import SessionSpec
-from airflow_provider_cloudos.core.validators import BACKEND_TO_SESSION_TYPE
+from airflow_provider_cloudos.core.spec import BACKEND_TO_SESSION_TYPE, SessionSpec
 
 #: The names people use, from the platform's friendly session type names.
 _FRIENDLY_TO_SESSION_TYPE = {
@@ -183,12 +182,3 @@ def describe_settings(settings: Mapping[str, Any]) -> str:
     """``session_type='jupyter', storage_size=500, ...``; unknown settings shown as ``?``."""
     shown = {key: "?" if value is None else shown_value(value) for key, value in settings.items()}
     return ", ".join(f"{key}={value}" for key, value in shown.items())
-
-
-__all__ = [
-    "SettingDifference",
-    "describe_settings",
-    "found_settings",
-    "session_differences",
-    "wanted_settings",
-]

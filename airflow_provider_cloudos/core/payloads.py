@@ -16,29 +16,31 @@ refuses it (:class:`CloudOSValidationError`, naming the parameter and the value)
 
 Instance types are not checked here (as in the official builder: the caller knows the platform's
 catalogue). The operators never come through these two: :mod:`~airflow_provider_cloudos.core.spec`
-checks every value once, instance types included, and its spec builds the body with
-:func:`session_body` / :func:`resume_body`, which trust what they are given.
+checks every value once, instance types included, and the spec builds the body
+(``to_payload``), trusting what it holds. These two check their raw arguments, then build a spec
+from them and let it build the body too, so both paths put the same bytes on the wire.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 
-from airflow_provider_cloudos.core.durations import utc_timestamp
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.paths import describe_path, link_mount_name
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.validators import (
+from airflow_provider_cloudos.core.spec import (
     AWS,
+    BACKEND_TO_SESSION_TYPE,
     DEFAULT_INSTANCE_TYPES,
     DEFAULT_SPARK_WORKERS,
     DEFAULT_STORAGE_SIZE,
     R_VERSIONS,
     UNLIMITED_COST,
+    ResumeSpec,
+    SessionSpec,
     check_spark_platform,
-    check_unique_names,
+    describe_path,
+    is_unset,
+    link_mount_name,
     parse_bool,
     require_backend,
     require_cost_limit,
@@ -48,13 +50,11 @@ from airflow_provider_cloudos.core.validators import (
     require_session_name,
     require_spark_workers,
     require_storage_size,
+    utc_timestamp,
 )
 
 #: With no shutdown instant given, the official builder stops the session after 24 hours.
-DEFAULT_SHUTDOWN_AFTER = timedelta(hours=24)
-SPARK_RELEASE_LABEL = "emr-7.3.0"
-SPARK_ROOT_VOLUME_GB = 100
-SPARK_NODE_STORAGE: dict[str, Any] = {"type": "gp2", "sizeInGbs": 50, "volumesPerInstance": 1}
+OFFICIAL_SHUTDOWN_IN = "24h"
 
 
 # --- small checks shared by both builders -------------------------------------------------------
@@ -100,109 +100,6 @@ def _instance_type(instance_type: Any, parameter: str = "instance_type") -> str:
     return instance_type.strip()
 
 
-def _spark_cluster(name: str, master: str, core: str, is_spot: bool, workers: int) -> dict[str, Any]:
-    capacity = {"minCapacity": workers, "maxCapacity": max(2 * workers, 10)}
-    return {
-        "name": f"{name}-cluster",
-        "releaseLabel": SPARK_RELEASE_LABEL,
-        "ebsRootVolumeSizeInGb": SPARK_ROOT_VOLUME_GB,
-        "instances": {
-            "master": {"type": master, "costSaving": is_spot, "storage": dict(SPARK_NODE_STORAGE)},
-            "core": {
-                "type": core,
-                "costSaving": is_spot,
-                "storage": dict(SPARK_NODE_STORAGE),
-                "minNumberOfInstances": workers,
-                "autoscaling": dict(capacity),
-            },
-            "tasks": [],
-        },
-        "autoscaling": dict(capacity),
-        "id": None,
-    }
-
-
-# --- the two request bodies, from values already checked -------------------------------------------
-
-
-def _given(fields: dict[str, Any]) -> dict[str, Any]:
-    return {key: value for key, value in fields.items() if value is not None}
-
-
-def session_body(
-    *,
-    name: str,
-    backend: str,
-    project_id: str,
-    execution_platform: str,
-    instance_type: str,
-    storage_size: int,
-    spot: bool,
-    shared: bool,
-    cost_limit: float,
-    shutdown_at: str,
-    data_items: list[dict[str, Any]],
-    fuse_items: list[dict[str, Any]],
-    r_version: str | None,
-    spark_master_type: str | None,
-    spark_core_type: str | None,
-    spark_workers: int,
-) -> dict[str, Any]:
-    """The body of ``POST /api/v1/interactive-sessions`` from checked values (a spec's); checks nothing."""
-    configuration: dict[str, Any] = {
-        "name": name,
-        "backend": backend,
-        "executionPlatform": execution_platform,
-        "instanceType": instance_type,
-        "isCostSaving": spot,
-        "storageSizeInGb": storage_size,
-        "storageMode": "regular",
-        "visibility": "workspace" if shared else "private",
-        "execution": {"computeCostLimit": cost_limit, "autoShutdownAtDate": shutdown_at},
-    }
-    if r_version is not None:
-        configuration["rVersion"] = r_version
-    if spark_master_type and spark_core_type:
-        configuration["cluster"] = _spark_cluster(
-            name, spark_master_type, spark_core_type, spot, spark_workers
-        )
-    return {
-        "interactiveSessionConfiguration": configuration,
-        "dataItems": data_items,
-        "fileSystemIds": [],
-        "fuseFileSystems": fuse_items,
-        "projectId": project_id,
-    }
-
-
-def resume_body(
-    *,
-    instance_type: str | None,
-    storage_size: int | None,
-    cost_limit: float | None,
-    shutdown_at: str | None,
-    data_items: list[dict[str, Any]],
-    fuse_items: list[dict[str, Any]],
-) -> dict[str, Any]:
-    """The body of ``PUT /api/v1/interactive-sessions/{id}/resume`` from checked values; only what changes.
-
-    ``dataItems`` and ``fileSystemIds`` are always lists; ``newInteractiveSessionConfiguration``
-    appears only when the instance, storage, cost limit or shutdown changes (``None`` means "keep",
-    as in the official builder), its ``execution`` only for cost limit or shutdown;
-    ``fuseFileSystems`` only when there are links.
-    """
-    changes = _given({"instanceType": instance_type, "storageSizeInGb": storage_size})
-    execution = _given({"computeCostLimit": cost_limit, "autoShutdownAtDate": shutdown_at})
-    if execution:
-        changes["execution"] = execution
-    payload: dict[str, Any] = {"dataItems": data_items, "fileSystemIds": []}
-    if changes:
-        payload["newInteractiveSessionConfiguration"] = changes
-    if fuse_items:
-        payload["fuseFileSystems"] = fuse_items
-    return payload
-
-
 # --- the official builders: raw arguments, checked here -------------------------------------------
 
 
@@ -225,7 +122,7 @@ def build_session_payload(
     spark_workers: int | str = DEFAULT_SPARK_WORKERS,
     now: datetime | None = None,
 ) -> dict[str, Any]:
-    """The official creation builder: checks its raw arguments, then :func:`session_body`.
+    """The official creation builder: checks its raw arguments, then builds the spec's body.
 
     Checked in the official order (name, storage, backend, platform, Spark only on AWS, RStudio
     needs an R version, Spark needs master and core types), then the extra checks listed in the
@@ -269,22 +166,19 @@ def build_session_payload(
             raise CloudOSValidationError(
                 "s3_mounts", fuse_items, f"linking folders is only supported on AWS, not on {platform!r}"
             )
-    instant = _shutdown_instant(shutdown_at) or utc_timestamp(
-        (now if now is not None else datetime.now(UTC)) + DEFAULT_SHUTDOWN_AFTER
-    )
-    return session_body(
+    spec = SessionSpec(
         name=clean_name,
+        session_type=BACKEND_TO_SESSION_TYPE[clean_backend],
         backend=clean_backend,
-        project_id=project,
         execution_platform=platform,
         instance_type=instance,
         storage_size=storage,
         spot=spot,
         shared=shared,
         cost_limit=limit,
-        shutdown_at=instant,
-        data_items=data_items,
-        fuse_items=fuse_items,
+        shutdown_in=OFFICIAL_SHUTDOWN_IN,
+        mounts=(),
+        links=(),
         r_version=clean_r_version,
         spark_master_type=_instance_type(spark_master_type, "spark_master_type") if is_spark else None,
         spark_core_type=_instance_type(spark_core_type, "spark_core_type") if is_spark else None,
@@ -292,6 +186,7 @@ def build_session_payload(
         if is_spark
         else DEFAULT_SPARK_WORKERS,
     )
+    return spec.to_payload(project, data_items, fuse_items, now, _shutdown_instant(shutdown_at))
 
 
 def build_resume_payload(
@@ -302,14 +197,21 @@ def build_resume_payload(
     data_files: list[dict[str, Any]] | None = None,
     s3_mounts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The official resume builder: checks its raw arguments (None: keep), then :func:`resume_body`."""
-    return resume_body(
+    """The official resume builder: checks its raw arguments (None: keep), then builds the body."""
+    spec = ResumeSpec(
+        execution_platform=AWS,  # not read by the body; the official builder does not know it
         instance_type=None if instance_type is None else _instance_type(instance_type),
         storage_size=None if storage_size is None else require_storage_size(storage_size, "storage_size"),
         cost_limit=None if cost_limit is None else require_cost_limit(cost_limit, "cost_limit"),
-        shutdown_at=_shutdown_instant(shutdown_at),
-        data_items=_item_list(data_files, "data_files"),
-        fuse_items=_item_list(s3_mounts, "s3_mounts"),
+        shutdown_in=None,
+        mounts=(),
+        links=(),
+    )
+    return spec.to_payload(
+        _item_list(data_files, "data_files"),
+        _item_list(s3_mounts, "s3_mounts"),
+        None,
+        _shutdown_instant(shutdown_at),
     )
 
 
@@ -383,34 +285,3 @@ def build_file_item(file_id: str, file_name: str) -> dict[str, Any]:
     if not isinstance(file_name, str) or not file_name.strip():
         raise CloudOSValidationError("file_name", file_name, "a file name is required")
     return {"kind": "File", "item": file_id.strip(), "name": file_name}
-
-
-def item_mount_name(item: dict[str, Any]) -> str:
-    """The name an item is mounted under: ``data.name`` for S3 items, ``name`` for CloudOS files."""
-    data = item.get("data")
-    if isinstance(data, dict) and data.get("name"):
-        return str(data["name"])
-    return str(item.get("name", ""))
-
-
-def check_duplicate_mount_names(
-    pairs: Iterable[tuple[str, dict[str, Any]]], parameter: str = "links"
-) -> None:
-    """Refuse two items mounted under the same name; ``pairs`` is ``(user's path, item)``."""
-    check_unique_names(((path, item_mount_name(item)) for path, item in pairs), parameter)
-
-
-__all__ = [
-    "DEFAULT_SHUTDOWN_AFTER",
-    "build_file_item",
-    "build_project_folder_item",
-    "build_resume_payload",
-    "build_s3_file_item",
-    "build_s3_folder_item",
-    "build_s3_link_item",
-    "build_session_payload",
-    "check_duplicate_mount_names",
-    "item_mount_name",
-    "resume_body",
-    "session_body",
-]

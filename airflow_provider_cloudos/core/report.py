@@ -20,9 +20,9 @@ from airflow_provider_cloudos.core.formatters import (
     format_instance_type,
     format_timestamp,
     session_summary,
+    write_output,
 )
 from airflow_provider_cloudos.core.status import LIVE_STATUSES
-from airflow_provider_cloudos.core.unset import is_unset
 
 #: Report columns: row key → CSV header.
 REPORT_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -204,22 +204,4 @@ def report_csv(
     writer.writerow([header for _, header in columns])
     for row in rows:
         writer.writerow([_csv_cell(row.get(key)) for key, _ in columns])
-    text = buffer.getvalue()
-    if not is_unset(output_file):
-        with open(str(output_file), "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    return text
-
-
-__all__ = [
-    "ACCESS_COLUMNS",
-    "LINKS_FIELD",
-    "MOUNTS_FIELD",
-    "REPORT_COLUMNS",
-    "build_session_report",
-    "describe_access_item",
-    "report_csv",
-    "reports_access",
-    "session_access",
-    "summarize_report",
-]
+    return write_output(buffer.getvalue(), output_file)

@@ -9,17 +9,23 @@ session object, so the operators and their tests decide alike without a server. 
 from __future__ import annotations
 
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
-from airflow_provider_cloudos.core.durations import parse_watch_timeout_duration
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
+from airflow_provider_cloudos.core.spec import (
+    is_unset,
+    parse_bool,
+    parse_runtime,
+    parse_string_list,
+    parse_usd,
+    parse_watch_timeout_duration,
+    require_session_id,
+)
 from airflow_provider_cloudos.core.status import RUNNING, normalize_statuses
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.user_values import parse_runtime, parse_string_list, parse_usd
-from airflow_provider_cloudos.core.validators import parse_bool, require_session_id
 
 #: What a fleet action selects when the user names no status: the sessions that bill right now.
 DEFAULT_FILTER_STATUSES: frozenset[str] = frozenset({RUNNING})
@@ -79,13 +85,13 @@ class SessionFilter:
     def from_params(
         cls,
         *,
-        statuses: Any = "running",
-        only_owner: Any = False,
-        name_pattern: Any = None,
-        min_runtime: Any = None,
-        min_cost_usd: Any = None,
-        exclude_names: Any = None,
-        exclude_ids: Any = None,
+        statuses: str | Iterable[str] | None = None,
+        only_owner: bool | str = False,
+        name_pattern: str | None = None,
+        min_runtime: str | float | timedelta | None = None,
+        min_cost_usd: str | float | None = None,
+        exclude_names: str | Iterable[str] | None = None,
+        exclude_ids: str | Iterable[str] | None = None,
     ) -> SessionFilter:
         """The filter from rendered operator parameters (strings from templates are fine).
 
@@ -163,6 +169,3 @@ class SessionFilter:
         if self.exclude_ids:
             parts.append(f"except ids {', '.join(sorted(self.exclude_ids))}")
         return ", ".join(parts)
-
-
-__all__ = ["DEFAULT_FILTER_STATUSES", "SessionFilter"]

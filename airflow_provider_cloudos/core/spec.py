@@ -1,58 +1,819 @@
-"""Typed, fully checked descriptions of a session to create or resume.
+"""Every value a DAG author writes, read and checked once, and the typed session specs built from them.
 
-The operators hand over their parameters *after* Airflow rendered the templates, so every value
-may be a string (``"500"``, ``"true"``, ``'["a", "b"]'``, ``"a,b"``), and an unset value (``""``,
-``"None"``: the one rule is in :mod:`~.unset`) means the parameter's default. :func:`make_session_spec` and
-:func:`make_resume_spec` convert and check everything at once, before any HTTP call, and every
-error names the operator parameter exactly as the DAG author wrote it. Paths are parsed but not
-resolved (resolution needs the API); the auto-shutdown duration is checked now but turned into an
-instant only when the payload is built, so a task that waits in a queue still gets its full
-duration.
+Operator parameters reach the core after Jinja rendered them, so every value may be a string
+(``"500"``, ``"true"``, ``'["a", "b"]'``, ``"a,b"``). The one rule for an unset value: ``None``, or
+a string that, stripped and lower-cased, is ``""``, ``"none"`` or ``"null"`` (what
+``{{ params.x }}`` renders for a ``None`` param) means the parameter's default (for a resume: keep
+the session's setting; for a list: no items). A required value (a session name, an id) is checked,
+not defaulted. Every refusal is a :class:`CloudOSValidationError` naming the parameter exactly as
+the DAG author wrote it, raised before any HTTP call.
 
-This is the one place a value is checked and given its default (the operators pass what the DAG
-gave, ``None`` when nothing); the request bodies are built from the spec and trust it.
+- ``validate_*`` answers and never raises: ``validate_session_id`` gives a ``bool`` and
+  ``validate_instance_type`` an ``(ok, message)`` pair, the official client's names and result
+  shapes. ``require_*`` returns the clean value or raises (as do ``parse_bool`` and the
+  cross-value ``check_*`` functions).
+- Durations: one parser, :func:`parse_duration_seconds`, for shutdowns, timeouts, poll intervals,
+  runtime limits and the connection's extras: a whole number and a unit (``s``, ``m``, ``h``,
+  ``d``; case and blanks forgiven), a number of seconds (``30``, ``"0.5"``) or a ``timedelta``. An
+  auto-shutdown takes no bare number: ``shutdown_in=8`` would be eight seconds where eight hours
+  was surely meant. ``parse_shutdown_duration`` and ``parse_watch_timeout_duration`` keep the
+  official names and results, but refuse by name, and the clock is injectable.
+- Paths: ``parse_data_file`` and ``parse_link_path`` return the official dicts (same keys, same
+  ``type`` values). What the official parsers let through and the server later refused is refused
+  here: an empty bucket, project or path; an S3 file to mount without a key or ending in ``/``;
+  Azure blob storage (``az://``, ``abfs(s)://``, ``wasb(s)://``, ``*.blob.core.windows.net``,
+  ``*.dfs.core.windows.net``). Blanks are stripped, ``s3://`` is matched case-insensitively, a
+  CloudOS path is normalised to ``a/b/c``, and a ``mountName:bucket:prefix`` legacy link is
+  recognised only when its mount name contains no ``/`` or ``>``.
+- Lists: a Python list (items kept whole: a name may contain a comma), a JSON or Python list
+  literal in a string, or a comma-separated string.
+
+The official Azure instance-type check refused real sizes with a multi-letter series or an
+accelerator part (``Standard_NC6s_v3``, ``Standard_NC24ads_A100_v4``); the pattern here accepts
+them, and constrained-vCPU sizes such as ``Standard_E64-32s_v3`` too. AWS sizes ``metal-24xl`` and
+the ``-flex`` variants are accepted as well; the rare ``u-6tb1.metal`` family is not.
+
+:func:`make_session_spec` and :func:`make_resume_spec` are the one place a parameter is checked and
+given its default (the operators pass what the DAG gave, ``None`` when nothing). Paths are parsed
+but not resolved (that needs the API); the auto-shutdown duration is checked now but turned into an
+instant only when the body is built, so a task that waits in a queue still gets its full duration.
+The request bodies are built from the spec and trust it.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from airflow_provider_cloudos.core.durations import parse_shutdown_duration, parse_shutdown_timedelta
-from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
-from airflow_provider_cloudos.core.payloads import resume_body, session_body
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.validators import (
-    AWS,
-    BACKEND_TO_SESSION_TYPE,
-    DEFAULT_INSTANCE_TYPES,
-    DEFAULT_R_VERSION,
-    DEFAULT_SPARK_WORKERS,
-    DEFAULT_STORAGE_SIZE,
-    UNLIMITED_COST,
-    check_duplicate_link_names,
-    check_link_count,
-    check_links_platform,
-    check_mounts_platform,
-    check_spark_platform,
-    check_spot_platform,
-    parse_bool,
-    require_cost_limit,
-    require_execution_platform,
-    require_instance_type,
-    require_r_version,
-    require_session_name,
-    require_session_type,
-    require_spark_workers,
-    require_storage_size,
+from airflow_provider_cloudos.core.errors import CloudOSValidationError
+
+# --- an unset value --------------------------------------------------------------------------
+
+#: The strings that mean "not set" (compared stripped and lower-cased).
+UNSET_TEXTS = frozenset({"", "none", "null"})
+
+
+def is_unset(value: Any) -> bool:
+    """True for ``None`` and for the rendered forms of nothing (see the module docstring)."""
+    return value is None or (isinstance(value, str) and value.strip().lower() in UNSET_TEXTS)
+
+
+# --- durations ------------------------------------------------------------------------------
+
+UNITS: dict[str, int] = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+_WITH_UNIT = re.compile(r"(\d+)([smhd])")
+_PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_TOO_LONG = "the duration is too long"
+
+
+def utc_timestamp(moment: datetime) -> str:
+    """The API's instant format: ISO-8601 in UTC with a ``Z`` suffix.
+
+    A naive ``moment`` is taken to be UTC already (that is what ``utcnow()``-style code produces).
+    Microseconds are kept unless they are zero, exactly like ``datetime.isoformat``.
+    """
+    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    return aware.isoformat().replace("+00:00", "Z")
+
+
+def _read_seconds(value: Any, numbers: bool) -> float | None:
+    """The seconds ``value`` spells (infinity when too many for a float), or None when no duration."""
+    if isinstance(value, timedelta):
+        return value.total_seconds()
+    if isinstance(value, str):
+        text = value.strip().lower()
+        match = _WITH_UNIT.fullmatch(text)
+        if match is not None:
+            value = int(match.group(1)) * UNITS[match.group(2)]
+        elif numbers and _PLAIN_NUMBER.fullmatch(text):
+            value = text
+        else:
+            return None
+    elif isinstance(value, bool) or not isinstance(value, (int, float)) or not numbers:
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf
+
+
+def parse_duration_seconds(
+    value: Any, *, parameter: str = "timeout", zero_allowed: bool = False, numbers: bool = True
+) -> float:
+    """Return a span of time in seconds, exactly (``"1m"`` is 60.0, ``0.5`` stays 0.5).
+
+    Negative, infinite and NaN spans are refused, and zero unless ``zero_allowed`` (a wait that
+    cannot wait is a configuration mistake); ``numbers=False`` refuses a bare number of seconds.
+    """
+    seconds = _read_seconds(value, numbers)
+    if seconds is None or math.isnan(seconds):
+        written = ", or a number of seconds" if numbers else " (a whole number and a unit)"
+        raise CloudOSValidationError(
+            parameter, value, f"expected a duration such as '30s', '30m', '2h' or '1d'{written}"
+        )
+    if seconds == math.inf:
+        raise CloudOSValidationError(parameter, value, _TOO_LONG)
+    if seconds < 0 or (seconds == 0 and not zero_allowed):
+        bound = "0 or more" if zero_allowed else "greater than 0"
+        raise CloudOSValidationError(parameter, value, f"the duration must be {bound}")
+    return seconds
+
+
+def parse_shutdown_timedelta(duration_str: Any, *, parameter: str = "shutdown_in") -> timedelta:
+    """Check an auto-shutdown duration (``0m`` is allowed, as the official client allows it).
+
+    Split out from :func:`parse_shutdown_duration` so that a duration can be validated when a task
+    is configured while the instant is computed only when the request is about to be sent.
+    """
+    seconds = parse_duration_seconds(duration_str, parameter=parameter, zero_allowed=True, numbers=False)
+    try:
+        return timedelta(seconds=seconds)
+    except OverflowError:
+        raise CloudOSValidationError(parameter, duration_str, _TOO_LONG) from None
+
+
+def parse_shutdown_duration(
+    duration_str: Any, now: datetime | None = None, *, parameter: str = "shutdown_in"
+) -> str:
+    """Return the auto-shutdown instant ``now + duration`` in the API's format (``...Z``).
+
+    ``now`` defaults to the current UTC time.
+    """
+    delta = parse_shutdown_timedelta(duration_str, parameter=parameter)
+    try:
+        return utc_timestamp((now if now is not None else datetime.now(UTC)) + delta)
+    except OverflowError:
+        raise CloudOSValidationError(parameter, duration_str, _TOO_LONG) from None
+
+
+def parse_watch_timeout_duration(duration_str: Any, *, parameter: str = "timeout") -> int:
+    """Return a wait timeout in whole seconds: :func:`parse_duration_seconds`, rounded up.
+
+    Rounded up so that a positive fraction of a second never becomes a zero timeout.
+    """
+    return math.ceil(parse_duration_seconds(duration_str, parameter=parameter))
+
+
+# --- single values ----------------------------------------------------------------------------
+
+AWS = "aws"
+AZURE = "azure"
+EXECUTION_PLATFORMS: tuple[str, ...] = (AWS, AZURE)
+
+NAME_MAX_LENGTH = 100
+STORAGE_MIN_GB = 100
+STORAGE_MAX_GB = 5000
+DEFAULT_STORAGE_SIZE = 500
+UNLIMITED_COST = -1
+SPARK_MAX_WORKERS = 100
+DEFAULT_SPARK_WORKERS = 1
+MAX_LINKED_ITEMS = 100
+R_VERSIONS: tuple[str, ...] = ("4.5.2", "4.4.2")
+DEFAULT_R_VERSION = "4.5.2"
+
+#: The session types users name → the API's ``backend``.
+SESSION_TYPE_TO_BACKEND: dict[str, str] = {
+    "jupyter": "regular",
+    "vscode": "vscode",
+    "rstudio": "rstudio",
+    "spark": "spark",
+}
+BACKEND_TO_SESSION_TYPE: dict[str, str] = {backend: kind for kind, backend in SESSION_TYPE_TO_BACKEND.items()}
+BACKENDS: tuple[str, ...] = tuple(BACKEND_TO_SESSION_TYPE)
+
+DEFAULT_INSTANCE_TYPES: dict[str, str] = {AWS: "c5.xlarge", AZURE: "Standard_F1s"}
+
+_OBJECT_ID = re.compile(r"[0-9a-fA-F]{24}")
+_AWS_INSTANCE = re.compile(
+    r"[a-z]{1,4}\d+[a-z0-9]*(?:-flex)?\.(?:nano|micro|small|medium|large|\d*xlarge|metal(?:-\d+xl)?)"
 )
+_AZURE_INSTANCE = re.compile(
+    r"(?:Standard|Basic)_[A-Z]{1,3}\d+(?:-\d+)?[a-z]*(?:_[A-Z][A-Za-z0-9]*)?(?:_v\d+)?(?:_Promo)?"
+)
+_AWS_EXAMPLES = "c5.xlarge, m5.2xlarge, g4dn.xlarge, r6i.metal"
+_AZURE_EXAMPLES = "Standard_F1s, Standard_D4as_v4, Standard_NC6s_v3"
+
+_TRUE = frozenset({"true", "1", "yes", "y", "on"})
+_FALSE = frozenset({"false", "0", "no", "n", "off"})
+
+
+def _words(names: Iterable[str]) -> str:
+    """``a, b, c or d``: choices as a sentence says them."""
+    listed = list(names)
+    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}"
+
+
+# --- official-shaped checks -------------------------------------------------------------------
+
+
+def validate_session_id(session_id: Any) -> bool:
+    """True iff ``session_id`` is exactly 24 hexadecimal characters (official semantics)."""
+    return isinstance(session_id, str) and _OBJECT_ID.fullmatch(session_id) is not None
+
+
+def validate_instance_type(instance_type: Any, execution_platform: str = AWS) -> tuple[bool, str | None]:
+    """``(True, None)`` when the instance type fits the platform's naming, else ``(False, why)``.
+
+    Like the official client, an unknown platform is not checked (``(True, None)``); blanks are
+    not forgiven here, :func:`require_instance_type` strips them.
+    """
+    if not isinstance(instance_type, str) or not instance_type:
+        return False, "Instance type must be a non-empty string"
+    platform = execution_platform.strip().lower() if isinstance(execution_platform, str) else ""
+    if platform == AWS and _AWS_INSTANCE.fullmatch(instance_type) is None:
+        return False, (
+            f"Invalid AWS instance type format: {instance_type!r}. Expected format: "
+            "family and generation, optional variant letters, a dot, then the size "
+            f"(e.g., {_AWS_EXAMPLES})"
+        )
+    if platform == AZURE and _AZURE_INSTANCE.fullmatch(instance_type) is None:
+        return False, (
+            f"Invalid Azure instance type format: {instance_type!r}. Expected format: "
+            "Standard_ then series and size, optional letters and an optional version such as _v4, "
+            f"or Basic_ then series and size (e.g., {_AZURE_EXAMPLES})"
+        )
+    return True, None
+
+
+# --- require_*: the clean value, or an error naming the problem --------------------------------
+
+
+def require_object_id(value: Any, parameter: str, what: str = "id") -> str:
+    """Return a 24-hex id without surrounding blanks, or refuse it naming ``parameter``."""
+    if not isinstance(value, str):
+        raise CloudOSValidationError(
+            parameter, value, f"expected a {what} string, got {type(value).__name__}"
+        )
+    candidate = value.strip()
+    if not validate_session_id(candidate):
+        raise CloudOSValidationError(parameter, value, f"a {what} is 24 hexadecimal characters")
+    return candidate
+
+
+def require_session_id(session_id: Any, parameter: str = "session_id") -> str:
+    """Return the session id stripped of blanks, or raise naming ``parameter`` and the value."""
+    return require_object_id(session_id, parameter, "session id")
+
+
+def require_execution_platform(execution_platform: Any, parameter: str = "execution_platform") -> str:
+    """``aws`` or ``azure`` in lower case; input case and blanks are forgiven."""
+    if not isinstance(execution_platform, str):
+        raise CloudOSValidationError(
+            parameter,
+            execution_platform,
+            f"expected 'aws' or 'azure', got {type(execution_platform).__name__}",
+        )
+    platform = execution_platform.strip().lower()
+    if platform not in EXECUTION_PLATFORMS:
+        raise CloudOSValidationError(
+            parameter, execution_platform, "the execution platform must be 'aws' or 'azure'"
+        )
+    return platform
+
+
+def require_instance_type(
+    instance_type: Any, execution_platform: str, parameter: str = "instance_type"
+) -> str:
+    """Return the stripped instance type when it fits the platform, else raise naming ``parameter``."""
+    platform = require_execution_platform(execution_platform)
+    candidate = instance_type.strip() if isinstance(instance_type, str) else instance_type
+    ok, problem = validate_instance_type(candidate, platform)
+    if not ok:
+        raise CloudOSValidationError(parameter, instance_type, problem or "invalid instance type")
+    return str(candidate)
+
+
+def require_session_name(name: Any, parameter: str = "name") -> str:
+    """A session name of 1 to 100 characters, surrounding blanks removed."""
+    if not isinstance(name, str):
+        raise CloudOSValidationError(parameter, name, f"expected a string, got {type(name).__name__}")
+    candidate = name.strip()
+    if not 1 <= len(candidate) <= NAME_MAX_LENGTH:
+        raise CloudOSValidationError(
+            parameter,
+            name,
+            f"a session name must be 1-{NAME_MAX_LENGTH} characters, this one has {len(candidate)}",
+        )
+    return candidate
+
+
+def require_number(value: Any, parameter: str, what: str = "a number") -> float:
+    """A finite number from an int, a float or a numeric string (``what`` it should be); no booleans."""
+    if isinstance(value, bool):
+        raise CloudOSValidationError(parameter, value, f"expected {what}, not a boolean")
+    if not isinstance(value, (int, float, str)):
+        raise CloudOSValidationError(parameter, value, f"expected {what}, got {type(value).__name__}")
+    try:
+        number = float(value.strip() if isinstance(value, str) else value)
+    except (ValueError, OverflowError):
+        raise CloudOSValidationError(parameter, value, f"expected {what}") from None
+    if not math.isfinite(number):
+        raise CloudOSValidationError(parameter, value, f"expected {what}, not infinity or NaN")
+    return number
+
+
+def _to_int(value: Any, parameter: str, what: str) -> int:
+    number = require_number(value, parameter, what)
+    if not number.is_integer():
+        raise CloudOSValidationError(parameter, value, f"expected {what}, not a fraction")
+    return int(number)
+
+
+def require_storage_size(storage_size: Any, parameter: str = "storage_size") -> int:
+    """Storage in whole GB, 100 to 5000; numeric strings accepted."""
+    size = _to_int(storage_size, parameter, "a whole number of GB")
+    if not STORAGE_MIN_GB <= size <= STORAGE_MAX_GB:
+        raise CloudOSValidationError(
+            parameter, storage_size, f"storage must be between {STORAGE_MIN_GB} and {STORAGE_MAX_GB} GB"
+        )
+    return size
+
+
+def require_session_type(session_type: Any, parameter: str = "session_type") -> str:
+    """Return the API backend for a session type (``jupyter`` → ``regular``).
+
+    The backend names themselves (``regular``) are accepted too, case and blanks forgiven.
+    """
+    if not isinstance(session_type, str):
+        raise CloudOSValidationError(
+            parameter, session_type, f"expected a string, got {type(session_type).__name__}"
+        )
+    key = session_type.strip().lower()
+    if key in SESSION_TYPE_TO_BACKEND:
+        return SESSION_TYPE_TO_BACKEND[key]
+    if key in BACKEND_TO_SESSION_TYPE:
+        return key
+    raise CloudOSValidationError(
+        parameter,
+        session_type,
+        f"expected a session type: {_words(SESSION_TYPE_TO_BACKEND)}",
+    )
+
+
+def require_backend(backend: Any, parameter: str = "backend") -> str:
+    """One of the API's backend names exactly, as the official payload builder requires."""
+    if backend not in BACKENDS:
+        raise CloudOSValidationError(
+            parameter,
+            backend,
+            f"invalid backend type; expected one of {', '.join(BACKENDS)} (regular is a Jupyter session)",
+        )
+    return str(backend)
+
+
+def require_cost_limit(cost_limit: Any, parameter: str = "cost_limit") -> float:
+    """A compute cost limit in USD: ``-1`` (unlimited) or more than zero; numeric strings accepted.
+
+    Whole numbers come back as ``int`` so the payload reads ``-1`` rather than ``-1.0``.
+    """
+    number = require_number(cost_limit, parameter, "a number of USD (-1 for unlimited)")
+    if number != UNLIMITED_COST and number <= 0:
+        raise CloudOSValidationError(
+            parameter, cost_limit, "the cost limit must be greater than 0, or -1 for unlimited"
+        )
+    return int(number) if number.is_integer() else number
+
+
+def require_spark_workers(spark_workers: Any, parameter: str = "spark_workers") -> int:
+    """A number of Spark core workers, 1 to ``SPARK_MAX_WORKERS``."""
+    workers = _to_int(spark_workers, parameter, "a whole number of workers")
+    if not 1 <= workers <= SPARK_MAX_WORKERS:
+        raise CloudOSValidationError(
+            parameter, spark_workers, f"the number of Spark workers must be between 1 and {SPARK_MAX_WORKERS}"
+        )
+    return workers
+
+
+def require_r_version(r_version: Any, parameter: str = "r_version") -> str:
+    """One of the R versions CloudOS offers for RStudio sessions."""
+    candidate = r_version.strip() if isinstance(r_version, str) else r_version
+    if candidate not in R_VERSIONS:
+        raise CloudOSValidationError(
+            parameter, r_version, f"unknown R version; the known versions are {', '.join(R_VERSIONS)}"
+        )
+    return str(candidate)
+
+
+def parse_bool(value: Any, parameter: str) -> bool:
+    """A boolean from a bool, ``0``/``1``, or a rendered template such as ``"true"`` or ``"no"``."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int) and value in (0, 1):
+        return bool(value)
+    if isinstance(value, str):
+        key = value.strip().lower()
+        if key in _TRUE:
+            return True
+        if key in _FALSE:
+            return False
+    raise CloudOSValidationError(parameter, value, "expected a boolean: true/false, yes/no or 1/0")
+
+
+# --- checks across values ----------------------------------------------------------------------
+
+
+def check_spark_platform(backend: str, execution_platform: str, parameter: str = "session_type") -> None:
+    """Spark sessions run on AWS EMR only."""
+    if backend == "spark" and execution_platform != AWS:
+        raise CloudOSValidationError(
+            parameter, "spark", f"Spark sessions are only available on AWS, not on {execution_platform!r}"
+        )
+
+
+def check_spot_platform(spot: bool, execution_platform: str, parameter: str = "spot") -> None:
+    """Spot (cost-saving) instances are an AWS feature."""
+    if spot and execution_platform != AWS:
+        raise CloudOSValidationError(
+            parameter, spot, f"spot instances are only available on AWS, not on {execution_platform!r}"
+        )
+
+
+def check_mounts_platform(
+    mounts: Iterable[dict[str, Any]], execution_platform: str, parameter: str = "mounts"
+) -> None:
+    """S3 files can be mounted only into AWS sessions; CloudOS dataset files work everywhere."""
+    if execution_platform == AWS:
+        return
+    for parsed in mounts:
+        if parsed.get("type") == "s3":
+            raise CloudOSValidationError(
+                parameter,
+                describe_path(parsed),
+                f"S3 files can only be mounted on AWS, not on {execution_platform!r}; "
+                "mount a file from a CloudOS dataset instead",
+            )
+
+
+def check_links_platform(
+    links: Iterable[dict[str, Any]], execution_platform: str, parameter: str = "links"
+) -> None:
+    """CloudOS links folders (FUSE) only into AWS sessions."""
+    paths = [describe_path(parsed) for parsed in links]
+    if paths and execution_platform != AWS:
+        raise CloudOSValidationError(
+            parameter,
+            paths[0] if len(paths) == 1 else paths,
+            f"linking folders is only supported on AWS, not on {execution_platform!r}; use mounts instead",
+        )
+
+
+def check_link_count(links: Iterable[Any], parameter: str = "links") -> None:
+    """CloudOS links at most ``MAX_LINKED_ITEMS`` items into one session."""
+    count = len(list(links))
+    if count > MAX_LINKED_ITEMS:
+        raise CloudOSValidationError(
+            parameter, f"{count} paths", f"at most {MAX_LINKED_ITEMS} items can be linked into a session"
+        )
+
+
+def check_unique_names(named_paths: Iterable[tuple[str, str]], parameter: str = "links") -> None:
+    """Refuse two paths that would be mounted under the same name, naming both paths.
+
+    ``named_paths`` is ``(path, mount name)`` pairs.
+    """
+    first_path_by_name: dict[str, str] = {}
+    for path, name in named_paths:
+        if name in first_path_by_name:
+            raise CloudOSValidationError(
+                parameter,
+                path,
+                f"mount name {name!r} is used by both {first_path_by_name[name]!r} and {path!r}; "
+                "two items cannot be mounted under the same name",
+            )
+        first_path_by_name[name] = path
+
+
+def check_duplicate_link_names(links: Iterable[dict[str, Any]], parameter: str = "links") -> None:
+    """:func:`check_unique_names` for parsed links, before any HTTP call."""
+    check_unique_names(((describe_path(parsed), link_mount_name(parsed)) for parsed in links), parameter)
+
+
+def item_mount_name(item: dict[str, Any]) -> str:
+    """The name an item is mounted under: ``data.name`` for S3 items, ``name`` for CloudOS files."""
+    data = item.get("data")
+    if isinstance(data, dict) and data.get("name"):
+        return str(data["name"])
+    return str(item.get("name", ""))
+
+
+def check_duplicate_mount_names(
+    pairs: Iterable[tuple[str, dict[str, Any]]], parameter: str = "links"
+) -> None:
+    """Refuse two items mounted under the same name; ``pairs`` is ``(user's path, item)``."""
+    check_unique_names(((path, item_mount_name(item)) for path, item in pairs), parameter)
+
+
+# --- lists and paths ----------------------------------------------------------------------------
+
+
+def read_list_literal(text: str, original: Any, parameter: str) -> list[Any]:
+    """Read ``["a", "b"]`` (JSON) or ``['a', 'b']`` (a Python list rendered by Jinja)."""
+    # Imported here, when a list literal is read: kept out of the core's import time (see BENCHMARKS.md).
+    import json
+
+    try:
+        loaded = json.loads(text)
+    except ValueError:
+        import ast
+
+        try:
+            loaded = ast.literal_eval(text)
+        except (ValueError, SyntaxError, MemoryError, RecursionError):
+            raise CloudOSValidationError(
+                parameter, original, "looks like a list but is neither valid JSON nor a Python list literal"
+            ) from None
+    if not isinstance(loaded, (list, tuple)):
+        raise CloudOSValidationError(parameter, original, "expected a list")
+    return list(loaded)
+
+
+def split_strings(value: Any, *, parameter: str, noun: str = "item", whole: str | None = None) -> list[str]:
+    """The strings in ``value``, stripped, blanks dropped; an unset value (see :func:`is_unset`) has none.
+
+    A list or tuple keeps each item whole (an S3 key or a name may contain a comma); a string
+    is split on commas unless it reads as a list literal. ``noun`` names an item in errors; ``whole``
+    describes the accepted forms (default: "a list of <noun>s or a comma-separated string").
+    """
+    if is_unset(value):
+        return []
+    items: list[Any]
+    if isinstance(value, str):
+        text = value.strip()
+        items = read_list_literal(text, value, parameter) if text.startswith("[") else text.split(",")
+    elif isinstance(value, (list, tuple)):
+        items = list(value)
+    else:
+        accepted = whole or f"a list of {noun}s or a comma-separated string"
+        raise CloudOSValidationError(parameter, value, f"expected {accepted}, got {type(value).__name__}")
+    result: list[str] = []
+    for item in items:
+        if not isinstance(item, str):
+            raise CloudOSValidationError(
+                parameter, item, f"every {noun} must be a string, got {type(item).__name__}"
+            )
+        if item.strip():
+            result.append(item.strip())
+    return result
+
+
+S3_SCHEME = "s3://"
+_AZURE_SCHEMES = ("az://", "abfs://", "abfss://", "wasb://", "wasbs://")
+_AZURE_HOSTS = (".blob.core.windows.net", ".dfs.core.windows.net")
+
+DATA_FILE_FORMATS = (
+    "expected 's3://bucket/path/to/file' or a CloudOS file as 'project/dataset/path/to/file' "
+    "(or 'project > dataset/path/to/file')"
+)
+AZURE_MOUNT_REFUSAL = (
+    "mounting Azure blob storage paths is not supported; mount a file from a CloudOS dataset "
+    "instead ('project/dataset/path/to/file')"
+)
+AZURE_LINK_REFUSAL = (
+    "linking Azure blob storage is not supported; use the CloudOS file explorer to make the data "
+    "available, or mount files from a CloudOS dataset"
+)
+LINK_PATH_FORMATS = (
+    "expected 's3://bucket/prefix/', a CloudOS folder as 'project/dataset/folder' "
+    "(or 'project > dataset/folder'), or the legacy 'mountName:bucketName:s3Prefix'"
+)
+
+
+def is_azure_blob_path(path: str) -> bool:
+    """True for the ways people write Azure blob (or Data Lake) storage locations."""
+    lowered = path.strip().lower()
+    return lowered.startswith(_AZURE_SCHEMES) or any(host in lowered for host in _AZURE_HOSTS)
+
+
+def _require_text(value: Any, parameter: str, azure_problem: str) -> str:
+    """The stripped path, refused when it is not a string, is empty or is Azure blob storage."""
+    if not isinstance(value, str):
+        raise CloudOSValidationError(parameter, value, f"expected a path string, got {type(value).__name__}")
+    text = value.strip()
+    if not text:
+        raise CloudOSValidationError(parameter, value, "the path is empty")
+    if is_azure_blob_path(text):
+        raise CloudOSValidationError(parameter, value, azure_problem)
+    return text
+
+
+def _is_s3(text: str) -> bool:
+    return text[: len(S3_SCHEME)].lower() == S3_SCHEME
+
+
+def _split_s3(text: str, original: str, parameter: str, example: str) -> tuple[str, str]:
+    """``s3://bucket/rest`` → ``(bucket, rest)``; ``rest`` is ``""`` when there is none."""
+    bucket, _, rest = text[len(S3_SCHEME) :].partition("/")
+    if not bucket.strip():
+        raise CloudOSValidationError(parameter, original, f"the S3 bucket name is empty; expected {example}")
+    if bucket != bucket.strip() or " " in bucket:
+        raise CloudOSValidationError(parameter, original, "an S3 bucket name cannot contain blanks")
+    return bucket, rest
+
+
+def _split_cloudos(text: str, original: str, parameter: str, formats: str, inner: str) -> tuple[str, str]:
+    """Split ``project > path`` (preferred) or ``project/path`` at the first separator.
+
+    ``gs://``, ``https://``... are refused (they would be read as a project named ``gs:``), and so
+    are an empty project or an empty ``inner`` path; the path is normalised to ``a/b/c``.
+    """
+    scheme, separator, _ = text.partition("://")
+    if separator and "/" not in scheme and ">" not in scheme:
+        raise CloudOSValidationError(
+            parameter, original, f"{scheme}:// locations are not supported; {formats}"
+        )
+    split = next((sep for sep in (">", "/") if sep in text), None)
+    if split is None:
+        raise CloudOSValidationError(parameter, original, formats)
+    project, _, path = text.partition(split)
+    if not project.strip():
+        raise CloudOSValidationError(parameter, original, "the project name is empty")
+    path = "/".join(segment.strip() for segment in path.split("/") if segment.strip())
+    if not path:
+        raise CloudOSValidationError(parameter, original, f"the {inner} inside the project is empty")
+    return project.strip(), path
+
+
+def parse_data_file(data_file_str: str, *, parameter: str = "mounts") -> dict[str, Any]:
+    """Parse a file to mount into the session (the payload's ``dataItems``).
+
+    Returns ``{"type": "s3", "s3_bucket", "s3_prefix"}`` (the object key) for ``s3://`` paths,
+    else ``{"type": "cloudos", "project_name", "dataset_path"}``.
+    """
+    text = _require_text(data_file_str, parameter, AZURE_MOUNT_REFUSAL)
+    if _is_s3(text):
+        bucket, key = _split_s3(text, data_file_str, parameter, "s3://bucket/path/to/file")
+        if not key:
+            raise CloudOSValidationError(
+                parameter, data_file_str, "a file to mount needs an object key: s3://bucket/path/to/file"
+            )
+        if key.endswith("/"):
+            raise CloudOSValidationError(
+                parameter,
+                data_file_str,
+                "this is a folder (it ends with '/'); only files can be mounted, link folders with links",
+            )
+        return {"type": "s3", "s3_bucket": bucket, "s3_prefix": key}
+    project, path = _split_cloudos(text, data_file_str, parameter, DATA_FILE_FORMATS, "path")
+    return {"type": "cloudos", "project_name": project, "dataset_path": path}
+
+
+def _parse_legacy_link(text: str, original: str, parameter: str) -> dict[str, Any]:
+    parts = [part.strip() for part in text.split(":")]
+    if len(parts) != 3:
+        raise CloudOSValidationError(
+            parameter, original, "a legacy link has exactly three parts: mountName:bucketName:s3Prefix"
+        )
+    mount_name, bucket, prefix = parts
+    if not mount_name:
+        raise CloudOSValidationError(parameter, original, "the mount name of the legacy link is empty")
+    if not bucket:
+        raise CloudOSValidationError(parameter, original, "the S3 bucket name of the legacy link is empty")
+    if prefix and not prefix.endswith("/"):
+        prefix += "/"
+    return {
+        "type": "s3",
+        "mount_name": mount_name,
+        "s3_bucket": bucket,
+        "s3_prefix": prefix,
+        "is_file": False,
+    }
+
+
+def _is_legacy_link(text: str) -> bool:
+    if ":" not in text or "//" in text or ">" in text:
+        return False
+    mount_name = text.partition(":")[0]
+    return "/" not in mount_name
+
+
+def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str, Any]:
+    """Parse a folder (or S3 file) to link into the session (the payload's ``fuseFileSystems``).
+
+    Returns, like the official client: ``{"type": "s3", "s3_bucket", "s3_prefix", "is_file"}``
+    for ``s3://`` paths (a folder's prefix ends with ``/``; ``is_file`` when the last segment has
+    a ``.`` and the path does not end with ``/``); ``{"type": "s3", "mount_name", "s3_bucket",
+    "s3_prefix", "is_file": False}`` for legacy links; ``{"type": "cloudos", "project_name",
+    "folder_path"}`` for CloudOS folders.
+    """
+    text = _require_text(link_path_str, parameter, AZURE_LINK_REFUSAL)
+    if _is_s3(text):
+        bucket, prefix = _split_s3(text, link_path_str, parameter, "s3://bucket/prefix/")
+        last_segment = prefix.rstrip("/").rpartition("/")[2]
+        is_file = bool(prefix) and not text.endswith("/") and "." in last_segment
+        if prefix and not is_file and not prefix.endswith("/"):
+            prefix += "/"
+        return {"type": "s3", "s3_bucket": bucket, "s3_prefix": prefix, "is_file": is_file}
+    if _is_legacy_link(text):  # never with "//": other schemes are refused below
+        return _parse_legacy_link(text, link_path_str, parameter)
+    project, folder = _split_cloudos(text, link_path_str, parameter, LINK_PATH_FORMATS, "folder path")
+    return {"type": "cloudos", "project_name": project, "folder_path": folder}
+
+
+def split_paths(value: Any, *, parameter: str = "mounts") -> list[str]:
+    """Turn a templated value into a list of path strings, blanks dropped.
+
+    Accepts ``None`` (no paths), a list or tuple of strings (kept whole: an S3 key may contain a
+    comma), a JSON or Python list literal in a string, or a comma-separated string.
+    """
+    return split_strings(
+        value,
+        parameter=parameter,
+        noun="path",
+        whole="a path, a list of paths or a comma-separated string",
+    )
+
+
+def _parse_all(value: Any, parameter: str, parse: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
+    return [parse(path, parameter=parameter) for path in split_paths(value, parameter=parameter)]
+
+
+def parse_data_files(value: Any, *, parameter: str = "mounts") -> list[dict[str, Any]]:
+    """:func:`split_paths` then :func:`parse_data_file` on each path."""
+    return _parse_all(value, parameter, parse_data_file)
+
+
+def parse_link_paths(value: Any, *, parameter: str = "links") -> list[dict[str, Any]]:
+    """:func:`split_paths` then :func:`parse_link_path` on each path."""
+    return _parse_all(value, parameter, parse_link_path)
+
+
+def describe_path(parsed: dict[str, Any]) -> str:
+    """A parsed path written back in its canonical form, for messages."""
+    if parsed.get("type") == "s3":
+        if parsed.get("mount_name"):
+            return f"{parsed['mount_name']}:{parsed.get('s3_bucket', '')}:{parsed.get('s3_prefix', '')}"
+        return f"{S3_SCHEME}{parsed.get('s3_bucket', '')}/{parsed.get('s3_prefix', '')}"
+    inner = parsed.get("dataset_path", parsed.get("folder_path", ""))
+    return f"{parsed.get('project_name', '')}/{inner}"
+
+
+def _last_segment(path: str) -> str:
+    return path.rstrip("/").rpartition("/")[2]
+
+
+def link_mount_name(parsed: dict[str, Any]) -> str:
+    """The name a parsed link is mounted under inside the session.
+
+    Legacy links carry their own name; an S3 file or folder is named after its last path segment
+    (a whole bucket after the bucket); a CloudOS folder after its last folder segment. Known
+    before any HTTP call, so colliding names are refused when the task is configured.
+    """
+    if parsed.get("mount_name"):
+        return str(parsed["mount_name"])
+    if parsed.get("type") == "s3":
+        return _last_segment(str(parsed.get("s3_prefix", ""))) or str(parsed.get("s3_bucket", ""))
+    return _last_segment(str(parsed.get("folder_path", "")))
+
+
+def parse_usd(value: Any, parameter: str, *, allow_zero: bool = False) -> float | None:
+    """An amount of USD from a number or a rendered template; None when unset.
+
+    Zero is refused for a guard (it would fire at once: a configuration mistake) but allowed for
+    a minimum ("cost at least $0" simply selects everything).
+    """
+    if is_unset(value):
+        return None
+    amount = require_number(value, parameter, "an amount of USD such as 50 or 12.5")
+    if amount < 0 or (amount == 0 and not allow_zero):
+        bound = "0 or more" if allow_zero else "greater than 0"
+        raise CloudOSValidationError(parameter, value, f"the amount must be {bound}")
+    return amount
+
+
+def parse_runtime(value: Any, parameter: str) -> int | None:
+    """A runtime threshold in seconds (``"2h"``, ``"90m"``, ``3600``, a timedelta); None when unset."""
+    if is_unset(value):
+        return None
+    return parse_watch_timeout_duration(value, parameter=parameter)
+
+
+def parse_string_list(value: Any, parameter: str) -> tuple[str, ...]:
+    """A list of strings from a list, a comma-separated string or a rendered list literal.
+
+    A list keeps each item whole (a name may contain a comma); a string is split on commas unless
+    it reads as a JSON or Python list (what Jinja renders for a list). Blank items are dropped;
+    an unset value is the empty list.
+    """
+    if isinstance(value, (set, frozenset)):  # names: their order does not matter
+        value = list(value)
+    return tuple(
+        split_strings(value, parameter=parameter, whole="a list of strings or a comma-separated string")
+    )
+
+
+# --- the specs, and the bodies built from them ---------------------------------------------------
 
 DEFAULT_SHUTDOWN_IN = "12h"
 DEFAULT_SPARK_MASTER_TYPE = "c5.2xlarge"
 DEFAULT_SPARK_CORE_TYPE = "c5.xlarge"
+SPARK_RELEASE_LABEL = "emr-7.3.0"
+SPARK_ROOT_VOLUME_GB = 100
+SPARK_NODE_STORAGE: dict[str, Any] = {"type": "gp2", "sizeInGbs": 50, "volumesPerInstance": 1}
 
 ParsedPaths = tuple[dict[str, Any], ...]
 
@@ -120,30 +881,61 @@ class SessionSpec:
         data_items: list[dict[str, Any]] | None,
         fuse_file_systems: list[dict[str, Any]] | None,
         now: datetime | None = None,
+        shutdown_at: str | None = None,
     ) -> dict[str, Any]:
-        """The creation body, with the resolved ``mounts`` and ``links`` items.
+        """The body of ``POST /api/v1/interactive-sessions``, with the resolved mounts and links items.
 
         Nothing is checked again: the spec's values were checked when it was made, its paths
-        fit its platform, and the items are what those paths resolved to.
+        fit its platform, and the items are what those paths resolved to. ``shutdown_at`` (an
+        instant in the API's form) replaces :meth:`shutdown_at` when given.
         """
-        return session_body(
-            name=self.name,
-            backend=self.backend,
-            project_id=project_id,
-            execution_platform=self.execution_platform,
-            instance_type=self.instance_type,
-            storage_size=self.storage_size,
-            spot=self.spot,
-            shared=self.shared,
-            cost_limit=self.cost_limit,
-            shutdown_at=self.shutdown_at(now),
-            data_items=list(data_items or []),
-            fuse_items=list(fuse_file_systems or []),
-            r_version=self.r_version,
-            spark_master_type=self.spark_master_type,
-            spark_core_type=self.spark_core_type,
-            spark_workers=self.spark_workers,
-        )
+        configuration: dict[str, Any] = {
+            "name": self.name,
+            "backend": self.backend,
+            "executionPlatform": self.execution_platform,
+            "instanceType": self.instance_type,
+            "isCostSaving": self.spot,
+            "storageSizeInGb": self.storage_size,
+            "storageMode": "regular",
+            "visibility": "workspace" if self.shared else "private",
+            "execution": {
+                "computeCostLimit": self.cost_limit,
+                "autoShutdownAtDate": shutdown_at or self.shutdown_at(now),
+            },
+        }
+        if self.r_version is not None:
+            configuration["rVersion"] = self.r_version
+        if self.spark_master_type and self.spark_core_type:
+            configuration["cluster"] = self._spark_cluster()
+        return {
+            "interactiveSessionConfiguration": configuration,
+            "dataItems": list(data_items or []),
+            "fileSystemIds": [],
+            "fuseFileSystems": list(fuse_file_systems or []),
+            "projectId": project_id,
+        }
+
+    def _spark_cluster(self) -> dict[str, Any]:
+        workers = self.spark_workers
+        capacity = {"minCapacity": workers, "maxCapacity": max(2 * workers, 10)}
+        node = {"costSaving": self.spot, "storage": dict(SPARK_NODE_STORAGE)}
+        return {
+            "name": f"{self.name}-cluster",
+            "releaseLabel": SPARK_RELEASE_LABEL,
+            "ebsRootVolumeSizeInGb": SPARK_ROOT_VOLUME_GB,
+            "instances": {
+                "master": {"type": self.spark_master_type, **node},
+                "core": {
+                    "type": self.spark_core_type,
+                    **node,
+                    "minNumberOfInstances": workers,
+                    "autoscaling": dict(capacity),
+                },
+                "tasks": [],
+            },
+            "autoscaling": dict(capacity),
+            "id": None,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,16 +977,31 @@ class ResumeSpec:
         data_items: list[dict[str, Any]] | None = None,
         fuse_file_systems: list[dict[str, Any]] | None = None,
         now: datetime | None = None,
+        shutdown_at: str | None = None,
     ) -> dict[str, Any]:
-        """The resume body, with the resolved ``mounts`` and ``links`` items."""
-        return resume_body(
-            instance_type=self.instance_type,
-            storage_size=self.storage_size,
-            cost_limit=self.cost_limit,
-            shutdown_at=self.shutdown_at(now),
-            data_items=list(data_items or []),
-            fuse_items=list(fuse_file_systems or []),
+        """The body of ``PUT /api/v1/interactive-sessions/{id}/resume``: only what changes.
+
+        ``dataItems`` and ``fileSystemIds`` are always lists; ``newInteractiveSessionConfiguration``
+        appears only when the instance, storage, cost limit or shutdown changes (``None`` means
+        "keep", as in the official builder), its ``execution`` only for cost limit or shutdown;
+        ``fuseFileSystems`` only when there are links. ``shutdown_at`` replaces :meth:`shutdown_at`.
+        """
+        changes = _given({"instanceType": self.instance_type, "storageSizeInGb": self.storage_size})
+        execution = _given(
+            {"computeCostLimit": self.cost_limit, "autoShutdownAtDate": shutdown_at or self.shutdown_at(now)}
         )
+        if execution:
+            changes["execution"] = execution
+        payload: dict[str, Any] = {"dataItems": list(data_items or []), "fileSystemIds": []}
+        if changes:
+            payload["newInteractiveSessionConfiguration"] = changes
+        if fuse_file_systems:
+            payload["fuseFileSystems"] = list(fuse_file_systems)
+        return payload
+
+
+def _given(fields: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in fields.items() if value is not None}
 
 
 def make_session_spec(
@@ -274,7 +1081,7 @@ def make_resume_spec(
     """Check and convert rendered resume parameters into a :class:`ResumeSpec`.
 
     ``execution_platform`` is required: it decides which instance types, mounts and links are
-    valid. Anything unset (``None``, ``""``, ``"None"``: see :mod:`~.unset`) keeps the session's
+    valid. Anything unset (``None``, ``""``, ``"None"``: see :func:`is_unset`) keeps the session's
     current setting.
     """
     platform = require_execution_platform(execution_platform, "execution_platform")
@@ -292,17 +1099,3 @@ def make_resume_spec(
         mounts=parsed_mounts,
         links=parsed_links,
     )
-
-
-__all__ = [
-    "DEFAULT_SHUTDOWN_IN",
-    "DEFAULT_SPARK_CORE_TYPE",
-    "DEFAULT_SPARK_MASTER_TYPE",
-    "DEFAULT_SPARK_WORKERS",
-    "DEFAULT_STORAGE_SIZE",
-    "UNLIMITED_COST",
-    "ResumeSpec",
-    "SessionSpec",
-    "make_resume_spec",
-    "make_session_spec",
-]

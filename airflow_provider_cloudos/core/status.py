@@ -39,13 +39,8 @@ API_TO_DISPLAY: dict[str, str] = {
 
 #: Display status → the raw API names it covers; used for the list endpoint's ``status[]`` filter.
 DISPLAY_TO_API: dict[str, tuple[str, ...]] = {
-    SCHEDULED: ("scheduled",),
-    SETUP: ("setup",),
-    INITIALISING: ("initialising", "initializing"),
-    RUNNING: ("ready", "running"),
-    STOPPING: ("aborting",),
-    PAUSED: ("aborted", "stopped"),
-    TERMINATED: ("terminated",),
+    display: tuple(api for api, shown in API_TO_DISPLAY.items() if shown == display)
+    for display in dict.fromkeys(API_TO_DISPLAY.values())
 }
 
 DISPLAY_STATUSES: frozenset[str] = frozenset(DISPLAY_TO_API)
@@ -59,8 +54,6 @@ SETTLED_STATUSES: frozenset[str] = frozenset({RUNNING, PAUSED, TERMINATED})
 FAILURE_STATUSES: frozenset[str] = frozenset({TERMINATED})
 #: Statuses in which the session exists and may cost money (anything but paused/terminated).
 LIVE_STATUSES: frozenset[str] = frozenset({SCHEDULED, SETUP, INITIALISING, RUNNING, STOPPING})
-#: Statuses from which ``resume`` is accepted.
-RESUMABLE_STATUSES: frozenset[str] = frozenset({PAUSED})
 
 
 def map_status(status: str | None) -> str:

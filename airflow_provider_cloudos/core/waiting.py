@@ -14,6 +14,9 @@ the wait ended. :class:`BatchWatch` and :func:`batch_wait` do the same for many 
 operator's blocking wait and the batch trigger). The loops do no I/O: they yield what to do, and
 each caller only performs the reads and the sleeps (:func:`run_blocking`, :func:`run_async`), so
 a reader shared by many waits can feed them as well.
+
+"Stop my session once it has spent $50": every waiter asks the same :class:`SessionGuard`, so they
+fire at the same observation and say why in the same words.
 """
 
 from __future__ import annotations
@@ -25,8 +28,13 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError
-from airflow_provider_cloudos.core.formatters import format_duration, session_summary
-from airflow_provider_cloudos.core.guards import SessionGuard
+from airflow_provider_cloudos.core.formatters import (
+    finite_float,
+    format_cost,
+    format_duration,
+    session_summary,
+)
+from airflow_provider_cloudos.core.spec import parse_runtime, parse_usd, parse_watch_timeout_duration
 from airflow_provider_cloudos.core.status import (
     FAILURE_STATUSES,
     WaitOutcome,
@@ -46,6 +54,76 @@ def _format_elapsed(seconds: float) -> str:
 
 def _where(url: str | None) -> str:
     return f" ({url})" if url else ""
+
+
+@dataclass(frozen=True, slots=True)
+class SessionGuard:
+    """Limits on a watched session's cost and runtime; :meth:`check` says when one is reached.
+
+    The runtime is the session's own ``totalRunningTimeInSeconds`` (what it has billed for), not
+    the time the wait has lasted: that is what a timeout is for. A limit is reached at equality.
+    An inactive guard (no limit) never fires. Immutable; equal to (and hashed like) another guard
+    with the same limits.
+    """
+
+    max_cost_usd: float | None = None
+    max_runtime_seconds: float | None = None
+
+    def __post_init__(self) -> None:
+        """Check the limits and store them as floats, so equal guards compare and hash alike."""
+        if self.max_cost_usd is not None:
+            object.__setattr__(self, "max_cost_usd", parse_usd(self.max_cost_usd, "max_cost_usd"))
+        if self.max_runtime_seconds is not None:
+            seconds = parse_watch_timeout_duration(self.max_runtime_seconds, parameter="max_runtime_seconds")
+            object.__setattr__(self, "max_runtime_seconds", float(seconds))
+
+    @classmethod
+    def from_params(cls, *, max_cost_usd: Any = None, max_runtime: Any = None) -> SessionGuard:
+        """The guard from rendered operator parameters; errors name ``max_cost_usd``/``max_runtime``."""
+        runtime = parse_runtime(max_runtime, "max_runtime")
+        return cls(
+            max_cost_usd=parse_usd(max_cost_usd, "max_cost_usd"),
+            max_runtime_seconds=float(runtime) if runtime is not None else None,
+        )
+
+    @property
+    def active(self) -> bool:
+        return self.max_cost_usd is not None or self.max_runtime_seconds is not None
+
+    def check(self, session: Mapping[str, Any]) -> str | None:
+        """The reason the guard fires for this session object, or None."""
+        reasons = []
+        if self.max_cost_usd is not None:
+            cost = finite_float(session.get("totalCostInUsd")) or 0.0
+            if cost >= self.max_cost_usd:
+                reasons.append(
+                    f"cost {format_cost(cost)} reached the limit of {format_cost(self.max_cost_usd)}"
+                )
+        if self.max_runtime_seconds is not None:
+            runtime = finite_float(session.get("totalRunningTimeInSeconds")) or 0.0
+            if runtime >= self.max_runtime_seconds:
+                reasons.append(
+                    f"runtime {format_duration(runtime)} reached the limit of "
+                    f"{format_duration(self.max_runtime_seconds)}"
+                )
+        return " and ".join(reasons) or None
+
+    def describe(self) -> str:
+        limits = []
+        if self.max_cost_usd is not None:
+            limits.append(f"cost reaches {format_cost(self.max_cost_usd)}")
+        if self.max_runtime_seconds is not None:
+            limits.append(f"runtime reaches {format_duration(self.max_runtime_seconds)}")
+        return " or ".join(limits) or "no guard"
+
+    def trigger_kwargs(self) -> dict[str, float]:
+        """The limits that are set, as a trigger's serialized keyword arguments (primitives)."""
+        kwargs: dict[str, float] = {}
+        if self.max_cost_usd is not None:
+            kwargs["max_cost_usd"] = self.max_cost_usd
+        if self.max_runtime_seconds is not None:
+            kwargs["max_runtime_seconds"] = self.max_runtime_seconds
+        return kwargs
 
 
 @dataclass(slots=True)
@@ -452,17 +530,3 @@ async def run_async(
     except StopIteration as finished:
         result: _Result = finished.value
         return result
-
-
-__all__ = [
-    "PAUSED_TO_STOP_COSTS",
-    "BatchResult",
-    "BatchWatch",
-    "StatusWatch",
-    "WaitEnd",
-    "WaitResult",
-    "batch_wait",
-    "run_async",
-    "run_blocking",
-    "session_wait",
-]

@@ -49,14 +49,18 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSTransientError,
     CloudOSWaitTimeoutError,
 )
-from airflow_provider_cloudos.core.formatters import format_duration
-from airflow_provider_cloudos.core.guards import SessionGuard
+from airflow_provider_cloudos.core.formatters import format_duration, session_url
 from airflow_provider_cloudos.core.lineage import DataLocation
-from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.report import build_session_report, reports_access
+from airflow_provider_cloudos.core.spec import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, api_statuses_for, map_status
-from airflow_provider_cloudos.core.urls import session_url
-from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_blocking, session_wait
+from airflow_provider_cloudos.core.waiting import (
+    SessionGuard,
+    StatusWatch,
+    WaitEnd,
+    run_blocking,
+    session_wait,
+)
 from airflow_provider_cloudos.provider_info import CONN_FIELDS, CONNECTION_TYPE, UI_FIELD_BEHAVIOUR
 
 if TYPE_CHECKING:

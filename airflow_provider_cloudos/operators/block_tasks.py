@@ -31,10 +31,9 @@ from airflow.providers.common.compat.sdk import AirflowFailException, BaseSensor
 
 from airflow_provider_cloudos.compat import unfinished_tasks
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSValidationError
-from airflow_provider_cloudos.core.guards import SessionGuard
+from airflow_provider_cloudos.core.spec import is_unset, parse_bool, require_session_id
 from airflow_provider_cloudos.core.status import PRE_RUNNING_STATUSES, RUNNING, map_status
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.validators import parse_bool, require_session_id
+from airflow_provider_cloudos.core.waiting import SessionGuard
 from airflow_provider_cloudos.operators.connection_task import (
     CONNECTION_TEMPLATE_FIELDS,
     CloudOSSensorTimingMixin,

@@ -16,7 +16,7 @@ The rules they hold every task to:
 * ``deferrable`` is a template field of none, as in the official providers: Airflow decides how
   a task runs before it renders anything.
 * Every seconds-like parameter (poll intervals, timeouts) is read by one parser,
-  :func:`~airflow_provider_cloudos.core.durations.parse_duration_seconds`: ``30``, ``"90"``,
+  :func:`~airflow_provider_cloudos.core.spec.parse_duration_seconds`: ``30``, ``"90"``,
   ``"1m"``, ``"2h"`` and ``timedelta(minutes=5)`` work on every task.
 * Checks read rendered values and return what they read; they never write it back. A deferred
   task comes back as a fresh instance that must read the same values again, and a task's
@@ -32,10 +32,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseOperator, conf
 
-from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.validators import parse_bool, require_object_id
+from airflow_provider_cloudos.core.spec import is_unset, parse_bool, parse_duration_seconds, require_object_id
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 
 if TYPE_CHECKING:
@@ -129,7 +127,7 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
         return self._optional_id("workspace_id", "workspace id")
 
     def _optional_id(self, parameter: str, what: str) -> str | None:
-        """An optional 24-hex id parameter as rendered, checked; None when unset (``core.unset``)."""
+        """An optional 24-hex id parameter as rendered, checked; None when unset (``core.spec.is_unset``)."""
         value = getattr(self, parameter)
         return None if is_unset(value) else require_object_id(value, parameter, what)
 

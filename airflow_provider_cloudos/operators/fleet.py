@@ -34,10 +34,8 @@ from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSValidation
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
 from airflow_provider_cloudos.core.report import report_csv, summarize_report
 from airflow_provider_cloudos.core.selection import SessionFilter
+from airflow_provider_cloudos.core.spec import is_unset, parse_bool, parse_string_list
 from airflow_provider_cloudos.core.status import PAUSED, TERMINATED, map_status, normalize_statuses
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.user_values import parse_string_list
-from airflow_provider_cloudos.core.validators import parse_bool
 from airflow_provider_cloudos.core.waiting import BatchWatch, WaitEnd, batch_wait, run_blocking
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception

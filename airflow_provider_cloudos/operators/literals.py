@@ -22,7 +22,7 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.validators import AWS, AZURE
+from airflow_provider_cloudos.core.spec import AWS, AZURE
 
 #: Jinja's default delimiters: a string holding one of these is rendered before it is used.
 JINJA_MARKERS = ("{{", "{%", "{#")

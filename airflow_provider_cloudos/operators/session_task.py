@@ -34,8 +34,13 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSWaitTimeoutError,
 )
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
-from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.lineage import SessionLineage
+from airflow_provider_cloudos.core.spec import (
+    AWS,
+    AZURE,
+    is_unset,
+    require_execution_platform,
+)
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PAUSED,
@@ -46,13 +51,7 @@ from airflow_provider_cloudos.core.status import (
     WaitOutcome,
     map_status,
 )
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.validators import (
-    AWS,
-    AZURE,
-    require_execution_platform,
-)
-from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS, StatusWatch
+from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS, SessionGuard, StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import cleanup_calls, task_call_deadline

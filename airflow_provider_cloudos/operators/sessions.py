@@ -40,7 +40,16 @@ from airflow_provider_cloudos.core.matching import (
     session_differences,
     wanted_settings,
 )
-from airflow_provider_cloudos.core.spec import ResumeSpec, SessionSpec, make_resume_spec, make_session_spec
+from airflow_provider_cloudos.core.spec import (
+    AWS,
+    AZURE,
+    ResumeSpec,
+    SessionSpec,
+    make_resume_spec,
+    make_session_spec,
+    require_session_id,
+    validate_session_id,
+)
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PAUSED,
@@ -49,12 +58,6 @@ from airflow_provider_cloudos.core.status import (
     STOPPING,
     TERMINATED,
     map_status,
-)
-from airflow_provider_cloudos.core.validators import (
-    AWS,
-    AZURE,
-    require_session_id,
-    validate_session_id,
 )
 from airflow_provider_cloudos.deferral import check_event
 from airflow_provider_cloudos.exceptions import to_airflow_exception

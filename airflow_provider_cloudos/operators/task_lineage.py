@@ -28,7 +28,7 @@ from airflow_provider_cloudos.core.lineage import (
     lineage_dataset,
     static_location,
 )
-from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
+from airflow_provider_cloudos.core.spec import parse_data_files, parse_link_paths
 
 #: XCom key of the lineage record (pushed only when the OpenLineage provider is installed).
 XCOM_LINEAGE = "cloudos_lineage"

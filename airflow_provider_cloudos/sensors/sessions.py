@@ -20,11 +20,15 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSTransientError,
 )
 from airflow_provider_cloudos.core.formatters import session_summary
-from airflow_provider_cloudos.core.guards import SessionGuard
+from airflow_provider_cloudos.core.spec import is_unset, require_session_id
 from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.validators import require_session_id
-from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_blocking, session_wait
+from airflow_provider_cloudos.core.waiting import (
+    SessionGuard,
+    StatusWatch,
+    WaitEnd,
+    run_blocking,
+    session_wait,
+)
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.hooks.cloudos import task_call_deadline
 from airflow_provider_cloudos.operators.connection_task import (

@@ -22,7 +22,7 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from airflow_provider_cloudos.core.urls import SESSION_PAGE_PATH
+from airflow_provider_cloudos.core.formatters import SESSION_PAGE_PATH
 from airflow_provider_cloudos.testing.simulator import CloudOSSimulator, add_timings_argument
 from airflow_provider_cloudos.testing.timings import NAMED_TIMINGS
 

@@ -15,8 +15,12 @@ from html import escape
 from typing import Any
 from urllib.parse import unquote
 
-from airflow_provider_cloudos.core.formatters import format_cost, format_instance_type, session_summary
-from airflow_provider_cloudos.core.urls import SESSION_PAGE_PATH
+from airflow_provider_cloudos.core.formatters import (
+    SESSION_PAGE_PATH,
+    format_cost,
+    format_instance_type,
+    session_summary,
+)
 from airflow_provider_cloudos.testing.messages import HttpRequest, HttpResponse
 from airflow_provider_cloudos.testing.timings import StateTimings
 

@@ -24,7 +24,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSError,
     CloudOSValidationError,
 )
-from airflow_provider_cloudos.core.validators import require_session_id
+from airflow_provider_cloudos.core.spec import require_session_id
 from airflow_provider_cloudos.core.waiting import BatchWatch, StatusWatch, batch_wait, run_async
 from airflow_provider_cloudos.deferral import ERROR
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook, trigger_call_deadline

@@ -29,9 +29,8 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_cloudos.compat import safe_to_pause_after_cancel, task_still_deferred
 from airflow_provider_cloudos.core.errors import CloudOSAPIError, CloudOSAuthError, CloudOSError
 from airflow_provider_cloudos.core.formatters import session_summary
-from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status, normalize_statuses
-from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_async, session_wait
+from airflow_provider_cloudos.core.waiting import SessionGuard, StatusWatch, WaitEnd, run_async, session_wait
 from airflow_provider_cloudos.deferral import ERROR
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook, trigger_call_deadline
 

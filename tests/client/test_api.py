@@ -34,14 +34,14 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSTransientError,
     CloudOSValidationError,
 )
+from airflow_provider_cloudos.core.formatters import session_url
 from airflow_provider_cloudos.core.lineage import cloudos_location, s3_location
-from airflow_provider_cloudos.core.paths import (
+from airflow_provider_cloudos.core.spec import (
     parse_data_file,
     parse_data_files,
     parse_link_path,
     parse_link_paths,
 )
-from airflow_provider_cloudos.core.urls import session_url
 
 # --- endpoints ------------------------------------------------------------
 

@@ -13,8 +13,8 @@ import json, sys
 import airflow_provider_cloudos.client
 from airflow_provider_cloudos.client import AsyncCloudOSClient, CloudOSClient
 import airflow_provider_cloudos.client.async_client
-import airflow_provider_cloudos.core.errors, airflow_provider_cloudos.core.validators
-import airflow_provider_cloudos.core.status, airflow_provider_cloudos.core.urls
+import airflow_provider_cloudos.core.errors, airflow_provider_cloudos.core.spec
+import airflow_provider_cloudos.core.status, airflow_provider_cloudos.core.formatters
 print(json.dumps(sorted(name for name in sys.modules if name == "airflow" or name.startswith("airflow."))))
 """
 

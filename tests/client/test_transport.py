@@ -74,7 +74,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSTransientError,
     CloudOSValidationError,
 )
-from airflow_provider_cloudos.core.urls import shown_url
+from airflow_provider_cloudos.core.formatters import shown_url
 from airflow_provider_cloudos.testing import ManualClock
 
 # --- retry ------------------------------------------------------------

@@ -17,7 +17,7 @@ from airflow_provider_cloudos.core.lineage import (
     session_facet,
     static_location,
 )
-from airflow_provider_cloudos.core.paths import parse_data_file, parse_link_path
+from airflow_provider_cloudos.core.spec import parse_data_file, parse_link_path
 
 WORKSPACE = "5f0c1d2e3a4b5c6d7e8f9a0b"
 SESSION = {

@@ -5,8 +5,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.paths import parse_data_file, parse_link_path
+from airflow_provider_cloudos.core.errors import CloudOSValidationError, shown_value
 from airflow_provider_cloudos.core.payloads import (
     build_file_item,
     build_project_folder_item,
@@ -15,10 +14,13 @@ from airflow_provider_cloudos.core.payloads import (
     build_s3_folder_item,
     build_s3_link_item,
     build_session_payload,
+)
+from airflow_provider_cloudos.core.spec import (
     check_duplicate_mount_names,
     item_mount_name,
+    parse_data_file,
+    parse_link_path,
 )
-from airflow_provider_cloudos.core.shown import shown_value
 
 NOW = datetime(2026, 5, 28, 12, 0, 0, tzinfo=UTC)
 IN_24H = "2026-05-29T12:00:00Z"

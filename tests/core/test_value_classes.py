@@ -15,12 +15,11 @@ import pickle
 
 import pytest
 
-from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.lineage import DataLocation, LineageDataset, SessionLineage
 from airflow_provider_cloudos.core.matching import SettingDifference
 from airflow_provider_cloudos.core.selection import SessionFilter
 from airflow_provider_cloudos.core.spec import ResumeSpec, SessionSpec, make_resume_spec, make_session_spec
-from airflow_provider_cloudos.core.waiting import StatusWatch
+from airflow_provider_cloudos.core.waiting import SessionGuard, StatusWatch
 
 
 def session_spec() -> SessionSpec:

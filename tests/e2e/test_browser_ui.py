@@ -48,7 +48,7 @@ from airflow_stack import (
 )
 
 from airflow_provider_cloudos.compat import AIRFLOW_V_3_0_PLUS
-from airflow_provider_cloudos.core.urls import session_url
+from airflow_provider_cloudos.core.formatters import session_url
 from airflow_provider_cloudos.provider_info import CONN_FIELDS, UI_FIELD_BEHAVIOUR
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock
 

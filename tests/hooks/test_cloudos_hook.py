@@ -509,7 +509,7 @@ async def test_reading_the_connection_anew_says_why(cloudos_conn, log_messages):
 
 
 def test_a_guard_that_fires_in_a_blocking_wait_says_which_session_and_why(cloudos_conn):
-    from airflow_provider_cloudos.core.guards import SessionGuard
+    from airflow_provider_cloudos.core.waiting import SessionGuard
 
     cloudos_conn.set_timings(StateTimings(scheduled=0.0, setup=60.0))
     session = cloudos_conn.add_session(name="costly", status="setup", cost=9.0)

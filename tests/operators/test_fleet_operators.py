@@ -29,7 +29,7 @@ from operator_helpers import FakeTI, rendered
 from airflow_provider_cloudos.client import sync as sync_client
 from airflow_provider_cloudos.client.transport import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSGuardError
-from airflow_provider_cloudos.core.guards import SessionGuard
+from airflow_provider_cloudos.core.waiting import SessionGuard
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.operators.fleet import (
     XCOM_PAUSE_RESULTS,

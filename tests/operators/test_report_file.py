@@ -12,8 +12,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from fsspec.implementations.memory import MemoryFileSystem
 
 from airflow_provider_cloudos.compat import AIRFLOW_V_3_0_PLUS, object_storage_path
-from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.shown import shown_value
+from airflow_provider_cloudos.core.errors import CloudOSValidationError, shown_value
 from airflow_provider_cloudos.operators.fleet import (
     CloudOSSessionReportOperator,
     check_report_path,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import requests
 from simulator_helpers import Api
 
-from airflow_provider_cloudos.core.urls import session_url
+from airflow_provider_cloudos.core.formatters import session_url
 from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 from airflow_provider_cloudos.testing.__main__ import build_parser
 

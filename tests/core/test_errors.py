@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.errors import CloudOSValidationError, shown_value
 from airflow_provider_cloudos.core.matching import SettingDifference, describe_settings
-from airflow_provider_cloudos.core.shown import shown_value
 
 
 @pytest.mark.parametrize(
