@@ -229,10 +229,7 @@ class CloudOSHook(BaseHook):
         await self.get_async_client()
 
     async def aget_settings(self) -> ClientSettings:
-        from airflow.providers.common.compat.connection import (
-            get_async_connection,
-            get_async_extra_dejson,
-        )
+        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
         try:
             conn = await get_async_connection(self.cloudos_conn_id)

@@ -14,11 +14,7 @@ from airflow.providers.common.compat.sdk import (
     PokeReturnValue,
 )
 
-from airflow_provider_cloudos.core.errors import (
-    CloudOSDeadlineError,
-    CloudOSError,
-    CloudOSTransientError,
-)
+from airflow_provider_cloudos.core.errors import CloudOSDeadlineError, CloudOSError, CloudOSTransientError
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import normalize_statuses

@@ -19,11 +19,7 @@ from typing import Any
 
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_cloudos.core.errors import (
-    CloudOSAuthError,
-    CloudOSError,
-    CloudOSValidationError,
-)
+from airflow_provider_cloudos.core.errors import CloudOSAuthError, CloudOSError, CloudOSValidationError
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import BatchWatch, StatusWatch, batch_wait, run_async
 from airflow_provider_cloudos.deferral import ERROR
