@@ -115,31 +115,41 @@ def _task_identity(trigger: Any) -> tuple[str, str, str, int] | None:
         return None
 
 
-def _current_task_state(dag_id: str, task_id: str, run_id: str, map_index: int) -> str | None:
-    """Ask Airflow for a task instance's state (blocking; call it from a worker thread).
+def _task_states(
+    dag_id: str, run_id: str, task_ids: Collection[str], map_index: int | None = None
+) -> dict[str, Any]:
+    """The states of a DAG run's task instances (blocking), keyed as the task SDK keys them: by task
+    id, and ``<task_id>_<map_index>`` for a mapped task's instance; ``map_index`` asks for one.
 
-    3.x: the triggerer answers through the task SDK (there is no database access from trigger
-    code). 2.11: the triggerer has the metadata database, so query it.
+    3.x: asked through the task SDK (trigger and task code have no database access). 2.11: the
+    worker and the triggerer have the metadata database, so query it.
     """
     if AIRFLOW_V_3_0_PLUS:
         from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
 
-        states = RuntimeTaskInstance.get_task_states(
-            dag_id=dag_id, map_index=map_index, task_ids=[task_id], run_ids=[run_id]
+        answer = RuntimeTaskInstance.get_task_states(
+            dag_id=dag_id, map_index=map_index, task_ids=sorted(task_ids), run_ids=[run_id]
         )
-        by_task = states.get(run_id, {})
-        state = by_task.get(task_id) if map_index < 0 else by_task.get(f"{task_id}_{map_index}")
-        return None if state is None else str(state)
+        return dict(answer.get(run_id) or {})
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
 
     with create_session() as session:
-        ti = (
-            session.query(TaskInstance)
-            .filter_by(dag_id=dag_id, task_id=task_id, run_id=run_id, map_index=map_index)
-            .one_or_none()
+        query = session.query(TaskInstance.task_id, TaskInstance.map_index, TaskInstance.state).filter(
+            TaskInstance.dag_id == dag_id,
+            TaskInstance.run_id == run_id,
+            TaskInstance.task_id.in_(sorted(task_ids)),
         )
-        return None if ti is None or ti.state is None else str(ti.state)
+        if map_index is not None:
+            query = query.filter(TaskInstance.map_index == map_index)
+        return {task_id if index < 0 else f"{task_id}_{index}": state for task_id, index, state in query}
+
+
+def _current_task_state(dag_id: str, task_id: str, run_id: str, map_index: int) -> str | None:
+    """A task instance's state (blocking; call it from a worker thread)."""
+    states = _task_states(dag_id, run_id, [task_id], map_index)
+    state = states.get(task_id if map_index < 0 else f"{task_id}_{map_index}")
+    return None if state is None else str(state)
 
 
 #: Task instance states after which a task will not run again in this try of the DAG run.
@@ -156,38 +166,16 @@ def _state_name(state: Any) -> str | None:
 def unfinished_tasks(dag_id: str, run_id: str, task_ids: Collection[str]) -> list[str]:
     """The tasks among ``task_ids`` that have not finished yet in a DAG run (blocking).
 
-    Called from a running task (the session block's guard). 3.x: the worker asks through the task
-    SDK, which answers ``{run_id: {task_id: state}}`` with a mapped task's instances keyed
-    ``task_id_<map_index>``. 2.11: the worker has the metadata database. A task with no instance
-    yet, or any unfinished mapped instance, counts as unfinished.
+    Called from a running task (the session block's guard). A task with no instance yet, or any
+    unfinished mapped instance, counts as unfinished.
     """
     wanted = set(task_ids)
     if not wanted:
         return []
     states: dict[str, list[str | None]] = {task_id: [] for task_id in wanted}
-    if AIRFLOW_V_3_0_PLUS:
-        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-
-        answer = RuntimeTaskInstance.get_task_states(dag_id=dag_id, task_ids=sorted(wanted), run_ids=[run_id])
-        for key, state in dict(answer.get(run_id) or {}).items():
-            task_id = key if key in wanted else key.rsplit("_", 1)[0]
-            if task_id in states:
-                states[task_id].append(_state_name(state))
-    else:
-        from airflow.models.taskinstance import TaskInstance
-        from airflow.utils.session import create_session
-
-        with create_session() as session:
-            rows = (
-                session.query(TaskInstance.task_id, TaskInstance.state)
-                .filter(
-                    TaskInstance.dag_id == dag_id,
-                    TaskInstance.run_id == run_id,
-                    TaskInstance.task_id.in_(sorted(wanted)),
-                )
-                .all()
-            )
-        for task_id, state in rows:
+    for key, state in _task_states(dag_id, run_id, wanted).items():
+        task_id = key if key in wanted else key.rsplit("_", 1)[0]
+        if task_id in states:
             states[task_id].append(_state_name(state))
     return sorted(
         task_id

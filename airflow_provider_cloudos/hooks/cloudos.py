@@ -237,10 +237,7 @@ class CloudOSHook(BaseHook):
         await self.get_async_client()
 
     async def aget_settings(self) -> ClientSettings:
-        from airflow.providers.common.compat.connection import (
-            get_async_connection,
-            get_async_extra_dejson,
-        )
+        from airflow.providers.common.compat.connection import get_async_connection, get_async_extra_dejson
 
         try:
             conn = await get_async_connection(self.cloudos_conn_id)
@@ -396,12 +393,10 @@ class CloudOSHook(BaseHook):
         How a killed create task finds the session its request in flight created; with
         ``only_owner`` only sessions of the API key's user are considered.
         """
-        for session in self.find_sessions_by_name(
-            name, statuses=sorted(LIVE_STATUSES), only_owner=only_owner
-        ):
-            if map_status(session.get("status")) in LIVE_STATUSES:
-                return session
-        return None
+        found = self.find_sessions_by_name(name, statuses=sorted(LIVE_STATUSES), only_owner=only_owner)
+        return next(
+            (session for session in found if map_status(session.get("status")) in LIVE_STATUSES), None
+        )
 
     # -- names and paths → ids and payload items ------------------------------------------
 

@@ -14,14 +14,10 @@ from airflow.providers.common.compat.sdk import (
     PokeReturnValue,
 )
 
-from airflow_provider_cloudos.core.errors import (
-    CloudOSDeadlineError,
-    CloudOSError,
-    CloudOSTransientError,
-)
+from airflow_provider_cloudos.core.errors import CloudOSDeadlineError, CloudOSError, CloudOSTransientError
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.spec import is_unset, require_session_id
-from airflow_provider_cloudos.core.status import FAILURE_STATUSES, normalize_statuses
+from airflow_provider_cloudos.core.status import normalize_statuses
 from airflow_provider_cloudos.core.waiting import (
     SessionGuard,
     StatusWatch,
@@ -110,13 +106,11 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSenso
         wanted, failing = self.target_status, self.failure_status
         if wanted is None or is_unset(wanted):
             wanted = "paused" if guard.active else "running"
-        targets = normalize_statuses(wanted, "target_status")
+        # An empty list is refused here (StatusWatch.create would read it as "no failure status").
         failures = (
-            FAILURE_STATUSES - targets
-            if failing is None or is_unset(failing)
-            else normalize_statuses(failing, "failure_status")
+            None if failing is None or is_unset(failing) else normalize_statuses(failing, "failure_status")
         )
-        return StatusWatch(session_id, targets, failures, guard=guard)
+        return StatusWatch.create(session_id, wanted, failures, guard=guard)
 
     def _result(self, summary: Any, guard_reason: str | None) -> Any:
         """The summary, with ``guard_reason`` when a guard is set (what fired, or None)."""

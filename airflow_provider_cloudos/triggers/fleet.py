@@ -19,15 +19,11 @@ from typing import Any
 
 from airflow.triggers.base import TriggerEvent
 
-from airflow_provider_cloudos.core.errors import (
-    CloudOSAuthError,
-    CloudOSError,
-    CloudOSValidationError,
-)
+from airflow_provider_cloudos.core.errors import CloudOSAuthError, CloudOSError, CloudOSValidationError
 from airflow_provider_cloudos.core.spec import require_session_id
 from airflow_provider_cloudos.core.waiting import BatchWatch, StatusWatch, batch_wait, run_async
 from airflow_provider_cloudos.deferral import ERROR
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook, trigger_call_deadline
+from airflow_provider_cloudos.hooks.cloudos import trigger_call_deadline
 from airflow_provider_cloudos.triggers.sessions import CloudOSTriggerBase
 
 #: Requests in flight at once during one polling round: gentle on the API, still quick.
@@ -104,16 +100,27 @@ class CloudOSFleetTrigger(CloudOSTriggerBase):
         except CloudOSError as error:
             yield self._event(ERROR, watch, f"Cannot use connection {self.cloudos_conn_id!r}: {error}")
             return
-        async with hook:
-            event = await self._wait(hook, watch)
-        yield event
-
-    async def _wait(self, hook: CloudOSHook, watch: BatchWatch) -> TriggerEvent:
         limit = asyncio.Semaphore(self.max_concurrency)
+
+        async def read(session_id: str, key_refused: list[str] | None) -> None:
+            """Read one session into ``watch``; a 401 goes to ``key_refused`` when it is given."""
+            async with limit:
+                try:
+                    with trigger_call_deadline(self.end_time):
+                        session = await hook.aget_session(session_id)
+                except CloudOSError as error:
+                    if isinstance(error, CloudOSAuthError) and key_refused is not None:
+                        key_refused.append(session_id)
+                    elif watch.unread(session_id, error):
+                        self.log.warning(
+                            "CloudOS did not answer about session %s; the wait goes on: %s", session_id, error
+                        )
+                    return
+            watch.observe(session_id, session)
 
         async def poll_round(session_ids: list[str]) -> None:
             refused: list[str] = []
-            await asyncio.gather(*(self._poll_one(hook, limit, watch, sid, refused) for sid in session_ids))
+            await asyncio.gather(*(read(session_id, refused) for session_id in session_ids))
             if not refused:
                 return
             # A key rotated during the wait (see CloudOSHook.areread_connection): one read of the
@@ -124,7 +131,7 @@ class CloudOSFleetTrigger(CloudOSTriggerBase):
                 for session_id in refused:
                     watch.unread(session_id, error)
                 return
-            await asyncio.gather(*(self._poll_one(hook, limit, watch, sid, None) for sid in refused))
+            await asyncio.gather(*(read(session_id, None) for session_id in refused))
 
         # The task deferred right after asking for the pauses: the first round waits one interval
         # (an event before the scheduler processed the deferral fails the task on Airflow 3.3.2).
@@ -136,32 +143,9 @@ class CloudOSFleetTrigger(CloudOSTriggerBase):
             log=self.log.info,
             wait_first=True,
         )
-        result = await run_async(loop, poll_round, asyncio.sleep)
-        return self._event(result.end.value, watch, result.message)
-
-    async def _poll_one(
-        self,
-        hook: CloudOSHook,
-        limit: asyncio.Semaphore,
-        watch: BatchWatch,
-        session_id: str,
-        key_refused: list[str] | None,
-    ) -> None:
-        """Read one session into ``watch``; a 401 goes to ``key_refused`` when it is given."""
-        async with limit:
-            try:
-                with trigger_call_deadline(self.end_time):
-                    session = await hook.aget_session(session_id)
-            except CloudOSError as error:
-                if isinstance(error, CloudOSAuthError) and key_refused is not None:
-                    key_refused.append(session_id)
-                    return
-                if watch.unread(session_id, error):
-                    self.log.warning(
-                        "CloudOS did not answer about session %s; the wait goes on: %s", session_id, error
-                    )
-                return
-        watch.observe(session_id, session)
+        async with hook:
+            result = await run_async(loop, poll_round, asyncio.sleep)
+        yield self._event(result.end.value, watch, result.message)
 
 
 #: The fleet trigger's earlier name, one letter away from the session trigger's. Trigger rows already in

@@ -213,27 +213,26 @@ class CloudOSSessionTrigger(CloudOSTriggerBase):
 
         async def look(session_id: str) -> dict[str, Any] | CloudOSError:
             nonlocal reread
-            while True:
+            try:
+                # No attempt or retry past end_time, however the server answers (or does not).
+                with trigger_call_deadline(self.end_time):
+                    # Live or at its target, where the triggerer's shared reader lists sessions.
+                    session = await hook.aget_session(session_id, expected=expected)
+            except CloudOSAuthError as error:
+                if reread:
+                    read_anew = f"refused again after connection {self.cloudos_conn_id!r} was read anew"
+                    return CloudOSAuthError(f"{error} ({read_anew})")
+                # Failing here would leave the session this task started billing, unwatched.
                 try:
-                    # No attempt or retry past end_time, however the server answers (or does not).
-                    with trigger_call_deadline(self.end_time):
-                        # Live or at its target, where the triggerer's shared reader lists sessions.
-                        session = await hook.aget_session(session_id, expected=expected)
-                except CloudOSAuthError as error:
-                    if reread:
-                        read_anew = f"refused again after connection {self.cloudos_conn_id!r} was read anew"
-                        return CloudOSAuthError(f"{error} ({read_anew})")
-                    # Failing here would leave the session this task started billing, unwatched.
-                    try:
-                        await hook.areread_connection()
-                    except CloudOSError as unusable:
-                        raise _UnusableConnection(unusable) from unusable
-                    reread = True
-                    continue
-                except CloudOSAPIError as error:
-                    return error
-                reread = False
-                return session
+                    await hook.areread_connection()
+                except CloudOSError as unusable:
+                    raise _UnusableConnection(unusable) from unusable
+                reread = True
+                return await look(session_id)  # with the connection read anew
+            except CloudOSAPIError as error:
+                return error
+            reread = False
+            return session
 
         # The deferring task has just looked at the session, so the first look waits one interval.
         # Looking at once gains nothing and, on Airflow 3.3.2, an event that arrives before the
