@@ -35,7 +35,7 @@ from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import PRE_RUNNING_STATUSES, RUNNING, map_status
 from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import parse_bool, require_session_id
-from airflow_provider_cloudos.operators.connection_task import (
+from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
     CloudOSSensorTimingMixin,
     CloudOSTaskMixin,

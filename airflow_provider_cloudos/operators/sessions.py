@@ -32,7 +32,6 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSValidationError,
 )
 from airflow_provider_cloudos.core.formatters import session_summary
-from airflow_provider_cloudos.core.lineage import DataLocation
 from airflow_provider_cloudos.core.matching import (
     SettingDifference,
     describe_settings,
@@ -58,46 +57,29 @@ from airflow_provider_cloudos.core.validators import (
 )
 from airflow_provider_cloudos.deferral import check_event
 from airflow_provider_cloudos.exceptions import to_airflow_exception
-from airflow_provider_cloudos.links import (
-    XCOM_SESSION_SUMMARY,
-)
-from airflow_provider_cloudos.operators.connection_task import (
+from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
+    REUSABLE,
+    STATE_STORE_KEY,
     WAIT_TEMPLATE_FIELDS,
-    validation_failure,
-)
-from airflow_provider_cloudos.operators.literals import check_literal_parameters
-from airflow_provider_cloudos.operators.results import (
     XCOM_SAVING_INTO,
+    CloudOSSessionOperatorBase,
+    CloudOSSessionStartOperator,
+    Located,
     linked_in_this_run,
-    push_linked_folders,
+    openlineage_installed,
+    platform_of,
     record_saved_results,
     saved_folders,
     saves_results,
-)
-from airflow_provider_cloudos.operators.session_task import (
-    REUSABLE,
-    STATE_STORE_KEY,
-    CloudOSSessionOperatorBase,
-    CloudOSSessionStartOperator,
-    platform_of,
     try_number,
+    validation_failure,
 )
-from airflow_provider_cloudos.operators.task_lineage import (
-    openlineage_installed,
-    record_lineage,
-    restore_lineage,
-)
+from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.task_deadlines import cleanup_calls
 
-#: A mount or link payload item with where its file or folder lives.
-Located = tuple[dict[str, Any], DataLocation]
 #: XCom key under which the resume operator says whether it started (resumed) the session.
 XCOM_STARTED_SESSION = "started_session"
-
-
-def _locations(located: list[Located]) -> list[DataLocation]:
-    return [location for _, location in located]
 
 
 def _older_than(session: dict[str, Any], same_name: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -165,11 +147,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         "project_name",
         "project_id",
         "execution_platform",
-        "storage_size",
         "spot",
         "shared",
-        "cost_limit",
-        "shutdown_in",
         "r_version",
         "spark_master_type",
         "spark_core_type",
@@ -188,11 +167,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         project_name: str | None = None,
         project_id: str | None = None,
         execution_platform: str | None = None,
-        storage_size: int | str | None = None,
         spot: bool | str | None = None,
         shared: bool | str | None = None,
-        cost_limit: float | str | None = None,
-        shutdown_in: str | None = None,
         r_version: str | None = None,
         spark_master_type: str | None = None,
         spark_core_type: str | None = None,
@@ -206,11 +182,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         self.project_name = project_name
         self.project_id = project_id
         self.execution_platform = execution_platform
-        self.storage_size = storage_size
         self.spot = spot
         self.shared = shared
-        self.cost_limit = cost_limit
-        self.shutdown_in = shutdown_in
         self.r_version = r_version
         self.spark_master_type = spark_master_type
         self.spark_core_type = spark_core_type
@@ -252,7 +225,6 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         return value.strip()
 
     def _execute(self, context: Any) -> str:
-        self._start_run()
         spec, project_id, project_name = self._validated()
         self._require_workspace()
         store = task_state_store(context)
@@ -270,9 +242,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         if located is None and openlineage_installed():
             located = self._locate_for_lineage(spec)
         if located is not None:
-            mounts, links = located
-            record_lineage(self, context, session, _locations(mounts), _locations(links))
-            push_linked_folders(context, self.hook, session_id, links)
+            self._record_links(context, session_id, session, *located)
         return self._bring_up(context, session_id, session)
 
     def _locate_for_lineage(self, spec: SessionSpec) -> tuple[list[Located], list[Located]]:
@@ -569,12 +539,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         session_id = str(check_event(event)["session_id"])
         self._validated()
         self._owned_session_id = session_id
-        restore_lineage(self, context)
+        self._restore_lineage(context)
         return self._bring_up(context, session_id, self._get_session(session_id))
-
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
-        restore_lineage(self, context)
-        return self._running_event(context, event)
 
 
 class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
@@ -587,7 +553,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
     When its pause saved the session's data (this task paused the running session, with upload,
     not forced, and saw it paused), the task records an asset event for each folder the session
     links, so the DAGs scheduled on those folders run next
-    (:mod:`~airflow_provider_cloudos.operators.results`).
+    (:mod:`~airflow_provider_cloudos.operators.cloudos_task`).
 
     :param session_id: the session (templated; e.g. ``create.output``).
     :param upload_on_close: save the session's data before stopping (default true).
@@ -635,7 +601,6 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         return require_session_id(self.session_id, "session_id")
 
     def _execute(self, context: Any) -> str:
-        self._start_run()
         session_id = self._validated()
         self._require_workspace()
         wait = self._flag("wait_for_paused")
@@ -715,14 +680,6 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
             self.log.info("Session %s was already being paused by someone else (%s)", session_id, url)
         return saves_results(requested, upload, force)
 
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
-        checked = check_event(event)
-        self.log.info(checked.get("message"))
-        summary = checked.get("summary")
-        if summary:
-            context["ti"].xcom_push(key=XCOM_SESSION_SUMMARY, value=summary)
-        return str(checked["session_id"])
-
     def results_saved(self, context: Any, event: dict[str, Any] | None = None) -> str:
         """Back from waiting for a pause that saves data: record the saved folders' asset events.
 
@@ -764,28 +721,14 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
 
     template_fields: Sequence[str] = (
         "session_id",
-        "storage_size",
-        "cost_limit",
-        "shutdown_in",
         *CloudOSSessionStartOperator.START_TEMPLATE_FIELDS,
         *WAIT_TEMPLATE_FIELDS,
         *CONNECTION_TEMPLATE_FIELDS,
     )
 
-    def __init__(
-        self,
-        *,
-        session_id: str,
-        storage_size: int | str | None = None,
-        cost_limit: float | str | None = None,
-        shutdown_in: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, session_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session_id = session_id
-        self.storage_size = storage_size
-        self.cost_limit = cost_limit
-        self.shutdown_in = shutdown_in
         check_literal_parameters(self, self._validated)
 
     def _spec(self, execution_platform: str) -> ResumeSpec:
@@ -812,7 +755,6 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         return session_id
 
     def _execute(self, context: Any) -> str:
-        self._start_run()
         session_id = self._validated()
         self._require_workspace()
         # Until it turns out the session was already live (``_already_resumed``), it is this task's.
@@ -840,7 +782,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
             )
             return self._resume_from(context, session_id, paused)
         if status in (RUNNING, *PRE_RUNNING_STATUSES):
-            record_lineage(self, context, session, [], [])  # nothing was mounted or linked
+            self._record_links(context, session_id, session, [], [])  # nothing was mounted or linked
             return self._already_resumed(context, session_id, status, spec)
         if status != PAUSED:
             raise AirflowFailException(
@@ -856,10 +798,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
         resumed = self._request_resume(session_id, payload)
-        record_lineage(
-            self, context, resumed if resumed.get("_id") else session, _locations(mounts), _locations(links)
-        )
-        push_linked_folders(context, self.hook, session_id, links)
+        self._record_links(context, session_id, resumed if resumed.get("_id") else session, mounts, links)
         self.log.info(
             "Resuming session %s%s: %s",
             session_id,
@@ -902,10 +841,6 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         session_id = str(check_event(event)["session_id"])
         self._validated()
         return self._resume_from(context, session_id, self._get_session(session_id))
-
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
-        restore_lineage(self, context)
-        return self._running_event(context, event)
 
 
 __all__ = [

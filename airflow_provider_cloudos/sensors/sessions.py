@@ -25,7 +25,7 @@ from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import require_session_id
 from airflow_provider_cloudos.core.waiting import StatusWatch, WaitEnd, run_blocking, session_wait
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
-from airflow_provider_cloudos.operators.connection_task import (
+from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
     DEFAULT_DEFERRABLE,
     CloudOSSensorTimingMixin,

@@ -1,31 +1,70 @@
-"""The operators' base classes: what every waiting operator shares, and what create and resume add.
+"""What every CloudOS task shares, written once: the connection and workspace (also the sensors'),
+the base of the operators that wait, what create and resume add, and what a task records (the
+OpenLineage of a session, the saved results of a pause).
 
 The create, stop and resume operators (``operators/sessions.py``) differ only in what they ask
 CloudOS to do; how they wait (here or in the triggerer), what they push to XCom before waiting,
 and how they pause a session they started when killed or timed out is the same, and lives here.
 The fleet pause (``operators/fleet.py``) shares the parameters of the wait and the deadline.
 
-Two classes, no mixins: above an operator stand at most these two and
-:class:`~airflow_provider_cloudos.operators.connection_task.CloudOSTaskMixin` (connection and
-workspace, shared with the sensors), and for a block's task the operator it extends. What a
-task records (OpenLineage, saved results) is done by functions of
-:mod:`~airflow_provider_cloudos.operators.task_lineage` and :mod:`~airflow_provider_cloudos.operators.results`
-that take the task.
+Above an operator stand at most three of the provider's classes: :class:`CloudOSTaskMixin`
+(connection and workspace, shared with the sensors), :class:`CloudOSSessionOperatorBase` and, for
+create and resume, :class:`CloudOSSessionStartOperator` (lineage is a method of it, not a mixin).
+They use Airflow's operator metaclass so that their parameters behave like any operator parameter:
+filled from ``default_args``, accepted by ``.partial()``, recorded for mapped tasks.
+
+The rules they hold every task to:
+
+* ``cloudos_conn_id`` and ``workspace_id`` are template fields of every CloudOS task
+  (:data:`CONNECTION_TEMPLATE_FIELDS`). One DAG can then pick its connection and workspace per
+  environment (``"cloudos_{{ var.value.env }}"``), as the dbt Cloud and Databricks operators let
+  their connection id be templated; a rule that held for some tasks only would surprise.
+* ``deferrable`` is a template field of none, as in the official providers: Airflow decides how
+  a task runs before it renders anything.
+* Every seconds-like parameter (poll intervals, timeouts) is read by one parser,
+  :func:`~airflow_provider_cloudos.core.durations.parse_duration_seconds`: ``30``, ``"90"``,
+  ``"1m"``, ``"2h"`` and ``timedelta(minutes=5)`` work on every task.
+* Checks read rendered values and return what they read; they never write it back. A deferred
+  task comes back as a fresh instance that must read the same values again, and a task's
+  attributes must keep showing what the DAG gave it.
+
+**Saved results.** A session writes into the folders it links; its results exist once a pause
+with upload has saved them. So the tasks that pause sessions (the stop operator, the session
+block's teardown, which is one, and the fleet pause) record then one asset event per linked
+folder, with no ``outlets`` from the user: each declares the asset alias :data:`RESULTS_ALIAS` and
+adds the folders' assets to it at run time, since only then are they known. Only a pause that
+saved data records events: this task's request paused a live session with upload and without
+force, and the task saw the session paused. Which folders: the session object lists them
+(``fuseFileSystems``); what each one is, the create or resume task of the same run that linked it
+recorded (:data:`XCOM_LINKED_FOLDERS`), and the rest are looked up.
+
+**Lineage.** The OpenLineage provider calls ``get_openlineage_facets_on_start`` when a task starts
+and ``get_openlineage_facets_on_complete`` when it ends. The complete event names every mounted
+file (an input), every linked folder (an output) and the session itself. Without the OpenLineage
+provider nothing of it is imported or stored: the record is pushed to XCom (key
+:data:`XCOM_LINEAGE`) only when the provider is installed, because a task that defers comes back
+as a new operator instance and must find its record again.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import time
-from collections.abc import Iterable, Sequence
-from typing import Any, ClassVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import timedelta
+from functools import cache, cached_property
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
     BaseOperator,
+    conf,
 )
 
 from airflow_provider_cloudos.client.refusals import is_not_resumable_refusal
+from airflow_provider_cloudos.compat import add_asset_event, asset_alias, context_task_instance
+from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
     CloudOSGuardError,
@@ -35,7 +74,18 @@ from airflow_provider_cloudos.core.errors import (
 )
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
 from airflow_provider_cloudos.core.guards import SessionGuard
-from airflow_provider_cloudos.core.lineage import SessionLineage
+from airflow_provider_cloudos.core.lineage import (
+    DataLocation,
+    SessionLineage,
+    asset_uri,
+    cloudos_namespace,
+    lineage_dataset,
+    linked_folder_uris,
+    saved_results_extra,
+    static_location,
+)
+from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
+from airflow_provider_cloudos.core.report import describe_access_item
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PAUSED,
@@ -50,28 +100,38 @@ from airflow_provider_cloudos.core.unset import is_unset
 from airflow_provider_cloudos.core.validators import (
     AWS,
     AZURE,
+    parse_bool,
     require_execution_platform,
+    require_object_id,
 )
 from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS, StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.links import (
     XCOM_SESSION_ID,
     XCOM_SESSION_SUMMARY,
     XCOM_SESSION_URL,
     CloudOSSessionLink,
 )
-from airflow_provider_cloudos.operators.connection_task import (
-    DEFAULT_DEFERRABLE,
-    DEFAULT_POLL_SECONDS,
-    CloudOSTaskMixin,
-    connection_poll_interval,
-    validation_failure,
-)
-from airflow_provider_cloudos.operators.results import with_results_alias
-from airflow_provider_cloudos.operators.task_lineage import lineage_on_start
 from airflow_provider_cloudos.task_deadlines import cleanup_calls, task_call_deadline
 
+if TYPE_CHECKING:
+    from airflow.sdk.bases.operator import BaseOperatorMeta
+else:
+    BaseOperatorMeta = type(BaseOperator)  # 3.x: airflow.sdk; 2.11: airflow.models.baseoperator
+
+T = TypeVar("T")
+
+#: Whether a task that can wait in the triggerer does so when the DAG does not say (not templated).
+DEFAULT_DEFERRABLE: bool = conf.getboolean("operators", "default_deferrable", fallback=False)
+#: Seconds between status checks of a waiting operator that sets none (nor its connection).
+DEFAULT_POLL_SECONDS = 30.0
+#: Templated on every CloudOS task (see the module docstring for why).
+CONNECTION_TEMPLATE_FIELDS: tuple[str, ...] = ("workspace_id", "cloudos_conn_id")
+#: Templated on every CloudOS task that polls on its own (not the sensors: Airflow's own
+#: ``poke_interval`` and ``timeout`` are read when the sensor is built, not rendered).
+WAIT_TEMPLATE_FIELDS: tuple[str, ...] = ("poll_interval", "timeout")
 #: Key under which a create task keeps its session id in the task state store (3.3+).
 STATE_STORE_KEY = "cloudos_session_id"
 #: While waiting for ``running`` after a create or resume, these mean the session will not get
@@ -79,6 +139,25 @@ STATE_STORE_KEY = "cloudos_session_id"
 NOT_RUNNING_ANYMORE = (STOPPING, PAUSED, TERMINATED)
 #: A session an earlier try created can be carried on with from these statuses.
 REUSABLE = frozenset({*LIVE_STATUSES, PAUSED})
+#: The asset alias every pausing task declares in its outlets; its events are the saved folders.
+RESULTS_ALIAS = "cloudos_session_results"
+#: XCom key under which a create or resume task keeps what each folder it linked is.
+XCOM_LINKED_FOLDERS = "cloudos_linked_folders"
+#: XCom key under which a deferring stop task keeps the folders its pause is saving into.
+XCOM_SAVING_INTO = "cloudos_saving_into"
+#: XCom key of the lineage record (pushed only when the OpenLineage provider is installed).
+XCOM_LINEAGE = "cloudos_lineage"
+
+
+def connection_poll_interval(hook: CloudOSHook, default: float) -> float:
+    """The connection's ``poll_interval`` extra, or ``default`` when it sets none."""
+    configured = hook.settings.poll_interval
+    return default if configured is None else configured
+
+
+def validation_failure(error: CloudOSValidationError) -> AirflowFailException:
+    """A refused parameter fails the task for good: a retry would render the same value."""
+    return AirflowFailException(str(error))
 
 
 def platform_of(session: dict[str, Any]) -> str:
@@ -110,6 +189,215 @@ def cost_limit_note(summary: Any) -> str | None:
     return None
 
 
+# -- saved results ------------------------------------------------------------------------------
+
+
+def saves_results(requested: bool, upload_on_close: bool, force: bool) -> bool:
+    """Whether a pause saves the session's data: this task's request (not someone else's), with
+    upload, not forced (a forced pause may stop before the upload ends)."""
+    return requested and upload_on_close and not force
+
+
+def linked_in_this_run(task: Any, context: Any, session_id: str) -> dict[str, str]:
+    """What the create and resume tasks upstream of ``task`` recorded about ``session_id``'s folders."""
+    ti = context_task_instance(context)
+    if ti is None:
+        return {}
+    known: dict[str, str] = {}
+    for upstream in task.get_flat_relatives(upstream=True):
+        # A mapped task keeps its class apart.
+        operator_class = getattr(upstream, "operator_class", None) or type(upstream)
+        if not (isinstance(operator_class, type) and issubclass(operator_class, CloudOSSessionStartOperator)):
+            continue
+        pulled = ti.xcom_pull(task_ids=upstream.task_id, key=XCOM_LINKED_FOLDERS)
+        for record in pulled if isinstance(pulled, list) else [pulled]:
+            if (
+                isinstance(record, Mapping)
+                and record.get("session_id") == session_id
+                and isinstance(record.get("folders"), Mapping)
+            ):
+                known.update({str(key): str(uri) for key, uri in record["folders"].items()})
+    return known
+
+
+def saved_folders(task: Any, session: Mapping[str, Any], known: Mapping[str, str] | None = None) -> list[str]:
+    """The asset URIs of the folders ``session`` links (``known``: what the run's tasks recorded)."""
+    hook = task.hook
+
+    def locate_uri(item: Mapping[str, Any]) -> str | None:
+        """The asset URI of a folder the session object lists and no task of the run recorded."""
+        try:
+            location = hook.locate_session_link(dict(item))
+        except CloudOSError as error:
+            task.log.warning("Could not tell which folder %s is: %s", describe_access_item(item), error)
+            return None
+        if location is None:
+            return None
+        return asset_uri(location, cloudos_namespace(hook.base_url, str(hook.workspace_id)))
+
+    return linked_folder_uris(session, known or {}, locate_uri)
+
+
+def record_saved_results(
+    task: Any, context: Any, summary: Mapping[str, Any], uris: Iterable[str]
+) -> list[str]:
+    """One asset event per folder in ``uris``, once the session is seen paused; the URIs recorded.
+
+    Called after a pause that saves data (:func:`saves_results`) was waited for, with the summary
+    of the session as the wait ended (a trigger's event carries it: no second read).
+    """
+    log = task.log
+    session_id = summary.get("id")
+    status = summary.get("status")
+    if status != PAUSED:
+        log.info("Session %s ended %s, not paused: no asset event", session_id, status)
+        return []
+    folders = list(uris)
+    if not folders:
+        log.info("Session %s saved its data but links no folder: no asset event", session_id)
+        return []
+    extra = saved_results_extra(summary)
+    recorded = []
+    for uri in folders:
+        try:
+            recorded.append(add_asset_event(context, RESULTS_ALIAS, uri, extra))
+        except Exception as error:  # the data is saved; a folder Airflow refuses must not fail the pause
+            log.error("Could not record the asset event of %s: %s", uri, error)
+    if recorded:
+        log.info(
+            "Session %s saved its data: asset event(s) for %s (alias %r)",
+            session_id,
+            ", ".join(recorded),
+            RESULTS_ALIAS,
+        )
+    return recorded
+
+
+@cache
+def openlineage_installed() -> bool:
+    """True when ``apache-airflow-providers-openlineage`` can be imported (nothing is imported to know)."""
+    try:
+        return importlib.util.find_spec("airflow.providers.openlineage") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+#: A mount or link payload item with where its file or folder lives.
+Located = tuple[dict[str, Any], DataLocation]
+
+
+class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
+    """The connection, the workspace and the hook of a CloudOS task.
+
+    :param cloudos_conn_id: the ``cloudos`` connection (templated).
+    :param workspace_id: the workspace (templated); default: the connection's.
+    """
+
+    def __init__(
+        self,
+        *,
+        cloudos_conn_id: str = CloudOSHook.default_conn_name,
+        workspace_id: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.cloudos_conn_id = cloudos_conn_id
+        self.workspace_id = workspace_id
+
+    #: The task's boolean parameters (rendered as ``True``, ``"false"``, ``1``...), checked with the rest.
+    flag_parameters: ClassVar[tuple[str, ...]] = ()
+
+    # Declared for mypy: the Airflow base class the mixin is combined with provides them.
+    if TYPE_CHECKING:
+        task_id: str
+        log: Any
+
+    def _read_parameters(self) -> Any:
+        """The task's own checks of its rendered parameters; returns what it needs of them."""
+        return None
+
+    def _validated(self) -> Any:
+        """Every check, the task's own and the shared ones, after rendering and before any call.
+
+        Also run on the literal values when the DAG is parsed (``check_literal_parameters``). A
+        refusal fails the task for good (a retry renders the same value) and names the value.
+        """
+        return self._checked(self._read_parameters)
+
+    def _checked(self, check: Callable[[], T]) -> T:
+        try:
+            result = check()
+            self._check_shared()
+        except CloudOSValidationError as error:
+            raise validation_failure(error) from error
+        return result
+
+    def _check_shared(self) -> None:
+        """The checks every task of this kind runs; each layer adds its own."""
+        for flag in self.flag_parameters:
+            self._flag(flag)
+        self._workspace_override()
+
+    @cached_property
+    def hook(self) -> CloudOSHook:
+        return CloudOSHook(cloudos_conn_id=self.cloudos_conn_id, workspace_id=self._workspace_override())
+
+    def _workspace_override(self) -> str | None:
+        """The task's ``workspace_id``, checked; None means the connection's."""
+        return self._optional_id("workspace_id", "workspace id")
+
+    def _optional_id(self, parameter: str, what: str) -> str | None:
+        """An optional 24-hex id parameter as rendered, checked; None when unset (``core.unset``)."""
+        value = getattr(self, parameter)
+        return None if is_unset(value) else require_object_id(value, parameter, what)
+
+    def _require_workspace(self) -> None:
+        """Every call is scoped to a workspace: refuse before the first request when none is set."""
+        if self.hook.workspace_id is None:
+            raise AirflowFailException(
+                "No workspace: set workspace_id on the task or in the extra of connection "
+                f"{self.cloudos_conn_id!r}"
+            )
+
+    def _flag(self, parameter: str) -> bool:
+        """A boolean parameter as rendered (``True``, ``"false"``, ``"1"``...), checked."""
+        return parse_bool(getattr(self, parameter), parameter)
+
+    def _seconds(self, parameter: str) -> float:
+        """A seconds-like parameter as rendered (``30``, ``"1m"``, ``timedelta``...), checked."""
+        return parse_duration_seconds(getattr(self, parameter), parameter=parameter)
+
+
+class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
+    """A CloudOS sensor's Airflow ``poke_interval`` and ``timeout``, also as durations (``"1m"``).
+
+    They are read when the sensor is built, like every sensor's (not templated), by the one
+    seconds parser; left out, Airflow's defaults apply, except that a ``poke_interval`` left out
+    is the connection's ``poll_interval`` extra when it has one (read when the sensor runs).
+    """
+
+    def __init__(
+        self,
+        *,
+        poke_interval: float | str | timedelta | None = None,
+        timeout: float | str | timedelta | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for parameter, value in (("poke_interval", poke_interval), ("timeout", timeout)):
+            if value is not None:
+                kwargs[parameter] = parse_duration_seconds(value, parameter=parameter)
+        super().__init__(**kwargs)
+        #: Whether the DAG gave ``poke_interval`` (else the connection may set it, see above).
+        self.poke_interval_given = poke_interval is not None
+
+    def _use_the_connections_poll_interval(self, hook: CloudOSHook) -> None:
+        """Before poking or deferring: the connection's interval, when the DAG gave none."""
+        if not self.poke_interval_given:
+            # Airflow's BaseSensorOperator defines poke_interval: the mixin cannot name its type.
+            current: float = getattr(self, "poke_interval")  # noqa: B009
+            self.poke_interval = connection_poll_interval(hook, current)
+
+
 class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
     """The one base of the operators: they poll CloudOS until something happens, in the worker or
     the triggerer, and share waiting, XCom, the session link and kill handling.
@@ -127,8 +415,8 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
 
     ui_color = "#e8f1fb"
     operator_extra_links: Sequence[Any] = (CloudOSSessionLink(),)
-    #: A task whose pauses save sessions' data declares the results' asset alias in its outlets
-    #: (:mod:`~airflow_provider_cloudos.operators.results`), keeping the user's own.
+    #: A task whose pauses save sessions' data declares :data:`RESULTS_ALIAS` in its outlets,
+    #: keeping the user's own (they keep Airflow's own events).
     records_saved_results: ClassVar[bool] = False
 
     def __init__(
@@ -141,7 +429,10 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         if self.records_saved_results:
-            outlets = with_results_alias(outlets)
+            given = (
+                [] if outlets is None else list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
+            )
+            outlets = [*given, asset_alias(RESULTS_ALIAS)]
         super().__init__(outlets=outlets, **kwargs)
         self.deferrable = deferrable
         self.poll_interval = poll_interval
@@ -188,6 +479,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
             seconds: float | None = self._seconds("timeout")
         except CloudOSValidationError:
             seconds = None  # refused by name in _execute, before any call
+        self.published_session_url = ""  # nothing published yet: the link has nothing to show
         with task_call_deadline(self, seconds, "the operator's timeout"):
             return self._execute(context)
 
@@ -195,10 +487,6 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         raise NotImplementedError
 
     # -- talking to CloudOS -------------------------------------------------------------------
-
-    def _start_run(self) -> None:
-        """Called first by ``execute``: nothing published yet, so the link has nothing to show."""
-        self.published_session_url = ""
 
     def _publish(self, context: Any, session: dict[str, Any], session_id: str) -> None:
         """Push id, URL and summary at once, so the link and downstream tasks work even if waiting fails."""
@@ -368,12 +656,8 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         note = cost_limit_note(summary)
         return AirflowFailException(f"{error}: {note}") if note else error
 
-    def _running_event(self, context: Any, event: dict[str, Any] | None) -> str:
-        """Back from waiting for ``running``: push the fresh summary, or explain the failure."""
-        if isinstance(event, dict) and event.get("status") == "failure":
-            note = cost_limit_note(event.get("summary"))
-            if note:
-                event = {**event, "message": f"{event.get('message')}: {note}"}
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
+        """Back from the trigger: push the fresh summary, or fail with the event's message."""
         checked = check_event(event)
         self.log.info(checked.get("message"))
         summary = checked.get("summary")
@@ -434,14 +718,15 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
 
 class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     """What the two operators that bring a session up, create and resume, share: their parameters
-    (declared once), the guard on their wait for ``running`` and their OpenLineage methods
-    (:mod:`~airflow_provider_cloudos.operators.task_lineage`).
-
-    (``storage_size``, ``cost_limit`` and ``shutdown_in`` are not here: on create they are values
-    with defaults, on resume changes to make, so each operator declares and documents its own.)
+    (declared once), the guard on their wait for ``running``, what they record of the session
+    (OpenLineage, the folders it links) and how they come back from the trigger.
 
     :param instance_type: the instance type, checked against the platform (create: default
         ``c5.xlarge`` on AWS, ``Standard_F1s`` on Azure; resume: unchanged when not given).
+    :param storage_size: GB, 100-5000 (create: default 500; resume: unchanged when not given).
+    :param cost_limit: compute cost limit in USD; -1 is unlimited (resume: unchanged when not given).
+    :param shutdown_in: auto-shutdown after this long, e.g. ``"30m"``, ``"8h"``, ``"2d"`` (create:
+        default 12h; resume: unchanged when not given).
     :param mounts: data files to mount (a list or a comma-separated string):
         ``s3://bucket/key`` or ``project/dataset/path/file``.
     :param links: folders to link (a list or a comma-separated string): ``s3://bucket/prefix/``,
@@ -459,6 +744,9 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     #: Templated, like every parameter of create and resume.
     START_TEMPLATE_FIELDS: tuple[str, ...] = (
         "instance_type",
+        "storage_size",
+        "cost_limit",
+        "shutdown_in",
         "mounts",
         "links",
         "wait_for_running",
@@ -475,6 +763,9 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
         self,
         *,
         instance_type: str | None = None,
+        storage_size: int | str | None = None,
+        cost_limit: float | str | None = None,
+        shutdown_in: str | None = None,
         mounts: Sequence[str] | str | None = None,
         links: Sequence[str] | str | None = None,
         wait_for_running: bool | str = True,
@@ -485,6 +776,9 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     ) -> None:
         super().__init__(**kwargs)
         self.instance_type = instance_type
+        self.storage_size = storage_size
+        self.cost_limit = cost_limit
+        self.shutdown_in = shutdown_in
         self.mounts = mounts
         self.links = links
         self.wait_for_running = wait_for_running
@@ -496,9 +790,50 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
         """The cost/runtime guard on the wait for ``running``."""
         return SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
 
+    def _record_links(
+        self, context: Any, session_id: str, session: Any, mounts: list[Located], links: list[Located]
+    ) -> None:
+        """What this task gave ``session``: its OpenLineage record (kept on the task and pushed to
+        XCom, only with OpenLineage installed) and, for the pause that will save into them, what each
+        folder it linked is (keyed by how the session object shows the folder's item)."""
+        base_url, workspace = self.hook.base_url, str(self.hook.workspace_id)
+        if openlineage_installed():
+            mounted, linked = [where for _, where in mounts], [where for _, where in links]
+            self.session_lineage = SessionLineage.of(mounted, linked, session, base_url, workspace)
+            context["ti"].xcom_push(key=XCOM_LINEAGE, value=self.session_lineage.to_xcom())
+        ti = context_task_instance(context)
+        if links and ti is not None:
+            namespace = cloudos_namespace(base_url, workspace)
+            folders = {describe_access_item(item): asset_uri(where, namespace) for item, where in links}
+            ti.xcom_push(key=XCOM_LINKED_FOLDERS, value={"session_id": session_id, "folders": folders})
+
+    def _restore_lineage(self, context: Any) -> None:
+        """Back from a deferral: read the record the first half of the task pushed."""
+        if not openlineage_installed() or self.session_lineage is not None:
+            return
+        ti = context["ti"]
+        try:
+            value = ti.xcom_pull(task_ids=ti.task_id, key=XCOM_LINEAGE, map_indexes=ti.map_index)
+        except Exception as error:  # lineage must never fail a task; an unreadable record is no record
+            self.log.warning("Could not read this task's lineage record from XCom: %s", error)
+            return
+        self.session_lineage = SessionLineage.from_xcom(value)
+
     def get_openlineage_facets_on_start(self) -> Any:
         """The S3 paths the task will mount and link: all that is known before resolving paths."""
-        return lineage_on_start(self.mounts, self.links)
+        from airflow_provider_cloudos.openlineage_facets import operator_lineage
+
+        def static(parsed: Iterable[Any]) -> list[Any]:
+            # S3 names need no CloudOS namespace; CloudOS paths are not static, so none is needed here.
+            located = (static_location(each) for each in parsed)
+            return [lineage_dataset(location, "") for location in located if location is not None]
+
+        try:
+            mounted, linked = static(parse_data_files(self.mounts)), static(parse_link_paths(self.links))
+            lineage = SessionLineage(mounted, linked)
+        except CloudOSValidationError:
+            lineage = None  # the task itself reports the bad value
+        return operator_lineage(lineage)
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """Every mounted file as an input, every linked folder as an output, and the session facet.
@@ -511,13 +846,11 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
 
         return operator_lineage(self.session_lineage)
 
-
-__all__ = [
-    "REUSABLE",
-    "STATE_STORE_KEY",
-    "CloudOSSessionOperatorBase",
-    "CloudOSSessionStartOperator",
-    "platform_of",
-    "try_number",
-    "validation_failure",
-]
+    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
+        """Back from waiting for ``running``: push the fresh summary, or explain the failure."""
+        self._restore_lineage(context)
+        if isinstance(event, dict) and event.get("status") == "failure":
+            note = cost_limit_note(event.get("summary"))
+            if note:
+                event = {**event, "message": f"{event.get('message')}: {note}"}
+        return super().execute_complete(context, event)
