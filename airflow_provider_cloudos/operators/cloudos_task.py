@@ -50,7 +50,8 @@ from __future__ import annotations
 
 import importlib.util
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
@@ -68,7 +69,6 @@ from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
     CloudOSGuardError,
-    CloudOSSessionFailedError,
     CloudOSValidationError,
     CloudOSWaitTimeoutError,
 )
@@ -155,9 +155,15 @@ def connection_poll_interval(hook: CloudOSHook, default: float) -> float:
     return default if configured is None else configured
 
 
-def validation_failure(error: CloudOSValidationError) -> AirflowFailException:
-    """A refused parameter fails the task for good: a retry would render the same value."""
-    return AirflowFailException(str(error))
+@contextmanager
+def airflow_errors() -> Iterator[None]:
+    """A provider error raised inside becomes the Airflow exception that says whether a retry can
+    help (:func:`~airflow_provider_cloudos.exceptions.to_airflow_exception`): a refused parameter
+    fails the task for good, since a retry would render the same value."""
+    try:
+        yield
+    except CloudOSError as error:
+        raise to_airflow_exception(error) from error
 
 
 def platform_of(session: dict[str, Any]) -> str:
@@ -329,7 +335,7 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
             result = check()
             self._check_shared()
         except CloudOSValidationError as error:
-            raise validation_failure(error) from error
+            raise to_airflow_exception(error) from error
         return result
 
     def _check_shared(self) -> None:
@@ -498,10 +504,8 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         ti.xcom_push(key=XCOM_SESSION_SUMMARY, value=session_summary(session, self.hook.base_url))
 
     def _get_session(self, session_id: str) -> dict[str, Any]:
-        try:
+        with airflow_errors():
             return self.hook.get_session(session_id)
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
 
     def _request_resume(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
         """Resume a paused session; one that somebody resumed meanwhile is carried on with.
@@ -609,8 +613,6 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         except CloudOSWaitTimeoutError as error:
             stopped = may_pause and self._pause_owned_session("its wait timed out")
             raise AirflowException(str(error) + (PAUSED_TO_STOP_COSTS if stopped else "")) from error
-        except CloudOSSessionFailedError as error:
-            raise AirflowFailException(str(error)) from error
         except CloudOSError as error:
             raise to_airflow_exception(error) from error
         except BaseException:
@@ -619,42 +621,6 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
             if may_pause:
                 self._pause_owned_session("the task stopped while waiting")
             raise
-
-    def _wait_until_running(
-        self,
-        context: Any,
-        session_id: str,
-        *,
-        stop_on_timeout: bool,
-        known: dict[str, Any] | None = None,
-    ) -> None:
-        """Wait for ``running`` after a create or resume; say so when the cost limit stopped it.
-
-        The summary pushed before the wait said "starting"; the one the wait ends with replaces it
-        (the deferred path does the same in ``_running_event``).
-        """
-        try:
-            running = self._wait(
-                session_id,
-                [RUNNING],
-                NOT_RUNNING_ANYMORE,
-                stop_on_timeout=stop_on_timeout,
-                known=known,
-            )
-        except AirflowFailException as error:
-            raise self._explain_not_running(error, session_id) from error
-        if running.get("_id"):
-            context["ti"].xcom_push(
-                key=XCOM_SESSION_SUMMARY, value=session_summary(running, self.hook.base_url)
-            )
-
-    def _explain_not_running(self, error: AirflowFailException, session_id: str) -> AirflowFailException:
-        try:
-            summary = session_summary(self.hook.get_session(session_id), self.hook.base_url)
-        except CloudOSError:
-            return error
-        note = cost_limit_note(summary)
-        return AirflowFailException(f"{error}: {note}") if note else error
 
     def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> Any:
         """Back from the trigger: push the fresh summary, or fail with the event's message."""
@@ -739,16 +705,20 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     :param max_runtime: guard while waiting for running: the same for its running time (``"2h"``).
     """
 
-    #: The flags create and resume share.
-    START_FLAGS: tuple[str, ...] = ("wait_for_running", "stop_on_kill")
-    #: Templated, like every parameter of create and resume.
-    START_TEMPLATE_FIELDS: tuple[str, ...] = (
+    #: What create and resume send about the session's resources and data (a resume: the changes).
+    CHANGE_PARAMETERS: tuple[str, ...] = (
         "instance_type",
         "storage_size",
         "cost_limit",
         "shutdown_in",
         "mounts",
         "links",
+    )
+    #: The flags create and resume share.
+    START_FLAGS: tuple[str, ...] = ("wait_for_running", "stop_on_kill")
+    #: Templated, like every parameter of create and resume.
+    START_TEMPLATE_FIELDS: tuple[str, ...] = (
+        *CHANGE_PARAMETERS,
         "wait_for_running",
         "stop_on_kill",
         "max_cost_usd",
@@ -818,6 +788,46 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
             self.log.warning("Could not read this task's lineage record from XCom: %s", error)
             return
         self.session_lineage = SessionLineage.from_xcom(value)
+
+    def _wait_until_paused(self, session_id: str, whose: str = "") -> dict[str, Any]:
+        """A session still stopping: wait until it is paused, to resume it (deferred: back in
+        ``resume_after_pause``)."""
+        self.log.info(
+            "Session %s%s is still stopping; waiting until it is paused to resume it", session_id, whose
+        )
+        return self._wait(
+            session_id, [PAUSED], [TERMINATED], stop_on_timeout=False, method_name="resume_after_pause"
+        )
+
+    def _wait_until_running(self, context: Any, session_id: str, known: dict[str, Any] | None = None) -> None:
+        """With ``wait_for_running``: wait for ``running`` after a create or resume; say so when the
+        cost limit stopped it. ``stop_on_kill`` pauses the session on a timeout, a guard or a kill
+        only if this try owns it (:meth:`_may_pause`).
+
+        The summary pushed before the wait said "starting"; the one the wait ends with replaces it
+        (the deferred path does the same in :meth:`execute_complete`).
+        """
+        if not self._flag("wait_for_running"):
+            return
+        try:
+            stop = self._flag("stop_on_kill")
+            running = self._wait(
+                session_id, [RUNNING], NOT_RUNNING_ANYMORE, stop_on_timeout=stop, known=known
+            )
+        except AirflowFailException as error:
+            raise self._explain_not_running(error, session_id) from error
+        if running.get("_id"):
+            context["ti"].xcom_push(
+                key=XCOM_SESSION_SUMMARY, value=session_summary(running, self.hook.base_url)
+            )
+
+    def _explain_not_running(self, error: AirflowFailException, session_id: str) -> AirflowFailException:
+        try:
+            summary = session_summary(self.hook.get_session(session_id), self.hook.base_url)
+        except CloudOSError:
+            return error
+        note = cost_limit_note(summary)
+        return AirflowFailException(f"{error}: {note}") if note else error
 
     def get_openlineage_facets_on_start(self) -> Any:
         """The S3 paths the task will mount and link: all that is known before resolving paths."""

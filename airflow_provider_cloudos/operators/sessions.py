@@ -56,7 +56,6 @@ from airflow_provider_cloudos.core.validators import (
     validate_session_id,
 )
 from airflow_provider_cloudos.deferral import check_event
-from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
     REUSABLE,
@@ -66,6 +65,7 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     CloudOSSessionOperatorBase,
     CloudOSSessionStartOperator,
     Located,
+    airflow_errors,
     linked_in_this_run,
     openlineage_installed,
     platform_of,
@@ -73,7 +73,6 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     saved_folders,
     saves_results,
     try_number,
-    validation_failure,
 )
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.task_deadlines import cleanup_calls
@@ -100,6 +99,21 @@ def _older_than(session: dict[str, Any], same_name: list[dict[str, Any]]) -> lis
         elif position is not None and index > position:
             older.append(other)
     return older
+
+
+#: The create parameters that make its :class:`SessionSpec` with the ones it shares with resume
+#: (:attr:`CloudOSSessionStartOperator.CHANGE_PARAMETERS`), each passed as the DAG gave it.
+CREATE_SPEC_PARAMETERS = (
+    "name",
+    "session_type",
+    "execution_platform",
+    "spot",
+    "shared",
+    "r_version",
+    "spark_master_type",
+    "spark_core_type",
+    "spark_workers",
+)
 
 
 class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
@@ -142,17 +156,9 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
     """
 
     template_fields: Sequence[str] = (
-        "name",
-        "session_type",
+        *CREATE_SPEC_PARAMETERS,
         "project_name",
         "project_id",
-        "execution_platform",
-        "spot",
-        "shared",
-        "r_version",
-        "spark_master_type",
-        "spark_core_type",
-        "spark_workers",
         "reuse_existing",
         *CloudOSSessionStartOperator.START_TEMPLATE_FIELDS,
         *WAIT_TEMPLATE_FIELDS,
@@ -195,23 +201,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
 
     def _read_parameters(self) -> tuple[SessionSpec, str | None, str | None]:
         """Everything checkable without the network: (spec, project id, project name)."""
-        spec = make_session_spec(
-            name=self.name,
-            session_type=self.session_type,
-            execution_platform=self.execution_platform,
-            instance_type=self.instance_type,
-            storage_size=self.storage_size,
-            spot=self.spot,
-            shared=self.shared,
-            cost_limit=self.cost_limit,
-            shutdown_in=self.shutdown_in,
-            mounts=self.mounts,
-            links=self.links,
-            r_version=self.r_version,
-            spark_master_type=self.spark_master_type,
-            spark_core_type=self.spark_core_type,
-            spark_workers=self.spark_workers,
-        )
+        parameters = (*CREATE_SPEC_PARAMETERS, *self.CHANGE_PARAMETERS)
+        spec = make_session_spec(**{name: getattr(self, name) for name in parameters})
         project_id = self._optional_id("project_id", "project id")
         project_name = None if project_id else self._project_name()
         return spec, project_id, project_name
@@ -260,17 +251,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         """Take this task's session to running: resume it if an earlier try left it paused."""
         status = map_status(session.get("status"))
         if status == STOPPING:
-            self.log.info(
-                "Session %s from an earlier try is still stopping; waiting until it is paused to resume it",
-                session_id,
-            )
-            session = self._wait(
-                session_id,
-                [PAUSED],
-                [TERMINATED],
-                stop_on_timeout=False,
-                method_name="resume_after_pause",
-            )
+            session = self._wait_until_paused(session_id, " from an earlier try")
             status = map_status(session.get("status"))
         latest: dict[str, Any] | None = session
         if status == PAUSED:
@@ -279,10 +260,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             resumed = self._request_resume(session_id, payload)
             self._publish(context, resumed if resumed.get("_id") else session, session_id)
             latest = resumed if resumed.get("_id") else None
-        if self._flag("wait_for_running"):
-            self._wait_until_running(
-                context, session_id, stop_on_timeout=self._flag("stop_on_kill"), known=latest
-            )
+        self._wait_until_running(context, session_id, known=latest)
         return session_id
 
     def _create(
@@ -301,7 +279,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         items (as any adopted session): a try that is no longer the task's current one sends no create,
         and never pauses the session its newer try is using.
         """
-        try:
+        with airflow_errors():
             resolved_id = project_id or self.hook.resolve_project_id(str(project_name))
             mounts = self.hook.locate_mounts(list(spec.mounts))
             links = self.hook.locate_links(list(spec.links))
@@ -317,10 +295,6 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
                 )
             self._creating_name = spec.name
             session = self.hook.create_session(payload)
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
         if not isinstance(session.get("_id"), str) or not validate_session_id(session["_id"]):
             raise AirflowException(
                 f"CloudOS accepted the session {spec.name!r} but returned no usable id: "
@@ -433,12 +407,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
     def _earlier_session(self, context: Any) -> dict[str, Any] | None:
         """The session whose id an earlier try stored, if it can still be used (one found by name
         is looked for just before the create: :meth:`_newer_tries_session`)."""
-        try:
+        with airflow_errors():
             return self._stored_session(context)
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
 
     def _stored_session(self, context: Any) -> dict[str, Any] | None:
         """Airflow 3.3+: the session whose id an earlier try kept in the task state store.
@@ -663,10 +633,8 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         """Ask CloudOS to pause the session; True when this request saves its data."""
         upload = self._flag("upload_on_close")
         force = self._flag("force")
-        try:
+        with airflow_errors():
             requested = self.hook.pause_session(session_id, upload_on_close=upload, force=force)
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
         if requested:
             self.log.info(
                 "Pausing session %s (was %s; saving its data: %s%s): %s",
@@ -732,15 +700,8 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         check_literal_parameters(self, self._validated)
 
     def _spec(self, execution_platform: str) -> ResumeSpec:
-        return make_resume_spec(
-            execution_platform=execution_platform,
-            instance_type=self.instance_type,
-            storage_size=self.storage_size,
-            cost_limit=self.cost_limit,
-            shutdown_in=self.shutdown_in,
-            mounts=self.mounts,
-            links=self.links,
-        )
+        changes = {name: getattr(self, name) for name in self.CHANGE_PARAMETERS}
+        return make_resume_spec(execution_platform=execution_platform, **changes)
 
     def _likely_platform(self) -> str:
         """The platform the parameters point at, for the checks made before the session is read."""
@@ -767,20 +728,10 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         self._publish(context, session, session_id)
         if status == TERMINATED:
             raise AirflowFailException(f"Session {session_id} is terminated and cannot be resumed ({url})")
-        try:
+        with airflow_errors():
             spec = self._spec(platform_of(session))
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
         if status == STOPPING:
-            self.log.info("Session %s is still stopping; waiting until it is paused to resume it", session_id)
-            paused = self._wait(
-                session_id,
-                [PAUSED],
-                [TERMINATED],
-                stop_on_timeout=False,
-                method_name="resume_after_pause",
-            )
-            return self._resume_from(context, session_id, paused)
+            return self._resume_from(context, session_id, self._wait_until_paused(session_id))
         if status in (RUNNING, *PRE_RUNNING_STATUSES):
             self._record_links(context, session_id, session, [], [])  # nothing was mounted or linked
             return self._already_resumed(context, session_id, status, spec)
@@ -789,14 +740,10 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
                 f"Session {session_id} is {status!r}, which cannot be resumed; "
                 f"only a paused session can ({url})"
             )
-        try:
+        with airflow_errors():
             mounts = self.hook.locate_mounts(list(spec.mounts))
             links = self.hook.locate_links(list(spec.links))
             payload = spec.to_payload([item for item, _ in mounts], [item for item, _ in links])
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
         resumed = self._request_resume(session_id, payload)
         self._record_links(context, session_id, resumed if resumed.get("_id") else session, mounts, links)
         self.log.info(
@@ -807,13 +754,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         )
         if resumed.get("_id"):
             self._publish(context, resumed, session_id)
-        if self._flag("wait_for_running"):
-            self._wait_until_running(
-                context,
-                session_id,
-                stop_on_timeout=self._flag("stop_on_kill"),
-                known=resumed if resumed.get("_id") else None,
-            )
+        self._wait_until_running(context, session_id, known=resumed if resumed.get("_id") else None)
         return session_id
 
     def _already_resumed(self, context: Any, session_id: str, status: str, spec: ResumeSpec) -> str:
@@ -832,8 +773,8 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
                 "were not applied",
                 session_id,
             )
-        if status != RUNNING and self._flag("wait_for_running"):
-            self._wait_until_running(context, session_id, stop_on_timeout=False)
+        if status != RUNNING:  # someone else's start: never this try's to pause (``_may_pause``)
+            self._wait_until_running(context, session_id)
         return session_id
 
     def resume_after_pause(self, context: Any, event: dict[str, Any] | None = None) -> str:
