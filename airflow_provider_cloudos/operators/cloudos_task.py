@@ -56,12 +56,7 @@ from datetime import timedelta
 from functools import cache, cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
-from airflow.providers.common.compat.sdk import (
-    AirflowException,
-    AirflowFailException,
-    BaseOperator,
-    conf,
-)
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
 
 from airflow_provider_cloudos.client.refusals import is_not_resumable_refusal
 from airflow_provider_cloudos.compat import add_asset_event, asset_alias, context_task_instance

@@ -20,20 +20,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from airflow.providers.common.compat.sdk import (
-    AirflowException,
-    AirflowFailException,
-)
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_cloudos.compat import task_state_store
-from airflow_provider_cloudos.core.errors import (
-    CloudOSError,
-    CloudOSNotFoundError,
-    CloudOSValidationError,
-)
+from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSNotFoundError, CloudOSValidationError
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.matching import (
-    SettingDifference,
     describe_settings,
     found_settings,
     session_differences,
@@ -49,12 +41,7 @@ from airflow_provider_cloudos.core.status import (
     TERMINATED,
     map_status,
 )
-from airflow_provider_cloudos.core.validators import (
-    AWS,
-    AZURE,
-    require_session_id,
-    validate_session_id,
-)
+from airflow_provider_cloudos.core.validators import AWS, AZURE, require_session_id, validate_session_id
 from airflow_provider_cloudos.deferral import check_event
 from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
@@ -220,7 +207,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         self._require_workspace()
         store = task_state_store(context)
         stored_at_start = store.get(STATE_STORE_KEY) if store is not None else None
-        session = self._earlier_session(context) if self._flag("reuse_existing") else None
+        with airflow_errors():  # an earlier try's session, if it stored one (by name: just before the create)
+            session = self._stored_session(context) if self._flag("reuse_existing") else None
         located: tuple[list[Located], list[Located]] | None = None
         owned = True
         if session is None:
@@ -283,11 +271,13 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             resolved_id = project_id or self.hook.resolve_project_id(str(project_name))
             mounts = self.hook.locate_mounts(list(spec.mounts))
             links = self.hook.locate_links(list(spec.links))
-            newer = self._newer_tries_session(context, spec, project_id, project_name, stored_at_start)
+            data_items, fuse = [item for item, _ in mounts], [item for item, _ in links]
+            asked = {"project": project_id or str(project_name), "by_project_id": project_id is not None}
+            asked.update(data_items=data_items, fuse_file_systems=fuse)
+            newer = self._newer_tries_session(context, spec, asked, stored_at_start)
             if newer is not None:
                 found, owned = newer
                 return found, None, owned
-            data_items, fuse = [item for item, _ in mounts], [item for item, _ in links]
             payload = spec.to_payload(resolved_id, data_items, fuse)
             if self._kill_requested:
                 raise AirflowException(
@@ -309,18 +299,11 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         )
         if self._flag("reuse_existing"):
             self._owned_session_id = str(session["_id"])
-            asked = {"project": project_id or str(project_name), "by_project_id": project_id is not None}
-            asked.update(data_items=data_items, fuse_file_systems=fuse)
             self._refuse_if_duplicate(spec, session, asked)
         return session, (mounts, links), True
 
     def _newer_tries_session(
-        self,
-        context: Any,
-        spec: SessionSpec,
-        project_id: str | None,
-        project_name: str | None,
-        stored_at_start: Any,
+        self, context: Any, spec: SessionSpec, asked: dict[str, Any], stored_at_start: Any
     ) -> tuple[dict[str, Any], bool] | None:
         """Just before the create, after the slow lookups: the session an earlier try, or a newer
         one that ran while this worker stalled, made for this task, and whether this try may pause it.
@@ -343,7 +326,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
                 return session, False
         if not self._flag("reuse_existing"):
             return None
-        session = self._session_named(spec, project_id, project_name, retried=try_number(context) > 1)
+        session = self._session_named(spec, asked, retried=try_number(context) > 1)
         return None if session is None else (session, True)
 
     def _refuse_if_duplicate(self, spec: SessionSpec, session: dict[str, Any], asked: dict[str, Any]) -> None:
@@ -404,12 +387,6 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             return False
         return True
 
-    def _earlier_session(self, context: Any) -> dict[str, Any] | None:
-        """The session whose id an earlier try stored, if it can still be used (one found by name
-        is looked for just before the create: :meth:`_newer_tries_session`)."""
-        with airflow_errors():
-            return self._stored_session(context)
-
     def _stored_session(self, context: Any) -> dict[str, Any] | None:
         """Airflow 3.3+: the session whose id an earlier try kept in the task state store.
 
@@ -432,9 +409,10 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         return session
 
     def _session_named(
-        self, spec: SessionSpec, project_id: str | None, project_name: str | None, *, retried: bool
+        self, spec: SessionSpec, asked: dict[str, Any], *, retried: bool
     ) -> dict[str, Any] | None:
-        """The newest of the key owner's live sessions with this name *and* the settings asked for.
+        """The newest of the key owner's live sessions with this name *and* the settings asked for
+        (``asked``: what to compare a session with, :func:`session_differences`).
 
         On a retry a paused one counts too: the earlier try may have paused it when its wait timed
         out. On a first try it does not, so a session kept paused from an earlier DAG run under the
@@ -442,31 +420,14 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         this task's: the task fails and shows both, rather than carry on with it.
         """
         wanted = REUSABLE if retried else LIVE_STATUSES
-        candidates = [
-            session
-            for session in self.hook.find_sessions_by_name(
-                spec.name, statuses=sorted(wanted), only_owner=True
-            )
-            if map_status(session.get("status")) in wanted
-        ]
-        if not candidates:
-            return None
-        live = [session for session in candidates if map_status(session.get("status")) in LIVE_STATUSES]
-        ordered = live + [session for session in candidates if session not in live]
-        project = project_id or str(project_name)
-        data_items = self.hook.resolve_mounts(list(spec.mounts))
-        fuse = self.hook.resolve_links(list(spec.links))
-        differences = {}
-        for session in ordered:
-            differences[str(session["_id"])] = session_differences(
-                spec,
-                session,
-                project=project,
-                by_project_id=project_id is not None,
-                data_items=data_items,
-                fuse_file_systems=fuse,
-            )
-            if not differences[str(session["_id"])]:
+        found = self.hook.find_sessions_by_name(spec.name, statuses=sorted(wanted), only_owner=True)
+        # The live ones first; the sort is stable, so each group stays newest first.
+        candidates = sorted(
+            (session for session in found if map_status(session.get("status")) in wanted),
+            key=lambda session: map_status(session.get("status")) not in LIVE_STATUSES,
+        )
+        for session in candidates:
+            if not session_differences(spec, session, **asked):
                 self.log.info(
                     "Carrying on with session %s named %r (%s), which has the settings this task asks "
                     "for, instead of creating a second one",
@@ -475,34 +436,23 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
                     map_status(session.get("status")),
                 )
                 return session
-        other = ordered[0]
-        raise AirflowFailException(
-            self._not_this_tasks_session(
-                spec, other, project, project_id is not None, differences[str(other["_id"])]
-            )
-        )
-
-    def _not_this_tasks_session(
-        self,
-        spec: SessionSpec,
-        session: dict[str, Any],
-        project: str,
-        by_project_id: bool,
-        differences: list[SettingDifference],
-    ) -> str:
-        session_id = str(session["_id"])
+        if not candidates:
+            return None
+        other = candidates[0]
+        session_id = str(other["_id"])
+        found_there = found_settings(other, by_project_id=asked["by_project_id"])
         lines = [
             f"A session named {spec.name!r} already exists ({session_id}, "
-            f"{map_status(session.get('status'))}: {self.hook.session_url(session_id)}) with settings this "
+            f"{map_status(other.get('status'))}: {self.hook.session_url(session_id)}) with settings this "
             "task does not ask for, so the task will not carry on with it:",
-            *(f"  {difference.describe()}" for difference in differences),
-            f"The task asks for:  {describe_settings(wanted_settings(spec, project))}",
-            f"The session has:    {describe_settings(found_settings(session, by_project_id=by_project_id))}",
+            *(f"  {difference.describe()}" for difference in session_differences(spec, other, **asked)),
+            f"The task asks for:  {describe_settings(wanted_settings(spec, asked['project']))}",
+            f"The session has:    {describe_settings(found_there)}",
             "Ways out: give the task another name (one per run, e.g. with {{ run_id }}); or set "
             "reuse_existing=False to create a second session with this name; or stop (pause) "
             f"session {session_id} first.",
         ]
-        return "\n".join(lines)
+        raise AirflowFailException("\n".join(lines))
 
     def resume_after_pause(self, context: Any, event: dict[str, Any] | None = None) -> str:
         """Back from waiting for an earlier try's stopping session to pause: now resume it."""
