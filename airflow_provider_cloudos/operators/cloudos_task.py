@@ -502,29 +502,29 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         with airflow_errors():
             return self.hook.get_session(session_id)
 
-    def _request_resume(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any]:
-        """Resume a paused session; one that somebody resumed meanwhile is carried on with.
+    def _request_resume(self, session_id: str, payload: dict[str, Any]) -> dict[str, Any] | None:
+        """Resume a paused session; one that somebody resumed meanwhile is carried on with (and is
+        not this try's own). Returns the session CloudOS answered with, None for an answer that is
+        not a session object.
 
         The session counts as this try's own before the request is sent: a kill or an
         ``execution_timeout`` can arrive while CloudOS is already resuming it.
         """
         previous_owner, self._owned_session_id = self._owned_session_id, session_id
         try:
-            resumed = self.hook.resume_session(session_id, payload)
+            answer = self.hook.resume_session(session_id, payload)
         except CloudOSError as error:
             self._owned_session_id = previous_owner
             if not is_not_resumable_refusal(error):
                 raise to_airflow_exception(error) from error
-            current = self._get_session(session_id)
-            status = map_status(current.get("status"))
+            answer = self._get_session(session_id)
+            status = map_status(answer.get("status"))
             if status not in (RUNNING, *PRE_RUNNING_STATUSES):
                 raise to_airflow_exception(error) from error
             self.log.info(
                 "Session %s was resumed meanwhile (now %s); carrying on with it", session_id, status
             )
-            return current
-        self._owned_session_id = session_id
-        return resumed
+        return answer if answer.get("_id") else None
 
     # -- waiting ------------------------------------------------------------------------------
 
@@ -534,7 +534,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         targets: Iterable[str],
         failures: Iterable[str],
         *,
-        stop_on_timeout: bool,
+        stop_on_timeout: bool = False,
         method_name: str = "execute_complete",
         known: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
@@ -790,9 +790,7 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
         self.log.info(
             "Session %s%s is still stopping; waiting until it is paused to resume it", session_id, whose
         )
-        return self._wait(
-            session_id, [PAUSED], [TERMINATED], stop_on_timeout=False, method_name="resume_after_pause"
-        )
+        return self._wait(session_id, [PAUSED], [TERMINATED], method_name="resume_after_pause")
 
     def _wait_until_running(self, context: Any, session_id: str, known: dict[str, Any] | None = None) -> None:
         """With ``wait_for_running``: wait for ``running`` after a create or resume; say so when the

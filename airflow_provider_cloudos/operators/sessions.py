@@ -245,9 +245,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         if status == PAUSED:
             self.log.info("Resuming session %s, which an earlier try left paused", session_id)
             payload = make_resume_spec(execution_platform=platform_of(session)).to_payload()
-            resumed = self._request_resume(session_id, payload)
-            self._publish(context, resumed if resumed.get("_id") else session, session_id)
-            latest = resumed if resumed.get("_id") else None
+            latest = self._request_resume(session_id, payload)
+            self._publish(context, latest or session, session_id)
         self._wait_until_running(context, session_id, known=latest)
         return session_id
 
@@ -557,13 +556,8 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         targets = [PAUSED, TERMINATED] if accept_terminated else [PAUSED]
         folders = self._saving_into(context, session_id, session) if saving else []
         # A deferred wait comes back to the method named here: the one that records the saved folders.
-        paused = self._wait(
-            session_id,
-            targets,
-            [TERMINATED],
-            stop_on_timeout=False,
-            method_name="results_saved" if saving else "execute_complete",
-        )
+        method = "results_saved" if saving else "execute_complete"
+        paused = self._wait(session_id, targets, [TERMINATED], method_name=method)
         if saving:
             record_saved_results(self, context, session_summary(paused, self.hook.base_url), folders)
         return session_id
@@ -695,16 +689,11 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
             links = self.hook.locate_links(list(spec.links))
             payload = spec.to_payload([item for item, _ in mounts], [item for item, _ in links])
         resumed = self._request_resume(session_id, payload)
-        self._record_links(context, session_id, resumed if resumed.get("_id") else session, mounts, links)
-        self.log.info(
-            "Resuming session %s%s: %s",
-            session_id,
-            "" if spec.is_empty else " with changes",
-            url,
-        )
-        if resumed.get("_id"):
+        self._record_links(context, session_id, resumed or session, mounts, links)
+        self.log.info("Resuming session %s%s: %s", session_id, "" if spec.is_empty else " with changes", url)
+        if resumed:
             self._publish(context, resumed, session_id)
-        self._wait_until_running(context, session_id, known=resumed if resumed.get("_id") else None)
+        self._wait_until_running(context, session_id, known=resumed)
         return session_id
 
     def _already_resumed(self, context: Any, session_id: str, status: str, spec: ResumeSpec) -> str:
