@@ -356,17 +356,15 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         if older is None:
             return
         theirs = str(older["_id"])
-        paused = self._pause_duplicate(ours)
+        if self._pause_duplicate(ours):
+            fate = "which was paused as the duplicate (without saving its data)"
+        else:
+            fate = f"which is the duplicate and could not be paused: pause (stop) session {ours}"
         message = (
             f"CloudOS has two sessions named {spec.name!r} for this task: {theirs} "
             f"({self.hook.session_url(theirs)}), created earlier by another try of the task and left as "
-            f"it is, and {ours}, created by this try, "
-            + (
-                "which was paused as the duplicate (without saving its data)."
-                if paused
-                else f"which is the duplicate and could not be paused: pause (stop) session {ours}."
-            )
-            + " This try fails so that a retry does not create a third."
+            f"it is, and {ours}, created by this try, {fate}. This try fails so that a retry does not "
+            "create a third."
         )
         self.log.warning(message)
         raise AirflowFailException(message)
