@@ -676,7 +676,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
             return self._resume_from(context, session_id, self._wait_until_paused(session_id))
         if status in (RUNNING, *PRE_RUNNING_STATUSES):
             self._record_links(context, session_id, session, [], [])  # nothing was mounted or linked
-            return self._already_resumed(context, session_id, status, spec)
+            return self._already_resumed(context, session_id, status, spec, url)
         if status != PAUSED:
             raise AirflowFailException(
                 f"Session {session_id} is {status!r}, which cannot be resumed; "
@@ -694,14 +694,10 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         self._wait_until_running(context, session_id, known=resumed)
         return session_id
 
-    def _already_resumed(self, context: Any, session_id: str, status: str, spec: ResumeSpec) -> str:
+    def _already_resumed(self, context: Any, session_id: str, status: str, spec: ResumeSpec, url: str) -> str:
         context["ti"].xcom_push(key=XCOM_STARTED_SESSION, value=False)
         if status == RUNNING:
-            self.log.info(
-                "Session %s is already running; nothing to resume (%s)",
-                session_id,
-                self.hook.session_url(session_id),
-            )
+            self.log.info("Session %s is already running; nothing to resume (%s)", session_id, url)
         else:
             self.log.info("Session %s is already starting (%s); not resuming it again", session_id, status)
         if not spec.is_empty:
