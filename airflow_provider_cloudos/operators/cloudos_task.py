@@ -265,12 +265,8 @@ def record_saved_results(
         except Exception as error:  # the data is saved; a folder Airflow refuses must not fail the pause
             log.error("Could not record the asset event of %s: %s", uri, error)
     if recorded:
-        log.info(
-            "Session %s saved its data: asset event(s) for %s (alias %r)",
-            session_id,
-            ", ".join(recorded),
-            RESULTS_ALIAS,
-        )
+        events = f"asset event(s) for {', '.join(recorded)} (alias {RESULTS_ALIAS!r})"
+        log.info(f"Session {session_id} saved its data: {events}")
     return recorded
 
 
@@ -583,14 +579,8 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
                 max_runtime_seconds=guard.max_runtime_seconds,
                 last_status=status,
             )
-            self.log.info(
-                "Session %s is %s; deferring until it is %s (at most %s): %s",
-                session_id,
-                status,
-                " or ".join(target_list),
-                format_duration(timeout),
-                url,
-            )
+            until = f"{' or '.join(target_list)} (at most {format_duration(timeout)})"
+            self.log.info(f"Session {session_id} is {status}; deferring until it is {until}: {url}")
             defer_to_trigger(self, trigger, method_name=method_name)
         try:
             return self.hook.wait_for_status(
@@ -712,13 +702,7 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     #: The flags create and resume share.
     START_FLAGS: tuple[str, ...] = ("wait_for_running", "stop_on_kill")
     #: Templated, like every parameter of create and resume.
-    START_TEMPLATE_FIELDS: tuple[str, ...] = (
-        *CHANGE_PARAMETERS,
-        "wait_for_running",
-        "stop_on_kill",
-        "max_cost_usd",
-        "max_runtime",
-    )
+    START_TEMPLATE_FIELDS: tuple[str, ...] = (*CHANGE_PARAMETERS, *START_FLAGS, "max_cost_usd", "max_runtime")
     template_fields_renderers = {"mounts": "json", "links": "json"}
     #: The OpenLineage record of this try; a class default so that an instance made for a resumed
     #: (deferred) task starts without one and reads it back from XCom.
@@ -788,7 +772,7 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
         """A session still stopping: wait until it is paused, to resume it (deferred: back in
         ``resume_after_pause``)."""
         self.log.info(
-            "Session %s%s is still stopping; waiting until it is paused to resume it", session_id, whose
+            f"Session {session_id}{whose} is still stopping; waiting until it is paused to resume it"
         )
         return self._wait(session_id, [PAUSED], [TERMINATED], method_name="resume_after_pause")
 
@@ -808,19 +792,15 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
                 session_id, [RUNNING], NOT_RUNNING_ANYMORE, stop_on_timeout=stop, known=known
             )
         except AirflowFailException as error:
-            raise self._explain_not_running(error, session_id) from error
+            try:  # say so when the cost limit stopped it
+                note = cost_limit_note(session_summary(self.hook.get_session(session_id), self.hook.base_url))
+            except CloudOSError:
+                note = None
+            raise (AirflowFailException(f"{error}: {note}") if note else error) from error
         if running.get("_id"):
             context["ti"].xcom_push(
                 key=XCOM_SESSION_SUMMARY, value=session_summary(running, self.hook.base_url)
             )
-
-    def _explain_not_running(self, error: AirflowFailException, session_id: str) -> AirflowFailException:
-        try:
-            summary = session_summary(self.hook.get_session(session_id), self.hook.base_url)
-        except CloudOSError:
-            return error
-        note = cost_limit_note(summary)
-        return AirflowFailException(f"{error}: {note}") if note else error
 
     def get_openlineage_facets_on_start(self) -> Any:
         """The S3 paths the task will mount and link: all that is known before resolving paths."""

@@ -59,7 +59,6 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     record_saved_results,
     saved_folders,
     saves_results,
-    try_number,
 )
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
 from airflow_provider_cloudos.task_deadlines import cleanup_calls
@@ -191,16 +190,13 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         parameters = (*CREATE_SPEC_PARAMETERS, *self.CHANGE_PARAMETERS)
         spec = make_session_spec(**{name: getattr(self, name) for name in parameters})
         project_id = self._optional_id("project_id", "project id")
-        project_name = None if project_id else self._project_name()
-        return spec, project_id, project_name
-
-    def _project_name(self) -> str:
-        value = self.project_name
-        if not isinstance(value, str) or not value.strip():
+        if project_id:
+            return spec, project_id, None
+        if not isinstance(self.project_name, str) or not self.project_name.strip():
             raise CloudOSValidationError(
-                "project_name", value, "give the project's name (or its id as project_id)"
+                "project_name", self.project_name, "give the project's name (or its id as project_id)"
             )
-        return value.strip()
+        return spec, None, self.project_name.strip()
 
     def _execute(self, context: Any) -> str:
         spec, project_id, project_name = self._validated()
@@ -208,7 +204,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         store = task_state_store(context)
         stored_at_start = store.get(STATE_STORE_KEY) if store is not None else None
         with airflow_errors():  # an earlier try's session, if it stored one (by name: just before the create)
-            session = self._stored_session(context) if self._flag("reuse_existing") else None
+            session = self._stored_session(stored_at_start) if self._flag("reuse_existing") else None
         located: tuple[list[Located], list[Located]] | None = None
         owned = True
         if session is None:
@@ -289,13 +285,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
                 f"CloudOS accepted the session {spec.name!r} but returned no usable id: "
                 f"{session.get('_id')!r}"
             )
-        self.log.info(
-            "Created %s session %r (%s): %s",
-            spec.session_type,
-            spec.name,
-            session["_id"],
-            self.hook.session_url(session["_id"]),
-        )
+        url = self.hook.session_url(session["_id"])
+        self.log.info(f"Created {spec.session_type} session {spec.name!r} ({session['_id']}): {url}")
         if self._flag("reuse_existing"):
             self._owned_session_id = str(session["_id"])
             self._refuse_if_duplicate(spec, session, asked)
@@ -315,7 +306,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         """
         store = task_state_store(context)
         if store is not None and store.get(STATE_STORE_KEY) not in (None, stored_at_start):
-            session = self._stored_session(context)
+            session = self._stored_session(store.get(STATE_STORE_KEY))
             if session is not None:
                 self.log.warning(
                     "A newer try of this task created session %s while this try looked up the project, "
@@ -325,7 +316,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
                 return session, False
         if not self._flag("reuse_existing"):
             return None
-        session = self._session_named(spec, asked, retried=try_number(context) > 1)
+        number = getattr(context.get("ti"), "try_number", None)  # a retry may adopt a paused session
+        session = self._session_named(spec, asked, retried=isinstance(number, int) and number > 1)
         return None if session is None else (session, True)
 
     def _refuse_if_duplicate(self, spec: SessionSpec, session: dict[str, Any], asked: dict[str, Any]) -> None:
@@ -384,13 +376,11 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             return False
         return True
 
-    def _stored_session(self, context: Any) -> dict[str, Any] | None:
-        """Airflow 3.3+: the session whose id an earlier try kept in the task state store.
+    def _stored_session(self, stored: Any) -> dict[str, Any] | None:
+        """Airflow 3.3+: the session whose id (``stored``) an earlier try kept in the task state store.
 
         That id proves the session is this task's own, so it is carried on with as it is.
         """
-        store = task_state_store(context)
-        stored = store.get(STATE_STORE_KEY) if store is not None else None
         if not isinstance(stored, str) or not validate_session_id(stored):
             return None
         try:
@@ -426,11 +416,9 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         for session in candidates:
             if not session_differences(spec, session, **asked):
                 self.log.info(
-                    "Carrying on with session %s named %r (%s), which has the settings this task asks "
-                    "for, instead of creating a second one",
-                    session["_id"],
-                    spec.name,
-                    map_status(session.get("status")),
+                    f"Carrying on with session {session['_id']} named {spec.name!r} "
+                    f"({map_status(session.get('status'))}), which has the settings this task asks "
+                    "for, instead of creating a second one"
                 )
                 return session
         if not candidates:
@@ -484,12 +472,10 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
     """
 
     records_saved_results = True
+    flag_parameters = ("upload_on_close", "force", "wait_for_paused", "accept_terminated")
     template_fields: Sequence[str] = (
         "session_id",
-        "upload_on_close",
-        "force",
-        "wait_for_paused",
-        "accept_terminated",
+        *flag_parameters,
         *WAIT_TEMPLATE_FIELDS,
         *CONNECTION_TEMPLATE_FIELDS,
     )
@@ -511,8 +497,6 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         self.wait_for_paused = wait_for_paused
         self.accept_terminated = accept_terminated
         check_literal_parameters(self, self._validated)
-
-    flag_parameters = ("upload_on_close", "force", "wait_for_paused", "accept_terminated")
 
     def _read_parameters(self) -> str:
         return require_session_id(self.session_id, "session_id")
@@ -539,12 +523,8 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
             )
         saving = False
         if status == STOPPING:
-            self.log.info(
-                "Session %s is already stopping; %s (%s)",
-                session_id,
-                "waiting until it is paused" if wait else "not waiting",
-                url,
-            )
+            then = "waiting until it is paused" if wait else "not waiting"
+            self.log.info(f"Session {session_id} is already stopping; {then} ({url})")
         else:
             saving = self._request_pause(session_id, status, url)
         if not wait:
@@ -552,24 +532,18 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
                 self.log.info("Not waiting for the save to end, so no asset event is recorded")
             return session_id
         targets = [PAUSED, TERMINATED] if accept_terminated else [PAUSED]
-        folders = self._saving_into(context, session_id, session) if saving else []
-        # A deferred wait comes back to the method named here: the one that records the saved folders.
-        method = "results_saved" if saving else "execute_complete"
-        paused = self._wait(session_id, targets, [TERMINATED], method_name=method)
-        if saving:
-            record_saved_results(self, context, session_summary(paused, self.hook.base_url), folders)
-        return session_id
-
-    def _saving_into(self, context: Any, session_id: str, session: dict[str, Any]) -> list[str]:
-        """The folders this pause saves into, named before the wait (they do not change during it).
-
-        A deferred task comes back with the trigger's event alone, which does not list them: they
-        are kept in XCom across the deferral rather than read from CloudOS a second time.
-        """
+        if not saving:
+            self._wait(session_id, targets, [TERMINATED])
+            return session_id
+        # The folders this pause saves into, named before the wait (they do not change during it). A
+        # deferred task comes back with the trigger's event alone, in ``results_saved``: they are kept
+        # in XCom across the deferral rather than read from CloudOS a second time.
         folders = saved_folders(self, session, linked_in_this_run(self, context, session_id))
         if self._flag("deferrable"):
             context["ti"].xcom_push(key=XCOM_SAVING_INTO, value=folders)
-        return folders
+        paused = self._wait(session_id, targets, [TERMINATED], method_name="results_saved")
+        record_saved_results(self, context, session_summary(paused, self.hook.base_url), folders)
+        return session_id
 
     def _request_pause(self, session_id: str, status: str, url: str) -> bool:
         """Ask CloudOS to pause the session; True when this request saves its data."""
@@ -578,14 +552,8 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         with airflow_errors():
             requested = self.hook.pause_session(session_id, upload_on_close=upload, force=force)
         if requested:
-            self.log.info(
-                "Pausing session %s (was %s; saving its data: %s%s): %s",
-                session_id,
-                status,
-                "yes" if upload else "no",
-                "; forced" if force else "",
-                url,
-            )
+            how = f"saving its data: {'yes' if upload else 'no'}{'; forced' if force else ''}"
+            self.log.info(f"Pausing session {session_id} (was {status}; {how}): {url}")
         else:
             self.log.info("Session %s was already being paused by someone else (%s)", session_id, url)
         return saves_results(requested, upload, force)
@@ -645,16 +613,13 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         changes = {name: getattr(self, name) for name in self.CHANGE_PARAMETERS}
         return make_resume_spec(execution_platform=execution_platform, **changes)
 
-    def _likely_platform(self) -> str:
-        """The platform the parameters point at, for the checks made before the session is read."""
-        instance = self.instance_type.strip() if isinstance(self.instance_type, str) else ""
-        return AZURE if instance.startswith(("Standard_", "Basic_")) else AWS
-
     flag_parameters = CloudOSSessionStartOperator.START_FLAGS
 
     def _read_parameters(self) -> str:
         session_id = require_session_id(self.session_id, "session_id")
-        self._spec(self._likely_platform())  # formats and ranges; exact platform rules later
+        # Formats and ranges on the platform the parameters point at; exact platform rules later.
+        instance = self.instance_type.strip() if isinstance(self.instance_type, str) else ""
+        self._spec(AZURE if instance.startswith(("Standard_", "Basic_")) else AWS)
         return session_id
 
     def _execute(self, context: Any) -> str:
