@@ -53,7 +53,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
-from functools import cache, cached_property
+from functools import cache, cached_property, partial
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
@@ -627,34 +627,32 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         """
         return wanted and self._owned_session_id == session_id
 
-    def _pause_owned_session(self, reason: str) -> bool:
-        """Pause the session this try started or resumed; one quick call, never raises."""
-        session_id = self._owned_session_id
-        if not session_id and self._creating_name:
-            session_id = self._find_session_being_created(self._creating_name)
-        if not session_id:
-            return False
+    def _cleanup_call(self, reason: str, call: Callable[[], T], failure: str) -> T | None:
+        """One quick call after ``reason`` (:func:`cleanup_calls`); never raises: logs ``failure``."""
         try:
             with cleanup_calls(reason):
-                requested = self.hook.pause_session(session_id, upload_on_close=True)
+                return call()
         except Exception as error:
-            self.log.error("Could not pause session %s after %s: %s", session_id, reason, error)
-            return False
-        if requested:
-            self.log.warning("Paused session %s because %s", session_id, reason)
-        else:
-            self.log.info("Session %s was already paused or pausing when %s", session_id, reason)
-        return requested
-
-    def _find_session_being_created(self, name: str) -> str | None:
-        """The live session a create request in flight made, found by its name."""
-        try:
-            with cleanup_calls(f"creating session {name!r} was interrupted"):
-                session = self.hook.find_live_session(name, only_owner=True)
-        except Exception as error:
-            self.log.error("Could not look for session %r being created: %s", name, error)
+            self.log.error(f"{failure}: {error}")
             return None
-        return str(session["_id"]) if session and session.get("_id") else None
+
+    def _pause_owned_session(self, reason: str) -> bool:
+        """Pause the session this try started or resumed; one quick call, never raises."""
+        session_id, name = self._owned_session_id, self._creating_name
+        if not session_id and name:  # the live session a create request in flight made, by its name
+            find = partial(self.hook.find_live_session, name, only_owner=True)
+            failure = f"Could not look for session {name!r} being created"
+            session = self._cleanup_call(f"creating session {name!r} was interrupted", find, failure)
+            session_id = str(session["_id"]) if session and session.get("_id") else None
+        if not session_id:
+            return False
+        pause = partial(self.hook.pause_session, session_id, upload_on_close=True)
+        requested = self._cleanup_call(reason, pause, f"Could not pause session {session_id} after {reason}")
+        if requested:
+            self.log.warning(f"Paused session {session_id} because {reason}")
+        elif requested is not None:
+            self.log.info(f"Session {session_id} was already paused or pausing when {reason}")
+        return bool(requested)
 
     def on_kill(self) -> None:
         """Marked failed or cleared while running in a worker: pause what this try started."""

@@ -18,6 +18,7 @@ the task: a deferred task comes back as a fresh instance that must read the same
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
@@ -61,7 +62,6 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     saves_results,
 )
 from airflow_provider_cloudos.operators.literals import check_literal_parameters
-from airflow_provider_cloudos.task_deadlines import cleanup_calls
 
 #: XCom key under which the resume operator says whether it started (resumed) the session.
 XCOM_STARTED_SESSION = "started_session"
@@ -368,13 +368,9 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             return False
         self._owned_session_id = None  # paused here: nothing left for a kill to pause
         self._creating_name = None
-        try:
-            with cleanup_calls("a duplicate session was created"):
-                self.hook.pause_session(session_id, upload_on_close=False)
-        except Exception as error:
-            self.log.error("Could not pause duplicate session %s: %s", session_id, error)
-            return False
-        return True
+        pause = partial(self.hook.pause_session, session_id, upload_on_close=False)
+        failure = f"Could not pause duplicate session {session_id}"
+        return self._cleanup_call("a duplicate session was created", pause, failure) is not None
 
     def _stored_session(self, stored: Any) -> dict[str, Any] | None:
         """Airflow 3.3+: the session whose id (``stored``) an earlier try kept in the task state store.
