@@ -59,7 +59,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
 
 from airflow_provider_cloudos.client.refusals import is_not_resumable_refusal
-from airflow_provider_cloudos.compat import add_asset_event, asset_alias, context_task_instance
+from airflow_provider_cloudos.compat import add_asset_event, asset_alias
 from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
@@ -201,9 +201,7 @@ def saves_results(requested: bool, upload_on_close: bool, force: bool) -> bool:
 
 def linked_in_this_run(task: Any, context: Any, session_id: str) -> dict[str, str]:
     """What the create and resume tasks upstream of ``task`` recorded about ``session_id``'s folders."""
-    ti = context_task_instance(context)
-    if ti is None:
-        return {}
+    ti = context["ti"]  # it published the session first
     known: dict[str, str] = {}
     for upstream in task.get_flat_relatives(upstream=True):
         # A mapped task keeps its class apart.
@@ -743,13 +741,12 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
         """What this task gave ``session``: its OpenLineage record (kept on the task and pushed to
         XCom, only with OpenLineage installed) and, for the pause that will save into them, what each
         folder it linked is (keyed by how the session object shows the folder's item)."""
-        base_url, workspace = self.hook.base_url, str(self.hook.workspace_id)
+        base_url, workspace, ti = self.hook.base_url, str(self.hook.workspace_id), context["ti"]
         if openlineage_installed():
             mounted, linked = [where for _, where in mounts], [where for _, where in links]
             self.session_lineage = SessionLineage.of(mounted, linked, session, base_url, workspace)
-            context["ti"].xcom_push(key=XCOM_LINEAGE, value=self.session_lineage.to_xcom())
-        ti = context_task_instance(context)
-        if links and ti is not None:
+            ti.xcom_push(key=XCOM_LINEAGE, value=self.session_lineage.to_xcom())
+        if links:
             namespace = cloudos_namespace(base_url, workspace)
             folders = {describe_access_item(item): asset_uri(where, namespace) for item, where in links}
             ti.xcom_push(key=XCOM_LINKED_FOLDERS, value={"session_id": session_id, "folders": folders})

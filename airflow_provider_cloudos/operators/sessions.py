@@ -215,21 +215,16 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             store.set(STATE_STORE_KEY, session_id)
         self._publish(context, session, session_id)
         if located is None and openlineage_installed():
-            located = self._locate_for_lineage(spec)
+            # An earlier try's session: where its files and folders live is the same paths, resolved
+            # again. Lineage must never fail the task: a path that no longer resolves is left out.
+            try:
+                located = self.hook.locate_mounts(list(spec.mounts)), self.hook.locate_links(list(spec.links))
+            except CloudOSError as error:
+                self.log.warning("Lineage of the session leaves out its mounts and links: %s", error)
+                located = [], []
         if located is not None:
             self._record_links(context, session_id, session, *located)
         return self._bring_up(context, session_id, session)
-
-    def _locate_for_lineage(self, spec: SessionSpec) -> tuple[list[Located], list[Located]]:
-        """Where an earlier try's session's files and folders live: the same paths, resolved again.
-
-        Lineage must never fail the task: a path that no longer resolves is logged and left out.
-        """
-        try:
-            return self.hook.locate_mounts(list(spec.mounts)), self.hook.locate_links(list(spec.links))
-        except CloudOSError as error:
-            self.log.warning("Lineage of the session leaves out its mounts and links: %s", error)
-            return [], []
 
     def _bring_up(self, context: Any, session_id: str, session: dict[str, Any]) -> str:
         """Take this task's session to running: resume it if an earlier try left it paused."""
@@ -621,7 +616,7 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
     def _execute(self, context: Any) -> str:
         session_id = self._validated()
         self._require_workspace()
-        # Until it turns out the session was already live (``_already_resumed``), it is this task's.
+        # Until it turns out the session was already live (``_resume_from``), it is this task's.
         context["ti"].xcom_push(key=XCOM_STARTED_SESSION, value=True)
         return self._resume_from(context, session_id, self._get_session(session_id))
 
@@ -637,7 +632,17 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
             return self._resume_from(context, session_id, self._wait_until_paused(session_id))
         if status in (RUNNING, *PRE_RUNNING_STATUSES):
             self._record_links(context, session_id, session, [], [])  # nothing was mounted or linked
-            return self._already_resumed(context, session_id, status, spec, url)
+            context["ti"].xcom_push(key=XCOM_STARTED_SESSION, value=False)
+            if status == RUNNING:
+                self.log.info(f"Session {session_id} is already running; nothing to resume ({url})")
+            else:
+                self.log.info(f"Session {session_id} is already starting ({status}); not resuming it again")
+            if not spec.is_empty:
+                changes = "the requested changes (resources, mounts, links) were not applied"
+                self.log.warning(f"Session {session_id} was not paused, so {changes}")
+            if status != RUNNING:  # someone else's start: never this try's to pause (``_may_pause``)
+                self._wait_until_running(context, session_id)
+            return session_id
         if status != PAUSED:
             raise AirflowFailException(
                 f"Session {session_id} is {status!r}, which cannot be resumed; "
@@ -653,22 +658,6 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         if resumed:
             self._publish(context, resumed, session_id)
         self._wait_until_running(context, session_id, known=resumed)
-        return session_id
-
-    def _already_resumed(self, context: Any, session_id: str, status: str, spec: ResumeSpec, url: str) -> str:
-        context["ti"].xcom_push(key=XCOM_STARTED_SESSION, value=False)
-        if status == RUNNING:
-            self.log.info("Session %s is already running; nothing to resume (%s)", session_id, url)
-        else:
-            self.log.info("Session %s is already starting (%s); not resuming it again", session_id, status)
-        if not spec.is_empty:
-            self.log.warning(
-                "Session %s was not paused, so the requested changes (resources, mounts, links) "
-                "were not applied",
-                session_id,
-            )
-        if status != RUNNING:  # someone else's start: never this try's to pause (``_may_pause``)
-            self._wait_until_running(context, session_id)
         return session_id
 
     def resume_after_pause(self, context: Any, event: dict[str, Any] | None = None) -> str:
