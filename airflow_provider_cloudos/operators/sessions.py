@@ -67,26 +67,6 @@ from airflow_provider_cloudos.operators.literals import check_literal_parameters
 XCOM_STARTED_SESSION = "started_session"
 
 
-def _older_than(session: dict[str, Any], same_name: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The sessions of ``same_name`` (newest first) created before ``session``: by ``createdAt``
-    where both have one and they differ, else by their place in the list."""
-    ours = str(session["_id"])
-    ids = [str(other["_id"]) for other in same_name]
-    position = ids.index(ours) if ours in ids else None
-    created = session.get("createdAt")
-    older = []
-    for index, other in enumerate(same_name):
-        if str(other["_id"]) == ours:
-            continue
-        when = other.get("createdAt")
-        if isinstance(created, str) and isinstance(when, str) and when != created:
-            if when < created:
-                older.append(other)
-        elif position is not None and index > position:
-            older.append(other)
-    return older
-
-
 #: The create parameters that make its :class:`SessionSpec` with the ones it shares with resume
 #: (:attr:`CloudOSSessionStartOperator.CHANGE_PARAMETERS`), each passed as the DAG gave it.
 CREATE_SPEC_PARAMETERS = (
@@ -252,10 +232,15 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         """Create the session; return it with its mount and link items and where each lives, and
         whether this try may pause it (a kill, a timeout).
 
-        A session a newer try made while this one looked up the project, mounts and links (this
-        worker may have been frozen past Airflow's heartbeat timeout) is returned instead, with no
-        items (as any adopted session): a try that is no longer the task's current one sends no create,
-        and never pauses the session its newer try is using.
+        Just before the create, after the slow lookups (this worker may have been frozen past
+        Airflow's heartbeat timeout meanwhile), a session made for this task is returned instead,
+        with no items (as any adopted session), and no create is sent:
+
+        * one a newer try made: it keeps its session id in the task state store right after its
+          create (3.3+), so a value this try did not see at its start is one (no request unless it
+          changed). It is in use by that try: never this try's to pause.
+        * with ``reuse_existing``, a same-named session with the settings asked for (one list read,
+          the only one before the create), which this try may pause.
         """
         with airflow_errors():
             resolved_id = project_id or self.hook.resolve_project_id(str(project_name))
@@ -264,10 +249,20 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             data_items, fuse = [item for item, _ in mounts], [item for item, _ in links]
             asked = {"project": project_id or str(project_name), "by_project_id": project_id is not None}
             asked.update(data_items=data_items, fuse_file_systems=fuse)
-            newer = self._newer_tries_session(context, spec, asked, stored_at_start)
-            if newer is not None:
-                found, owned = newer
-                return found, None, owned
+            store = task_state_store(context)
+            if store is not None and store.get(STATE_STORE_KEY) not in (None, stored_at_start):
+                newer = self._stored_session(store.get(STATE_STORE_KEY))
+                if newer is not None:
+                    self.log.warning(
+                        f"A newer try of this task created session {newer['_id']} while this try looked up "
+                        "the project, mounts and links; carrying on with it instead of creating a second one"
+                    )
+                    return newer, None, False
+            if self._flag("reuse_existing"):
+                number = getattr(context.get("ti"), "try_number", None)  # a retry may adopt a paused one
+                named = self._session_named(spec, asked, retried=isinstance(number, int) and number > 1)
+                if named is not None:
+                    return named, None, True
             payload = spec.to_payload(resolved_id, data_items, fuse)
             if self._kill_requested:
                 raise AirflowException(
@@ -287,34 +282,6 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             self._refuse_if_duplicate(spec, session, asked)
         return session, (mounts, links), True
 
-    def _newer_tries_session(
-        self, context: Any, spec: SessionSpec, asked: dict[str, Any], stored_at_start: Any
-    ) -> tuple[dict[str, Any], bool] | None:
-        """Just before the create, after the slow lookups: the session an earlier try, or a newer
-        one that ran while this worker stalled, made for this task, and whether this try may pause it.
-
-        A newer try keeps its session id in the task state store right after its create (3.3+): a
-        value this try did not see at its start is one (no request unless it changed). With
-        ``reuse_existing``, a same-named session with the settings asked for is one too (one list
-        read, the only one before the create). A session found in the store is a newer try's, in use
-        by that try: never this try's to pause.
-        """
-        store = task_state_store(context)
-        if store is not None and store.get(STATE_STORE_KEY) not in (None, stored_at_start):
-            session = self._stored_session(store.get(STATE_STORE_KEY))
-            if session is not None:
-                self.log.warning(
-                    "A newer try of this task created session %s while this try looked up the project, "
-                    "mounts and links; carrying on with it instead of creating a second one",
-                    session["_id"],
-                )
-                return session, False
-        if not self._flag("reuse_existing"):
-            return None
-        number = getattr(context.get("ti"), "try_number", None)  # a retry may adopt a paused session
-        session = self._session_named(spec, asked, retried=isinstance(number, int) and number > 1)
-        return None if session is None else (session, True)
-
     def _refuse_if_duplicate(self, spec: SessionSpec, session: dict[str, Any], asked: dict[str, Any]) -> None:
         """Right after the create: when another try created the same session earlier, this one is
         the duplicate: pause it (never the other) and fail without a retry that would make a third.
@@ -323,7 +290,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         the one kept, so both tries agree on which one goes. ``asked``: what to compare a session
         with (:func:`session_differences`).
         """
-        ours = str(session["_id"])
+        ours, created = str(session["_id"]), session.get("createdAt")
         try:
             same_name = self.hook.find_sessions_by_name(
                 spec.name, statuses=sorted(LIVE_STATUSES), only_owner=True
@@ -331,18 +298,29 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         except CloudOSError as error:
             self.log.warning("Could not check for a second session named %r: %s", spec.name, error)
             return
-        older = next(
+        ids = [str(other["_id"]) for other in same_name]
+        position = ids.index(ours) if ours in ids else len(ids)
+
+        def older(index: int, when: Any) -> bool:
+            """Created before ours: by ``createdAt`` where both have one and they differ, else by
+            the place in the list (newest first)."""
+            if isinstance(created, str) and isinstance(when, str) and when != created:
+                return when < created
+            return index > position
+
+        theirs = next(
             (
-                other
-                for other in _older_than(session, same_name)
-                if map_status(other.get("status")) in LIVE_STATUSES
+                ids[index]
+                for index, other in enumerate(same_name)
+                if ids[index] != ours
+                and older(index, other.get("createdAt"))
+                and map_status(other.get("status")) in LIVE_STATUSES
                 and not session_differences(spec, other, **asked)
             ),
             None,
         )
-        if older is None:
+        if theirs is None:
             return
-        theirs = str(older["_id"])
         if self._pause_duplicate(ours):
             fate = "which was paused as the duplicate (without saving its data)"
         else:
