@@ -144,12 +144,6 @@ XCOM_SAVING_INTO = "cloudos_saving_into"
 XCOM_LINEAGE = "cloudos_lineage"
 
 
-def connection_poll_interval(hook: CloudOSHook, default: float) -> float:
-    """The connection's ``poll_interval`` extra, or ``default`` when it sets none."""
-    configured = hook.settings.poll_interval
-    return default if configured is None else configured
-
-
 @contextmanager
 def airflow_errors() -> Iterator[None]:
     """A provider error raised inside becomes the Airflow exception that says whether a retry can
@@ -170,14 +164,6 @@ def platform_of(session: dict[str, Any]) -> str:
     if isinstance(session_type, str) and session_type.lower().startswith("azure"):
         return AZURE
     return AWS
-
-
-def try_number(context: Any) -> int:
-    try:
-        number = context["ti"].try_number
-    except (KeyError, AttributeError, TypeError):
-        return 1
-    return number if isinstance(number, int) else 1
 
 
 def cost_limit_note(summary: Any) -> str | None:
@@ -387,10 +373,8 @@ class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
 
     def _use_the_connections_poll_interval(self, hook: CloudOSHook) -> None:
         """Before poking or deferring: the connection's interval, when the DAG gave none."""
-        if not self.poke_interval_given:
-            # Airflow's BaseSensorOperator defines poke_interval: the mixin cannot name its type.
-            current: float = getattr(self, "poke_interval")  # noqa: B009
-            self.poke_interval = connection_poll_interval(hook, current)
+        if not self.poke_interval_given and hook.settings.poll_interval is not None:
+            self.poke_interval = hook.settings.poll_interval
 
 
 class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
@@ -447,9 +431,11 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
     # -- rendered parameters ------------------------------------------------------------------
 
     def _wait_settings(self) -> tuple[float, float]:
-        """(poll interval, timeout) in seconds; an interval not given is read from the connection."""
+        """(poll interval, timeout) in seconds; an interval not given is the connection's ``poll_interval``
+        extra, else :data:`DEFAULT_POLL_SECONDS`."""
         if is_unset(self.poll_interval):
-            poll = connection_poll_interval(self.hook, DEFAULT_POLL_SECONDS)
+            configured = self.hook.settings.poll_interval
+            poll = DEFAULT_POLL_SECONDS if configured is None else configured
         else:
             poll = self._seconds("poll_interval")
         return poll, self._seconds("timeout")
