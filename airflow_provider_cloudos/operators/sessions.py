@@ -208,12 +208,10 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
 
     def _bring_up(self, context: Any, session_id: str, session: dict[str, Any]) -> str:
         """Take this task's session to running: resume it if an earlier try left it paused."""
-        status = map_status(session.get("status"))
-        if status == STOPPING:
+        if map_status(session.get("status")) == STOPPING:
             session = self._wait_until_paused(session_id, " from an earlier try")
-            status = map_status(session.get("status"))
         latest: dict[str, Any] | None = session
-        if status == PAUSED:
+        if map_status(session.get("status")) == PAUSED:
             self.log.info("Resuming session %s, which an earlier try left paused", session_id)
             payload = make_resume_spec(execution_platform=platform_of(session)).to_payload()
             latest = self._request_resume(session_id, payload)
@@ -321,10 +319,15 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         )
         if theirs is None:
             return
-        if self._pause_duplicate(ours):
-            fate = "which was paused as the duplicate (without saving its data)"
-        else:
-            fate = f"which is the duplicate and could not be paused: pause (stop) session {ours}"
+        # This try's own duplicate is paused once, without uploading: it holds no work, and its
+        # linked folders are the surviving session's too.
+        fate = f"which is the duplicate and could not be paused: pause (stop) session {ours}"
+        if self._may_pause(ours, True):
+            self._owned_session_id = self._creating_name = None  # paused here: nothing left for a kill
+            pause = partial(self.hook.pause_session, ours, upload_on_close=False)
+            failure = f"Could not pause duplicate session {ours}"
+            if self._cleanup_call("a duplicate session was created", pause, failure) is not None:
+                fate = "which was paused as the duplicate (without saving its data)"
         message = (
             f"CloudOS has two sessions named {spec.name!r} for this task: {theirs} "
             f"({self.hook.session_url(theirs)}), created earlier by another try of the task and left as "
@@ -333,17 +336,6 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         )
         self.log.warning(message)
         raise AirflowFailException(message)
-
-    def _pause_duplicate(self, session_id: str) -> bool:
-        """Pause this try's own duplicate session once, without uploading: it holds no work, and its
-        linked folders are the surviving session's too."""
-        if not self._may_pause(session_id, True):
-            return False
-        self._owned_session_id = None  # paused here: nothing left for a kill to pause
-        self._creating_name = None
-        pause = partial(self.hook.pause_session, session_id, upload_on_close=False)
-        failure = f"Could not pause duplicate session {session_id}"
-        return self._cleanup_call("a duplicate session was created", pause, failure) is not None
 
     def _stored_session(self, stored: Any) -> dict[str, Any] | None:
         """Airflow 3.3+: the session whose id (``stored``) an earlier try kept in the task state store.
