@@ -231,9 +231,7 @@ def record_saved_results(
     Called after a pause that saves data (:func:`saves_results`) was waited for, with the summary
     of the session as the wait ended (a trigger's event carries it: no second read).
     """
-    log = task.log
-    session_id = summary.get("id")
-    status = summary.get("status")
+    log, session_id, status = task.log, summary.get("id"), summary.get("status")
     if status != PAUSED:
         log.info("Session %s ended %s, not paused: no asset event", session_id, status)
         return []
@@ -501,9 +499,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
             status = map_status(answer.get("status"))
             if status not in (RUNNING, *PRE_RUNNING_STATUSES):
                 raise to_airflow_exception(error) from error
-            self.log.info(
-                "Session %s was resumed meanwhile (now %s); carrying on with it", session_id, status
-            )
+            self.log.info(f"Session {session_id} was resumed meanwhile (now {status}); carrying on with it")
         return answer if answer.get("_id") else None
 
     # -- waiting ------------------------------------------------------------------------------
@@ -752,9 +748,8 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     def _wait_until_paused(self, session_id: str, whose: str = "") -> dict[str, Any]:
         """A session still stopping: wait until it is paused, to resume it (deferred: back in
         ``resume_after_pause``)."""
-        self.log.info(
-            f"Session {session_id}{whose} is still stopping; waiting until it is paused to resume it"
-        )
+        then = "waiting until it is paused to resume it"
+        self.log.info(f"Session {session_id}{whose} is still stopping; {then}")
         return self._wait(session_id, [PAUSED], [TERMINATED], method_name="resume_after_pause")
 
     def _wait_until_running(self, context: Any, session_id: str, known: dict[str, Any] | None = None) -> None:
