@@ -482,12 +482,20 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
                 f"Session {session_id} is terminated and cannot be paused ({url}); "
                 "set accept_terminated=True to treat that as success"
             )
-        saving = False
+        saving = False  # whether this task's request pauses the session and saves its data
         if status == STOPPING:
             then = "waiting until it is paused" if wait else "not waiting"
             self.log.info(f"Session {session_id} is already stopping; {then} ({url})")
         else:
-            saving = self._request_pause(session_id, status, url)
+            upload, force = self._flag("upload_on_close"), self._flag("force")
+            with airflow_errors():
+                requested = self.hook.pause_session(session_id, upload_on_close=upload, force=force)
+            if requested:
+                how = f"saving its data: {'yes' if upload else 'no'}{'; forced' if force else ''}"
+                self.log.info(f"Pausing session {session_id} (was {status}; {how}): {url}")
+            else:
+                self.log.info(f"Session {session_id} was already being paused by someone else ({url})")
+            saving = saves_results(requested, upload, force)
         if not wait:
             if saving:
                 self.log.info("Not waiting for the save to end, so no asset event is recorded")
@@ -505,19 +513,6 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         paused = self._wait(session_id, targets, [TERMINATED], method_name="results_saved")
         record_saved_results(self, context, session_summary(paused, self.hook.base_url), folders)
         return session_id
-
-    def _request_pause(self, session_id: str, status: str, url: str) -> bool:
-        """Ask CloudOS to pause the session; True when this request saves its data."""
-        upload = self._flag("upload_on_close")
-        force = self._flag("force")
-        with airflow_errors():
-            requested = self.hook.pause_session(session_id, upload_on_close=upload, force=force)
-        if requested:
-            how = f"saving its data: {'yes' if upload else 'no'}{'; forced' if force else ''}"
-            self.log.info(f"Pausing session {session_id} (was {status}; {how}): {url}")
-        else:
-            self.log.info("Session %s was already being paused by someone else (%s)", session_id, url)
-        return saves_results(requested, upload, force)
 
     def results_saved(self, context: Any, event: dict[str, Any] | None = None) -> str:
         """Back from waiting for a pause that saves data: record the saved folders' asset events.
