@@ -18,7 +18,7 @@ write into it). Nothing here imports Airflow or OpenLineage:
 provider's objects, and only when that provider is installed.
 
 A linked folder is also an Airflow *asset*, whose event a pause that saved the session's data
-records (:mod:`airflow_provider_cloudos.operators.results`). Its URI is its OpenLineage namespace
+records (:mod:`airflow_provider_cloudos.operators.cloudos_task`). Its URI is its OpenLineage namespace
 and name joined (:func:`asset_uri`), so an asset and a lineage dataset of one folder are one name:
 ``s3://{bucket}/{prefix}``, and ``cloudos://{host[:port]}/{workspace id}/{project}/{dataset}/{path}``
 with the provider's own scheme, which :func:`normalize_cloudos_uri` normalises for Airflow.

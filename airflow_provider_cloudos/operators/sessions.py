@@ -18,38 +18,21 @@ the task: a deferred task comes back as a fresh instance that must read the same
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
-from airflow.providers.common.compat.sdk import (
-    AirflowException,
-    AirflowFailException,
-)
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_cloudos.compat import task_state_store
-from airflow_provider_cloudos.core.errors import (
-    CloudOSError,
-    CloudOSNotFoundError,
-    CloudOSValidationError,
-)
+from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSNotFoundError, CloudOSValidationError
 from airflow_provider_cloudos.core.formatters import session_summary
-from airflow_provider_cloudos.core.lineage import DataLocation
 from airflow_provider_cloudos.core.matching import (
-    SettingDifference,
     describe_settings,
     found_settings,
     session_differences,
     wanted_settings,
 )
-from airflow_provider_cloudos.core.spec import (
-    AWS,
-    AZURE,
-    ResumeSpec,
-    SessionSpec,
-    make_resume_spec,
-    make_session_spec,
-    require_session_id,
-    validate_session_id,
-)
+from airflow_provider_cloudos.core.spec import ResumeSpec, SessionSpec, make_resume_spec, make_session_spec
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PAUSED,
@@ -59,68 +42,44 @@ from airflow_provider_cloudos.core.status import (
     TERMINATED,
     map_status,
 )
+from airflow_provider_cloudos.core.validators import AWS, AZURE, require_session_id, validate_session_id
 from airflow_provider_cloudos.deferral import check_event
-from airflow_provider_cloudos.exceptions import to_airflow_exception
-from airflow_provider_cloudos.hooks.cloudos import cleanup_calls
-from airflow_provider_cloudos.links import (
-    XCOM_SESSION_SUMMARY,
-)
-from airflow_provider_cloudos.operators.connection_task import (
+from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
+    REUSABLE,
+    STATE_STORE_KEY,
     WAIT_TEMPLATE_FIELDS,
-    validation_failure,
-)
-from airflow_provider_cloudos.operators.literals import check_literal_parameters
-from airflow_provider_cloudos.operators.results import (
     XCOM_SAVING_INTO,
+    CloudOSSessionOperatorBase,
+    CloudOSSessionStartOperator,
+    Located,
+    airflow_errors,
     linked_in_this_run,
-    push_linked_folders,
+    openlineage_installed,
+    platform_of,
     record_saved_results,
     saved_folders,
     saves_results,
 )
-from airflow_provider_cloudos.operators.session_task import (
-    REUSABLE,
-    STATE_STORE_KEY,
-    CloudOSSessionOperatorBase,
-    CloudOSSessionStartOperator,
-    platform_of,
-    try_number,
-)
-from airflow_provider_cloudos.operators.task_lineage import (
-    openlineage_installed,
-    record_lineage,
-    restore_lineage,
-)
+from airflow_provider_cloudos.operators.literals import check_literal_parameters
 
-#: A mount or link payload item with where its file or folder lives.
-Located = tuple[dict[str, Any], DataLocation]
 #: XCom key under which the resume operator says whether it started (resumed) the session.
 XCOM_STARTED_SESSION = "started_session"
 
 
-def _locations(located: list[Located]) -> list[DataLocation]:
-    return [location for _, location in located]
-
-
-def _older_than(session: dict[str, Any], same_name: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The sessions of ``same_name`` (newest first) created before ``session``: by ``createdAt``
-    where both have one and they differ, else by their place in the list."""
-    ours = str(session["_id"])
-    ids = [str(other["_id"]) for other in same_name]
-    position = ids.index(ours) if ours in ids else None
-    created = session.get("createdAt")
-    older = []
-    for index, other in enumerate(same_name):
-        if str(other["_id"]) == ours:
-            continue
-        when = other.get("createdAt")
-        if isinstance(created, str) and isinstance(when, str) and when != created:
-            if when < created:
-                older.append(other)
-        elif position is not None and index > position:
-            older.append(other)
-    return older
+#: The create parameters that make its :class:`SessionSpec` with the ones it shares with resume
+#: (:attr:`CloudOSSessionStartOperator.CHANGE_PARAMETERS`), each passed as the DAG gave it.
+CREATE_SPEC_PARAMETERS = (
+    "name",
+    "session_type",
+    "execution_platform",
+    "spot",
+    "shared",
+    "r_version",
+    "spark_master_type",
+    "spark_core_type",
+    "spark_workers",
+)
 
 
 class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
@@ -163,20 +122,9 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
     """
 
     template_fields: Sequence[str] = (
-        "name",
-        "session_type",
+        *CREATE_SPEC_PARAMETERS,
         "project_name",
         "project_id",
-        "execution_platform",
-        "storage_size",
-        "spot",
-        "shared",
-        "cost_limit",
-        "shutdown_in",
-        "r_version",
-        "spark_master_type",
-        "spark_core_type",
-        "spark_workers",
         "reuse_existing",
         *CloudOSSessionStartOperator.START_TEMPLATE_FIELDS,
         *WAIT_TEMPLATE_FIELDS,
@@ -191,11 +139,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         project_name: str | None = None,
         project_id: str | None = None,
         execution_platform: str | None = None,
-        storage_size: int | str | None = None,
         spot: bool | str | None = None,
         shared: bool | str | None = None,
-        cost_limit: float | str | None = None,
-        shutdown_in: str | None = None,
         r_version: str | None = None,
         spark_master_type: str | None = None,
         spark_core_type: str | None = None,
@@ -209,11 +154,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         self.project_name = project_name
         self.project_id = project_id
         self.execution_platform = execution_platform
-        self.storage_size = storage_size
         self.spot = spot
         self.shared = shared
-        self.cost_limit = cost_limit
-        self.shutdown_in = shutdown_in
         self.r_version = r_version
         self.spark_master_type = spark_master_type
         self.spark_core_type = spark_core_type
@@ -225,42 +167,24 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
 
     def _read_parameters(self) -> tuple[SessionSpec, str | None, str | None]:
         """Everything checkable without the network: (spec, project id, project name)."""
-        spec = make_session_spec(
-            name=self.name,
-            session_type=self.session_type,
-            execution_platform=self.execution_platform,
-            instance_type=self.instance_type,
-            storage_size=self.storage_size,
-            spot=self.spot,
-            shared=self.shared,
-            cost_limit=self.cost_limit,
-            shutdown_in=self.shutdown_in,
-            mounts=self.mounts,
-            links=self.links,
-            r_version=self.r_version,
-            spark_master_type=self.spark_master_type,
-            spark_core_type=self.spark_core_type,
-            spark_workers=self.spark_workers,
-        )
+        parameters = (*CREATE_SPEC_PARAMETERS, *self.CHANGE_PARAMETERS)
+        spec = make_session_spec(**{name: getattr(self, name) for name in parameters})
         project_id = self._optional_id("project_id", "project id")
-        project_name = None if project_id else self._project_name()
-        return spec, project_id, project_name
-
-    def _project_name(self) -> str:
-        value = self.project_name
-        if not isinstance(value, str) or not value.strip():
+        if project_id:
+            return spec, project_id, None
+        if not isinstance(self.project_name, str) or not self.project_name.strip():
             raise CloudOSValidationError(
-                "project_name", value, "give the project's name (or its id as project_id)"
+                "project_name", self.project_name, "give the project's name (or its id as project_id)"
             )
-        return value.strip()
+        return spec, None, self.project_name.strip()
 
     def _execute(self, context: Any) -> str:
-        self._start_run()
         spec, project_id, project_name = self._validated()
         self._require_workspace()
         store = task_state_store(context)
         stored_at_start = store.get(STATE_STORE_KEY) if store is not None else None
-        session = self._earlier_session(context) if self._flag("reuse_existing") else None
+        with airflow_errors():  # an earlier try's session, if it stored one (by name: just before the create)
+            session = self._stored_session(stored_at_start) if self._flag("reuse_existing") else None
         located: tuple[list[Located], list[Located]] | None = None
         owned = True
         if session is None:
@@ -271,51 +195,28 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             store.set(STATE_STORE_KEY, session_id)
         self._publish(context, session, session_id)
         if located is None and openlineage_installed():
-            located = self._locate_for_lineage(spec)
+            # An earlier try's session: where its files and folders live is the same paths, resolved
+            # again. Lineage must never fail the task: a path that no longer resolves is left out.
+            try:
+                located = self.hook.locate_mounts(list(spec.mounts)), self.hook.locate_links(list(spec.links))
+            except CloudOSError as error:
+                self.log.warning("Lineage of the session leaves out its mounts and links: %s", error)
+                located = [], []
         if located is not None:
-            mounts, links = located
-            record_lineage(self, context, session, _locations(mounts), _locations(links))
-            push_linked_folders(context, self.hook, session_id, links)
+            self._record_links(context, session_id, session, *located)
         return self._bring_up(context, session_id, session)
-
-    def _locate_for_lineage(self, spec: SessionSpec) -> tuple[list[Located], list[Located]]:
-        """Where an earlier try's session's files and folders live: the same paths, resolved again.
-
-        Lineage must never fail the task: a path that no longer resolves is logged and left out.
-        """
-        try:
-            return self.hook.locate_mounts(list(spec.mounts)), self.hook.locate_links(list(spec.links))
-        except CloudOSError as error:
-            self.log.warning("Lineage of the session leaves out its mounts and links: %s", error)
-            return [], []
 
     def _bring_up(self, context: Any, session_id: str, session: dict[str, Any]) -> str:
         """Take this task's session to running: resume it if an earlier try left it paused."""
-        status = map_status(session.get("status"))
-        if status == STOPPING:
-            self.log.info(
-                "Session %s from an earlier try is still stopping; waiting until it is paused to resume it",
-                session_id,
-            )
-            session = self._wait(
-                session_id,
-                [PAUSED],
-                [TERMINATED],
-                stop_on_timeout=False,
-                method_name="resume_after_pause",
-            )
-            status = map_status(session.get("status"))
+        if map_status(session.get("status")) == STOPPING:
+            session = self._wait_until_paused(session_id, " from an earlier try")
         latest: dict[str, Any] | None = session
-        if status == PAUSED:
+        if map_status(session.get("status")) == PAUSED:
             self.log.info("Resuming session %s, which an earlier try left paused", session_id)
             payload = make_resume_spec(execution_platform=platform_of(session)).to_payload()
-            resumed = self._request_resume(session_id, payload)
-            self._publish(context, resumed if resumed.get("_id") else session, session_id)
-            latest = resumed if resumed.get("_id") else None
-        if self._flag("wait_for_running"):
-            self._wait_until_running(
-                context, session_id, stop_on_timeout=self._flag("stop_on_kill"), known=latest
-            )
+            latest = self._request_resume(session_id, payload)
+            self._publish(context, latest or session, session_id)
+        self._wait_until_running(context, session_id, known=latest)
         return session_id
 
     def _create(
@@ -329,20 +230,37 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         """Create the session; return it with its mount and link items and where each lives, and
         whether this try may pause it (a kill, a timeout).
 
-        A session a newer try made while this one looked up the project, mounts and links (this
-        worker may have been frozen past Airflow's heartbeat timeout) is returned instead, with no
-        items (as any adopted session): a try that is no longer the task's current one sends no create,
-        and never pauses the session its newer try is using.
+        Just before the create, after the slow lookups (this worker may have been frozen past
+        Airflow's heartbeat timeout meanwhile), a session made for this task is returned instead,
+        with no items (as any adopted session), and no create is sent:
+
+        * one a newer try made: it keeps its session id in the task state store right after its
+          create (3.3+), so a value this try did not see at its start is one (no request unless it
+          changed). It is in use by that try: never this try's to pause.
+        * with ``reuse_existing``, a same-named session with the settings asked for (one list read,
+          the only one before the create), which this try may pause.
         """
-        try:
+        with airflow_errors():
             resolved_id = project_id or self.hook.resolve_project_id(str(project_name))
             mounts = self.hook.locate_mounts(list(spec.mounts))
             links = self.hook.locate_links(list(spec.links))
-            newer = self._newer_tries_session(context, spec, project_id, project_name, stored_at_start)
-            if newer is not None:
-                found, owned = newer
-                return found, None, owned
             data_items, fuse = [item for item, _ in mounts], [item for item, _ in links]
+            asked = {"project": project_id or str(project_name), "by_project_id": project_id is not None}
+            asked.update(data_items=data_items, fuse_file_systems=fuse)
+            store = task_state_store(context)
+            if store is not None and store.get(STATE_STORE_KEY) not in (None, stored_at_start):
+                newer = self._stored_session(store.get(STATE_STORE_KEY))
+                if newer is not None:
+                    self.log.warning(
+                        f"A newer try of this task created session {newer['_id']} while this try looked up "
+                        "the project, mounts and links; carrying on with it instead of creating a second one"
+                    )
+                    return newer, None, False
+            if self._flag("reuse_existing"):
+                number = getattr(context.get("ti"), "try_number", None)  # a retry may adopt a paused one
+                named = self._session_named(spec, asked, retried=isinstance(number, int) and number > 1)
+                if named is not None:
+                    return named, None, True
             payload = spec.to_payload(resolved_id, data_items, fuse)
             if self._kill_requested:
                 raise AirflowException(
@@ -350,60 +268,17 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
                 )
             self._creating_name = spec.name
             session = self.hook.create_session(payload)
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
         if not isinstance(session.get("_id"), str) or not validate_session_id(session["_id"]):
             raise AirflowException(
                 f"CloudOS accepted the session {spec.name!r} but returned no usable id: "
                 f"{session.get('_id')!r}"
             )
-        self.log.info(
-            "Created %s session %r (%s): %s",
-            spec.session_type,
-            spec.name,
-            session["_id"],
-            self.hook.session_url(session["_id"]),
-        )
+        url = self.hook.session_url(session["_id"])
+        self.log.info(f"Created {spec.session_type} session {spec.name!r} ({session['_id']}): {url}")
         if self._flag("reuse_existing"):
             self._owned_session_id = str(session["_id"])
-            asked = {"project": project_id or str(project_name), "by_project_id": project_id is not None}
-            asked.update(data_items=data_items, fuse_file_systems=fuse)
             self._refuse_if_duplicate(spec, session, asked)
         return session, (mounts, links), True
-
-    def _newer_tries_session(
-        self,
-        context: Any,
-        spec: SessionSpec,
-        project_id: str | None,
-        project_name: str | None,
-        stored_at_start: Any,
-    ) -> tuple[dict[str, Any], bool] | None:
-        """Just before the create, after the slow lookups: the session an earlier try, or a newer
-        one that ran while this worker stalled, made for this task, and whether this try may pause it.
-
-        A newer try keeps its session id in the task state store right after its create (3.3+): a
-        value this try did not see at its start is one (no request unless it changed). With
-        ``reuse_existing``, a same-named session with the settings asked for is one too (one list
-        read, the only one before the create). A session found in the store is a newer try's, in use
-        by that try: never this try's to pause.
-        """
-        store = task_state_store(context)
-        if store is not None and store.get(STATE_STORE_KEY) not in (None, stored_at_start):
-            session = self._stored_session(context)
-            if session is not None:
-                self.log.warning(
-                    "A newer try of this task created session %s while this try looked up the project, "
-                    "mounts and links; carrying on with it instead of creating a second one",
-                    session["_id"],
-                )
-                return session, False
-        if not self._flag("reuse_existing"):
-            return None
-        session = self._session_named(spec, project_id, project_name, retried=try_number(context) > 1)
-        return None if session is None else (session, True)
 
     def _refuse_if_duplicate(self, spec: SessionSpec, session: dict[str, Any], asked: dict[str, Any]) -> None:
         """Right after the create: when another try created the same session earlier, this one is
@@ -413,7 +288,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         the one kept, so both tries agree on which one goes. ``asked``: what to compare a session
         with (:func:`session_differences`).
         """
-        ours = str(session["_id"])
+        ours, created = str(session["_id"]), session.get("createdAt")
         try:
             same_name = self.hook.find_sessions_by_name(
                 spec.name, statuses=sorted(LIVE_STATUSES), only_owner=True
@@ -421,65 +296,52 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         except CloudOSError as error:
             self.log.warning("Could not check for a second session named %r: %s", spec.name, error)
             return
-        older = next(
+        ids = [str(other["_id"]) for other in same_name]
+        position = ids.index(ours) if ours in ids else len(ids)
+
+        def older(index: int, when: Any) -> bool:
+            """Created before ours: by ``createdAt`` where both have one and they differ, else by
+            the place in the list (newest first)."""
+            if isinstance(created, str) and isinstance(when, str) and when != created:
+                return when < created
+            return index > position
+
+        theirs = next(
             (
-                other
-                for other in _older_than(session, same_name)
-                if map_status(other.get("status")) in LIVE_STATUSES
+                ids[index]
+                for index, other in enumerate(same_name)
+                if ids[index] != ours
+                and older(index, other.get("createdAt"))
+                and map_status(other.get("status")) in LIVE_STATUSES
                 and not session_differences(spec, other, **asked)
             ),
             None,
         )
-        if older is None:
+        if theirs is None:
             return
-        theirs = str(older["_id"])
-        paused = self._pause_duplicate(ours)
+        # This try's own duplicate is paused once, without uploading: it holds no work, and its
+        # linked folders are the surviving session's too.
+        fate = f"which is the duplicate and could not be paused: pause (stop) session {ours}"
+        if self._may_pause(ours, True):
+            self._owned_session_id = self._creating_name = None  # paused here: nothing left for a kill
+            pause = partial(self.hook.pause_session, ours, upload_on_close=False)
+            failure = f"Could not pause duplicate session {ours}"
+            if self._cleanup_call("a duplicate session was created", pause, failure) is not None:
+                fate = "which was paused as the duplicate (without saving its data)"
         message = (
             f"CloudOS has two sessions named {spec.name!r} for this task: {theirs} "
             f"({self.hook.session_url(theirs)}), created earlier by another try of the task and left as "
-            f"it is, and {ours}, created by this try, "
-            + (
-                "which was paused as the duplicate (without saving its data)."
-                if paused
-                else f"which is the duplicate and could not be paused: pause (stop) session {ours}."
-            )
-            + " This try fails so that a retry does not create a third."
+            f"it is, and {ours}, created by this try, {fate}. This try fails so that a retry does not "
+            "create a third."
         )
         self.log.warning(message)
         raise AirflowFailException(message)
 
-    def _pause_duplicate(self, session_id: str) -> bool:
-        """Pause this try's own duplicate session once, without uploading: it holds no work, and its
-        linked folders are the surviving session's too."""
-        if not self._may_pause(session_id, True):
-            return False
-        self._owned_session_id = None  # paused here: nothing left for a kill to pause
-        self._creating_name = None
-        try:
-            with cleanup_calls("a duplicate session was created"):
-                self.hook.pause_session(session_id, upload_on_close=False)
-        except Exception as error:
-            self.log.error("Could not pause duplicate session %s: %s", session_id, error)
-            return False
-        return True
-
-    def _earlier_session(self, context: Any) -> dict[str, Any] | None:
-        """The session whose id an earlier try stored, if it can still be used (one found by name
-        is looked for just before the create: :meth:`_newer_tries_session`)."""
-        try:
-            return self._stored_session(context)
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
-
-    def _stored_session(self, context: Any) -> dict[str, Any] | None:
-        """Airflow 3.3+: the session whose id an earlier try kept in the task state store.
+    def _stored_session(self, stored: Any) -> dict[str, Any] | None:
+        """Airflow 3.3+: the session whose id (``stored``) an earlier try kept in the task state store.
 
         That id proves the session is this task's own, so it is carried on with as it is.
         """
-        store = task_state_store(context)
-        stored = store.get(STATE_STORE_KEY) if store is not None else None
         if not isinstance(stored, str) or not validate_session_id(stored):
             return None
         try:
@@ -495,9 +357,10 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         return session
 
     def _session_named(
-        self, spec: SessionSpec, project_id: str | None, project_name: str | None, *, retried: bool
+        self, spec: SessionSpec, asked: dict[str, Any], *, retried: bool
     ) -> dict[str, Any] | None:
-        """The newest of the key owner's live sessions with this name *and* the settings asked for.
+        """The newest of the key owner's live sessions with this name *and* the settings asked for
+        (``asked``: what to compare a session with, :func:`session_differences`).
 
         On a retry a paused one counts too: the earlier try may have paused it when its wait timed
         out. On a first try it does not, so a session kept paused from an earlier DAG run under the
@@ -505,79 +368,45 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         this task's: the task fails and shows both, rather than carry on with it.
         """
         wanted = REUSABLE if retried else LIVE_STATUSES
-        candidates = [
-            session
-            for session in self.hook.find_sessions_by_name(
-                spec.name, statuses=sorted(wanted), only_owner=True
-            )
-            if map_status(session.get("status")) in wanted
-        ]
-        if not candidates:
-            return None
-        live = [session for session in candidates if map_status(session.get("status")) in LIVE_STATUSES]
-        ordered = live + [session for session in candidates if session not in live]
-        project = project_id or str(project_name)
-        data_items = self.hook.resolve_mounts(list(spec.mounts))
-        fuse = self.hook.resolve_links(list(spec.links))
-        differences = {}
-        for session in ordered:
-            differences[str(session["_id"])] = session_differences(
-                spec,
-                session,
-                project=project,
-                by_project_id=project_id is not None,
-                data_items=data_items,
-                fuse_file_systems=fuse,
-            )
-            if not differences[str(session["_id"])]:
+        found = self.hook.find_sessions_by_name(spec.name, statuses=sorted(wanted), only_owner=True)
+        # The live ones first; the sort is stable, so each group stays newest first.
+        candidates = sorted(
+            (session for session in found if map_status(session.get("status")) in wanted),
+            key=lambda session: map_status(session.get("status")) not in LIVE_STATUSES,
+        )
+        for session in candidates:
+            if not session_differences(spec, session, **asked):
                 self.log.info(
-                    "Carrying on with session %s named %r (%s), which has the settings this task asks "
-                    "for, instead of creating a second one",
-                    session["_id"],
-                    spec.name,
-                    map_status(session.get("status")),
+                    f"Carrying on with session {session['_id']} named {spec.name!r} "
+                    f"({map_status(session.get('status'))}), which has the settings this task asks "
+                    "for, instead of creating a second one"
                 )
                 return session
-        other = ordered[0]
-        raise AirflowFailException(
-            self._not_this_tasks_session(
-                spec, other, project, project_id is not None, differences[str(other["_id"])]
-            )
-        )
-
-    def _not_this_tasks_session(
-        self,
-        spec: SessionSpec,
-        session: dict[str, Any],
-        project: str,
-        by_project_id: bool,
-        differences: list[SettingDifference],
-    ) -> str:
-        session_id = str(session["_id"])
+        if not candidates:
+            return None
+        other = candidates[0]
+        session_id = str(other["_id"])
+        found_there = found_settings(other, by_project_id=asked["by_project_id"])
         lines = [
             f"A session named {spec.name!r} already exists ({session_id}, "
-            f"{map_status(session.get('status'))}: {self.hook.session_url(session_id)}) with settings this "
+            f"{map_status(other.get('status'))}: {self.hook.session_url(session_id)}) with settings this "
             "task does not ask for, so the task will not carry on with it:",
-            *(f"  {difference.describe()}" for difference in differences),
-            f"The task asks for:  {describe_settings(wanted_settings(spec, project))}",
-            f"The session has:    {describe_settings(found_settings(session, by_project_id=by_project_id))}",
+            *(f"  {difference.describe()}" for difference in session_differences(spec, other, **asked)),
+            f"The task asks for:  {describe_settings(wanted_settings(spec, asked['project']))}",
+            f"The session has:    {describe_settings(found_there)}",
             "Ways out: give the task another name (one per run, e.g. with {{ run_id }}); or set "
             "reuse_existing=False to create a second session with this name; or stop (pause) "
             f"session {session_id} first.",
         ]
-        return "\n".join(lines)
+        raise AirflowFailException("\n".join(lines))
 
     def resume_after_pause(self, context: Any, event: dict[str, Any] | None = None) -> str:
         """Back from waiting for an earlier try's stopping session to pause: now resume it."""
         session_id = str(check_event(event)["session_id"])
         self._validated()
         self._owned_session_id = session_id
-        restore_lineage(self, context)
+        self._restore_lineage(context)
         return self._bring_up(context, session_id, self._get_session(session_id))
-
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
-        restore_lineage(self, context)
-        return self._running_event(context, event)
 
 
 class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
@@ -590,7 +419,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
     When its pause saved the session's data (this task paused the running session, with upload,
     not forced, and saw it paused), the task records an asset event for each folder the session
     links, so the DAGs scheduled on those folders run next
-    (:mod:`~airflow_provider_cloudos.operators.results`).
+    (:mod:`~airflow_provider_cloudos.operators.cloudos_task`).
 
     :param session_id: the session (templated; e.g. ``create.output``).
     :param upload_on_close: save the session's data before stopping (default true).
@@ -604,12 +433,10 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
     """
 
     records_saved_results = True
+    flag_parameters = ("upload_on_close", "force", "wait_for_paused", "accept_terminated")
     template_fields: Sequence[str] = (
         "session_id",
-        "upload_on_close",
-        "force",
-        "wait_for_paused",
-        "accept_terminated",
+        *flag_parameters,
         *WAIT_TEMPLATE_FIELDS,
         *CONNECTION_TEMPLATE_FIELDS,
     )
@@ -632,13 +459,10 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         self.accept_terminated = accept_terminated
         check_literal_parameters(self, self._validated)
 
-    flag_parameters = ("upload_on_close", "force", "wait_for_paused", "accept_terminated")
-
     def _read_parameters(self) -> str:
         return require_session_id(self.session_id, "session_id")
 
     def _execute(self, context: Any) -> str:
-        self._start_run()
         session_id = self._validated()
         self._require_workspace()
         wait = self._flag("wait_for_paused")
@@ -658,73 +482,37 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
                 f"Session {session_id} is terminated and cannot be paused ({url}); "
                 "set accept_terminated=True to treat that as success"
             )
-        saving = False
+        saving = False  # whether this task's request pauses the session and saves its data
         if status == STOPPING:
-            self.log.info(
-                "Session %s is already stopping; %s (%s)",
-                session_id,
-                "waiting until it is paused" if wait else "not waiting",
-                url,
-            )
+            then = "waiting until it is paused" if wait else "not waiting"
+            self.log.info(f"Session {session_id} is already stopping; {then} ({url})")
         else:
-            saving = self._request_pause(session_id, status, url)
+            upload, force = self._flag("upload_on_close"), self._flag("force")
+            with airflow_errors():
+                requested = self.hook.pause_session(session_id, upload_on_close=upload, force=force)
+            if requested:
+                how = f"saving its data: {'yes' if upload else 'no'}{'; forced' if force else ''}"
+                self.log.info(f"Pausing session {session_id} (was {status}; {how}): {url}")
+            else:
+                self.log.info(f"Session {session_id} was already being paused by someone else ({url})")
+            saving = saves_results(requested, upload, force)
         if not wait:
             if saving:
                 self.log.info("Not waiting for the save to end, so no asset event is recorded")
             return session_id
         targets = [PAUSED, TERMINATED] if accept_terminated else [PAUSED]
-        folders = self._saving_into(context, session_id, session) if saving else []
-        # A deferred wait comes back to the method named here: the one that records the saved folders.
-        paused = self._wait(
-            session_id,
-            targets,
-            [TERMINATED],
-            stop_on_timeout=False,
-            method_name="results_saved" if saving else "execute_complete",
-        )
-        if saving:
-            record_saved_results(self, context, session_summary(paused, self.hook.base_url), folders)
-        return session_id
-
-    def _saving_into(self, context: Any, session_id: str, session: dict[str, Any]) -> list[str]:
-        """The folders this pause saves into, named before the wait (they do not change during it).
-
-        A deferred task comes back with the trigger's event alone, which does not list them: they
-        are kept in XCom across the deferral rather than read from CloudOS a second time.
-        """
+        if not saving:
+            self._wait(session_id, targets, [TERMINATED])
+            return session_id
+        # The folders this pause saves into, named before the wait (they do not change during it). A
+        # deferred task comes back with the trigger's event alone, in ``results_saved``: they are kept
+        # in XCom across the deferral rather than read from CloudOS a second time.
         folders = saved_folders(self, session, linked_in_this_run(self, context, session_id))
         if self._flag("deferrable"):
             context["ti"].xcom_push(key=XCOM_SAVING_INTO, value=folders)
-        return folders
-
-    def _request_pause(self, session_id: str, status: str, url: str) -> bool:
-        """Ask CloudOS to pause the session; True when this request saves its data."""
-        upload = self._flag("upload_on_close")
-        force = self._flag("force")
-        try:
-            requested = self.hook.pause_session(session_id, upload_on_close=upload, force=force)
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
-        if requested:
-            self.log.info(
-                "Pausing session %s (was %s; saving its data: %s%s): %s",
-                session_id,
-                status,
-                "yes" if upload else "no",
-                "; forced" if force else "",
-                url,
-            )
-        else:
-            self.log.info("Session %s was already being paused by someone else (%s)", session_id, url)
-        return saves_results(requested, upload, force)
-
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
-        checked = check_event(event)
-        self.log.info(checked.get("message"))
-        summary = checked.get("summary")
-        if summary:
-            context["ti"].xcom_push(key=XCOM_SESSION_SUMMARY, value=summary)
-        return str(checked["session_id"])
+        paused = self._wait(session_id, targets, [TERMINATED], method_name="results_saved")
+        record_saved_results(self, context, session_summary(paused, self.hook.base_url), folders)
+        return session_id
 
     def results_saved(self, context: Any, event: dict[str, Any] | None = None) -> str:
         """Back from waiting for a pause that saves data: record the saved folders' asset events.
@@ -767,58 +555,33 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
 
     template_fields: Sequence[str] = (
         "session_id",
-        "storage_size",
-        "cost_limit",
-        "shutdown_in",
         *CloudOSSessionStartOperator.START_TEMPLATE_FIELDS,
         *WAIT_TEMPLATE_FIELDS,
         *CONNECTION_TEMPLATE_FIELDS,
     )
 
-    def __init__(
-        self,
-        *,
-        session_id: str,
-        storage_size: int | str | None = None,
-        cost_limit: float | str | None = None,
-        shutdown_in: str | None = None,
-        **kwargs: Any,
-    ) -> None:
+    def __init__(self, *, session_id: str, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.session_id = session_id
-        self.storage_size = storage_size
-        self.cost_limit = cost_limit
-        self.shutdown_in = shutdown_in
         check_literal_parameters(self, self._validated)
 
     def _spec(self, execution_platform: str) -> ResumeSpec:
-        return make_resume_spec(
-            execution_platform=execution_platform,
-            instance_type=self.instance_type,
-            storage_size=self.storage_size,
-            cost_limit=self.cost_limit,
-            shutdown_in=self.shutdown_in,
-            mounts=self.mounts,
-            links=self.links,
-        )
-
-    def _likely_platform(self) -> str:
-        """The platform the parameters point at, for the checks made before the session is read."""
-        instance = self.instance_type.strip() if isinstance(self.instance_type, str) else ""
-        return AZURE if instance.startswith(("Standard_", "Basic_")) else AWS
+        changes = {name: getattr(self, name) for name in self.CHANGE_PARAMETERS}
+        return make_resume_spec(execution_platform=execution_platform, **changes)
 
     flag_parameters = CloudOSSessionStartOperator.START_FLAGS
 
     def _read_parameters(self) -> str:
         session_id = require_session_id(self.session_id, "session_id")
-        self._spec(self._likely_platform())  # formats and ranges; exact platform rules later
+        # Formats and ranges on the platform the parameters point at; exact platform rules later.
+        instance = self.instance_type.strip() if isinstance(self.instance_type, str) else ""
+        self._spec(AZURE if instance.startswith(("Standard_", "Basic_")) else AWS)
         return session_id
 
     def _execute(self, context: Any) -> str:
-        self._start_run()
         session_id = self._validated()
         self._require_workspace()
-        # Until it turns out the session was already live (``_already_resumed``), it is this task's.
+        # Until it turns out the session was already live (``_resume_from``), it is this task's.
         context["ti"].xcom_push(key=XCOM_STARTED_SESSION, value=True)
         return self._resume_from(context, session_id, self._get_session(session_id))
 
@@ -828,76 +591,38 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         self._publish(context, session, session_id)
         if status == TERMINATED:
             raise AirflowFailException(f"Session {session_id} is terminated and cannot be resumed ({url})")
-        try:
+        with airflow_errors():
             spec = self._spec(platform_of(session))
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
         if status == STOPPING:
-            self.log.info("Session %s is still stopping; waiting until it is paused to resume it", session_id)
-            paused = self._wait(
-                session_id,
-                [PAUSED],
-                [TERMINATED],
-                stop_on_timeout=False,
-                method_name="resume_after_pause",
-            )
-            return self._resume_from(context, session_id, paused)
+            return self._resume_from(context, session_id, self._wait_until_paused(session_id))
         if status in (RUNNING, *PRE_RUNNING_STATUSES):
-            record_lineage(self, context, session, [], [])  # nothing was mounted or linked
-            return self._already_resumed(context, session_id, status, spec)
+            self._record_links(context, session_id, session, [], [])  # nothing was mounted or linked
+            context["ti"].xcom_push(key=XCOM_STARTED_SESSION, value=False)
+            if status == RUNNING:
+                self.log.info(f"Session {session_id} is already running; nothing to resume ({url})")
+            else:
+                self.log.info(f"Session {session_id} is already starting ({status}); not resuming it again")
+            if not spec.is_empty:
+                changes = "the requested changes (resources, mounts, links) were not applied"
+                self.log.warning(f"Session {session_id} was not paused, so {changes}")
+            if status != RUNNING:  # someone else's start: never this try's to pause (``_may_pause``)
+                self._wait_until_running(context, session_id)
+            return session_id
         if status != PAUSED:
             raise AirflowFailException(
                 f"Session {session_id} is {status!r}, which cannot be resumed; "
                 f"only a paused session can ({url})"
             )
-        try:
+        with airflow_errors():
             mounts = self.hook.locate_mounts(list(spec.mounts))
             links = self.hook.locate_links(list(spec.links))
             payload = spec.to_payload([item for item, _ in mounts], [item for item, _ in links])
-        except CloudOSValidationError as error:
-            raise validation_failure(error) from error
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
         resumed = self._request_resume(session_id, payload)
-        record_lineage(
-            self, context, resumed if resumed.get("_id") else session, _locations(mounts), _locations(links)
-        )
-        push_linked_folders(context, self.hook, session_id, links)
-        self.log.info(
-            "Resuming session %s%s: %s",
-            session_id,
-            "" if spec.is_empty else " with changes",
-            url,
-        )
-        if resumed.get("_id"):
+        self._record_links(context, session_id, resumed or session, mounts, links)
+        self.log.info("Resuming session %s%s: %s", session_id, "" if spec.is_empty else " with changes", url)
+        if resumed:
             self._publish(context, resumed, session_id)
-        if self._flag("wait_for_running"):
-            self._wait_until_running(
-                context,
-                session_id,
-                stop_on_timeout=self._flag("stop_on_kill"),
-                known=resumed if resumed.get("_id") else None,
-            )
-        return session_id
-
-    def _already_resumed(self, context: Any, session_id: str, status: str, spec: ResumeSpec) -> str:
-        context["ti"].xcom_push(key=XCOM_STARTED_SESSION, value=False)
-        if status == RUNNING:
-            self.log.info(
-                "Session %s is already running; nothing to resume (%s)",
-                session_id,
-                self.hook.session_url(session_id),
-            )
-        else:
-            self.log.info("Session %s is already starting (%s); not resuming it again", session_id, status)
-        if not spec.is_empty:
-            self.log.warning(
-                "Session %s was not paused, so the requested changes (resources, mounts, links) "
-                "were not applied",
-                session_id,
-            )
-        if status != RUNNING and self._flag("wait_for_running"):
-            self._wait_until_running(context, session_id, stop_on_timeout=False)
+        self._wait_until_running(context, session_id, known=resumed)
         return session_id
 
     def resume_after_pause(self, context: Any, event: dict[str, Any] | None = None) -> str:
@@ -905,10 +630,6 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
         session_id = str(check_event(event)["session_id"])
         self._validated()
         return self._resume_from(context, session_id, self._get_session(session_id))
-
-    def execute_complete(self, context: Any, event: dict[str, Any] | None = None) -> str:
-        restore_lineage(self, context)
-        return self._running_event(context, event)
 
 
 __all__ = [

@@ -29,7 +29,7 @@ from airflow_stack import RUN_TIMEOUT, AirflowStack, ClockDriver, run_to_the_end
 from airflow_provider_cloudos.compat import AIRFLOW_V_3_0_PLUS
 from airflow_provider_cloudos.core.lineage import cloudos_namespace
 from airflow_provider_cloudos.core.status import PAUSED, map_status
-from airflow_provider_cloudos.operators.results import RESULTS_ALIAS
+from airflow_provider_cloudos.operators.cloudos_task import RESULTS_ALIAS
 from airflow_provider_cloudos.testing import CloudOSSimulator
 
 pytestmark = pytest.mark.airflow_e2e

@@ -168,7 +168,7 @@ def test_the_analyst_example_waits_for_the_analyst_in_its_block(dags):
 def test_the_results_pipeline_is_scheduled_on_the_folder_the_producers_session_links(dags):
     from airflow.providers.common.compat.sdk import Asset, AssetAlias
 
-    from airflow_provider_cloudos.operators.results import RESULTS_ALIAS
+    from airflow_provider_cloudos.operators.cloudos_task import RESULTS_ALIAS
 
     producer, pipeline = dags["example_cloudos_results_producer"], dags["example_cloudos_results_pipeline"]
     create, stop = producer.get_task("create"), producer.get_task("stop")

@@ -54,8 +54,8 @@ def main(arguments: dict[str, Any]) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).resolve().parent))
     from operator_helpers import FAST, make_context
 
+    from airflow_provider_cloudos.operators.cloudos_task import openlineage_installed
     from airflow_provider_cloudos.operators.sessions import CloudOSCreateSessionOperator
-    from airflow_provider_cloudos.operators.task_lineage import openlineage_installed
     from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 
     with CloudOSSimulator(timings=StateTimings.fast()) as simulator:

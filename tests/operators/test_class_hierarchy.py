@@ -13,10 +13,11 @@ import inspect
 
 import pytest
 
-from airflow_provider_cloudos.operators.connection_task import CloudOSSensorTimingMixin, CloudOSTaskMixin
-from airflow_provider_cloudos.operators.session_task import (
+from airflow_provider_cloudos.operators.cloudos_task import (
+    CloudOSSensorTimingMixin,
     CloudOSSessionOperatorBase,
     CloudOSSessionStartOperator,
+    CloudOSTaskMixin,
 )
 
 PACKAGE = "airflow_provider_cloudos"

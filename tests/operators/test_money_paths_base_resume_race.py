@@ -18,7 +18,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from operator_helpers import FAST, FakeTI, make_context
 
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.operators.session_task import CloudOSSessionOperatorBase
+from airflow_provider_cloudos.operators.cloudos_task import CloudOSSessionOperatorBase
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,

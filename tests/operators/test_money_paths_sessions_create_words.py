@@ -16,8 +16,8 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from operator_helpers import FAST, FakeTaskStateStore, make_context, rendered
 
 from airflow_provider_cloudos.core.errors import CloudOSError
+from airflow_provider_cloudos.operators.cloudos_task import openlineage_installed
 from airflow_provider_cloudos.operators.sessions import STATE_STORE_KEY, CloudOSCreateSessionOperator
-from airflow_provider_cloudos.operators.task_lineage import openlineage_installed
 from airflow_provider_cloudos.testing import CloudOSSimulator
 
 NAME = "variant-calling"

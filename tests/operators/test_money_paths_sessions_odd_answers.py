@@ -22,11 +22,11 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, TaskDeferred
 from operator_helpers import FAST, make_context
 
+from airflow_provider_cloudos.operators.cloudos_task import openlineage_installed
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,
 )
-from airflow_provider_cloudos.operators.task_lineage import openlineage_installed
 from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 
 NAME = "odd-answers"

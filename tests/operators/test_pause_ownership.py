@@ -22,7 +22,7 @@ from airflow.providers.common.compat.sdk import TaskDeferred
 from operator_helpers import FakeTI, expiring, run_trigger
 
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.operators.session_task import CloudOSSessionOperatorBase
+from airflow_provider_cloudos.operators.cloudos_task import CloudOSSessionOperatorBase
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,

@@ -16,12 +16,12 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, TaskDeferred
 from operator_helpers import FAST, make_context, run_trigger
 
-import airflow_provider_cloudos.operators.task_lineage as lineage_module
+import airflow_provider_cloudos.operators.cloudos_task as lineage_module
+from airflow_provider_cloudos.operators.cloudos_task import XCOM_LINEAGE
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,
 )
-from airflow_provider_cloudos.operators.task_lineage import XCOM_LINEAGE
 
 pytest.importorskip("airflow.providers.openlineage", reason="the openlineage extra is not installed")
 
