@@ -16,7 +16,7 @@ from types import ModuleType
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-FUNCTION = "airflow_provider_cloudos.operators.session_task.xǁBaseǁ_wait__mutmut_"
+FUNCTION = "airflow_provider_cloudos.operators.cloudos_task.xǁBaseǁ_wait__mutmut_"
 
 
 def diff(old: str, new: str) -> str:

@@ -34,7 +34,7 @@ from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientE
 from airflow_provider_cloudos.core.spec import is_unset, parse_bool, require_session_id
 from airflow_provider_cloudos.core.status import PRE_RUNNING_STATUSES, RUNNING, map_status
 from airflow_provider_cloudos.core.waiting import SessionGuard
-from airflow_provider_cloudos.operators.connection_task import (
+from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
     CloudOSSensorTimingMixin,
     CloudOSTaskMixin,

@@ -22,7 +22,7 @@ The rules they hold every task to:
 * ``deferrable`` is a template field of none, as in the official providers: Airflow decides how
   a task runs before it renders anything.
 * Every seconds-like parameter (poll intervals, timeouts) is read by one parser,
-  :func:`~airflow_provider_cloudos.core.durations.parse_duration_seconds`: ``30``, ``"90"``,
+  :func:`~airflow_provider_cloudos.core.spec.parse_duration_seconds`: ``30``, ``"90"``,
   ``"1m"``, ``"2h"`` and ``timedelta(minutes=5)`` work on every task.
 * Checks read rendered values and return what they read; they never write it back. A deferred
   task comes back as a fresh instance that must read the same values again, and a task's
@@ -58,9 +58,8 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
 
-from airflow_provider_cloudos.client.refusals import is_not_resumable_refusal
+from airflow_provider_cloudos.client.api import is_not_resumable_refusal
 from airflow_provider_cloudos.compat import add_asset_event, asset_alias
-from airflow_provider_cloudos.core.durations import parse_duration_seconds
 from airflow_provider_cloudos.core.errors import (
     CloudOSError,
     CloudOSGuardError,
@@ -68,7 +67,6 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSWaitTimeoutError,
 )
 from airflow_provider_cloudos.core.formatters import format_cost, format_duration, session_summary
-from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.lineage import (
     DataLocation,
     SessionLineage,
@@ -79,8 +77,18 @@ from airflow_provider_cloudos.core.lineage import (
     saved_results_extra,
     static_location,
 )
-from airflow_provider_cloudos.core.paths import parse_data_files, parse_link_paths
 from airflow_provider_cloudos.core.report import describe_access_item
+from airflow_provider_cloudos.core.spec import (
+    AWS,
+    AZURE,
+    is_unset,
+    parse_bool,
+    parse_data_files,
+    parse_duration_seconds,
+    parse_link_paths,
+    require_execution_platform,
+    require_object_id,
+)
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PAUSED,
@@ -91,25 +99,16 @@ from airflow_provider_cloudos.core.status import (
     WaitOutcome,
     map_status,
 )
-from airflow_provider_cloudos.core.unset import is_unset
-from airflow_provider_cloudos.core.validators import (
-    AWS,
-    AZURE,
-    parse_bool,
-    require_execution_platform,
-    require_object_id,
-)
-from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS, StatusWatch
+from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS, SessionGuard, StatusWatch
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
-from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.hooks.cloudos import CloudOSHook, cleanup_calls, task_call_deadline
 from airflow_provider_cloudos.links import (
     XCOM_SESSION_ID,
     XCOM_SESSION_SUMMARY,
     XCOM_SESSION_URL,
     CloudOSSessionLink,
 )
-from airflow_provider_cloudos.task_deadlines import cleanup_calls, task_call_deadline
 
 if TYPE_CHECKING:
     from airflow.sdk.bases.operator import BaseOperatorMeta

@@ -40,14 +40,16 @@ from airflow_provider_cloudos.core.waiting import BatchWatch, WaitEnd, batch_wai
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import task_call_deadline
-from airflow_provider_cloudos.operators.connection_task import (
+from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
     WAIT_TEMPLATE_FIELDS,
+    CloudOSSessionOperatorBase,
     CloudOSTaskMixin,
+    record_saved_results,
+    saved_folders,
+    saves_results,
 )
 from airflow_provider_cloudos.operators.literals import check_literal_parameters, keep_parameters
-from airflow_provider_cloudos.operators.results import record_saved_results, saved_folders, saves_results
-from airflow_provider_cloudos.operators.session_task import CloudOSSessionOperatorBase
 
 #: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
 XCOM_PAUSE_RESULTS = "pause_results"
@@ -96,7 +98,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
     session is paused (or terminated): in the worker, or with ``deferrable`` in a single trigger
     for the whole batch; then each session whose pause saved its data (this task paused it, with
     upload, not forced, and it is paused) gets an asset event for each folder it links (see
-    :mod:`~airflow_provider_cloudos.operators.results`). Without the wait, nothing is saved yet
+    :mod:`~airflow_provider_cloudos.operators.cloudos_task`). Without the wait, nothing is saved yet
     when the task ends, and no event is recorded.
 
     Returns (XCom) ``{"dry_run": bool, "matched": [ids], "paused": [ids paused by this task],
@@ -119,7 +121,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
     :param wait_for_paused: wait until all paused sessions are paused (default false).
 
     Also ``deferrable`` (one batch trigger for the wait), ``poll_interval`` and ``timeout``
-    (:class:`~airflow_provider_cloudos.operators.session_task.CloudOSSessionOperatorBase`), and
+    (:class:`~airflow_provider_cloudos.operators.cloudos_task.CloudOSSessionOperatorBase`), and
     ``cloudos_conn_id`` and ``workspace_id`` (:class:`CloudOSTaskMixin`). Every parameter is
     templated except ``deferrable``.
     """

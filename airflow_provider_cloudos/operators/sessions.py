@@ -32,7 +32,16 @@ from airflow_provider_cloudos.core.matching import (
     session_differences,
     wanted_settings,
 )
-from airflow_provider_cloudos.core.spec import ResumeSpec, SessionSpec, make_resume_spec, make_session_spec
+from airflow_provider_cloudos.core.spec import (
+    AWS,
+    AZURE,
+    ResumeSpec,
+    SessionSpec,
+    make_resume_spec,
+    make_session_spec,
+    require_session_id,
+    validate_session_id,
+)
 from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PAUSED,
@@ -42,7 +51,6 @@ from airflow_provider_cloudos.core.status import (
     TERMINATED,
     map_status,
 )
-from airflow_provider_cloudos.core.validators import AWS, AZURE, require_session_id, validate_session_id
 from airflow_provider_cloudos.deferral import check_event
 from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,

@@ -27,7 +27,7 @@ from airflow_provider_cloudos.core.waiting import (
 )
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
 from airflow_provider_cloudos.hooks.cloudos import task_call_deadline
-from airflow_provider_cloudos.operators.connection_task import (
+from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
     DEFAULT_DEFERRABLE,
     CloudOSSensorTimingMixin,

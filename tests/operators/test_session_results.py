@@ -429,7 +429,8 @@ def test_a_session_terminated_while_pausing_records_no_event(cloudos_conn, accep
 
 def test_a_pause_that_times_out_records_no_event(cloudos_conn):
     run = Run()
-    create, stop = pipeline(timeout=0.2)
+    # The pause takes 600 s; 3 s leaves the stop's GET and pause request room on a loaded machine.
+    create, stop = pipeline(timeout=3)
     created(run, create, stop)
     cloudos_conn.set_timings(SLOW_PAUSE)
 
