@@ -51,7 +51,6 @@ from airflow_provider_cloudos.core.formatters import (
 from airflow_provider_cloudos.core.lineage import (
     RUN_FACET_NAME,
     DataLocation,
-    LineageDataset,
     SessionLineage,
     asset_uri,
     cloudos_location,
@@ -64,7 +63,6 @@ from airflow_provider_cloudos.core.lineage import (
     static_location,
 )
 from airflow_provider_cloudos.core.matching import (
-    SettingDifference,
     describe_settings,
     found_settings,
     session_differences,
@@ -115,7 +113,6 @@ from airflow_provider_cloudos.core.spec import (
 )
 from airflow_provider_cloudos.core.status import (
     API_TO_DISPLAY,
-    FAILURE_STATUSES,
     LIVE_STATUSES,
     PAUSED,
     PRE_RUNNING_STATUSES,
