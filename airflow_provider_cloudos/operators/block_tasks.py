@@ -30,7 +30,7 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowFailException, BaseSensorOperator
 
 from airflow_provider_cloudos.compat import unfinished_tasks
-from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSValidationError
+from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError
 from airflow_provider_cloudos.core.guards import SessionGuard
 from airflow_provider_cloudos.core.status import PRE_RUNNING_STATUSES, RUNNING, map_status
 from airflow_provider_cloudos.core.unset import is_unset
@@ -74,11 +74,7 @@ class CloudOSBlockPauseOperator(CloudOSStopSessionOperator):
         self.started = started
 
     def execute(self, context: Any) -> str:
-        try:
-            started = started_flag(self.started)
-        except CloudOSValidationError as error:
-            raise AirflowFailException(str(error)) from error
-        if not started:
+        if not self._checked(lambda: started_flag(self.started)):
             session_id = self._validated()
             self.log.info("Session %s was running before this block started; leaving it running", session_id)
             return session_id
