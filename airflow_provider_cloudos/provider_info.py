@@ -142,7 +142,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     "airflow_provider_cloudos.operators.sessions",
                     "airflow_provider_cloudos.operators.fleet",
-                    "airflow_provider_cloudos.operators.block_tasks",
+                    "airflow_provider_cloudos.operators.block",
                 ],
             }
         ],

@@ -14,7 +14,7 @@ Inside the group ``analysis`` (task ids are predictable, prefixed with the group
 * the body: every task declared inside the ``with``; the tasks with no upstream in the body run
   after the setup, the teardown after the ones with no downstream in it;
 * ``analysis.guard``, only with ``max_cost_usd`` / ``max_runtime``: watches the session while
-  the body runs, in parallel with it (see :mod:`airflow_provider_cloudos.operators.block_tasks`);
+  the body runs, in parallel with it (see :mod:`airflow_provider_cloudos.operators.block`);
 * ``analysis.pause``: the teardown, the stop operator; it runs whenever the setup succeeded, even
   when the body failed, and the DAG run still fails then.
 
