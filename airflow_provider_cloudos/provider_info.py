@@ -133,7 +133,7 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": _modules("hooks.cloudos"),
-        "operators": _modules("operators.sessions", "operators.fleet", "operators.block_tasks"),
+        "operators": _modules("operators.sessions", "operators.fleet", "operators.block"),
         "sensors": _modules("sensors.sessions"),
         "triggers": _modules("triggers.sessions", "triggers.fleet"),
         "extra-links": ["airflow_provider_cloudos.links.CloudOSSessionLink"],

@@ -14,7 +14,7 @@ Inside the group ``analysis`` (task ids are predictable, prefixed with the group
 * the body: every task declared inside the ``with``; the tasks with no upstream in the body run
   after the setup, the teardown after the ones with no downstream in it;
 * ``analysis.guard``, only with ``max_cost_usd`` / ``max_runtime``: watches the session while
-  the body runs, in parallel with it (see :mod:`airflow_provider_cloudos.operators.block_tasks`);
+  the body runs, in parallel with it (see :mod:`airflow_provider_cloudos.operators.block`);
 * ``analysis.pause``: the teardown, the stop operator; it runs whenever the setup succeeded, even
   when the body failed, and the DAG run still fails then.
 
@@ -122,13 +122,11 @@ def cloudos_session(
         ``mounts``, ...; also ``cloudos_conn_id``, ``workspace_id``, ``deferrable``,
         ``poll_interval``, which the block's other tasks use too).
     """
-    from airflow_provider_cloudos.operators.block_tasks import (
+    from airflow_provider_cloudos.operators import (
         CloudOSBlockPauseOperator,
-        CloudOSSessionBlockGuard,
-    )
-    from airflow_provider_cloudos.operators.sessions import (
         CloudOSCreateSessionOperator,
         CloudOSResumeSessionOperator,
+        CloudOSSessionBlockGuard,
     )
 
     shared: dict[str, Any] = {key: session_params[key] for key in _SHARED if key in session_params}
@@ -154,7 +152,9 @@ def cloudos_session(
             started = True
         block = CloudOSSessionBlock(group, setup)
         yield block
-        block.body = body = [task for task in _tasks_of(group) if task.task_id != setup.task_id]
+        block.body = body = [
+            cast(BaseOperator, task) for task in group.iter_tasks() if task.task_id != setup.task_id
+        ]
         teardown = CloudOSBlockPauseOperator(
             task_id=PAUSE_TASK_ID,
             session_id=block.session_id,
@@ -175,17 +175,6 @@ def cloudos_session(
                 **guards,
                 **{key: shared[key] for key in ("cloudos_conn_id", "workspace_id") if key in shared},
             )
-
-
-def _tasks_of(group: TaskGroup) -> list[BaseOperator]:
-    """Every task declared inside the group, nested groups included."""
-    found: list[BaseOperator] = []
-    for child in group.children.values():
-        if isinstance(child, TaskGroup):
-            found.extend(_tasks_of(child))
-        else:
-            found.append(cast(BaseOperator, child))
-    return found
 
 
 def _wire_body(setup: BaseOperator, body: list[BaseOperator], teardown: BaseOperator) -> None:

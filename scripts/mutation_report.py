@@ -44,7 +44,7 @@ MONEY_MODULES: dict[str, str] = {
     "which session is this task's own, pause on kill and timeout, resume",
     "operators.fleet": "what a fleet pause pauses",
     "operators.sessions": "create or reuse (never a second session), stop, resume",
-    "operators.block_tasks": "the session block's guard, its pause and its resume",
+    "operators.block": "the session block's guard, its pause and its resume",
     "hooks.cloudos": "the blocking wait's deadline and guard, a pause refused as already paused, "
     "finding a session being created by its name, the key read anew after a 401; every task's "
     "deadline on its calls: timeouts, execution_timeout, the trigger's end_time and last look, the "
@@ -66,6 +66,7 @@ MERGED_INTO: dict[str, str] = {
     **{f"operators.{old}": "operators.cloudos_task" for old in ("connection_task", "session_task")},
     **{f"operators.{old}": "operators.cloudos_task" for old in ("results", "task_lineage")},
     "operators.report_file": "operators.fleet",
+    "operators.block_tasks": "operators.block",
     "task_deadlines": "hooks.cloudos",
     "triggers.kill_path": "triggers.sessions",
     "triggers.events": "deferral",
@@ -110,7 +111,7 @@ MODULE_TESTS: dict[str, tuple[str, ...]] = {
         "tests/operators/test_report",
     ),
     "operators.sessions": (*_SESSION_OPERATOR_TESTS, "tests/operators/test_operator_bad_inputs.py"),
-    "operators.block_tasks": ("tests/operators/test_block_tasks.py", "tests/test_session_block.py"),
+    "operators.block": ("tests/operators/test_block.py", "tests/test_session_block.py"),
     # The hook holds every task's deadlines too: its tests are those of every kind of task.
     "hooks.cloudos": (
         "tests/hooks/",

@@ -31,7 +31,7 @@ PROVIDER_MODULES = (
     "airflow_provider_cloudos.exceptions",
     "airflow_provider_cloudos.hooks.cloudos",
     "airflow_provider_cloudos.links",
-    "airflow_provider_cloudos.operators.block_tasks",
+    "airflow_provider_cloudos.operators.block",
     "airflow_provider_cloudos.operators.sessions",
     "airflow_provider_cloudos.provider_info",
     "airflow_provider_cloudos.sensors.sessions",

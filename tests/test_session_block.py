@@ -16,7 +16,7 @@ import pytest
 from airflow.providers.common.compat.sdk import DAG, TaskGroup, task
 
 from airflow_provider_cloudos import cloudos_session
-from airflow_provider_cloudos.operators.block_tasks import (
+from airflow_provider_cloudos.operators.block import (
     CloudOSBlockResumeOperator,
     CloudOSSessionBlockGuard,
 )

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from airflow_provider_cloudos.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
-    from airflow_provider_cloudos.operators.block_tasks import (
+    from airflow_provider_cloudos.operators.block import (
         CloudOSBlockPauseOperator,
         CloudOSBlockResumeOperator,
         CloudOSSessionBlockGuard,
@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 
 #: Public name → the module (in this package) that defines it.
 _MODULES = {
-    "CloudOSBlockPauseOperator": "block_tasks",
-    "CloudOSBlockResumeOperator": "block_tasks",
-    "CloudOSSessionBlockGuard": "block_tasks",
+    "CloudOSBlockPauseOperator": "block",
+    "CloudOSBlockResumeOperator": "block",
+    "CloudOSSessionBlockGuard": "block",
     "CloudOSCreateSessionOperator": "sessions",
     "CloudOSPauseSessionsOperator": "fleet",
     "CloudOSResumeSessionOperator": "sessions",

@@ -15,6 +15,7 @@ local file.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import time
@@ -62,16 +63,8 @@ FAILED_PREFIX = "failed: "
 _SETTLED = (PAUSED, TERMINATED)
 #: Sessions named in one log line listing a selection, at most.
 _LOG_LIMIT = 20
-#: The pause operator's parameters that select the sessions (``SessionFilter.from_params``'s).
-_FILTER_PARAMETERS = (
-    "statuses",
-    "only_owner",
-    "name_pattern",
-    "min_runtime",
-    "min_cost_usd",
-    "exclude_names",
-    "exclude_ids",
-)
+#: The pause operator's parameters that select the sessions: ``SessionFilter.from_params``'s.
+_FILTER_PARAMETERS = tuple(inspect.signature(SessionFilter.from_params).parameters)
 #: A URL's scheme (RFC 3986), as in ``s3://`` or ``file://``; a Windows drive (``C:\``) is none.
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 #: Schemes that are the worker's own disk: their folders are created, as for a plain path.
@@ -497,16 +490,11 @@ def write_report(destination: str, text: str) -> None:
     Parent folders are created on the local disk (a plain path or ``file://``); object stores have
     none to create (and creating one at a bucket's root would create a bucket).
     """
-    path: Any
-    if is_storage_url(destination):
-        path = object_storage_path(destination)
-        local = path.protocol in _LOCAL_PROTOCOLS
-    else:
-        path, local = Path(os.path.abspath(destination)), True
-    if local:
+    local = not is_storage_url(destination)
+    path: Any = Path(os.path.abspath(destination)) if local else object_storage_path(destination)
+    if local or path.protocol in _LOCAL_PROTOCOLS:
         path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as handle:
-        handle.write(text.encode("utf-8"))
+    path.write_bytes(text.encode("utf-8"))
 
 
 __all__ = [

@@ -15,6 +15,7 @@ task's arguments.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -53,33 +54,21 @@ def is_templated(value: Any) -> bool:
     return True  # XComArg, a ParamsDict entry, a macro...: resolved when the task runs
 
 
-_DEFAULTS: dict[type, dict[str, Any]] = {}
-
-
+@functools.cache
 def _defaults(cls: type) -> Mapping[str, Any]:
     """Every keyword default of ``cls.__init__`` and of its bases' (a subclass's wins); cached."""
-    if cls in _DEFAULTS:
-        return _DEFAULTS[cls]
     found: dict[str, Any] = {}
-    for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
-        if init is None:
-            continue
-        try:
-            parameters = inspect.signature(init).parameters.values()
-        except (TypeError, ValueError):
-            continue
-        for parameter in parameters:
+    for init in (klass.__dict__["__init__"] for klass in cls.__mro__ if "__init__" in klass.__dict__):
+        for parameter in inspect.signature(init).parameters.values():
             if parameter.default is not inspect.Parameter.empty:
                 found.setdefault(parameter.name, parameter.default)
-    _DEFAULTS[cls] = found
     return found
 
 
 def _stand_in_sets(task: Any, fields: Sequence[str]) -> list[dict[str, Any]]:
     """The stand-in values to try: one set, or one per alternative of an unknown platform."""
     unknown = [field for field in fields if is_templated(getattr(task, field, None))]
-    defaults = _defaults(type(task))
+    defaults = _defaults(task.__class__)
     base = {field: REQUIRED_STAND_INS.get(field, defaults.get(field)) for field in unknown}
     sets = [base]
     for field, options in ALTERNATIVES.items():

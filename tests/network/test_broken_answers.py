@@ -26,7 +26,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSResponseTooLargeError,
     CloudOSTransientError,
 )
-from airflow_provider_cloudos.hooks import cloudos as task_deadlines
+from airflow_provider_cloudos.hooks import cloudos as hook_module
 from airflow_provider_cloudos.operators.fleet import CloudOSPauseSessionsOperator
 from airflow_provider_cloudos.operators.sessions import CloudOSCreateSessionOperator
 from airflow_provider_cloudos.sensors.sessions import CloudOSSessionSensor
@@ -87,7 +87,7 @@ def assert_readable(message: str) -> None:
 @pytest.fixture
 def short_last_look(monkeypatch: pytest.MonkeyPatch) -> None:
     """A trigger's look at its deadline may take 0.5 s here instead of 5 s."""
-    monkeypatch.setattr(task_deadlines, "LAST_LOOK_SECONDS", 0.5)
+    monkeypatch.setattr(hook_module, "LAST_LOOK_SECONDS", 0.5)
 
 
 @pytest.mark.parametrize("behaviour", MisbehavingServer.BEHAVIOURS)

@@ -37,7 +37,7 @@ AIRFLOW_DISCOVERY = {"airflow.providers.openlineage", "airflow.providers.openlin
     [
         "airflow_provider_cloudos.operators.sessions",
         "airflow_provider_cloudos.operators.fleet",
-        "airflow_provider_cloudos.operators.block_tasks",
+        "airflow_provider_cloudos.operators.block",
         "airflow_provider_cloudos.session_block",
         "airflow_provider_cloudos.sensors.sessions",
     ],

@@ -18,7 +18,7 @@ import pytest
 from airflow.providers.common.compat.sdk import DAG, AirflowFailException, BaseOperator, TaskDeferred
 from operator_helpers import make_context, rendered
 
-from airflow_provider_cloudos.operators import block_tasks, fleet, sessions
+from airflow_provider_cloudos.operators import block, fleet, sessions
 from airflow_provider_cloudos.operators.cloudos_task import CloudOSTaskMixin
 from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
 from airflow_provider_cloudos.sensors import sessions as sensors
@@ -32,7 +32,7 @@ STILL = StateTimings(scheduled=600, setup=600, initialising=600, aborting=600, r
 def task_classes() -> list[type[BaseOperator]]:
     """Every operator and sensor class the provider exports."""
     found = []
-    for module in (sessions, fleet, block_tasks, sensors):
+    for module in (sessions, fleet, block, sensors):
         for name in module.__all__:
             value = getattr(module, name)
             if inspect.isclass(value) and issubclass(value, BaseOperator) and value not in found:
@@ -152,7 +152,7 @@ def test_a_minute_between_pokes_on_the_sensors(cloudos_conn):
     )
     assert (sensor.poke_interval, sensor.timeout) == (60.0, 7200.0)
     assert deferred_poll_interval(sensor) == 60.0
-    guard = block_tasks.CloudOSSessionBlockGuard(
+    guard = block.CloudOSSessionBlockGuard(
         task_id="guard", session_id=sid, body_task_ids=["work"], max_cost_usd=5, poke_interval="1m"
     )
     assert guard.poke_interval == 60.0

@@ -16,8 +16,8 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from airflow_provider_cloudos.core.errors import CloudOSStateError, CloudOSTransientError
 from airflow_provider_cloudos.core.status import PAUSED, RUNNING, map_status
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.operators import block_tasks
-from airflow_provider_cloudos.operators.block_tasks import (
+from airflow_provider_cloudos.operators import block
+from airflow_provider_cloudos.operators.block import (
     XCOM_STARTED_SESSION,
     CloudOSBlockPauseOperator,
     CloudOSBlockResumeOperator,
@@ -38,7 +38,7 @@ class FakeTI:
 def unfinished(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The body's unfinished tasks, as Airflow would report them; a test edits the list."""
     pending = ["work.report"]
-    monkeypatch.setattr(block_tasks, "unfinished_tasks", lambda dag_id, run_id, task_ids: list(pending))
+    monkeypatch.setattr(block, "unfinished_tasks", lambda dag_id, run_id, task_ids: list(pending))
     return pending
 
 
@@ -64,7 +64,7 @@ def test_the_guard_asks_airflow_about_its_own_runs_body(cloudos_conn, monkeypatc
         asked.append(args)
         return ["work.report"]
 
-    monkeypatch.setattr(block_tasks, "unfinished_tasks", unfinished_tasks)
+    monkeypatch.setattr(block, "unfinished_tasks", unfinished_tasks)
     session = cloudos_conn.add_session(name="s", status="ready", cost=1.0)
     assert guard(session["_id"]).poke(context()) is False
     assert asked == [("d", "r", ["work.report"])]
@@ -252,10 +252,9 @@ def test_the_resume_setup_says_it_did_not_start_a_session_already_running(cloudo
     assert cloudos_conn.counters.requests("resume") == 0
 
 
-def test_the_old_module_path_of_the_block_tasks_still_imports_them() -> None:
-    """Serialized DAGs written before the move name ``operators.block`` as the tasks' module."""
-    from airflow_provider_cloudos.operators import block
-
+def test_the_block_tasks_live_where_serialized_dags_name_their_module() -> None:
+    """Serialized DAGs name ``operators.block`` as the tasks' module (``_task_module``)."""
+    assert CloudOSBlockPauseOperator.__module__ == CloudOSSessionBlockGuard.__module__ == block.__name__
     assert block.CloudOSBlockPauseOperator is CloudOSBlockPauseOperator
     assert block.CloudOSSessionBlockGuard is CloudOSSessionBlockGuard
     assert block.CloudOSBlockResumeOperator is CloudOSBlockResumeOperator
