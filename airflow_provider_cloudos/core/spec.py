@@ -202,6 +202,13 @@ _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})
 
 
+def _stripped(value: Any, parameter: str, expected: str = "a string") -> str:
+    """``value`` without surrounding blanks; anything but a string is refused as not ``expected``."""
+    if not isinstance(value, str):
+        raise CloudOSValidationError(parameter, value, f"expected {expected}, got {type(value).__name__}")
+    return value.strip()
+
+
 def _words(names: Iterable[str]) -> str:
     """``a, b, c or d``: choices as a sentence says them."""
     listed = list(names)
@@ -245,11 +252,7 @@ def validate_instance_type(instance_type: Any, execution_platform: str = AWS) ->
 
 def require_object_id(value: Any, parameter: str, what: str = "id") -> str:
     """Return a 24-hex id without surrounding blanks, or refuse it naming ``parameter``."""
-    if not isinstance(value, str):
-        raise CloudOSValidationError(
-            parameter, value, f"expected a {what} string, got {type(value).__name__}"
-        )
-    candidate = value.strip()
+    candidate = _stripped(value, parameter, f"a {what} string")
     if not validate_session_id(candidate):
         raise CloudOSValidationError(parameter, value, f"a {what} is 24 hexadecimal characters")
     return candidate
@@ -262,13 +265,7 @@ def require_session_id(session_id: Any, parameter: str = "session_id") -> str:
 
 def require_execution_platform(execution_platform: Any, parameter: str = "execution_platform") -> str:
     """``aws`` or ``azure`` in lower case; input case and blanks are forgiven."""
-    if not isinstance(execution_platform, str):
-        raise CloudOSValidationError(
-            parameter,
-            execution_platform,
-            f"expected 'aws' or 'azure', got {type(execution_platform).__name__}",
-        )
-    platform = execution_platform.strip().lower()
+    platform = _stripped(execution_platform, parameter, "'aws' or 'azure'").lower()
     if platform not in EXECUTION_PLATFORMS:
         raise CloudOSValidationError(
             parameter, execution_platform, "the execution platform must be 'aws' or 'azure'"
@@ -290,9 +287,7 @@ def require_instance_type(
 
 def require_session_name(name: Any, parameter: str = "name") -> str:
     """A session name of 1 to 100 characters, surrounding blanks removed."""
-    if not isinstance(name, str):
-        raise CloudOSValidationError(parameter, name, f"expected a string, got {type(name).__name__}")
-    candidate = name.strip()
+    candidate = _stripped(name, parameter)
     if not 1 <= len(candidate) <= NAME_MAX_LENGTH:
         raise CloudOSValidationError(
             parameter,
@@ -339,11 +334,7 @@ def require_session_type(session_type: Any, parameter: str = "session_type") -> 
 
     The backend names themselves (``regular``) are accepted too, case and blanks forgiven.
     """
-    if not isinstance(session_type, str):
-        raise CloudOSValidationError(
-            parameter, session_type, f"expected a string, got {type(session_type).__name__}"
-        )
-    key = session_type.strip().lower()
+    key = _stripped(session_type, parameter).lower()
     if key in SESSION_TYPE_TO_BACKEND:
         return SESSION_TYPE_TO_BACKEND[key]
     if key in BACKEND_TO_SESSION_TYPE:
@@ -591,9 +582,7 @@ def is_azure_blob_path(path: str) -> bool:
 
 def _require_text(value: Any, parameter: str, azure_problem: str) -> str:
     """The stripped path, refused when it is not a string, is empty or is Azure blob storage."""
-    if not isinstance(value, str):
-        raise CloudOSValidationError(parameter, value, f"expected a path string, got {type(value).__name__}")
-    text = value.strip()
+    text = _stripped(value, parameter, "a path string")
     if not text:
         raise CloudOSValidationError(parameter, value, "the path is empty")
     if is_azure_blob_path(text):

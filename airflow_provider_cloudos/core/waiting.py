@@ -80,11 +80,7 @@ class SessionGuard:
     @classmethod
     def from_params(cls, *, max_cost_usd: Any = None, max_runtime: Any = None) -> SessionGuard:
         """The guard from rendered operator parameters; errors name ``max_cost_usd``/``max_runtime``."""
-        runtime = parse_runtime(max_runtime, "max_runtime")
-        return cls(
-            max_cost_usd=parse_usd(max_cost_usd, "max_cost_usd"),
-            max_runtime_seconds=float(runtime) if runtime is not None else None,
-        )
+        return cls(parse_usd(max_cost_usd, "max_cost_usd"), parse_runtime(max_runtime, "max_runtime"))
 
     @property
     def active(self) -> bool:
@@ -118,12 +114,8 @@ class SessionGuard:
 
     def trigger_kwargs(self) -> dict[str, float]:
         """The limits that are set, as a trigger's serialized keyword arguments (primitives)."""
-        kwargs: dict[str, float] = {}
-        if self.max_cost_usd is not None:
-            kwargs["max_cost_usd"] = self.max_cost_usd
-        if self.max_runtime_seconds is not None:
-            kwargs["max_runtime_seconds"] = self.max_runtime_seconds
-        return kwargs
+        limits = {"max_cost_usd": self.max_cost_usd, "max_runtime_seconds": self.max_runtime_seconds}
+        return {name: limit for name, limit in limits.items() if limit is not None}
 
 
 @dataclass(slots=True)
@@ -304,7 +296,7 @@ class BatchWatch:
         self.refuse(session_id, f"CloudOS refused to report it: {error}")
         return False
 
-    def _describe_targets(self) -> str:
+    def describe_targets(self) -> str:
         return " or ".join(sorted(self.targets))
 
     def _elapsed(self, now: float) -> str:
@@ -313,7 +305,7 @@ class BatchWatch:
     def progress_message(self, now: float) -> str:
         reached, failed, pending = self.progress()
         return (
-            f"{reached} of {self.total} sessions {self._describe_targets()} after {self._elapsed(now)}"
+            f"{reached} of {self.total} sessions {self.describe_targets()} after {self._elapsed(now)}"
             + (f", {failed} failed" if failed else "")
             + f"; waiting for {pending}"
         )
@@ -321,11 +313,10 @@ class BatchWatch:
     def outcome_message(self) -> str:
         """Once :attr:`done`: all reached, or which ones failed and why."""
         if not self.failed:
-            return f"All {self.total} sessions are {self._describe_targets()}"
+            return f"All {self.total} sessions are {self.describe_targets()}"
         reasons = "; ".join(f"{session_id}: {why}" for session_id, why in sorted(self.failed.items()))
         return (
-            f"{len(self.failed)} of {self.total} sessions did not become "
-            f"{self._describe_targets()}: {reasons}"
+            f"{len(self.failed)} of {self.total} sessions did not become {self.describe_targets()}: {reasons}"
         )
 
     def timeout_message(self, now: float) -> str:
@@ -334,7 +325,7 @@ class BatchWatch:
         )
         cause = f"; last error: {self.last_error}" if self.last_error else ""
         return (
-            f"{len(self.pending)} of {self.total} sessions did not become {self._describe_targets()} "
+            f"{len(self.pending)} of {self.total} sessions did not become {self.describe_targets()} "
             f"within {self._elapsed(now)}: {waiting}{cause}"
         )
 
