@@ -19,12 +19,11 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.spec import is_unset, require_session_id
+from airflow_provider_cloudos.core.spec import is_unset, read_instant, require_session_id
 from airflow_provider_cloudos.core.status import map_status
 
 # csv and json are imported where they are used, to keep them out of the core's import time
@@ -155,11 +154,8 @@ def format_timestamp(iso_timestamp: Any = None) -> str:
     if not iso_timestamp:
         return "N/A"
     text = str(iso_timestamp).strip()
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return text
+    moment = read_instant(text)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else text
 
 
 def format_instance_type(instance_type: Any, is_cost_saving: Any = False) -> str:
@@ -204,13 +200,9 @@ def _owner(session: dict[str, Any]) -> str | None:
 
 def _storage_gb(resources: dict[str, Any]) -> int | None:
     size = resources.get("storageSizeInGb")
-    if isinstance(size, bool):
-        return None
-    if isinstance(size, int):
-        return size
     if isinstance(size, float) and size.is_integer():
-        return int(size)
-    return None
+        size = int(size)
+    return size if isinstance(size, int) and not isinstance(size, bool) else None
 
 
 def transform_session_response(api_response: Any) -> dict[str, Any]:

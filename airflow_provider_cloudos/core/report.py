@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from airflow_provider_cloudos.core.formatters import (
@@ -22,6 +22,7 @@ from airflow_provider_cloudos.core.formatters import (
     session_summary,
     write_output,
 )
+from airflow_provider_cloudos.core.spec import as_utc, read_instant
 from airflow_provider_cloudos.core.status import LIVE_STATUSES
 
 #: Report columns: row key → CSV header.
@@ -84,28 +85,14 @@ def reports_access(session: Mapping[str, Any]) -> bool:
     return MOUNTS_FIELD in session or LINKS_FIELD in session
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-    try:
-        return _utc(datetime.fromisoformat(iso))
-    except ValueError:
-        return None
-
-
 def _time_to_shutdown(summary: dict[str, Any], now: datetime) -> tuple[int | None, str | None]:
     """Seconds and words until auto-shutdown, for live sessions only (a paused one is not billing)."""
     if summary["status"] not in LIVE_STATUSES:
         return None, None
-    moment = _instant(summary["auto_shutdown_at"])
+    moment = read_instant(summary["auto_shutdown_at"] or "")
     if moment is None:
         return None, None
-    seconds = math.floor((moment - _utc(now)).total_seconds())
+    seconds = math.floor((as_utc(moment) - as_utc(now)).total_seconds())
     return seconds, format_duration(seconds) if seconds > 0 else "due"
 
 

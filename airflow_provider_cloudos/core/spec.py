@@ -77,8 +77,20 @@ def utc_timestamp(moment: datetime) -> str:
     A naive ``moment`` is taken to be UTC already (that is what ``utcnow()``-style code produces).
     Microseconds are kept unless they are zero, exactly like ``datetime.isoformat``.
     """
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.isoformat().replace("+00:00", "Z")
+    return as_utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def read_instant(text: str) -> datetime | None:
+    """An ISO-8601 instant (a ``Z`` suffix, either case, means UTC), or None when ``text`` is not one."""
+    try:
+        return datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
+    except ValueError:
+        return None
 
 
 def _read_seconds(value: Any, numbers: bool) -> float | None:
