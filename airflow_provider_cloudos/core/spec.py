@@ -324,21 +324,22 @@ def require_number(value: Any, parameter: str, what: str = "a number") -> float:
     return number
 
 
-def _to_int(value: Any, parameter: str, what: str) -> int:
+def _whole_number(value: Any, parameter: str, what: str, bounds: tuple[int, int], out_of_bounds: str) -> int:
+    """A whole number (``what`` it should be) from ``bounds[0]`` to ``bounds[1]``, else ``out_of_bounds``."""
     number = require_number(value, parameter, what)
     if not number.is_integer():
         raise CloudOSValidationError(parameter, value, f"expected {what}, not a fraction")
+    if not bounds[0] <= number <= bounds[1]:
+        raise CloudOSValidationError(parameter, value, out_of_bounds)
     return int(number)
 
 
 def require_storage_size(storage_size: Any, parameter: str = "storage_size") -> int:
     """Storage in whole GB, 100 to 5000; numeric strings accepted."""
-    size = _to_int(storage_size, parameter, "a whole number of GB")
-    if not STORAGE_MIN_GB <= size <= STORAGE_MAX_GB:
-        raise CloudOSValidationError(
-            parameter, storage_size, f"storage must be between {STORAGE_MIN_GB} and {STORAGE_MAX_GB} GB"
-        )
-    return size
+    problem = f"storage must be between {STORAGE_MIN_GB} and {STORAGE_MAX_GB} GB"
+    return _whole_number(
+        storage_size, parameter, "a whole number of GB", (STORAGE_MIN_GB, STORAGE_MAX_GB), problem
+    )
 
 
 def require_session_type(session_type: Any, parameter: str = "session_type") -> str:
@@ -384,12 +385,10 @@ def require_cost_limit(cost_limit: Any, parameter: str = "cost_limit") -> float:
 
 def require_spark_workers(spark_workers: Any, parameter: str = "spark_workers") -> int:
     """A number of Spark core workers, 1 to ``SPARK_MAX_WORKERS``."""
-    workers = _to_int(spark_workers, parameter, "a whole number of workers")
-    if not 1 <= workers <= SPARK_MAX_WORKERS:
-        raise CloudOSValidationError(
-            parameter, spark_workers, f"the number of Spark workers must be between 1 and {SPARK_MAX_WORKERS}"
-        )
-    return workers
+    problem = f"the number of Spark workers must be between 1 and {SPARK_MAX_WORKERS}"
+    return _whole_number(
+        spark_workers, parameter, "a whole number of workers", (1, SPARK_MAX_WORKERS), problem
+    )
 
 
 def require_r_version(r_version: Any, parameter: str = "r_version") -> str:
