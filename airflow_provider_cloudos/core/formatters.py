@@ -261,14 +261,15 @@ def _csv_row(session: Any) -> list[str]:
     return [str(data.get(key)) if data.get(key) else "" for key in CSV_COLUMNS]
 
 
-def _csv_text(rows: Iterable[list[str]]) -> str:
+def csv_text(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    """``header`` then ``rows``, quoted by the csv module, each line ending with a newline."""
     import csv
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(header)
     writer.writerows(rows)
-    return buffer.getvalue()[: -len("\n")]
+    return buffer.getvalue()
 
 
 def export_session_status_csv(session_data: Any, output_file: str | None = None) -> str:
@@ -276,12 +277,12 @@ def export_session_status_csv(session_data: Any, output_file: str | None = None)
 
     Expects the output of :func:`transform_session_response`; a raw API object is transformed.
     """
-    return write_output(_csv_text([_csv_row(session_data)]), output_file)
+    return write_output(csv_text(CSV_HEADER, [_csv_row(session_data)])[: -len("\n")], output_file)
 
 
 def export_sessions_csv(sessions: Iterable[Any], output_file: str | None = None) -> str:
     """The same CSV with one row per session (raw or transformed), for a session list."""
-    return write_output(_csv_text(_csv_row(session) for session in sessions), output_file)
+    return write_output(csv_text(CSV_HEADER, map(_csv_row, sessions))[: -len("\n")], output_file)
 
 
 # --- XCom summary ---------------------------------------------------------------------------------------

@@ -7,13 +7,13 @@ row also says what the session mounts and links (the access audit).
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
 from airflow_provider_cloudos.core.formatters import (
+    csv_text,
     finite_float,
     format_cost,
     format_duration,
@@ -183,12 +183,6 @@ def report_csv(
 
     ``include_access`` adds the "Mounted files" and "Linked folders" columns (each separated by ``;``).
     """
-    import csv  # kept out of the core's import time (see BENCHMARKS.md)
-
     columns = REPORT_COLUMNS + (ACCESS_COLUMNS if include_access else ())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([header for _, header in columns])
-    for row in rows:
-        writer.writerow([_csv_cell(row.get(key)) for key, _ in columns])
-    return write_output(buffer.getvalue(), output_file)
+    cells = ([_csv_cell(row.get(key)) for key, _ in columns] for row in rows)
+    return write_output(csv_text([header for _, header in columns], cells), output_file)
