@@ -86,30 +86,25 @@ class SessionGuard:
     def active(self) -> bool:
         return self.max_cost_usd is not None or self.max_runtime_seconds is not None
 
+    def _limits(self) -> list[tuple[str, float, Callable[[Any], str], str]]:
+        """The limits that are set: (what, limit, how it is shown, the session field it watches)."""
+        limits = (
+            ("cost", self.max_cost_usd, format_cost, "totalCostInUsd"),
+            ("runtime", self.max_runtime_seconds, format_duration, "totalRunningTimeInSeconds"),
+        )
+        return [(what, limit, shown, key) for what, limit, shown, key in limits if limit is not None]
+
     def check(self, session: Mapping[str, Any]) -> str | None:
         """The reason the guard fires for this session object, or None."""
         reasons = []
-        if self.max_cost_usd is not None:
-            cost = finite_float(session.get("totalCostInUsd")) or 0.0
-            if cost >= self.max_cost_usd:
-                reasons.append(
-                    f"cost {format_cost(cost)} reached the limit of {format_cost(self.max_cost_usd)}"
-                )
-        if self.max_runtime_seconds is not None:
-            runtime = finite_float(session.get("totalRunningTimeInSeconds")) or 0.0
-            if runtime >= self.max_runtime_seconds:
-                reasons.append(
-                    f"runtime {format_duration(runtime)} reached the limit of "
-                    f"{format_duration(self.max_runtime_seconds)}"
-                )
+        for what, limit, shown, key in self._limits():
+            used = finite_float(session.get(key)) or 0.0
+            if used >= limit:
+                reasons.append(f"{what} {shown(used)} reached the limit of {shown(limit)}")
         return " and ".join(reasons) or None
 
     def describe(self) -> str:
-        limits = []
-        if self.max_cost_usd is not None:
-            limits.append(f"cost reaches {format_cost(self.max_cost_usd)}")
-        if self.max_runtime_seconds is not None:
-            limits.append(f"runtime reaches {format_duration(self.max_runtime_seconds)}")
+        limits = [f"{what} reaches {shown(limit)}" for what, limit, shown, _ in self._limits()]
         return " or ".join(limits) or "no guard"
 
     def trigger_kwargs(self) -> dict[str, float]:
