@@ -146,25 +146,17 @@ def build_session_report(
 
 def summarize_report(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Totals over report rows: how many sessions, how many per status, what they cost."""
-    count = 0
-    total = 0.0
-    live_cost = 0.0
-    by_status: dict[str, int] = {}
-    for row in rows:
-        count += 1
-        cost = finite_float(row.get("cost_usd")) or 0.0
-        total += cost
-        status = str(row.get("status"))
-        by_status[status] = by_status.get(status, 0) + 1
-        if status in LIVE_STATUSES:
-            live_cost += cost
+    rows = list(rows)
+    costs = [finite_float(row.get("cost_usd")) or 0.0 for row in rows]
+    statuses = [str(row.get("status")) for row in rows]
+    live_costs = [cost for cost, status in zip(costs, statuses, strict=True) if status in LIVE_STATUSES]
     return {
-        "count": count,
-        "by_status": dict(sorted(by_status.items())),
-        "total_cost_usd": round(total, 6),
-        "total_cost": format_cost(total),
-        "live_count": sum(n for status, n in by_status.items() if status in LIVE_STATUSES),
-        "live_cost_usd": round(live_cost, 6),
+        "count": len(rows),
+        "by_status": {status: statuses.count(status) for status in sorted(set(statuses))},
+        "total_cost_usd": round(sum(costs, 0.0), 6),
+        "total_cost": format_cost(sum(costs, 0.0)),
+        "live_count": len(live_costs),
+        "live_cost_usd": round(sum(live_costs, 0.0), 6),
     }
 
 
