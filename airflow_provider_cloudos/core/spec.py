@@ -728,18 +728,14 @@ def split_paths(value: Any, *, parameter: str = "mounts") -> list[str]:
     )
 
 
-def _parse_all(value: Any, parameter: str, parse: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
-    return [parse(path, parameter=parameter) for path in split_paths(value, parameter=parameter)]
-
-
 def parse_data_files(value: Any, *, parameter: str = "mounts") -> list[dict[str, Any]]:
     """:func:`split_paths` then :func:`parse_data_file` on each path."""
-    return _parse_all(value, parameter, parse_data_file)
+    return [parse_data_file(path, parameter=parameter) for path in split_paths(value, parameter=parameter)]
 
 
 def parse_link_paths(value: Any, *, parameter: str = "links") -> list[dict[str, Any]]:
     """:func:`split_paths` then :func:`parse_link_path` on each path."""
-    return _parse_all(value, parameter, parse_link_path)
+    return [parse_link_path(path, parameter=parameter) for path in split_paths(value, parameter=parameter)]
 
 
 def describe_path(parsed: dict[str, Any]) -> str:
