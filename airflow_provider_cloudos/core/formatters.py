@@ -176,12 +176,8 @@ def friendly_session_type(interactive_session_type: Any) -> str:
 
 
 def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is an object (a session, or one nested in it), else ``{}`` (missing, ``null``...)."""
     return value if isinstance(value, dict) else {}
-
-
-def _section(session: dict[str, Any], key: str) -> dict[str, Any]:
-    """A nested object of the session, or ``{}`` when it is missing, ``null`` or not an object."""
-    return _mapping(session.get(key))
 
 
 def _text(value: Any) -> str | None:
@@ -193,7 +189,7 @@ def _text(value: Any) -> str | None:
 
 
 def _owner(session: dict[str, Any]) -> str | None:
-    user = _section(session, "user")
+    user = _mapping(session.get("user"))
     full_name = " ".join(part for part in (_text(user.get("name")), _text(user.get("surname"))) if part)
     return full_name or _text(user.get("email"))
 
@@ -296,7 +292,7 @@ def _session_page_url(base_url: str, session_id: str) -> str | None:
 
 
 def _platform(session: dict[str, Any]) -> str | None:
-    configured = _text(_section(session, "interactiveSessionConfiguration").get("executionPlatform"))
+    configured = _text(_mapping(session.get("interactiveSessionConfiguration")).get("executionPlatform"))
     if configured:
         return configured.lower()
     kind = _text(session.get("interactiveSessionType")) or ""
@@ -314,8 +310,8 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
     ``base_url`` is given and the session has an id.
     """
     data = _mapping(session)
-    resources = _section(data, "resources")
-    execution = _section(data, "execution")
+    resources = _mapping(data.get("resources"))
+    execution = _mapping(data.get("execution"))
     session_id = _text(data.get("_id"))
     raw_status = _text(data.get("status"))
     runtime = finite_float(data.get("totalRunningTimeInSeconds"))
@@ -327,7 +323,7 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
         "api_status": raw_status,
         "session_type": friendly_session_type(session_type) if session_type else None,
         "owner": _owner(data),
-        "project": _text(_section(data, "project").get("name")),
+        "project": _text(_mapping(data.get("project")).get("name")),
         "instance_type": _text(resources.get("instanceType")),
         "spot": resources.get("isCostSaving") is True,
         "storage_gb": _storage_gb(resources),
