@@ -19,12 +19,11 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable
-from datetime import datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.spec import is_unset, require_session_id
+from airflow_provider_cloudos.core.spec import is_unset, read_instant, require_session_id
 from airflow_provider_cloudos.core.status import map_status
 
 # csv and json are imported where they are used, to keep them out of the core's import time
@@ -155,11 +154,8 @@ def format_timestamp(iso_timestamp: Any = None) -> str:
     if not iso_timestamp:
         return "N/A"
     text = str(iso_timestamp).strip()
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-    try:
-        return datetime.fromisoformat(iso).strftime("%Y-%m-%d %H:%M:%S")
-    except ValueError:
-        return text
+    moment = read_instant(text)
+    return moment.strftime("%Y-%m-%d %H:%M:%S") if moment is not None else text
 
 
 def format_instance_type(instance_type: Any, is_cost_saving: Any = False) -> str:
@@ -180,12 +176,8 @@ def friendly_session_type(interactive_session_type: Any) -> str:
 
 
 def _mapping(value: Any) -> dict[str, Any]:
+    """``value`` when it is an object (a session, or one nested in it), else ``{}`` (missing, ``null``...)."""
     return value if isinstance(value, dict) else {}
-
-
-def _section(session: dict[str, Any], key: str) -> dict[str, Any]:
-    """A nested object of the session, or ``{}`` when it is missing, ``null`` or not an object."""
-    return _mapping(session.get(key))
 
 
 def _text(value: Any) -> str | None:
@@ -197,20 +189,16 @@ def _text(value: Any) -> str | None:
 
 
 def _owner(session: dict[str, Any]) -> str | None:
-    user = _section(session, "user")
+    user = _mapping(session.get("user"))
     full_name = " ".join(part for part in (_text(user.get("name")), _text(user.get("surname"))) if part)
     return full_name or _text(user.get("email"))
 
 
 def _storage_gb(resources: dict[str, Any]) -> int | None:
     size = resources.get("storageSizeInGb")
-    if isinstance(size, bool):
-        return None
-    if isinstance(size, int):
-        return size
     if isinstance(size, float) and size.is_integer():
-        return int(size)
-    return None
+        size = int(size)
+    return size if isinstance(size, int) and not isinstance(size, bool) else None
 
 
 def transform_session_response(api_response: Any) -> dict[str, Any]:
@@ -269,14 +257,15 @@ def _csv_row(session: Any) -> list[str]:
     return [str(data.get(key)) if data.get(key) else "" for key in CSV_COLUMNS]
 
 
-def _csv_text(rows: Iterable[list[str]]) -> str:
+def csv_text(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
+    """``header`` then ``rows``, quoted by the csv module, each line ending with a newline."""
     import csv
 
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(CSV_HEADER)
+    writer.writerow(header)
     writer.writerows(rows)
-    return buffer.getvalue()[: -len("\n")]
+    return buffer.getvalue()
 
 
 def export_session_status_csv(session_data: Any, output_file: str | None = None) -> str:
@@ -284,12 +273,12 @@ def export_session_status_csv(session_data: Any, output_file: str | None = None)
 
     Expects the output of :func:`transform_session_response`; a raw API object is transformed.
     """
-    return write_output(_csv_text([_csv_row(session_data)]), output_file)
+    return write_output(csv_text(CSV_HEADER, [_csv_row(session_data)])[: -len("\n")], output_file)
 
 
 def export_sessions_csv(sessions: Iterable[Any], output_file: str | None = None) -> str:
     """The same CSV with one row per session (raw or transformed), for a session list."""
-    return write_output(_csv_text(_csv_row(session) for session in sessions), output_file)
+    return write_output(csv_text(CSV_HEADER, map(_csv_row, sessions))[: -len("\n")], output_file)
 
 
 # --- XCom summary ---------------------------------------------------------------------------------------
@@ -303,7 +292,7 @@ def _session_page_url(base_url: str, session_id: str) -> str | None:
 
 
 def _platform(session: dict[str, Any]) -> str | None:
-    configured = _text(_section(session, "interactiveSessionConfiguration").get("executionPlatform"))
+    configured = _text(_mapping(session.get("interactiveSessionConfiguration")).get("executionPlatform"))
     if configured:
         return configured.lower()
     kind = _text(session.get("interactiveSessionType")) or ""
@@ -321,8 +310,8 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
     ``base_url`` is given and the session has an id.
     """
     data = _mapping(session)
-    resources = _section(data, "resources")
-    execution = _section(data, "execution")
+    resources = _mapping(data.get("resources"))
+    execution = _mapping(data.get("execution"))
     session_id = _text(data.get("_id"))
     raw_status = _text(data.get("status"))
     runtime = finite_float(data.get("totalRunningTimeInSeconds"))
@@ -334,7 +323,7 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
         "api_status": raw_status,
         "session_type": friendly_session_type(session_type) if session_type else None,
         "owner": _owner(data),
-        "project": _text(_section(data, "project").get("name")),
+        "project": _text(_mapping(data.get("project")).get("name")),
         "instance_type": _text(resources.get("instanceType")),
         "spot": resources.get("isCostSaving") is True,
         "storage_gb": _storage_gb(resources),

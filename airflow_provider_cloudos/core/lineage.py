@@ -294,18 +294,18 @@ class SessionLineage:
         """The record :meth:`to_xcom` made, or None for anything else."""
         if not isinstance(value, Mapping):
             return None
-        datasets: dict[str, list[LineageDataset]] = {}
-        for side in ("inputs", "outputs"):
-            entries = value.get(side)
-            if not isinstance(entries, list):
-                return None
-            datasets[side] = []
-            for entry in entries:
-                if not isinstance(entry, Mapping) or not all(
-                    isinstance(entry.get(key), str) for key in ("namespace", "name")
-                ):
-                    return None
-                datasets[side].append(LineageDataset(entry["namespace"], entry["name"]))
+        sides: list[Any] = [value.get("inputs"), value.get("outputs")]
+        if not all(isinstance(entries, list) and all(map(_is_dataset, entries)) for entries in sides):
+            return None
+        inputs, outputs = (
+            [LineageDataset(entry["namespace"], entry["name"]) for entry in side] for side in sides
+        )
         session = value.get("session")
-        facet = dict(session) if isinstance(session, Mapping) else {}
-        return cls(datasets["inputs"], datasets["outputs"], facet)
+        return cls(inputs, outputs, dict(session) if isinstance(session, Mapping) else {})
+
+
+def _is_dataset(entry: Any) -> bool:
+    """True for a dataset as :meth:`SessionLineage.to_xcom` writes it (a namespace and a name)."""
+    return isinstance(entry, Mapping) and all(
+        isinstance(entry.get(key), str) for key in ("namespace", "name")
+    )

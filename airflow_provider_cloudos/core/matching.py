@@ -64,22 +64,6 @@ def _session_type(session: Mapping[str, Any], summary: Mapping[str, Any]) -> str
     return _FRIENDLY_TO_SESSION_TYPE.get(friendly, friendly) if isinstance(friendly, str) else None
 
 
-def _shared(session: Mapping[str, Any]) -> bool | None:
-    visibility = _section(session, "interactiveSessionConfiguration").get("visibility")
-    return visibility == "workspace" if isinstance(visibility, str) else None
-
-
-def _r_version(session: Mapping[str, Any]) -> str | None:
-    value = session.get("rVersion") or _section(session, "interactiveSessionConfiguration").get("rVersion")
-    return value if isinstance(value, str) else None
-
-
-def _project(session: Mapping[str, Any], by_id: bool) -> str | None:
-    project = _section(session, "project")
-    value = project.get("_id") if by_id else project.get("name")
-    return value if isinstance(value, str) else None
-
-
 def _item_key(item: Any) -> tuple[str, ...] | None:
     """What identifies a mounted file or linked folder, whichever way the API spells it."""
     if not isinstance(item, Mapping):
@@ -134,16 +118,21 @@ def found_settings(session: Mapping[str, Any], *, by_project_id: bool) -> dict[s
     resources = _section(session, "resources")
     spot = resources.get("isCostSaving")
     cost_limit = summary.get("cost_limit_usd")
+    visibility = _section(session, "interactiveSessionConfiguration").get("visibility")
+    r_version = session.get("rVersion") or _section(session, "interactiveSessionConfiguration").get(
+        "rVersion"
+    )
+    project = _section(session, "project").get("_id" if by_project_id else "name")
     return {
         "session_type": _session_type(session, summary),
         "execution_platform": summary.get("execution_platform"),
-        "project": _project(session, by_project_id),
+        "project": project if isinstance(project, str) else None,
         "instance_type": summary.get("instance_type"),
         "storage_size": summary.get("storage_gb"),
         "spot": spot if isinstance(spot, bool) else None,
-        "shared": _shared(session),
+        "shared": visibility == "workspace" if isinstance(visibility, str) else None,
         "cost_limit": _plain_number(cost_limit),
-        "r_version": _r_version(session),
+        "r_version": r_version if isinstance(r_version, str) else None,
     }
 
 

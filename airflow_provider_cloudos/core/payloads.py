@@ -42,6 +42,7 @@ from airflow_provider_cloudos.core.spec import (
     is_unset,
     link_mount_name,
     parse_bool,
+    read_instant,
     require_backend,
     require_cost_limit,
     require_execution_platform,
@@ -72,17 +73,14 @@ def _shutdown_instant(shutdown_at: Any, parameter: str = "shutdown_at") -> str |
             shutdown_at,
             f"expected an ISO-8601 instant or a datetime, got {type(shutdown_at).__name__}",
         )
-    text = shutdown_at.strip()
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-    try:
-        moment = datetime.fromisoformat(iso)
-    except ValueError:
+    moment = read_instant(shutdown_at.strip())
+    if moment is None:
         raise CloudOSValidationError(
             parameter,
             shutdown_at,
             "expected an ISO-8601 instant such as '2026-01-01T12:00:00Z' "
             "(a duration such as '12h' goes through parse_shutdown_duration first)",
-        ) from None
+        )
     return utc_timestamp(moment)
 
 

@@ -7,13 +7,13 @@ row also says what the session mounts and links (the access audit).
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Iterable, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from airflow_provider_cloudos.core.formatters import (
+    csv_text,
     finite_float,
     format_cost,
     format_duration,
@@ -22,6 +22,7 @@ from airflow_provider_cloudos.core.formatters import (
     session_summary,
     write_output,
 )
+from airflow_provider_cloudos.core.spec import as_utc, read_instant
 from airflow_provider_cloudos.core.status import LIVE_STATUSES
 
 #: Report columns: row key → CSV header.
@@ -84,28 +85,14 @@ def reports_access(session: Mapping[str, Any]) -> bool:
     return MOUNTS_FIELD in session or LINKS_FIELD in session
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def _instant(text: str | None) -> datetime | None:
-    if not text:
-        return None
-    iso = text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text
-    try:
-        return _utc(datetime.fromisoformat(iso))
-    except ValueError:
-        return None
-
-
 def _time_to_shutdown(summary: dict[str, Any], now: datetime) -> tuple[int | None, str | None]:
     """Seconds and words until auto-shutdown, for live sessions only (a paused one is not billing)."""
     if summary["status"] not in LIVE_STATUSES:
         return None, None
-    moment = _instant(summary["auto_shutdown_at"])
+    moment = read_instant(summary["auto_shutdown_at"] or "")
     if moment is None:
         return None, None
-    seconds = math.floor((moment - _utc(now)).total_seconds())
+    seconds = math.floor((as_utc(moment) - as_utc(now)).total_seconds())
     return seconds, format_duration(seconds) if seconds > 0 else "due"
 
 
@@ -159,25 +146,17 @@ def build_session_report(
 
 def summarize_report(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
     """Totals over report rows: how many sessions, how many per status, what they cost."""
-    count = 0
-    total = 0.0
-    live_cost = 0.0
-    by_status: dict[str, int] = {}
-    for row in rows:
-        count += 1
-        cost = finite_float(row.get("cost_usd")) or 0.0
-        total += cost
-        status = str(row.get("status"))
-        by_status[status] = by_status.get(status, 0) + 1
-        if status in LIVE_STATUSES:
-            live_cost += cost
+    rows = list(rows)
+    costs = [finite_float(row.get("cost_usd")) or 0.0 for row in rows]
+    statuses = [str(row.get("status")) for row in rows]
+    live_costs = [cost for cost, status in zip(costs, statuses, strict=True) if status in LIVE_STATUSES]
     return {
-        "count": count,
-        "by_status": dict(sorted(by_status.items())),
-        "total_cost_usd": round(total, 6),
-        "total_cost": format_cost(total),
-        "live_count": sum(n for status, n in by_status.items() if status in LIVE_STATUSES),
-        "live_cost_usd": round(live_cost, 6),
+        "count": len(rows),
+        "by_status": {status: statuses.count(status) for status in sorted(set(statuses))},
+        "total_cost_usd": round(sum(costs, 0.0), 6),
+        "total_cost": format_cost(sum(costs, 0.0)),
+        "live_count": len(live_costs),
+        "live_cost_usd": round(sum(live_costs, 0.0), 6),
     }
 
 
@@ -196,12 +175,6 @@ def report_csv(
 
     ``include_access`` adds the "Mounted files" and "Linked folders" columns (each separated by ``;``).
     """
-    import csv  # kept out of the core's import time (see BENCHMARKS.md)
-
     columns = REPORT_COLUMNS + (ACCESS_COLUMNS if include_access else ())
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([header for _, header in columns])
-    for row in rows:
-        writer.writerow([_csv_cell(row.get(key)) for key, _ in columns])
-    return write_output(buffer.getvalue(), output_file)
+    cells = ([_csv_cell(row.get(key)) for key, _ in columns] for row in rows)
+    return write_output(csv_text([header for _, header in columns], cells), output_file)

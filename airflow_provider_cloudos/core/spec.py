@@ -77,8 +77,20 @@ def utc_timestamp(moment: datetime) -> str:
     A naive ``moment`` is taken to be UTC already (that is what ``utcnow()``-style code produces).
     Microseconds are kept unless they are zero, exactly like ``datetime.isoformat``.
     """
-    aware = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-    return aware.isoformat().replace("+00:00", "Z")
+    return as_utc(moment).isoformat().replace("+00:00", "Z")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a naive one is taken to be UTC already."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def read_instant(text: str) -> datetime | None:
+    """An ISO-8601 instant (a ``Z`` suffix, either case, means UTC), or None when ``text`` is not one."""
+    try:
+        return datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in ("Z", "z") else text)
+    except ValueError:
+        return None
 
 
 def _read_seconds(value: Any, numbers: bool) -> float | None:
@@ -202,6 +214,13 @@ _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})
 
 
+def _stripped(value: Any, parameter: str, expected: str = "a string") -> str:
+    """``value`` without surrounding blanks; anything but a string is refused as not ``expected``."""
+    if not isinstance(value, str):
+        raise CloudOSValidationError(parameter, value, f"expected {expected}, got {type(value).__name__}")
+    return value.strip()
+
+
 def _words(names: Iterable[str]) -> str:
     """``a, b, c or d``: choices as a sentence says them."""
     listed = list(names)
@@ -245,11 +264,7 @@ def validate_instance_type(instance_type: Any, execution_platform: str = AWS) ->
 
 def require_object_id(value: Any, parameter: str, what: str = "id") -> str:
     """Return a 24-hex id without surrounding blanks, or refuse it naming ``parameter``."""
-    if not isinstance(value, str):
-        raise CloudOSValidationError(
-            parameter, value, f"expected a {what} string, got {type(value).__name__}"
-        )
-    candidate = value.strip()
+    candidate = _stripped(value, parameter, f"a {what} string")
     if not validate_session_id(candidate):
         raise CloudOSValidationError(parameter, value, f"a {what} is 24 hexadecimal characters")
     return candidate
@@ -262,13 +277,7 @@ def require_session_id(session_id: Any, parameter: str = "session_id") -> str:
 
 def require_execution_platform(execution_platform: Any, parameter: str = "execution_platform") -> str:
     """``aws`` or ``azure`` in lower case; input case and blanks are forgiven."""
-    if not isinstance(execution_platform, str):
-        raise CloudOSValidationError(
-            parameter,
-            execution_platform,
-            f"expected 'aws' or 'azure', got {type(execution_platform).__name__}",
-        )
-    platform = execution_platform.strip().lower()
+    platform = _stripped(execution_platform, parameter, "'aws' or 'azure'").lower()
     if platform not in EXECUTION_PLATFORMS:
         raise CloudOSValidationError(
             parameter, execution_platform, "the execution platform must be 'aws' or 'azure'"
@@ -290,9 +299,7 @@ def require_instance_type(
 
 def require_session_name(name: Any, parameter: str = "name") -> str:
     """A session name of 1 to 100 characters, surrounding blanks removed."""
-    if not isinstance(name, str):
-        raise CloudOSValidationError(parameter, name, f"expected a string, got {type(name).__name__}")
-    candidate = name.strip()
+    candidate = _stripped(name, parameter)
     if not 1 <= len(candidate) <= NAME_MAX_LENGTH:
         raise CloudOSValidationError(
             parameter,
@@ -317,21 +324,22 @@ def require_number(value: Any, parameter: str, what: str = "a number") -> float:
     return number
 
 
-def _to_int(value: Any, parameter: str, what: str) -> int:
+def _whole_number(value: Any, parameter: str, what: str, bounds: tuple[int, int], out_of_bounds: str) -> int:
+    """A whole number (``what`` it should be) from ``bounds[0]`` to ``bounds[1]``, else ``out_of_bounds``."""
     number = require_number(value, parameter, what)
     if not number.is_integer():
         raise CloudOSValidationError(parameter, value, f"expected {what}, not a fraction")
+    if not bounds[0] <= number <= bounds[1]:
+        raise CloudOSValidationError(parameter, value, out_of_bounds)
     return int(number)
 
 
 def require_storage_size(storage_size: Any, parameter: str = "storage_size") -> int:
     """Storage in whole GB, 100 to 5000; numeric strings accepted."""
-    size = _to_int(storage_size, parameter, "a whole number of GB")
-    if not STORAGE_MIN_GB <= size <= STORAGE_MAX_GB:
-        raise CloudOSValidationError(
-            parameter, storage_size, f"storage must be between {STORAGE_MIN_GB} and {STORAGE_MAX_GB} GB"
-        )
-    return size
+    problem = f"storage must be between {STORAGE_MIN_GB} and {STORAGE_MAX_GB} GB"
+    return _whole_number(
+        storage_size, parameter, "a whole number of GB", (STORAGE_MIN_GB, STORAGE_MAX_GB), problem
+    )
 
 
 def require_session_type(session_type: Any, parameter: str = "session_type") -> str:
@@ -339,11 +347,7 @@ def require_session_type(session_type: Any, parameter: str = "session_type") -> 
 
     The backend names themselves (``regular``) are accepted too, case and blanks forgiven.
     """
-    if not isinstance(session_type, str):
-        raise CloudOSValidationError(
-            parameter, session_type, f"expected a string, got {type(session_type).__name__}"
-        )
-    key = session_type.strip().lower()
+    key = _stripped(session_type, parameter).lower()
     if key in SESSION_TYPE_TO_BACKEND:
         return SESSION_TYPE_TO_BACKEND[key]
     if key in BACKEND_TO_SESSION_TYPE:
@@ -381,12 +385,10 @@ def require_cost_limit(cost_limit: Any, parameter: str = "cost_limit") -> float:
 
 def require_spark_workers(spark_workers: Any, parameter: str = "spark_workers") -> int:
     """A number of Spark core workers, 1 to ``SPARK_MAX_WORKERS``."""
-    workers = _to_int(spark_workers, parameter, "a whole number of workers")
-    if not 1 <= workers <= SPARK_MAX_WORKERS:
-        raise CloudOSValidationError(
-            parameter, spark_workers, f"the number of Spark workers must be between 1 and {SPARK_MAX_WORKERS}"
-        )
-    return workers
+    problem = f"the number of Spark workers must be between 1 and {SPARK_MAX_WORKERS}"
+    return _whole_number(
+        spark_workers, parameter, "a whole number of workers", (1, SPARK_MAX_WORKERS), problem
+    )
 
 
 def require_r_version(r_version: Any, parameter: str = "r_version") -> str:
@@ -591,9 +593,7 @@ def is_azure_blob_path(path: str) -> bool:
 
 def _require_text(value: Any, parameter: str, azure_problem: str) -> str:
     """The stripped path, refused when it is not a string, is empty or is Azure blob storage."""
-    if not isinstance(value, str):
-        raise CloudOSValidationError(parameter, value, f"expected a path string, got {type(value).__name__}")
-    text = value.strip()
+    text = _stripped(value, parameter, "a path string")
     if not text:
         raise CloudOSValidationError(parameter, value, "the path is empty")
     if is_azure_blob_path(text):
@@ -728,18 +728,14 @@ def split_paths(value: Any, *, parameter: str = "mounts") -> list[str]:
     )
 
 
-def _parse_all(value: Any, parameter: str, parse: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
-    return [parse(path, parameter=parameter) for path in split_paths(value, parameter=parameter)]
-
-
 def parse_data_files(value: Any, *, parameter: str = "mounts") -> list[dict[str, Any]]:
     """:func:`split_paths` then :func:`parse_data_file` on each path."""
-    return _parse_all(value, parameter, parse_data_file)
+    return [parse_data_file(path, parameter=parameter) for path in split_paths(value, parameter=parameter)]
 
 
 def parse_link_paths(value: Any, *, parameter: str = "links") -> list[dict[str, Any]]:
     """:func:`split_paths` then :func:`parse_link_path` on each path."""
-    return _parse_all(value, parameter, parse_link_path)
+    return [parse_link_path(path, parameter=parameter) for path in split_paths(value, parameter=parameter)]
 
 
 def describe_path(parsed: dict[str, Any]) -> str:

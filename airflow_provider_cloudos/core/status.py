@@ -85,17 +85,14 @@ def normalize_statuses(statuses: str | Iterable[str], parameter: str = "target_s
             ) from None
     if not items:
         raise CloudOSValidationError(parameter, statuses, "at least one status is required")
-    result = set()
-    for item in items:
-        display = map_status(item)
-        if display not in DISPLAY_STATUSES:
-            raise CloudOSValidationError(
-                parameter,
-                item,
-                f"unknown session status; expected one of {', '.join(sorted(DISPLAY_STATUSES))}",
-            )
-        result.add(display)
-    return frozenset(result)
+    unknown = [item for item in items if map_status(item) not in DISPLAY_STATUSES]
+    if unknown:
+        raise CloudOSValidationError(
+            parameter,
+            unknown[0],
+            f"unknown session status; expected one of {', '.join(sorted(DISPLAY_STATUSES))}",
+        )
+    return frozenset(map(map_status, items))
 
 
 class WaitOutcome(enum.StrEnum):

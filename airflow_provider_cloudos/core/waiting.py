@@ -80,50 +80,37 @@ class SessionGuard:
     @classmethod
     def from_params(cls, *, max_cost_usd: Any = None, max_runtime: Any = None) -> SessionGuard:
         """The guard from rendered operator parameters; errors name ``max_cost_usd``/``max_runtime``."""
-        runtime = parse_runtime(max_runtime, "max_runtime")
-        return cls(
-            max_cost_usd=parse_usd(max_cost_usd, "max_cost_usd"),
-            max_runtime_seconds=float(runtime) if runtime is not None else None,
-        )
+        return cls(parse_usd(max_cost_usd, "max_cost_usd"), parse_runtime(max_runtime, "max_runtime"))
 
     @property
     def active(self) -> bool:
         return self.max_cost_usd is not None or self.max_runtime_seconds is not None
 
+    def _limits(self) -> list[tuple[str, float, Callable[[Any], str], str]]:
+        """The limits that are set: (what, limit, how it is shown, the session field it watches)."""
+        limits = (
+            ("cost", self.max_cost_usd, format_cost, "totalCostInUsd"),
+            ("runtime", self.max_runtime_seconds, format_duration, "totalRunningTimeInSeconds"),
+        )
+        return [(what, limit, shown, key) for what, limit, shown, key in limits if limit is not None]
+
     def check(self, session: Mapping[str, Any]) -> str | None:
         """The reason the guard fires for this session object, or None."""
         reasons = []
-        if self.max_cost_usd is not None:
-            cost = finite_float(session.get("totalCostInUsd")) or 0.0
-            if cost >= self.max_cost_usd:
-                reasons.append(
-                    f"cost {format_cost(cost)} reached the limit of {format_cost(self.max_cost_usd)}"
-                )
-        if self.max_runtime_seconds is not None:
-            runtime = finite_float(session.get("totalRunningTimeInSeconds")) or 0.0
-            if runtime >= self.max_runtime_seconds:
-                reasons.append(
-                    f"runtime {format_duration(runtime)} reached the limit of "
-                    f"{format_duration(self.max_runtime_seconds)}"
-                )
+        for what, limit, shown, key in self._limits():
+            used = finite_float(session.get(key)) or 0.0
+            if used >= limit:
+                reasons.append(f"{what} {shown(used)} reached the limit of {shown(limit)}")
         return " and ".join(reasons) or None
 
     def describe(self) -> str:
-        limits = []
-        if self.max_cost_usd is not None:
-            limits.append(f"cost reaches {format_cost(self.max_cost_usd)}")
-        if self.max_runtime_seconds is not None:
-            limits.append(f"runtime reaches {format_duration(self.max_runtime_seconds)}")
+        limits = [f"{what} reaches {shown(limit)}" for what, limit, shown, _ in self._limits()]
         return " or ".join(limits) or "no guard"
 
     def trigger_kwargs(self) -> dict[str, float]:
         """The limits that are set, as a trigger's serialized keyword arguments (primitives)."""
-        kwargs: dict[str, float] = {}
-        if self.max_cost_usd is not None:
-            kwargs["max_cost_usd"] = self.max_cost_usd
-        if self.max_runtime_seconds is not None:
-            kwargs["max_runtime_seconds"] = self.max_runtime_seconds
-        return kwargs
+        limits = {"max_cost_usd": self.max_cost_usd, "max_runtime_seconds": self.max_runtime_seconds}
+        return {name: limit for name, limit in limits.items() if limit is not None}
 
 
 @dataclass(slots=True)
@@ -304,7 +291,7 @@ class BatchWatch:
         self.refuse(session_id, f"CloudOS refused to report it: {error}")
         return False
 
-    def _describe_targets(self) -> str:
+    def describe_targets(self) -> str:
         return " or ".join(sorted(self.targets))
 
     def _elapsed(self, now: float) -> str:
@@ -313,7 +300,7 @@ class BatchWatch:
     def progress_message(self, now: float) -> str:
         reached, failed, pending = self.progress()
         return (
-            f"{reached} of {self.total} sessions {self._describe_targets()} after {self._elapsed(now)}"
+            f"{reached} of {self.total} sessions {self.describe_targets()} after {self._elapsed(now)}"
             + (f", {failed} failed" if failed else "")
             + f"; waiting for {pending}"
         )
@@ -321,11 +308,10 @@ class BatchWatch:
     def outcome_message(self) -> str:
         """Once :attr:`done`: all reached, or which ones failed and why."""
         if not self.failed:
-            return f"All {self.total} sessions are {self._describe_targets()}"
+            return f"All {self.total} sessions are {self.describe_targets()}"
         reasons = "; ".join(f"{session_id}: {why}" for session_id, why in sorted(self.failed.items()))
         return (
-            f"{len(self.failed)} of {self.total} sessions did not become "
-            f"{self._describe_targets()}: {reasons}"
+            f"{len(self.failed)} of {self.total} sessions did not become {self.describe_targets()}: {reasons}"
         )
 
     def timeout_message(self, now: float) -> str:
@@ -334,7 +320,7 @@ class BatchWatch:
         )
         cause = f"; last error: {self.last_error}" if self.last_error else ""
         return (
-            f"{len(self.pending)} of {self.total} sessions did not become {self._describe_targets()} "
+            f"{len(self.pending)} of {self.total} sessions did not become {self.describe_targets()} "
             f"within {self._elapsed(now)}: {waiting}{cause}"
         )
 
