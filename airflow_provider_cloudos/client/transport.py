@@ -100,10 +100,10 @@ class AttemptTimeout(TimeoutError):
         super().__init__(f"no complete answer within {seconds:g}s (the total time allowed for one attempt)")
 
 
-def check_seconds(value: object, parameter: str) -> float:
-    """A number of seconds greater than 0, refused by name otherwise."""
+def check_seconds(value: object, parameter: str, what: str = "a number of seconds greater than 0") -> float:
+    """A finite number greater than 0 (``what`` it should be), refused by name otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise CloudOSValidationError(parameter, value, "expected a number of seconds greater than 0")
+        raise CloudOSValidationError(parameter, value, f"expected {what}")
     return float(value)
 
 
@@ -196,12 +196,9 @@ class RetryPolicy:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise CloudOSValidationError(name, value, "expected a number of seconds, 0 or more")
-        if (
-            not isinstance(self.jitter, (int, float))
-            or isinstance(self.jitter, bool)
-            or not 0 <= self.jitter <= 1
-        ):
-            raise CloudOSValidationError("jitter", self.jitter, "expected a fraction between 0 and 1")
+        jitter = self.jitter
+        if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not 0 <= jitter <= 1:
+            raise CloudOSValidationError("jitter", jitter, "expected a fraction between 0 and 1")
 
 
 def parse_retry_after(value: str | None, *, clock: Callable[[], float] = time.time) -> float | None:
@@ -373,9 +370,7 @@ class Route:
 
     def credentials(self) -> tuple[str, str] | None:
         """(user, password) of the proxy URL, decoded; None when it has none."""
-        if self.proxy is None:
-            return None
-        parts = urlsplit(self.proxy)
+        parts = urlsplit(self.proxy or "")
         if parts.username is None:
             return None
         return unquote(parts.username), unquote(parts.password or "")
@@ -649,9 +644,7 @@ TOO_MANY_REQUESTS_HOLD_SECONDS = 1.0
 
 def check_rate(value: object, parameter: str = "max_requests_per_second") -> float:
     """A number of requests a second greater than 0, refused by name otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise CloudOSValidationError(parameter, value, "expected a number of requests a second above 0")
-    return float(value)
+    return check_seconds(value, parameter, "a number of requests a second above 0")
 
 
 class RequestBudget:
@@ -665,9 +658,6 @@ class RequestBudget:
         self._clock = clock
         #: When the next request would be sent if the budget were spent evenly.
         self._paced_until = clock()
-        #: Requests sent, and how long they were held back in all, for tests and benchmarks.
-        self.granted = 0
-        self.held_seconds = 0.0
 
     def turn(self) -> float:
         """Take the next turn: how many seconds from now the request may be sent (0: now)."""
@@ -675,10 +665,7 @@ class RequestBudget:
         paced = max(self._paced_until, now)
         send_at = max(now, paced - self._burst)
         self._paced_until = paced + self._interval
-        delay = round(send_at - now, 6)  # to the microsecond: a float sum's dust is not a wait
-        self.granted += 1
-        self.held_seconds += delay
-        return delay
+        return round(send_at - now, 6)  # to the microsecond: a float sum's dust is not a wait
 
     def hold(self, seconds: float) -> None:
         """CloudOS said "too many requests": no request on this connection for ``seconds``, and
@@ -858,23 +845,19 @@ class Attempts:
         error = AttemptTimeout(budget) if timed_out and errors.timeout_is_the_attempts else exc
         delay = self._delay(None, None)
         if delay is None:
+            # Nothing chained when the message already says what to check (the library's chain
+            # would repeat its pool dump and the URL's query in the traceback); else what the
+            # transport raised, unless it reveals a secret.
+            explained = explain_no_answer(exc, self._base_url).advice is not None
             raise connection_error(
                 self.request, error, attempts=self.count, secrets=self._secrets, base_url=self._base_url
-            ) from self._cause(exc)
+            ) from (None if explained else safe_cause(exc, self._secrets))
         if isinstance(error, AttemptTimeout):
             return self._before_retry(str(error), delay)
         # The transport's text may quote a header or a proxy URL: it is redacted like any message.
         return self._before_retry(
             redact(explain_no_answer(error, self._base_url).reason, self._secrets), delay
         )
-
-    def _cause(self, cause: BaseException) -> BaseException | None:
-        """What to chain under a final "unreachable" error: nothing when the message already says
-        what to check (the library's chain would repeat its pool dump and the URL's query in the
-        traceback), else what the transport raised, unless it reveals a secret."""
-        if explain_no_answer(cause, self._base_url).advice is not None:
-            return None
-        return safe_cause(cause, self._secrets)
 
     def _answered(self, answer: Answer) -> float | None:
         """Seconds to wait after an answer worth another attempt; None for a 2xx; raise otherwise."""
@@ -932,39 +915,35 @@ class Attempts:
         )
 
 
-def run_blocking(steps: Steps, send: Callable[[float], Answer], sleep: Callable[[float], object]) -> bytes:
-    """Carry out ``steps`` with blocking calls: the blocking client's retry loop."""
+def run_blocking(steps: Steps, send: Callable[[float], Answer], sleep: Callable[[float], Any]) -> bytes:
+    """Carry out ``steps`` with blocking calls: the blocking client's retry loop.
+
+    What a step did (an answer; nothing for a sleep) is sent back into the loop, and what it
+    raised is thrown into it: the loop decides what a failure means, or raises it again.
+    """
     step = next(steps)
     while not isinstance(step, bytes):
-        if isinstance(step, Sleep):
-            sleep(step.seconds)
-            step = next(steps)
-            continue
         try:
-            answer = send(step.seconds)
-        except Exception as exc:  # the loop decides what it means, or raises it again
+            done = send(step.seconds) if isinstance(step, Send) else sleep(step.seconds)
+        except Exception as exc:
             step = steps.throw(exc)
         else:
-            step = steps.send(answer)
+            step = steps.send(done)
     return step
 
 
 async def run_awaited(
-    steps: Steps, send: Callable[[float], Awaitable[Answer]], sleep: Callable[[float], Awaitable[object]]
+    steps: Steps, send: Callable[[float], Awaitable[Answer]], sleep: Callable[[float], Awaitable[Any]]
 ) -> bytes:
-    """Carry out ``steps`` awaiting each call: the async client's retry loop."""
+    """Carry out ``steps`` awaiting each call: the async client's retry loop (see :func:`run_blocking`)."""
     step = next(steps)
     while not isinstance(step, bytes):
-        if isinstance(step, Sleep):
-            await sleep(step.seconds)
-            step = next(steps)
-            continue
         try:
-            answer = await send(step.seconds)
-        except Exception as exc:  # the loop decides what it means, or raises it again
+            done = await (send(step.seconds) if isinstance(step, Send) else sleep(step.seconds))
+        except Exception as exc:
             step = steps.throw(exc)
         else:
-            step = steps.send(answer)
+            step = steps.send(done)
     return step
 
 
