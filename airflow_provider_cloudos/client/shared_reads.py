@@ -33,6 +33,7 @@ import math
 import time
 import weakref
 from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_cloudos.client.api import MAX_PAGE_SIZE
@@ -57,20 +58,14 @@ EXTRA_PAGES = 1
 PAGES_AT_ONCE = 4
 
 
+@dataclass(slots=True, eq=False)
 class _Ask:
-    __slots__ = ("answer", "client", "session_id", "statuses")
+    """One wait's ask: its session, the statuses it expects it in, and where its answer goes."""
 
-    def __init__(
-        self,
-        client: AsyncCloudOSClient,
-        session_id: str,
-        statuses: frozenset[str],
-        answer: asyncio.Future[dict[str, Any] | None],
-    ) -> None:
-        self.client = client
-        self.session_id = session_id
-        self.statuses = statuses
-        self.answer = answer
+    client: AsyncCloudOSClient
+    session_id: str
+    statuses: frozenset[str]
+    answer: asyncio.Future[dict[str, Any] | None]
 
 
 class SharedReader:

@@ -773,40 +773,32 @@ class TransportErrors:
     timeout_is_the_attempts: bool = False
 
 
+@dataclass
 class Attempts:
     """Where one call stands: how many attempts it made, what failed last, the deadline it serves.
 
     The deadline is read once, when the call starts, from the scope the caller opened.
     """
 
-    def __init__(
-        self,
-        request: ApiRequest,
-        policy: RetryPolicy,
-        *,
-        attempt_seconds: float,
-        secrets: tuple[str, ...],
-        clock: Callable[[], float],
-        logger: logging.Logger,
-        base_url: str | None = None,
-    ) -> None:
-        self.request = request
-        self._base_url = base_url
-        self.policy = policy
-        self.count = 0
-        self._attempt_seconds = attempt_seconds
-        self._secrets = secrets
-        self._clock = clock
-        self._logger = logger
+    request: ApiRequest
+    policy: RetryPolicy
+    attempt_seconds: float
+    secrets: tuple[str, ...] = field(repr=False)  # the API key among them: never shown
+    clock: Callable[[], float]
+    logger: logging.Logger
+    base_url: str | None = None
+    count: int = field(default=0, init=False)
+    _last_failure: str | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
         self._deadline = current_deadline()
-        self._started = clock()
-        self._last_failure: str | None = None
+        self._started = self.clock()
 
     def steps(self, errors: TransportErrors) -> Steps:
         """The loop: attempts and the waits between them, until a 2xx answer or an error."""
         delay: float | None
         while True:
-            budget = attempt_budget(self._attempt_seconds, self._deadline, self._clock())
+            budget = attempt_budget(self.attempt_seconds, self._deadline, self.clock())
             if budget is None:
                 raise self._out_of_time(self._last_failure)
             self.count += 1
@@ -816,14 +808,14 @@ class Attempts:
                 raise self._error(
                     f"CloudOS API TLS handshake failed for {self.request.describe()}: {tls_reason(exc)}. "
                     "Check the CloudOS URL and the connection's SSL verification setting (or CA bundle path)"
-                ) from safe_cause(exc, self._secrets)
+                ) from safe_cause(exc, self.secrets)
             except errors.passing as exc:
                 delay = self._failed(exc, budget, errors)
             except errors.unsendable as exc:  # a bad URL or header: the request could not even be sent
                 raise self._error(
                     f"CloudOS API request {self.request.describe()} could not be sent: "
                     f"{type(exc).__name__}: {exc}"
-                ) from safe_cause(exc, self._secrets)
+                ) from safe_cause(exc, self.secrets)
             else:
                 delay = self._answered(answer)
                 if delay is None:
@@ -838,7 +830,7 @@ class Attempts:
         the transport raised, which is chained only when it reveals no secret.
         """
         timed_out = isinstance(exc, errors.timeouts)
-        if timed_out and deadline_passed(self._deadline, self._clock()):
+        if timed_out and deadline_passed(self._deadline, self.clock()):
             # Cut by the deadline: what it says is the deadline; an earlier attempt's failure, if
             # any, is still the last thing CloudOS (or the network) said.
             raise self._out_of_time(self._last_failure) from None
@@ -848,16 +840,14 @@ class Attempts:
             # Nothing chained when the message already says what to check (the library's chain
             # would repeat its pool dump and the URL's query in the traceback); else what the
             # transport raised, unless it reveals a secret.
-            explained = explain_no_answer(exc, self._base_url).advice is not None
+            explained = explain_no_answer(exc, self.base_url).advice is not None
             raise connection_error(
-                self.request, error, attempts=self.count, secrets=self._secrets, base_url=self._base_url
-            ) from (None if explained else safe_cause(exc, self._secrets))
+                self.request, error, attempts=self.count, secrets=self.secrets, base_url=self.base_url
+            ) from (None if explained else safe_cause(exc, self.secrets))
         if isinstance(error, AttemptTimeout):
             return self._before_retry(str(error), delay)
         # The transport's text may quote a header or a proxy URL: it is redacted like any message.
-        return self._before_retry(
-            redact(explain_no_answer(error, self._base_url).reason, self._secrets), delay
-        )
+        return self._before_retry(redact(explain_no_answer(error, self.base_url).reason, self.secrets), delay)
 
     def _answered(self, answer: Answer) -> float | None:
         """Seconds to wait after an answer worth another attempt; None for a 2xx; raise otherwise."""
@@ -865,7 +855,7 @@ class Attempts:
             delay = self._delay(answer.status, answer.retry_after)
             if delay is not None:
                 return self._before_retry(f"HTTP {answer.status}", delay)
-        raise_for_status(answer.status, answer.body, self.request, attempts=self.count, secrets=self._secrets)
+        raise_for_status(answer.status, answer.body, self.request, attempts=self.count, secrets=self.secrets)
         return None
 
     def _delay(self, status: int | None, retry_after: str | None) -> float | None:
@@ -876,9 +866,9 @@ class Attempts:
 
     def _before_retry(self, failure: str, delay: float) -> float:
         """``delay``, once it is known to fit before the deadline and the retry is logged."""
-        if not sleep_fits(delay, self._deadline, self._clock()):
+        if not sleep_fits(delay, self._deadline, self.clock()):
             raise self._out_of_time(failure) from None
-        self._logger.warning(
+        self.logger.warning(
             "CloudOS API %s (%s) got %s; retrying in %.2fs (attempt %d of %d)",
             self.request.name,
             self.request.describe(),
@@ -892,7 +882,7 @@ class Attempts:
 
     def _error(self, message: str) -> CloudOSAPIError:
         """The call's error: ``message`` redacted, with no HTTP status (there was no answer)."""
-        return CloudOSAPIError(redact(message, self._secrets), status_code=None, endpoint=self.request.name)
+        return CloudOSAPIError(redact(message, self.secrets), status_code=None, endpoint=self.request.name)
 
     def _out_of_time(self, failure: str | None) -> CloudOSDeadlineError:
         """The error for a call stopped by its task's deadline: which call, how long it ran (and
@@ -903,7 +893,7 @@ class Attempts:
             message = f"CloudOS API {what} not sent: the deadline of {source} was already reached"
         else:
             tries = "1 attempt" if self.count == 1 else f"{self.count} attempts"
-            elapsed = self._clock() - self._started
+            elapsed = self.clock() - self._started
             message = f"CloudOS API {what} stopped after {elapsed:.1f}s ({tries}): the deadline of {source}"
             message += " was reached"
         if failure:
@@ -911,7 +901,7 @@ class Attempts:
         if self.count and not self.request.idempotent:
             message += f". {_NOT_RETRIED}"
         return CloudOSDeadlineError(
-            redact(message, self._secrets), status_code=None, endpoint=self.request.name
+            redact(message, self.secrets), status_code=None, endpoint=self.request.name
         )
 
 
@@ -1025,13 +1015,7 @@ class ClientBase:
         if max_attempts is not None:
             policy = replace(policy, max_attempts=max_attempts)
         return Attempts(
-            request,
-            policy,
-            attempt_seconds=self._attempt_seconds,
-            secrets=self._secrets,
-            clock=self._clock,
-            logger=logger,
-            base_url=self._base_url,
+            request, policy, self._attempt_seconds, self._secrets, self._clock, logger, self._base_url
         )
 
     def _list_request(
