@@ -29,6 +29,7 @@ import ssl
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -111,12 +112,10 @@ POOL_CONNECTIONS = 64
 KEEPALIVE_SECONDS = 30.0
 
 
+@dataclass(slots=True, eq=False)
 class _LoopPool:
-    __slots__ = ("session", "users")
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self.session = session
-        self.users = 0
+    session: aiohttp.ClientSession
+    users: int = 0
 
 
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
@@ -328,12 +327,7 @@ class AsyncCloudOSClient(ClientBase):
         max_attempts: int | None = None,
     ) -> None:
         """Pause a session; an already paused one gives :class:`CloudOSStateError` (409)."""
-        request = api.abort_session(
-            self._workspace(workspace_id),
-            session_id,
-            upload_on_close=upload_on_close,
-            force_abort=force_abort,
-        )
+        request = api.abort_session(self._workspace(workspace_id), session_id, upload_on_close, force_abort)
         await self._send(request, max_attempts=max_attempts)
 
     #: The API's word for :meth:`pause_session` (deprecated: kept for callers written against it).

@@ -71,10 +71,9 @@ class _Ask:
 class SharedReader:
     """The reader of one connection in one event loop; see the module's docstring."""
 
-    def __init__(self, forget: Any = None) -> None:
+    def __init__(self) -> None:
         self._asks: list[_Ask] = []
         self._round: asyncio.Task[None] | None = None
-        self._forget = forget
         #: The waits using the reader: each one's client (a wait's client is gone, it has left).
         self._waits: weakref.WeakSet[AsyncCloudOSClient] = weakref.WeakSet()
         #: Pages listed and sessions handed over, for tests and benchmarks.
@@ -132,12 +131,6 @@ class SharedReader:
         finally:
             for unseen in waiting.values():
                 _answer(unseen, None)
-
-    def leave(self, client: AsyncCloudOSClient) -> None:
-        """``client``'s wait is over; the last wait to leave drops the reader."""
-        self._waits.discard(client)
-        if not self._waits and self._forget is not None:
-            self._forget(self)
 
     async def _list(self, waiting: dict[str, list[_Ask]]) -> None:
         """Hand each waited session found in the listing to its asks, page by page as they come.
@@ -204,23 +197,22 @@ def reader_for(key: Hashable) -> SharedReader:
     readers = _READERS.setdefault(asyncio.get_running_loop(), {})
     reader = readers.get(key)
     if reader is None:
-        reader = readers[key] = SharedReader(forget=lambda idle: _forget(readers, key, idle))
+        reader = readers[key] = SharedReader()
     return reader
 
 
-def _forget(readers: dict[Hashable, SharedReader], key: Hashable, idle: SharedReader) -> None:
-    if readers.get(key) is idle:
-        del readers[key]
-
-
 def leave(key: Hashable, client: AsyncCloudOSClient) -> None:
-    """``client`` (a wait on connection ``key``) is closing: it leaves the reader, if it joined one."""
+    """``client`` (a wait on connection ``key``) is closing: it leaves the reader, if it joined one;
+    the last wait to leave drops the reader."""
     try:
-        reader = _READERS.get(asyncio.get_running_loop(), {}).get(key)
+        readers = _READERS.get(asyncio.get_running_loop(), {})
     except RuntimeError:  # no running loop: no reader was ever made in it
         return
+    reader = readers.get(key)
     if reader is not None:
-        reader.leave(client)
+        reader._waits.discard(client)
+        if not reader._waits:
+            del readers[key]
 
 
 def readers(loop: asyncio.AbstractEventLoop | None = None) -> int:

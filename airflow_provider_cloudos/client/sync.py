@@ -151,15 +151,11 @@ class _HeadDeadlineHTTPS(_HeadDeadline, HTTPSConnection):
     pass
 
 
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HeadDeadlineHTTP
-
-
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HeadDeadlineHTTPS
-
-
-_POOL_CLASSES = {"http": _HTTPPool, "https": _HTTPSPool}
+#: urllib3's pools, by scheme, with those connections.
+_POOL_CLASSES = {
+    "http": type("_HTTPPool", (HTTPConnectionPool,), {"ConnectionCls": _HeadDeadlineHTTP}),
+    "https": type("_HTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": _HeadDeadlineHTTPS}),
+}
 
 
 class _Adapter(HTTPAdapter):
@@ -233,18 +229,15 @@ class CloudOSClient(ClientBase):
         self._proxies = {"http": self._route.proxy, "https": self._route.proxy} if self._route.proxy else {}
         self._sleep = sleep
         self._owns_session = session is None
-        self._session = session if session is not None else self._new_session()
-
-    @staticmethod
-    def _new_session() -> requests.Session:
-        session = requests.Session()
-        # Proxies and CA bundles are chosen by the provider's rule (client.transport), the same for
-        # both transports; the environment is read there, not again by requests.
-        session.trust_env = False
-        adapter = _Adapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
+        if session is None:
+            session = requests.Session()
+            # Proxies and CA bundles are chosen by the provider's rule (client.transport), the same
+            # for both transports; the environment is read there, not again by requests.
+            session.trust_env = False
+            adapter = _Adapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self._session = session
 
     def __enter__(self) -> CloudOSClient:
         return self
@@ -381,13 +374,7 @@ class CloudOSClient(ClientBase):
         The exception's ``server_message`` says "aborted in aborted status"; callers that only
         want the session paused treat it as success.
         """
-        request = api.abort_session(
-            self._workspace(workspace_id),
-            session_id,
-            upload_on_close=upload_on_close,
-            force_abort=force_abort,
-        )
-        self._send(request)
+        self._send(api.abort_session(self._workspace(workspace_id), session_id, upload_on_close, force_abort))
 
     #: The API's word for :meth:`pause_session` (deprecated: kept for callers written against it).
     abort_session = pause_session

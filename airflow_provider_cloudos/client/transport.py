@@ -118,23 +118,6 @@ def announced_length(value: str | None) -> int | None:
     return length if length >= 0 else None
 
 
-def clean_api_key(api_key: str) -> str:
-    """The key without surrounding blanks; refused (without echoing it) when unusable.
-
-    A key with a line break or control character inside would make the HTTP library raise an
-    error quoting the header value, so it is refused here, where the message can stay silent
-    about it.
-    """
-    if not isinstance(api_key, str) or not api_key.strip():
-        raise CloudOSValidationError("api_key", "", "an API key is required")
-    key = api_key.strip()
-    if not key.isprintable():
-        raise CloudOSValidationError(
-            "api_key", "<redacted>", "the API key contains line breaks or control characters"
-        )
-    return key
-
-
 def clean_workspace_id(workspace_id: str | None) -> str | None:
     if workspace_id is None:
         return None
@@ -206,9 +189,7 @@ def parse_retry_after(value: str | None, *, clock: Callable[[], float] = time.ti
 
     A date in the past means "now" (0 seconds).
     """
-    if value is None:
-        return None
-    text = value.strip()
+    text = (value or "").strip()
     if not text:
         return None
     try:
@@ -958,13 +939,19 @@ class ClientBase:
     ) -> None:
         self._attempt_seconds = attempt_seconds
         self._base_url = normalize_base_url(base_url)
-        self._api_key = clean_api_key(api_key)
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise CloudOSValidationError("api_key", "", "an API key is required")
+        # A key with a line break or control character inside would make the HTTP library raise an
+        # error quoting the header value: refused here, where the message can stay silent about it.
+        self._api_key = api_key.strip()
+        if not self._api_key.isprintable():
+            problem = "the API key contains line breaks or control characters"
+            raise CloudOSValidationError("api_key", "<redacted>", problem)
         self._workspace_id = clean_workspace_id(workspace_id)
         size = self._max_bytes = max_response_bytes
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise CloudOSValidationError(
-                "max_response_bytes", size, "expected a number of bytes of at least 1"
-            )
+            problem = "expected a number of bytes of at least 1"
+            raise CloudOSValidationError("max_response_bytes", size, problem)
         self._route = choose_route(self._base_url, proxy, no_proxy)
         self._retry_policy = retry_policy or RetryPolicy()
         self._clock = clock
