@@ -218,16 +218,3 @@ def leave(key: Hashable, client: AsyncCloudOSClient) -> None:
 def readers(loop: asyncio.AbstractEventLoop | None = None) -> int:
     """How many readers ``loop`` (default: the running loop) holds; for tests and benchmarks."""
     return len(_READERS.get(loop or asyncio.get_running_loop(), {}))
-
-
-__all__ = [
-    "EXTRA_PAGES",
-    "GATHER_SECONDS",
-    "PAGES_AT_ONCE",
-    "SOLO_ASKS",
-    "SharedReader",
-    "connection_key",
-    "leave",
-    "reader_for",
-    "readers",
-]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import logging
 import socket
@@ -341,26 +342,22 @@ class CloudOSClient(ClientBase):
         that ignores ``page`` would otherwise be asked for page after page forever).
         """
         seen: set[str] = set()
-        page = 1
-        while True:
+        for page in itertools.count(1):
             request = self._list_request(page, page_size, statuses, only_owner, archived, workspace_id)
             sessions, total = self._listed(self._send(request), request)
-            fresh = 0
+            known = len(seen)
             for session in sessions:
                 identity = _identity(session)
-                if identity in seen:
-                    continue
-                seen.add(identity)
-                fresh += 1
-                yield session
+                if identity not in seen:
+                    seen.add(identity)
+                    yield session
             if len(sessions) < page_size or (total is not None and page * page_size >= total):
                 return
-            if not fresh:
+            if len(seen) == known:
                 logger.warning(
                     "CloudOS API list returned page %d with no new sessions; stopping the listing", page
                 )
                 return
-            page += 1
 
     def pause_session(
         self,
