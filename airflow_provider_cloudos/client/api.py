@@ -338,6 +338,12 @@ def raise_for_status(
     )
 
 
+def _unusable(request: ApiRequest, what: str, secrets: Iterable[str] = ()) -> CloudOSAPIError:
+    """The error for a 2xx answer the provider cannot use: ``what`` it was instead."""
+    message = f"CloudOS API answered {request.describe()} {what}"
+    return CloudOSAPIError(redact(message, secrets), endpoint=request.name)
+
+
 def decode_json(body: bytes | str | None, request: ApiRequest, *, secrets: Iterable[str] = ()) -> Any:
     """Parse a JSON body, or raise a :class:`CloudOSAPIError` saying the answer was not JSON.
 
@@ -345,19 +351,13 @@ def decode_json(body: bytes | str | None, request: ApiRequest, *, secrets: Itera
     """
     text = _text(body)
     if not text.strip():
-        raise CloudOSAPIError(
-            f"CloudOS API answered {request.describe()} with an empty body where JSON was expected",
-            endpoint=request.name,
-        )
+        raise _unusable(request, "with an empty body where JSON was expected")
     try:
         return json.loads(text)
     except ValueError:
         snippet = text.strip()[:_MAX_SNIPPET]
-        message = (
-            f"CloudOS API answered {request.describe()} with a body that is not JSON ({snippet!r}); "
-            "check that the CloudOS URL points at the API"
-        )
-        raise CloudOSAPIError(redact(message, secrets), endpoint=request.name) from None
+        what = f"with a body that is not JSON ({snippet!r}); check that the CloudOS URL points at the API"
+        raise _unusable(request, what, secrets) from None
 
 
 def decode_json_object(
@@ -366,11 +366,7 @@ def decode_json_object(
     """Like :func:`decode_json`, but the answer must be a JSON object."""
     parsed = decode_json(body, request, secrets=secrets)
     if not isinstance(parsed, dict):
-        raise CloudOSAPIError(
-            f"CloudOS API answered {request.describe()} with a JSON {type(parsed).__name__} "
-            "where an object was expected",
-            endpoint=request.name,
-        )
+        raise _unusable(request, f"with a JSON {type(parsed).__name__} where an object was expected")
     return parsed
 
 
@@ -383,10 +379,7 @@ def extract_items(payload: Any, key: str, request: ApiRequest) -> list[dict[str,
     if items is None and isinstance(payload, dict):
         items = []
     if not isinstance(items, list):
-        raise CloudOSAPIError(
-            f"CloudOS API answered {request.describe()} without a {key!r} list",
-            endpoint=request.name,
-        )
+        raise _unusable(request, f"without a {key!r} list")
     return [item for item in items if isinstance(item, dict)]
 
 
@@ -551,16 +544,6 @@ class CloudOSResolver:
         hint = _did_you_mean(_close_names(name, results, 5), "; no project has a similar name")
         raise CloudOSResolutionError(f"Project {name!r} was not found in the workspace{hint}")
 
-    def _project_of(
-        self, parsed: dict[str, Any], path_key: str, default_project: str | None
-    ) -> tuple[str, str]:
-        """``(project name, path inside it)``, honouring ``default_project`` for root-folder paths."""
-        project = str(parsed.get("project_name") or "").strip()
-        path = str(parsed.get(path_key) or "")
-        if default_project and (not project or project.lower() in PROJECT_ROOT_FOLDERS):
-            return default_project.strip(), f"{project}/{path}" if project else path
-        return project, path
-
     # --- walking a project --------------------------------------------------------------------------
 
     def _walk(self, listing: dict[str, Any], segments: list[str], want: str) -> _Found | None:
@@ -607,7 +590,11 @@ class CloudOSResolver:
             if action == "mount"
             else ("folder_path", "links", "folder", "a CloudOS folder needs a project and a folder path")
         )
-        project, path = self._project_of(parsed, path_key, default_project)
+        project = str(parsed.get("project_name") or "").strip()
+        path = str(parsed.get(path_key) or "")
+        if default_project and (not project or project.lower() in PROJECT_ROOT_FOLDERS):
+            # A path from a project's root folder (``Data/...``) is inside ``default_project``.
+            project, path = default_project.strip(), f"{project}/{path}" if project else path
         shown = f"{project}/{path}"
         segments = _segments(path)
         if not project or not segments:
