@@ -238,11 +238,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def _text(body: bytes | str | None) -> str:
-    if body is None:
-        return ""
-    if isinstance(body, bytes):
-        return body.decode("utf-8", errors="replace")
-    return body
+    return body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body or ""
 
 
 def server_message(body: bytes | str | None) -> str | None:
@@ -257,9 +253,7 @@ def server_message(body: bytes | str | None) -> str | None:
     try:
         parsed = json.loads(text)
     except ValueError:
-        if text.startswith("<") or len(text) > _MAX_SERVER_MESSAGE:
-            return None
-        return text
+        return None if text.startswith("<") or len(text) > _MAX_SERVER_MESSAGE else text
     if isinstance(parsed, dict):
         for key in ("message", "error", "detail"):
             value = parsed.get(key)

@@ -56,8 +56,6 @@ class ClientSettings:
         shown["proxy"] = None if self.proxy is None else redact_credentials(self.proxy)
         return f"ClientSettings({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
-    __str__ = __repr__
-
 
 #: What the repr of :class:`ClientSettings` leaves out: the key, and a flag only the hook reads.
 _UNSHOWN = ("api_key", "assumed_https")

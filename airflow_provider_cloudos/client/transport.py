@@ -109,23 +109,18 @@ def check_seconds(value: object, parameter: str, what: str = "a number of second
 
 def announced_length(value: str | None) -> int | None:
     """The ``Content-Length`` a server announced, or None when absent or unreadable."""
-    if value is None:
-        return None
     try:
-        length = int(value.strip())
-    except ValueError:
+        length = int((value or "").strip())
+    except ValueError:  # absent (blank) or not a number
         return None
     return length if length >= 0 else None
 
 
 def clean_workspace_id(workspace_id: str | None) -> str | None:
-    if workspace_id is None:
-        return None
-    if not isinstance(workspace_id, str):
-        raise CloudOSValidationError(
-            "workspace_id", workspace_id, f"expected a string, got {type(workspace_id).__name__}"
-        )
-    return workspace_id.strip() or None
+    if workspace_id is not None and not isinstance(workspace_id, str):
+        problem = f"expected a string, got {type(workspace_id).__name__}"
+        raise CloudOSValidationError("workspace_id", workspace_id, problem)
+    return (workspace_id or "").strip() or None
 
 
 def check_verify(verify: bool | str) -> bool | str:
@@ -137,9 +132,8 @@ def check_verify(verify: bool | str) -> bool | str:
     if isinstance(verify, bool):
         return verify
     if not isinstance(verify, str) or not verify.strip():
-        raise CloudOSValidationError(
-            "verify", verify, "expected True, False or the path of a CA bundle file or directory"
-        )
+        problem = "expected True, False or the path of a CA bundle file or directory"
+        raise CloudOSValidationError("verify", verify, problem)
     path = verify.strip()
     if not os.path.exists(path):
         raise CloudOSValidationError("verify", verify, "no CA bundle file or directory at this path")
@@ -150,9 +144,8 @@ def safe_cause(error: BaseException, secrets: Iterable[str]) -> BaseException | 
     """``error`` to chain as the cause, or None when its text would reveal a secret (the API key,
     a proxy password, or any URL's credentials)."""
     text = str(error)
-    if redact_credentials(text) != text:
-        return None
-    return None if any(secret and secret in text for secret in secrets) else error
+    reveals = redact_credentials(text) != text or any(secret and secret in text for secret in secrets)
+    return None if reveals else error
 
 
 @dataclass(frozen=True)
@@ -446,13 +439,12 @@ def bypasses_proxy(url: str, no_proxy: str | None) -> bool:
 def _environment_proxies(environ: Mapping[str, str]) -> dict[str, str]:
     """``{scheme: proxy}`` (and ``"no"``) from ``*_proxy`` variables; the lowercase name wins, as
     with curl and ``requests``."""
-    found: dict[str, str] = {}
-    for lowercase_pass in (False, True):
-        for name, value in environ.items():
-            if not value or not name.lower().endswith("_proxy") or (name == name.lower()) != lowercase_pass:
-                continue
-            found[name[: -len("_proxy")].lower()] = value
-    return found
+    lowercase_last = sorted(environ.items(), key=lambda item: item[0] == item[0].lower())
+    return {
+        name[: -len("_proxy")].lower(): value
+        for name, value in lowercase_last
+        if value and name.lower().endswith("_proxy")
+    }
 
 
 def choose_route(
