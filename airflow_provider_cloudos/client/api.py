@@ -488,37 +488,32 @@ class CloudOSResolver:
 
     def __init__(self, client: ResolverClient) -> None:
         self._client = client
-        self._searches: dict[str, list[dict[str, Any]]] = {}
-        self._datasets: dict[str, list[dict[str, Any]]] = {}
-        self._dataset_items: dict[str, dict[str, Any]] = {}
-        self._folder_items: dict[tuple[str, str], dict[str, Any]] = {}
+        #: What each listing call answered, by the call's name and arguments: each is read once.
+        self._listings: dict[tuple[str, ...], Any] = {}
 
     # --- cached listings -------------------------------------------------------------------------
 
+    def _listed(self, call: str, *args: str) -> Any:
+        """What the client's listing ``call`` answered for ``args``, read once."""
+        if (call, *args) not in self._listings:
+            self._listings[(call, *args)] = getattr(self._client, call)(*args)
+        return self._listings[(call, *args)]
+
     def _search(self, name: str) -> list[dict[str, Any]]:
-        if name not in self._searches:
-            self._searches[name] = _entries(self._client.search_projects(name))
-        return self._searches[name]
+        return _entries(self._listed("search_projects", name))
 
     def _list_datasets(self, project_id: str) -> list[dict[str, Any]]:
-        if project_id not in self._datasets:
-            self._datasets[project_id] = _entries(self._client.list_datasets(project_id))
-        return self._datasets[project_id]
+        return _entries(self._listed("list_datasets", project_id))
 
     def _list_dataset(self, dataset: dict[str, Any]) -> dict[str, Any]:
-        dataset_id = str(dataset.get("_id", ""))
-        if dataset_id not in self._dataset_items:
-            listing = self._client.list_dataset_items(dataset_id)
-            self._dataset_items[dataset_id] = listing if isinstance(listing, dict) else {}
-        return self._dataset_items[dataset_id]
+        listing = self._listed("list_dataset_items", str(dataset.get("_id", "")))
+        return listing if isinstance(listing, dict) else {}
 
     def _list_folder(self, folder: dict[str, Any]) -> dict[str, Any]:
         # A folder without a type is taken to be virtual: that is what dataset folders are.
-        key = (str(folder.get("_id", "")), str(folder.get("folderType") or VIRTUAL_FOLDER))
-        if key not in self._folder_items:
-            listing = self._client.list_folder_items(*key)
-            self._folder_items[key] = listing if isinstance(listing, dict) else {}
-        return self._folder_items[key]
+        kind = str(folder.get("folderType") or VIRTUAL_FOLDER)
+        listing = self._listed("list_folder_items", str(folder.get("_id", "")), kind)
+        return listing if isinstance(listing, dict) else {}
 
     # --- projects ---------------------------------------------------------------------------------
 

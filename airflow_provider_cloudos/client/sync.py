@@ -176,15 +176,14 @@ class _Adapter(HTTPAdapter):
 _POOL_SIZE = 4
 
 
-def _check_timeout(timeout: tuple[float, float] | float) -> tuple[float, float] | float:
+def _check_timeout(timeout: tuple[float, float] | float) -> tuple[float, float]:
+    """``(connect, read)`` seconds, from one number for both or a pair; refused by name otherwise."""
     values = timeout if isinstance(timeout, tuple) else (timeout,)
-    if len(values) not in (1, 2) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values
-    ):
-        raise CloudOSValidationError(
-            "timeout", timeout, "expected seconds > 0, or a (connect, read) pair of them"
-        )
-    return timeout
+    usable = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0]
+    if len(usable) != len(values) or len(values) not in (1, 2):
+        problem = "expected seconds > 0, or a (connect, read) pair of them"
+        raise CloudOSValidationError("timeout", timeout, problem)
+    return values[0], values[-1]
 
 
 def _identity(session: dict[str, Any]) -> str:
@@ -254,7 +253,7 @@ class CloudOSClient(ClientBase):
     def _exchange(self, request: ApiRequest, url: str, seconds: float) -> Answer:
         """One attempt: connect, send, and read the whole answer within ``seconds``."""
         ends = time.monotonic() + seconds
-        connect, read = self._timeout if isinstance(self._timeout, tuple) else (self._timeout,) * 2
+        connect, read = self._timeout
         token = _ATTEMPT_ENDS.set(ends)
         try:
             response = self._session.request(

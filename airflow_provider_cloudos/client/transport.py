@@ -96,7 +96,6 @@ class AttemptTimeout(TimeoutError):
     """One attempt used its whole time (connect + send + answer) without a complete answer."""
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
         super().__init__(f"no complete answer within {seconds:g}s (the total time allowed for one attempt)")
 
 
@@ -325,9 +324,6 @@ def sleep_fits(delay: float, deadline: Deadline | None, now: float) -> bool:
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
 
 
-PROXY_SCHEMES = ("http", "https")
-
-
 _HOST_AND_PORT = re.compile(r"[^:\[\]]+:\d+")
 
 
@@ -388,7 +384,7 @@ def check_proxy_url(value: object, parameter: str = "proxy") -> str | None:
         parts.port  # noqa: B018 - reading it is the check: a port that is not a number raises
     except ValueError:
         raise CloudOSValidationError(parameter, shown, "not a usable proxy URL (check the port)") from None
-    if parts.scheme.lower() not in PROXY_SCHEMES:
+    if parts.scheme.lower() not in ("http", "https"):
         raise CloudOSValidationError(
             parameter, shown, f"the proxy scheme must be http or https, not {parts.scheme!r}"
         )
