@@ -1004,15 +1004,10 @@ class ClientBase:
     ) -> ApiRequest:
         if statuses is not None and not isinstance(statuses, str):
             statuses = list(statuses)
-        return api.list_sessions(
-            self._workspace(workspace_id),
-            page=page,
-            limit=limit,
-            # Display or API names, each display name expanded to every API spelling; none: no filter.
-            statuses=api_statuses_for(normalize_statuses(statuses, "statuses")) if statuses else None,
-            only_owner=only_owner,
-            archived=archived,
-        )
+        workspace = self._workspace(workspace_id)
+        # Display or API names, each display name expanded to every API spelling; none: no filter.
+        names = api_statuses_for(normalize_statuses(statuses, "statuses")) if statuses else None
+        return api.list_sessions(workspace, page, limit, names, only_owner, archived)
 
     def _object(self, body: bytes, request: ApiRequest, *, empty: bool = False) -> dict[str, Any]:
         """The JSON object of a 2xx answer; ``{}`` for an empty one where ``empty`` allows it."""
