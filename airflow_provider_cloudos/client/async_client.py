@@ -231,15 +231,6 @@ class AsyncCloudOSClient(ClientBase):
         if session is not None:
             await leave_pool(session)
 
-    def _client_session(self) -> aiohttp.ClientSession:
-        """The running loop's shared session, joined on first use (a client moved to another loop
-        joins that loop's pool)."""
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._session_loop is not loop:
-            self._session = join_pool()
-            self._session_loop = loop
-        return self._session
-
     async def _exchange(self, request: ApiRequest, budget: float) -> Answer:
         """One attempt: wait for the connection's turn (:mod:`.transport`), then connect, send, and
         read the whole answer within what is left of ``budget``."""
@@ -258,7 +249,13 @@ class AsyncCloudOSClient(ClientBase):
         return answer
 
     async def _request(self, request: ApiRequest, timeout: aiohttp.ClientTimeout) -> Answer:
-        async with self._client_session().request(
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            # The running loop's shared session, joined on first use (a client moved to another
+            # loop joins that loop's pool).
+            self._session = join_pool()
+            self._session_loop = loop
+        async with self._session.request(
             request.method,
             request.url(self._base_url),
             json=request.json,

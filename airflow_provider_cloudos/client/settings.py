@@ -81,16 +81,13 @@ def _megabytes(value: Any) -> float:
 
 def _retry_limit(value: Any) -> int:
     """Retries after the first attempt, a whole number from JSON or a form's text field."""
-    default = RetryPolicy().max_attempts - 1
     if value is None:
-        return default
-    problem = "expected a whole number of retries after the first attempt, 0 or more"
+        return RetryPolicy().max_attempts - 1
     text = value.strip() if isinstance(value, str) else value
-    if isinstance(text, str) and text.isdecimal():
-        text = int(text)
-    if isinstance(text, float) and text.is_integer():
+    if (isinstance(text, str) and text.isdecimal()) or (isinstance(text, float) and text.is_integer()):
         text = int(text)
     if isinstance(text, bool) or not isinstance(text, int) or text < 0:
+        problem = "expected a whole number of retries after the first attempt, 0 or more"
         raise CloudOSValidationError("retry_limit", value, problem)
     return text
 

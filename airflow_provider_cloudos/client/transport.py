@@ -432,17 +432,6 @@ def bypasses_proxy(url: str, no_proxy: str | None) -> bool:
     return any(_matches(host, authority, entry.strip()) for entry in no_proxy.split(",") if entry.strip())
 
 
-def _environment_proxies(environ: Mapping[str, str]) -> dict[str, str]:
-    """``{scheme: proxy}`` (and ``"no"``) from ``*_proxy`` variables; the lowercase name wins, as
-    with curl and ``requests``."""
-    lowercase_last = sorted(environ.items(), key=lambda item: item[0] == item[0].lower())
-    return {
-        name[: -len("_proxy")].lower(): value
-        for name, value in lowercase_last
-        if value and name.lower().endswith("_proxy")
-    }
-
-
 def choose_route(
     base_url: str,
     proxy: str | None = None,
@@ -452,7 +441,14 @@ def choose_route(
     """The proxy for requests to ``base_url`` (see the module's rule)."""
     env = os.environ if environ is None else environ
     proxy = check_proxy_url(proxy)
-    found = _environment_proxies(env)
+    # ``{scheme: proxy}`` (and ``"no"``) from the ``*_proxy`` variables; a lowercase name, read
+    # last, wins, as with curl and ``requests``.
+    lowercase_last = sorted(env.items(), key=lambda item: item[0] == item[0].lower())
+    found = {
+        name[: -len("_proxy")].lower(): value
+        for name, value in lowercase_last
+        if value and name.lower().endswith("_proxy")
+    }
     exclusions = ",".join(part for part in (check_no_proxy(no_proxy), found.get("no")) if part)
     if bypasses_proxy(base_url, exclusions):
         return Route(None, "no_proxy")
