@@ -76,9 +76,6 @@ class SharedReader:
         self._round: asyncio.Task[None] | None = None
         #: The waits using the reader: each one's client (a wait's client is gone, it has left).
         self._waits: weakref.WeakSet[AsyncCloudOSClient] = weakref.WeakSet()
-        #: Pages listed and sessions handed over, for tests and benchmarks.
-        self.pages = 0
-        self.served = 0
 
     async def latest(
         self, client: AsyncCloudOSClient, session_id: str, statuses: Iterable[str]
@@ -148,11 +145,9 @@ class SharedReader:
             sessions, total = await client.list_sessions(
                 page=page, limit=MAX_PAGE_SIZE, statuses=statuses, max_attempts=1
             )
-            self.pages += 1
             for session in sessions:
                 asks = waiting.pop(str(session.get("_id")), None)
                 if asks is not None:
-                    self.served += 1
                     _answer(asks, session)
             return total
 
@@ -195,10 +190,9 @@ def connection_key(base_url: str, workspace_id: str | None, api_key: str) -> Has
 def reader_for(key: Hashable) -> SharedReader:
     """The running loop's reader for the connection ``key``, made on first use, gone when idle."""
     readers = _READERS.setdefault(asyncio.get_running_loop(), {})
-    reader = readers.get(key)
-    if reader is None:
-        reader = readers[key] = SharedReader()
-    return reader
+    if key not in readers:
+        readers[key] = SharedReader()
+    return readers[key]
 
 
 def leave(key: Hashable, client: AsyncCloudOSClient) -> None:
