@@ -75,9 +75,7 @@ _ERRORS = TransportErrors(
 def ssl_option(verify: bool | str) -> bool | ssl.SSLContext:
     """aiohttp's ``ssl`` argument for a ``verify`` setting (a CA bundle path becomes a context)."""
     checked = check_verify(verify)
-    if isinstance(checked, bool):
-        return checked
-    return _bundle_context(checked, verify)
+    return checked if isinstance(checked, bool) else _bundle_context(checked, verify)
 
 
 @functools.lru_cache(maxsize=16)

@@ -68,15 +68,15 @@ def _seconds(value: Any, parameter: str, default: float, *, zero_allowed: bool =
     return parse_duration_seconds(value, parameter=parameter, zero_allowed=zero_allowed)
 
 
-def _megabytes(value: Any) -> float:
-    """The ``max_response_mb`` extra: a number above 0 from JSON or a form's text field."""
+def _max_response_bytes(value: Any) -> int:
+    """The ``max_response_mb`` extra, in bytes: a number of MB above 0 from JSON or a form's text field."""
     if value is None:
-        return DEFAULT_MAX_RESPONSE_BYTES / 1_048_576
+        return DEFAULT_MAX_RESPONSE_BYTES
     what = "the largest answer to accept, in MB, greater than 0"
     number = require_number(value, "max_response_mb", what)
     if number <= 0:
         raise CloudOSValidationError("max_response_mb", value, f"expected {what}")
-    return number
+    return max(1, int(number * 1_048_576))
 
 
 def _retry_limit(value: Any) -> int:
@@ -160,7 +160,7 @@ def settings_from_connection(
     if is_unset(workspace_id):
         workspace_id = read("workspace_id")
     request_timeout = _seconds(read("request_timeout"), "request_timeout", DEFAULT_REQUEST_TIMEOUT)
-    max_mb = _megabytes(read("max_response_mb"))
+    max_response_bytes = _max_response_bytes(read("max_response_mb"))
     poll_interval = read("poll_interval")
     rate = read("max_requests_per_second")  # JSON or a form's text field
     return ClientSettings(
@@ -171,7 +171,7 @@ def settings_from_connection(
         proxy=check_proxy_url(read("proxy")),
         no_proxy=check_no_proxy(read("no_proxy")),
         request_timeout=request_timeout,
-        max_response_bytes=max(1, int(max_mb * 1_048_576)),
+        max_response_bytes=max_response_bytes,
         retry_policy=_retry_policy(read("retry_limit"), read("retry_delay")),
         assumed_https=assumed_https,
         poll_interval=None if poll_interval is None else _seconds(poll_interval, "poll_interval", 0.0),
