@@ -478,10 +478,6 @@ class _Found:
     entry: dict[str, Any]
     path: list[str]
 
-    def within(self, dataset_name: str) -> _Found:
-        self.path = [dataset_name, *self.path]
-        return self
-
 
 class CloudOSResolver:
     """Resolves parsed mount and link paths against one workspace, caching every listing."""
@@ -537,18 +533,19 @@ class CloudOSResolver:
 
     def _walk(self, listing: dict[str, Any], segments: list[str], want: str) -> _Found | None:
         """Follow ``segments`` down from a listing; the last one may be a file or a folder."""
-        for position, segment in enumerate(segments):
+        for segment in segments[:-1]:
             folder = _named(listing.get("folders"), segment)
-            if position == len(segments) - 1:
-                file = _named(listing.get("files"), segment)
-                order = (("file", file), ("folder", folder))
-                for kind, entry in order if want == "file" else reversed(order):
-                    if entry is not None:
-                        return _Found(kind, entry, list(segments))
-                return None
             if folder is None:
                 return None
             listing = self._list_folder(folder)
+        last = segments[-1]
+        order = (
+            ("file", _named(listing.get("files"), last)),
+            ("folder", _named(listing.get("folders"), last)),
+        )
+        for kind, entry in order if want == "file" else reversed(order):
+            if entry is not None:
+                return _Found(kind, entry, list(segments))
         return None
 
     def _locate(self, project_id: str, segments: list[str], want: str) -> _Found | None:
@@ -564,8 +561,10 @@ class CloudOSResolver:
             starts.insert(0, (first, segments[1:], segments[0]))
         for dataset, rest, name in starts:
             found = self._walk(self._list_dataset(dataset), rest, want)
-            if found is not None and found.within(name).kind == want:
-                return found
+            if found is not None:
+                found.path = [name, *found.path]  # from its dataset down
+                if found.kind == want:
+                    return found
             fallback = fallback or found
         return fallback
 

@@ -385,9 +385,8 @@ def check_proxy_url(value: object, parameter: str = "proxy") -> str | None:
     except ValueError:
         raise CloudOSValidationError(parameter, shown, "not a usable proxy URL (check the port)") from None
     if parts.scheme.lower() not in ("http", "https"):
-        raise CloudOSValidationError(
-            parameter, shown, f"the proxy scheme must be http or https, not {parts.scheme!r}"
-        )
+        problem = f"the proxy scheme must be http or https, not {parts.scheme!r}"
+        raise CloudOSValidationError(parameter, shown, problem)
     if not parts.hostname:
         raise CloudOSValidationError(parameter, shown, "the proxy URL names no host")
     return text
