@@ -95,7 +95,7 @@ class SharedReader:
             # A fresh context: the round serves every wait, and no one wait's deadline holds it.
             self._round = loop.create_task(self._run_round(), context=contextvars.Context())
         deadline = current_deadline()
-        limit = None if deadline is None else max(0.0, deadline.remaining(time.time()))
+        limit = None if deadline is None else max(0.0, deadline.at - time.time())
         try:
             return await asyncio.wait_for(asyncio.shield(ask.answer), timeout=limit)
         except TimeoutError:

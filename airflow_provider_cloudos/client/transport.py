@@ -240,9 +240,6 @@ class Deadline:
     at: float
     source: str
 
-    def remaining(self, now: float) -> float:
-        return self.at - now
-
 
 _CURRENT: ContextVar[Deadline | None] = ContextVar("cloudos_call_deadline", default=None)
 
@@ -299,10 +296,8 @@ def attempt_budget(per_attempt: float, deadline: Deadline | None, now: float) ->
     None when the deadline leaves nothing."""
     if deadline is None:
         return per_attempt
-    left = deadline.remaining(now)
-    if left <= 0:
-        return None
-    return min(per_attempt, left)
+    left = deadline.at - now
+    return min(per_attempt, left) if left > 0 else None
 
 
 #: A timeout that fires this close to the deadline is the deadline's (timers are not exact).
@@ -312,7 +307,7 @@ _DEADLINE_SLACK_SECONDS = 0.05
 def deadline_passed(deadline: Deadline | None, now: float) -> bool:
     """Whether a timeout that just fired was the deadline's, rather than a shorter one of the
     client's own (a connect timeout, say): only then does the error say the deadline was reached."""
-    return deadline is not None and deadline.remaining(now) <= _DEADLINE_SLACK_SECONDS
+    return deadline is not None and deadline.at - now <= _DEADLINE_SLACK_SECONDS
 
 
 def sleep_fits(delay: float, deadline: Deadline | None, now: float) -> bool:
