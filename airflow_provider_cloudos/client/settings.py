@@ -134,11 +134,8 @@ def settings_from_connection(
         return next((extra[key] for key in keys if not is_unset(extra.get(key))), None)
 
     if not password:
-        raise CloudOSValidationError(
-            "password",
-            f"<connection {conn_id!r}>",
-            "the CloudOS connection has no API key: put it in the connection's password field",
-        )
+        problem = "the CloudOS connection has no API key: put it in the connection's password field"
+        raise CloudOSValidationError("password", f"<connection {conn_id!r}>", problem)
     raw_host = (host or "").strip()
     scheme = (schema or read("scheme") or "").strip().lower()
     assumed_https = bool(raw_host) and "://" not in raw_host and not scheme
