@@ -73,46 +73,6 @@ _ERRORS = TransportErrors(
 )
 
 
-def _read_answer(
-    response: requests.Response,
-    request: ApiRequest,
-    limit: int,
-    read_timeout: float,
-    seconds: float,
-    ends: float,
-) -> bytes:
-    """The whole body of ``response``, read by chunks until ``ends`` (monotonic) at the latest.
-
-    Each read waits at most ``read_timeout`` or what is left of the attempt (``seconds`` in all).
-    Refused unread when the announced length passes ``limit``, and as soon as what arrived does.
-    """
-    announced = announced_length(response.headers.get("Content-Length"))
-    if announced is not None and announced > limit:
-        raise too_large_error(request, limit, announced=announced)
-    raw = response.raw
-    body = bytearray()
-    while True:
-        left = ends - time.monotonic()
-        if left <= 0:
-            raise AttemptTimeout(seconds)
-        # The socket's timeout applies to each read: shortened before every read, it keeps a stalled
-        # answer from outliving the attempt. An answer without a socket (a test double) is left alone.
-        sock = getattr(getattr(raw, "connection", None), "sock", None)
-        if sock is not None:
-            sock.settimeout(max(min(read_timeout, left), 0.001))
-        try:
-            chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
-        except urllib3.exceptions.ReadTimeoutError:
-            if left <= read_timeout:
-                raise AttemptTimeout(seconds) from None
-            raise
-        if not chunk:
-            return bytes(body)
-        body += chunk
-        if len(body) > limit:
-            raise too_large_error(request, limit)
-
-
 #: When the attempt under way in this thread must end (monotonic seconds), for the connection
 #: that reads its answer's head.
 _ATTEMPT_ENDS: ContextVar[float | None] = ContextVar("cloudos_attempt_ends", default=None)
@@ -282,10 +242,45 @@ class CloudOSClient(ClientBase):
             response.close()
             raise AttemptTimeout(seconds)
         try:
-            body = _read_answer(response, request, self._max_bytes, read, seconds, ends)
+            body = self._read_answer(response, request, seconds, ends)
             return Answer(response.status_code, body, response.headers.get("Retry-After"))
         finally:
             response.close()
+
+    def _read_answer(
+        self, response: requests.Response, request: ApiRequest, seconds: float, ends: float
+    ) -> bytes:
+        """The whole body of ``response``, read by chunks until ``ends`` (monotonic) at the latest.
+
+        Each read waits at most the read timeout or what is left of the attempt (``seconds`` in all).
+        Refused unread when the announced length passes the size cap, and as soon as what arrived does.
+        """
+        limit, read_timeout = self._max_bytes, self._timeout[1]
+        announced = announced_length(response.headers.get("Content-Length"))
+        if announced is not None and announced > limit:
+            raise too_large_error(request, limit, announced=announced)
+        raw = response.raw
+        body = bytearray()
+        while True:
+            left = ends - time.monotonic()
+            if left <= 0:
+                raise AttemptTimeout(seconds)
+            # The socket's timeout applies to each read: shortened before every read, it keeps a stalled
+            # answer from outliving the attempt. An answer without a socket (a test double) is left alone.
+            sock = getattr(getattr(raw, "connection", None), "sock", None)
+            if sock is not None:
+                sock.settimeout(max(min(read_timeout, left), 0.001))
+            try:
+                chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
+            except urllib3.exceptions.ReadTimeoutError:
+                if left <= read_timeout:
+                    raise AttemptTimeout(seconds) from None
+                raise
+            if not chunk:
+                return bytes(body)
+            body += chunk
+            if len(body) > limit:
+                raise too_large_error(request, limit)
 
     def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
         """Send ``request``, retrying as the policy and the call's deadline allow; a 2xx body or raise.
