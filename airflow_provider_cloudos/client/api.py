@@ -189,9 +189,8 @@ def list_folder_items(workspace_id: str, folder_id: str, folder_type: str) -> Ap
     """List a folder; virtual folders and S3 folders live under different paths."""
     kind = FOLDER_TYPES.get(folder_type) if isinstance(folder_type, str) else None
     if kind is None:
-        raise CloudOSValidationError(
-            "folder_type", folder_type, f"expected one of {', '.join(sorted(FOLDER_TYPES))}"
-        )
+        problem = f"expected one of {', '.join(sorted(FOLDER_TYPES))}"
+        raise CloudOSValidationError("folder_type", folder_type, problem)
     folder = quote(_required(folder_id, "folder_id"), safe="")
     path = f"/api/v1/folders/{kind}/{folder}/items"
     return ApiRequest("folder_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
@@ -274,10 +273,8 @@ def _refusal(status_code: int, request: ApiRequest) -> tuple[type[CloudOSAPIErro
         )
     if status_code == 404:
         what = "session" if request.name in ("get", "abort", "resume") else "resource"
-        return (
-            CloudOSNotFoundError,
-            f"no such {what} in workspace {workspace}; check the id and the workspace",
-        )
+        hint = f"no such {what} in workspace {workspace}; check the id and the workspace"
+        return CloudOSNotFoundError, hint
     if status_code in (400, 409):
         if request.name == "create":
             return CloudOSStateError, "the server refused the session configuration"

@@ -353,8 +353,7 @@ class Route:
         if self.proxy is None:
             return None
         parts = urlsplit(self.proxy)
-        host = parts.netloc.rsplit("@", 1)[-1]
-        return parts._replace(netloc=host).geturl()
+        return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
 
     def secrets(self) -> tuple[str, ...]:
         """What must never show in a message: the password (raw and decoded), and the header made of it."""
@@ -521,8 +520,7 @@ def failure_chain(error: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        linked = [getattr(current, name, None) for name in _LINKS]
-        linked += list(getattr(current, "args", ()))
+        linked = [*(getattr(current, name, None) for name in _LINKS), *getattr(current, "args", ())]
         if not current.__suppress_context__:
             linked.append(current.__context__)
         pending.extend(item for item in linked if isinstance(item, BaseException))
@@ -570,9 +568,8 @@ def explain_no_answer(error: BaseException, base_url: str | None = None) -> NoAn
         return NoAnswer(f"the host name of {where} could not be resolved", CHECK_THE_URL)
     if errnos & _NO_ROUTE:
         return NoAnswer(f"no network route to {where}", CHECK_THE_URL)
-    if _named(chain, "ConnectTimeout", "ConnectionTimeout") and any(
-        isinstance(item, TimeoutError) for item in chain
-    ):
+    timed_out = any(isinstance(item, TimeoutError) for item in chain)
+    if timed_out and _named(chain, "ConnectTimeout", "ConnectionTimeout"):
         return NoAnswer(f"no connection to {where} within the connect timeout", CHECK_THE_URL)
     return NoAnswer(_innermost(chain))
 
