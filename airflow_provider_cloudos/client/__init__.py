@@ -8,6 +8,7 @@ package first, and a DAG file that imports the operators needs neither HTTP libr
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_cloudos.client.api import ApiRequest
@@ -19,15 +20,10 @@ if TYPE_CHECKING:
 
 
 def __getattr__(name: str) -> Any:
-    if name == "CloudOSClient":
-        from airflow_provider_cloudos.client.sync import CloudOSClient
-
-        return CloudOSClient
-    if name == "AsyncCloudOSClient":
-        from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
-
-        return AsyncCloudOSClient
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    module = {"CloudOSClient": "sync", "AsyncCloudOSClient": "async_client"}.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
 
 
 __all__ = ["ApiRequest", "AsyncCloudOSClient", "CloudOSClient", "RetryPolicy", "retry_delay"]

@@ -90,22 +90,15 @@ def _encoded_query(params: tuple[tuple[str, str], ...]) -> str:
     return urlencode(params)
 
 
-def _segment(value: str, parameter: str) -> str:
-    """A path segment, refused when blank and quoted so that no value can change the path."""
+def _required(value: Any, parameter: str, problem: str = "a non-empty id is required") -> str:
+    """``value`` stripped; refused when it is not a string or is blank."""
     if not isinstance(value, str) or not value.strip():
-        raise CloudOSValidationError(parameter, value, "a non-empty id is required")
-    return quote(value.strip(), safe="")
-
-
-def _session(session_id: str) -> str:
-    """Session ids are checked here so that both transports refuse a bad one before any call."""
-    return require_session_id(session_id)
+        raise CloudOSValidationError(parameter, value, problem)
+    return value.strip()
 
 
 def _team(workspace_id: str) -> tuple[str, str]:
-    if not isinstance(workspace_id, str) or not workspace_id.strip():
-        raise CloudOSValidationError("workspace_id", workspace_id, "a workspace id (teamId) is required")
-    return ("teamId", workspace_id.strip())
+    return ("teamId", _required(workspace_id, "workspace_id", "a workspace id (teamId) is required"))
 
 
 def _body(payload: dict[str, Any]) -> dict[str, Any]:
@@ -120,7 +113,7 @@ def create_session(workspace_id: str, payload: dict[str, Any]) -> ApiRequest:
 
 
 def get_session(workspace_id: str, session_id: str) -> ApiRequest:
-    path = f"{SESSIONS_V2}/{_session(session_id)}"
+    path = f"{SESSIONS_V2}/{require_session_id(session_id)}"
     return ApiRequest("get", "GET", path, (_team(workspace_id),), None, idempotent=True)
 
 
@@ -159,7 +152,7 @@ def abort_session(
     Idempotent in effect: pausing a paused session is refused with 409 "aborted in aborted
     status", which callers treat as success, so repeating it after a lost response is safe.
     """
-    path = f"{SESSIONS_V1}/{_session(session_id)}/abort"
+    path = f"{SESSIONS_V1}/{require_session_id(session_id)}/abort"
     body = {"uploadOnClose": bool(upload_on_close), "forceAbort": bool(force_abort)}
     return ApiRequest("abort", "PUT", path, (_team(workspace_id),), body, idempotent=True)
 
@@ -170,26 +163,23 @@ def resume_session(workspace_id: str, session_id: str, payload: dict[str, Any]) 
     Idempotent in effect: a second resume finds the session no longer paused and is refused
     ("not in a resumable status") instead of starting anything new.
     """
-    path = f"{SESSIONS_V1}/{_session(session_id)}/resume"
+    path = f"{SESSIONS_V1}/{require_session_id(session_id)}/resume"
     return ApiRequest("resume", "PUT", path, (_team(workspace_id),), _body(payload), idempotent=True)
 
 
 def search_projects(workspace_id: str, name: str) -> ApiRequest:
-    if not isinstance(name, str) or not name.strip():
-        raise CloudOSValidationError("project_name", name, "a project name is required")
-    params = (_team(workspace_id), ("search", name.strip()))
+    params = (_team(workspace_id), ("search", _required(name, "project_name", "a project name is required")))
     return ApiRequest("projects", "GET", "/api/v2/projects", params, None, idempotent=True)
 
 
 def list_datasets(workspace_id: str, project_id: str) -> ApiRequest:
-    if not isinstance(project_id, str) or not project_id.strip():
-        raise CloudOSValidationError("project_id", project_id, "a non-empty id is required")
-    params = (_team(workspace_id), ("projectId", project_id.strip()))
+    params = (_team(workspace_id), ("projectId", _required(project_id, "project_id")))
     return ApiRequest("datasets", "GET", "/api/v2/datasets", params, None, idempotent=True)
 
 
 def list_dataset_items(workspace_id: str, dataset_id: str) -> ApiRequest:
-    path = f"/api/v1/datasets/{_segment(dataset_id, 'dataset_id')}/items"
+    dataset = quote(_required(dataset_id, "dataset_id"), safe="")
+    path = f"/api/v1/datasets/{dataset}/items"
     return ApiRequest("dataset_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
 
 
@@ -197,10 +187,10 @@ def list_folder_items(workspace_id: str, folder_id: str, folder_type: str) -> Ap
     """List a folder; virtual folders and S3 folders live under different paths."""
     kind = FOLDER_TYPES.get(folder_type) if isinstance(folder_type, str) else None
     if kind is None:
-        raise CloudOSValidationError(
-            "folder_type", folder_type, f"expected one of {', '.join(sorted(FOLDER_TYPES))}"
-        )
-    path = f"/api/v1/folders/{kind}/{_segment(folder_id, 'folder_id')}/items"
+        problem = f"expected one of {', '.join(sorted(FOLDER_TYPES))}"
+        raise CloudOSValidationError("folder_type", folder_type, problem)
+    folder = quote(_required(folder_id, "folder_id"), safe="")
+    path = f"/api/v1/folders/{kind}/{folder}/items"
     return ApiRequest("folder_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
 
 
@@ -245,11 +235,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
 
 
 def _text(body: bytes | str | None) -> str:
-    if body is None:
-        return ""
-    if isinstance(body, bytes):
-        return body.decode("utf-8", errors="replace")
-    return body
+    return body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body or ""
 
 
 def server_message(body: bytes | str | None) -> str | None:
@@ -264,9 +250,7 @@ def server_message(body: bytes | str | None) -> str | None:
     try:
         parsed = json.loads(text)
     except ValueError:
-        if text.startswith("<") or len(text) > _MAX_SERVER_MESSAGE:
-            return None
-        return text
+        return None if text.startswith("<") or len(text) > _MAX_SERVER_MESSAGE else text
     if isinstance(parsed, dict):
         for key in ("message", "error", "detail"):
             value = parsed.get(key)
@@ -275,48 +259,34 @@ def server_message(body: bytes | str | None) -> str | None:
     return None
 
 
-def _workspace(request: ApiRequest) -> str:
-    return next((value for key, value in request.params if key == "teamId"), "?")
-
-
-def _hint(status_code: int, request: ApiRequest) -> str:
+def _refusal(status_code: int, request: ApiRequest) -> tuple[type[CloudOSAPIError], str]:
+    """The exception class for a refusal, and what to check."""
+    workspace = next((value for key, value in request.params if key == "teamId"), "?")
     if status_code == 401:
-        return "check the API key in the Airflow connection"
+        return CloudOSAuthError, "check the API key in the Airflow connection"
     if status_code == 403:
-        return (
-            f"the API key has no permission in workspace {_workspace(request)}; "
+        return CloudOSPermissionError, (
+            f"the API key has no permission in workspace {workspace}; "
             "check the workspace id and the key's access to it"
         )
     if status_code == 404:
         what = "session" if request.name in ("get", "abort", "resume") else "resource"
-        return f"no such {what} in workspace {_workspace(request)}; check the id and the workspace"
+        hint = f"no such {what} in workspace {workspace}; check the id and the workspace"
+        return CloudOSNotFoundError, hint
     if status_code in (400, 409):
         if request.name == "create":
-            return "the server refused the session configuration"
-        return "the action does not fit the current state of the session"
+            return CloudOSStateError, "the server refused the session configuration"
+        return CloudOSStateError, "the action does not fit the current state of the session"
     if 300 <= status_code < 400:
-        return "the server redirected the request; check the CloudOS URL (scheme and host) in the connection"
+        hint = "the server redirected the request; check the CloudOS URL (scheme and host) in the connection"
+        return CloudOSAPIError, hint
     if status_code == 429:
-        return "CloudOS is limiting the rate of requests; try again later"
+        return CloudOSTransientError, "CloudOS is limiting the rate of requests; try again later"
     if is_retryable_status(status_code):
         if not request.idempotent:
-            return _NOT_RETRIED[0].lower() + _NOT_RETRIED[1:]
-        return "the service is busy or failing; try again later"
-    return "unexpected answer from the server"
-
-
-def _error_class(status_code: int) -> type[CloudOSAPIError]:
-    if status_code == 401:
-        return CloudOSAuthError
-    if status_code == 403:
-        return CloudOSPermissionError
-    if status_code == 404:
-        return CloudOSNotFoundError
-    if status_code in (400, 409):
-        return CloudOSStateError
-    if is_retryable_status(status_code):
-        return CloudOSTransientError
-    return CloudOSAPIError
+            return CloudOSTransientError, _NOT_RETRIED[0].lower() + _NOT_RETRIED[1:]
+        return CloudOSTransientError, "the service is busy or failing; try again later"
+    return CloudOSAPIError, "unexpected answer from the server"
 
 
 def _phrase(status_code: int) -> str:
@@ -342,19 +312,25 @@ def raise_for_status(
     if 200 <= status_code < 300:
         return
     said = server_message(body)
+    error_class, hint = _refusal(status_code, request)
     message = (
-        f"CloudOS API refused {request.describe()} ({_phrase(status_code)}){_attempts(attempts)}: "
-        f"{_hint(status_code, request)}"
+        f"CloudOS API refused {request.describe()} ({_phrase(status_code)}){_attempts(attempts)}: {hint}"
     )
     if said:
         message += f". Server said: {said}"
     secrets = tuple(secrets)
-    raise _error_class(status_code)(
+    raise error_class(
         redact(message, secrets),
         status_code=status_code,
         endpoint=request.name,
         server_message=redact(said, secrets) if said else None,
     )
+
+
+def _unusable(request: ApiRequest, what: str, secrets: Iterable[str] = ()) -> CloudOSAPIError:
+    """The error for a 2xx answer the provider cannot use: ``what`` it was instead."""
+    message = f"CloudOS API answered {request.describe()} {what}"
+    return CloudOSAPIError(redact(message, secrets), endpoint=request.name)
 
 
 def decode_json(body: bytes | str | None, request: ApiRequest, *, secrets: Iterable[str] = ()) -> Any:
@@ -364,19 +340,13 @@ def decode_json(body: bytes | str | None, request: ApiRequest, *, secrets: Itera
     """
     text = _text(body)
     if not text.strip():
-        raise CloudOSAPIError(
-            f"CloudOS API answered {request.describe()} with an empty body where JSON was expected",
-            endpoint=request.name,
-        )
+        raise _unusable(request, "with an empty body where JSON was expected")
     try:
         return json.loads(text)
     except ValueError:
         snippet = text.strip()[:_MAX_SNIPPET]
-        message = (
-            f"CloudOS API answered {request.describe()} with a body that is not JSON ({snippet!r}); "
-            "check that the CloudOS URL points at the API"
-        )
-        raise CloudOSAPIError(redact(message, secrets), endpoint=request.name) from None
+        what = f"with a body that is not JSON ({snippet!r}); check that the CloudOS URL points at the API"
+        raise _unusable(request, what, secrets) from None
 
 
 def decode_json_object(
@@ -385,11 +355,7 @@ def decode_json_object(
     """Like :func:`decode_json`, but the answer must be a JSON object."""
     parsed = decode_json(body, request, secrets=secrets)
     if not isinstance(parsed, dict):
-        raise CloudOSAPIError(
-            f"CloudOS API answered {request.describe()} with a JSON {type(parsed).__name__} "
-            "where an object was expected",
-            endpoint=request.name,
-        )
+        raise _unusable(request, f"with a JSON {type(parsed).__name__} where an object was expected")
     return parsed
 
 
@@ -402,28 +368,19 @@ def extract_items(payload: Any, key: str, request: ApiRequest) -> list[dict[str,
     if items is None and isinstance(payload, dict):
         items = []
     if not isinstance(items, list):
-        raise CloudOSAPIError(
-            f"CloudOS API answered {request.describe()} without a {key!r} list",
-            endpoint=request.name,
-        )
+        raise _unusable(request, f"without a {key!r} list")
     return [item for item in items if isinstance(item, dict)]
 
 
 def extract_total(payload: Any) -> int | None:
     """``paginationMetadata["Pagination-Count"]`` of a list answer, or None when absent or odd."""
-    if not isinstance(payload, dict):
-        return None
-    metadata = payload.get("paginationMetadata")
-    if not isinstance(metadata, dict):
-        return None
-    count = metadata.get("Pagination-Count")
-    if isinstance(count, bool):
-        return None
+    metadata = payload.get("paginationMetadata") if isinstance(payload, dict) else None
+    count = metadata.get("Pagination-Count") if isinstance(metadata, dict) else None
     try:
         total = int(count)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return None
-    return total if total >= 0 else None
+    return total if total >= 0 and not isinstance(count, bool) else None
 
 
 def list_page(payload: Any, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
@@ -492,6 +449,19 @@ def _segments(path: str) -> list[str]:
     return [segment.strip() for segment in path.split("/") if segment.strip()]
 
 
+def _close_names(name: str, listing: Any, most: int) -> list[str]:
+    """The names of ``listing`` that resemble ``name``: the same letters in another case, then
+    up to ``most`` close spellings."""
+    names = _names(listing)
+    close = [candidate for candidate in names if candidate.lower() == name.lower()]
+    return close + [c for c in difflib.get_close_matches(name, names, n=most, cutoff=0.6) if c not in close]
+
+
+def _did_you_mean(close: list[str], otherwise: str) -> str:
+    return f"; did you mean {', '.join(repr(c) for c in close)}?" if close else otherwise
+
+
+@dataclass
 class _Found:
     """What a path led to: a ``file``, a ``folder`` or a ``dataset`` entry of a listing.
 
@@ -499,14 +469,9 @@ class _Found:
     wrote it: lineage names a file by that one path.
     """
 
-    def __init__(self, kind: str, entry: dict[str, Any], path: list[str] | None = None) -> None:
-        self.kind = kind
-        self.entry = entry
-        self.path = path or []
-
-    def within(self, dataset_name: str) -> _Found:
-        self.path = [dataset_name, *self.path]
-        return self
+    kind: str
+    entry: dict[str, Any]
+    path: list[str]
 
 
 class CloudOSResolver:
@@ -514,45 +479,38 @@ class CloudOSResolver:
 
     def __init__(self, client: ResolverClient) -> None:
         self._client = client
-        self._searches: dict[str, list[dict[str, Any]]] = {}
-        self._datasets: dict[str, list[dict[str, Any]]] = {}
-        self._dataset_items: dict[str, dict[str, Any]] = {}
-        self._folder_items: dict[tuple[str, str], dict[str, Any]] = {}
+        #: What each listing call answered, by the call's name and arguments: each is read once.
+        self._listings: dict[tuple[str, ...], Any] = {}
 
     # --- cached listings -------------------------------------------------------------------------
 
+    def _listed(self, call: str, *args: str) -> Any:
+        """What the client's listing ``call`` answered for ``args``, read once."""
+        if (call, *args) not in self._listings:
+            self._listings[(call, *args)] = getattr(self._client, call)(*args)
+        return self._listings[(call, *args)]
+
     def _search(self, name: str) -> list[dict[str, Any]]:
-        if name not in self._searches:
-            self._searches[name] = _entries(self._client.search_projects(name))
-        return self._searches[name]
+        return _entries(self._listed("search_projects", name))
 
     def _list_datasets(self, project_id: str) -> list[dict[str, Any]]:
-        if project_id not in self._datasets:
-            self._datasets[project_id] = _entries(self._client.list_datasets(project_id))
-        return self._datasets[project_id]
+        return _entries(self._listed("list_datasets", project_id))
 
     def _list_dataset(self, dataset: dict[str, Any]) -> dict[str, Any]:
-        dataset_id = str(dataset.get("_id", ""))
-        if dataset_id not in self._dataset_items:
-            listing = self._client.list_dataset_items(dataset_id)
-            self._dataset_items[dataset_id] = listing if isinstance(listing, dict) else {}
-        return self._dataset_items[dataset_id]
+        listing = self._listed("list_dataset_items", str(dataset.get("_id", "")))
+        return listing if isinstance(listing, dict) else {}
 
     def _list_folder(self, folder: dict[str, Any]) -> dict[str, Any]:
         # A folder without a type is taken to be virtual: that is what dataset folders are.
-        key = (str(folder.get("_id", "")), str(folder.get("folderType") or VIRTUAL_FOLDER))
-        if key not in self._folder_items:
-            listing = self._client.list_folder_items(*key)
-            self._folder_items[key] = listing if isinstance(listing, dict) else {}
-        return self._folder_items[key]
+        kind = str(folder.get("folderType") or VIRTUAL_FOLDER)
+        listing = self._listed("list_folder_items", str(folder.get("_id", "")), kind)
+        return listing if isinstance(listing, dict) else {}
 
     # --- projects ---------------------------------------------------------------------------------
 
     def resolve_project_id(self, project_name: str) -> str:
         """The id of the project named exactly ``project_name`` (the search matches substrings)."""
-        if not isinstance(project_name, str) or not project_name.strip():
-            raise CloudOSValidationError("project_name", project_name, "a project name is required")
-        name = project_name.strip()
+        name = _required(project_name, "project_name", "a project name is required")
         results = self._search(name)
         ids = sorted(
             {str(entry.get("_id")) for entry in results if entry.get("name") == name and entry.get("_id")}
@@ -563,63 +521,45 @@ class CloudOSResolver:
             raise CloudOSResolutionError(
                 f"Project name {name!r} is ambiguous: {len(ids)} projects have it ({', '.join(ids)})"
             )
-        found = _names(results)
-        close = [candidate for candidate in found if candidate.lower() == name.lower()]
-        close += [c for c in difflib.get_close_matches(name, found, n=5, cutoff=0.6) if c not in close]
-        hint = (
-            f"; did you mean {', '.join(repr(c) for c in close)}?"
-            if close
-            else "; no project has a similar name"
-        )
+        hint = _did_you_mean(_close_names(name, results, 5), "; no project has a similar name")
         raise CloudOSResolutionError(f"Project {name!r} was not found in the workspace{hint}")
-
-    def _project_of(
-        self, parsed: dict[str, Any], path_key: str, default_project: str | None
-    ) -> tuple[str, str]:
-        """``(project name, path inside it)``, honouring ``default_project`` for root-folder paths."""
-        project = str(parsed.get("project_name") or "").strip()
-        path = str(parsed.get(path_key) or "")
-        if default_project and (not project or project.lower() in PROJECT_ROOT_FOLDERS):
-            return default_project.strip(), f"{project}/{path}" if project else path
-        return project, path
 
     # --- walking a project --------------------------------------------------------------------------
 
     def _walk(self, listing: dict[str, Any], segments: list[str], want: str) -> _Found | None:
         """Follow ``segments`` down from a listing; the last one may be a file or a folder."""
-        for position, segment in enumerate(segments):
+        for segment in segments[:-1]:
             folder = _named(listing.get("folders"), segment)
-            if position == len(segments) - 1:
-                file = _named(listing.get("files"), segment)
-                order = (("file", file), ("folder", folder))
-                for kind, entry in order if want == "file" else reversed(order):
-                    if entry is not None:
-                        return _Found(kind, entry, list(segments))
-                return None
             if folder is None:
                 return None
             listing = self._list_folder(folder)
+        last = segments[-1]
+        order = (
+            ("file", _named(listing.get("files"), last)),
+            ("folder", _named(listing.get("folders"), last)),
+        )
+        for kind, entry in order if want == "file" else reversed(order):
+            if entry is not None:
+                return _Found(kind, entry, list(segments))
         return None
 
     def _locate(self, project_id: str, segments: list[str], want: str) -> _Found | None:
         """The entry ``segments`` lead to, preferring the wanted kind; None when nothing matches."""
         datasets = self._list_datasets(project_id)
+        # Inside the dataset the path starts with first, then from the top of every dataset.
+        starts = [(dataset, segments, str(dataset.get("name", ""))) for dataset in datasets]
         fallback: _Found | None = None
-        starting_dataset = _named(datasets, segments[0])
-        if starting_dataset is not None:
-            if len(segments) == 1:
-                fallback = _Found("dataset", starting_dataset, [segments[0]])
-            else:
-                found = self._walk(self._list_dataset(starting_dataset), segments[1:], want)
-                found = found.within(segments[0]) if found is not None else None
-                if found is not None and found.kind == want:
+        first = _named(datasets, segments[0])
+        if first is not None and len(segments) == 1:
+            fallback = _Found("dataset", first, [segments[0]])
+        elif first is not None:
+            starts.insert(0, (first, segments[1:], segments[0]))
+        for dataset, rest, name in starts:
+            found = self._walk(self._list_dataset(dataset), rest, want)
+            if found is not None:
+                found.path = [name, *found.path]  # from its dataset down
+                if found.kind == want:
                     return found
-                fallback = fallback or found
-        for dataset in datasets:
-            found = self._walk(self._list_dataset(dataset), segments, want)
-            found = found.within(str(dataset.get("name", ""))) if found is not None else None
-            if found is not None and found.kind == want:
-                return found
             fallback = fallback or found
         return fallback
 
@@ -633,7 +573,11 @@ class CloudOSResolver:
             if action == "mount"
             else ("folder_path", "links", "folder", "a CloudOS folder needs a project and a folder path")
         )
-        project, path = self._project_of(parsed, path_key, default_project)
+        project = str(parsed.get("project_name") or "").strip()
+        path = str(parsed.get(path_key) or "")
+        if default_project and (not project or project.lower() in PROJECT_ROOT_FOLDERS):
+            # A path from a project's root folder (``Data/...``) is inside ``default_project``.
+            project, path = default_project.strip(), f"{project}/{path}" if project else path
         shown = f"{project}/{path}"
         segments = _segments(path)
         if not project or not segments:
@@ -641,21 +585,14 @@ class CloudOSResolver:
         project_id = self.resolve_project_id(project)
         found = self._locate(project_id, segments, want)
         if found is None:
-            raise self._not_found(action, shown, project, project_id, segments)
+            guess = _did_you_mean(self._close_paths(project, project_id, segments), ".")
+            datasets = _names(self._list_datasets(project_id))
+            listed = ", ".join(repr(name) for name in datasets) if datasets else "none"
+            raise CloudOSResolutionError(
+                f"Cannot {action} {shown!r}: no {want} at that path in project {project!r}{guess} "
+                f"A path starts at a dataset or at a folder inside one; the project's datasets are: {listed}"
+            )
         return project, shown, segments, found
-
-    def _not_found(
-        self, action: str, shown: str, project: str, project_id: str, segments: list[str]
-    ) -> CloudOSResolutionError:
-        what = "file" if action == "mount" else "folder"
-        close = self._close_paths(project, project_id, segments)
-        guess = f"; did you mean {', '.join(repr(path) for path in close)}?" if close else "."
-        datasets = _names(self._list_datasets(project_id))
-        listed = ", ".join(repr(name) for name in datasets) if datasets else "none"
-        return CloudOSResolutionError(
-            f"Cannot {action} {shown!r}: no {what} at that path in project {project!r}{guess} "
-            f"A path starts at a dataset or at a folder inside one; the project's datasets are: {listed}"
-        )
 
     def _close_paths(self, project: str, project_id: str, segments: list[str]) -> list[str]:
         """Paths one name away from ``segments``: down the names that exist, then close names.
@@ -669,14 +606,9 @@ class CloudOSResolver:
         for position, segment in enumerate(segments):
             found = _named(entries, segment)
             if found is None:
-                names = _names(entries)
-                close = [name for name in names if name.lower() == segment.lower()]
-                close += [
-                    c for c in difflib.get_close_matches(segment, names, n=3, cutoff=0.6) if c not in close
-                ]
                 return [
                     "/".join([project, *segments[:position], name, *segments[position + 1 :]])
-                    for name in close
+                    for name in _close_names(segment, entries, 3)
                 ]
             if position == 0:
                 listing = self._list_dataset(found)

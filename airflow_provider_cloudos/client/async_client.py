@@ -29,6 +29,7 @@ import ssl
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import aiohttp
@@ -74,9 +75,7 @@ _ERRORS = TransportErrors(
 def ssl_option(verify: bool | str) -> bool | ssl.SSLContext:
     """aiohttp's ``ssl`` argument for a ``verify`` setting (a CA bundle path becomes a context)."""
     checked = check_verify(verify)
-    if isinstance(checked, bool):
-        return checked
-    return _bundle_context(checked, verify)
+    return checked if isinstance(checked, bool) else _bundle_context(checked, verify)
 
 
 @functools.lru_cache(maxsize=16)
@@ -111,12 +110,10 @@ POOL_CONNECTIONS = 64
 KEEPALIVE_SECONDS = 30.0
 
 
+@dataclass(slots=True, eq=False)
 class _LoopPool:
-    __slots__ = ("session", "users")
-
-    def __init__(self, session: aiohttp.ClientSession) -> None:
-        self.session = session
-        self.users = 0
+    session: aiohttp.ClientSession
+    users: int = 0
 
 
 _POOLS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopPool] = weakref.WeakKeyDictionary()
@@ -232,15 +229,6 @@ class AsyncCloudOSClient(ClientBase):
         if session is not None:
             await leave_pool(session)
 
-    def _client_session(self) -> aiohttp.ClientSession:
-        """The running loop's shared session, joined on first use (a client moved to another loop
-        joins that loop's pool)."""
-        loop = asyncio.get_running_loop()
-        if self._session is None or self._session.closed or self._session_loop is not loop:
-            self._session = join_pool()
-            self._session_loop = loop
-        return self._session
-
     async def _exchange(self, request: ApiRequest, budget: float) -> Answer:
         """One attempt: wait for the connection's turn (:mod:`.transport`), then connect, send, and
         read the whole answer within what is left of ``budget``."""
@@ -259,7 +247,13 @@ class AsyncCloudOSClient(ClientBase):
         return answer
 
     async def _request(self, request: ApiRequest, timeout: aiohttp.ClientTimeout) -> Answer:
-        async with self._client_session().request(
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            # The running loop's shared session, joined on first use (a client moved to another
+            # loop joins that loop's pool).
+            self._session = join_pool()
+            self._session_loop = loop
+        async with self._session.request(
             request.method,
             request.url(self._base_url),
             json=request.json,
@@ -328,12 +322,7 @@ class AsyncCloudOSClient(ClientBase):
         max_attempts: int | None = None,
     ) -> None:
         """Pause a session; an already paused one gives :class:`CloudOSStateError` (409)."""
-        request = api.abort_session(
-            self._workspace(workspace_id),
-            session_id,
-            upload_on_close=upload_on_close,
-            force_abort=force_abort,
-        )
+        request = api.abort_session(self._workspace(workspace_id), session_id, upload_on_close, force_abort)
         await self._send(request, max_attempts=max_attempts)
 
     #: The API's word for :meth:`pause_session` (deprecated: kept for callers written against it).

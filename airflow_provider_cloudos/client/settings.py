@@ -54,8 +54,6 @@ class ClientSettings:
         shown["proxy"] = None if self.proxy is None else redact_credentials(self.proxy)
         return f"ClientSettings({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
 
-    __str__ = __repr__
-
 
 #: What the repr of :class:`ClientSettings` leaves out: the key, and a flag only the hook reads.
 _UNSHOWN = ("api_key", "assumed_https")
@@ -68,29 +66,26 @@ def _seconds(value: Any, parameter: str, default: float, *, zero_allowed: bool =
     return parse_duration_seconds(value, parameter=parameter, zero_allowed=zero_allowed)
 
 
-def _megabytes(value: Any) -> float:
-    """The ``max_response_mb`` extra: a number above 0 from JSON or a form's text field."""
+def _max_response_bytes(value: Any) -> int:
+    """The ``max_response_mb`` extra, in bytes: a number of MB above 0 from JSON or a form's text field."""
     if value is None:
-        return DEFAULT_MAX_RESPONSE_BYTES / 1_048_576
+        return DEFAULT_MAX_RESPONSE_BYTES
     what = "the largest answer to accept, in MB, greater than 0"
     number = require_number(value, "max_response_mb", what)
     if number <= 0:
         raise CloudOSValidationError("max_response_mb", value, f"expected {what}")
-    return number
+    return max(1, int(number * 1_048_576))
 
 
 def _retry_limit(value: Any) -> int:
     """Retries after the first attempt, a whole number from JSON or a form's text field."""
-    default = RetryPolicy().max_attempts - 1
     if value is None:
-        return default
-    problem = "expected a whole number of retries after the first attempt, 0 or more"
+        return RetryPolicy().max_attempts - 1
     text = value.strip() if isinstance(value, str) else value
-    if isinstance(text, str) and text.isdecimal():
-        text = int(text)
-    if isinstance(text, float) and text.is_integer():
+    if (isinstance(text, str) and text.isdecimal()) or (isinstance(text, float) and text.is_integer()):
         text = int(text)
     if isinstance(text, bool) or not isinstance(text, int) or text < 0:
+        problem = "expected a whole number of retries after the first attempt, 0 or more"
         raise CloudOSValidationError("retry_limit", value, problem)
     return text
 
@@ -108,14 +103,6 @@ def _retry_policy(retry_limit: Any, retry_delay: Any) -> RetryPolicy:
         backoff_base=delay,
         backoff_max=max(default.backoff_max, delay),
     )
-
-
-def _extra_value(extra: Mapping[str, Any], name: str, conn_type: str) -> Any:
-    """Read an extra field, also under the ``extra__<type>__<name>`` key older UIs wrote."""
-    for key in (name, f"extra__{conn_type}__{name}"):
-        if not is_unset(extra.get(key)):
-            return extra[key]
-    return None
 
 
 def settings_from_connection(
@@ -138,54 +125,49 @@ def settings_from_connection(
     given here (an operator argument) wins over the connection's extra.
     """
     extra = dict(extra or {})
+
+    def read(name: str) -> Any:
+        """An extra field, also under the ``extra__<type>__<name>`` key older UIs wrote; None when unset."""
+        keys = (name, f"extra__{conn_type}__{name}")
+        return next((extra[key] for key in keys if not is_unset(extra.get(key))), None)
+
     if not password:
-        raise CloudOSValidationError(
-            "password",
-            f"<connection {conn_id!r}>",
-            "the CloudOS connection has no API key: put it in the connection's password field",
-        )
+        problem = "the CloudOS connection has no API key: put it in the connection's password field"
+        raise CloudOSValidationError("password", f"<connection {conn_id!r}>", problem)
     raw_host = (host or "").strip()
-    scheme = (schema or _extra_value(extra, "scheme", conn_type) or "").strip().lower()
+    scheme = (schema or read("scheme") or "").strip().lower()
     assumed_https = bool(raw_host) and "://" not in raw_host and not scheme
     if raw_host and "://" not in raw_host:
         if scheme and scheme not in ("http", "https"):
             raise CloudOSValidationError("schema", scheme, "the connection scheme must be http or https")
         raw_host = f"{scheme or 'https'}://{raw_host}"
     base_url = normalize_base_url(raw_host)
-    if port:
-        authority = base_url.split("://", 1)[1].split("/", 1)[0]
-        if ":" not in authority.rsplit("]", 1)[-1]:
-            scheme_part, rest = base_url.split("://", 1)
-            host_part, slash, path = rest.partition("/")
-            base_url = f"{scheme_part}://{host_part}:{int(port)}{slash}{path}".rstrip("/")
-    verify_ssl = _extra_value(extra, "verify_ssl", conn_type)
-    verify_ssl = (
-        True if verify_ssl is None else parse_bool(verify_ssl, "verify_ssl")
-    )  # JSON, a checkbox, text
-    ssl_cert = _extra_value(extra, "ssl_cert", conn_type)
+    scheme_part, rest = base_url.split("://", 1)
+    host_part, slash, path = rest.partition("/")
+    if port and ":" not in host_part.rsplit("]", 1)[-1]:
+        base_url = f"{scheme_part}://{host_part}:{int(port)}{slash}{path}".rstrip("/")
+    verify_ssl = read("verify_ssl")  # JSON, a checkbox, text
+    verify_ssl = True if verify_ssl is None else parse_bool(verify_ssl, "verify_ssl")
+    ssl_cert = read("ssl_cert")
     if ssl_cert is not None and not isinstance(ssl_cert, str):
         raise CloudOSValidationError("ssl_cert", ssl_cert, "expected a path to a CA bundle file")
     verify: bool | str = (ssl_cert.strip() if ssl_cert else True) if verify_ssl else False
     if is_unset(workspace_id):
-        workspace_id = _extra_value(extra, "workspace_id", conn_type)
-    request_timeout = _seconds(
-        _extra_value(extra, "request_timeout", conn_type), "request_timeout", DEFAULT_REQUEST_TIMEOUT
-    )
-    max_mb = _megabytes(_extra_value(extra, "max_response_mb", conn_type))
-    poll_interval = _extra_value(extra, "poll_interval", conn_type)
-    rate = _extra_value(extra, "max_requests_per_second", conn_type)  # JSON or a form's text field
+        workspace_id = read("workspace_id")
+    request_timeout = _seconds(read("request_timeout"), "request_timeout", DEFAULT_REQUEST_TIMEOUT)
+    max_response_bytes = _max_response_bytes(read("max_response_mb"))
+    poll_interval = read("poll_interval")
+    rate = read("max_requests_per_second")  # JSON or a form's text field
     return ClientSettings(
         base_url=base_url,
         api_key=password,
         workspace_id=None if workspace_id is None else str(workspace_id).strip(),
         verify=verify,
-        proxy=check_proxy_url(_extra_value(extra, "proxy", conn_type)),
-        no_proxy=check_no_proxy(_extra_value(extra, "no_proxy", conn_type)),
+        proxy=check_proxy_url(read("proxy")),
+        no_proxy=check_no_proxy(read("no_proxy")),
         request_timeout=request_timeout,
-        max_response_bytes=max(1, int(max_mb * 1_048_576)),
-        retry_policy=_retry_policy(
-            _extra_value(extra, "retry_limit", conn_type), _extra_value(extra, "retry_delay", conn_type)
-        ),
+        max_response_bytes=max_response_bytes,
+        retry_policy=_retry_policy(read("retry_limit"), read("retry_delay")),
         assumed_https=assumed_https,
         poll_interval=None if poll_interval is None else _seconds(poll_interval, "poll_interval", 0.0),
         max_requests_per_second=DEFAULT_REQUESTS_PER_SECOND

@@ -33,6 +33,7 @@ import math
 import time
 import weakref
 from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_cloudos.client.api import MAX_PAGE_SIZE
@@ -57,34 +58,24 @@ EXTRA_PAGES = 1
 PAGES_AT_ONCE = 4
 
 
+@dataclass(slots=True, eq=False)
 class _Ask:
-    __slots__ = ("answer", "client", "session_id", "statuses")
+    """One wait's ask: its session, the statuses it expects it in, and where its answer goes."""
 
-    def __init__(
-        self,
-        client: AsyncCloudOSClient,
-        session_id: str,
-        statuses: frozenset[str],
-        answer: asyncio.Future[dict[str, Any] | None],
-    ) -> None:
-        self.client = client
-        self.session_id = session_id
-        self.statuses = statuses
-        self.answer = answer
+    client: AsyncCloudOSClient
+    session_id: str
+    statuses: frozenset[str]
+    answer: asyncio.Future[dict[str, Any] | None]
 
 
 class SharedReader:
     """The reader of one connection in one event loop; see the module's docstring."""
 
-    def __init__(self, forget: Any = None) -> None:
+    def __init__(self) -> None:
         self._asks: list[_Ask] = []
         self._round: asyncio.Task[None] | None = None
-        self._forget = forget
         #: The waits using the reader: each one's client (a wait's client is gone, it has left).
         self._waits: weakref.WeakSet[AsyncCloudOSClient] = weakref.WeakSet()
-        #: Pages listed and sessions handed over, for tests and benchmarks.
-        self.pages = 0
-        self.served = 0
 
     async def latest(
         self, client: AsyncCloudOSClient, session_id: str, statuses: Iterable[str]
@@ -104,7 +95,7 @@ class SharedReader:
             # A fresh context: the round serves every wait, and no one wait's deadline holds it.
             self._round = loop.create_task(self._run_round(), context=contextvars.Context())
         deadline = current_deadline()
-        limit = None if deadline is None else max(0.0, deadline.remaining(time.time()))
+        limit = None if deadline is None else max(0.0, deadline.at - time.time())
         try:
             return await asyncio.wait_for(asyncio.shield(ask.answer), timeout=limit)
         except TimeoutError:
@@ -138,12 +129,6 @@ class SharedReader:
             for unseen in waiting.values():
                 _answer(unseen, None)
 
-    def leave(self, client: AsyncCloudOSClient) -> None:
-        """``client``'s wait is over; the last wait to leave drops the reader."""
-        self._waits.discard(client)
-        if not self._waits and self._forget is not None:
-            self._forget(self)
-
     async def _list(self, waiting: dict[str, list[_Ask]]) -> None:
         """Hand each waited session found in the listing to its asks, page by page as they come.
 
@@ -160,11 +145,9 @@ class SharedReader:
             sessions, total = await client.list_sessions(
                 page=page, limit=MAX_PAGE_SIZE, statuses=statuses, max_attempts=1
             )
-            self.pages += 1
             for session in sessions:
                 asks = waiting.pop(str(session.get("_id")), None)
                 if asks is not None:
-                    self.served += 1
                     _answer(asks, session)
             return total
 
@@ -207,40 +190,25 @@ def connection_key(base_url: str, workspace_id: str | None, api_key: str) -> Has
 def reader_for(key: Hashable) -> SharedReader:
     """The running loop's reader for the connection ``key``, made on first use, gone when idle."""
     readers = _READERS.setdefault(asyncio.get_running_loop(), {})
-    reader = readers.get(key)
-    if reader is None:
-        reader = readers[key] = SharedReader(forget=lambda idle: _forget(readers, key, idle))
-    return reader
-
-
-def _forget(readers: dict[Hashable, SharedReader], key: Hashable, idle: SharedReader) -> None:
-    if readers.get(key) is idle:
-        del readers[key]
+    if key not in readers:
+        readers[key] = SharedReader()
+    return readers[key]
 
 
 def leave(key: Hashable, client: AsyncCloudOSClient) -> None:
-    """``client`` (a wait on connection ``key``) is closing: it leaves the reader, if it joined one."""
+    """``client`` (a wait on connection ``key``) is closing: it leaves the reader, if it joined one;
+    the last wait to leave drops the reader."""
     try:
-        reader = _READERS.get(asyncio.get_running_loop(), {}).get(key)
+        readers = _READERS.get(asyncio.get_running_loop(), {})
     except RuntimeError:  # no running loop: no reader was ever made in it
         return
+    reader = readers.get(key)
     if reader is not None:
-        reader.leave(client)
+        reader._waits.discard(client)
+        if not reader._waits:
+            del readers[key]
 
 
 def readers(loop: asyncio.AbstractEventLoop | None = None) -> int:
     """How many readers ``loop`` (default: the running loop) holds; for tests and benchmarks."""
     return len(_READERS.get(loop or asyncio.get_running_loop(), {}))
-
-
-__all__ = [
-    "EXTRA_PAGES",
-    "GATHER_SECONDS",
-    "PAGES_AT_ONCE",
-    "SOLO_ASKS",
-    "SharedReader",
-    "connection_key",
-    "leave",
-    "reader_for",
-    "readers",
-]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import json
 import logging
 import socket
@@ -72,46 +73,6 @@ _ERRORS = TransportErrors(
 )
 
 
-def _read_answer(
-    response: requests.Response,
-    request: ApiRequest,
-    limit: int,
-    read_timeout: float,
-    seconds: float,
-    ends: float,
-) -> bytes:
-    """The whole body of ``response``, read by chunks until ``ends`` (monotonic) at the latest.
-
-    Each read waits at most ``read_timeout`` or what is left of the attempt (``seconds`` in all).
-    Refused unread when the announced length passes ``limit``, and as soon as what arrived does.
-    """
-    announced = announced_length(response.headers.get("Content-Length"))
-    if announced is not None and announced > limit:
-        raise too_large_error(request, limit, announced=announced)
-    raw = response.raw
-    body = bytearray()
-    while True:
-        left = ends - time.monotonic()
-        if left <= 0:
-            raise AttemptTimeout(seconds)
-        # The socket's timeout applies to each read: shortened before every read, it keeps a stalled
-        # answer from outliving the attempt. An answer without a socket (a test double) is left alone.
-        sock = getattr(getattr(raw, "connection", None), "sock", None)
-        if sock is not None:
-            sock.settimeout(max(min(read_timeout, left), 0.001))
-        try:
-            chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
-        except urllib3.exceptions.ReadTimeoutError:
-            if left <= read_timeout:
-                raise AttemptTimeout(seconds) from None
-            raise
-        if not chunk:
-            return bytes(body)
-        body += chunk
-        if len(body) > limit:
-            raise too_large_error(request, limit)
-
-
 #: When the attempt under way in this thread must end (monotonic seconds), for the connection
 #: that reads its answer's head.
 _ATTEMPT_ENDS: ContextVar[float | None] = ContextVar("cloudos_attempt_ends", default=None)
@@ -151,15 +112,11 @@ class _HeadDeadlineHTTPS(_HeadDeadline, HTTPSConnection):
     pass
 
 
-class _HTTPPool(HTTPConnectionPool):
-    ConnectionCls = _HeadDeadlineHTTP
-
-
-class _HTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _HeadDeadlineHTTPS
-
-
-_POOL_CLASSES = {"http": _HTTPPool, "https": _HTTPSPool}
+#: urllib3's pools, by scheme, with those connections.
+_POOL_CLASSES = {
+    "http": type("_HTTPPool", (HTTPConnectionPool,), {"ConnectionCls": _HeadDeadlineHTTP}),
+    "https": type("_HTTPSPool", (HTTPSConnectionPool,), {"ConnectionCls": _HeadDeadlineHTTPS}),
+}
 
 
 class _Adapter(HTTPAdapter):
@@ -179,15 +136,14 @@ class _Adapter(HTTPAdapter):
 _POOL_SIZE = 4
 
 
-def _check_timeout(timeout: tuple[float, float] | float) -> tuple[float, float] | float:
+def _check_timeout(timeout: tuple[float, float] | float) -> tuple[float, float]:
+    """``(connect, read)`` seconds, from one number for both or a pair; refused by name otherwise."""
     values = timeout if isinstance(timeout, tuple) else (timeout,)
-    if len(values) not in (1, 2) or not all(
-        isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0 for v in values
-    ):
-        raise CloudOSValidationError(
-            "timeout", timeout, "expected seconds > 0, or a (connect, read) pair of them"
-        )
-    return timeout
+    usable = [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0]
+    if len(usable) != len(values) or len(values) not in (1, 2):
+        problem = "expected seconds > 0, or a (connect, read) pair of them"
+        raise CloudOSValidationError("timeout", timeout, problem)
+    return values[0], values[-1]
 
 
 def _identity(session: dict[str, Any]) -> str:
@@ -233,18 +189,15 @@ class CloudOSClient(ClientBase):
         self._proxies = {"http": self._route.proxy, "https": self._route.proxy} if self._route.proxy else {}
         self._sleep = sleep
         self._owns_session = session is None
-        self._session = session if session is not None else self._new_session()
-
-    @staticmethod
-    def _new_session() -> requests.Session:
-        session = requests.Session()
-        # Proxies and CA bundles are chosen by the provider's rule (client.transport), the same for
-        # both transports; the environment is read there, not again by requests.
-        session.trust_env = False
-        adapter = _Adapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
-        session.mount("https://", adapter)
-        session.mount("http://", adapter)
-        return session
+        if session is None:
+            session = requests.Session()
+            # Proxies and CA bundles are chosen by the provider's rule (client.transport), the same
+            # for both transports; the environment is read there, not again by requests.
+            session.trust_env = False
+            adapter = _Adapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
+            session.mount("https://", adapter)
+            session.mount("http://", adapter)
+        self._session = session
 
     def __enter__(self) -> CloudOSClient:
         return self
@@ -260,7 +213,7 @@ class CloudOSClient(ClientBase):
     def _exchange(self, request: ApiRequest, url: str, seconds: float) -> Answer:
         """One attempt: connect, send, and read the whole answer within ``seconds``."""
         ends = time.monotonic() + seconds
-        connect, read = self._timeout if isinstance(self._timeout, tuple) else (self._timeout,) * 2
+        connect, read = self._timeout
         token = _ATTEMPT_ENDS.set(ends)
         try:
             response = self._session.request(
@@ -289,10 +242,45 @@ class CloudOSClient(ClientBase):
             response.close()
             raise AttemptTimeout(seconds)
         try:
-            body = _read_answer(response, request, self._max_bytes, read, seconds, ends)
+            body = self._read_answer(response, request, seconds, ends)
             return Answer(response.status_code, body, response.headers.get("Retry-After"))
         finally:
             response.close()
+
+    def _read_answer(
+        self, response: requests.Response, request: ApiRequest, seconds: float, ends: float
+    ) -> bytes:
+        """The whole body of ``response``, read by chunks until ``ends`` (monotonic) at the latest.
+
+        Each read waits at most the read timeout or what is left of the attempt (``seconds`` in all).
+        Refused unread when the announced length passes the size cap, and as soon as what arrived does.
+        """
+        limit, read_timeout = self._max_bytes, self._timeout[1]
+        announced = announced_length(response.headers.get("Content-Length"))
+        if announced is not None and announced > limit:
+            raise too_large_error(request, limit, announced=announced)
+        raw = response.raw
+        body = bytearray()
+        while True:
+            left = ends - time.monotonic()
+            if left <= 0:
+                raise AttemptTimeout(seconds)
+            # The socket's timeout applies to each read: shortened before every read, it keeps a stalled
+            # answer from outliving the attempt. An answer without a socket (a test double) is left alone.
+            sock = getattr(getattr(raw, "connection", None), "sock", None)
+            if sock is not None:
+                sock.settimeout(max(min(read_timeout, left), 0.001))
+            try:
+                chunk = raw.read1(READ_CHUNK_BYTES, decode_content=True)
+            except urllib3.exceptions.ReadTimeoutError:
+                if left <= read_timeout:
+                    raise AttemptTimeout(seconds) from None
+                raise
+            if not chunk:
+                return bytes(body)
+            body += chunk
+            if len(body) > limit:
+                raise too_large_error(request, limit)
 
     def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
         """Send ``request``, retrying as the policy and the call's deadline allow; a 2xx body or raise.
@@ -348,26 +336,22 @@ class CloudOSClient(ClientBase):
         that ignores ``page`` would otherwise be asked for page after page forever).
         """
         seen: set[str] = set()
-        page = 1
-        while True:
+        for page in itertools.count(1):
             request = self._list_request(page, page_size, statuses, only_owner, archived, workspace_id)
             sessions, total = self._listed(self._send(request), request)
-            fresh = 0
+            known = len(seen)
             for session in sessions:
                 identity = _identity(session)
-                if identity in seen:
-                    continue
-                seen.add(identity)
-                fresh += 1
-                yield session
+                if identity not in seen:
+                    seen.add(identity)
+                    yield session
             if len(sessions) < page_size or (total is not None and page * page_size >= total):
                 return
-            if not fresh:
+            if len(seen) == known:
                 logger.warning(
                     "CloudOS API list returned page %d with no new sessions; stopping the listing", page
                 )
                 return
-            page += 1
 
     def pause_session(
         self,
@@ -381,13 +365,7 @@ class CloudOSClient(ClientBase):
         The exception's ``server_message`` says "aborted in aborted status"; callers that only
         want the session paused treat it as success.
         """
-        request = api.abort_session(
-            self._workspace(workspace_id),
-            session_id,
-            upload_on_close=upload_on_close,
-            force_abort=force_abort,
-        )
-        self._send(request)
+        self._send(api.abort_session(self._workspace(workspace_id), session_id, upload_on_close, force_abort))
 
     #: The API's word for :meth:`pause_session` (deprecated: kept for callers written against it).
     abort_session = pause_session

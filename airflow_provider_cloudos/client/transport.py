@@ -96,53 +96,30 @@ class AttemptTimeout(TimeoutError):
     """One attempt used its whole time (connect + send + answer) without a complete answer."""
 
     def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
         super().__init__(f"no complete answer within {seconds:g}s (the total time allowed for one attempt)")
 
 
-def check_seconds(value: object, parameter: str) -> float:
-    """A number of seconds greater than 0, refused by name otherwise."""
+def check_seconds(value: object, parameter: str, what: str = "a number of seconds greater than 0") -> float:
+    """A finite number greater than 0 (``what`` it should be), refused by name otherwise."""
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise CloudOSValidationError(parameter, value, "expected a number of seconds greater than 0")
+        raise CloudOSValidationError(parameter, value, f"expected {what}")
     return float(value)
 
 
 def announced_length(value: str | None) -> int | None:
     """The ``Content-Length`` a server announced, or None when absent or unreadable."""
-    if value is None:
-        return None
     try:
-        length = int(value.strip())
-    except ValueError:
+        length = int((value or "").strip())
+    except ValueError:  # absent (blank) or not a number
         return None
     return length if length >= 0 else None
 
 
-def clean_api_key(api_key: str) -> str:
-    """The key without surrounding blanks; refused (without echoing it) when unusable.
-
-    A key with a line break or control character inside would make the HTTP library raise an
-    error quoting the header value, so it is refused here, where the message can stay silent
-    about it.
-    """
-    if not isinstance(api_key, str) or not api_key.strip():
-        raise CloudOSValidationError("api_key", "", "an API key is required")
-    key = api_key.strip()
-    if not key.isprintable():
-        raise CloudOSValidationError(
-            "api_key", "<redacted>", "the API key contains line breaks or control characters"
-        )
-    return key
-
-
 def clean_workspace_id(workspace_id: str | None) -> str | None:
-    if workspace_id is None:
-        return None
-    if not isinstance(workspace_id, str):
-        raise CloudOSValidationError(
-            "workspace_id", workspace_id, f"expected a string, got {type(workspace_id).__name__}"
-        )
-    return workspace_id.strip() or None
+    if workspace_id is not None and not isinstance(workspace_id, str):
+        problem = f"expected a string, got {type(workspace_id).__name__}"
+        raise CloudOSValidationError("workspace_id", workspace_id, problem)
+    return (workspace_id or "").strip() or None
 
 
 def check_verify(verify: bool | str) -> bool | str:
@@ -154,9 +131,8 @@ def check_verify(verify: bool | str) -> bool | str:
     if isinstance(verify, bool):
         return verify
     if not isinstance(verify, str) or not verify.strip():
-        raise CloudOSValidationError(
-            "verify", verify, "expected True, False or the path of a CA bundle file or directory"
-        )
+        problem = "expected True, False or the path of a CA bundle file or directory"
+        raise CloudOSValidationError("verify", verify, problem)
     path = verify.strip()
     if not os.path.exists(path):
         raise CloudOSValidationError("verify", verify, "no CA bundle file or directory at this path")
@@ -167,9 +143,8 @@ def safe_cause(error: BaseException, secrets: Iterable[str]) -> BaseException | 
     """``error`` to chain as the cause, or None when its text would reveal a secret (the API key,
     a proxy password, or any URL's credentials)."""
     text = str(error)
-    if redact_credentials(text) != text:
-        return None
-    return None if any(secret and secret in text for secret in secrets) else error
+    reveals = redact_credentials(text) != text or any(secret and secret in text for secret in secrets)
+    return None if reveals else error
 
 
 @dataclass(frozen=True)
@@ -196,12 +171,9 @@ class RetryPolicy:
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
                 raise CloudOSValidationError(name, value, "expected a number of seconds, 0 or more")
-        if (
-            not isinstance(self.jitter, (int, float))
-            or isinstance(self.jitter, bool)
-            or not 0 <= self.jitter <= 1
-        ):
-            raise CloudOSValidationError("jitter", self.jitter, "expected a fraction between 0 and 1")
+        jitter = self.jitter
+        if isinstance(jitter, bool) or not isinstance(jitter, (int, float)) or not 0 <= jitter <= 1:
+            raise CloudOSValidationError("jitter", jitter, "expected a fraction between 0 and 1")
 
 
 def parse_retry_after(value: str | None, *, clock: Callable[[], float] = time.time) -> float | None:
@@ -209,9 +181,7 @@ def parse_retry_after(value: str | None, *, clock: Callable[[], float] = time.ti
 
     A date in the past means "now" (0 seconds).
     """
-    if value is None:
-        return None
-    text = value.strip()
+    text = (value or "").strip()
     if not text:
         return None
     try:
@@ -270,9 +240,6 @@ class Deadline:
     at: float
     source: str
 
-    def remaining(self, now: float) -> float:
-        return self.at - now
-
 
 _CURRENT: ContextVar[Deadline | None] = ContextVar("cloudos_call_deadline", default=None)
 
@@ -329,10 +296,8 @@ def attempt_budget(per_attempt: float, deadline: Deadline | None, now: float) ->
     None when the deadline leaves nothing."""
     if deadline is None:
         return per_attempt
-    left = deadline.remaining(now)
-    if left <= 0:
-        return None
-    return min(per_attempt, left)
+    left = deadline.at - now
+    return min(per_attempt, left) if left > 0 else None
 
 
 #: A timeout that fires this close to the deadline is the deadline's (timers are not exact).
@@ -342,7 +307,7 @@ _DEADLINE_SLACK_SECONDS = 0.05
 def deadline_passed(deadline: Deadline | None, now: float) -> bool:
     """Whether a timeout that just fired was the deadline's, rather than a shorter one of the
     client's own (a connect timeout, say): only then does the error say the deadline was reached."""
-    return deadline is not None and deadline.remaining(now) <= _DEADLINE_SLACK_SECONDS
+    return deadline is not None and deadline.at - now <= _DEADLINE_SLACK_SECONDS
 
 
 def sleep_fits(delay: float, deadline: Deadline | None, now: float) -> bool:
@@ -352,9 +317,6 @@ def sleep_fits(delay: float, deadline: Deadline | None, now: float) -> bool:
 
 #: Environment variables naming a CA bundle, in the order they are looked at.
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
-
-
-PROXY_SCHEMES = ("http", "https")
 
 
 _HOST_AND_PORT = re.compile(r"[^:\[\]]+:\d+")
@@ -373,9 +335,7 @@ class Route:
 
     def credentials(self) -> tuple[str, str] | None:
         """(user, password) of the proxy URL, decoded; None when it has none."""
-        if self.proxy is None:
-            return None
-        parts = urlsplit(self.proxy)
+        parts = urlsplit(self.proxy or "")
         if parts.username is None:
             return None
         return unquote(parts.username), unquote(parts.password or "")
@@ -393,8 +353,7 @@ class Route:
         if self.proxy is None:
             return None
         parts = urlsplit(self.proxy)
-        host = parts.netloc.rsplit("@", 1)[-1]
-        return parts._replace(netloc=host).geturl()
+        return parts._replace(netloc=parts.netloc.rsplit("@", 1)[-1]).geturl()
 
     def secrets(self) -> tuple[str, ...]:
         """What must never show in a message: the password (raw and decoded), and the header made of it."""
@@ -419,10 +378,9 @@ def check_proxy_url(value: object, parameter: str = "proxy") -> str | None:
         parts.port  # noqa: B018 - reading it is the check: a port that is not a number raises
     except ValueError:
         raise CloudOSValidationError(parameter, shown, "not a usable proxy URL (check the port)") from None
-    if parts.scheme.lower() not in PROXY_SCHEMES:
-        raise CloudOSValidationError(
-            parameter, shown, f"the proxy scheme must be http or https, not {parts.scheme!r}"
-        )
+    if parts.scheme.lower() not in ("http", "https"):
+        problem = f"the proxy scheme must be http or https, not {parts.scheme!r}"
+        raise CloudOSValidationError(parameter, shown, problem)
     if not parts.hostname:
         raise CloudOSValidationError(parameter, shown, "the proxy URL names no host")
     return text
@@ -467,18 +425,6 @@ def bypasses_proxy(url: str, no_proxy: str | None) -> bool:
     return any(_matches(host, authority, entry.strip()) for entry in no_proxy.split(",") if entry.strip())
 
 
-def _environment_proxies(environ: Mapping[str, str]) -> dict[str, str]:
-    """``{scheme: proxy}`` (and ``"no"``) from ``*_proxy`` variables; the lowercase name wins, as
-    with curl and ``requests``."""
-    found: dict[str, str] = {}
-    for lowercase_pass in (False, True):
-        for name, value in environ.items():
-            if not value or not name.lower().endswith("_proxy") or (name == name.lower()) != lowercase_pass:
-                continue
-            found[name[: -len("_proxy")].lower()] = value
-    return found
-
-
 def choose_route(
     base_url: str,
     proxy: str | None = None,
@@ -488,7 +434,14 @@ def choose_route(
     """The proxy for requests to ``base_url`` (see the module's rule)."""
     env = os.environ if environ is None else environ
     proxy = check_proxy_url(proxy)
-    found = _environment_proxies(env)
+    # ``{scheme: proxy}`` (and ``"no"``) from the ``*_proxy`` variables; a lowercase name, read
+    # last, wins, as with curl and ``requests``.
+    lowercase_last = sorted(env.items(), key=lambda item: item[0] == item[0].lower())
+    found = {
+        name[: -len("_proxy")].lower(): value
+        for name, value in lowercase_last
+        if value and name.lower().endswith("_proxy")
+    }
     exclusions = ",".join(part for part in (check_no_proxy(no_proxy), found.get("no")) if part)
     if bypasses_proxy(base_url, exclusions):
         return Route(None, "no_proxy")
@@ -567,8 +520,7 @@ def failure_chain(error: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        linked = [getattr(current, name, None) for name in _LINKS]
-        linked += list(getattr(current, "args", ()))
+        linked = [*(getattr(current, name, None) for name in _LINKS), *getattr(current, "args", ())]
         if not current.__suppress_context__:
             linked.append(current.__context__)
         pending.extend(item for item in linked if isinstance(item, BaseException))
@@ -616,9 +568,8 @@ def explain_no_answer(error: BaseException, base_url: str | None = None) -> NoAn
         return NoAnswer(f"the host name of {where} could not be resolved", CHECK_THE_URL)
     if errnos & _NO_ROUTE:
         return NoAnswer(f"no network route to {where}", CHECK_THE_URL)
-    if _named(chain, "ConnectTimeout", "ConnectionTimeout") and any(
-        isinstance(item, TimeoutError) for item in chain
-    ):
+    timed_out = any(isinstance(item, TimeoutError) for item in chain)
+    if timed_out and _named(chain, "ConnectTimeout", "ConnectionTimeout"):
         return NoAnswer(f"no connection to {where} within the connect timeout", CHECK_THE_URL)
     return NoAnswer(_innermost(chain))
 
@@ -649,9 +600,7 @@ TOO_MANY_REQUESTS_HOLD_SECONDS = 1.0
 
 def check_rate(value: object, parameter: str = "max_requests_per_second") -> float:
     """A number of requests a second greater than 0, refused by name otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
-        raise CloudOSValidationError(parameter, value, "expected a number of requests a second above 0")
-    return float(value)
+    return check_seconds(value, parameter, "a number of requests a second above 0")
 
 
 class RequestBudget:
@@ -665,9 +614,6 @@ class RequestBudget:
         self._clock = clock
         #: When the next request would be sent if the budget were spent evenly.
         self._paced_until = clock()
-        #: Requests sent, and how long they were held back in all, for tests and benchmarks.
-        self.granted = 0
-        self.held_seconds = 0.0
 
     def turn(self) -> float:
         """Take the next turn: how many seconds from now the request may be sent (0: now)."""
@@ -675,10 +621,7 @@ class RequestBudget:
         paced = max(self._paced_until, now)
         send_at = max(now, paced - self._burst)
         self._paced_until = paced + self._interval
-        delay = round(send_at - now, 6)  # to the microsecond: a float sum's dust is not a wait
-        self.granted += 1
-        self.held_seconds += delay
-        return delay
+        return round(send_at - now, 6)  # to the microsecond: a float sum's dust is not a wait
 
     def hold(self, seconds: float) -> None:
         """CloudOS said "too many requests": no request on this connection for ``seconds``, and
@@ -786,40 +729,32 @@ class TransportErrors:
     timeout_is_the_attempts: bool = False
 
 
+@dataclass
 class Attempts:
     """Where one call stands: how many attempts it made, what failed last, the deadline it serves.
 
     The deadline is read once, when the call starts, from the scope the caller opened.
     """
 
-    def __init__(
-        self,
-        request: ApiRequest,
-        policy: RetryPolicy,
-        *,
-        attempt_seconds: float,
-        secrets: tuple[str, ...],
-        clock: Callable[[], float],
-        logger: logging.Logger,
-        base_url: str | None = None,
-    ) -> None:
-        self.request = request
-        self._base_url = base_url
-        self.policy = policy
-        self.count = 0
-        self._attempt_seconds = attempt_seconds
-        self._secrets = secrets
-        self._clock = clock
-        self._logger = logger
+    request: ApiRequest
+    policy: RetryPolicy
+    attempt_seconds: float
+    secrets: tuple[str, ...] = field(repr=False)  # the API key among them: never shown
+    clock: Callable[[], float]
+    logger: logging.Logger
+    base_url: str | None = None
+    count: int = field(default=0, init=False)
+    _last_failure: str | None = field(default=None, init=False)
+
+    def __post_init__(self) -> None:
         self._deadline = current_deadline()
-        self._started = clock()
-        self._last_failure: str | None = None
+        self._started = self.clock()
 
     def steps(self, errors: TransportErrors) -> Steps:
         """The loop: attempts and the waits between them, until a 2xx answer or an error."""
         delay: float | None
         while True:
-            budget = attempt_budget(self._attempt_seconds, self._deadline, self._clock())
+            budget = attempt_budget(self.attempt_seconds, self._deadline, self.clock())
             if budget is None:
                 raise self._out_of_time(self._last_failure)
             self.count += 1
@@ -829,14 +764,14 @@ class Attempts:
                 raise self._error(
                     f"CloudOS API TLS handshake failed for {self.request.describe()}: {tls_reason(exc)}. "
                     "Check the CloudOS URL and the connection's SSL verification setting (or CA bundle path)"
-                ) from safe_cause(exc, self._secrets)
+                ) from safe_cause(exc, self.secrets)
             except errors.passing as exc:
                 delay = self._failed(exc, budget, errors)
             except errors.unsendable as exc:  # a bad URL or header: the request could not even be sent
                 raise self._error(
                     f"CloudOS API request {self.request.describe()} could not be sent: "
                     f"{type(exc).__name__}: {exc}"
-                ) from safe_cause(exc, self._secrets)
+                ) from safe_cause(exc, self.secrets)
             else:
                 delay = self._answered(answer)
                 if delay is None:
@@ -851,30 +786,24 @@ class Attempts:
         the transport raised, which is chained only when it reveals no secret.
         """
         timed_out = isinstance(exc, errors.timeouts)
-        if timed_out and deadline_passed(self._deadline, self._clock()):
+        if timed_out and deadline_passed(self._deadline, self.clock()):
             # Cut by the deadline: what it says is the deadline; an earlier attempt's failure, if
             # any, is still the last thing CloudOS (or the network) said.
             raise self._out_of_time(self._last_failure) from None
         error = AttemptTimeout(budget) if timed_out and errors.timeout_is_the_attempts else exc
         delay = self._delay(None, None)
         if delay is None:
+            # Nothing chained when the message already says what to check (the library's chain
+            # would repeat its pool dump and the URL's query in the traceback); else what the
+            # transport raised, unless it reveals a secret.
+            explained = explain_no_answer(exc, self.base_url).advice is not None
             raise connection_error(
-                self.request, error, attempts=self.count, secrets=self._secrets, base_url=self._base_url
-            ) from self._cause(exc)
+                self.request, error, attempts=self.count, secrets=self.secrets, base_url=self.base_url
+            ) from (None if explained else safe_cause(exc, self.secrets))
         if isinstance(error, AttemptTimeout):
             return self._before_retry(str(error), delay)
         # The transport's text may quote a header or a proxy URL: it is redacted like any message.
-        return self._before_retry(
-            redact(explain_no_answer(error, self._base_url).reason, self._secrets), delay
-        )
-
-    def _cause(self, cause: BaseException) -> BaseException | None:
-        """What to chain under a final "unreachable" error: nothing when the message already says
-        what to check (the library's chain would repeat its pool dump and the URL's query in the
-        traceback), else what the transport raised, unless it reveals a secret."""
-        if explain_no_answer(cause, self._base_url).advice is not None:
-            return None
-        return safe_cause(cause, self._secrets)
+        return self._before_retry(redact(explain_no_answer(error, self.base_url).reason, self.secrets), delay)
 
     def _answered(self, answer: Answer) -> float | None:
         """Seconds to wait after an answer worth another attempt; None for a 2xx; raise otherwise."""
@@ -882,7 +811,7 @@ class Attempts:
             delay = self._delay(answer.status, answer.retry_after)
             if delay is not None:
                 return self._before_retry(f"HTTP {answer.status}", delay)
-        raise_for_status(answer.status, answer.body, self.request, attempts=self.count, secrets=self._secrets)
+        raise_for_status(answer.status, answer.body, self.request, attempts=self.count, secrets=self.secrets)
         return None
 
     def _delay(self, status: int | None, retry_after: str | None) -> float | None:
@@ -893,9 +822,9 @@ class Attempts:
 
     def _before_retry(self, failure: str, delay: float) -> float:
         """``delay``, once it is known to fit before the deadline and the retry is logged."""
-        if not sleep_fits(delay, self._deadline, self._clock()):
+        if not sleep_fits(delay, self._deadline, self.clock()):
             raise self._out_of_time(failure) from None
-        self._logger.warning(
+        self.logger.warning(
             "CloudOS API %s (%s) got %s; retrying in %.2fs (attempt %d of %d)",
             self.request.name,
             self.request.describe(),
@@ -909,7 +838,7 @@ class Attempts:
 
     def _error(self, message: str) -> CloudOSAPIError:
         """The call's error: ``message`` redacted, with no HTTP status (there was no answer)."""
-        return CloudOSAPIError(redact(message, self._secrets), status_code=None, endpoint=self.request.name)
+        return CloudOSAPIError(redact(message, self.secrets), status_code=None, endpoint=self.request.name)
 
     def _out_of_time(self, failure: str | None) -> CloudOSDeadlineError:
         """The error for a call stopped by its task's deadline: which call, how long it ran (and
@@ -920,7 +849,7 @@ class Attempts:
             message = f"CloudOS API {what} not sent: the deadline of {source} was already reached"
         else:
             tries = "1 attempt" if self.count == 1 else f"{self.count} attempts"
-            elapsed = self._clock() - self._started
+            elapsed = self.clock() - self._started
             message = f"CloudOS API {what} stopped after {elapsed:.1f}s ({tries}): the deadline of {source}"
             message += " was reached"
         if failure:
@@ -928,43 +857,39 @@ class Attempts:
         if self.count and not self.request.idempotent:
             message += f". {_NOT_RETRIED}"
         return CloudOSDeadlineError(
-            redact(message, self._secrets), status_code=None, endpoint=self.request.name
+            redact(message, self.secrets), status_code=None, endpoint=self.request.name
         )
 
 
-def run_blocking(steps: Steps, send: Callable[[float], Answer], sleep: Callable[[float], object]) -> bytes:
-    """Carry out ``steps`` with blocking calls: the blocking client's retry loop."""
+def run_blocking(steps: Steps, send: Callable[[float], Answer], sleep: Callable[[float], Any]) -> bytes:
+    """Carry out ``steps`` with blocking calls: the blocking client's retry loop.
+
+    What a step did (an answer; nothing for a sleep) is sent back into the loop, and what it
+    raised is thrown into it: the loop decides what a failure means, or raises it again.
+    """
     step = next(steps)
     while not isinstance(step, bytes):
-        if isinstance(step, Sleep):
-            sleep(step.seconds)
-            step = next(steps)
-            continue
         try:
-            answer = send(step.seconds)
-        except Exception as exc:  # the loop decides what it means, or raises it again
+            done = send(step.seconds) if isinstance(step, Send) else sleep(step.seconds)
+        except Exception as exc:
             step = steps.throw(exc)
         else:
-            step = steps.send(answer)
+            step = steps.send(done)
     return step
 
 
 async def run_awaited(
-    steps: Steps, send: Callable[[float], Awaitable[Answer]], sleep: Callable[[float], Awaitable[object]]
+    steps: Steps, send: Callable[[float], Awaitable[Answer]], sleep: Callable[[float], Awaitable[Any]]
 ) -> bytes:
-    """Carry out ``steps`` awaiting each call: the async client's retry loop."""
+    """Carry out ``steps`` awaiting each call: the async client's retry loop (see :func:`run_blocking`)."""
     step = next(steps)
     while not isinstance(step, bytes):
-        if isinstance(step, Sleep):
-            await sleep(step.seconds)
-            step = next(steps)
-            continue
         try:
-            answer = await send(step.seconds)
-        except Exception as exc:  # the loop decides what it means, or raises it again
+            done = await (send(step.seconds) if isinstance(step, Send) else sleep(step.seconds))
+        except Exception as exc:
             step = steps.throw(exc)
         else:
-            step = steps.send(answer)
+            step = steps.send(done)
     return step
 
 
@@ -989,13 +914,19 @@ class ClientBase:
     ) -> None:
         self._attempt_seconds = attempt_seconds
         self._base_url = normalize_base_url(base_url)
-        self._api_key = clean_api_key(api_key)
+        if not isinstance(api_key, str) or not api_key.strip():
+            raise CloudOSValidationError("api_key", "", "an API key is required")
+        # A key with a line break or control character inside would make the HTTP library raise an
+        # error quoting the header value: refused here, where the message can stay silent about it.
+        self._api_key = api_key.strip()
+        if not self._api_key.isprintable():
+            problem = "the API key contains line breaks or control characters"
+            raise CloudOSValidationError("api_key", "<redacted>", problem)
         self._workspace_id = clean_workspace_id(workspace_id)
         size = self._max_bytes = max_response_bytes
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise CloudOSValidationError(
-                "max_response_bytes", size, "expected a number of bytes of at least 1"
-            )
+            problem = "expected a number of bytes of at least 1"
+            raise CloudOSValidationError("max_response_bytes", size, problem)
         self._route = choose_route(self._base_url, proxy, no_proxy)
         self._retry_policy = retry_policy or RetryPolicy()
         self._clock = clock
@@ -1046,13 +977,7 @@ class ClientBase:
         if max_attempts is not None:
             policy = replace(policy, max_attempts=max_attempts)
         return Attempts(
-            request,
-            policy,
-            attempt_seconds=self._attempt_seconds,
-            secrets=self._secrets,
-            clock=self._clock,
-            logger=logger,
-            base_url=self._base_url,
+            request, policy, self._attempt_seconds, self._secrets, self._clock, logger, self._base_url
         )
 
     def _list_request(
@@ -1066,15 +991,10 @@ class ClientBase:
     ) -> ApiRequest:
         if statuses is not None and not isinstance(statuses, str):
             statuses = list(statuses)
-        return api.list_sessions(
-            self._workspace(workspace_id),
-            page=page,
-            limit=limit,
-            # Display or API names, each display name expanded to every API spelling; none: no filter.
-            statuses=api_statuses_for(normalize_statuses(statuses, "statuses")) if statuses else None,
-            only_owner=only_owner,
-            archived=archived,
-        )
+        workspace = self._workspace(workspace_id)
+        # Display or API names, each display name expanded to every API spelling; none: no filter.
+        names = api_statuses_for(normalize_statuses(statuses, "statuses")) if statuses else None
+        return api.list_sessions(workspace, page, limit, names, only_owner, archived)
 
     def _object(self, body: bytes, request: ApiRequest, *, empty: bool = False) -> dict[str, Any]:
         """The JSON object of a 2xx answer; ``{}`` for an empty one where ``empty`` allows it."""
