@@ -109,6 +109,7 @@ from airflow_provider_cloudos.links import (
     XCOM_SESSION_URL,
     CloudOSSessionLink,
 )
+from airflow_provider_cloudos.operators.literals import keep_parameters
 
 if TYPE_CHECKING:
     from airflow.sdk.bases.operator import BaseOperatorMeta
@@ -684,6 +685,12 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     #: The OpenLineage record of this try; a class default so that an instance made for a resumed
     #: (deferred) task starts without one and reads it back from XCom.
     session_lineage: SessionLineage | None = None
+    # Kept by ``keep_parameters``; declared for the type checker.
+    instance_type: str | None
+    mounts: Sequence[str] | str | None
+    links: Sequence[str] | str | None
+    max_cost_usd: float | str | None
+    max_runtime: str | float | None
 
     def __init__(
         self,
@@ -701,16 +708,7 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.instance_type = instance_type
-        self.storage_size = storage_size
-        self.cost_limit = cost_limit
-        self.shutdown_in = shutdown_in
-        self.mounts = mounts
-        self.links = links
-        self.wait_for_running = wait_for_running
-        self.stop_on_kill = stop_on_kill
-        self.max_cost_usd = max_cost_usd
-        self.max_runtime = max_runtime
+        keep_parameters(self, locals())
 
     def _session_guard(self) -> SessionGuard:
         """The cost/runtime guard on the wait for ``running``."""
