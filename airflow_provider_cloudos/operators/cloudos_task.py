@@ -554,7 +554,6 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
                 poll_interval=poll,
                 stop_on_timeout=may_pause,
                 stop_on_kill=may_pause,
-                upload_on_close=True,
                 max_cost_usd=guard.max_cost_usd,
                 max_runtime_seconds=guard.max_runtime_seconds,
                 last_status=status,
