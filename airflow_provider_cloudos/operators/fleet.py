@@ -46,11 +46,12 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     CloudOSSessionOperatorBase,
     CloudOSTaskMixin,
     airflow_errors,
+    check_literal_parameters,
+    keep_parameters,
     record_saved_results,
     saved_folders,
     saves_results,
 )
-from airflow_provider_cloudos.operators.literals import check_literal_parameters, keep_parameters
 
 #: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
 XCOM_PAUSE_RESULTS = "pause_results"

@@ -62,6 +62,8 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     CloudOSSessionStartOperator,
     Located,
     airflow_errors,
+    check_literal_parameters,
+    keep_parameters,
     linked_in_this_run,
     openlineage_installed,
     platform_of,
@@ -69,7 +71,6 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     saved_folders,
     saves_results,
 )
-from airflow_provider_cloudos.operators.literals import check_literal_parameters, keep_parameters
 
 #: XCom key under which the resume operator says whether it started (resumed) the session.
 XCOM_STARTED_SESSION = "started_session"
