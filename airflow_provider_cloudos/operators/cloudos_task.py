@@ -408,11 +408,8 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
         Also run on the literal values when the DAG is parsed (``check_literal_parameters``). A
         refusal fails the task for good (a retry renders the same value) and names the value.
         """
-        return self._checked(self._read_parameters)
-
-    def _checked(self, check: Callable[[], T]) -> T:
         try:
-            result = check()
+            result = self._read_parameters()
             self._check_shared()
         except CloudOSValidationError as error:
             raise to_airflow_exception(error) from error
