@@ -233,10 +233,8 @@ def saved_folders(task: Any, session: Mapping[str, Any], known: Mapping[str, str
     return linked_folder_uris(session, known or {}, locate_uri)
 
 
-def record_saved_results(
-    task: Any, context: Any, summary: Mapping[str, Any], uris: Iterable[str]
-) -> list[str]:
-    """One asset event per folder in ``uris``, once the session is seen paused; the URIs recorded.
+def record_saved_results(task: Any, context: Any, summary: Mapping[str, Any], folders: Sequence[str]) -> None:
+    """One asset event per folder in ``folders`` (their URIs), once the session is seen paused.
 
     Called after a pause that saves data (:func:`saves_results`) was waited for, with the summary
     of the session as the wait ended (a trigger's event carries it: no second read).
@@ -244,11 +242,10 @@ def record_saved_results(
     log, session_id, status = task.log, summary.get("id"), summary.get("status")
     if status != PAUSED:
         log.info("Session %s ended %s, not paused: no asset event", session_id, status)
-        return []
-    folders = list(uris)
+        return
     if not folders:
         log.info("Session %s saved its data but links no folder: no asset event", session_id)
-        return []
+        return
     extra = saved_results_extra(summary)
     recorded = []
     for uri in folders:
@@ -259,7 +256,6 @@ def record_saved_results(
     if recorded:
         events = f"asset event(s) for {', '.join(recorded)} (alias {RESULTS_ALIAS!r})"
         log.info(f"Session {session_id} saved its data: {events}")
-    return recorded
 
 
 @cache
