@@ -40,16 +40,13 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
     CloudOSSensorTimingMixin,
     CloudOSTaskMixin,
+    airflow_errors,
 )
 from airflow_provider_cloudos.operators.sessions import (
     XCOM_STARTED_SESSION,
     CloudOSResumeSessionOperator,
     CloudOSStopSessionOperator,
 )
-
-#: The key under which releases up to 0.1 said whether the block started the session: a block set
-#: up before an upgrade is still read through it (see ``session_block._started_template``).
-XCOM_STARTED_BY_BLOCK = "started_by_block"
 
 
 def started_flag(value: Any) -> bool:
@@ -75,7 +72,9 @@ class CloudOSBlockPauseOperator(CloudOSStopSessionOperator):
         self.started = started
 
     def execute(self, context: Any) -> str:
-        if not self._checked(lambda: started_flag(self.started)):
+        with airflow_errors():
+            started = started_flag(self.started)
+        if not started:
             session_id = self._validated()
             self.log.info("Session %s was running before this block started; leaving it running", session_id)
             return session_id
@@ -198,7 +197,6 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
 
 
 __all__ = [
-    "XCOM_STARTED_BY_BLOCK",
     "XCOM_STARTED_SESSION",
     "CloudOSBlockPauseOperator",
     "CloudOSBlockResumeOperator",

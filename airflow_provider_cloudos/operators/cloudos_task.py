@@ -44,11 +44,22 @@ file (an input), every linked folder (an output) and the session itself. Without
 provider nothing of it is imported or stored: the record is pushed to XCom (key
 :data:`XCOM_LINEAGE`) only when the provider is installed, because a task that defers comes back
 as a new operator instance and must find its record again.
+
+**Literal parameters.** ``storage_size=50`` or ``session_type="jupyterlab"`` written straight
+into a DAG file would otherwise pass parsing and fail only when the task runs, hours later. So
+every task runs its own run-time validation once, at construction
+(:func:`check_literal_parameters`), with every value known only at run time (Jinja in it, or
+``create.output``) swapped for a neutral stand-in: the parameter's default, or a placeholder for
+a required one. When the execution platform itself is unknown, a value is refused only if it fits
+neither platform. The swap uses ``object.__setattr__`` on the instance being built and puts every
+original value back before returning: Airflow's ``BaseOperator.__setattr__`` would record the
+stand-ins as the task's arguments.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -222,10 +233,8 @@ def saved_folders(task: Any, session: Mapping[str, Any], known: Mapping[str, str
     return linked_folder_uris(session, known or {}, locate_uri)
 
 
-def record_saved_results(
-    task: Any, context: Any, summary: Mapping[str, Any], uris: Iterable[str]
-) -> list[str]:
-    """One asset event per folder in ``uris``, once the session is seen paused; the URIs recorded.
+def record_saved_results(task: Any, context: Any, summary: Mapping[str, Any], folders: Sequence[str]) -> None:
+    """One asset event per folder in ``folders`` (their URIs), once the session is seen paused.
 
     Called after a pause that saves data (:func:`saves_results`) was waited for, with the summary
     of the session as the wait ended (a trigger's event carries it: no second read).
@@ -233,11 +242,10 @@ def record_saved_results(
     log, session_id, status = task.log, summary.get("id"), summary.get("status")
     if status != PAUSED:
         log.info("Session %s ended %s, not paused: no asset event", session_id, status)
-        return []
-    folders = list(uris)
+        return
     if not folders:
         log.info("Session %s saved its data but links no folder: no asset event", session_id)
-        return []
+        return
     extra = saved_results_extra(summary)
     recorded = []
     for uri in folders:
@@ -248,7 +256,6 @@ def record_saved_results(
     if recorded:
         events = f"asset event(s) for {', '.join(recorded)} (alias {RESULTS_ALIAS!r})"
         log.info(f"Session {session_id} saved its data: {events}")
-    return recorded
 
 
 @cache
@@ -258,6 +265,103 @@ def openlineage_installed() -> bool:
         return importlib.util.find_spec("airflow.providers.openlineage") is not None
     except (ImportError, ValueError):
         return False
+
+
+# -- literal parameters, checked when the DAG is parsed --------------------------------------
+
+#: Jinja's default delimiters: a string holding one of these is rendered before it is used.
+JINJA_MARKERS = ("{{", "{%", "{#")
+#: Stand-ins for unknown values of required parameters (others stand in with their default).
+REQUIRED_STAND_INS: Mapping[str, Any] = {
+    "name": "templated-name",
+    "project_name": "templated-project",
+    "session_id": "0" * 24,
+    "project_id": "0" * 24,  # a templated id stands for a given one: project_name is then not needed
+    "is_dry_run": False,  # the pause operator keeps its dry_run parameter under this name
+}
+#: A parameter whose unknown value could be any of these: a literal must fit at least one.
+ALTERNATIVES: Mapping[str, Sequence[Any]] = {"execution_platform": (AWS, AZURE)}
+
+
+class InvalidLiteralParameter(AirflowException):
+    """A literal parameter of a task that no run could accept (shown as a DAG import error)."""
+
+
+def is_templated(value: Any) -> bool:
+    """True when the value is known only at run time: Jinja in it, or an XCom reference and the like."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return False
+    if isinstance(value, str):
+        return any(marker in value for marker in JINJA_MARKERS)
+    if isinstance(value, (list, tuple)):
+        return any(is_templated(item) for item in value)
+    return True  # XComArg, a ParamsDict entry, a macro...: resolved when the task runs
+
+
+@cache
+def _defaults(cls: type) -> Mapping[str, Any]:
+    """Every keyword default of ``cls.__init__`` and of its bases' (a subclass's wins); cached."""
+    found: dict[str, Any] = {}
+    for init in (klass.__dict__["__init__"] for klass in cls.__mro__ if "__init__" in klass.__dict__):
+        for parameter in inspect.signature(init).parameters.values():
+            if parameter.default is not inspect.Parameter.empty:
+                found.setdefault(parameter.name, parameter.default)
+    return found
+
+
+def _stand_in_sets(task: Any, fields: Sequence[str]) -> list[dict[str, Any]]:
+    """The stand-in values to try: one set, or one per alternative of an unknown platform."""
+    unknown = [field for field in fields if is_templated(getattr(task, field, None))]
+    defaults = _defaults(task.__class__)
+    base = {field: REQUIRED_STAND_INS.get(field, defaults.get(field)) for field in unknown}
+    sets = [base]
+    for field, options in ALTERNATIVES.items():
+        if field in base:
+            sets = [{**stand_ins, field: option} for stand_ins in sets for option in options]
+    return sets
+
+
+def _validate_with(task: Any, stand_ins: dict[str, Any], validate: Callable[[], Any]) -> Exception | None:
+    originals = {field: getattr(task, field) for field in stand_ins}
+    try:
+        for field, value in stand_ins.items():
+            object.__setattr__(task, field, value)
+        validate()
+    except (AirflowFailException, CloudOSValidationError) as error:  # a refusal; anything else is a bug
+        return error
+    finally:
+        for field, value in originals.items():
+            object.__setattr__(task, field, value)
+    return None
+
+
+def keep_parameters(task: Any, given: Mapping[str, Any], **renamed: str) -> None:
+    """Keep a task's parameters as its attributes, from its ``__init__``'s ``locals()``.
+
+    Every parameter but ``self`` and ``kwargs`` is kept under its own name, or the one ``renamed``
+    gives it (``dry_run="is_dry_run"``: ``BaseOperator.dry_run`` is a method). Through
+    ``setattr``, so Airflow records each one as a task argument, as an assignment would.
+    """
+    for name, value in given.items():
+        if name not in ("self", "kwargs", "__class__"):
+            setattr(task, renamed.get(name, name), value)
+
+
+def check_literal_parameters(task: Any, validate: Callable[[], Any]) -> None:
+    """Run ``validate`` (the task's run-time checks) on its literal values; raise if none can pass.
+
+    ``validate`` raises an exception naming the parameter, the value and the problem; the
+    refusal adds the task and says it was found while parsing.
+    """
+    failures = [
+        _validate_with(task, stand_ins, validate) for stand_ins in _stand_in_sets(task, task.template_fields)
+    ]
+    if failures and all(failure is not None for failure in failures):
+        first = failures[0]
+        raise InvalidLiteralParameter(
+            f"{type(task).__name__} {task.task_id!r}: {first} (a literal value in the DAG file, "
+            "refused when the DAG was parsed; a templated value is checked when the task runs)"
+        ) from None
 
 
 #: A mount or link payload item with where its file or folder lives.
@@ -300,11 +404,8 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
         Also run on the literal values when the DAG is parsed (``check_literal_parameters``). A
         refusal fails the task for good (a retry renders the same value) and names the value.
         """
-        return self._checked(self._read_parameters)
-
-    def _checked(self, check: Callable[[], T]) -> T:
         try:
-            result = check()
+            result = self._read_parameters()
             self._check_shared()
         except CloudOSValidationError as error:
             raise to_airflow_exception(error) from error
@@ -553,7 +654,6 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
                 poll_interval=poll,
                 stop_on_timeout=may_pause,
                 stop_on_kill=may_pause,
-                upload_on_close=True,
                 max_cost_usd=guard.max_cost_usd,
                 max_runtime_seconds=guard.max_runtime_seconds,
                 last_status=status,
@@ -684,6 +784,12 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     #: The OpenLineage record of this try; a class default so that an instance made for a resumed
     #: (deferred) task starts without one and reads it back from XCom.
     session_lineage: SessionLineage | None = None
+    # Kept by ``keep_parameters``; declared for the type checker.
+    instance_type: str | None
+    mounts: Sequence[str] | str | None
+    links: Sequence[str] | str | None
+    max_cost_usd: float | str | None
+    max_runtime: str | float | None
 
     def __init__(
         self,
@@ -701,16 +807,7 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.instance_type = instance_type
-        self.storage_size = storage_size
-        self.cost_limit = cost_limit
-        self.shutdown_in = shutdown_in
-        self.mounts = mounts
-        self.links = links
-        self.wait_for_running = wait_for_running
-        self.stop_on_kill = stop_on_kill
-        self.max_cost_usd = max_cost_usd
-        self.max_runtime = max_runtime
+        keep_parameters(self, locals())
 
     def _session_guard(self) -> SessionGuard:
         """The cost/runtime guard on the wait for ``running``."""

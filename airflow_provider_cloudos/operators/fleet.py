@@ -39,18 +39,19 @@ from airflow_provider_cloudos.core.spec import is_unset, parse_bool, parse_strin
 from airflow_provider_cloudos.core.status import PAUSED, TERMINATED, map_status, normalize_statuses
 from airflow_provider_cloudos.core.waiting import BatchWatch, WaitEnd, batch_wait, run_blocking
 from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
-from airflow_provider_cloudos.exceptions import to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import task_call_deadline
 from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
     WAIT_TEMPLATE_FIELDS,
     CloudOSSessionOperatorBase,
     CloudOSTaskMixin,
+    airflow_errors,
+    check_literal_parameters,
+    keep_parameters,
     record_saved_results,
     saved_folders,
     saves_results,
 )
-from airflow_provider_cloudos.operators.literals import check_literal_parameters, keep_parameters
 
 #: XCom key of the pause results, pushed before waiting (and before failing) so they survive both.
 XCOM_PAUSE_RESULTS = "pause_results"
@@ -203,7 +204,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         self.log.info("Selecting %s", selection.describe())
         matched: list[dict[str, Any]] = []
         listed = 0
-        try:
+        with airflow_errors():
             for session in self.hook.iter_sessions(
                 statuses=sorted(selection.statuses), only_owner=selection.only_owner, page_size=100
             ):
@@ -215,8 +216,6 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
                     matched.append(session)
                 elif map_status(session.get("status")) in selection.statuses:
                     self.log.info("Skipping %s: %s", self._describe(session), reason)
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
         self.log.info("%d session(s) listed, %d selected", listed, len(matched))
         return matched
 
@@ -414,7 +413,7 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
         statuses, only_owner, include_archived, include_access, path = self._validated()
         self._require_workspace()
         now = datetime.now(UTC)
-        try:
+        with airflow_errors():
             rows = self.hook.session_report(
                 statuses=statuses,
                 only_owner=only_owner,
@@ -422,8 +421,6 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
                 now=now,
                 include_access=include_access,
             )
-        except CloudOSError as error:
-            raise to_airflow_exception(error) from error
         totals = summarize_report(rows)
         if path:
             write_report(path, report_csv(rows, include_access=include_access))

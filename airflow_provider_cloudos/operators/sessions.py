@@ -62,6 +62,8 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     CloudOSSessionStartOperator,
     Located,
     airflow_errors,
+    check_literal_parameters,
+    keep_parameters,
     linked_in_this_run,
     openlineage_installed,
     platform_of,
@@ -69,7 +71,6 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     saved_folders,
     saves_results,
 )
-from airflow_provider_cloudos.operators.literals import check_literal_parameters
 
 #: XCom key under which the resume operator says whether it started (resumed) the session.
 XCOM_STARTED_SESSION = "started_session"
@@ -138,6 +139,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         *WAIT_TEMPLATE_FIELDS,
         *CONNECTION_TEMPLATE_FIELDS,
     )
+    project_name: str | None
 
     def __init__(
         self,
@@ -157,18 +159,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.name = name
-        self.session_type = session_type
-        self.project_name = project_name
-        self.project_id = project_id
-        self.execution_platform = execution_platform
-        self.spot = spot
-        self.shared = shared
-        self.r_version = r_version
-        self.spark_master_type = spark_master_type
-        self.spark_core_type = spark_core_type
-        self.spark_workers = spark_workers
-        self.reuse_existing = reuse_existing
+        keep_parameters(self, locals())
         check_literal_parameters(self, self._validated)
 
     flag_parameters = ("reuse_existing", *CloudOSSessionStartOperator.START_FLAGS)
@@ -448,6 +439,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         *WAIT_TEMPLATE_FIELDS,
         *CONNECTION_TEMPLATE_FIELDS,
     )
+    session_id: str
 
     def __init__(
         self,
@@ -460,11 +452,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.session_id = session_id
-        self.upload_on_close = upload_on_close
-        self.force = force
-        self.wait_for_paused = wait_for_paused
-        self.accept_terminated = accept_terminated
+        keep_parameters(self, locals())
         check_literal_parameters(self, self._validated)
 
     def _read_parameters(self) -> str:

@@ -32,8 +32,8 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     DEFAULT_DEFERRABLE,
     CloudOSSensorTimingMixin,
     CloudOSTaskMixin,
+    check_literal_parameters,
 )
-from airflow_provider_cloudos.operators.literals import check_literal_parameters
 
 
 class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSensorOperator):

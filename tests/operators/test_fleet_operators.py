@@ -31,12 +31,12 @@ from airflow_provider_cloudos.client.transport import RetryPolicy
 from airflow_provider_cloudos.core.errors import CloudOSGuardError
 from airflow_provider_cloudos.core.waiting import SessionGuard
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
+from airflow_provider_cloudos.operators.cloudos_task import InvalidLiteralParameter
 from airflow_provider_cloudos.operators.fleet import (
     XCOM_PAUSE_RESULTS,
     CloudOSPauseSessionsOperator,
     CloudOSSessionReportOperator,
 )
-from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter, is_templated
+from airflow_provider_cloudos.operators.cloudos_task import InvalidLiteralParameter, is_templated
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,

@@ -8,7 +8,7 @@ import pytest
 from airflow.providers.common.compat.sdk import AirflowFailException, AirflowNotFoundException
 from operator_helpers import make_context, rendered
 
-from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
+from airflow_provider_cloudos.operators.cloudos_task import InvalidLiteralParameter
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,

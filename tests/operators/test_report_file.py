@@ -13,13 +13,13 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from airflow_provider_cloudos.compat import AIRFLOW_V_3_0_PLUS, object_storage_path
 from airflow_provider_cloudos.core.errors import CloudOSValidationError, shown_value
+from airflow_provider_cloudos.operators.cloudos_task import InvalidLiteralParameter
 from airflow_provider_cloudos.operators.fleet import (
     CloudOSSessionReportOperator,
     check_report_path,
     is_storage_url,
     write_report,
 )
-from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
 
 
 class FakeTI:

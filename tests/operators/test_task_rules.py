@@ -19,8 +19,7 @@ from airflow.providers.common.compat.sdk import DAG, AirflowFailException, BaseO
 from operator_helpers import make_context, rendered
 
 from airflow_provider_cloudos.operators import block, fleet, sessions
-from airflow_provider_cloudos.operators.cloudos_task import CloudOSTaskMixin
-from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
+from airflow_provider_cloudos.operators.cloudos_task import CloudOSTaskMixin, InvalidLiteralParameter
 from airflow_provider_cloudos.sensors import sessions as sensors
 from airflow_provider_cloudos.testing import StateTimings
 

@@ -18,7 +18,7 @@ from airflow.providers.common.compat.sdk import AirflowFailException
 from reliability_helpers import Artefacts, FakeTI, record
 
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
-from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
+from airflow_provider_cloudos.operators.cloudos_task import InvalidLiteralParameter
 from airflow_provider_cloudos.operators.sessions import (
     CloudOSCreateSessionOperator,
     CloudOSResumeSessionOperator,

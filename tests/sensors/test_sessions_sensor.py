@@ -10,7 +10,7 @@ from airflow.providers.common.compat.sdk import (
     TaskDeferred,
 )
 
-from airflow_provider_cloudos.operators.literals import InvalidLiteralParameter
+from airflow_provider_cloudos.operators.cloudos_task import InvalidLiteralParameter
 from airflow_provider_cloudos.sensors.sessions import CloudOSSessionSensor
 from airflow_provider_cloudos.testing import StateTimings
 from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
