@@ -64,7 +64,7 @@ MERGED_INTO: dict[str, str] = {
     "core.urls": "core.formatters",
     "core.guards": "core.waiting",
     **{f"operators.{old}": "operators.cloudos_task" for old in ("connection_task", "session_task")},
-    **{f"operators.{old}": "operators.cloudos_task" for old in ("results", "task_lineage")},
+    **{f"operators.{old}": "operators.cloudos_task" for old in ("results", "task_lineage", "literals")},
     "operators.report_file": "operators.fleet",
     "operators.block_tasks": "operators.block",
     "task_deadlines": "hooks.cloudos",
