@@ -29,7 +29,7 @@ from airflow_provider_cloudos.core.status import map_status
 # csv and json are imported where they are used, to keep them out of the core's import time
 # (see BENCHMARKS.md).
 
-#: ``interactiveSessionType`` values → the names people use.
+#: ``interactiveSessionType`` values → the names people use (an unknown value is shown as it is).
 SESSION_TYPE_NAMES: dict[str, str] = {
     "awsJupyterNotebook": "Jupyter",
     "azureJupyterNotebook": "Jupyter",
@@ -164,14 +164,6 @@ def format_instance_type(instance_type: Any, is_cost_saving: Any = False) -> str
     return f"{name} (spot)" if is_cost_saving is True else name
 
 
-def friendly_session_type(interactive_session_type: Any) -> str:
-    """``awsJupyterNotebook`` → ``Jupyter``; unknown values are returned unchanged (as text)."""
-    if interactive_session_type is None:
-        return ""
-    key = str(interactive_session_type)
-    return SESSION_TYPE_NAMES.get(key, key)
-
-
 # --- reading a partial session object ------------------------------------------------------------------
 
 
@@ -276,11 +268,6 @@ def export_session_status_csv(session_data: Any, output_file: str | None = None)
     return write_output(csv_text(CSV_HEADER, [_csv_row(session_data)])[: -len("\n")], output_file)
 
 
-def export_sessions_csv(sessions: Iterable[Any], output_file: str | None = None) -> str:
-    """The same CSV with one row per session (raw or transformed), for a session list."""
-    return write_output(csv_text(CSV_HEADER, map(_csv_row, sessions))[: -len("\n")], output_file)
-
-
 # --- XCom summary ---------------------------------------------------------------------------------------
 
 
@@ -321,7 +308,7 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
         "name": _text(data.get("name")),
         "status": map_status(raw_status),
         "api_status": raw_status,
-        "session_type": friendly_session_type(session_type) if session_type else None,
+        "session_type": SESSION_TYPE_NAMES.get(session_type, session_type) if session_type else None,
         "owner": _owner(data),
         "project": _text(_mapping(data.get("project")).get("name")),
         "instance_type": _text(resources.get("instanceType")),

@@ -123,11 +123,6 @@ def evaluate_status(
     return WaitOutcome.WAITING
 
 
-def is_live(status: str | None) -> bool:
-    """True when the session exists and is running or on its way to (or from) running."""
-    return map_status(status) in LIVE_STATUSES
-
-
 def api_statuses_for(display_statuses: Iterable[str]) -> list[str]:
     """Raw API names for display statuses, for the list endpoint's ``status[]`` filter."""
     names: list[str] = []

@@ -11,7 +11,6 @@ from airflow_provider_cloudos.core.status import (
     WaitOutcome,
     api_statuses_for,
     evaluate_status,
-    is_live,
     map_status,
     normalize_statuses,
 )
@@ -103,9 +102,7 @@ def test_normalize_statuses_refuses_non_iterables():
     assert str(raised.value) == "Invalid target_status=5: expected a status name or a list of status names"
 
 
-def test_is_live_and_api_statuses_for():
-    assert is_live("initializing")
-    assert not is_live("aborted")
+def test_api_statuses_for():
     assert api_statuses_for(["running", "paused"]) == ["aborted", "stopped", "ready", "running"]
 
 
