@@ -221,12 +221,6 @@ def _stripped(value: Any, parameter: str, expected: str = "a string") -> str:
     return value.strip()
 
 
-def _words(names: Iterable[str]) -> str:
-    """``a, b, c or d``: choices as a sentence says them."""
-    listed = list(names)
-    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}"
-
-
 # --- official-shaped checks -------------------------------------------------------------------
 
 
@@ -352,10 +346,9 @@ def require_session_type(session_type: Any, parameter: str = "session_type") -> 
         return SESSION_TYPE_TO_BACKEND[key]
     if key in BACKEND_TO_SESSION_TYPE:
         return key
+    *others, last = SESSION_TYPE_TO_BACKEND
     raise CloudOSValidationError(
-        parameter,
-        session_type,
-        f"expected a session type: {_words(SESSION_TYPE_TO_BACKEND)}",
+        parameter, session_type, f"expected a session type: {', '.join(others)} or {last}"
     )
 
 
@@ -427,52 +420,6 @@ def check_spark_platform(backend: str, execution_platform: str, parameter: str =
         )
 
 
-def check_spot_platform(spot: bool, execution_platform: str, parameter: str = "spot") -> None:
-    """Spot (cost-saving) instances are an AWS feature."""
-    if spot and execution_platform != AWS:
-        raise CloudOSValidationError(
-            parameter, spot, f"spot instances are only available on AWS, not on {execution_platform!r}"
-        )
-
-
-def check_mounts_platform(
-    mounts: Iterable[dict[str, Any]], execution_platform: str, parameter: str = "mounts"
-) -> None:
-    """S3 files can be mounted only into AWS sessions; CloudOS dataset files work everywhere."""
-    if execution_platform == AWS:
-        return
-    for parsed in mounts:
-        if parsed.get("type") == "s3":
-            raise CloudOSValidationError(
-                parameter,
-                describe_path(parsed),
-                f"S3 files can only be mounted on AWS, not on {execution_platform!r}; "
-                "mount a file from a CloudOS dataset instead",
-            )
-
-
-def check_links_platform(
-    links: Iterable[dict[str, Any]], execution_platform: str, parameter: str = "links"
-) -> None:
-    """CloudOS links folders (FUSE) only into AWS sessions."""
-    paths = [describe_path(parsed) for parsed in links]
-    if paths and execution_platform != AWS:
-        raise CloudOSValidationError(
-            parameter,
-            paths[0] if len(paths) == 1 else paths,
-            f"linking folders is only supported on AWS, not on {execution_platform!r}; use mounts instead",
-        )
-
-
-def check_link_count(links: Iterable[Any], parameter: str = "links") -> None:
-    """CloudOS links at most ``MAX_LINKED_ITEMS`` items into one session."""
-    count = len(list(links))
-    if count > MAX_LINKED_ITEMS:
-        raise CloudOSValidationError(
-            parameter, f"{count} paths", f"at most {MAX_LINKED_ITEMS} items can be linked into a session"
-        )
-
-
 def check_unique_names(named_paths: Iterable[tuple[str, str]], parameter: str = "links") -> None:
     """Refuse two paths that would be mounted under the same name, naming both paths.
 
@@ -488,11 +435,6 @@ def check_unique_names(named_paths: Iterable[tuple[str, str]], parameter: str = 
                 "two items cannot be mounted under the same name",
             )
         first_path_by_name[name] = path
-
-
-def check_duplicate_link_names(links: Iterable[dict[str, Any]], parameter: str = "links") -> None:
-    """:func:`check_unique_names` for parsed links, before any HTTP call."""
-    check_unique_names(((describe_path(parsed), link_mount_name(parsed)) for parsed in links), parameter)
 
 
 def item_mount_name(item: dict[str, Any]) -> str:
@@ -834,12 +776,39 @@ def _check_shutdown_in(shutdown_in: Any) -> str:
 
 
 def _parse_paths(mounts: Any, links: Any, platform: str) -> tuple[ParsedPaths, ParsedPaths]:
+    """The parsed paths to mount and link, refused unless they fit the platform and each other.
+
+    S3 files can be mounted only into AWS sessions (CloudOS dataset files work everywhere), and
+    folders linked (FUSE) only into AWS sessions; at most ``MAX_LINKED_ITEMS`` links, no two
+    under the same mount name (known before any HTTP call).
+    """
     parsed_mounts = tuple(parse_data_files(mounts, parameter="mounts"))
     parsed_links = tuple(parse_link_paths(links, parameter="links"))
-    check_mounts_platform(parsed_mounts, platform, "mounts")
-    check_links_platform(parsed_links, platform, "links")
-    check_link_count(parsed_links, "links")
-    check_duplicate_link_names(parsed_links, "links")
+    if platform != AWS:
+        s3_file = next(
+            (describe_path(parsed) for parsed in parsed_mounts if parsed.get("type") == "s3"), None
+        )
+        if s3_file is not None:
+            raise CloudOSValidationError(
+                "mounts",
+                s3_file,
+                f"S3 files can only be mounted on AWS, not on {platform!r}; "
+                "mount a file from a CloudOS dataset instead",
+            )
+        if parsed_links:
+            paths = [describe_path(parsed) for parsed in parsed_links]
+            raise CloudOSValidationError(
+                "links",
+                paths[0] if len(paths) == 1 else paths,
+                f"linking folders is only supported on AWS, not on {platform!r}; use mounts instead",
+            )
+    if len(parsed_links) > MAX_LINKED_ITEMS:
+        raise CloudOSValidationError(
+            "links",
+            f"{len(parsed_links)} paths",
+            f"at most {MAX_LINKED_ITEMS} items can be linked into a session",
+        )
+    check_unique_names(((describe_path(parsed), link_mount_name(parsed)) for parsed in parsed_links), "links")
     return parsed_mounts, parsed_links
 
 
@@ -1034,7 +1003,10 @@ def make_session_spec(
     )
     storage = _read(storage_size, require_storage_size, DEFAULT_STORAGE_SIZE)
     clean_spot = _read(spot, lambda v: parse_bool(v, "spot"), False)
-    check_spot_platform(clean_spot, platform, "spot")
+    if clean_spot and platform != AWS:
+        raise CloudOSValidationError(
+            "spot", clean_spot, f"spot instances are only available on AWS, not on {platform!r}"
+        )
     clean_shared = _read(shared, lambda v: parse_bool(v, "shared"), False)
     limit = _read(cost_limit, require_cost_limit, UNLIMITED_COST)
     shutdown = _read(shutdown_in, _check_shutdown_in, DEFAULT_SHUTDOWN_IN)
