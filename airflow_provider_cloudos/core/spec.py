@@ -604,35 +604,6 @@ def parse_data_file(data_file_str: str, *, parameter: str = "mounts") -> dict[st
     return {"type": "cloudos", "project_name": project, "dataset_path": path}
 
 
-def _parse_legacy_link(text: str, original: str, parameter: str) -> dict[str, Any]:
-    parts = [part.strip() for part in text.split(":")]
-    if len(parts) != 3:
-        raise CloudOSValidationError(
-            parameter, original, "a legacy link has exactly three parts: mountName:bucketName:s3Prefix"
-        )
-    mount_name, bucket, prefix = parts
-    if not mount_name:
-        raise CloudOSValidationError(parameter, original, "the mount name of the legacy link is empty")
-    if not bucket:
-        raise CloudOSValidationError(parameter, original, "the S3 bucket name of the legacy link is empty")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    return {
-        "type": "s3",
-        "mount_name": mount_name,
-        "s3_bucket": bucket,
-        "s3_prefix": prefix,
-        "is_file": False,
-    }
-
-
-def _is_legacy_link(text: str) -> bool:
-    if ":" not in text or "//" in text or ">" in text:
-        return False
-    mount_name = text.partition(":")[0]
-    return "/" not in mount_name
-
-
 def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str, Any]:
     """Parse a folder (or S3 file) to link into the session (the payload's ``fuseFileSystems``).
 
@@ -650,8 +621,33 @@ def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str
         if prefix and not is_file and not prefix.endswith("/"):
             prefix += "/"
         return {"type": "s3", "s3_bucket": bucket, "s3_prefix": prefix, "is_file": is_file}
-    if _is_legacy_link(text):  # never with "//": other schemes are refused below
-        return _parse_legacy_link(text, link_path_str, parameter)
+    if ":" in text and "//" not in text and ">" not in text and "/" not in text.partition(":")[0]:
+        # mountName:bucket:prefix, the mount name without "/" (never with "//": schemes are refused below)
+        parts = [part.strip() for part in text.split(":")]
+        if len(parts) != 3:
+            raise CloudOSValidationError(
+                parameter,
+                link_path_str,
+                "a legacy link has exactly three parts: mountName:bucketName:s3Prefix",
+            )
+        mount_name, bucket, prefix = parts
+        if not mount_name:
+            raise CloudOSValidationError(
+                parameter, link_path_str, "the mount name of the legacy link is empty"
+            )
+        if not bucket:
+            raise CloudOSValidationError(
+                parameter, link_path_str, "the S3 bucket name of the legacy link is empty"
+            )
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return {
+            "type": "s3",
+            "mount_name": mount_name,
+            "s3_bucket": bucket,
+            "s3_prefix": prefix,
+            "is_file": False,
+        }
     project, folder = _split_cloudos(text, link_path_str, parameter, LINK_PATH_FORMATS, "folder path")
     return {"type": "cloudos", "project_name": project, "folder_path": folder}
 
@@ -725,9 +721,7 @@ def parse_usd(value: Any, parameter: str, *, allow_zero: bool = False) -> float 
 
 def parse_runtime(value: Any, parameter: str) -> int | None:
     """A runtime threshold in seconds (``"2h"``, ``"90m"``, ``3600``, a timedelta); None when unset."""
-    if is_unset(value):
-        return None
-    return parse_watch_timeout_duration(value, parameter=parameter)
+    return None if is_unset(value) else parse_watch_timeout_duration(value, parameter=parameter)
 
 
 def parse_string_list(value: Any, parameter: str) -> tuple[str, ...]:
@@ -838,7 +832,7 @@ class SessionSpec:
 
     def shutdown_at(self, now: datetime | None = None) -> str:
         """The auto-shutdown instant for a session created at ``now``."""
-        return parse_shutdown_duration(self.shutdown_in, now, parameter="shutdown_in")
+        return parse_shutdown_duration(self.shutdown_in, now)
 
     def to_payload(
         self,
@@ -919,23 +913,14 @@ class ResumeSpec:
     links: ParsedPaths
 
     @property
-    def changes_configuration(self) -> bool:
-        """True when the instance, storage, cost limit or auto-shutdown changes."""
-        return any(
-            value is not None
-            for value in (self.instance_type, self.storage_size, self.cost_limit, self.shutdown_in)
-        )
-
-    @property
     def is_empty(self) -> bool:
         """True for a plain resume: nothing changes and nothing is mounted or linked."""
-        return not self.changes_configuration and not self.mounts and not self.links
+        kept = (self.instance_type, self.storage_size, self.cost_limit, self.shutdown_in)
+        return all(value is None for value in kept) and not self.mounts and not self.links
 
     def shutdown_at(self, now: datetime | None = None) -> str | None:
         """The new auto-shutdown instant for a session resumed at ``now``, or None to keep it."""
-        if self.shutdown_in is None:
-            return None
-        return parse_shutdown_duration(self.shutdown_in, now, parameter="shutdown_in")
+        return None if self.shutdown_in is None else parse_shutdown_duration(self.shutdown_in, now)
 
     def to_payload(
         self,

@@ -338,7 +338,6 @@ def test_plain_resume_spec_is_empty():
         links=(),
     )
     assert spec.is_empty
-    assert not spec.changes_configuration
     assert spec.shutdown_at(NOW) is None
     assert spec.to_payload() == {"dataItems": [], "fileSystemIds": []}
 
@@ -366,7 +365,6 @@ def test_resume_spec_with_changes_builds_the_payload():
         mounts="proj/Data/f.txt",
         links='["s3://b/p/"]',
     )
-    assert spec.changes_configuration
     assert not spec.is_empty
     assert spec.mounts == ({"type": "cloudos", "project_name": "proj", "dataset_path": "Data/f.txt"},)
     assert spec.to_payload([FILE_ITEM], [FOLDER_ITEM], now=NOW) == {
@@ -384,7 +382,6 @@ def test_resume_spec_with_changes_builds_the_payload():
 def test_resume_spec_with_only_links_is_not_empty_but_changes_no_configuration():
     spec = make_resume_spec(execution_platform="aws", links="s3://b/p/")
     assert not spec.is_empty
-    assert not spec.changes_configuration
     assert spec.to_payload([], [FOLDER_ITEM]) == {
         "dataItems": [],
         "fileSystemIds": [],
