@@ -36,9 +36,8 @@ from airflow_provider_cloudos.core.formatters import normalize_base_url, session
 from airflow_provider_cloudos.core.report import LINKS_FIELD, describe_access_item
 
 S3 = "s3"
+#: A location in a CloudOS project, and the URI scheme of the CloudOS dataset namespace.
 CLOUDOS = "cloudos"
-#: The URI scheme of the CloudOS dataset namespace.
-CLOUDOS_SCHEME = "cloudos"
 #: The key of the custom run facet (and of its fields in XCom).
 RUN_FACET_NAME = "cloudosSession"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -100,7 +99,7 @@ def cloudos_namespace(base_url: str | None, workspace_id: str) -> str:
     host = (parts.hostname or "").lower()
     port = parts.port
     authority = host if port is None or port == _DEFAULT_PORTS.get(parts.scheme.lower()) else f"{host}:{port}"
-    return f"{CLOUDOS_SCHEME}://{authority}/{workspace_id}"
+    return f"{CLOUDOS}://{authority}/{workspace_id}"
 
 
 def _clean_path(path: str) -> str:
@@ -147,14 +146,12 @@ def normalize_cloudos_uri(parts: SplitResult) -> SplitResult:
     if not host or len(segments) < 2:
         raise ValueError(
             f"{_shown(parts)!r} is no CloudOS folder: write "
-            f"{CLOUDOS_SCHEME}://<host[:port]>/<workspace id>/<project>/<dataset>/<path>"
+            f"{CLOUDOS}://<host[:port]>/<workspace id>/<project>/<dataset>/<path>"
         )
     if ":" in host:  # an IPv6 address keeps its brackets
         host = f"[{host}]"
     netloc = host if parts.port is None else f"{host}:{parts.port}"
-    return parts._replace(
-        scheme=CLOUDOS_SCHEME, netloc=netloc, path="/" + "/".join(segments), query="", fragment=""
-    )
+    return parts._replace(scheme=CLOUDOS, netloc=netloc, path="/" + "/".join(segments), query="", fragment="")
 
 
 def _shown(parts: SplitResult) -> str:
@@ -171,7 +168,7 @@ def lineage_dataset_of_uri(uri: str) -> LineageDataset:
     """
     parts = normalize_cloudos_uri(urlsplit(uri))
     workspace, *path = (unquote(segment) for segment in parts.path.strip("/").split("/"))
-    return LineageDataset(f"{CLOUDOS_SCHEME}://{parts.netloc}/{workspace}", "/".join(path))
+    return LineageDataset(f"{CLOUDOS}://{parts.netloc}/{workspace}", "/".join(path))
 
 
 def linked_folder_uris(

@@ -65,13 +65,12 @@ class SessionFilter:
         if pattern is not None and (not isinstance(pattern, str) or not pattern.strip()):
             raise CloudOSValidationError("name_pattern", pattern, "expected a non-empty glob pattern")
         runtime = self.min_runtime_seconds
-        cost = self.min_cost_usd
         normalised = {
             "statuses": normalize_statuses(self.statuses, parameter="statuses"),
             "min_runtime_seconds": None
             if runtime is None
             else parse_watch_timeout_duration(runtime, parameter="min_runtime_seconds"),
-            "min_cost_usd": None if cost is None else parse_usd(cost, "min_cost_usd", allow_zero=True),
+            "min_cost_usd": parse_usd(self.min_cost_usd, "min_cost_usd", allow_zero=True),
             "exclude_names": frozenset(parse_string_list(self.exclude_names, "exclude_names")),
             "exclude_ids": frozenset(
                 require_session_id(item, "exclude_ids")

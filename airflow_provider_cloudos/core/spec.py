@@ -53,13 +53,10 @@ from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
 # --- an unset value --------------------------------------------------------------------------
 
-#: The strings that mean "not set" (compared stripped and lower-cased).
-UNSET_TEXTS = frozenset({"", "none", "null"})
-
 
 def is_unset(value: Any) -> bool:
     """True for ``None`` and for the rendered forms of nothing (see the module docstring)."""
-    return value is None or (isinstance(value, str) and value.strip().lower() in UNSET_TEXTS)
+    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null"))
 
 
 # --- durations ------------------------------------------------------------------------------
@@ -175,7 +172,6 @@ def parse_watch_timeout_duration(duration_str: Any, *, parameter: str = "timeout
 
 AWS = "aws"
 AZURE = "azure"
-EXECUTION_PLATFORMS: tuple[str, ...] = (AWS, AZURE)
 
 NAME_MAX_LENGTH = 100
 STORAGE_MIN_GB = 100
@@ -207,8 +203,6 @@ _AWS_INSTANCE = re.compile(
 _AZURE_INSTANCE = re.compile(
     r"(?:Standard|Basic)_[A-Z]{1,3}\d+(?:-\d+)?[a-z]*(?:_[A-Z][A-Za-z0-9]*)?(?:_v\d+)?(?:_Promo)?"
 )
-_AWS_EXAMPLES = "c5.xlarge, m5.2xlarge, g4dn.xlarge, r6i.metal"
-_AZURE_EXAMPLES = "Standard_F1s, Standard_D4as_v4, Standard_NC6s_v3"
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})
@@ -242,13 +236,13 @@ def validate_instance_type(instance_type: Any, execution_platform: str = AWS) ->
         return False, (
             f"Invalid AWS instance type format: {instance_type!r}. Expected format: "
             "family and generation, optional variant letters, a dot, then the size "
-            f"(e.g., {_AWS_EXAMPLES})"
+            "(e.g., c5.xlarge, m5.2xlarge, g4dn.xlarge, r6i.metal)"
         )
     if platform == AZURE and _AZURE_INSTANCE.fullmatch(instance_type) is None:
         return False, (
             f"Invalid Azure instance type format: {instance_type!r}. Expected format: "
             "Standard_ then series and size, optional letters and an optional version such as _v4, "
-            f"or Basic_ then series and size (e.g., {_AZURE_EXAMPLES})"
+            "or Basic_ then series and size (e.g., Standard_F1s, Standard_D4as_v4, Standard_NC6s_v3)"
         )
     return True, None
 
@@ -272,7 +266,7 @@ def require_session_id(session_id: Any, parameter: str = "session_id") -> str:
 def require_execution_platform(execution_platform: Any, parameter: str = "execution_platform") -> str:
     """``aws`` or ``azure`` in lower case; input case and blanks are forgiven."""
     platform = _stripped(execution_platform, parameter, "'aws' or 'azure'").lower()
-    if platform not in EXECUTION_PLATFORMS:
+    if platform not in (AWS, AZURE):
         raise CloudOSValidationError(
             parameter, execution_platform, "the execution platform must be 'aws' or 'azure'"
         )

@@ -346,10 +346,6 @@ class WaitResult(NamedTuple):
     reason: str | None = None
 
 
-#: How a batch wait ended (the same shape; no session or reason).
-BatchResult = WaitResult
-
-
 class WaitLog(Protocol):
     """The caller's logger, where a wait writes its progress."""
 
@@ -438,7 +434,7 @@ def session_wait(
 
 #: What :func:`batch_wait` asks of its runner: poll these sessions (a list), or sleep (seconds).
 BatchStep = list[str] | float
-BatchLoop = Generator[BatchStep, None, BatchResult]
+BatchLoop = Generator[BatchStep, None, WaitResult]
 
 
 def batch_wait(
@@ -469,9 +465,9 @@ def batch_wait(
         if watch.progress() != before:
             log(watch.progress_message(now))
         if watch.done:
-            return BatchResult(WaitEnd.FAILED if watch.failed else WaitEnd.REACHED, watch.outcome_message())
+            return WaitResult(WaitEnd.FAILED if watch.failed else WaitEnd.REACHED, watch.outcome_message())
         if now >= end_time:
-            return BatchResult(WaitEnd.TIMED_OUT, watch.timeout_message(now))
+            return WaitResult(WaitEnd.TIMED_OUT, watch.timeout_message(now))
         yield _pause(min(round_started + poll_interval, end_time) - now)
 
 

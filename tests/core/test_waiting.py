@@ -17,7 +17,6 @@ from airflow_provider_cloudos.core.errors import (
 )
 from airflow_provider_cloudos.core.status import WaitOutcome
 from airflow_provider_cloudos.core.waiting import (
-    BatchResult,
     BatchWatch,
     SessionGuard,
     StatusWatch,
@@ -239,7 +238,7 @@ def test_the_loop_polls_the_pending_sessions_each_round_and_logs_only_progress()
         watch, poll_interval=10, end_time=clock.now + 60, clock=clock, log=logged.append, wait_first=False
     )
     result = run_blocking(loop, poll_round, sleep)
-    assert result == BatchResult(WaitEnd.REACHED, "All 2 sessions are paused")
+    assert result == WaitResult(WaitEnd.REACHED, "All 2 sessions are paused")
     assert rounds == [[A, B], [A, B], [B]]
     assert logged == [
         "1 of 2 sessions paused after 10s; waiting for 1",
