@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -167,9 +167,9 @@ def format_instance_type(instance_type: Any, is_cost_saving: Any = False) -> str
 # --- reading a partial session object ------------------------------------------------------------------
 
 
-def _mapping(value: Any) -> dict[str, Any]:
+def as_mapping(value: Any) -> Mapping[str, Any]:
     """``value`` when it is an object (a session, or one nested in it), else ``{}`` (missing, ``null``...)."""
-    return value if isinstance(value, dict) else {}
+    return value if isinstance(value, Mapping) else {}
 
 
 def _text(value: Any) -> str | None:
@@ -180,13 +180,13 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _owner(session: dict[str, Any]) -> str | None:
-    user = _mapping(session.get("user"))
+def _owner(session: Mapping[str, Any]) -> str | None:
+    user = as_mapping(session.get("user"))
     full_name = " ".join(part for part in (_text(user.get("name")), _text(user.get("surname"))) if part)
     return full_name or _text(user.get("email"))
 
 
-def _storage_gb(resources: dict[str, Any]) -> int | None:
+def _storage_gb(resources: Mapping[str, Any]) -> int | None:
     size = resources.get("storageSizeInGb")
     if isinstance(size, float) and size.is_integer():
         size = int(size)
@@ -219,7 +219,7 @@ def transform_session_response(api_response: Any) -> dict[str, Any]:
         "auto_shutdown": format_timestamp(summary["auto_shutdown_at"])
         if summary["auto_shutdown_at"]
         else None,
-        "r_version": _text(_mapping(api_response).get("rVersion")),
+        "r_version": _text(as_mapping(api_response).get("rVersion")),
     }
 
 
@@ -243,7 +243,7 @@ def export_session_status_json(session_data: Any, output_file: str | None = None
 
 def _csv_row(session: Any) -> list[str]:
     """One CSV row; a raw API object (``_id`` but no ``id``) is transformed first."""
-    data = _mapping(session)
+    data = as_mapping(session)
     if "id" not in data and "_id" in data:
         data = transform_session_response(data)
     return [str(data.get(key)) if data.get(key) else "" for key in CSV_COLUMNS]
@@ -278,8 +278,8 @@ def _session_page_url(base_url: str, session_id: str) -> str | None:
         return None
 
 
-def _platform(session: dict[str, Any]) -> str | None:
-    configured = _text(_mapping(session.get("interactiveSessionConfiguration")).get("executionPlatform"))
+def _platform(session: Mapping[str, Any]) -> str | None:
+    configured = _text(as_mapping(session.get("interactiveSessionConfiguration")).get("executionPlatform"))
     if configured:
         return configured.lower()
     kind = _text(session.get("interactiveSessionType")) or ""
@@ -296,9 +296,9 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
     API sent them; anything missing is ``None``. ``url`` is the session's web page when
     ``base_url`` is given and the session has an id.
     """
-    data = _mapping(session)
-    resources = _mapping(data.get("resources"))
-    execution = _mapping(data.get("execution"))
+    data = as_mapping(session)
+    resources = as_mapping(data.get("resources"))
+    execution = as_mapping(data.get("execution"))
     session_id = _text(data.get("_id"))
     raw_status = _text(data.get("status"))
     runtime = finite_float(data.get("totalRunningTimeInSeconds"))
@@ -310,7 +310,7 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
         "api_status": raw_status,
         "session_type": SESSION_TYPE_NAMES.get(session_type, session_type) if session_type else None,
         "owner": _owner(data),
-        "project": _text(_mapping(data.get("project")).get("name")),
+        "project": _text(as_mapping(data.get("project")).get("name")),
         "instance_type": _text(resources.get("instanceType")),
         "spot": resources.get("isCostSaving") is True,
         "storage_gb": _storage_gb(resources),

@@ -231,7 +231,7 @@ def session_facet(
     Read from the session object CloudOS returned; never anything from the connection but its
     URL and the workspace id (the API key is not an input here).
     """
-    summary = session_summary(dict(session), base_url)
+    summary = session_summary(session, base_url)
     return {
         "sessionId": summary["id"],
         "name": summary["name"],

@@ -126,7 +126,7 @@ class SessionFilter:
 
     def why_not(self, session: Mapping[str, Any]) -> str | None:
         """None when the session matches; otherwise the first condition it fails, in words."""
-        summary = session_summary(dict(session))
+        summary = session_summary(session)
         session_id = summary["id"] or "(no id)"
         name = summary["name"] or ""
         if session_id in self.exclude_ids:

@@ -264,7 +264,7 @@ class BatchWatch:
         return len(self.reached), len(self.failed), len(self.pending)
 
     def observe(self, session_id: str, session: Mapping[str, Any]) -> None:
-        status = session_summary(dict(session))["status"]
+        status = session_summary(session)["status"]
         if status in self.targets:
             self.pending.pop(session_id, None)
             self.reached[session_id] = status
