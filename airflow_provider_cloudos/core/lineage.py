@@ -144,20 +144,15 @@ def normalize_cloudos_uri(parts: SplitResult) -> SplitResult:
     host = (parts.hostname or "").lower()
     segments = _segments(parts.path)
     if not host or len(segments) < 2:
+        shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # without any user info
         raise ValueError(
-            f"{_shown(parts)!r} is no CloudOS folder: write "
+            f"{shown!r} is no CloudOS folder: write "
             f"{CLOUDOS}://<host[:port]>/<workspace id>/<project>/<dataset>/<path>"
         )
     if ":" in host:  # an IPv6 address keeps its brackets
         host = f"[{host}]"
     netloc = host if parts.port is None else f"{host}:{parts.port}"
     return parts._replace(scheme=CLOUDOS, netloc=netloc, path="/" + "/".join(segments), query="", fragment="")
-
-
-def _shown(parts: SplitResult) -> str:
-    """A URI for a message, without any user info it carried."""
-    netloc = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=netloc).geturl()
 
 
 def lineage_dataset_of_uri(uri: str) -> LineageDataset:
@@ -219,10 +214,6 @@ def saved_results_extra(summary: Mapping[str, Any], saved_at: datetime | None = 
     }
 
 
-def _unique(datasets: Iterable[LineageDataset]) -> tuple[LineageDataset, ...]:
-    return tuple(dict.fromkeys(datasets))
-
-
 def session_facet(
     session: Mapping[str, Any], base_url: str | None, workspace_id: str | None
 ) -> dict[str, Any]:
@@ -257,8 +248,8 @@ class SessionLineage:
     session: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.inputs = _unique(self.inputs)
-        self.outputs = _unique(self.outputs)
+        self.inputs = tuple(dict.fromkeys(self.inputs))  # a dataset named twice counts once
+        self.outputs = tuple(dict.fromkeys(self.outputs))
         self.session = dict(self.session)
 
     @classmethod
