@@ -38,7 +38,6 @@ from airflow_provider_cloudos.core.spec import parse_runtime, parse_usd, parse_w
 from airflow_provider_cloudos.core.status import (
     FAILURE_STATUSES,
     WaitOutcome,
-    evaluate_status,
     map_status,
     normalize_statuses,
 )
@@ -163,13 +162,21 @@ class StatusWatch:
         )
 
     def observe(self, session: Mapping[str, Any] | None) -> tuple[WaitOutcome, bool]:
-        """Record one observation; return the outcome and whether the status changed."""
+        """Record one observation; return the outcome and whether the status changed.
+
+        Targets and failures are mapped too (raw API names are accepted). A status that is both a
+        target and a failure counts as reached: asking to wait for ``terminated`` means terminated
+        is success.
+        """
         api_status = None if session is None else session.get("status")
-        display = map_status(api_status if isinstance(api_status, str) else None)
-        changed = display != self.last_status
-        self.last_status = display
         self.last_api_status = api_status if isinstance(api_status, str) else None
-        return evaluate_status(display, self.targets, self.failures), changed
+        display = map_status(self.last_api_status)
+        changed, self.last_status = display != self.last_status, display
+        if display in {map_status(status) for status in self.targets}:
+            return WaitOutcome.REACHED, changed
+        if display in {map_status(status) for status in self.failures}:
+            return WaitOutcome.FAILED, changed
+        return WaitOutcome.WAITING, changed
 
     def change_message(self, now: float) -> str:
         """The log line for a status change: what, after how long, and where to look."""

@@ -8,9 +8,7 @@ from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PRE_RUNNING_STATUSES,
     SETTLED_STATUSES,
-    WaitOutcome,
     api_statuses_for,
-    evaluate_status,
     map_status,
     normalize_statuses,
 )
@@ -52,28 +50,6 @@ def test_status_sets_are_consistent():
     assert FAILURE_STATUSES <= SETTLED_STATUSES
     assert "stopping" in LIVE_STATUSES
     assert "paused" not in LIVE_STATUSES
-
-
-@pytest.mark.parametrize(
-    ("status", "targets", "expected"),
-    [
-        ("ready", {"running"}, WaitOutcome.REACHED),
-        ("initializing", {"running"}, WaitOutcome.WAITING),
-        ("initialising", {"running"}, WaitOutcome.WAITING),
-        ("terminated", {"running"}, WaitOutcome.FAILED),
-        ("aborted", {"paused"}, WaitOutcome.REACHED),
-        ("stopped", {"paused"}, WaitOutcome.REACHED),
-        ("aborting", {"paused"}, WaitOutcome.WAITING),
-        ("terminated", {"terminated"}, WaitOutcome.REACHED),
-        ("aborted", {"ready"}, WaitOutcome.WAITING),
-    ],
-)
-def test_evaluate_status_is_the_one_waiting_contract(status, targets, expected):
-    assert evaluate_status(status, targets) is expected
-
-
-def test_evaluate_status_with_extra_failure_statuses():
-    assert evaluate_status("aborted", {"running"}, {"terminated", "paused"}) is WaitOutcome.FAILED
 
 
 def test_normalize_statuses_accepts_api_and_display_names_and_csv():

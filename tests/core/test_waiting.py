@@ -31,6 +31,29 @@ from airflow_provider_cloudos.core.waiting import (
 SID = "a" * 24
 
 
+@pytest.mark.parametrize(
+    ("status", "targets", "expected"),
+    [
+        ("ready", {"running"}, WaitOutcome.REACHED),
+        ("initializing", {"running"}, WaitOutcome.WAITING),
+        ("initialising", {"running"}, WaitOutcome.WAITING),
+        ("terminated", {"running"}, WaitOutcome.FAILED),
+        ("aborted", {"paused"}, WaitOutcome.REACHED),
+        ("stopped", {"paused"}, WaitOutcome.REACHED),
+        ("aborting", {"paused"}, WaitOutcome.WAITING),
+        ("terminated", {"terminated"}, WaitOutcome.REACHED),
+        ("aborted", {"ready"}, WaitOutcome.WAITING),
+    ],
+)
+def test_observe_is_the_one_waiting_contract(status, targets, expected):
+    assert StatusWatch(SID, frozenset(targets)).observe({"status": status})[0] is expected
+
+
+def test_observe_with_extra_failure_statuses():
+    watch = StatusWatch(SID, frozenset({"running"}), frozenset({"terminated", "paused"}))
+    assert watch.observe({"status": "aborted"})[0] is WaitOutcome.FAILED
+
+
 def test_a_new_watch_has_seen_nothing_and_starts_at_the_epoch():
     watch = StatusWatch(SID, frozenset({"running"}))
     assert watch.session_id == SID
