@@ -521,18 +521,13 @@ LINK_PATH_FORMATS = (
 )
 
 
-def is_azure_blob_path(path: str) -> bool:
-    """True for the ways people write Azure blob (or Data Lake) storage locations."""
-    lowered = path.strip().lower()
-    return lowered.startswith(_AZURE_SCHEMES) or any(host in lowered for host in _AZURE_HOSTS)
-
-
 def _require_text(value: Any, parameter: str, azure_problem: str) -> str:
     """The stripped path, refused when it is not a string, is empty or is Azure blob storage."""
     text = _stripped(value, parameter, "a path string")
     if not text:
         raise CloudOSValidationError(parameter, value, "the path is empty")
-    if is_azure_blob_path(text):
+    lowered = text.lower()  # the ways people write Azure blob (or Data Lake) storage locations:
+    if lowered.startswith(_AZURE_SCHEMES) or any(host in lowered for host in _AZURE_HOSTS):
         raise CloudOSValidationError(parameter, value, azure_problem)
     return text
 

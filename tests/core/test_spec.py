@@ -16,7 +16,6 @@ from airflow_provider_cloudos.core.spec import (
     check_spark_platform,
     check_unique_names,
     describe_path,
-    is_azure_blob_path,
     is_unset,
     link_mount_name,
     make_resume_spec,
@@ -1335,8 +1334,12 @@ def test_parse_link_path_refuses_non_strings(value):
         ("proj/Data", False),
     ],
 )
-def test_is_azure_blob_path(path, azure):
-    assert is_azure_blob_path(path) is azure
+def test_azure_blob_paths_are_refused(path, azure):
+    if azure:
+        with pytest.raises(CloudOSValidationError, match="linking Azure blob storage is not supported"):
+            parse_link_path(path)
+    else:
+        parse_link_path(path)
 
 
 # --- split_paths and the list parsers -------------------------------------------------------------
