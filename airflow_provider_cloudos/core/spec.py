@@ -390,16 +390,10 @@ def require_r_version(r_version: Any, parameter: str = "r_version") -> str:
 
 def parse_bool(value: Any, parameter: str) -> bool:
     """A boolean from a bool, ``0``/``1``, or a rendered template such as ``"true"`` or ``"no"``."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
+    if isinstance(value, int) and value in (0, 1):  # True and False included
         return bool(value)
-    if isinstance(value, str):
-        key = value.strip().lower()
-        if key in _TRUE:
-            return True
-        if key in _FALSE:
-            return False
+    if isinstance(value, str) and (key := value.strip().lower()) in _TRUE | _FALSE:
+        return key in _TRUE
     raise CloudOSValidationError(parameter, value, "expected a boolean: true/false, yes/no or 1/0")
 
 
@@ -532,10 +526,6 @@ def _require_text(value: Any, parameter: str, azure_problem: str) -> str:
     return text
 
 
-def _is_s3(text: str) -> bool:
-    return text[: len(S3_SCHEME)].lower() == S3_SCHEME
-
-
 def _split_s3(text: str, original: str, parameter: str, example: str) -> tuple[str, str]:
     """``s3://bucket/rest`` → ``(bucket, rest)``; ``rest`` is ``""`` when there is none."""
     bucket, _, rest = text[len(S3_SCHEME) :].partition("/")
@@ -576,7 +566,7 @@ def parse_data_file(data_file_str: str, *, parameter: str = "mounts") -> dict[st
     else ``{"type": "cloudos", "project_name", "dataset_path"}``.
     """
     text = _require_text(data_file_str, parameter, AZURE_MOUNT_REFUSAL)
-    if _is_s3(text):
+    if text.lower().startswith(S3_SCHEME):
         bucket, key = _split_s3(text, data_file_str, parameter, "s3://bucket/path/to/file")
         if not key:
             raise CloudOSValidationError(
@@ -603,7 +593,7 @@ def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str
     "folder_path"}`` for CloudOS folders.
     """
     text = _require_text(link_path_str, parameter, AZURE_LINK_REFUSAL)
-    if _is_s3(text):
+    if text.lower().startswith(S3_SCHEME):
         bucket, prefix = _split_s3(text, link_path_str, parameter, "s3://bucket/prefix/")
         last_segment = prefix.rstrip("/").rpartition("/")[2]
         is_file = bool(prefix) and not text.endswith("/") and "." in last_segment
