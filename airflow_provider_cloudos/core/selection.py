@@ -154,17 +154,16 @@ class SessionFilter:
 
     def describe(self) -> str:
         """The selection in one line, for the task log."""
-        parts = [f"{' or '.join(sorted(self.statuses))} sessions"]
-        if self.only_owner:
-            parts.append("owned by this API key's user")
-        if self.name_pattern is not None:
-            parts.append(f"named like {self.name_pattern!r}")
-        if self.min_runtime_seconds is not None:
-            parts.append(f"running at least {format_duration(self.min_runtime_seconds)}")
-        if self.min_cost_usd is not None:
-            parts.append(f"costing at least {format_cost(self.min_cost_usd)}")
-        if self.exclude_names:
-            parts.append(f"except names {', '.join(sorted(self.exclude_names))}")
-        if self.exclude_ids:
-            parts.append(f"except ids {', '.join(sorted(self.exclude_ids))}")
-        return ", ".join(parts)
+        conditions = (  # (whether it applies, its words)
+            (True, f"{' or '.join(sorted(self.statuses))} sessions"),
+            (self.only_owner, "owned by this API key's user"),
+            (self.name_pattern is not None, f"named like {self.name_pattern!r}"),
+            (
+                self.min_runtime_seconds is not None,
+                f"running at least {format_duration(self.min_runtime_seconds)}",
+            ),
+            (self.min_cost_usd is not None, f"costing at least {format_cost(self.min_cost_usd)}"),
+            (bool(self.exclude_names), f"except names {', '.join(sorted(self.exclude_names))}"),
+            (bool(self.exclude_ids), f"except ids {', '.join(sorted(self.exclude_ids))}"),
+        )
+        return ", ".join(words for applies, words in conditions if applies)

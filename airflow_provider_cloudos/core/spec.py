@@ -482,15 +482,12 @@ def split_strings(value: Any, *, parameter: str, noun: str = "item", whole: str 
     else:
         accepted = whole or f"a list of {noun}s or a comma-separated string"
         raise CloudOSValidationError(parameter, value, f"expected {accepted}, got {type(value).__name__}")
-    result: list[str] = []
     for item in items:
         if not isinstance(item, str):
             raise CloudOSValidationError(
                 parameter, item, f"every {noun} must be a string, got {type(item).__name__}"
             )
-        if item.strip():
-            result.append(item.strip())
-    return result
+    return [item.strip() for item in items if item.strip()]
 
 
 S3_SCHEME = "s3://"
