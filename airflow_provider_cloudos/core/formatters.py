@@ -278,10 +278,7 @@ def _platform(session: Mapping[str, Any]) -> str | None:
     if configured:
         return configured.lower()
     kind = _text(session.get("interactiveSessionType")) or ""
-    for platform in ("aws", "azure"):
-        if kind.startswith(platform):
-            return platform
-    return None
+    return next((platform for platform in ("aws", "azure") if kind.startswith(platform)), None)
 
 
 def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]:

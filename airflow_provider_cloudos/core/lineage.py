@@ -97,8 +97,8 @@ def cloudos_namespace(base_url: str | None, workspace_id: str) -> str:
     """
     parts = urlsplit(normalize_base_url(base_url))
     host = (parts.hostname or "").lower()
-    port = parts.port
-    authority = host if port is None or port == _DEFAULT_PORTS.get(parts.scheme.lower()) else f"{host}:{port}"
+    default_port = _DEFAULT_PORTS.get(parts.scheme.lower())
+    authority = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
     return f"{CLOUDOS}://{authority}/{workspace_id}"
 
 

@@ -304,7 +304,7 @@ def require_number(value: Any, parameter: str, what: str = "a number") -> float:
     if not isinstance(value, (int, float, str)):
         raise CloudOSValidationError(parameter, value, f"expected {what}, got {type(value).__name__}")
     try:
-        number = float(value.strip() if isinstance(value, str) else value)
+        number = float(value)  # blanks around a numeric string are forgiven by float itself
     except (ValueError, OverflowError):
         raise CloudOSValidationError(parameter, value, f"expected {what}") from None
     if not math.isfinite(number):
