@@ -58,7 +58,6 @@ CSV_COLUMNS: dict[str, str] = {
     "runtime": "Runtime",
     "created_at": "Created",
 }
-CSV_HEADER: tuple[str, ...] = tuple(CSV_COLUMNS.values())
 
 
 # --- URLs of a CloudOS deployment ---------------------------------------------------------------------
@@ -260,7 +259,7 @@ def export_session_status_csv(session_data: Any, output_file: str | None = None)
 
     Expects the output of :func:`transform_session_response`; a raw API object is transformed.
     """
-    return write_output(csv_text(CSV_HEADER, [_csv_row(session_data)])[: -len("\n")], output_file)
+    return write_output(csv_text(CSV_COLUMNS.values(), [_csv_row(session_data)])[: -len("\n")], output_file)
 
 
 # --- XCom summary ---------------------------------------------------------------------------------------

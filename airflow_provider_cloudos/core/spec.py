@@ -336,10 +336,9 @@ def require_session_type(session_type: Any, parameter: str = "session_type") -> 
     The backend names themselves (``regular``) are accepted too, case and blanks forgiven.
     """
     key = _stripped(session_type, parameter).lower()
-    if key in SESSION_TYPE_TO_BACKEND:
-        return SESSION_TYPE_TO_BACKEND[key]
-    if key in BACKEND_TO_SESSION_TYPE:
-        return key
+    backend = SESSION_TYPE_TO_BACKEND.get(key, key)
+    if backend in BACKEND_TO_SESSION_TYPE:
+        return backend
     *others, last = SESSION_TYPE_TO_BACKEND
     raise CloudOSValidationError(
         parameter, session_type, f"expected a session type: {', '.join(others)} or {last}"

@@ -440,8 +440,7 @@ def session_wait(
 
 
 #: What :func:`batch_wait` asks of its runner: poll these sessions (a list), or sleep (seconds).
-BatchStep = list[str] | float
-BatchLoop = Generator[BatchStep, None, WaitResult]
+BatchLoop = Generator[list[str] | float, None, WaitResult]
 
 
 def batch_wait(

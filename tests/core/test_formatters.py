@@ -10,7 +10,7 @@ import pytest
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.formatters import (
-    CSV_HEADER,
+    CSV_COLUMNS,
     DEFAULT_BASE_URL,
     export_session_status_csv,
     export_session_status_json,
@@ -273,7 +273,7 @@ def test_export_session_status_csv_quotes_awkward_names_so_they_round_trip(tmp_p
     transformed = transform_session_response({**FULL_SESSION, "name": awkward})
     text = export_session_status_csv(transformed, str(target))
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == list(CSV_HEADER)
+    assert rows[0] == list(CSV_COLUMNS.values())
     assert rows[1][1] == awkward
     assert len(rows) == 2
     assert target.read_text(encoding="utf-8") == text
