@@ -46,9 +46,7 @@ class SettingDifference:
 
 def _plain_number(value: Any) -> Any:
     """``50.0`` shown as ``50``: limits read the same in both columns of a refusal."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _session_type(session: Mapping[str, Any], summary: Mapping[str, Any]) -> str | None:
@@ -161,5 +159,6 @@ def session_differences(
 
 def describe_settings(settings: Mapping[str, Any]) -> str:
     """``session_type='jupyter', storage_size=500, ...``; unknown settings shown as ``?``."""
-    shown = {key: "?" if value is None else shown_value(value) for key, value in settings.items()}
-    return ", ".join(f"{key}={value}" for key, value in shown.items())
+    return ", ".join(
+        f"{key}={'?' if value is None else shown_value(value)}" for key, value in settings.items()
+    )

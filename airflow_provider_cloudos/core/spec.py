@@ -736,12 +736,8 @@ def _read(value: Any, check: Callable[[Any], Any], default: Any = None) -> Any:
 
 def _check_shutdown_in(shutdown_in: Any) -> str:
     """The checked duration as a unit string (``"8H"`` → ``"8h"``, a timedelta in seconds)."""
-    delta = parse_shutdown_timedelta(shutdown_in, parameter="shutdown_in")
-    return (
-        shutdown_in.strip().lower()
-        if isinstance(shutdown_in, str)
-        else f"{math.ceil(delta.total_seconds())}s"
-    )
+    seconds = parse_shutdown_timedelta(shutdown_in, parameter="shutdown_in").total_seconds()
+    return shutdown_in.strip().lower() if isinstance(shutdown_in, str) else f"{math.ceil(seconds)}s"
 
 
 def _parse_paths(mounts: Any, links: Any, platform: str) -> tuple[ParsedPaths, ParsedPaths]:

@@ -366,10 +366,9 @@ def _pause(seconds: float) -> float:
     return max(0.0, float(seconds))
 
 
-#: One look at a session, as a loop is fed it: its object, or the error its read met.
-Look = Mapping[str, Any] | CloudOSError
-#: What :func:`session_wait` asks of its runner: read this session (its id), or sleep (seconds).
-SessionLoop = Generator[str | float, Look, WaitResult]
+#: What :func:`session_wait` asks of its runner: read this session (its id), or sleep (seconds);
+#: what it is fed back: one look at the session, its object or the error its read met.
+SessionLoop = Generator[str | float, Mapping[str, Any] | CloudOSError, WaitResult]
 
 
 def session_wait(
