@@ -114,7 +114,7 @@ def session_url(base_url: str | None, session_id: str) -> str:
 
 def finite_float(value: Any) -> float | None:
     """A finite float from a number or a numeric string; None for anything else (bools included)."""
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool):  # None and other non-numbers are refused by float()
         return None
     try:
         number = float(value)
