@@ -196,7 +196,7 @@ def transform_session_response(api_response: Any) -> dict[str, Any]:
     display strings of :func:`session_summary`'s values.
     """
     summary = session_summary(api_response)
-    storage = summary["storage_gb"]
+    storage, shutdown = summary["storage_gb"], summary["auto_shutdown_at"]
     return {
         "id": summary["id"] or "",
         "name": summary["name"] or "N/A",
@@ -210,9 +210,7 @@ def transform_session_response(api_response: Any) -> dict[str, Any]:
         "runtime": format_duration(summary["runtime_seconds"]),
         "created_at": format_timestamp(summary["created_at"]),
         "last_saved": format_timestamp(summary["last_saved_at"]) if summary["last_saved_at"] else None,
-        "auto_shutdown": format_timestamp(summary["auto_shutdown_at"])
-        if summary["auto_shutdown_at"]
-        else None,
+        "auto_shutdown": format_timestamp(shutdown) if shutdown else None,
         "r_version": _text(as_mapping(api_response).get("rVersion")),
     }
 

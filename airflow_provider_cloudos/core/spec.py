@@ -591,8 +591,7 @@ def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str
     text = _require_text(link_path_str, parameter, AZURE_LINK_REFUSAL)
     if text.lower().startswith(S3_SCHEME):
         bucket, prefix = _split_s3(text, link_path_str, parameter, "s3://bucket/prefix/")
-        last_segment = prefix.rstrip("/").rpartition("/")[2]
-        is_file = bool(prefix) and not text.endswith("/") and "." in last_segment
+        is_file = bool(prefix) and not text.endswith("/") and "." in _last_segment(prefix)
         if prefix and not is_file and not prefix.endswith("/"):
             prefix += "/"
         return {"type": "s3", "s3_bucket": bucket, "s3_prefix": prefix, "is_file": is_file}
