@@ -87,10 +87,8 @@ def reports_access(session: Mapping[str, Any]) -> bool:
 
 def _time_to_shutdown(summary: dict[str, Any], now: datetime) -> tuple[int | None, str | None]:
     """Seconds and words until auto-shutdown, for live sessions only (a paused one is not billing)."""
-    if summary["status"] not in LIVE_STATUSES:
-        return None, None
     moment = read_instant(summary["auto_shutdown_at"] or "")
-    if moment is None:
+    if summary["status"] not in LIVE_STATUSES or moment is None:
         return None, None
     seconds = math.floor((as_utc(moment) - as_utc(now)).total_seconds())
     return seconds, format_duration(seconds) if seconds > 0 else "due"
