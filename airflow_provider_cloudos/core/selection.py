@@ -118,12 +118,6 @@ class SessionFilter:
             exclude_ids=frozenset(parse_string_list(exclude_ids, "exclude_ids")),
         )
 
-    def _excluded_name(self, name: str) -> str | None:
-        for excluded in sorted(self.exclude_names):
-            if name == excluded or fnmatch.fnmatchcase(name, excluded):
-                return excluded
-        return None
-
     def why_not(self, session: Mapping[str, Any]) -> str | None:
         """None when the session matches; otherwise the first condition it fails, in words."""
         summary = session_summary(session)
@@ -131,7 +125,10 @@ class SessionFilter:
         name = summary["name"] or ""
         if session_id in self.exclude_ids:
             return f"session {session_id} is on the exclude_ids list"
-        excluded = self._excluded_name(name)
+        excluded = next(
+            (glob for glob in sorted(self.exclude_names) if name == glob or fnmatch.fnmatchcase(name, glob)),
+            None,
+        )
         if excluded is not None:
             shown = f"name {name!r} is" if excluded == name else f"name {name!r} matches {excluded!r}"
             return f"{shown} on the exclude_names list"
