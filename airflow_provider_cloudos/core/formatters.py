@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -29,7 +29,7 @@ from airflow_provider_cloudos.core.status import map_status
 # csv and json are imported where they are used, to keep them out of the core's import time
 # (see BENCHMARKS.md).
 
-#: ``interactiveSessionType`` values → the names people use.
+#: ``interactiveSessionType`` values → the names people use (an unknown value is shown as it is).
 SESSION_TYPE_NAMES: dict[str, str] = {
     "awsJupyterNotebook": "Jupyter",
     "azureJupyterNotebook": "Jupyter",
@@ -58,7 +58,6 @@ CSV_COLUMNS: dict[str, str] = {
     "runtime": "Runtime",
     "created_at": "Created",
 }
-CSV_HEADER: tuple[str, ...] = tuple(CSV_COLUMNS.values())
 
 
 # --- URLs of a CloudOS deployment ---------------------------------------------------------------------
@@ -115,7 +114,7 @@ def session_url(base_url: str | None, session_id: str) -> str:
 
 def finite_float(value: Any) -> float | None:
     """A finite float from a number or a numeric string; None for anything else (bools included)."""
-    if isinstance(value, bool) or value is None:
+    if isinstance(value, bool):  # None and other non-numbers are refused by float()
         return None
     try:
         number = float(value)
@@ -132,12 +131,7 @@ def format_duration(seconds: Any) -> str:
         return "Not started"
     hours, rest = divmod(total, 3600)
     minutes, secs = divmod(rest, 60)
-    parts = [f"{hours}h"] if hours else []
-    if minutes:
-        parts.append(f"{minutes}m")
-    if secs or not parts:
-        parts.append(f"{secs}s")
-    return " ".join(parts)
+    return " ".join(f"{count}{unit}" for count, unit in ((hours, "h"), (minutes, "m"), (secs, "s")) if count)
 
 
 def format_cost(cost_value: Any = None) -> str:
@@ -164,20 +158,12 @@ def format_instance_type(instance_type: Any, is_cost_saving: Any = False) -> str
     return f"{name} (spot)" if is_cost_saving is True else name
 
 
-def friendly_session_type(interactive_session_type: Any) -> str:
-    """``awsJupyterNotebook`` → ``Jupyter``; unknown values are returned unchanged (as text)."""
-    if interactive_session_type is None:
-        return ""
-    key = str(interactive_session_type)
-    return SESSION_TYPE_NAMES.get(key, key)
-
-
 # --- reading a partial session object ------------------------------------------------------------------
 
 
-def _mapping(value: Any) -> dict[str, Any]:
+def as_mapping(value: Any) -> Mapping[str, Any]:
     """``value`` when it is an object (a session, or one nested in it), else ``{}`` (missing, ``null``...)."""
-    return value if isinstance(value, dict) else {}
+    return value if isinstance(value, Mapping) else {}
 
 
 def _text(value: Any) -> str | None:
@@ -188,13 +174,13 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _owner(session: dict[str, Any]) -> str | None:
-    user = _mapping(session.get("user"))
+def _owner(session: Mapping[str, Any]) -> str | None:
+    user = as_mapping(session.get("user"))
     full_name = " ".join(part for part in (_text(user.get("name")), _text(user.get("surname"))) if part)
     return full_name or _text(user.get("email"))
 
 
-def _storage_gb(resources: dict[str, Any]) -> int | None:
+def _storage_gb(resources: Mapping[str, Any]) -> int | None:
     size = resources.get("storageSizeInGb")
     if isinstance(size, float) and size.is_integer():
         size = int(size)
@@ -210,7 +196,7 @@ def transform_session_response(api_response: Any) -> dict[str, Any]:
     display strings of :func:`session_summary`'s values.
     """
     summary = session_summary(api_response)
-    storage = summary["storage_gb"]
+    storage, shutdown = summary["storage_gb"], summary["auto_shutdown_at"]
     return {
         "id": summary["id"] or "",
         "name": summary["name"] or "N/A",
@@ -224,10 +210,8 @@ def transform_session_response(api_response: Any) -> dict[str, Any]:
         "runtime": format_duration(summary["runtime_seconds"]),
         "created_at": format_timestamp(summary["created_at"]),
         "last_saved": format_timestamp(summary["last_saved_at"]) if summary["last_saved_at"] else None,
-        "auto_shutdown": format_timestamp(summary["auto_shutdown_at"])
-        if summary["auto_shutdown_at"]
-        else None,
-        "r_version": _text(_mapping(api_response).get("rVersion")),
+        "auto_shutdown": format_timestamp(shutdown) if shutdown else None,
+        "r_version": _text(as_mapping(api_response).get("rVersion")),
     }
 
 
@@ -251,7 +235,7 @@ def export_session_status_json(session_data: Any, output_file: str | None = None
 
 def _csv_row(session: Any) -> list[str]:
     """One CSV row; a raw API object (``_id`` but no ``id``) is transformed first."""
-    data = _mapping(session)
+    data = as_mapping(session)
     if "id" not in data and "_id" in data:
         data = transform_session_response(data)
     return [str(data.get(key)) if data.get(key) else "" for key in CSV_COLUMNS]
@@ -273,12 +257,7 @@ def export_session_status_csv(session_data: Any, output_file: str | None = None)
 
     Expects the output of :func:`transform_session_response`; a raw API object is transformed.
     """
-    return write_output(csv_text(CSV_HEADER, [_csv_row(session_data)])[: -len("\n")], output_file)
-
-
-def export_sessions_csv(sessions: Iterable[Any], output_file: str | None = None) -> str:
-    """The same CSV with one row per session (raw or transformed), for a session list."""
-    return write_output(csv_text(CSV_HEADER, map(_csv_row, sessions))[: -len("\n")], output_file)
+    return write_output(csv_text(CSV_COLUMNS.values(), [_csv_row(session_data)])[: -len("\n")], output_file)
 
 
 # --- XCom summary ---------------------------------------------------------------------------------------
@@ -291,15 +270,12 @@ def _session_page_url(base_url: str, session_id: str) -> str | None:
         return None
 
 
-def _platform(session: dict[str, Any]) -> str | None:
-    configured = _text(_mapping(session.get("interactiveSessionConfiguration")).get("executionPlatform"))
+def _platform(session: Mapping[str, Any]) -> str | None:
+    configured = _text(as_mapping(session.get("interactiveSessionConfiguration")).get("executionPlatform"))
     if configured:
         return configured.lower()
     kind = _text(session.get("interactiveSessionType")) or ""
-    for platform in ("aws", "azure"):
-        if kind.startswith(platform):
-            return platform
-    return None
+    return next((platform for platform in ("aws", "azure") if kind.startswith(platform)), None)
 
 
 def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]:
@@ -309,9 +285,9 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
     API sent them; anything missing is ``None``. ``url`` is the session's web page when
     ``base_url`` is given and the session has an id.
     """
-    data = _mapping(session)
-    resources = _mapping(data.get("resources"))
-    execution = _mapping(data.get("execution"))
+    data = as_mapping(session)
+    resources = as_mapping(data.get("resources"))
+    execution = as_mapping(data.get("execution"))
     session_id = _text(data.get("_id"))
     raw_status = _text(data.get("status"))
     runtime = finite_float(data.get("totalRunningTimeInSeconds"))
@@ -321,9 +297,9 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
         "name": _text(data.get("name")),
         "status": map_status(raw_status),
         "api_status": raw_status,
-        "session_type": friendly_session_type(session_type) if session_type else None,
+        "session_type": SESSION_TYPE_NAMES.get(session_type, session_type) if session_type else None,
         "owner": _owner(data),
-        "project": _text(_mapping(data.get("project")).get("name")),
+        "project": _text(as_mapping(data.get("project")).get("name")),
         "instance_type": _text(resources.get("instanceType")),
         "spot": resources.get("isCostSaving") is True,
         "storage_gb": _storage_gb(resources),

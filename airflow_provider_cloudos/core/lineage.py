@@ -36,9 +36,8 @@ from airflow_provider_cloudos.core.formatters import normalize_base_url, session
 from airflow_provider_cloudos.core.report import LINKS_FIELD, describe_access_item
 
 S3 = "s3"
+#: A location in a CloudOS project, and the URI scheme of the CloudOS dataset namespace.
 CLOUDOS = "cloudos"
-#: The URI scheme of the CloudOS dataset namespace.
-CLOUDOS_SCHEME = "cloudos"
 #: The key of the custom run facet (and of its fields in XCom).
 RUN_FACET_NAME = "cloudosSession"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
@@ -98,9 +97,9 @@ def cloudos_namespace(base_url: str | None, workspace_id: str) -> str:
     """
     parts = urlsplit(normalize_base_url(base_url))
     host = (parts.hostname or "").lower()
-    port = parts.port
-    authority = host if port is None or port == _DEFAULT_PORTS.get(parts.scheme.lower()) else f"{host}:{port}"
-    return f"{CLOUDOS_SCHEME}://{authority}/{workspace_id}"
+    default_port = _DEFAULT_PORTS.get(parts.scheme.lower())
+    authority = host if parts.port in (None, default_port) else f"{host}:{parts.port}"
+    return f"{CLOUDOS}://{authority}/{workspace_id}"
 
 
 def _clean_path(path: str) -> str:
@@ -145,22 +144,15 @@ def normalize_cloudos_uri(parts: SplitResult) -> SplitResult:
     host = (parts.hostname or "").lower()
     segments = _segments(parts.path)
     if not host or len(segments) < 2:
+        shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()  # without any user info
         raise ValueError(
-            f"{_shown(parts)!r} is no CloudOS folder: write "
-            f"{CLOUDOS_SCHEME}://<host[:port]>/<workspace id>/<project>/<dataset>/<path>"
+            f"{shown!r} is no CloudOS folder: write "
+            f"{CLOUDOS}://<host[:port]>/<workspace id>/<project>/<dataset>/<path>"
         )
     if ":" in host:  # an IPv6 address keeps its brackets
         host = f"[{host}]"
     netloc = host if parts.port is None else f"{host}:{parts.port}"
-    return parts._replace(
-        scheme=CLOUDOS_SCHEME, netloc=netloc, path="/" + "/".join(segments), query="", fragment=""
-    )
-
-
-def _shown(parts: SplitResult) -> str:
-    """A URI for a message, without any user info it carried."""
-    netloc = parts.netloc.rpartition("@")[2]
-    return parts._replace(netloc=netloc).geturl()
+    return parts._replace(scheme=CLOUDOS, netloc=netloc, path="/" + "/".join(segments), query="", fragment="")
 
 
 def lineage_dataset_of_uri(uri: str) -> LineageDataset:
@@ -171,7 +163,7 @@ def lineage_dataset_of_uri(uri: str) -> LineageDataset:
     """
     parts = normalize_cloudos_uri(urlsplit(uri))
     workspace, *path = (unquote(segment) for segment in parts.path.strip("/").split("/"))
-    return LineageDataset(f"{CLOUDOS_SCHEME}://{parts.netloc}/{workspace}", "/".join(path))
+    return LineageDataset(f"{CLOUDOS}://{parts.netloc}/{workspace}", "/".join(path))
 
 
 def linked_folder_uris(
@@ -222,10 +214,6 @@ def saved_results_extra(summary: Mapping[str, Any], saved_at: datetime | None = 
     }
 
 
-def _unique(datasets: Iterable[LineageDataset]) -> tuple[LineageDataset, ...]:
-    return tuple(dict.fromkeys(datasets))
-
-
 def session_facet(
     session: Mapping[str, Any], base_url: str | None, workspace_id: str | None
 ) -> dict[str, Any]:
@@ -234,7 +222,7 @@ def session_facet(
     Read from the session object CloudOS returned; never anything from the connection but its
     URL and the workspace id (the API key is not an input here).
     """
-    summary = session_summary(dict(session), base_url)
+    summary = session_summary(session, base_url)
     return {
         "sessionId": summary["id"],
         "name": summary["name"],
@@ -260,8 +248,8 @@ class SessionLineage:
     session: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
-        self.inputs = _unique(self.inputs)
-        self.outputs = _unique(self.outputs)
+        self.inputs = tuple(dict.fromkeys(self.inputs))  # a dataset named twice counts once
+        self.outputs = tuple(dict.fromkeys(self.outputs))
         self.session = dict(self.session)
 
     @classmethod

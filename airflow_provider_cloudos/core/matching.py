@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_cloudos.core.errors import shown_value
-from airflow_provider_cloudos.core.formatters import session_summary
+from airflow_provider_cloudos.core.formatters import as_mapping, session_summary
 from airflow_provider_cloudos.core.spec import BACKEND_TO_SESSION_TYPE, SessionSpec
 
 #: The names people use, from the platform's friendly session type names.
@@ -46,18 +46,11 @@ class SettingDifference:
 
 def _plain_number(value: Any) -> Any:
     """``50.0`` shown as ``50``: limits read the same in both columns of a refusal."""
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    return value
-
-
-def _section(data: Mapping[str, Any], key: str) -> Mapping[str, Any]:
-    value = data.get(key)
-    return value if isinstance(value, Mapping) else {}
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
 def _session_type(session: Mapping[str, Any], summary: Mapping[str, Any]) -> str | None:
-    backend = _section(session, "interactiveSessionConfiguration").get("backend")
+    backend = as_mapping(session.get("interactiveSessionConfiguration")).get("backend")
     if isinstance(backend, str) and backend in BACKEND_TO_SESSION_TYPE:
         return BACKEND_TO_SESSION_TYPE[backend]
     friendly = summary.get("session_type")
@@ -70,7 +63,7 @@ def _item_key(item: Any) -> tuple[str, ...] | None:
         return None
     if item.get("kind") == "File" and item.get("item"):
         return ("file", str(item["item"]))
-    data = _section(item, "data")
+    data = as_mapping(item.get("data"))
     if item.get("type") == "S3File":
         return ("s3file", str(data.get("s3BucketName")), str(data.get("s3ObjectKey")))
     if item.get("type") == "S3Folder":
@@ -79,7 +72,7 @@ def _item_key(item: Any) -> tuple[str, ...] | None:
 
 
 def _item_label(item: Mapping[str, Any]) -> str:
-    data = _section(item, "data")
+    data = as_mapping(item.get("data"))
     if item.get("type") == "S3File":
         return f"s3://{data.get('s3BucketName')}/{data.get('s3ObjectKey')}"
     if item.get("type") == "S3Folder":
@@ -114,15 +107,12 @@ def wanted_settings(spec: SessionSpec, project: str) -> dict[str, Any]:
 
 def found_settings(session: Mapping[str, Any], *, by_project_id: bool) -> dict[str, Any]:
     """The same settings as the API reports them for ``session``; None where it reports nothing."""
-    summary = session_summary(dict(session))
-    resources = _section(session, "resources")
-    spot = resources.get("isCostSaving")
-    cost_limit = summary.get("cost_limit_usd")
-    visibility = _section(session, "interactiveSessionConfiguration").get("visibility")
-    r_version = session.get("rVersion") or _section(session, "interactiveSessionConfiguration").get(
-        "rVersion"
-    )
-    project = _section(session, "project").get("_id" if by_project_id else "name")
+    summary = session_summary(session)
+    spot = as_mapping(session.get("resources")).get("isCostSaving")
+    configuration = as_mapping(session.get("interactiveSessionConfiguration"))
+    visibility = configuration.get("visibility")
+    r_version = session.get("rVersion") or configuration.get("rVersion")
+    project = as_mapping(session.get("project")).get("_id" if by_project_id else "name")
     return {
         "session_type": _session_type(session, summary),
         "execution_platform": summary.get("execution_platform"),
@@ -131,7 +121,7 @@ def found_settings(session: Mapping[str, Any], *, by_project_id: bool) -> dict[s
         "storage_size": summary.get("storage_gb"),
         "spot": spot if isinstance(spot, bool) else None,
         "shared": visibility == "workspace" if isinstance(visibility, str) else None,
-        "cost_limit": _plain_number(cost_limit),
+        "cost_limit": _plain_number(summary.get("cost_limit_usd")),
         "r_version": r_version if isinstance(r_version, str) else None,
     }
 
@@ -169,5 +159,6 @@ def session_differences(
 
 def describe_settings(settings: Mapping[str, Any]) -> str:
     """``session_type='jupyter', storage_size=500, ...``; unknown settings shown as ``?``."""
-    shown = {key: "?" if value is None else shown_value(value) for key, value in settings.items()}
-    return ", ".join(f"{key}={value}" for key, value in shown.items())
+    return ", ".join(
+        f"{key}={'?' if value is None else shown_value(value)}" for key, value in settings.items()
+    )

@@ -236,12 +236,14 @@ def build_s3_file_item(parsed: dict[str, Any], name: str | None = None) -> dict[
     return {"type": "S3File", "data": {"name": name or key, "s3BucketName": bucket, "s3ObjectKey": key}}
 
 
-def build_s3_folder_item(parsed: dict[str, Any]) -> dict[str, Any]:
-    """An ``S3Folder`` item for a parsed S3 or legacy link.
+def build_s3_link_item(parsed: dict[str, Any]) -> dict[str, Any]:
+    """The item for a parsed S3 or legacy link: an ``S3File`` named by its last segment, else an ``S3Folder``.
 
-    Named after the legacy mount name, else the last prefix segment, else the bucket; the prefix
-    ends with ``/`` (a whole bucket keeps the empty prefix).
+    A folder is named after the legacy mount name, else the last prefix segment, else the bucket;
+    its prefix ends with ``/`` (a whole bucket keeps the empty prefix).
     """
+    if parsed.get("is_file"):
+        return build_s3_file_item(parsed, name=link_mount_name(parsed))
     bucket, prefix = _require_s3(parsed, "links")
     if prefix and not prefix.endswith("/"):
         prefix += "/"
@@ -250,13 +252,6 @@ def build_s3_folder_item(parsed: dict[str, Any]) -> dict[str, Any]:
         "type": "S3Folder",
         "data": {"name": link_mount_name(folder), "s3BucketName": bucket, "s3Prefix": prefix},
     }
-
-
-def build_s3_link_item(parsed: dict[str, Any]) -> dict[str, Any]:
-    """The item for a parsed S3 link: an ``S3File`` named by its last segment, else an ``S3Folder``."""
-    if parsed.get("is_file"):
-        return build_s3_file_item(parsed, name=link_mount_name(parsed))
-    return build_s3_folder_item(parsed)
 
 
 def build_project_folder_item(project_name: str, folder_path: str) -> dict[str, Any]:

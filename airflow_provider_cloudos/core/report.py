@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from airflow_provider_cloudos.core.formatters import (
+    as_mapping,
     csv_text,
     finite_float,
     format_cost,
@@ -56,8 +57,7 @@ def describe_access_item(item: Any) -> str:
     """
     if not isinstance(item, Mapping):
         return f"unrecognised item {item!r}"
-    raw_data = item.get("data")
-    data: Mapping[str, Any] = raw_data if isinstance(raw_data, Mapping) else {}
+    data = as_mapping(item.get("data"))
     if item.get("type") == "S3File":
         return f"s3://{data.get('s3BucketName', '')}/{data.get('s3ObjectKey', '')}"
     if item.get("type") == "S3Folder":
@@ -87,10 +87,8 @@ def reports_access(session: Mapping[str, Any]) -> bool:
 
 def _time_to_shutdown(summary: dict[str, Any], now: datetime) -> tuple[int | None, str | None]:
     """Seconds and words until auto-shutdown, for live sessions only (a paused one is not billing)."""
-    if summary["status"] not in LIVE_STATUSES:
-        return None, None
     moment = read_instant(summary["auto_shutdown_at"] or "")
-    if moment is None:
+    if summary["status"] not in LIVE_STATUSES or moment is None:
         return None, None
     seconds = math.floor((as_utc(moment) - as_utc(now)).total_seconds())
     return seconds, format_duration(seconds) if seconds > 0 else "due"
@@ -115,7 +113,7 @@ def build_session_report(
     """
     rows = []
     for session in sessions:
-        summary = session_summary(dict(session), base_url)
+        summary = session_summary(session, base_url)
         seconds, words = _time_to_shutdown(summary, now)
         auto_shutdown = summary["auto_shutdown_at"]
         rows.append(

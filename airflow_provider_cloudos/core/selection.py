@@ -65,13 +65,12 @@ class SessionFilter:
         if pattern is not None and (not isinstance(pattern, str) or not pattern.strip()):
             raise CloudOSValidationError("name_pattern", pattern, "expected a non-empty glob pattern")
         runtime = self.min_runtime_seconds
-        cost = self.min_cost_usd
         normalised = {
             "statuses": normalize_statuses(self.statuses, parameter="statuses"),
             "min_runtime_seconds": None
             if runtime is None
             else parse_watch_timeout_duration(runtime, parameter="min_runtime_seconds"),
-            "min_cost_usd": None if cost is None else parse_usd(cost, "min_cost_usd", allow_zero=True),
+            "min_cost_usd": parse_usd(self.min_cost_usd, "min_cost_usd", allow_zero=True),
             "exclude_names": frozenset(parse_string_list(self.exclude_names, "exclude_names")),
             "exclude_ids": frozenset(
                 require_session_id(item, "exclude_ids")
@@ -119,20 +118,17 @@ class SessionFilter:
             exclude_ids=frozenset(parse_string_list(exclude_ids, "exclude_ids")),
         )
 
-    def _excluded_name(self, name: str) -> str | None:
-        for excluded in sorted(self.exclude_names):
-            if name == excluded or fnmatch.fnmatchcase(name, excluded):
-                return excluded
-        return None
-
     def why_not(self, session: Mapping[str, Any]) -> str | None:
         """None when the session matches; otherwise the first condition it fails, in words."""
-        summary = session_summary(dict(session))
+        summary = session_summary(session)
         session_id = summary["id"] or "(no id)"
         name = summary["name"] or ""
         if session_id in self.exclude_ids:
             return f"session {session_id} is on the exclude_ids list"
-        excluded = self._excluded_name(name)
+        excluded = next(
+            (glob for glob in sorted(self.exclude_names) if name == glob or fnmatch.fnmatchcase(name, glob)),
+            None,
+        )
         if excluded is not None:
             shown = f"name {name!r} is" if excluded == name else f"name {name!r} matches {excluded!r}"
             return f"{shown} on the exclude_names list"
@@ -155,17 +151,16 @@ class SessionFilter:
 
     def describe(self) -> str:
         """The selection in one line, for the task log."""
-        parts = [f"{' or '.join(sorted(self.statuses))} sessions"]
-        if self.only_owner:
-            parts.append("owned by this API key's user")
-        if self.name_pattern is not None:
-            parts.append(f"named like {self.name_pattern!r}")
-        if self.min_runtime_seconds is not None:
-            parts.append(f"running at least {format_duration(self.min_runtime_seconds)}")
-        if self.min_cost_usd is not None:
-            parts.append(f"costing at least {format_cost(self.min_cost_usd)}")
-        if self.exclude_names:
-            parts.append(f"except names {', '.join(sorted(self.exclude_names))}")
-        if self.exclude_ids:
-            parts.append(f"except ids {', '.join(sorted(self.exclude_ids))}")
-        return ", ".join(parts)
+        conditions = (  # (whether it applies, its words)
+            (True, f"{' or '.join(sorted(self.statuses))} sessions"),
+            (self.only_owner, "owned by this API key's user"),
+            (self.name_pattern is not None, f"named like {self.name_pattern!r}"),
+            (
+                self.min_runtime_seconds is not None,
+                f"running at least {format_duration(self.min_runtime_seconds)}",
+            ),
+            (self.min_cost_usd is not None, f"costing at least {format_cost(self.min_cost_usd)}"),
+            (bool(self.exclude_names), f"except names {', '.join(sorted(self.exclude_names))}"),
+            (bool(self.exclude_ids), f"except ids {', '.join(sorted(self.exclude_ids))}"),
+        )
+        return ", ".join(words for applies, words in conditions if applies)

@@ -53,13 +53,10 @@ from airflow_provider_cloudos.core.errors import CloudOSValidationError
 
 # --- an unset value --------------------------------------------------------------------------
 
-#: The strings that mean "not set" (compared stripped and lower-cased).
-UNSET_TEXTS = frozenset({"", "none", "null"})
-
 
 def is_unset(value: Any) -> bool:
     """True for ``None`` and for the rendered forms of nothing (see the module docstring)."""
-    return value is None or (isinstance(value, str) and value.strip().lower() in UNSET_TEXTS)
+    return value is None or (isinstance(value, str) and value.strip().lower() in ("", "none", "null"))
 
 
 # --- durations ------------------------------------------------------------------------------
@@ -175,7 +172,6 @@ def parse_watch_timeout_duration(duration_str: Any, *, parameter: str = "timeout
 
 AWS = "aws"
 AZURE = "azure"
-EXECUTION_PLATFORMS: tuple[str, ...] = (AWS, AZURE)
 
 NAME_MAX_LENGTH = 100
 STORAGE_MIN_GB = 100
@@ -207,8 +203,6 @@ _AWS_INSTANCE = re.compile(
 _AZURE_INSTANCE = re.compile(
     r"(?:Standard|Basic)_[A-Z]{1,3}\d+(?:-\d+)?[a-z]*(?:_[A-Z][A-Za-z0-9]*)?(?:_v\d+)?(?:_Promo)?"
 )
-_AWS_EXAMPLES = "c5.xlarge, m5.2xlarge, g4dn.xlarge, r6i.metal"
-_AZURE_EXAMPLES = "Standard_F1s, Standard_D4as_v4, Standard_NC6s_v3"
 
 _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})
@@ -219,12 +213,6 @@ def _stripped(value: Any, parameter: str, expected: str = "a string") -> str:
     if not isinstance(value, str):
         raise CloudOSValidationError(parameter, value, f"expected {expected}, got {type(value).__name__}")
     return value.strip()
-
-
-def _words(names: Iterable[str]) -> str:
-    """``a, b, c or d``: choices as a sentence says them."""
-    listed = list(names)
-    return listed[0] if len(listed) == 1 else f"{', '.join(listed[:-1])} or {listed[-1]}"
 
 
 # --- official-shaped checks -------------------------------------------------------------------
@@ -248,13 +236,13 @@ def validate_instance_type(instance_type: Any, execution_platform: str = AWS) ->
         return False, (
             f"Invalid AWS instance type format: {instance_type!r}. Expected format: "
             "family and generation, optional variant letters, a dot, then the size "
-            f"(e.g., {_AWS_EXAMPLES})"
+            "(e.g., c5.xlarge, m5.2xlarge, g4dn.xlarge, r6i.metal)"
         )
     if platform == AZURE and _AZURE_INSTANCE.fullmatch(instance_type) is None:
         return False, (
             f"Invalid Azure instance type format: {instance_type!r}. Expected format: "
             "Standard_ then series and size, optional letters and an optional version such as _v4, "
-            f"or Basic_ then series and size (e.g., {_AZURE_EXAMPLES})"
+            "or Basic_ then series and size (e.g., Standard_F1s, Standard_D4as_v4, Standard_NC6s_v3)"
         )
     return True, None
 
@@ -278,7 +266,7 @@ def require_session_id(session_id: Any, parameter: str = "session_id") -> str:
 def require_execution_platform(execution_platform: Any, parameter: str = "execution_platform") -> str:
     """``aws`` or ``azure`` in lower case; input case and blanks are forgiven."""
     platform = _stripped(execution_platform, parameter, "'aws' or 'azure'").lower()
-    if platform not in EXECUTION_PLATFORMS:
+    if platform not in (AWS, AZURE):
         raise CloudOSValidationError(
             parameter, execution_platform, "the execution platform must be 'aws' or 'azure'"
         )
@@ -316,7 +304,7 @@ def require_number(value: Any, parameter: str, what: str = "a number") -> float:
     if not isinstance(value, (int, float, str)):
         raise CloudOSValidationError(parameter, value, f"expected {what}, got {type(value).__name__}")
     try:
-        number = float(value.strip() if isinstance(value, str) else value)
+        number = float(value)  # blanks around a numeric string are forgiven by float itself
     except (ValueError, OverflowError):
         raise CloudOSValidationError(parameter, value, f"expected {what}") from None
     if not math.isfinite(number):
@@ -348,14 +336,12 @@ def require_session_type(session_type: Any, parameter: str = "session_type") -> 
     The backend names themselves (``regular``) are accepted too, case and blanks forgiven.
     """
     key = _stripped(session_type, parameter).lower()
-    if key in SESSION_TYPE_TO_BACKEND:
-        return SESSION_TYPE_TO_BACKEND[key]
-    if key in BACKEND_TO_SESSION_TYPE:
-        return key
+    backend = SESSION_TYPE_TO_BACKEND.get(key, key)
+    if backend in BACKEND_TO_SESSION_TYPE:
+        return backend
+    *others, last = SESSION_TYPE_TO_BACKEND
     raise CloudOSValidationError(
-        parameter,
-        session_type,
-        f"expected a session type: {_words(SESSION_TYPE_TO_BACKEND)}",
+        parameter, session_type, f"expected a session type: {', '.join(others)} or {last}"
     )
 
 
@@ -403,16 +389,10 @@ def require_r_version(r_version: Any, parameter: str = "r_version") -> str:
 
 def parse_bool(value: Any, parameter: str) -> bool:
     """A boolean from a bool, ``0``/``1``, or a rendered template such as ``"true"`` or ``"no"``."""
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int) and value in (0, 1):
+    if isinstance(value, int) and value in (0, 1):  # True and False included
         return bool(value)
-    if isinstance(value, str):
-        key = value.strip().lower()
-        if key in _TRUE:
-            return True
-        if key in _FALSE:
-            return False
+    if isinstance(value, str) and (key := value.strip().lower()) in _TRUE | _FALSE:
+        return key in _TRUE
     raise CloudOSValidationError(parameter, value, "expected a boolean: true/false, yes/no or 1/0")
 
 
@@ -424,52 +404,6 @@ def check_spark_platform(backend: str, execution_platform: str, parameter: str =
     if backend == "spark" and execution_platform != AWS:
         raise CloudOSValidationError(
             parameter, "spark", f"Spark sessions are only available on AWS, not on {execution_platform!r}"
-        )
-
-
-def check_spot_platform(spot: bool, execution_platform: str, parameter: str = "spot") -> None:
-    """Spot (cost-saving) instances are an AWS feature."""
-    if spot and execution_platform != AWS:
-        raise CloudOSValidationError(
-            parameter, spot, f"spot instances are only available on AWS, not on {execution_platform!r}"
-        )
-
-
-def check_mounts_platform(
-    mounts: Iterable[dict[str, Any]], execution_platform: str, parameter: str = "mounts"
-) -> None:
-    """S3 files can be mounted only into AWS sessions; CloudOS dataset files work everywhere."""
-    if execution_platform == AWS:
-        return
-    for parsed in mounts:
-        if parsed.get("type") == "s3":
-            raise CloudOSValidationError(
-                parameter,
-                describe_path(parsed),
-                f"S3 files can only be mounted on AWS, not on {execution_platform!r}; "
-                "mount a file from a CloudOS dataset instead",
-            )
-
-
-def check_links_platform(
-    links: Iterable[dict[str, Any]], execution_platform: str, parameter: str = "links"
-) -> None:
-    """CloudOS links folders (FUSE) only into AWS sessions."""
-    paths = [describe_path(parsed) for parsed in links]
-    if paths and execution_platform != AWS:
-        raise CloudOSValidationError(
-            parameter,
-            paths[0] if len(paths) == 1 else paths,
-            f"linking folders is only supported on AWS, not on {execution_platform!r}; use mounts instead",
-        )
-
-
-def check_link_count(links: Iterable[Any], parameter: str = "links") -> None:
-    """CloudOS links at most ``MAX_LINKED_ITEMS`` items into one session."""
-    count = len(list(links))
-    if count > MAX_LINKED_ITEMS:
-        raise CloudOSValidationError(
-            parameter, f"{count} paths", f"at most {MAX_LINKED_ITEMS} items can be linked into a session"
         )
 
 
@@ -488,11 +422,6 @@ def check_unique_names(named_paths: Iterable[tuple[str, str]], parameter: str = 
                 "two items cannot be mounted under the same name",
             )
         first_path_by_name[name] = path
-
-
-def check_duplicate_link_names(links: Iterable[dict[str, Any]], parameter: str = "links") -> None:
-    """:func:`check_unique_names` for parsed links, before any HTTP call."""
-    check_unique_names(((describe_path(parsed), link_mount_name(parsed)) for parsed in links), parameter)
 
 
 def item_mount_name(item: dict[str, Any]) -> str:
@@ -552,15 +481,12 @@ def split_strings(value: Any, *, parameter: str, noun: str = "item", whole: str 
     else:
         accepted = whole or f"a list of {noun}s or a comma-separated string"
         raise CloudOSValidationError(parameter, value, f"expected {accepted}, got {type(value).__name__}")
-    result: list[str] = []
     for item in items:
         if not isinstance(item, str):
             raise CloudOSValidationError(
                 parameter, item, f"every {noun} must be a string, got {type(item).__name__}"
             )
-        if item.strip():
-            result.append(item.strip())
-    return result
+    return [item.strip() for item in items if item.strip()]
 
 
 S3_SCHEME = "s3://"
@@ -585,24 +511,15 @@ LINK_PATH_FORMATS = (
 )
 
 
-def is_azure_blob_path(path: str) -> bool:
-    """True for the ways people write Azure blob (or Data Lake) storage locations."""
-    lowered = path.strip().lower()
-    return lowered.startswith(_AZURE_SCHEMES) or any(host in lowered for host in _AZURE_HOSTS)
-
-
 def _require_text(value: Any, parameter: str, azure_problem: str) -> str:
     """The stripped path, refused when it is not a string, is empty or is Azure blob storage."""
     text = _stripped(value, parameter, "a path string")
     if not text:
         raise CloudOSValidationError(parameter, value, "the path is empty")
-    if is_azure_blob_path(text):
+    lowered = text.lower()  # the ways people write Azure blob (or Data Lake) storage locations:
+    if lowered.startswith(_AZURE_SCHEMES) or any(host in lowered for host in _AZURE_HOSTS):
         raise CloudOSValidationError(parameter, value, azure_problem)
     return text
-
-
-def _is_s3(text: str) -> bool:
-    return text[: len(S3_SCHEME)].lower() == S3_SCHEME
 
 
 def _split_s3(text: str, original: str, parameter: str, example: str) -> tuple[str, str]:
@@ -645,7 +562,7 @@ def parse_data_file(data_file_str: str, *, parameter: str = "mounts") -> dict[st
     else ``{"type": "cloudos", "project_name", "dataset_path"}``.
     """
     text = _require_text(data_file_str, parameter, AZURE_MOUNT_REFUSAL)
-    if _is_s3(text):
+    if text.lower().startswith(S3_SCHEME):
         bucket, key = _split_s3(text, data_file_str, parameter, "s3://bucket/path/to/file")
         if not key:
             raise CloudOSValidationError(
@@ -662,35 +579,6 @@ def parse_data_file(data_file_str: str, *, parameter: str = "mounts") -> dict[st
     return {"type": "cloudos", "project_name": project, "dataset_path": path}
 
 
-def _parse_legacy_link(text: str, original: str, parameter: str) -> dict[str, Any]:
-    parts = [part.strip() for part in text.split(":")]
-    if len(parts) != 3:
-        raise CloudOSValidationError(
-            parameter, original, "a legacy link has exactly three parts: mountName:bucketName:s3Prefix"
-        )
-    mount_name, bucket, prefix = parts
-    if not mount_name:
-        raise CloudOSValidationError(parameter, original, "the mount name of the legacy link is empty")
-    if not bucket:
-        raise CloudOSValidationError(parameter, original, "the S3 bucket name of the legacy link is empty")
-    if prefix and not prefix.endswith("/"):
-        prefix += "/"
-    return {
-        "type": "s3",
-        "mount_name": mount_name,
-        "s3_bucket": bucket,
-        "s3_prefix": prefix,
-        "is_file": False,
-    }
-
-
-def _is_legacy_link(text: str) -> bool:
-    if ":" not in text or "//" in text or ">" in text:
-        return False
-    mount_name = text.partition(":")[0]
-    return "/" not in mount_name
-
-
 def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str, Any]:
     """Parse a folder (or S3 file) to link into the session (the payload's ``fuseFileSystems``).
 
@@ -701,15 +589,39 @@ def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str
     "folder_path"}`` for CloudOS folders.
     """
     text = _require_text(link_path_str, parameter, AZURE_LINK_REFUSAL)
-    if _is_s3(text):
+    if text.lower().startswith(S3_SCHEME):
         bucket, prefix = _split_s3(text, link_path_str, parameter, "s3://bucket/prefix/")
-        last_segment = prefix.rstrip("/").rpartition("/")[2]
-        is_file = bool(prefix) and not text.endswith("/") and "." in last_segment
+        is_file = bool(prefix) and not text.endswith("/") and "." in _last_segment(prefix)
         if prefix and not is_file and not prefix.endswith("/"):
             prefix += "/"
         return {"type": "s3", "s3_bucket": bucket, "s3_prefix": prefix, "is_file": is_file}
-    if _is_legacy_link(text):  # never with "//": other schemes are refused below
-        return _parse_legacy_link(text, link_path_str, parameter)
+    if ":" in text and "//" not in text and ">" not in text and "/" not in text.partition(":")[0]:
+        # mountName:bucket:prefix, the mount name without "/" (never with "//": schemes are refused below)
+        parts = [part.strip() for part in text.split(":")]
+        if len(parts) != 3:
+            raise CloudOSValidationError(
+                parameter,
+                link_path_str,
+                "a legacy link has exactly three parts: mountName:bucketName:s3Prefix",
+            )
+        mount_name, bucket, prefix = parts
+        if not mount_name:
+            raise CloudOSValidationError(
+                parameter, link_path_str, "the mount name of the legacy link is empty"
+            )
+        if not bucket:
+            raise CloudOSValidationError(
+                parameter, link_path_str, "the S3 bucket name of the legacy link is empty"
+            )
+        if prefix and not prefix.endswith("/"):
+            prefix += "/"
+        return {
+            "type": "s3",
+            "mount_name": mount_name,
+            "s3_bucket": bucket,
+            "s3_prefix": prefix,
+            "is_file": False,
+        }
     project, folder = _split_cloudos(text, link_path_str, parameter, LINK_PATH_FORMATS, "folder path")
     return {"type": "cloudos", "project_name": project, "folder_path": folder}
 
@@ -783,9 +695,7 @@ def parse_usd(value: Any, parameter: str, *, allow_zero: bool = False) -> float 
 
 def parse_runtime(value: Any, parameter: str) -> int | None:
     """A runtime threshold in seconds (``"2h"``, ``"90m"``, ``3600``, a timedelta); None when unset."""
-    if is_unset(value):
-        return None
-    return parse_watch_timeout_duration(value, parameter=parameter)
+    return None if is_unset(value) else parse_watch_timeout_duration(value, parameter=parameter)
 
 
 def parse_string_list(value: Any, parameter: str) -> tuple[str, ...]:
@@ -825,21 +735,44 @@ def _read(value: Any, check: Callable[[Any], Any], default: Any = None) -> Any:
 
 def _check_shutdown_in(shutdown_in: Any) -> str:
     """The checked duration as a unit string (``"8H"`` → ``"8h"``, a timedelta in seconds)."""
-    delta = parse_shutdown_timedelta(shutdown_in, parameter="shutdown_in")
-    return (
-        shutdown_in.strip().lower()
-        if isinstance(shutdown_in, str)
-        else f"{math.ceil(delta.total_seconds())}s"
-    )
+    seconds = parse_shutdown_timedelta(shutdown_in, parameter="shutdown_in").total_seconds()
+    return shutdown_in.strip().lower() if isinstance(shutdown_in, str) else f"{math.ceil(seconds)}s"
 
 
 def _parse_paths(mounts: Any, links: Any, platform: str) -> tuple[ParsedPaths, ParsedPaths]:
+    """The parsed paths to mount and link, refused unless they fit the platform and each other.
+
+    S3 files can be mounted only into AWS sessions (CloudOS dataset files work everywhere), and
+    folders linked (FUSE) only into AWS sessions; at most ``MAX_LINKED_ITEMS`` links, no two
+    under the same mount name (known before any HTTP call).
+    """
     parsed_mounts = tuple(parse_data_files(mounts, parameter="mounts"))
     parsed_links = tuple(parse_link_paths(links, parameter="links"))
-    check_mounts_platform(parsed_mounts, platform, "mounts")
-    check_links_platform(parsed_links, platform, "links")
-    check_link_count(parsed_links, "links")
-    check_duplicate_link_names(parsed_links, "links")
+    if platform != AWS:
+        s3_file = next(
+            (describe_path(parsed) for parsed in parsed_mounts if parsed.get("type") == "s3"), None
+        )
+        if s3_file is not None:
+            raise CloudOSValidationError(
+                "mounts",
+                s3_file,
+                f"S3 files can only be mounted on AWS, not on {platform!r}; "
+                "mount a file from a CloudOS dataset instead",
+            )
+        if parsed_links:
+            paths = [describe_path(parsed) for parsed in parsed_links]
+            raise CloudOSValidationError(
+                "links",
+                paths[0] if len(paths) == 1 else paths,
+                f"linking folders is only supported on AWS, not on {platform!r}; use mounts instead",
+            )
+    if len(parsed_links) > MAX_LINKED_ITEMS:
+        raise CloudOSValidationError(
+            "links",
+            f"{len(parsed_links)} paths",
+            f"at most {MAX_LINKED_ITEMS} items can be linked into a session",
+        )
+    check_unique_names(((describe_path(parsed), link_mount_name(parsed)) for parsed in parsed_links), "links")
     return parsed_mounts, parsed_links
 
 
@@ -869,7 +802,7 @@ class SessionSpec:
 
     def shutdown_at(self, now: datetime | None = None) -> str:
         """The auto-shutdown instant for a session created at ``now``."""
-        return parse_shutdown_duration(self.shutdown_in, now, parameter="shutdown_in")
+        return parse_shutdown_duration(self.shutdown_in, now)
 
     def to_payload(
         self,
@@ -950,23 +883,14 @@ class ResumeSpec:
     links: ParsedPaths
 
     @property
-    def changes_configuration(self) -> bool:
-        """True when the instance, storage, cost limit or auto-shutdown changes."""
-        return any(
-            value is not None
-            for value in (self.instance_type, self.storage_size, self.cost_limit, self.shutdown_in)
-        )
-
-    @property
     def is_empty(self) -> bool:
         """True for a plain resume: nothing changes and nothing is mounted or linked."""
-        return not self.changes_configuration and not self.mounts and not self.links
+        kept = (self.instance_type, self.storage_size, self.cost_limit, self.shutdown_in)
+        return all(value is None for value in kept) and not self.mounts and not self.links
 
     def shutdown_at(self, now: datetime | None = None) -> str | None:
         """The new auto-shutdown instant for a session resumed at ``now``, or None to keep it."""
-        if self.shutdown_in is None:
-            return None
-        return parse_shutdown_duration(self.shutdown_in, now, parameter="shutdown_in")
+        return None if self.shutdown_in is None else parse_shutdown_duration(self.shutdown_in, now)
 
     def to_payload(
         self,
@@ -1034,7 +958,10 @@ def make_session_spec(
     )
     storage = _read(storage_size, require_storage_size, DEFAULT_STORAGE_SIZE)
     clean_spot = _read(spot, lambda v: parse_bool(v, "spot"), False)
-    check_spot_platform(clean_spot, platform, "spot")
+    if clean_spot and platform != AWS:
+        raise CloudOSValidationError(
+            "spot", clean_spot, f"spot instances are only available on AWS, not on {platform!r}"
+        )
     clean_shared = _read(shared, lambda v: parse_bool(v, "shared"), False)
     limit = _read(cost_limit, require_cost_limit, UNLIMITED_COST)
     shutdown = _read(shutdown_in, _check_shutdown_in, DEFAULT_SHUTDOWN_IN)

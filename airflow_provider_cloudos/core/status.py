@@ -4,7 +4,8 @@ The API reports raw statuses (``ready``, ``aborted``, both ``initialising`` spel
 some endpoints ``running``/``stopped``); people, the CLI and this provider's parameters speak
 display statuses (``running``, ``paused``). The official client's watch loop compared the raw
 status with display names and so never saw ``ready`` as done; here every waiter (the hook's
-synchronous wait, the trigger, the sensor) maps first and then asks :func:`evaluate_status`.
+synchronous wait, the trigger, the sensor) maps first and then asks its
+:meth:`~airflow_provider_cloudos.core.waiting.StatusWatch.observe`.
 """
 
 from __future__ import annotations
@@ -101,31 +102,6 @@ class WaitOutcome(enum.StrEnum):
     REACHED = "reached"
     FAILED = "failed"
     WAITING = "waiting"
-
-
-def evaluate_status(
-    status: str | None,
-    target_statuses: Iterable[str],
-    failure_statuses: Iterable[str] = FAILURE_STATUSES,
-) -> WaitOutcome:
-    """Decide whether a waiter is done, failed or must keep polling.
-
-    ``status`` may be raw or display; targets and failures are display statuses (raw ones are
-    mapped too). A status that is both a target and a failure counts as reached: asking to wait
-    for ``terminated`` means terminated is success.
-    """
-    display = map_status(status)
-    targets = {map_status(t) for t in target_statuses}
-    if display in targets:
-        return WaitOutcome.REACHED
-    if display in {map_status(f) for f in failure_statuses}:
-        return WaitOutcome.FAILED
-    return WaitOutcome.WAITING
-
-
-def is_live(status: str | None) -> bool:
-    """True when the session exists and is running or on its way to (or from) running."""
-    return map_status(status) in LIVE_STATUSES
 
 
 def api_statuses_for(display_statuses: Iterable[str]) -> list[str]:

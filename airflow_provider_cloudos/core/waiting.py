@@ -38,7 +38,6 @@ from airflow_provider_cloudos.core.spec import parse_runtime, parse_usd, parse_w
 from airflow_provider_cloudos.core.status import (
     FAILURE_STATUSES,
     WaitOutcome,
-    evaluate_status,
     map_status,
     normalize_statuses,
 )
@@ -163,13 +162,21 @@ class StatusWatch:
         )
 
     def observe(self, session: Mapping[str, Any] | None) -> tuple[WaitOutcome, bool]:
-        """Record one observation; return the outcome and whether the status changed."""
+        """Record one observation; return the outcome and whether the status changed.
+
+        Targets and failures are mapped too (raw API names are accepted). A status that is both a
+        target and a failure counts as reached: asking to wait for ``terminated`` means terminated
+        is success.
+        """
         api_status = None if session is None else session.get("status")
-        display = map_status(api_status if isinstance(api_status, str) else None)
-        changed = display != self.last_status
-        self.last_status = display
         self.last_api_status = api_status if isinstance(api_status, str) else None
-        return evaluate_status(display, self.targets, self.failures), changed
+        display = map_status(self.last_api_status)
+        changed, self.last_status = display != self.last_status, display
+        if display in {map_status(status) for status in self.targets}:
+            return WaitOutcome.REACHED, changed
+        if display in {map_status(status) for status in self.failures}:
+            return WaitOutcome.FAILED, changed
+        return WaitOutcome.WAITING, changed
 
     def change_message(self, now: float) -> str:
         """The log line for a status change: what, after how long, and where to look."""
@@ -264,7 +271,7 @@ class BatchWatch:
         return len(self.reached), len(self.failed), len(self.pending)
 
     def observe(self, session_id: str, session: Mapping[str, Any]) -> None:
-        status = session_summary(dict(session))["status"]
+        status = session_summary(session)["status"]
         if status in self.targets:
             self.pending.pop(session_id, None)
             self.reached[session_id] = status
@@ -346,10 +353,6 @@ class WaitResult(NamedTuple):
     reason: str | None = None
 
 
-#: How a batch wait ended (the same shape; no session or reason).
-BatchResult = WaitResult
-
-
 class WaitLog(Protocol):
     """The caller's logger, where a wait writes its progress."""
 
@@ -363,10 +366,9 @@ def _pause(seconds: float) -> float:
     return max(0.0, float(seconds))
 
 
-#: One look at a session, as a loop is fed it: its object, or the error its read met.
-Look = Mapping[str, Any] | CloudOSError
-#: What :func:`session_wait` asks of its runner: read this session (its id), or sleep (seconds).
-SessionLoop = Generator[str | float, Look, WaitResult]
+#: What :func:`session_wait` asks of its runner: read this session (its id), or sleep (seconds);
+#: what it is fed back: one look at the session, its object or the error its read met.
+SessionLoop = Generator[str | float, Mapping[str, Any] | CloudOSError, WaitResult]
 
 
 def session_wait(
@@ -437,8 +439,7 @@ def session_wait(
 
 
 #: What :func:`batch_wait` asks of its runner: poll these sessions (a list), or sleep (seconds).
-BatchStep = list[str] | float
-BatchLoop = Generator[BatchStep, None, BatchResult]
+BatchLoop = Generator[list[str] | float, None, WaitResult]
 
 
 def batch_wait(
@@ -469,9 +470,9 @@ def batch_wait(
         if watch.progress() != before:
             log(watch.progress_message(now))
         if watch.done:
-            return BatchResult(WaitEnd.FAILED if watch.failed else WaitEnd.REACHED, watch.outcome_message())
+            return WaitResult(WaitEnd.FAILED if watch.failed else WaitEnd.REACHED, watch.outcome_message())
         if now >= end_time:
-            return BatchResult(WaitEnd.TIMED_OUT, watch.timeout_message(now))
+            return WaitResult(WaitEnd.TIMED_OUT, watch.timeout_message(now))
         yield _pause(min(round_started + poll_interval, end_time) - now)
 
 

@@ -10,16 +10,14 @@ import pytest
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
 from airflow_provider_cloudos.core.formatters import (
-    CSV_HEADER,
+    CSV_COLUMNS,
     DEFAULT_BASE_URL,
     export_session_status_csv,
     export_session_status_json,
-    export_sessions_csv,
     format_cost,
     format_duration,
     format_instance_type,
     format_timestamp,
-    friendly_session_type,
     normalize_base_url,
     session_summary,
     session_url,
@@ -153,11 +151,11 @@ def test_format_instance_type_default_is_not_spot():
         ("azureJupyterSparkNotebook", "Spark"),
         ("awsWindowsSession", "Windows"),
         ("awsSomethingNew", "awsSomethingNew"),
-        (None, ""),
+        (None, None),
     ],
 )
-def test_friendly_session_type(api_type, friendly):
-    assert friendly_session_type(api_type) == friendly
+def test_session_type_names_people_use(api_type, friendly):
+    assert session_summary({"interactiveSessionType": api_type})["session_type"] == friendly
 
 
 # --- transform_session_response -------------------------------------------------------------------
@@ -275,7 +273,7 @@ def test_export_session_status_csv_quotes_awkward_names_so_they_round_trip(tmp_p
     transformed = transform_session_response({**FULL_SESSION, "name": awkward})
     text = export_session_status_csv(transformed, str(target))
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == list(CSV_HEADER)
+    assert rows[0] == list(CSV_COLUMNS.values())
     assert rows[1][1] == awkward
     assert len(rows) == 2
     assert target.read_text(encoding="utf-8") == text
@@ -286,17 +284,6 @@ def test_export_session_status_csv_accepts_a_raw_api_object_and_blanks_missing_v
         transform_session_response(FULL_SESSION)
     )
     assert export_session_status_csv({}).split("\n")[1] == ",,,,,,,,"
-
-
-def test_export_sessions_csv_writes_one_row_per_session(tmp_path):
-    target = tmp_path / "list.csv"
-    sessions = [FULL_SESSION, {**FULL_SESSION, "_id": "b" * 24, "name": "a,b", "status": "aborted"}]
-    text = export_sessions_csv(sessions, str(target))
-    rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == list(CSV_HEADER)
-    assert [row[:3] for row in rows[1:]] == [[SESSION_ID, "analysis", "running"], ["b" * 24, "a,b", "paused"]]
-    assert target.read_text(encoding="utf-8") == text
-    assert export_sessions_csv([]) == ",".join(CSV_HEADER)
 
 
 # --- session_summary ------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from airflow_provider_cloudos.core.payloads import (
     build_project_folder_item,
     build_resume_payload,
     build_s3_file_item,
-    build_s3_folder_item,
     build_s3_link_item,
     build_session_payload,
 )
@@ -517,22 +516,22 @@ def test_build_s3_file_item_refuses_what_is_not_an_s3_file(parsed, value):
         ),
     ],
 )
-def test_build_s3_folder_item(path, item):
-    assert build_s3_folder_item(parse_link_path(path)) == item
+def test_build_s3_link_item(path, item):
+    assert build_s3_link_item(parse_link_path(path)) == item
 
 
-def test_build_s3_folder_item_adds_the_trailing_slash_to_hand_made_dicts():
+def test_build_s3_link_item_of_a_folder_adds_the_trailing_slash_to_hand_made_dicts():
     parsed = {"type": "s3", "s3_bucket": "b", "s3_prefix": "x/y"}
-    assert build_s3_folder_item(parsed) == {
+    assert build_s3_link_item(parsed) == {
         "type": "S3Folder",
         "data": {"name": "y", "s3BucketName": "b", "s3Prefix": "x/y/"},
     }
 
 
-def test_build_s3_folder_item_refuses_non_s3():
+def test_build_s3_link_item_of_a_folder_refuses_non_s3():
     parsed = parse_link_path("proj/Data")
     with pytest.raises(CloudOSValidationError, match=invalid("links", parsed)):
-        build_s3_folder_item(parsed)
+        build_s3_link_item(parsed)
 
 
 def test_build_s3_link_item_links_files_as_s3_files_named_by_their_last_segment():

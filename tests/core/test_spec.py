@@ -13,15 +13,9 @@ from airflow_provider_cloudos.core.spec import (
     MAX_LINKED_ITEMS,
     ResumeSpec,
     SessionSpec,
-    check_duplicate_link_names,
-    check_link_count,
-    check_links_platform,
-    check_mounts_platform,
     check_spark_platform,
-    check_spot_platform,
     check_unique_names,
     describe_path,
-    is_azure_blob_path,
     is_unset,
     link_mount_name,
     make_resume_spec,
@@ -343,7 +337,6 @@ def test_plain_resume_spec_is_empty():
         links=(),
     )
     assert spec.is_empty
-    assert not spec.changes_configuration
     assert spec.shutdown_at(NOW) is None
     assert spec.to_payload() == {"dataItems": [], "fileSystemIds": []}
 
@@ -371,7 +364,6 @@ def test_resume_spec_with_changes_builds_the_payload():
         mounts="proj/Data/f.txt",
         links='["s3://b/p/"]',
     )
-    assert spec.changes_configuration
     assert not spec.is_empty
     assert spec.mounts == ({"type": "cloudos", "project_name": "proj", "dataset_path": "Data/f.txt"},)
     assert spec.to_payload([FILE_ITEM], [FOLDER_ITEM], now=NOW) == {
@@ -389,7 +381,6 @@ def test_resume_spec_with_changes_builds_the_payload():
 def test_resume_spec_with_only_links_is_not_empty_but_changes_no_configuration():
     spec = make_resume_spec(execution_platform="aws", links="s3://b/p/")
     assert not spec.is_empty
-    assert not spec.changes_configuration
     assert spec.to_payload([], [FOLDER_ITEM]) == {
         "dataItems": [],
         "fileSystemIds": [],
@@ -1066,38 +1057,42 @@ def test_check_spark_platform():
         check_spark_platform("spark", "azure")
 
 
-def test_check_spot_platform():
-    check_spot_platform(True, "aws")
-    check_spot_platform(False, "azure")
+def test_spot_instances_are_aws_only():
+    assert make_session_spec(name="n", session_type="jupyter", spot=True).spot is True
+    assert (
+        make_session_spec(name="n", session_type="jupyter", execution_platform="azure", spot=False).spot
+        is False
+    )
     with pytest.raises(
         CloudOSValidationError, match=r"Invalid spot=True: spot instances are only available on AWS"
     ):
-        check_spot_platform(True, "azure")
+        make_session_spec(name="n", session_type="jupyter", execution_platform="azure", spot=True)
 
 
-def test_check_mounts_platform_refuses_s3_files_on_azure_only():
-    mounts = [parse_data_file("proj/Data/f.txt"), parse_data_file("s3://b/k.csv")]
-    check_mounts_platform(mounts, "aws")
-    check_mounts_platform(mounts[:1], "azure")
+def test_s3_files_are_mounted_on_aws_only():
+    mounts = ["proj/Data/f.txt", "s3://b/k.csv"]
+    make_resume_spec(execution_platform="aws", mounts=mounts)
+    make_resume_spec(execution_platform="azure", mounts=mounts[:1])
     with pytest.raises(CloudOSValidationError, match=invalid("mounts", "s3://b/k.csv")):
-        check_mounts_platform(mounts, "azure")
+        make_resume_spec(execution_platform="azure", mounts=mounts)
 
 
-def test_check_links_platform_refuses_any_link_on_azure():
-    links = [parse_link_path("proj/Data/x")]
-    check_links_platform(links, "aws")
-    check_links_platform([], "azure")
+def test_any_link_is_refused_on_azure():
+    make_resume_spec(execution_platform="aws", links=["proj/Data/x"])
+    make_resume_spec(execution_platform="azure", links=[])
     with pytest.raises(CloudOSValidationError, match=invalid("links", "proj/Data/x")):
-        check_links_platform(links, "azure")
-    two = [parse_link_path("proj/Data/x"), parse_link_path("s3://b/y/")]
+        make_resume_spec(execution_platform="azure", links=["proj/Data/x"])
+    two = ["proj/Data/x", "s3://b/y/"]
     with pytest.raises(CloudOSValidationError, match=invalid("links", ["proj/Data/x", "s3://b/y/"])):
-        check_links_platform(two, "azure")
+        make_resume_spec(execution_platform="azure", links=two)
 
 
-def test_check_link_count():
-    check_link_count(range(MAX_LINKED_ITEMS))
+def test_at_most_max_linked_items_links():
+    make_resume_spec(execution_platform="aws", links=[f"s3://b/{i}/" for i in range(MAX_LINKED_ITEMS)])
     with pytest.raises(CloudOSValidationError, match=r"Invalid links='101 paths': at most 100 items"):
-        check_link_count(range(MAX_LINKED_ITEMS + 1))
+        make_resume_spec(
+            execution_platform="aws", links=[f"s3://b/{i}/" for i in range(MAX_LINKED_ITEMS + 1)]
+        )
 
 
 def test_check_unique_names_names_both_paths():
@@ -1108,13 +1103,13 @@ def test_check_unique_names_names_both_paths():
     assert "'data'" in str(caught.value)
 
 
-def test_check_duplicate_link_names_uses_the_mount_names_of_parsed_links():
-    check_duplicate_link_names([parse_link_path("s3://b/a/"), parse_link_path("s3://b/b/")])
+def test_two_links_under_one_mount_name_are_refused():
+    make_resume_spec(execution_platform="aws", links=["s3://b/a/", "s3://b/b/"])
     with pytest.raises(
         CloudOSValidationError,
         match=r"mount name 'results' is used by both 'results:b:x/' and 'proj/Data/results'",
     ):
-        check_duplicate_link_names([parse_link_path("results:b:x"), parse_link_path("proj > Data/results")])
+        make_resume_spec(execution_platform="aws", links=["results:b:x", "proj > Data/results"])
 
 
 # --- one rule per prefix ---------------------------------------------------------------------------
@@ -1339,8 +1334,12 @@ def test_parse_link_path_refuses_non_strings(value):
         ("proj/Data", False),
     ],
 )
-def test_is_azure_blob_path(path, azure):
-    assert is_azure_blob_path(path) is azure
+def test_azure_blob_paths_are_refused(path, azure):
+    if azure:
+        with pytest.raises(CloudOSValidationError, match="linking Azure blob storage is not supported"):
+            parse_link_path(path)
+    else:
+        parse_link_path(path)
 
 
 # --- split_paths and the list parsers -------------------------------------------------------------

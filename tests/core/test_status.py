@@ -8,10 +8,7 @@ from airflow_provider_cloudos.core.status import (
     LIVE_STATUSES,
     PRE_RUNNING_STATUSES,
     SETTLED_STATUSES,
-    WaitOutcome,
     api_statuses_for,
-    evaluate_status,
-    is_live,
     map_status,
     normalize_statuses,
 )
@@ -55,28 +52,6 @@ def test_status_sets_are_consistent():
     assert "paused" not in LIVE_STATUSES
 
 
-@pytest.mark.parametrize(
-    ("status", "targets", "expected"),
-    [
-        ("ready", {"running"}, WaitOutcome.REACHED),
-        ("initializing", {"running"}, WaitOutcome.WAITING),
-        ("initialising", {"running"}, WaitOutcome.WAITING),
-        ("terminated", {"running"}, WaitOutcome.FAILED),
-        ("aborted", {"paused"}, WaitOutcome.REACHED),
-        ("stopped", {"paused"}, WaitOutcome.REACHED),
-        ("aborting", {"paused"}, WaitOutcome.WAITING),
-        ("terminated", {"terminated"}, WaitOutcome.REACHED),
-        ("aborted", {"ready"}, WaitOutcome.WAITING),
-    ],
-)
-def test_evaluate_status_is_the_one_waiting_contract(status, targets, expected):
-    assert evaluate_status(status, targets) is expected
-
-
-def test_evaluate_status_with_extra_failure_statuses():
-    assert evaluate_status("aborted", {"running"}, {"terminated", "paused"}) is WaitOutcome.FAILED
-
-
 def test_normalize_statuses_accepts_api_and_display_names_and_csv():
     assert normalize_statuses("ready, aborted") == {"running", "paused"}
     assert normalize_statuses(["running", "stopping"]) == {"running", "stopping"}
@@ -103,9 +78,7 @@ def test_normalize_statuses_refuses_non_iterables():
     assert str(raised.value) == "Invalid target_status=5: expected a status name or a list of status names"
 
 
-def test_is_live_and_api_statuses_for():
-    assert is_live("initializing")
-    assert not is_live("aborted")
+def test_api_statuses_for():
     assert api_statuses_for(["running", "paused"]) == ["aborted", "stopped", "ready", "running"]
 
 

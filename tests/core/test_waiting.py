@@ -17,7 +17,6 @@ from airflow_provider_cloudos.core.errors import (
 )
 from airflow_provider_cloudos.core.status import WaitOutcome
 from airflow_provider_cloudos.core.waiting import (
-    BatchResult,
     BatchWatch,
     SessionGuard,
     StatusWatch,
@@ -30,6 +29,29 @@ from airflow_provider_cloudos.core.waiting import (
 )
 
 SID = "a" * 24
+
+
+@pytest.mark.parametrize(
+    ("status", "targets", "expected"),
+    [
+        ("ready", {"running"}, WaitOutcome.REACHED),
+        ("initializing", {"running"}, WaitOutcome.WAITING),
+        ("initialising", {"running"}, WaitOutcome.WAITING),
+        ("terminated", {"running"}, WaitOutcome.FAILED),
+        ("aborted", {"paused"}, WaitOutcome.REACHED),
+        ("stopped", {"paused"}, WaitOutcome.REACHED),
+        ("aborting", {"paused"}, WaitOutcome.WAITING),
+        ("terminated", {"terminated"}, WaitOutcome.REACHED),
+        ("aborted", {"ready"}, WaitOutcome.WAITING),
+    ],
+)
+def test_observe_is_the_one_waiting_contract(status, targets, expected):
+    assert StatusWatch(SID, frozenset(targets)).observe({"status": status})[0] is expected
+
+
+def test_observe_with_extra_failure_statuses():
+    watch = StatusWatch(SID, frozenset({"running"}), frozenset({"terminated", "paused"}))
+    assert watch.observe({"status": "aborted"})[0] is WaitOutcome.FAILED
 
 
 def test_a_new_watch_has_seen_nothing_and_starts_at_the_epoch():
@@ -239,7 +261,7 @@ def test_the_loop_polls_the_pending_sessions_each_round_and_logs_only_progress()
         watch, poll_interval=10, end_time=clock.now + 60, clock=clock, log=logged.append, wait_first=False
     )
     result = run_blocking(loop, poll_round, sleep)
-    assert result == BatchResult(WaitEnd.REACHED, "All 2 sessions are paused")
+    assert result == WaitResult(WaitEnd.REACHED, "All 2 sessions are paused")
     assert rounds == [[A, B], [A, B], [B]]
     assert logged == [
         "1 of 2 sessions paused after 10s; waiting for 1",
