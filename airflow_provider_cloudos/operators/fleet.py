@@ -38,8 +38,7 @@ from airflow_provider_cloudos.core.selection import SessionFilter
 from airflow_provider_cloudos.core.spec import is_unset, parse_bool, parse_string_list
 from airflow_provider_cloudos.core.status import PAUSED, TERMINATED, map_status, normalize_statuses
 from airflow_provider_cloudos.core.waiting import BatchWatch, WaitEnd, batch_wait, run_blocking
-from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
-from airflow_provider_cloudos.exceptions import to_airflow_exception
+from airflow_provider_cloudos.deferral import check_event, defer_to_trigger, to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import task_call_deadline
 from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
