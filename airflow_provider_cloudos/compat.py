@@ -193,18 +193,24 @@ async def _task_state(trigger: Any) -> str | None:
     return await sync_to_async(_current_task_state)(*identity)
 
 
+async def _deferred(trigger: Any, unreadable: str) -> bool | None:
+    """Whether the trigger's task instance is deferred; None when unknown (no task instance, or
+    Airflow could not answer: ``unreadable`` is logged with why). A kill path must not block on it."""
+    try:
+        state = await _task_state(trigger)
+    except Exception as error:  # an unanswered query must not block a kill
+        log.warning(unreadable, error)
+        return None
+    return None if state is None else _state_name(state) == "deferred"
+
+
 async def task_still_deferred(trigger: Any) -> bool:
     """True when the trigger's task instance is still deferred (the trigger lives on elsewhere).
 
     Unknown (no task instance attached, or Airflow could not answer) counts as not deferred: the
     caller is a kill path, and a kill with an unreadable state should still stop the spending.
     """
-    try:
-        state = await _task_state(trigger)
-    except Exception as error:  # an unanswered query must not block a kill
-        log.warning("Could not read the task state (%s); treating the task as gone", error)
-        return False
-    return _state_name(state) == "deferred"
+    return await _deferred(trigger, "Could not read the task state (%s); treating the task as gone") is True
 
 
 async def safe_to_pause_after_cancel(trigger: Any) -> bool:
@@ -218,12 +224,8 @@ async def safe_to_pause_after_cancel(trigger: Any) -> bool:
     """
     if trigger_has_on_kill() or _task_identity(trigger) is None:
         return False
-    try:
-        state = await _task_state(trigger)
-    except Exception as error:
-        log.warning("Could not read the task state after a cancellation (%s); not pausing", error)
-        return False
-    return state is not None and _state_name(state) != "deferred"
+    unreadable = "Could not read the task state after a cancellation (%s); not pausing"
+    return await _deferred(trigger, unreadable) is False
 
 
 # -- deferral deadlines ---------------------------------------------------------------------
