@@ -344,16 +344,12 @@ def object_storage_path(url: str) -> Any:
 
     3.x: ``airflow.sdk.ObjectStoragePath``; 2.11: ``airflow.io.path.ObjectStoragePath``. Both
     resolve the scheme to a filesystem registered by a provider (or ``attach``-ed), and a
-    ``conn_id@`` in the URL to that connection's credentials. Imported here, not at the top:
-    parsing a DAG file needs no object storage.
+    ``conn_id@`` in the URL to that connection's credentials; the compat provider picks the right
+    one. Imported here, not at the top: parsing a DAG file needs no object storage.
     """
-    if AIRFLOW_V_3_0_PLUS:
-        from airflow.sdk import ObjectStoragePath
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-        return ObjectStoragePath(url)
-    from airflow.io.path import ObjectStoragePath as Airflow2ObjectStoragePath
-
-    return Airflow2ObjectStoragePath(url)
+    return ObjectStoragePath(url)
 
 
 # -- asset events ---------------------------------------------------------------------------
