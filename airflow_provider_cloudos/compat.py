@@ -11,7 +11,6 @@ branch of the installed Airflow for real and, where it can, the other branch wit
 The differences, in the order they appear below:
 
 * secrets masking: where ``mask_secret`` registers the API key;
-* extra links: who calls ``get_link`` and where the XCom it reads comes from;
 * kills of a deferred task: 3.3's trigger ``on_kill`` versus a bare cancellation (2.11, 3.0-3.2)
   told apart from a shutdown by the task instance's state;
 * deferral deadlines: 2.11 ends a deferral at ``execution_timeout``, 3.x does not;
@@ -73,24 +72,6 @@ def mask_api_key(api_key: str) -> None:
     from airflow.providers.common.compat.sdk import mask_secret
 
     mask_secret(api_key)
-
-
-# -- extra links ----------------------------------------------------------------------------
-
-
-def link_from_xcom(ti_key: Any, key: str) -> str:
-    """The URL an operator pushed to XCom under ``key``, or "" when there is none (yet).
-
-    3.x: the worker calls ``get_link`` at the end of every run, a deferring one included, with
-    the running task instance as ``ti_key``; the read goes through the task SDK to the API
-    server, and the UI shows the stored result. 2.11: the webserver calls ``get_link`` with a
-    ``TaskInstanceKey`` each time the page is drawn and the read is a metadata-database query.
-    The same call reads both, as long as the operator pushed the value before any waiting.
-    """
-    from airflow.providers.common.compat.sdk import XCom
-
-    value = XCom.get_value(ti_key=ti_key, key=key)
-    return value if isinstance(value, str) else ""
 
 
 # -- kills of a deferred task ---------------------------------------------------------------
