@@ -11,7 +11,6 @@ branch of the installed Airflow for real and, where it can, the other branch wit
 The differences, in the order they appear below:
 
 * secrets masking: where ``mask_secret`` registers the API key;
-* extra links: who calls ``get_link`` and where the XCom it reads comes from;
 * kills of a deferred task: 3.3's trigger ``on_kill`` versus a bare cancellation (2.11, 3.0-3.2)
   told apart from a shutdown by the task instance's state;
 * deferral deadlines: 2.11 ends a deferral at ``execution_timeout``, 3.x does not;
@@ -73,24 +72,6 @@ def mask_api_key(api_key: str) -> None:
     from airflow.providers.common.compat.sdk import mask_secret
 
     mask_secret(api_key)
-
-
-# -- extra links ----------------------------------------------------------------------------
-
-
-def link_from_xcom(ti_key: Any, key: str) -> str:
-    """The URL an operator pushed to XCom under ``key``, or "" when there is none (yet).
-
-    3.x: the worker calls ``get_link`` at the end of every run, a deferring one included, with
-    the running task instance as ``ti_key``; the read goes through the task SDK to the API
-    server, and the UI shows the stored result. 2.11: the webserver calls ``get_link`` with a
-    ``TaskInstanceKey`` each time the page is drawn and the read is a metadata-database query.
-    The same call reads both, as long as the operator pushed the value before any waiting.
-    """
-    from airflow.providers.common.compat.sdk import XCom
-
-    value = XCom.get_value(ti_key=ti_key, key=key)
-    return value if isinstance(value, str) else ""
 
 
 # -- kills of a deferred task ---------------------------------------------------------------
@@ -193,18 +174,24 @@ async def _task_state(trigger: Any) -> str | None:
     return await sync_to_async(_current_task_state)(*identity)
 
 
+async def _deferred(trigger: Any, unreadable: str) -> bool | None:
+    """Whether the trigger's task instance is deferred; None when unknown (no task instance, or
+    Airflow could not answer: ``unreadable`` is logged with why). A kill path must not block on it."""
+    try:
+        state = await _task_state(trigger)
+    except Exception as error:  # an unanswered query must not block a kill
+        log.warning(unreadable, error)
+        return None
+    return None if state is None else _state_name(state) == "deferred"
+
+
 async def task_still_deferred(trigger: Any) -> bool:
     """True when the trigger's task instance is still deferred (the trigger lives on elsewhere).
 
     Unknown (no task instance attached, or Airflow could not answer) counts as not deferred: the
     caller is a kill path, and a kill with an unreadable state should still stop the spending.
     """
-    try:
-        state = await _task_state(trigger)
-    except Exception as error:  # an unanswered query must not block a kill
-        log.warning("Could not read the task state (%s); treating the task as gone", error)
-        return False
-    return _state_name(state) == "deferred"
+    return await _deferred(trigger, "Could not read the task state (%s); treating the task as gone") is True
 
 
 async def safe_to_pause_after_cancel(trigger: Any) -> bool:
@@ -218,12 +205,8 @@ async def safe_to_pause_after_cancel(trigger: Any) -> bool:
     """
     if trigger_has_on_kill() or _task_identity(trigger) is None:
         return False
-    try:
-        state = await _task_state(trigger)
-    except Exception as error:
-        log.warning("Could not read the task state after a cancellation (%s); not pausing", error)
-        return False
-    return state is not None and _state_name(state) != "deferred"
+    unreadable = "Could not read the task state after a cancellation (%s); not pausing"
+    return await _deferred(trigger, unreadable) is False
 
 
 # -- deferral deadlines ---------------------------------------------------------------------
@@ -342,16 +325,12 @@ def object_storage_path(url: str) -> Any:
 
     3.x: ``airflow.sdk.ObjectStoragePath``; 2.11: ``airflow.io.path.ObjectStoragePath``. Both
     resolve the scheme to a filesystem registered by a provider (or ``attach``-ed), and a
-    ``conn_id@`` in the URL to that connection's credentials. Imported here, not at the top:
-    parsing a DAG file needs no object storage.
+    ``conn_id@`` in the URL to that connection's credentials; the compat provider picks the right
+    one. Imported here, not at the top: parsing a DAG file needs no object storage.
     """
-    if AIRFLOW_V_3_0_PLUS:
-        from airflow.sdk import ObjectStoragePath
+    from airflow.providers.common.compat.sdk import ObjectStoragePath
 
-        return ObjectStoragePath(url)
-    from airflow.io.path import ObjectStoragePath as Airflow2ObjectStoragePath
-
-    return Airflow2ObjectStoragePath(url)
+    return ObjectStoragePath(url)
 
 
 # -- asset events ---------------------------------------------------------------------------

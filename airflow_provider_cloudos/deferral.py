@@ -1,10 +1,15 @@
-"""Handing a wait to the trigger and turning its one event back into a task result.
+"""Handing a wait to the trigger and turning its one event back into a task result; turning the
+provider's errors into Airflow exceptions that say whether a retry can help.
 
 Shared by the sensor and the operators so they defer the same way (the trigger owns the
 deadline; Airflow's deferral timeout is only a safety net set beyond it) and fail with the
 same clear messages. The event statuses are here, not in the triggers, so that the operators and
 the sensor read events without importing a trigger module (and ``airflow.triggers.base`` with it)
 when a DAG file is parsed.
+
+Bad input, a refused key, a missing session or a terminated one will not change on retry, so
+they become ``AirflowFailException`` (the task fails without using its retries). Transient API
+trouble and timeouts stay ``AirflowException`` so Airflow's retries can do their job.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_cloudos.compat import trigger_deadline
+from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError, CloudOSWaitTimeoutError
 from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS
 
 if TYPE_CHECKING:  # a DAG file imports this module, and needs no trigger
@@ -79,6 +85,13 @@ def check_event(
     raise AirflowException(message)  # ERROR
 
 
+def to_airflow_exception(error: CloudOSError) -> AirflowException:
+    """The Airflow exception to raise ``from`` a provider error; its message is the error's."""
+    if isinstance(error, (CloudOSTransientError, CloudOSWaitTimeoutError)):
+        return AirflowException(str(error))
+    return AirflowFailException(str(error))
+
+
 __all__ = [
     "ERROR",
     "EVENT_STATUSES",
@@ -89,4 +102,5 @@ __all__ = [
     "TIMEOUT",
     "check_event",
     "defer_to_trigger",
+    "to_airflow_exception",
 ]

@@ -11,8 +11,6 @@ from typing import Any
 
 from airflow.providers.common.compat.sdk import BaseOperatorLink
 
-from airflow_provider_cloudos.compat import link_from_xcom
-
 #: XCom keys the operators push.
 XCOM_SESSION_ID = "session_id"
 XCOM_SESSION_URL = "session_url"
@@ -31,11 +29,19 @@ class CloudOSSessionLink(BaseOperatorLink):
         if it published no session (a failed create, say), there is nothing to look up, and
         looking would only log a misleading "XCom not found". Elsewhere (2.11's webserver, a run
         resumed after deferring) the operator does not know, and the URL is read from XCom.
+
+        The same read serves both Airflow lines, as long as the operator pushed the URL before any
+        waiting: 3.x's worker asks with the running task instance as ``ti_key`` and reads through
+        the task SDK (the UI shows the stored result); 2.11's webserver asks with a
+        ``TaskInstanceKey`` each time the page is drawn and reads the metadata database.
         """
         known = getattr(operator, "published_session_url", None)
         if isinstance(known, str):
             return known
-        return link_from_xcom(ti_key, XCOM_SESSION_URL)
+        from airflow.providers.common.compat.sdk import XCom  # not when a DAG file is parsed
+
+        value = XCom.get_value(ti_key=ti_key, key=XCOM_SESSION_URL)
+        return value if isinstance(value, str) else ""
 
 
 __all__ = ["XCOM_SESSION_ID", "XCOM_SESSION_SUMMARY", "XCOM_SESSION_URL", "CloudOSSessionLink"]

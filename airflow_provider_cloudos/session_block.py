@@ -61,10 +61,6 @@ class CloudOSSessionBlock:
         self.body: list[BaseOperator] = []
 
     @property
-    def group_id(self) -> str:
-        return str(self.group.group_id)
-
-    @property
     def session_id(self) -> XComArg:
         """The session's id: the setup task's return value."""
         return XComArg(self.setup)
@@ -178,11 +174,9 @@ def cloudos_session(
 
 
 def _wire_body(setup: BaseOperator, body: list[BaseOperator], teardown: BaseOperator) -> None:
-    """setup >> the body's first tasks; the body's last tasks >> teardown (setup >> teardown if empty)."""
+    """setup >> the body's first tasks; the body's last tasks >> teardown (``as_teardown(setups=setup)``
+    sets setup >> teardown, which an empty body needs)."""
     ids = {task.task_id for task in body}
-    if not body:
-        setup >> teardown
-        return
     for task in body:
         if not set(task.upstream_task_ids) & ids:
             setup >> task

@@ -28,7 +28,6 @@ PROVIDER_MODULES = (
     "airflow_provider_cloudos.session_block",
     "airflow_provider_cloudos.compat",
     "airflow_provider_cloudos.deferral",
-    "airflow_provider_cloudos.exceptions",
     "airflow_provider_cloudos.hooks.cloudos",
     "airflow_provider_cloudos.links",
     "airflow_provider_cloudos.operators.block",

@@ -293,14 +293,9 @@ class CloudOSHook(BaseHook):
             return await client.get_session(session_id)
         return await client.read_session(session_id, api_statuses_for(expected))
 
-    def list_sessions(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
-        """One page of sessions and the total: ``page`` (1), ``limit`` (100), ``statuses``,
-        ``only_owner`` (False), ``archived`` (False) as :meth:`CloudOSClient.list_sessions` takes them."""
-        return self.client.list_sessions(**filters)
-
     def iter_sessions(self, **filters: Any) -> Iterator[dict[str, Any]]:
         """Every session matching the filters (``statuses``, ``only_owner``, ``archived``,
-        ``page_size``, as :meth:`list_sessions`), walking all pages."""
+        ``page_size``, as :meth:`CloudOSClient.iter_sessions` takes them), walking all pages."""
         return self.client.iter_sessions(**filters)
 
     def session_report(
@@ -407,23 +402,17 @@ class CloudOSHook(BaseHook):
     def resolve_project_id(self, project_name: str) -> str:
         return self.resolver.resolve_project_id(project_name)
 
-    def resolve_mounts(self, mounts: Any) -> list[dict[str, Any]]:
-        """Data-file paths (S3 or ``project/dataset/path``) → ``dataItems`` entries.
+    def locate_mounts(self, mounts: Any) -> list[tuple[dict[str, Any], DataLocation]]:
+        """Data-file paths (S3 or ``project/dataset/path``) → ``dataItems`` entries, each with where
+        its file lives (lineage names it by that).
 
         Accepts raw paths (a list or a comma-separated string) or already parsed ones.
         """
-        return self.resolver.resolve_mounts(_parsed(mounts, parse_data_files))
-
-    def resolve_links(self, links: Any) -> list[dict[str, Any]]:
-        """Folder paths (S3, ``project/folder`` or legacy) → ``fuseFileSystems`` entries."""
-        return self.resolver.resolve_links(_parsed(links, parse_link_paths))
-
-    def locate_mounts(self, mounts: Any) -> list[tuple[dict[str, Any], DataLocation]]:
-        """:meth:`resolve_mounts`, each entry with where its file lives (lineage names it by that)."""
         return self.resolver.locate_mounts(_parsed(mounts, parse_data_files))
 
     def locate_links(self, links: Any) -> list[tuple[dict[str, Any], DataLocation]]:
-        """:meth:`resolve_links`, each entry with where its folder lives."""
+        """Folder paths (S3, ``project/folder`` or legacy) → ``fuseFileSystems`` entries, each with
+        where its folder lives."""
         return self.resolver.locate_links(_parsed(links, parse_link_paths))
 
     def locate_session_link(self, item: dict[str, Any]) -> DataLocation | None:

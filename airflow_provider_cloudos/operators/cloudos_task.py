@@ -111,8 +111,7 @@ from airflow_provider_cloudos.core.status import (
     map_status,
 )
 from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS, SessionGuard, StatusWatch
-from airflow_provider_cloudos.deferral import check_event, defer_to_trigger
-from airflow_provider_cloudos.exceptions import to_airflow_exception
+from airflow_provider_cloudos.deferral import check_event, defer_to_trigger, to_airflow_exception
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook, cleanup_calls, task_call_deadline
 from airflow_provider_cloudos.links import (
     XCOM_SESSION_ID,
@@ -157,7 +156,7 @@ XCOM_LINEAGE = "cloudos_lineage"
 @contextmanager
 def airflow_errors() -> Iterator[None]:
     """A provider error raised inside becomes the Airflow exception that says whether a retry can
-    help (:func:`~airflow_provider_cloudos.exceptions.to_airflow_exception`): a refused parameter
+    help (:func:`~airflow_provider_cloudos.deferral.to_airflow_exception`): a refused parameter
     fails the task for good, since a retry would render the same value."""
     try:
         yield

@@ -191,7 +191,7 @@ def test_list_and_iterate_every_page(cloudos_conn):
     for index in range(7):
         cloudos_conn.add_session(name=f"many-{index}", status="ready" if index % 2 else "aborted")
     hook = CloudOSHook()
-    page, total = hook.list_sessions(limit=3)
+    page, total = hook.client.list_sessions(limit=3)
     assert len(page) == 3
     assert total == 7
     assert len(list(hook.iter_sessions(page_size=2))) == 7
@@ -277,26 +277,28 @@ def test_wait_survives_transient_errors(cloudos_conn):
 def test_resolve_project_mounts_and_links(cloudos_conn):
     hook = CloudOSHook()
     assert hook.resolve_project_id("genomics") == cloudos_conn.project_id
-    items = hook.resolve_mounts(["genomics/Data/samples.csv", "s3://bucket/path/file.txt"])
+    items = [
+        item for item, _ in hook.locate_mounts(["genomics/Data/samples.csv", "s3://bucket/path/file.txt"])
+    ]
     assert items[0]["kind"] == "File"
     assert items[0]["name"] == "samples.csv"
     assert items[1] == {
         "type": "S3File",
         "data": {"name": "path/file.txt", "s3BucketName": "bucket", "s3ObjectKey": "path/file.txt"},
     }
-    links = hook.resolve_links("s3://bucket/outputs/, genomics/Data/results")
+    links = [item for item, _ in hook.locate_links("s3://bucket/outputs/, genomics/Data/results")]
     assert [link["data"]["s3Prefix"] for link in links] == ["outputs/", "Data/results/"]
 
 
 def test_links_with_colliding_mount_names_are_refused_naming_both(cloudos_conn):
     with pytest.raises(ValueError, match=r"s3://bucket/results/") as error:
-        CloudOSHook().resolve_links("s3://bucket/results/, genomics/Data/results")
+        CloudOSHook().locate_links("s3://bucket/results/, genomics/Data/results")
     assert "genomics/Data/results" in str(error.value)
 
 
 def test_unknown_data_path_lists_the_available_datasets(cloudos_conn):
     with pytest.raises(CloudOSResolutionError) as error:
-        CloudOSHook().resolve_mounts(["genomics/Nope/file.csv"])
+        CloudOSHook().locate_mounts(["genomics/Nope/file.csv"])
     assert "Data" in str(error.value)
     assert "Reference" in str(error.value)
 

@@ -145,7 +145,7 @@ CASES: list[Case] = [
     hook_call("pause_session", "session_id", "xyz", "xyz"),
     hook_call("resume_session", "session_id", "short", "short", {}),
     hook_call("wait_for_status", "target", "sleeping", SESSION_ID, "sleeping"),
-    hook_call("resolve_mounts", "mounts", "s3://", ["s3://"]),
+    hook_call("locate_mounts", "mounts", "s3://", ["s3://"]),
 ]
 
 
