@@ -293,6 +293,10 @@ class CloudOSHook(BaseHook):
             return await client.get_session(session_id)
         return await client.read_session(session_id, api_statuses_for(expected))
 
+    def list_sessions(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
+        """One page of sessions and the total (filters as :meth:`CloudOSClient.list_sessions` takes them)."""
+        return self.client.list_sessions(**filters)
+
     def iter_sessions(self, **filters: Any) -> Iterator[dict[str, Any]]:
         """Every session matching the filters (``statuses``, ``only_owner``, ``archived``,
         ``page_size``, as :meth:`CloudOSClient.iter_sessions` takes them), walking all pages."""

@@ -191,7 +191,7 @@ def test_list_and_iterate_every_page(cloudos_conn):
     for index in range(7):
         cloudos_conn.add_session(name=f"many-{index}", status="ready" if index % 2 else "aborted")
     hook = CloudOSHook()
-    page, total = hook.client.list_sessions(limit=3)
+    page, total = hook.list_sessions(limit=3)
     assert len(page) == 3
     assert total == 7
     assert len(list(hook.iter_sessions(page_size=2))) == 7
