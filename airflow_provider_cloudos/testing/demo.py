@@ -63,7 +63,7 @@ _CLASSIC_TASK_STATE = re.compile(
 _TRAILING_URL = re.compile(r"(?: \((?P<quoted>https?://\S+)\)|: (?P<plain>https?://\S+))$")
 _PROVIDER_LOGGERS = ("airflow_provider_cloudos", "airflow.task.operators.airflow_provider_cloudos")
 #: On Airflow 2 a record names its file, not its logger: the provider's modules that log.
-_PROVIDER_FILES = frozenset({"sessions.py", "fleet.py", "cloudos.py"})
+_PROVIDER_FILES = frozenset({"sessions.py", "cloudos_task.py", "fleet.py", "block.py", "cloudos.py"})
 
 
 class StoryFilter:
