@@ -262,9 +262,7 @@ def context_task_instance(context: Any) -> Any | None:
     3.x passes a ``dict`` (a TypedDict); 2.11 passes ``airflow.utils.context.Context``, a mapping
     that is not a ``dict``, so an ``isinstance(context, dict)`` test silently misses it there.
     """
-    if not isinstance(context, Mapping):
-        return None
-    return context.get("ti")
+    return context.get("ti") if isinstance(context, Mapping) else None
 
 
 # -- per-task state across retries ----------------------------------------------------------

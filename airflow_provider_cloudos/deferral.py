@@ -54,10 +54,7 @@ def defer_to_trigger(
 
 
 def check_event(
-    event: Any,
-    *,
-    timeout_exception: type[BaseException] = AirflowException,
-    guard_is_success: bool = False,
+    event: Any, *, timeout_exception: type[BaseException] = AirflowException, guard_is_success: bool = False
 ) -> dict[str, Any]:
     """Return a success event; raise a clear Airflow exception for any other.
 

@@ -47,13 +47,10 @@ class CloudOSSessionRunFacet(RunFacet):
 FACET_FIELDS = tuple(field.name for field in fields(CloudOSSessionRunFacet) if not field.name.startswith("_"))
 
 
-def _text(value: Any) -> str | None:
-    return None if value is None else str(value)
-
-
 def session_run_facet(session: dict[str, Any]) -> CloudOSSessionRunFacet:
-    values: dict[str, Any] = {key: _text(session.get(key)) for key in FACET_FIELDS}
-    return CloudOSSessionRunFacet(**values)
+    # A field the session lacks (or holds as None) keeps the facet's default, None.
+    texts = {key: str(session[key]) for key in FACET_FIELDS if session.get(key) is not None}
+    return CloudOSSessionRunFacet(**texts)
 
 
 def operator_lineage(lineage: SessionLineage | None) -> OperatorLineage:

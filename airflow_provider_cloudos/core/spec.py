@@ -633,10 +633,7 @@ def split_paths(value: Any, *, parameter: str = "mounts") -> list[str]:
     comma), a JSON or Python list literal in a string, or a comma-separated string.
     """
     return split_strings(
-        value,
-        parameter=parameter,
-        noun="path",
-        whole="a path, a list of paths or a comma-separated string",
+        value, parameter=parameter, noun="path", whole="a path, a list of paths or a comma-separated string"
     )
 
 

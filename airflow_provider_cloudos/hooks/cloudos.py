@@ -392,10 +392,8 @@ class CloudOSHook(BaseHook):
         How a killed create task finds the session its request in flight created; with
         ``only_owner`` only sessions of the API key's user are considered.
         """
-        found = self.find_sessions_by_name(name, statuses=sorted(LIVE_STATUSES), only_owner=only_owner)
-        return next(
-            (session for session in found if map_status(session.get("status")) in LIVE_STATUSES), None
-        )
+        hits = self.find_sessions_by_name(name, statuses=sorted(LIVE_STATUSES), only_owner=only_owner)
+        return next((session for session in hits if map_status(session.get("status")) in LIVE_STATUSES), None)
 
     # -- names and paths → ids and payload items ------------------------------------------
 
