@@ -182,8 +182,6 @@ def parse_retry_after(value: str | None, *, clock: Callable[[], float] = time.ti
     A date in the past means "now" (0 seconds).
     """
     text = (value or "").strip()
-    if not text:
-        return None
     try:
         seconds = float(text)
     except ValueError:
@@ -315,10 +313,6 @@ def sleep_fits(delay: float, deadline: Deadline | None, now: float) -> bool:
     return deadline is None or now + delay < deadline.at
 
 
-#: Environment variables naming a CA bundle, in the order they are looked at.
-CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
-
-
 _HOST_AND_PORT = re.compile(r"[^:\[\]]+:\d+")
 
 
@@ -333,20 +327,13 @@ class Route:
         shown = None if self.proxy is None else redact_credentials(self.proxy)
         return f"Route(proxy={shown!r}, source={self.source!r})"
 
-    def credentials(self) -> tuple[str, str] | None:
-        """(user, password) of the proxy URL, decoded; None when it has none."""
+    def basic_authorization(self) -> str | None:
+        """The ``Proxy-Authorization`` value for the proxy URL's credentials (decoded), None without any."""
         parts = urlsplit(self.proxy or "")
         if parts.username is None:
             return None
-        return unquote(parts.username), unquote(parts.password or "")
-
-    def basic_authorization(self) -> str | None:
-        """The ``Proxy-Authorization`` value for the proxy URL's credentials, None without any."""
-        credentials = self.credentials()
-        if credentials is None:
-            return None
-        token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode("ascii")
-        return f"Basic {token}"
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        return f"Basic {base64.b64encode(pair.encode()).decode('ascii')}"
 
     def without_credentials(self) -> str | None:
         """The proxy URL with no ``user:password@`` (aiohttp takes them as a header instead)."""
@@ -464,7 +451,7 @@ def verify_from_environment(verify: bool | str, environ: Mapping[str, str] | Non
     if verify is not True:
         return verify
     env = os.environ if environ is None else environ
-    for name in CA_BUNDLE_VARIABLES:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
         value = (env.get(name) or "").strip()
         if value:
             if not os.path.exists(value):
@@ -493,10 +480,6 @@ _LINKS = ("__cause__", "reason", "os_error")
 _PLAIN = ("builtins", "ssl", "socket")
 
 
-#: Errors of a host or network out of reach.
-_NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH})
-
-
 @dataclass(frozen=True)
 class NoAnswer:
     """Why an attempt got no answer: a short ``reason`` for retry log lines, and the ``advice``
@@ -520,10 +503,9 @@ def failure_chain(error: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        linked = [*(getattr(current, name, None) for name in _LINKS), *getattr(current, "args", ())]
-        if not current.__suppress_context__:
-            linked.append(current.__context__)
-        pending.extend(item for item in linked if isinstance(item, BaseException))
+        linked = (*(getattr(current, name, None) for name in _LINKS), *getattr(current, "args", ()))
+        context = None if current.__suppress_context__ else current.__context__
+        pending.extend(item for item in (*linked, context) if isinstance(item, BaseException))
 
 
 def _named(chain: list[BaseException], *words: str) -> bool:
@@ -566,7 +548,7 @@ def explain_no_answer(error: BaseException, base_url: str | None = None) -> NoAn
         return NoAnswer(f"connection refused by {where}", CHECK_THE_URL)
     if unresolved:
         return NoAnswer(f"the host name of {where} could not be resolved", CHECK_THE_URL)
-    if errnos & _NO_ROUTE:
+    if errnos & {errno.ENETUNREACH, errno.EHOSTUNREACH}:  # a host or network out of reach
         return NoAnswer(f"no network route to {where}", CHECK_THE_URL)
     timed_out = any(isinstance(item, TimeoutError) for item in chain)
     if timed_out and _named(chain, "ConnectTimeout", "ConnectionTimeout"):
@@ -709,9 +691,6 @@ class Sleep:
 Steps = Generator[Send | Sleep | bytes, Answer, None]
 
 
-_Errors = tuple[type[BaseException], ...]
-
-
 @dataclass(frozen=True)
 class TransportErrors:
     """What a transport's exceptions mean to the loop; any other exception is not the loop's.
@@ -722,10 +701,10 @@ class TransportErrors:
     every timeout is reported as the attempt's own (the library's only timeout is the attempt's).
     """
 
-    tls: _Errors
-    passing: _Errors
-    timeouts: _Errors
-    unsendable: _Errors
+    tls: tuple[type[BaseException], ...]
+    passing: tuple[type[BaseException], ...]
+    timeouts: tuple[type[BaseException], ...]
+    unsendable: tuple[type[BaseException], ...]
     timeout_is_the_attempts: bool = False
 
 
