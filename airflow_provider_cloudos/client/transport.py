@@ -47,12 +47,12 @@ import ssl
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Generator, Hashable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from airflow_provider_cloudos.client import api
@@ -253,40 +253,41 @@ def _checked_time(value: float, parameter: str) -> float:
     return float(value)
 
 
+_Scoped = TypeVar("_Scoped", bound=Deadline | None)
+
+
 @contextmanager
-def call_deadline(at: float | None, source: str) -> Iterator[Deadline | None]:
+def _scope(deadline: _Scoped) -> Iterator[_Scoped]:
+    """``deadline`` is the current one inside the block."""
+    token = _CURRENT.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _CURRENT.reset(token)
+
+
+def call_deadline(at: float | None, source: str) -> AbstractContextManager[Deadline | None]:
     """Calls in this block end by ``at`` (epoch seconds); None leaves the current deadline.
 
     Inside an earlier deadline, the earlier one stays: a scope can only shorten the time left.
     """
     outer = _CURRENT.get()
     if at is None:
-        yield outer
-        return
+        return _scope(outer)
     wanted = Deadline(_checked_time(at, "deadline"), source)
     chosen = outer if outer is not None and outer.at <= wanted.at else wanted
-    token = _CURRENT.set(chosen)
-    try:
-        yield chosen
-    finally:
-        _CURRENT.reset(token)
+    return _scope(chosen)
 
 
-@contextmanager
 def cleanup_budget(
     seconds: float, source: str, *, clock: Callable[[], float] = time.time
-) -> Iterator[Deadline]:
+) -> AbstractContextManager[Deadline]:
     """A fresh deadline ``seconds`` from now that replaces any current one.
 
     For the calls a task makes because its deadline passed (pausing the session it started): they
     would otherwise be refused before they are sent.
     """
-    fresh = Deadline(clock() + _checked_time(seconds, "seconds"), source)
-    token = _CURRENT.set(fresh)
-    try:
-        yield fresh
-    finally:
-        _CURRENT.reset(token)
+    return _scope(Deadline(clock() + _checked_time(seconds, "seconds"), source))
 
 
 def attempt_budget(per_attempt: float, deadline: Deadline | None, now: float) -> float | None:
@@ -375,14 +376,11 @@ def check_proxy_url(value: object, parameter: str = "proxy") -> str | None:
 
 def check_no_proxy(value: object, parameter: str = "no_proxy") -> str | None:
     """A ``no_proxy`` list: comma-separated hosts, domain suffixes, IP networks or ``*``."""
-    if value is None:
-        return None
     if isinstance(value, (list, tuple)):
         value = ",".join(str(item) for item in value)
-    if not isinstance(value, str):
+    if value is not None and not isinstance(value, str):
         raise CloudOSValidationError(parameter, value, "expected comma-separated host names")
-    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
-    return ",".join(entries) or None
+    return ",".join(entry.strip() for entry in (value or "").split(",") if entry.strip()) or None
 
 
 def _matches(host: str, authority: str, entry: str) -> bool:
@@ -824,13 +822,10 @@ class Attempts:
         how many attempts it made), whose deadline it was and what failed last."""
         assert self._deadline is not None
         what, source = self.request.describe(), self._deadline.source
-        if self.count == 0:
-            message = f"CloudOS API {what} not sent: the deadline of {source} was already reached"
-        else:
-            tries = "1 attempt" if self.count == 1 else f"{self.count} attempts"
-            elapsed = self.clock() - self._started
-            message = f"CloudOS API {what} stopped after {elapsed:.1f}s ({tries}): the deadline of {source}"
-            message += " was reached"
+        tries = "1 attempt" if self.count == 1 else f"{self.count} attempts"
+        done = f"stopped after {self.clock() - self._started:.1f}s ({tries})" if self.count else "not sent"
+        reached = "was reached" if self.count else "was already reached"
+        message = f"CloudOS API {what} {done}: the deadline of {source} {reached}"
         if failure:
             message += f"; last failure: {failure}"
         if self.count and not self.request.idempotent:
