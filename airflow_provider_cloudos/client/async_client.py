@@ -107,9 +107,6 @@ def _bundle_context(path: str, verify: bool | str) -> ssl.SSLContext:
 POOL_CONNECTIONS = 64
 
 
-KEEPALIVE_SECONDS = 30.0
-
-
 @dataclass(slots=True, eq=False)
 class _LoopPool:
     session: aiohttp.ClientSession
@@ -124,7 +121,7 @@ def join_pool() -> aiohttp.ClientSession:
     loop = asyncio.get_running_loop()
     pool = _POOLS.get(loop)
     if pool is None or pool.session.closed:
-        connector = aiohttp.TCPConnector(limit=POOL_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS)
+        connector = aiohttp.TCPConnector(limit=POOL_CONNECTIONS, keepalive_timeout=30.0)
         session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
         pool = _POOLS[loop] = _LoopPool(session)
     pool.users += 1

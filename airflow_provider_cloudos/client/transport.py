@@ -421,10 +421,9 @@ def choose_route(
     proxy = check_proxy_url(proxy)
     # ``{scheme: proxy}`` (and ``"no"``) from the ``*_proxy`` variables; a lowercase name, read
     # last, wins, as with curl and ``requests``.
-    lowercase_last = sorted(env.items(), key=lambda item: item[0] == item[0].lower())
     found = {
         name[: -len("_proxy")].lower(): value
-        for name, value in lowercase_last
+        for name, value in sorted(env.items(), key=lambda item: item[0] == item[0].lower())
         if value and name.lower().endswith("_proxy")
     }
     exclusions = ",".join(part for part in (check_no_proxy(no_proxy), found.get("no")) if part)
