@@ -107,9 +107,6 @@ def _bundle_context(path: str, verify: bool | str) -> ssl.SSLContext:
 POOL_CONNECTIONS = 64
 
 
-KEEPALIVE_SECONDS = 30.0
-
-
 @dataclass(slots=True, eq=False)
 class _LoopPool:
     session: aiohttp.ClientSession
@@ -124,7 +121,7 @@ def join_pool() -> aiohttp.ClientSession:
     loop = asyncio.get_running_loop()
     pool = _POOLS.get(loop)
     if pool is None or pool.session.closed:
-        connector = aiohttp.TCPConnector(limit=POOL_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS)
+        connector = aiohttp.TCPConnector(limit=POOL_CONNECTIONS, keepalive_timeout=30.0)
         session = aiohttp.ClientSession(connector=connector, cookie_jar=aiohttp.DummyCookieJar())
         pool = _POOLS[loop] = _LoopPool(session)
     pool.users += 1
@@ -188,7 +185,6 @@ class AsyncCloudOSClient(ClientBase):
         self._connect_timeout = check_seconds(connect_timeout, "connect_timeout")
         self._read_timeout = None if read_timeout is None else check_seconds(read_timeout, "read_timeout")
         self._ssl = ssl_option(verify_from_environment(verify))
-        self._timeout = self._attempt_timeout(attempt_seconds)
         super().__init__(
             base_url, api_key, workspace_id, attempt_seconds, max_response_bytes,
             proxy, no_proxy, retry_policy, clock, user_agent,
@@ -205,15 +201,6 @@ class AsyncCloudOSClient(ClientBase):
         self._session_loop: asyncio.AbstractEventLoop | None = None
         #: What makes this client's connection one with another's: its shared reader and budget.
         self._connection = connection_key(self._base_url, self._workspace_id, api_key)
-
-    def _attempt_timeout(self, seconds: float) -> aiohttp.ClientTimeout:
-        """aiohttp's timeouts for an attempt of ``seconds`` in all: ``total`` covers connecting,
-        sending and reading the whole answer, however slowly it drips."""
-        return aiohttp.ClientTimeout(
-            total=seconds,
-            sock_connect=min(self._connect_timeout, seconds),
-            sock_read=None if self._read_timeout is None else min(self._read_timeout, seconds),
-        )
 
     async def __aenter__(self) -> AsyncCloudOSClient:
         return self
@@ -239,14 +226,6 @@ class AsyncCloudOSClient(ClientBase):
                 raise TimeoutError  # the attempt's time went waiting for its turn
             await asyncio.sleep(delay)
             budget -= delay
-        timeout = self._timeout if budget == self._attempt_seconds else self._attempt_timeout(budget)
-        answer = await self._request(request, timeout)
-        if answer.status == 429:
-            # Every wait and pause of this connection holds off, not just this request.
-            turns.hold(parse_retry_after(answer.retry_after) or TOO_MANY_REQUESTS_HOLD_SECONDS)
-        return answer
-
-    async def _request(self, request: ApiRequest, timeout: aiohttp.ClientTimeout) -> Answer:
         loop = asyncio.get_running_loop()
         if self._session is None or self._session.closed or self._session_loop is not loop:
             # The running loop's shared session, joined on first use (a client moved to another
@@ -259,7 +238,12 @@ class AsyncCloudOSClient(ClientBase):
             json=request.json,
             headers=self._headers,
             ssl=self._ssl,
-            timeout=timeout,
+            # ``total`` covers connecting, sending and reading the whole answer, however slowly it drips.
+            timeout=aiohttp.ClientTimeout(
+                total=budget,
+                sock_connect=min(self._connect_timeout, budget),
+                sock_read=None if self._read_timeout is None else min(self._read_timeout, budget),
+            ),
             proxy=self._proxy,
             proxy_headers=self._proxy_headers,
             # A redirect to another host would carry the apikey header along.
@@ -275,7 +259,11 @@ class AsyncCloudOSClient(ClientBase):
                 if len(body) > self._max_bytes:
                     response.close()
                     raise too_large_error(request, self._max_bytes)
-            return Answer(response.status, bytes(body), response.headers.get("Retry-After"))
+            answer = Answer(response.status, bytes(body), response.headers.get("Retry-After"))
+        if answer.status == 429:
+            # Every wait and pause of this connection holds off, not just this request.
+            turns.hold(parse_retry_after(answer.retry_after) or TOO_MANY_REQUESTS_HOLD_SECONDS)
+        return answer
 
     async def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
         """The blocking client's ``_send``, awaited: the same retry loop (:mod:`.transport`), policy

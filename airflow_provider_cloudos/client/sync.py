@@ -238,10 +238,9 @@ class CloudOSClient(ClientBase):
             raise
         finally:
             _ATTEMPT_ENDS.reset(token)
-        if time.monotonic() >= ends:  # cut in the middle of the headers: what came is not an answer
-            response.close()
-            raise AttemptTimeout(seconds)
         try:
+            if time.monotonic() >= ends:  # cut in the middle of the headers: what came is not an answer
+                raise AttemptTimeout(seconds)
             body = self._read_answer(response, request, seconds, ends)
             return Answer(response.status_code, body, response.headers.get("Retry-After"))
         finally:

@@ -47,12 +47,12 @@ import ssl
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Generator, Hashable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
 
 from airflow_provider_cloudos.client import api
@@ -182,8 +182,6 @@ def parse_retry_after(value: str | None, *, clock: Callable[[], float] = time.ti
     A date in the past means "now" (0 seconds).
     """
     text = (value or "").strip()
-    if not text:
-        return None
     try:
         seconds = float(text)
     except ValueError:
@@ -255,40 +253,41 @@ def _checked_time(value: float, parameter: str) -> float:
     return float(value)
 
 
+_Scoped = TypeVar("_Scoped", bound=Deadline | None)
+
+
 @contextmanager
-def call_deadline(at: float | None, source: str) -> Iterator[Deadline | None]:
+def _scope(deadline: _Scoped) -> Iterator[_Scoped]:
+    """``deadline`` is the current one inside the block."""
+    token = _CURRENT.set(deadline)
+    try:
+        yield deadline
+    finally:
+        _CURRENT.reset(token)
+
+
+def call_deadline(at: float | None, source: str) -> AbstractContextManager[Deadline | None]:
     """Calls in this block end by ``at`` (epoch seconds); None leaves the current deadline.
 
     Inside an earlier deadline, the earlier one stays: a scope can only shorten the time left.
     """
     outer = _CURRENT.get()
     if at is None:
-        yield outer
-        return
+        return _scope(outer)
     wanted = Deadline(_checked_time(at, "deadline"), source)
     chosen = outer if outer is not None and outer.at <= wanted.at else wanted
-    token = _CURRENT.set(chosen)
-    try:
-        yield chosen
-    finally:
-        _CURRENT.reset(token)
+    return _scope(chosen)
 
 
-@contextmanager
 def cleanup_budget(
     seconds: float, source: str, *, clock: Callable[[], float] = time.time
-) -> Iterator[Deadline]:
+) -> AbstractContextManager[Deadline]:
     """A fresh deadline ``seconds`` from now that replaces any current one.
 
     For the calls a task makes because its deadline passed (pausing the session it started): they
     would otherwise be refused before they are sent.
     """
-    fresh = Deadline(clock() + _checked_time(seconds, "seconds"), source)
-    token = _CURRENT.set(fresh)
-    try:
-        yield fresh
-    finally:
-        _CURRENT.reset(token)
+    return _scope(Deadline(clock() + _checked_time(seconds, "seconds"), source))
 
 
 def attempt_budget(per_attempt: float, deadline: Deadline | None, now: float) -> float | None:
@@ -315,10 +314,6 @@ def sleep_fits(delay: float, deadline: Deadline | None, now: float) -> bool:
     return deadline is None or now + delay < deadline.at
 
 
-#: Environment variables naming a CA bundle, in the order they are looked at.
-CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR")
-
-
 _HOST_AND_PORT = re.compile(r"[^:\[\]]+:\d+")
 
 
@@ -333,20 +328,13 @@ class Route:
         shown = None if self.proxy is None else redact_credentials(self.proxy)
         return f"Route(proxy={shown!r}, source={self.source!r})"
 
-    def credentials(self) -> tuple[str, str] | None:
-        """(user, password) of the proxy URL, decoded; None when it has none."""
+    def basic_authorization(self) -> str | None:
+        """The ``Proxy-Authorization`` value for the proxy URL's credentials (decoded), None without any."""
         parts = urlsplit(self.proxy or "")
         if parts.username is None:
             return None
-        return unquote(parts.username), unquote(parts.password or "")
-
-    def basic_authorization(self) -> str | None:
-        """The ``Proxy-Authorization`` value for the proxy URL's credentials, None without any."""
-        credentials = self.credentials()
-        if credentials is None:
-            return None
-        token = base64.b64encode(f"{credentials[0]}:{credentials[1]}".encode()).decode("ascii")
-        return f"Basic {token}"
+        pair = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+        return f"Basic {base64.b64encode(pair.encode()).decode('ascii')}"
 
     def without_credentials(self) -> str | None:
         """The proxy URL with no ``user:password@`` (aiohttp takes them as a header instead)."""
@@ -388,14 +376,11 @@ def check_proxy_url(value: object, parameter: str = "proxy") -> str | None:
 
 def check_no_proxy(value: object, parameter: str = "no_proxy") -> str | None:
     """A ``no_proxy`` list: comma-separated hosts, domain suffixes, IP networks or ``*``."""
-    if value is None:
-        return None
     if isinstance(value, (list, tuple)):
         value = ",".join(str(item) for item in value)
-    if not isinstance(value, str):
+    if value is not None and not isinstance(value, str):
         raise CloudOSValidationError(parameter, value, "expected comma-separated host names")
-    entries = [entry.strip() for entry in value.split(",") if entry.strip()]
-    return ",".join(entries) or None
+    return ",".join(entry.strip() for entry in (value or "").split(",") if entry.strip()) or None
 
 
 def _matches(host: str, authority: str, entry: str) -> bool:
@@ -436,10 +421,9 @@ def choose_route(
     proxy = check_proxy_url(proxy)
     # ``{scheme: proxy}`` (and ``"no"``) from the ``*_proxy`` variables; a lowercase name, read
     # last, wins, as with curl and ``requests``.
-    lowercase_last = sorted(env.items(), key=lambda item: item[0] == item[0].lower())
     found = {
         name[: -len("_proxy")].lower(): value
-        for name, value in lowercase_last
+        for name, value in sorted(env.items(), key=lambda item: item[0] == item[0].lower())
         if value and name.lower().endswith("_proxy")
     }
     exclusions = ",".join(part for part in (check_no_proxy(no_proxy), found.get("no")) if part)
@@ -464,7 +448,7 @@ def verify_from_environment(verify: bool | str, environ: Mapping[str, str] | Non
     if verify is not True:
         return verify
     env = os.environ if environ is None else environ
-    for name in CA_BUNDLE_VARIABLES:
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE", "SSL_CERT_FILE", "SSL_CERT_DIR"):
         value = (env.get(name) or "").strip()
         if value:
             if not os.path.exists(value):
@@ -493,10 +477,6 @@ _LINKS = ("__cause__", "reason", "os_error")
 _PLAIN = ("builtins", "ssl", "socket")
 
 
-#: Errors of a host or network out of reach.
-_NO_ROUTE = frozenset({errno.ENETUNREACH, errno.EHOSTUNREACH})
-
-
 @dataclass(frozen=True)
 class NoAnswer:
     """Why an attempt got no answer: a short ``reason`` for retry log lines, and the ``advice``
@@ -520,10 +500,9 @@ def failure_chain(error: BaseException) -> Iterator[BaseException]:
             continue
         seen.add(id(current))
         yield current
-        linked = [*(getattr(current, name, None) for name in _LINKS), *getattr(current, "args", ())]
-        if not current.__suppress_context__:
-            linked.append(current.__context__)
-        pending.extend(item for item in linked if isinstance(item, BaseException))
+        linked = (*(getattr(current, name, None) for name in _LINKS), *getattr(current, "args", ()))
+        context = None if current.__suppress_context__ else current.__context__
+        pending.extend(item for item in (*linked, context) if isinstance(item, BaseException))
 
 
 def _named(chain: list[BaseException], *words: str) -> bool:
@@ -566,7 +545,7 @@ def explain_no_answer(error: BaseException, base_url: str | None = None) -> NoAn
         return NoAnswer(f"connection refused by {where}", CHECK_THE_URL)
     if unresolved:
         return NoAnswer(f"the host name of {where} could not be resolved", CHECK_THE_URL)
-    if errnos & _NO_ROUTE:
+    if errnos & {errno.ENETUNREACH, errno.EHOSTUNREACH}:  # a host or network out of reach
         return NoAnswer(f"no network route to {where}", CHECK_THE_URL)
     timed_out = any(isinstance(item, TimeoutError) for item in chain)
     if timed_out and _named(chain, "ConnectTimeout", "ConnectionTimeout"):
@@ -709,9 +688,6 @@ class Sleep:
 Steps = Generator[Send | Sleep | bytes, Answer, None]
 
 
-_Errors = tuple[type[BaseException], ...]
-
-
 @dataclass(frozen=True)
 class TransportErrors:
     """What a transport's exceptions mean to the loop; any other exception is not the loop's.
@@ -722,10 +698,10 @@ class TransportErrors:
     every timeout is reported as the attempt's own (the library's only timeout is the attempt's).
     """
 
-    tls: _Errors
-    passing: _Errors
-    timeouts: _Errors
-    unsendable: _Errors
+    tls: tuple[type[BaseException], ...]
+    passing: tuple[type[BaseException], ...]
+    timeouts: tuple[type[BaseException], ...]
+    unsendable: tuple[type[BaseException], ...]
     timeout_is_the_attempts: bool = False
 
 
@@ -845,13 +821,10 @@ class Attempts:
         how many attempts it made), whose deadline it was and what failed last."""
         assert self._deadline is not None
         what, source = self.request.describe(), self._deadline.source
-        if self.count == 0:
-            message = f"CloudOS API {what} not sent: the deadline of {source} was already reached"
-        else:
-            tries = "1 attempt" if self.count == 1 else f"{self.count} attempts"
-            elapsed = self.clock() - self._started
-            message = f"CloudOS API {what} stopped after {elapsed:.1f}s ({tries}): the deadline of {source}"
-            message += " was reached"
+        tries = "1 attempt" if self.count == 1 else f"{self.count} attempts"
+        done = f"stopped after {self.clock() - self._started:.1f}s ({tries})" if self.count else "not sent"
+        reached = "was reached" if self.count else "was already reached"
+        message = f"CloudOS API {what} {done}: the deadline of {source} {reached}"
         if failure:
             message += f"; last failure: {failure}"
         if self.count and not self.request.idempotent:
