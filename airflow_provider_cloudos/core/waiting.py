@@ -152,14 +152,7 @@ class StatusWatch:
             if failures is None
             else (normalize_statuses(failures, parameter=failure_name) if failures else frozenset())
         )
-        return cls(
-            session_id=session_id,
-            targets=target_set,
-            failures=failure_set,
-            started_at=started_at,
-            url=url,
-            guard=guard,
-        )
+        return cls(session_id, target_set, failure_set, started_at, url, guard)
 
     def observe(self, session: Mapping[str, Any] | None) -> tuple[WaitOutcome, bool]:
         """Record one observation; return the outcome and whether the status changed.
@@ -276,8 +269,7 @@ class BatchWatch:
             self.pending.pop(session_id, None)
             self.reached[session_id] = status
         elif status in self.failures:
-            self.pending.pop(session_id, None)
-            self.failed[session_id] = f"it is {status}"
+            self.refuse(session_id, f"it is {status}")
         else:
             self.pending[session_id] = status
 
@@ -399,10 +391,8 @@ def session_wait(
 
     def pause_from(now: float, first: bool = False) -> float:
         if in_step:  # the next multiple of the interval after now; the first time, one interval on
-            if first:
-                wake = math.ceil((now + poll_interval) / poll_interval) * poll_interval
-            else:
-                wake = (math.floor(now / poll_interval) + 1) * poll_interval
+            steps = math.ceil(now / poll_interval) if first else math.floor(now / poll_interval)
+            wake = (steps + 1) * poll_interval
         else:
             wake = now + poll_interval
         return _pause(min(wake, end_time) - now)
@@ -496,8 +486,7 @@ def run_blocking(
             else:
                 step = loop.send(look(step))
     except StopIteration as finished:
-        result: _Result = finished.value
-        return result
+        return finished.value
 
 
 async def run_async(
@@ -515,5 +504,4 @@ async def run_async(
             else:
                 step = loop.send(await look(step))
     except StopIteration as finished:
-        result: _Result = finished.value
-        return result
+        return finished.value
