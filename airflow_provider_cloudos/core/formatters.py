@@ -233,14 +233,6 @@ def export_session_status_json(session_data: Any, output_file: str | None = None
     return write_output(json.dumps(session_data, indent=2, default=str), output_file)
 
 
-def _csv_row(session: Any) -> list[str]:
-    """One CSV row; a raw API object (``_id`` but no ``id``) is transformed first."""
-    data = as_mapping(session)
-    if "id" not in data and "_id" in data:
-        data = transform_session_response(data)
-    return [str(data.get(key)) if data.get(key) else "" for key in CSV_COLUMNS]
-
-
 def csv_text(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     """``header`` then ``rows``, quoted by the csv module, each line ending with a newline."""
     import csv
@@ -255,9 +247,14 @@ def csv_text(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
 def export_session_status_csv(session_data: Any, output_file: str | None = None) -> str:
     """The official two-line CSV (header, values; no trailing newline), properly quoted.
 
-    Expects the output of :func:`transform_session_response`; a raw API object is transformed.
+    Expects the output of :func:`transform_session_response`; a raw API object (``_id`` but no ``id``)
+    is transformed.
     """
-    return write_output(csv_text(CSV_COLUMNS.values(), [_csv_row(session_data)])[: -len("\n")], output_file)
+    data = as_mapping(session_data)
+    if "id" not in data and "_id" in data:
+        data = transform_session_response(data)
+    row = [str(data.get(key)) if data.get(key) else "" for key in CSV_COLUMNS]
+    return write_output(csv_text(CSV_COLUMNS.values(), [row])[: -len("\n")], output_file)
 
 
 # --- XCom summary ---------------------------------------------------------------------------------------

@@ -70,8 +70,7 @@ class SessionGuard:
 
     def __post_init__(self) -> None:
         """Check the limits and store them as floats, so equal guards compare and hash alike."""
-        if self.max_cost_usd is not None:
-            object.__setattr__(self, "max_cost_usd", parse_usd(self.max_cost_usd, "max_cost_usd"))
+        object.__setattr__(self, "max_cost_usd", parse_usd(self.max_cost_usd, "max_cost_usd"))
         if self.max_runtime_seconds is not None:
             seconds = parse_watch_timeout_duration(self.max_runtime_seconds, parameter="max_runtime_seconds")
             object.__setattr__(self, "max_runtime_seconds", float(seconds))
@@ -476,15 +475,16 @@ def run_blocking(
     look: Callable[[_Ask], _Seen],
     sleep: Callable[[float], object],
 ) -> _Result:
-    """Run a wait's loop in this thread: ``look`` performs what it asks for, ``sleep`` its pauses."""
+    """Run a wait's loop in this thread: ``look`` performs what it asks for, ``sleep`` its pauses.
+
+    What a step found is sent back to the loop (the first send is None, which starts it); the loops
+    read only what a look found, never what a pause returned.
+    """
+    seen: Any = None
     try:
-        step = next(loop)
         while True:
-            if isinstance(step, float):
-                sleep(step)
-                step = next(loop)
-            else:
-                step = loop.send(look(step))
+            step = loop.send(seen)
+            seen = sleep(step) if isinstance(step, float) else look(step)
     except StopIteration as finished:
         return finished.value
 
@@ -495,13 +495,10 @@ async def run_async(
     sleep: Callable[[float], Awaitable[object]],
 ) -> _Result:
     """:func:`run_blocking` in an event loop (the triggers; the batch one polls a round concurrently)."""
+    seen: Any = None
     try:
-        step = next(loop)
         while True:
-            if isinstance(step, float):
-                await sleep(step)
-                step = next(loop)
-            else:
-                step = loop.send(await look(step))
+            step = loop.send(seen)
+            seen = await (sleep(step) if isinstance(step, float) else look(step))
     except StopIteration as finished:
         return finished.value
