@@ -29,22 +29,20 @@ from airflow_provider_cloudos.core.status import map_status
 # csv and json are imported where they are used, to keep them out of the core's import time
 # (see BENCHMARKS.md).
 
-#: ``interactiveSessionType`` values → the names people use (an unknown value is shown as it is).
+#: ``interactiveSessionType`` values → the names people use (an unknown value is shown as it is):
+#: each type on both clouds (RStudio spelled both ways), and Windows on AWS only.
 SESSION_TYPE_NAMES: dict[str, str] = {
-    "awsJupyterNotebook": "Jupyter",
-    "azureJupyterNotebook": "Jupyter",
-    "awsVSCode": "VS Code",
-    "azureVSCode": "VS Code",
-    "awsRstudio": "RStudio",
-    "azureRstudio": "RStudio",
-    "awsRStudio": "RStudio",
-    "azureRStudio": "RStudio",
-    "awsSpark": "Spark",
-    "azureSpark": "Spark",
-    "awsJupyterSparkNotebook": "Spark",
-    "azureJupyterSparkNotebook": "Spark",
-    "awsWindowsSession": "Windows",
-}
+    f"{cloud}{kind}": name
+    for cloud in ("aws", "azure")
+    for kind, name in (
+        ("JupyterNotebook", "Jupyter"),
+        ("VSCode", "VS Code"),
+        ("Rstudio", "RStudio"),
+        ("RStudio", "RStudio"),
+        ("Spark", "Spark"),
+        ("JupyterSparkNotebook", "Spark"),
+    )
+} | {"awsWindowsSession": "Windows"}
 
 #: The official CSV's columns: row key → header.
 CSV_COLUMNS: dict[str, str] = {

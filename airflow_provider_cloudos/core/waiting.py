@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError
@@ -107,8 +107,7 @@ class SessionGuard:
 
     def trigger_kwargs(self) -> dict[str, float]:
         """The limits that are set, as a trigger's serialized keyword arguments (primitives)."""
-        limits = {"max_cost_usd": self.max_cost_usd, "max_runtime_seconds": self.max_runtime_seconds}
-        return {name: limit for name, limit in limits.items() if limit is not None}
+        return {name: limit for name, limit in asdict(self).items() if limit is not None}
 
 
 @dataclass(slots=True)
@@ -144,12 +143,11 @@ class StatusWatch:
         parameters: tuple[str, str] = ("target_status", "failure_status"),
     ) -> StatusWatch:
         """Validate the wanted and failure statuses; errors name ``parameters`` (the caller's names)."""
-        target_name, failure_name = parameters
-        target_set = normalize_statuses(targets, parameter=target_name)
+        target_set = normalize_statuses(targets, parameter=parameters[0])
         failure_set = (
             FAILURE_STATUSES - target_set
             if failures is None
-            else (normalize_statuses(failures, parameter=failure_name) if failures else frozenset())
+            else (normalize_statuses(failures, parameter=parameters[1]) if failures else frozenset())
         )
         return cls(session_id, target_set, failure_set, started_at, url, guard)
 
