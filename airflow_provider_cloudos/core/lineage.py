@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
-from airflow_provider_cloudos.core.formatters import normalize_base_url, session_summary
+from airflow_provider_cloudos.core.formatters import as_mapping, normalize_base_url, session_summary
 from airflow_provider_cloudos.core.report import LINKS_FIELD, describe_access_item
 
 S3 = "s3"
@@ -285,8 +285,7 @@ class SessionLineage:
         inputs, outputs = (
             [LineageDataset(entry["namespace"], entry["name"]) for entry in side] for side in sides
         )
-        session = value.get("session")
-        return cls(inputs, outputs, dict(session) if isinstance(session, Mapping) else {})
+        return cls(inputs, outputs, dict(as_mapping(value.get("session"))))
 
 
 def _is_dataset(entry: Any) -> bool:
