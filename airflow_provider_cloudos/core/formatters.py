@@ -29,22 +29,20 @@ from airflow_provider_cloudos.core.status import map_status
 # csv and json are imported where they are used, to keep them out of the core's import time
 # (see BENCHMARKS.md).
 
-#: ``interactiveSessionType`` values → the names people use (an unknown value is shown as it is).
+#: ``interactiveSessionType`` values → the names people use (an unknown value is shown as it is):
+#: each type on both clouds (RStudio spelled both ways), and Windows on AWS only.
 SESSION_TYPE_NAMES: dict[str, str] = {
-    "awsJupyterNotebook": "Jupyter",
-    "azureJupyterNotebook": "Jupyter",
-    "awsVSCode": "VS Code",
-    "azureVSCode": "VS Code",
-    "awsRstudio": "RStudio",
-    "azureRstudio": "RStudio",
-    "awsRStudio": "RStudio",
-    "azureRStudio": "RStudio",
-    "awsSpark": "Spark",
-    "azureSpark": "Spark",
-    "awsJupyterSparkNotebook": "Spark",
-    "azureJupyterSparkNotebook": "Spark",
-    "awsWindowsSession": "Windows",
-}
+    f"{cloud}{kind}": name
+    for cloud in ("aws", "azure")
+    for kind, name in (
+        ("JupyterNotebook", "Jupyter"),
+        ("VSCode", "VS Code"),
+        ("Rstudio", "RStudio"),
+        ("RStudio", "RStudio"),
+        ("Spark", "Spark"),
+        ("JupyterSparkNotebook", "Spark"),
+    )
+} | {"awsWindowsSession": "Windows"}
 
 #: The official CSV's columns: row key → header.
 CSV_COLUMNS: dict[str, str] = {
@@ -233,14 +231,6 @@ def export_session_status_json(session_data: Any, output_file: str | None = None
     return write_output(json.dumps(session_data, indent=2, default=str), output_file)
 
 
-def _csv_row(session: Any) -> list[str]:
-    """One CSV row; a raw API object (``_id`` but no ``id``) is transformed first."""
-    data = as_mapping(session)
-    if "id" not in data and "_id" in data:
-        data = transform_session_response(data)
-    return [str(data.get(key)) if data.get(key) else "" for key in CSV_COLUMNS]
-
-
 def csv_text(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     """``header`` then ``rows``, quoted by the csv module, each line ending with a newline."""
     import csv
@@ -255,9 +245,14 @@ def csv_text(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
 def export_session_status_csv(session_data: Any, output_file: str | None = None) -> str:
     """The official two-line CSV (header, values; no trailing newline), properly quoted.
 
-    Expects the output of :func:`transform_session_response`; a raw API object is transformed.
+    Expects the output of :func:`transform_session_response`; a raw API object (``_id`` but no ``id``)
+    is transformed.
     """
-    return write_output(csv_text(CSV_COLUMNS.values(), [_csv_row(session_data)])[: -len("\n")], output_file)
+    data = as_mapping(session_data)
+    if "id" not in data and "_id" in data:
+        data = transform_session_response(data)
+    row = [str(data.get(key)) if data.get(key) else "" for key in CSV_COLUMNS]
+    return write_output(csv_text(CSV_COLUMNS.values(), [row])[: -len("\n")], output_file)
 
 
 # --- XCom summary ---------------------------------------------------------------------------------------

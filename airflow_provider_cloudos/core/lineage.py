@@ -27,12 +27,12 @@ with the provider's own scheme, which :func:`normalize_cloudos_uri` normalises f
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import SplitResult, quote, unquote, urlsplit
 
-from airflow_provider_cloudos.core.formatters import normalize_base_url, session_summary
+from airflow_provider_cloudos.core.formatters import as_mapping, normalize_base_url, session_summary
 from airflow_provider_cloudos.core.report import LINKS_FIELD, describe_access_item
 
 S3 = "s3"
@@ -84,9 +84,6 @@ class LineageDataset:
 
     namespace: str
     name: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"namespace": self.namespace, "name": self.name}
 
 
 def cloudos_namespace(base_url: str | None, workspace_id: str) -> str:
@@ -272,8 +269,8 @@ class SessionLineage:
     def to_xcom(self) -> dict[str, Any]:
         """Primitives only, so the record survives a deferral (a resumed task is a new instance)."""
         return {
-            "inputs": [dataset.as_dict() for dataset in self.inputs],
-            "outputs": [dataset.as_dict() for dataset in self.outputs],
+            "inputs": [asdict(dataset) for dataset in self.inputs],
+            "outputs": [asdict(dataset) for dataset in self.outputs],
             "session": dict(self.session),
         }
 
@@ -288,8 +285,7 @@ class SessionLineage:
         inputs, outputs = (
             [LineageDataset(entry["namespace"], entry["name"]) for entry in side] for side in sides
         )
-        session = value.get("session")
-        return cls(inputs, outputs, dict(session) if isinstance(session, Mapping) else {})
+        return cls(inputs, outputs, dict(as_mapping(value.get("session"))))
 
 
 def _is_dataset(entry: Any) -> bool:

@@ -90,7 +90,7 @@ def _missing_items(wanted: Sequence[Mapping[str, Any]] | None, found: Any) -> li
 
 def wanted_settings(spec: SessionSpec, project: str) -> dict[str, Any]:
     """What the task asks for, by operator parameter (``project`` is its name or id as given)."""
-    settings: dict[str, Any] = {
+    return {
         "session_type": BACKEND_TO_SESSION_TYPE[spec.backend],
         "execution_platform": spec.execution_platform,
         "project": project,
@@ -99,10 +99,8 @@ def wanted_settings(spec: SessionSpec, project: str) -> dict[str, Any]:
         "spot": spec.spot,
         "shared": spec.shared,
         "cost_limit": _plain_number(spec.cost_limit),
+        **({"r_version": spec.r_version} if spec.r_version is not None else {}),
     }
-    if spec.r_version is not None:
-        settings["r_version"] = spec.r_version
-    return settings
 
 
 def found_settings(session: Mapping[str, Any], *, by_project_id: bool) -> dict[str, Any]:

@@ -54,10 +54,6 @@ from airflow_provider_cloudos.core.spec import (
     utc_timestamp,
 )
 
-#: With no shutdown instant given, the official builder stops the session after 24 hours.
-OFFICIAL_SHUTDOWN_IN = "24h"
-
-
 # --- small checks shared by both builders -------------------------------------------------------
 
 
@@ -174,7 +170,7 @@ def build_session_payload(
         spot=spot,
         shared=shared,
         cost_limit=limit,
-        shutdown_in=OFFICIAL_SHUTDOWN_IN,
+        shutdown_in="24h",  # with no shutdown instant given, the official builder stops it after 24 hours
         mounts=(),
         links=(),
         r_version=clean_r_version,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import math
 from collections.abc import Awaitable, Callable, Generator, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, NamedTuple, Protocol, TypeVar
 
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSTransientError
@@ -70,8 +70,7 @@ class SessionGuard:
 
     def __post_init__(self) -> None:
         """Check the limits and store them as floats, so equal guards compare and hash alike."""
-        if self.max_cost_usd is not None:
-            object.__setattr__(self, "max_cost_usd", parse_usd(self.max_cost_usd, "max_cost_usd"))
+        object.__setattr__(self, "max_cost_usd", parse_usd(self.max_cost_usd, "max_cost_usd"))
         if self.max_runtime_seconds is not None:
             seconds = parse_watch_timeout_duration(self.max_runtime_seconds, parameter="max_runtime_seconds")
             object.__setattr__(self, "max_runtime_seconds", float(seconds))
@@ -108,8 +107,7 @@ class SessionGuard:
 
     def trigger_kwargs(self) -> dict[str, float]:
         """The limits that are set, as a trigger's serialized keyword arguments (primitives)."""
-        limits = {"max_cost_usd": self.max_cost_usd, "max_runtime_seconds": self.max_runtime_seconds}
-        return {name: limit for name, limit in limits.items() if limit is not None}
+        return {name: limit for name, limit in asdict(self).items() if limit is not None}
 
 
 @dataclass(slots=True)
@@ -145,21 +143,13 @@ class StatusWatch:
         parameters: tuple[str, str] = ("target_status", "failure_status"),
     ) -> StatusWatch:
         """Validate the wanted and failure statuses; errors name ``parameters`` (the caller's names)."""
-        target_name, failure_name = parameters
-        target_set = normalize_statuses(targets, parameter=target_name)
+        target_set = normalize_statuses(targets, parameter=parameters[0])
         failure_set = (
             FAILURE_STATUSES - target_set
             if failures is None
-            else (normalize_statuses(failures, parameter=failure_name) if failures else frozenset())
+            else (normalize_statuses(failures, parameter=parameters[1]) if failures else frozenset())
         )
-        return cls(
-            session_id=session_id,
-            targets=target_set,
-            failures=failure_set,
-            started_at=started_at,
-            url=url,
-            guard=guard,
-        )
+        return cls(session_id, target_set, failure_set, started_at, url, guard)
 
     def observe(self, session: Mapping[str, Any] | None) -> tuple[WaitOutcome, bool]:
         """Record one observation; return the outcome and whether the status changed.
@@ -276,8 +266,7 @@ class BatchWatch:
             self.pending.pop(session_id, None)
             self.reached[session_id] = status
         elif status in self.failures:
-            self.pending.pop(session_id, None)
-            self.failed[session_id] = f"it is {status}"
+            self.refuse(session_id, f"it is {status}")
         else:
             self.pending[session_id] = status
 
@@ -399,10 +388,8 @@ def session_wait(
 
     def pause_from(now: float, first: bool = False) -> float:
         if in_step:  # the next multiple of the interval after now; the first time, one interval on
-            if first:
-                wake = math.ceil((now + poll_interval) / poll_interval) * poll_interval
-            else:
-                wake = (math.floor(now / poll_interval) + 1) * poll_interval
+            steps = math.ceil(now / poll_interval) if first else math.floor(now / poll_interval)
+            wake = (steps + 1) * poll_interval
         else:
             wake = now + poll_interval
         return _pause(min(wake, end_time) - now)
@@ -486,18 +473,18 @@ def run_blocking(
     look: Callable[[_Ask], _Seen],
     sleep: Callable[[float], object],
 ) -> _Result:
-    """Run a wait's loop in this thread: ``look`` performs what it asks for, ``sleep`` its pauses."""
+    """Run a wait's loop in this thread: ``look`` performs what it asks for, ``sleep`` its pauses.
+
+    What a step found is sent back to the loop (the first send is None, which starts it); the loops
+    read only what a look found, never what a pause returned.
+    """
+    seen: Any = None
     try:
-        step = next(loop)
         while True:
-            if isinstance(step, float):
-                sleep(step)
-                step = next(loop)
-            else:
-                step = loop.send(look(step))
+            step = loop.send(seen)
+            seen = sleep(step) if isinstance(step, float) else look(step)
     except StopIteration as finished:
-        result: _Result = finished.value
-        return result
+        return finished.value
 
 
 async def run_async(
@@ -506,14 +493,10 @@ async def run_async(
     sleep: Callable[[float], Awaitable[object]],
 ) -> _Result:
     """:func:`run_blocking` in an event loop (the triggers; the batch one polls a round concurrently)."""
+    seen: Any = None
     try:
-        step = next(loop)
         while True:
-            if isinstance(step, float):
-                await sleep(step)
-                step = next(loop)
-            else:
-                step = loop.send(await look(step))
+            step = loop.send(seen)
+            seen = await (sleep(step) if isinstance(step, float) else look(step))
     except StopIteration as finished:
-        result: _Result = finished.value
-        return result
+        return finished.value
