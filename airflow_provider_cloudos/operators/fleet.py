@@ -24,11 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from airflow.providers.common.compat.sdk import (
-    AirflowException,
-    AirflowFailException,
-    BaseOperator,
-)
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
 from airflow_provider_cloudos.compat import context_task_instance, object_storage_path
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSValidationError
@@ -257,13 +253,14 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         """Wait until every session is paused or terminated; return the status each one ended in."""
         poll, timeout = self._wait_settings()
         started = time.time()
+        end_time = started + timeout
         if self._flag("deferrable"):
             # Imported here: parsing a DAG file needs no trigger module (see BENCHMARKS.md).
             from airflow_provider_cloudos.triggers.fleet import CloudOSFleetTrigger
 
             trigger = CloudOSFleetTrigger(
                 session_ids=session_ids,
-                end_time=started + timeout,
+                end_time=end_time,
                 cloudos_conn_id=self.cloudos_conn_id,
                 workspace_id=self._workspace_override(),
                 target_statuses=list(_SETTLED),
@@ -288,12 +285,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
                         )
 
         loop = batch_wait(
-            watch,
-            poll_interval=poll,
-            end_time=started + timeout,
-            clock=time.time,
-            log=self.log.info,
-            wait_first=False,
+            watch, poll_interval=poll, end_time=end_time, clock=time.time, log=self.log.info, wait_first=False
         )
         result = run_blocking(loop, poll_round, time.sleep)
         if result.end is WaitEnd.FAILED:
@@ -432,16 +424,9 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
             ", ".join(f"{status} {n}" for status, n in totals["by_status"].items()) or "none",
         )
         for row in rows[:_LOG_LIMIT]:
-            self.log.info(
-                "%s  %s  %s  %s  %s  %s  %s",
-                row["cost"],
-                row["status"],
-                row["name"],
-                row["instance"],
-                row["owner"] or "-",
-                row["runtime"],
-                row["url"] or "",
-            )
+            owner, url = row["owner"] or "-", row["url"] or ""
+            cells = (row["cost"], row["status"], row["name"], row["instance"], owner, row["runtime"], url)
+            self.log.info("  ".join(["%s"] * len(cells)), *cells)
             if include_access:
                 self.log.info("    mounts: %s", _access_text(row["mounts"]))
                 self.log.info("    links:  %s", _access_text(row["links"]))
