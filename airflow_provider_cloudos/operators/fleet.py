@@ -224,12 +224,11 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
 
     def _pause(self, session: dict[str, Any], settings: PauseSettings) -> str:
         """One session's pause; never raises, so one failure does not stop the others."""
-        session_id = str(session["_id"])
         if map_status(session.get("status")) == PAUSED:
             return ALREADY_PAUSED
         try:
             requested = self.hook.pause_session(
-                session_id, upload_on_close=settings.upload_on_close, force=settings.force
+                session["_id"], upload_on_close=settings.upload_on_close, force=settings.force
             )
         except CloudOSError as error:
             self.log.error("Could not pause %s: %s", self._describe(session), error)
