@@ -318,9 +318,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         """
         if not saves_results(True, settings.upload_on_close, settings.force):
             return
-        for session_id in outcome["paused"]:
-            if reached.get(session_id) != PAUSED:
-                continue
+        for session_id in [sid for sid in outcome["paused"] if reached.get(sid) == PAUSED]:
             try:
                 session = self.hook.get_session(session_id)
             except CloudOSError as error:  # paused already: one unreadable session costs its events only
