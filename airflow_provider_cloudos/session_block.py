@@ -158,7 +158,14 @@ def cloudos_session(
             started=started,
             **shared,
         )
-        _wire_body(setup, body, teardown)
+        # setup >> the body's first tasks; the body's last tasks >> teardown (``as_teardown(setups=setup)``
+        # sets setup >> teardown, which an empty body needs).
+        ids = {task.task_id for task in body}
+        for task in body:
+            if not set(task.upstream_task_ids) & ids:
+                setup >> task
+            if not set(task.downstream_task_ids) & ids:
+                task >> teardown
         block.teardown = teardown.as_teardown(setups=setup)
         if not (is_unset(max_cost_usd) and is_unset(max_runtime)):
             block.guard = CloudOSSessionBlockGuard(
@@ -171,17 +178,6 @@ def cloudos_session(
                 **guards,
                 **{key: shared[key] for key in ("cloudos_conn_id", "workspace_id") if key in shared},
             )
-
-
-def _wire_body(setup: BaseOperator, body: list[BaseOperator], teardown: BaseOperator) -> None:
-    """setup >> the body's first tasks; the body's last tasks >> teardown (``as_teardown(setups=setup)``
-    sets setup >> teardown, which an empty body needs)."""
-    ids = {task.task_id for task in body}
-    for task in body:
-        if not set(task.upstream_task_ids) & ids:
-            setup >> task
-        if not set(task.downstream_task_ids) & ids:
-            task >> teardown
 
 
 def _guard_interval(explicit: Any, session_params: Mapping[str, Any]) -> float:

@@ -173,27 +173,21 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
         return False
 
     def _fire(self, session_id: str, reason: str, started: bool, url: str) -> None:
-        context_note = f"session {session_id} {reason} ({url})"
+        # What the messages call the block: its group id.
+        group_id = getattr(getattr(self, "task_group", None), "group_id", None)
+        block = f"block {group_id!r}" if group_id else "the session block"
+        note = f"Guard of {block}: session {session_id} {reason} ({url})"
         if not started:
             raise AirflowFailException(
-                f"Guard of {self._block_name()}: {context_note}; the block did not start this "
-                "session, so it was left running"
+                f"{note}; the block did not start this session, so it was left running"
             )
         try:
             requested = self.hook.pause_session(session_id, upload_on_close=self._flag("upload_on_close"))
         except CloudOSError as error:
-            raise AirflowFailException(
-                f"Guard of {self._block_name()}: {context_note}; pausing it failed: {error}"
-            ) from error
+            raise AirflowFailException(f"{note}; pausing it failed: {error}") from error
         self.log.warning("Paused session %s because its %s", session_id, reason)
         outcome = "the session was paused" if requested else "the session was already pausing"
-        raise AirflowFailException(f"Guard of {self._block_name()}: {context_note}; {outcome}")
-
-    def _block_name(self) -> str:
-        """What the messages call the block: its group id."""
-        group = getattr(self, "task_group", None)
-        group_id = getattr(group, "group_id", None)
-        return f"block {group_id!r}" if group_id else "the session block"
+        raise AirflowFailException(f"{note}; {outcome}")
 
 
 __all__ = [

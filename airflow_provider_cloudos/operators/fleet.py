@@ -24,11 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from airflow.providers.common.compat.sdk import (
-    AirflowException,
-    AirflowFailException,
-    BaseOperator,
-)
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
 from airflow_provider_cloudos.compat import context_task_instance, object_storage_path
 from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSValidationError
@@ -228,12 +224,11 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
 
     def _pause(self, session: dict[str, Any], settings: PauseSettings) -> str:
         """One session's pause; never raises, so one failure does not stop the others."""
-        session_id = str(session["_id"])
         if map_status(session.get("status")) == PAUSED:
             return ALREADY_PAUSED
         try:
             requested = self.hook.pause_session(
-                session_id, upload_on_close=settings.upload_on_close, force=settings.force
+                session["_id"], upload_on_close=settings.upload_on_close, force=settings.force
             )
         except CloudOSError as error:
             self.log.error("Could not pause %s: %s", self._describe(session), error)
@@ -257,13 +252,14 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         """Wait until every session is paused or terminated; return the status each one ended in."""
         poll, timeout = self._wait_settings()
         started = time.time()
+        end_time = started + timeout
         if self._flag("deferrable"):
             # Imported here: parsing a DAG file needs no trigger module (see BENCHMARKS.md).
             from airflow_provider_cloudos.triggers.fleet import CloudOSFleetTrigger
 
             trigger = CloudOSFleetTrigger(
                 session_ids=session_ids,
-                end_time=started + timeout,
+                end_time=end_time,
                 cloudos_conn_id=self.cloudos_conn_id,
                 workspace_id=self._workspace_override(),
                 target_statuses=list(_SETTLED),
@@ -288,12 +284,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
                         )
 
         loop = batch_wait(
-            watch,
-            poll_interval=poll,
-            end_time=started + timeout,
-            clock=time.time,
-            log=self.log.info,
-            wait_first=False,
+            watch, poll_interval=poll, end_time=end_time, clock=time.time, log=self.log.info, wait_first=False
         )
         result = run_blocking(loop, poll_round, time.sleep)
         if result.end is WaitEnd.FAILED:
@@ -327,9 +318,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         """
         if not saves_results(True, settings.upload_on_close, settings.force):
             return
-        for session_id in outcome["paused"]:
-            if reached.get(session_id) != PAUSED:
-                continue
+        for session_id in [sid for sid in outcome["paused"] if reached.get(sid) == PAUSED]:
             try:
                 session = self.hook.get_session(session_id)
             except CloudOSError as error:  # paused already: one unreadable session costs its events only
@@ -432,16 +421,9 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
             ", ".join(f"{status} {n}" for status, n in totals["by_status"].items()) or "none",
         )
         for row in rows[:_LOG_LIMIT]:
-            self.log.info(
-                "%s  %s  %s  %s  %s  %s  %s",
-                row["cost"],
-                row["status"],
-                row["name"],
-                row["instance"],
-                row["owner"] or "-",
-                row["runtime"],
-                row["url"] or "",
-            )
+            owner, url = row["owner"] or "-", row["url"] or ""
+            cells = (row["cost"], row["status"], row["name"], row["instance"], owner, row["runtime"], url)
+            self.log.info("  ".join(["%s"] * len(cells)), *cells)
             if include_access:
                 self.log.info("    mounts: %s", _access_text(row["mounts"]))
                 self.log.info("    links:  %s", _access_text(row["links"]))
