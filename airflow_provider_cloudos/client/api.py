@@ -31,6 +31,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSTransientError,
     CloudOSValidationError,
 )
+from airflow_provider_cloudos.core.formatters import as_mapping
 from airflow_provider_cloudos.core.lineage import DataLocation, cloudos_location, s3_location
 from airflow_provider_cloudos.core.payloads import (
     build_file_item,
@@ -127,8 +128,6 @@ def list_sessions(
         raise CloudOSValidationError("page", page, "a page number is an integer of at least 1")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
         raise CloudOSValidationError("limit", limit, f"the page size must be between 1 and {MAX_PAGE_SIZE}")
-    if isinstance(statuses, str):
-        statuses = [statuses]
     params: list[tuple[str, str]] = [_team(workspace_id), ("page", str(page)), ("limit", str(limit))]
     params.extend(("status[]", status) for status in (statuses or ()))
     if only_owner:
@@ -378,10 +377,8 @@ def _said(error: CloudOSAPIError) -> str:
 
 def is_already_paused_refusal(error: BaseException) -> bool:
     """True for the refusal of a pause on a session that is paused or being paused."""
-    if not isinstance(error, CloudOSStateError):
-        return False
-    text = _said(error)
-    return "aborted status" in text or "aborting status" in text
+    refusals = ("aborted status", "aborting status")
+    return isinstance(error, CloudOSStateError) and any(refusal in _said(error) for refusal in refusals)
 
 
 def is_not_resumable_refusal(error: BaseException) -> bool:
@@ -470,15 +467,13 @@ class CloudOSResolver:
     def _list_datasets(self, project_id: str) -> list[dict[str, Any]]:
         return _entries(self._listed("list_datasets", project_id))
 
-    def _list_dataset(self, dataset: dict[str, Any]) -> dict[str, Any]:
-        listing = self._listed("list_dataset_items", str(dataset.get("_id", "")))
-        return listing if isinstance(listing, dict) else {}
+    def _list_dataset(self, dataset: dict[str, Any]) -> Mapping[str, Any]:
+        return as_mapping(self._listed("list_dataset_items", str(dataset.get("_id", ""))))
 
-    def _list_folder(self, folder: dict[str, Any]) -> dict[str, Any]:
+    def _list_folder(self, folder: dict[str, Any]) -> Mapping[str, Any]:
         # A folder without a type is taken to be virtual: that is what dataset folders are.
         kind = str(folder.get("folderType") or VIRTUAL_FOLDER)
-        listing = self._listed("list_folder_items", str(folder.get("_id", "")), kind)
-        return listing if isinstance(listing, dict) else {}
+        return as_mapping(self._listed("list_folder_items", str(folder.get("_id", "")), kind))
 
     # --- projects ---------------------------------------------------------------------------------
 
@@ -500,7 +495,7 @@ class CloudOSResolver:
 
     # --- walking a project --------------------------------------------------------------------------
 
-    def _walk(self, listing: dict[str, Any], segments: list[str], want: str) -> _Found | None:
+    def _walk(self, listing: Mapping[str, Any], segments: list[str], want: str) -> _Found | None:
         """Follow ``segments`` down from a listing; the last one may be a file or a folder."""
         for segment in segments[:-1]:
             folder = _named(listing.get("folders"), segment)
@@ -576,7 +571,7 @@ class CloudOSResolver:
         replace it. Uses the listings the failed lookup already fetched.
         """
         entries: list[dict[str, Any]] = self._list_datasets(project_id)
-        listing: dict[str, Any] = {}
+        listing: Mapping[str, Any] = {}
         for position, segment in enumerate(segments):
             found = _named(entries, segment)
             if found is None:
@@ -658,8 +653,7 @@ class CloudOSResolver:
         (found again from its dataset down, as lineage names it); any other is an S3 bucket.
         None for an item of no known shape.
         """
-        raw_data = item.get("data")
-        data: Mapping[str, Any] = raw_data if isinstance(raw_data, Mapping) else {}
+        data = as_mapping(item.get("data"))
         bucket = data.get("s3BucketName")
         key = data.get("s3Prefix", data.get("s3ObjectKey"))
         if item.get("type") not in (S3_FOLDER, S3_FILE) or not isinstance(bucket, str) or not bucket:
