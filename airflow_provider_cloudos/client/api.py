@@ -357,8 +357,7 @@ def extract_items(payload: Any, key: str, request: ApiRequest) -> list[dict[str,
 
 def extract_total(payload: Any) -> int | None:
     """``paginationMetadata["Pagination-Count"]`` of a list answer, or None when absent or odd."""
-    metadata = payload.get("paginationMetadata") if isinstance(payload, dict) else None
-    count = metadata.get("Pagination-Count") if isinstance(metadata, dict) else None
+    count = as_mapping(as_mapping(payload).get("paginationMetadata")).get("Pagination-Count")
     try:
         total = int(count)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -502,11 +501,7 @@ class CloudOSResolver:
             if folder is None:
                 return None
             listing = self._list_folder(folder)
-        last = segments[-1]
-        order = (
-            ("file", _named(listing.get("files"), last)),
-            ("folder", _named(listing.get("folders"), last)),
-        )
+        order = [(kind, _named(listing.get(f"{kind}s"), segments[-1])) for kind in ("file", "folder")]
         for kind, entry in order if want == "file" else reversed(order):
             if entry is not None:
                 return _Found(kind, entry, list(segments))
