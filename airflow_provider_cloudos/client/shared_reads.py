@@ -190,9 +190,7 @@ def connection_key(base_url: str, workspace_id: str | None, api_key: str) -> Has
 def reader_for(key: Hashable) -> SharedReader:
     """The running loop's reader for the connection ``key``, made on first use, gone when idle."""
     readers = _READERS.setdefault(asyncio.get_running_loop(), {})
-    if key not in readers:
-        readers[key] = SharedReader()
-    return readers[key]
+    return readers.get(key) or readers.setdefault(key, SharedReader())
 
 
 def leave(key: Hashable, client: AsyncCloudOSClient) -> None:
