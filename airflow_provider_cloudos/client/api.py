@@ -234,11 +234,10 @@ def server_message(body: bytes | str | None) -> str | None:
         parsed = json.loads(text)
     except ValueError:
         return None if text.startswith("<") or len(text) > _MAX_SERVER_MESSAGE else text
-    if isinstance(parsed, dict):
-        for key in ("message", "error", "detail"):
-            value = parsed.get(key)
-            if isinstance(value, str) and value.strip():
-                return value.strip()[:_MAX_SERVER_MESSAGE]
+    for key in ("message", "error", "detail"):
+        value = as_mapping(parsed).get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:_MAX_SERVER_MESSAGE]
     return None
 
 
