@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import quote, urlencode
 
 from airflow_provider_cloudos.core.errors import (
@@ -31,6 +31,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSTransientError,
     CloudOSValidationError,
 )
+from airflow_provider_cloudos.core.formatters import as_mapping
 from airflow_provider_cloudos.core.lineage import DataLocation, cloudos_location, s3_location
 from airflow_provider_cloudos.core.payloads import (
     build_file_item,
@@ -41,12 +42,6 @@ from airflow_provider_cloudos.core.payloads import (
 from airflow_provider_cloudos.core.spec import check_duplicate_mount_names, describe_path, require_session_id
 
 SESSIONS_V1 = "/api/v1/interactive-sessions"
-
-
-SESSIONS_V2 = "/api/v2/interactive-sessions"
-
-
-SESSIONS_V3 = "/api/v3/interactive-sessions"
 
 
 MAX_PAGE_SIZE = 100
@@ -113,7 +108,7 @@ def create_session(workspace_id: str, payload: dict[str, Any]) -> ApiRequest:
 
 
 def get_session(workspace_id: str, session_id: str) -> ApiRequest:
-    path = f"{SESSIONS_V2}/{require_session_id(session_id)}"
+    path = f"/api/v2/interactive-sessions/{require_session_id(session_id)}"
     return ApiRequest("get", "GET", path, (_team(workspace_id),), None, idempotent=True)
 
 
@@ -133,15 +128,13 @@ def list_sessions(
         raise CloudOSValidationError("page", page, "a page number is an integer of at least 1")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
         raise CloudOSValidationError("limit", limit, f"the page size must be between 1 and {MAX_PAGE_SIZE}")
-    if isinstance(statuses, str):
-        statuses = [statuses]
     params: list[tuple[str, str]] = [_team(workspace_id), ("page", str(page)), ("limit", str(limit))]
     params.extend(("status[]", status) for status in (statuses or ()))
     if only_owner:
         params.append(("onlyOwnerSessions", "true"))
     if archived is not None:
         params.append(("archived.status", "true" if archived else "false"))
-    return ApiRequest("list", "GET", SESSIONS_V3, tuple(params), None, idempotent=True)
+    return ApiRequest("list", "GET", "/api/v3/interactive-sessions", tuple(params), None, idempotent=True)
 
 
 def abort_session(
@@ -194,13 +187,9 @@ def list_folder_items(workspace_id: str, folder_id: str, folder_type: str) -> Ap
     return ApiRequest("folder_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
 
 
-#: Statuses worth another attempt: rate limiting and server-side trouble that usually passes.
-RETRYABLE_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
-
-
 def is_retryable_status(code: int | None) -> bool:
     """True for 429 and the 5xx statuses that signal a passing problem; None is a lost connection."""
-    return code is None or code in RETRYABLE_STATUSES
+    return code is None or code in (429, 500, 502, 503, 504)
 
 
 _USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/@\s'\"]+@")
@@ -211,13 +200,7 @@ def redact_credentials(text: str) -> str:
     return _USERINFO.sub(r"\g<scheme>***@", text)
 
 
-REDACTED = "***"
-
-
 _MAX_SERVER_MESSAGE = 500
-
-
-_MAX_SNIPPET = 120
 
 
 _NOT_RETRIED = (
@@ -230,7 +213,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every non-empty secret, and the credentials of any URL, replaced by ``***``."""
     for secret in secrets:
         if secret:
-            text = text.replace(secret, REDACTED)
+            text = text.replace(secret, "***")
     return redact_credentials(text)
 
 
@@ -251,11 +234,10 @@ def server_message(body: bytes | str | None) -> str | None:
         parsed = json.loads(text)
     except ValueError:
         return None if text.startswith("<") or len(text) > _MAX_SERVER_MESSAGE else text
-    if isinstance(parsed, dict):
-        for key in ("message", "error", "detail"):
-            value = parsed.get(key)
-            if isinstance(value, str) and value.strip():
-                return value.strip()[:_MAX_SERVER_MESSAGE]
+    for key in ("message", "error", "detail"):
+        value = as_mapping(parsed).get(key)
+        if isinstance(value, str) and value.strip():
+            return value.strip()[:_MAX_SERVER_MESSAGE]
     return None
 
 
@@ -344,7 +326,7 @@ def decode_json(body: bytes | str | None, request: ApiRequest, *, secrets: Itera
     try:
         return json.loads(text)
     except ValueError:
-        snippet = text.strip()[:_MAX_SNIPPET]
+        snippet = text.strip()[:120]
         what = f"with a body that is not JSON ({snippet!r}); check that the CloudOS URL points at the API"
         raise _unusable(request, what, secrets) from None
 
@@ -374,8 +356,7 @@ def extract_items(payload: Any, key: str, request: ApiRequest) -> list[dict[str,
 
 def extract_total(payload: Any) -> int | None:
     """``paginationMetadata["Pagination-Count"]`` of a list answer, or None when absent or odd."""
-    metadata = payload.get("paginationMetadata") if isinstance(payload, dict) else None
-    count = metadata.get("Pagination-Count") if isinstance(metadata, dict) else None
+    count = as_mapping(as_mapping(payload).get("paginationMetadata")).get("Pagination-Count")
     try:
         total = int(count)  # type: ignore[arg-type]
     except (TypeError, ValueError):
@@ -394,10 +375,8 @@ def _said(error: CloudOSAPIError) -> str:
 
 def is_already_paused_refusal(error: BaseException) -> bool:
     """True for the refusal of a pause on a session that is paused or being paused."""
-    if not isinstance(error, CloudOSStateError):
-        return False
-    text = _said(error)
-    return "aborted status" in text or "aborting status" in text
+    refusals = ("aborted status", "aborting status")
+    return isinstance(error, CloudOSStateError) and any(refusal in _said(error) for refusal in refusals)
 
 
 def is_not_resumable_refusal(error: BaseException) -> bool:
@@ -419,18 +398,6 @@ S3_FILE = "S3File"
 PROJECT_ROOT_FOLDERS = frozenset(
     {"data", "analysesresults", "analyses_results", "analyses-results", "cohorts"}
 )
-
-
-class ResolverClient(Protocol):
-    """The listing calls the resolver needs (each returns the API's decoded JSON)."""
-
-    def search_projects(self, name: str) -> list[dict[str, Any]]: ...
-
-    def list_datasets(self, project_id: str) -> list[dict[str, Any]]: ...
-
-    def list_dataset_items(self, dataset_id: str) -> dict[str, Any]: ...
-
-    def list_folder_items(self, folder_id: str, folder_type: str) -> dict[str, Any]: ...
 
 
 def _entries(listing: Any) -> list[dict[str, Any]]:
@@ -477,7 +444,9 @@ class _Found:
 class CloudOSResolver:
     """Resolves parsed mount and link paths against one workspace, caching every listing."""
 
-    def __init__(self, client: ResolverClient) -> None:
+    def __init__(self, client: Any) -> None:
+        """``client`` answers the listing calls named in :meth:`_listed` (``search_projects``,
+        ``list_datasets``, ``list_dataset_items``, ``list_folder_items``) with the API's JSON."""
         self._client = client
         #: What each listing call answered, by the call's name and arguments: each is read once.
         self._listings: dict[tuple[str, ...], Any] = {}
@@ -496,15 +465,13 @@ class CloudOSResolver:
     def _list_datasets(self, project_id: str) -> list[dict[str, Any]]:
         return _entries(self._listed("list_datasets", project_id))
 
-    def _list_dataset(self, dataset: dict[str, Any]) -> dict[str, Any]:
-        listing = self._listed("list_dataset_items", str(dataset.get("_id", "")))
-        return listing if isinstance(listing, dict) else {}
+    def _list_dataset(self, dataset: dict[str, Any]) -> Mapping[str, Any]:
+        return as_mapping(self._listed("list_dataset_items", str(dataset.get("_id", ""))))
 
-    def _list_folder(self, folder: dict[str, Any]) -> dict[str, Any]:
+    def _list_folder(self, folder: dict[str, Any]) -> Mapping[str, Any]:
         # A folder without a type is taken to be virtual: that is what dataset folders are.
         kind = str(folder.get("folderType") or VIRTUAL_FOLDER)
-        listing = self._listed("list_folder_items", str(folder.get("_id", "")), kind)
-        return listing if isinstance(listing, dict) else {}
+        return as_mapping(self._listed("list_folder_items", str(folder.get("_id", "")), kind))
 
     # --- projects ---------------------------------------------------------------------------------
 
@@ -526,18 +493,14 @@ class CloudOSResolver:
 
     # --- walking a project --------------------------------------------------------------------------
 
-    def _walk(self, listing: dict[str, Any], segments: list[str], want: str) -> _Found | None:
+    def _walk(self, listing: Mapping[str, Any], segments: list[str], want: str) -> _Found | None:
         """Follow ``segments`` down from a listing; the last one may be a file or a folder."""
         for segment in segments[:-1]:
             folder = _named(listing.get("folders"), segment)
             if folder is None:
                 return None
             listing = self._list_folder(folder)
-        last = segments[-1]
-        order = (
-            ("file", _named(listing.get("files"), last)),
-            ("folder", _named(listing.get("folders"), last)),
-        )
+        order = [(kind, _named(listing.get(f"{kind}s"), segments[-1])) for kind in ("file", "folder")]
         for kind, entry in order if want == "file" else reversed(order):
             if entry is not None:
                 return _Found(kind, entry, list(segments))
@@ -602,7 +565,7 @@ class CloudOSResolver:
         replace it. Uses the listings the failed lookup already fetched.
         """
         entries: list[dict[str, Any]] = self._list_datasets(project_id)
-        listing: dict[str, Any] = {}
+        listing: Mapping[str, Any] = {}
         for position, segment in enumerate(segments):
             found = _named(entries, segment)
             if found is None:
@@ -621,18 +584,15 @@ class CloudOSResolver:
 
     # --- the public resolution ------------------------------------------------------------------------
 
-    def resolve_data_file(self, parsed: dict[str, Any], default_project: str | None = None) -> dict[str, Any]:
-        """The ``dataItems`` entry for a parsed file to mount (see ``parse_data_file``).
+    def locate_data_file(
+        self, parsed: dict[str, Any], default_project: str | None = None
+    ) -> tuple[dict[str, Any], DataLocation]:
+        """The ``dataItems`` entry for a parsed file to mount (see ``parse_data_file``), and where the
+        file lives (for lineage).
 
         S3 files become ``S3File`` items (refusing them on Azure is the caller's job, done by the
         spec); CloudOS files are looked up and become ``{"kind": "File", "item", "name"}``.
         """
-        return self.locate_data_file(parsed, default_project)[0]
-
-    def locate_data_file(
-        self, parsed: dict[str, Any], default_project: str | None = None
-    ) -> tuple[dict[str, Any], DataLocation]:
-        """:meth:`resolve_data_file`, plus where the file lives (for lineage)."""
         if parsed.get("type") == "s3":
             item = build_s3_file_item(parsed)
             return item, s3_location(item["data"]["s3BucketName"], item["data"]["s3ObjectKey"])
@@ -647,16 +607,13 @@ class CloudOSResolver:
         item = build_file_item(str(found.entry.get("_id", "")), str(found.entry.get("name", "")))
         return item, cloudos_location(project, "/".join(found.path))
 
-    def resolve_link(self, parsed: dict[str, Any]) -> dict[str, Any]:
-        """The ``fuseFileSystems`` entry for a parsed link (see ``parse_link_path``).
+    def locate_link(self, parsed: dict[str, Any]) -> tuple[dict[str, Any], DataLocation]:
+        """The ``fuseFileSystems`` entry for a parsed link (see ``parse_link_path``), and where the
+        folder lives (for lineage).
 
         S3 and legacy links need no lookup. A CloudOS folder must exist, be backed by S3 (not a
         virtual folder) and hold something: CloudOS cannot link an empty or virtual folder.
         """
-        return self.locate_link(parsed)[0]
-
-    def locate_link(self, parsed: dict[str, Any]) -> tuple[dict[str, Any], DataLocation]:
-        """:meth:`resolve_link`, plus where the folder lives (for lineage)."""
         if parsed.get("type") == "s3":
             item = build_s3_link_item(parsed)
             data = item["data"]
@@ -690,8 +647,7 @@ class CloudOSResolver:
         (found again from its dataset down, as lineage names it); any other is an S3 bucket.
         None for an item of no known shape.
         """
-        raw_data = item.get("data")
-        data: Mapping[str, Any] = raw_data if isinstance(raw_data, Mapping) else {}
+        data = as_mapping(item.get("data"))
         bucket = data.get("s3BucketName")
         key = data.get("s3Prefix", data.get("s3ObjectKey"))
         if item.get("type") not in (S3_FOLDER, S3_FILE) or not isinstance(bucket, str) or not bucket:
@@ -704,28 +660,20 @@ class CloudOSResolver:
                 return cloudos_location(bucket, key.strip("/"))
         return s3_location(bucket, key)
 
-    def resolve_mounts(
-        self, parsed_list: Iterable[dict[str, Any]], default_project: str | None = None
-    ) -> list[dict[str, Any]]:
-        """Every file to mount, in order; two files mounted under one name are refused."""
-        return [item for item, _ in self.locate_mounts(parsed_list, default_project)]
-
     def locate_mounts(
         self, parsed_list: Iterable[dict[str, Any]], default_project: str | None = None
     ) -> list[tuple[dict[str, Any], DataLocation]]:
-        """:meth:`resolve_mounts`, each item with where its file lives."""
+        """Every file to mount, in order, each with where it lives; two files mounted under one name
+        are refused."""
         return _distinct(
             [(parsed, self.locate_data_file(parsed, default_project)) for parsed in parsed_list], "mounts"
         )
 
-    def resolve_links(self, parsed_list: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Every folder to link, in order; two links under one mount name are refused."""
-        return [item for item, _ in self.locate_links(parsed_list)]
-
     def locate_links(
         self, parsed_list: Iterable[dict[str, Any]]
     ) -> list[tuple[dict[str, Any], DataLocation]]:
-        """:meth:`resolve_links`, each item with where its folder lives."""
+        """Every folder to link, in order, each with where it lives; two links under one mount name
+        are refused."""
         return _distinct([(parsed, self.locate_link(parsed)) for parsed in parsed_list], "links")
 
 

@@ -50,20 +50,11 @@ class ClientSettings:
     assumed_https: bool = False
 
     def __repr__(self) -> str:
-        shown = {item.name: getattr(self, item.name) for item in fields(self) if item.name not in _UNSHOWN}
+        # Left out: the key, and a flag only the hook reads.
+        unshown = ("api_key", "assumed_https")
+        shown = {item.name: getattr(self, item.name) for item in fields(self) if item.name not in unshown}
         shown["proxy"] = None if self.proxy is None else redact_credentials(self.proxy)
         return f"ClientSettings({', '.join(f'{name}={value!r}' for name, value in shown.items())})"
-
-
-#: What the repr of :class:`ClientSettings` leaves out: the key, and a flag only the hook reads.
-_UNSHOWN = ("api_key", "assumed_https")
-
-
-def _seconds(value: Any, parameter: str, default: float, *, zero_allowed: bool = False) -> float:
-    """A duration extra (``30``, ``"1m"``) by the provider's one parser; absent means ``default``."""
-    if value is None:
-        return default
-    return parse_duration_seconds(value, parameter=parameter, zero_allowed=zero_allowed)
 
 
 def _max_response_bytes(value: Any) -> int:
@@ -79,8 +70,6 @@ def _max_response_bytes(value: Any) -> int:
 
 def _retry_limit(value: Any) -> int:
     """Retries after the first attempt, a whole number from JSON or a form's text field."""
-    if value is None:
-        return RetryPolicy().max_attempts - 1
     text = value.strip() if isinstance(value, str) else value
     if (isinstance(text, str) and text.isdecimal()) or (isinstance(text, float) and text.is_integer()):
         text = int(text)
@@ -88,21 +77,6 @@ def _retry_limit(value: Any) -> int:
         problem = "expected a whole number of retries after the first attempt, 0 or more"
         raise CloudOSValidationError("retry_limit", value, problem)
     return text
-
-
-def _retry_policy(retry_limit: Any, retry_delay: Any) -> RetryPolicy:
-    """The connection's retry limit and delay as the clients' policy; the rest stays the default.
-
-    ``retry_delay`` is the first backoff; the backoffs double from there, up to the default cap or
-    the delay itself when it is longer (a delay of 60 s must not be cut to 30).
-    """
-    default = RetryPolicy()
-    delay = _seconds(retry_delay, "retry_delay", default.backoff_base, zero_allowed=True)
-    return RetryPolicy(
-        max_attempts=_retry_limit(retry_limit) + 1,
-        backoff_base=delay,
-        backoff_max=max(default.backoff_max, delay),
-    )
 
 
 def settings_from_connection(
@@ -126,10 +100,11 @@ def settings_from_connection(
     """
     extra = dict(extra or {})
 
-    def read(name: str) -> Any:
-        """An extra field, also under the ``extra__<type>__<name>`` key older UIs wrote; None when unset."""
+    def read(name: str, default: Any = None) -> Any:
+        """An extra field, also under the ``extra__<type>__<name>`` key older UIs wrote; ``default``
+        when unset."""
         keys = (name, f"extra__{conn_type}__{name}")
-        return next((extra[key] for key in keys if not is_unset(extra.get(key))), None)
+        return next((extra[key] for key in keys if not is_unset(extra.get(key))), default)
 
     if not password:
         problem = "the CloudOS connection has no API key: put it in the connection's password field"
@@ -146,33 +121,46 @@ def settings_from_connection(
     host_part, slash, path = rest.partition("/")
     if port and ":" not in host_part.rsplit("]", 1)[-1]:
         base_url = f"{scheme_part}://{host_part}:{int(port)}{slash}{path}".rstrip("/")
-    verify_ssl = read("verify_ssl")  # JSON, a checkbox, text
-    verify_ssl = True if verify_ssl is None else parse_bool(verify_ssl, "verify_ssl")
+    verify_ssl = parse_bool(read("verify_ssl", True), "verify_ssl")  # JSON, a checkbox, text
     ssl_cert = read("ssl_cert")
     if ssl_cert is not None and not isinstance(ssl_cert, str):
         raise CloudOSValidationError("ssl_cert", ssl_cert, "expected a path to a CA bundle file")
     verify: bool | str = (ssl_cert.strip() if ssl_cert else True) if verify_ssl else False
     if is_unset(workspace_id):
         workspace_id = read("workspace_id")
-    request_timeout = _seconds(read("request_timeout"), "request_timeout", DEFAULT_REQUEST_TIMEOUT)
-    max_response_bytes = _max_response_bytes(read("max_response_mb"))
     poll_interval = read("poll_interval")
-    rate = read("max_requests_per_second")  # JSON or a form's text field
+    default_policy = RetryPolicy()
+    retry_delay = read("retry_delay", default_policy.backoff_base)
+    rate = read("max_requests_per_second", DEFAULT_REQUESTS_PER_SECOND)  # JSON or a form's text field
     return ClientSettings(
         base_url=base_url,
         api_key=password,
         workspace_id=None if workspace_id is None else str(workspace_id).strip(),
         verify=verify,
+        # The extras are checked in this order: a connection with several wrong names the first.
+        request_timeout=parse_duration_seconds(
+            read("request_timeout", DEFAULT_REQUEST_TIMEOUT), parameter="request_timeout"
+        ),
+        max_response_bytes=_max_response_bytes(read("max_response_mb")),
         proxy=check_proxy_url(read("proxy")),
         no_proxy=check_no_proxy(read("no_proxy")),
-        request_timeout=request_timeout,
-        max_response_bytes=max_response_bytes,
-        retry_policy=_retry_policy(read("retry_limit"), read("retry_delay")),
+        # The connection's retry limit and delay; the rest stays the default. ``retry_delay`` is the
+        # first backoff; the backoffs double from there, up to the default cap or the delay itself
+        # when it is longer (a delay of 60 s must not be cut to 30).
+        retry_policy=RetryPolicy(
+            backoff_base=(
+                delay := parse_duration_seconds(retry_delay, parameter="retry_delay", zero_allowed=True)
+            ),
+            max_attempts=_retry_limit(read("retry_limit", default_policy.max_attempts - 1)) + 1,
+            backoff_max=max(default_policy.backoff_max, delay),
+        ),
         assumed_https=assumed_https,
-        poll_interval=None if poll_interval is None else _seconds(poll_interval, "poll_interval", 0.0),
-        max_requests_per_second=DEFAULT_REQUESTS_PER_SECOND
-        if rate is None
-        else check_rate(require_number(rate, "max_requests_per_second", "a number of requests a second")),
+        poll_interval=None
+        if poll_interval is None
+        else parse_duration_seconds(poll_interval, parameter="poll_interval"),
+        max_requests_per_second=check_rate(
+            require_number(rate, "max_requests_per_second", "a number of requests a second")
+        ),
     )
 
 

@@ -190,18 +190,13 @@ def connection_key(base_url: str, workspace_id: str | None, api_key: str) -> Has
 def reader_for(key: Hashable) -> SharedReader:
     """The running loop's reader for the connection ``key``, made on first use, gone when idle."""
     readers = _READERS.setdefault(asyncio.get_running_loop(), {})
-    if key not in readers:
-        readers[key] = SharedReader()
-    return readers[key]
+    return readers.get(key) or readers.setdefault(key, SharedReader())
 
 
 def leave(key: Hashable, client: AsyncCloudOSClient) -> None:
     """``client`` (a wait on connection ``key``) is closing: it leaves the reader, if it joined one;
-    the last wait to leave drops the reader."""
-    try:
-        readers = _READERS.get(asyncio.get_running_loop(), {})
-    except RuntimeError:  # no running loop: no reader was ever made in it
-        return
+    the last wait to leave drops the reader. Called from the client's (async) close: a loop runs."""
+    readers = _READERS.get(asyncio.get_running_loop(), {})
     reader = readers.get(key)
     if reader is not None:
         reader._waits.discard(client)

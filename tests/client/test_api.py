@@ -447,9 +447,25 @@ def client() -> FakeClient:
     return FakeClient()
 
 
+class ItemsResolver(CloudOSResolver):
+    """The resolver with the payload items alone, without where each lives (most tests read only those)."""
+
+    def resolve_data_file(self, parsed, default_project=None):
+        return self.locate_data_file(parsed, default_project)[0]
+
+    def resolve_link(self, parsed):
+        return self.locate_link(parsed)[0]
+
+    def resolve_mounts(self, parsed_list, default_project=None):
+        return [item for item, _ in self.locate_mounts(parsed_list, default_project)]
+
+    def resolve_links(self, parsed_list):
+        return [item for item, _ in self.locate_links(parsed_list)]
+
+
 @pytest.fixture
-def resolver(client: FakeClient) -> CloudOSResolver:
-    return CloudOSResolver(client)
+def resolver(client: FakeClient) -> ItemsResolver:
+    return ItemsResolver(client)
 
 
 # --- projects ---------------------------------------------------------------------------------------
