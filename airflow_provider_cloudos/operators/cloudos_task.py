@@ -138,9 +138,6 @@ CONNECTION_TEMPLATE_FIELDS: tuple[str, ...] = ("workspace_id", "cloudos_conn_id"
 WAIT_TEMPLATE_FIELDS: tuple[str, ...] = ("poll_interval", "timeout")
 #: Key under which a create task keeps its session id in the task state store (3.3+).
 STATE_STORE_KEY = "cloudos_session_id"
-#: While waiting for ``running`` after a create or resume, these mean the session will not get
-#: there on its own (a user or the cost limit paused it, or it is gone).
-NOT_RUNNING_ANYMORE = (STOPPING, PAUSED, TERMINATED)
 #: A session an earlier try created can be carried on with from these statuses.
 REUSABLE = frozenset({*LIVE_STATUSES, PAUSED})
 #: The asset alias every pausing task declares in its outlets; its events are the saved folders.
@@ -356,9 +353,8 @@ def check_literal_parameters(task: Any, validate: Callable[[], Any]) -> None:
         _validate_with(task, stand_ins, validate) for stand_ins in _stand_in_sets(task, task.template_fields)
     ]
     if failures and all(failure is not None for failure in failures):
-        first = failures[0]
         raise InvalidLiteralParameter(
-            f"{type(task).__name__} {task.task_id!r}: {first} (a literal value in the DAG file, "
+            f"{type(task).__name__} {task.task_id!r}: {failures[0]} (a literal value in the DAG file, "
             "refused when the DAG was parsed; a templated value is checked when the task runs)"
         ) from None
 
@@ -403,11 +399,9 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
         Also run on the literal values when the DAG is parsed (``check_literal_parameters``). A
         refusal fails the task for good (a retry renders the same value) and names the value.
         """
-        try:
+        with airflow_errors():
             result = self._read_parameters()
             self._check_shared()
-        except CloudOSValidationError as error:
-            raise to_airflow_exception(error) from error
         return result
 
     def _check_shared(self) -> None:
@@ -530,12 +524,10 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
     def _wait_settings(self) -> tuple[float, float]:
         """(poll interval, timeout) in seconds; an interval not given is the connection's ``poll_interval``
         extra, else :data:`DEFAULT_POLL_SECONDS`."""
-        if is_unset(self.poll_interval):
-            configured = self.hook.settings.poll_interval
-            poll = DEFAULT_POLL_SECONDS if configured is None else configured
-        else:
-            poll = self._seconds("poll_interval")
-        return poll, self._seconds("timeout")
+        if not is_unset(self.poll_interval):
+            return self._seconds("poll_interval"), self._seconds("timeout")
+        configured = self.hook.settings.poll_interval
+        return DEFAULT_POLL_SECONDS if configured is None else configured, self._seconds("timeout")
 
     def _check_shared(self) -> None:
         """The wait's settings and the guard, checked without reading the connection (this also
@@ -689,8 +681,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         """Back from the trigger: push the fresh summary, or fail with the event's message."""
         checked = check_event(event)
         self.log.info(checked.get("message"))
-        summary = checked.get("summary")
-        if summary:
+        if summary := checked.get("summary"):
             context["ti"].xcom_push(key=XCOM_SESSION_SUMMARY, value=summary)
         return str(checked["session_id"])
 
@@ -767,14 +758,7 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     """
 
     #: What create and resume send about the session's resources and data (a resume: the changes).
-    CHANGE_PARAMETERS: tuple[str, ...] = (
-        "instance_type",
-        "storage_size",
-        "cost_limit",
-        "shutdown_in",
-        "mounts",
-        "links",
-    )
+    CHANGE_PARAMETERS = ("instance_type", "storage_size", "cost_limit", "shutdown_in", "mounts", "links")
     #: The flags create and resume share.
     START_FLAGS: tuple[str, ...] = ("wait_for_running", "stop_on_kill")
     #: Templated, like every parameter of create and resume.
@@ -859,9 +843,10 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
             return
         try:
             stop = self._flag("stop_on_kill")
-            running = self._wait(
-                session_id, [RUNNING], NOT_RUNNING_ANYMORE, stop_on_timeout=stop, known=known
-            )
+            # Stopping, paused or terminated: it will not get there on its own (a user or the cost
+            # limit paused it, or it is gone).
+            not_running = [STOPPING, PAUSED, TERMINATED]
+            running = self._wait(session_id, [RUNNING], not_running, stop_on_timeout=stop, known=known)
         except AirflowFailException as error:
             try:  # say so when the cost limit stopped it
                 note = cost_limit_note(session_summary(self.hook.get_session(session_id), self.hook.base_url))

@@ -297,26 +297,17 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             return
         ids = [str(other["_id"]) for other in same_name]
         position = ids.index(ours) if ours in ids else len(ids)
-
-        def older(index: int, when: Any) -> bool:
-            """Created before ours: by ``createdAt`` where both have one and they differ, else by
-            the place in the list (newest first)."""
-            if isinstance(created, str) and isinstance(when, str) and when != created:
-                return when < created
-            return index > position
-
-        theirs = next(
-            (
-                ids[index]
-                for index, other in enumerate(same_name)
-                if ids[index] != ours
-                and older(index, other.get("createdAt"))
-                and map_status(other.get("status")) in LIVE_STATUSES
-                and not session_differences(spec, other, **asked)
-            ),
-            None,
-        )
-        if theirs is None:
+        for index, other in enumerate(same_name):
+            # Created before ours: by ``createdAt`` where both have one and they differ, else by the
+            # place in the list (newest first).
+            when: Any = other.get("createdAt")
+            by_date = isinstance(created, str) and isinstance(when, str) and when != created
+            older = when < created if by_date else index > position
+            live = map_status(other.get("status")) in LIVE_STATUSES
+            if ids[index] != ours and older and live and not session_differences(spec, other, **asked):
+                theirs = ids[index]
+                break
+        else:
             return
         # This try's own duplicate is paused once, without uploading: it holds no work, and its
         # linked folders are the surviving session's too.
