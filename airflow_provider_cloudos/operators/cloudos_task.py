@@ -202,12 +202,9 @@ def linked_in_this_run(task: Any, context: Any, session_id: str) -> dict[str, st
             continue
         pulled = ti.xcom_pull(task_ids=upstream.task_id, key=XCOM_LINKED_FOLDERS)
         for record in pulled if isinstance(pulled, list) else [pulled]:
-            if (
-                isinstance(record, Mapping)
-                and record.get("session_id") == session_id
-                and isinstance(record.get("folders"), Mapping)
-            ):
-                known.update({str(key): str(uri) for key, uri in record["folders"].items()})
+            folders = record.get("folders") if isinstance(record, Mapping) else None
+            if isinstance(folders, Mapping) and record.get("session_id") == session_id:
+                known.update({str(key): str(uri) for key, uri in folders.items()})
     return known
 
 
@@ -499,9 +496,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         if self.records_saved_results:
-            given = (
-                [] if outlets is None else list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
-            )
+            given = outlets if isinstance(outlets, (list, tuple)) else [] if outlets is None else [outlets]
             outlets = [*given, asset_alias(RESULTS_ALIAS)]
         super().__init__(outlets=outlets, **kwargs)
         self.deferrable = deferrable

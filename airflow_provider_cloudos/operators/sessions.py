@@ -453,7 +453,6 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         session_id = self._validated()
         self._require_workspace()
         wait = self._flag("wait_for_paused")
-        accept_terminated = self._flag("accept_terminated")
         session = self._get_session(session_id)
         self._publish(context, session, session_id)
         status = map_status(session.get("status"))
@@ -462,7 +461,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
             self.log.info("Session %s is already paused; nothing to do (%s)", session_id, url)
             return session_id
         if status == TERMINATED:
-            if accept_terminated:
+            if self._flag("accept_terminated"):
                 self.log.info("Session %s is terminated; accepted as stopped (%s)", session_id, url)
                 return session_id
             raise AirflowFailException(
@@ -487,7 +486,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
             if saving:
                 self.log.info("Not waiting for the save to end, so no asset event is recorded")
             return session_id
-        targets = [PAUSED, TERMINATED] if accept_terminated else [PAUSED]
+        targets = [PAUSED, TERMINATED] if self._flag("accept_terminated") else [PAUSED]
         if not saving:
             self._wait(session_id, targets, [TERMINATED])
             return session_id
