@@ -17,6 +17,7 @@ the task: a deferred task comes back as a fresh instance that must read the same
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -77,17 +78,12 @@ XCOM_STARTED_SESSION = "started_session"
 
 
 #: The create parameters that make its :class:`SessionSpec` with the ones it shares with resume
-#: (:attr:`CloudOSSessionStartOperator.CHANGE_PARAMETERS`), each passed as the DAG gave it.
-CREATE_SPEC_PARAMETERS = (
-    "name",
-    "session_type",
-    "execution_platform",
-    "spot",
-    "shared",
-    "r_version",
-    "spark_master_type",
-    "spark_core_type",
-    "spark_workers",
+#: (:attr:`CloudOSSessionStartOperator.CHANGE_PARAMETERS`): the rest of :func:`make_session_spec`'s
+#: (name, type, platform, spot, sharing, R and Spark), each passed as the DAG gave it.
+CREATE_SPEC_PARAMETERS = tuple(
+    name
+    for name in inspect.signature(make_session_spec).parameters
+    if name not in CloudOSSessionStartOperator.CHANGE_PARAMETERS
 )
 
 
