@@ -302,18 +302,6 @@ def _defaults(cls: type) -> Mapping[str, Any]:
     return found
 
 
-def _stand_in_sets(task: Any, fields: Sequence[str]) -> list[dict[str, Any]]:
-    """The stand-in values to try: one set, or one per alternative of an unknown platform."""
-    unknown = [field for field in fields if is_templated(getattr(task, field, None))]
-    defaults = _defaults(task.__class__)
-    base = {field: REQUIRED_STAND_INS.get(field, defaults.get(field)) for field in unknown}
-    sets = [base]
-    for field, options in ALTERNATIVES.items():
-        if field in base:
-            sets = [{**stand_ins, field: option} for stand_ins in sets for option in options]
-    return sets
-
-
 def _validate_with(task: Any, stand_ins: dict[str, Any], validate: Callable[[], Any]) -> Exception | None:
     originals = {field: getattr(task, field) for field in stand_ins}
     try:
@@ -346,10 +334,16 @@ def check_literal_parameters(task: Any, validate: Callable[[], Any]) -> None:
     ``validate`` raises an exception naming the parameter, the value and the problem; the
     refusal adds the task and says it was found while parsing.
     """
-    failures = [
-        _validate_with(task, stand_ins, validate) for stand_ins in _stand_in_sets(task, task.template_fields)
-    ]
-    if failures and all(failure is not None for failure in failures):
+    # The stand-in values to try: one set, or one per alternative of an unknown platform.
+    unknown = [field for field in task.template_fields if is_templated(getattr(task, field, None))]
+    defaults = _defaults(task.__class__)
+    base = {field: REQUIRED_STAND_INS.get(field, defaults.get(field)) for field in unknown}
+    sets = [base]
+    for field, options in ALTERNATIVES.items():
+        if field in base:
+            sets = [{**stand_ins, field: option} for stand_ins in sets for option in options]
+    failures = [_validate_with(task, stand_ins, validate) for stand_ins in sets]
+    if all(failure is not None for failure in failures):  # never empty: one set at least
         raise InvalidLiteralParameter(
             f"{type(task).__name__} {task.task_id!r}: {failures[0]} (a literal value in the DAG file, "
             "refused when the DAG was parsed; a templated value is checked when the task runs)"
