@@ -167,9 +167,7 @@ def platform_of(session: dict[str, Any]) -> str:
     if isinstance(config, dict) and isinstance(config.get("executionPlatform"), str):
         return require_execution_platform(config["executionPlatform"])
     session_type = session.get("interactiveSessionType")
-    if isinstance(session_type, str) and session_type.lower().startswith("azure"):
-        return AZURE
-    return AWS
+    return AZURE if isinstance(session_type, str) and session_type.lower().startswith("azure") else AWS
 
 
 def cost_limit_note(summary: Any) -> str | None:
@@ -193,14 +191,13 @@ def saves_results(requested: bool, upload_on_close: bool, force: bool) -> bool:
 
 def linked_in_this_run(task: Any, context: Any, session_id: str) -> dict[str, str]:
     """What the create and resume tasks upstream of ``task`` recorded about ``session_id``'s folders."""
-    ti = context["ti"]  # it published the session first
     known: dict[str, str] = {}
     for upstream in task.get_flat_relatives(upstream=True):
         # A mapped task keeps its class apart.
         operator_class = getattr(upstream, "operator_class", None) or type(upstream)
         if not (isinstance(operator_class, type) and issubclass(operator_class, CloudOSSessionStartOperator)):
             continue
-        pulled = ti.xcom_pull(task_ids=upstream.task_id, key=XCOM_LINKED_FOLDERS)
+        pulled = context["ti"].xcom_pull(task_ids=upstream.task_id, key=XCOM_LINKED_FOLDERS)
         for record in pulled if isinstance(pulled, list) else [pulled]:
             folders = record.get("folders") if isinstance(record, Mapping) else None
             if isinstance(folders, Mapping) and record.get("session_id") == session_id:
