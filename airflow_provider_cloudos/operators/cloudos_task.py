@@ -138,9 +138,6 @@ CONNECTION_TEMPLATE_FIELDS: tuple[str, ...] = ("workspace_id", "cloudos_conn_id"
 WAIT_TEMPLATE_FIELDS: tuple[str, ...] = ("poll_interval", "timeout")
 #: Key under which a create task keeps its session id in the task state store (3.3+).
 STATE_STORE_KEY = "cloudos_session_id"
-#: While waiting for ``running`` after a create or resume, these mean the session will not get
-#: there on its own (a user or the cost limit paused it, or it is gone).
-NOT_RUNNING_ANYMORE = (STOPPING, PAUSED, TERMINATED)
 #: A session an earlier try created can be carried on with from these statuses.
 REUSABLE = frozenset({*LIVE_STATUSES, PAUSED})
 #: The asset alias every pausing task declares in its outlets; its events are the saved folders.
@@ -170,9 +167,7 @@ def platform_of(session: dict[str, Any]) -> str:
     if isinstance(config, dict) and isinstance(config.get("executionPlatform"), str):
         return require_execution_platform(config["executionPlatform"])
     session_type = session.get("interactiveSessionType")
-    if isinstance(session_type, str) and session_type.lower().startswith("azure"):
-        return AZURE
-    return AWS
+    return AZURE if isinstance(session_type, str) and session_type.lower().startswith("azure") else AWS
 
 
 def cost_limit_note(summary: Any) -> str | None:
@@ -196,21 +191,17 @@ def saves_results(requested: bool, upload_on_close: bool, force: bool) -> bool:
 
 def linked_in_this_run(task: Any, context: Any, session_id: str) -> dict[str, str]:
     """What the create and resume tasks upstream of ``task`` recorded about ``session_id``'s folders."""
-    ti = context["ti"]  # it published the session first
     known: dict[str, str] = {}
     for upstream in task.get_flat_relatives(upstream=True):
         # A mapped task keeps its class apart.
         operator_class = getattr(upstream, "operator_class", None) or type(upstream)
         if not (isinstance(operator_class, type) and issubclass(operator_class, CloudOSSessionStartOperator)):
             continue
-        pulled = ti.xcom_pull(task_ids=upstream.task_id, key=XCOM_LINKED_FOLDERS)
+        pulled = context["ti"].xcom_pull(task_ids=upstream.task_id, key=XCOM_LINKED_FOLDERS)
         for record in pulled if isinstance(pulled, list) else [pulled]:
-            if (
-                isinstance(record, Mapping)
-                and record.get("session_id") == session_id
-                and isinstance(record.get("folders"), Mapping)
-            ):
-                known.update({str(key): str(uri) for key, uri in record["folders"].items()})
+            folders = record.get("folders") if isinstance(record, Mapping) else None
+            if isinstance(folders, Mapping) and record.get("session_id") == session_id:
+                known.update({str(key): str(uri) for key, uri in folders.items()})
     return known
 
 
@@ -308,18 +299,6 @@ def _defaults(cls: type) -> Mapping[str, Any]:
     return found
 
 
-def _stand_in_sets(task: Any, fields: Sequence[str]) -> list[dict[str, Any]]:
-    """The stand-in values to try: one set, or one per alternative of an unknown platform."""
-    unknown = [field for field in fields if is_templated(getattr(task, field, None))]
-    defaults = _defaults(task.__class__)
-    base = {field: REQUIRED_STAND_INS.get(field, defaults.get(field)) for field in unknown}
-    sets = [base]
-    for field, options in ALTERNATIVES.items():
-        if field in base:
-            sets = [{**stand_ins, field: option} for stand_ins in sets for option in options]
-    return sets
-
-
 def _validate_with(task: Any, stand_ins: dict[str, Any], validate: Callable[[], Any]) -> Exception | None:
     originals = {field: getattr(task, field) for field in stand_ins}
     try:
@@ -352,13 +331,18 @@ def check_literal_parameters(task: Any, validate: Callable[[], Any]) -> None:
     ``validate`` raises an exception naming the parameter, the value and the problem; the
     refusal adds the task and says it was found while parsing.
     """
-    failures = [
-        _validate_with(task, stand_ins, validate) for stand_ins in _stand_in_sets(task, task.template_fields)
-    ]
-    if failures and all(failure is not None for failure in failures):
-        first = failures[0]
+    # The stand-in values to try: one set, or one per alternative of an unknown platform.
+    unknown = [field for field in task.template_fields if is_templated(getattr(task, field, None))]
+    defaults = _defaults(task.__class__)
+    base = {field: REQUIRED_STAND_INS.get(field, defaults.get(field)) for field in unknown}
+    sets = [base]
+    for field, options in ALTERNATIVES.items():
+        if field in base:
+            sets = [{**stand_ins, field: option} for stand_ins in sets for option in options]
+    failures = [_validate_with(task, stand_ins, validate) for stand_ins in sets]
+    if all(failure is not None for failure in failures):  # never empty: one set at least
         raise InvalidLiteralParameter(
-            f"{type(task).__name__} {task.task_id!r}: {first} (a literal value in the DAG file, "
+            f"{type(task).__name__} {task.task_id!r}: {failures[0]} (a literal value in the DAG file, "
             "refused when the DAG was parsed; a templated value is checked when the task runs)"
         ) from None
 
@@ -403,11 +387,9 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
         Also run on the literal values when the DAG is parsed (``check_literal_parameters``). A
         refusal fails the task for good (a retry renders the same value) and names the value.
         """
-        try:
+        with airflow_errors():
             result = self._read_parameters()
             self._check_shared()
-        except CloudOSValidationError as error:
-            raise to_airflow_exception(error) from error
         return result
 
     def _check_shared(self) -> None:
@@ -505,9 +487,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         if self.records_saved_results:
-            given = (
-                [] if outlets is None else list(outlets) if isinstance(outlets, (list, tuple)) else [outlets]
-            )
+            given = outlets if isinstance(outlets, (list, tuple)) else [] if outlets is None else [outlets]
             outlets = [*given, asset_alias(RESULTS_ALIAS)]
         super().__init__(outlets=outlets, **kwargs)
         self.deferrable = deferrable
@@ -530,12 +510,10 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
     def _wait_settings(self) -> tuple[float, float]:
         """(poll interval, timeout) in seconds; an interval not given is the connection's ``poll_interval``
         extra, else :data:`DEFAULT_POLL_SECONDS`."""
-        if is_unset(self.poll_interval):
-            configured = self.hook.settings.poll_interval
-            poll = DEFAULT_POLL_SECONDS if configured is None else configured
-        else:
-            poll = self._seconds("poll_interval")
-        return poll, self._seconds("timeout")
+        if not is_unset(self.poll_interval):
+            return self._seconds("poll_interval"), self._seconds("timeout")
+        configured = self.hook.settings.poll_interval
+        return DEFAULT_POLL_SECONDS if configured is None else configured, self._seconds("timeout")
 
     def _check_shared(self) -> None:
         """The wait's settings and the guard, checked without reading the connection (this also
@@ -689,8 +667,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         """Back from the trigger: push the fresh summary, or fail with the event's message."""
         checked = check_event(event)
         self.log.info(checked.get("message"))
-        summary = checked.get("summary")
-        if summary:
+        if summary := checked.get("summary"):
             context["ti"].xcom_push(key=XCOM_SESSION_SUMMARY, value=summary)
         return str(checked["session_id"])
 
@@ -767,14 +744,7 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     """
 
     #: What create and resume send about the session's resources and data (a resume: the changes).
-    CHANGE_PARAMETERS: tuple[str, ...] = (
-        "instance_type",
-        "storage_size",
-        "cost_limit",
-        "shutdown_in",
-        "mounts",
-        "links",
-    )
+    CHANGE_PARAMETERS = ("instance_type", "storage_size", "cost_limit", "shutdown_in", "mounts", "links")
     #: The flags create and resume share.
     START_FLAGS: tuple[str, ...] = ("wait_for_running", "stop_on_kill")
     #: Templated, like every parameter of create and resume.
@@ -859,9 +829,10 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
             return
         try:
             stop = self._flag("stop_on_kill")
-            running = self._wait(
-                session_id, [RUNNING], NOT_RUNNING_ANYMORE, stop_on_timeout=stop, known=known
-            )
+            # Stopping, paused or terminated: it will not get there on its own (a user or the cost
+            # limit paused it, or it is gone).
+            not_running = [STOPPING, PAUSED, TERMINATED]
+            running = self._wait(session_id, [RUNNING], not_running, stop_on_timeout=stop, known=known)
         except AirflowFailException as error:
             try:  # say so when the cost limit stopped it
                 note = cost_limit_note(session_summary(self.hook.get_session(session_id), self.hook.base_url))

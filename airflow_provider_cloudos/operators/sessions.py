@@ -17,6 +17,7 @@ the task: a deferred task comes back as a fresh instance that must read the same
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from functools import partial
 from typing import Any
@@ -77,17 +78,12 @@ XCOM_STARTED_SESSION = "started_session"
 
 
 #: The create parameters that make its :class:`SessionSpec` with the ones it shares with resume
-#: (:attr:`CloudOSSessionStartOperator.CHANGE_PARAMETERS`), each passed as the DAG gave it.
-CREATE_SPEC_PARAMETERS = (
-    "name",
-    "session_type",
-    "execution_platform",
-    "spot",
-    "shared",
-    "r_version",
-    "spark_master_type",
-    "spark_core_type",
-    "spark_workers",
+#: (:attr:`CloudOSSessionStartOperator.CHANGE_PARAMETERS`): the rest of :func:`make_session_spec`'s
+#: (name, type, platform, spot, sharing, R and Spark), each passed as the DAG gave it.
+CREATE_SPEC_PARAMETERS = tuple(
+    name
+    for name in inspect.signature(make_session_spec).parameters
+    if name not in CloudOSSessionStartOperator.CHANGE_PARAMETERS
 )
 
 
@@ -297,26 +293,17 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
             return
         ids = [str(other["_id"]) for other in same_name]
         position = ids.index(ours) if ours in ids else len(ids)
-
-        def older(index: int, when: Any) -> bool:
-            """Created before ours: by ``createdAt`` where both have one and they differ, else by
-            the place in the list (newest first)."""
-            if isinstance(created, str) and isinstance(when, str) and when != created:
-                return when < created
-            return index > position
-
-        theirs = next(
-            (
-                ids[index]
-                for index, other in enumerate(same_name)
-                if ids[index] != ours
-                and older(index, other.get("createdAt"))
-                and map_status(other.get("status")) in LIVE_STATUSES
-                and not session_differences(spec, other, **asked)
-            ),
-            None,
-        )
-        if theirs is None:
+        for index, other in enumerate(same_name):
+            # Created before ours: by ``createdAt`` where both have one and they differ, else by the
+            # place in the list (newest first).
+            when: Any = other.get("createdAt")
+            by_date = isinstance(created, str) and isinstance(when, str) and when != created
+            older = when < created if by_date else index > position
+            live = map_status(other.get("status")) in LIVE_STATUSES
+            if ids[index] != ours and older and live and not session_differences(spec, other, **asked):
+                theirs = ids[index]
+                break
+        else:
             return
         # This try's own duplicate is paused once, without uploading: it holds no work, and its
         # linked folders are the surviving session's too.
@@ -462,7 +449,6 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
         session_id = self._validated()
         self._require_workspace()
         wait = self._flag("wait_for_paused")
-        accept_terminated = self._flag("accept_terminated")
         session = self._get_session(session_id)
         self._publish(context, session, session_id)
         status = map_status(session.get("status"))
@@ -471,7 +457,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
             self.log.info("Session %s is already paused; nothing to do (%s)", session_id, url)
             return session_id
         if status == TERMINATED:
-            if accept_terminated:
+            if self._flag("accept_terminated"):
                 self.log.info("Session %s is terminated; accepted as stopped (%s)", session_id, url)
                 return session_id
             raise AirflowFailException(
@@ -496,7 +482,7 @@ class CloudOSStopSessionOperator(CloudOSSessionOperatorBase):
             if saving:
                 self.log.info("Not waiting for the save to end, so no asset event is recorded")
             return session_id
-        targets = [PAUSED, TERMINATED] if accept_terminated else [PAUSED]
+        targets = [PAUSED, TERMINATED] if self._flag("accept_terminated") else [PAUSED]
         if not saving:
             self._wait(session_id, targets, [TERMINATED])
             return session_id
