@@ -36,6 +36,7 @@ from airflow_provider_cloudos.core.errors import (
 )
 from airflow_provider_cloudos.core.formatters import (
     SESSION_PAGE_PATH,
+    as_mapping,
     export_session_status_csv,
     export_session_status_json,
     format_cost,
