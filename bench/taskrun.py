@@ -13,7 +13,7 @@ from typing import Any
 
 
 class FakeTI:
-    """The part of a task instance the operators use: XCom push."""
+    """The part of a task instance the operators use: XCom push, and pull of this task's own keys."""
 
     dag_id = "bench"
     run_id = "manual__bench"
@@ -26,6 +26,10 @@ class FakeTI:
 
     def xcom_push(self, key: str, value: Any) -> None:
         self.xcoms[key] = value
+
+    def xcom_pull(self, task_ids: str | None = None, key: str = "return_value", **kwargs: Any) -> Any:
+        """What this task pushed under ``key`` (a task reads back only its own XComs here)."""
+        return self.xcoms.get(key) if task_ids in (None, self.task_id) else None
 
 
 async def first_event(trigger: Any) -> dict[str, Any]:
