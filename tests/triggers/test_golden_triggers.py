@@ -24,7 +24,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cloudos.testing import CloudOSSimulator
+from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 from airflow_provider_cloudos.version import __version__
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
@@ -51,6 +51,10 @@ def _load(classpath: str) -> type[Any]:
 def _in_this_world(row: dict[str, Any], sim: CloudOSSimulator) -> dict[str, Any]:
     """The row's kwargs, with the session ids, times and workspace of this test's simulator."""
     world = row["world"]
+    if row["event"] == "guard":
+        # The guard must meet the session in its row's status: with the fast timings a loaded
+        # machine's first poll could find it already running, and the wait would end reached.
+        sim.set_timings(StateTimings(scheduled=60, setup=60, initialising=60))
     sessions = [
         sim.add_session(name=f"golden-{n}", status=status, cost=world.get("cost", 0.0))["_id"]
         for n, status in enumerate(world["statuses"])
