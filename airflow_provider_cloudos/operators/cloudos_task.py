@@ -540,7 +540,8 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
             return self._execute(context)
 
     def _execute(self, context: Any) -> Any:
-        raise NotImplementedError
+        """The operator's own work (create, stop, resume, the fleet's): every subclass defines it."""
+        raise NotImplementedError(f"{type(self).__name__} defines no _execute")
 
     # -- talking to CloudOS -------------------------------------------------------------------
 
