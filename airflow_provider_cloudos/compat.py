@@ -153,16 +153,14 @@ def unfinished_tasks(dag_id: str, run_id: str, task_ids: Collection[str]) -> lis
     wanted = set(task_ids)
     if not wanted:
         return []
-    states: dict[str, list[str | None]] = {task_id: [] for task_id in wanted}
+    seen: set[str] = set()
+    unfinished: set[str] = set()
     for key, state in _task_states(dag_id, run_id, wanted).items():
         task_id = key if key in wanted else key.rsplit("_", 1)[0]
-        if task_id in states:
-            states[task_id].append(_state_name(state))
-    return sorted(
-        task_id
-        for task_id, seen in states.items()
-        if not seen or any(state not in FINISHED_TASK_STATES for state in seen)
-    )
+        seen.add(task_id)
+        if _state_name(state) not in FINISHED_TASK_STATES:
+            unfinished.add(task_id)
+    return sorted(wanted - (seen - unfinished))  # a task with no instance yet is unfinished too
 
 
 async def _task_state(trigger: Any) -> str | None:
@@ -305,13 +303,11 @@ def connection_form_widgets(conn_fields: Mapping[str, Mapping[str, Any]]) -> dic
     widgets: dict[str, Any] = {}
     for name, spec in conn_fields.items():
         label = lazy_gettext(spec["label"])
-        description = spec.get("description")
-        schema = spec.get("schema", {})
-        types = schema.get("type", [])
-        if "boolean" in (types if isinstance(types, list) else [types]):
-            widgets[name] = BooleanField(label, description=description, default=schema.get("default", False))
+        schema = spec["schema"]
+        if "boolean" in schema["type"]:  # [kind, "null"], as provider_info declares every field
+            widgets[name] = BooleanField(label, description=spec["description"], default=schema["default"])
         else:
-            widgets[name] = StringField(label, description=description, **text_widget)
+            widgets[name] = StringField(label, description=spec["description"], **text_widget)
     return widgets
 
 

@@ -27,13 +27,18 @@ from airflow_provider_cloudos.core.waiting import PAUSED_TO_STOP_COSTS
 if TYPE_CHECKING:  # a DAG file imports this module, and needs no trigger
     from airflow_provider_cloudos.triggers.sessions import CloudOSTriggerBase
 
-#: The statuses of the one event a CloudOS trigger yields, one per way a wait can end.
+# The statuses of the one event a CloudOS trigger yields, one per way a wait can end.
+#: The session reached a target status (or a guard-watching sensor's guard fired).
 SUCCESS = "success"
+#: The session reached a failure status.
 FAILURE = "failure"
+#: The trigger's deadline passed first.
 TIMEOUT = "timeout"
+#: The connection could not be used, or the wait itself failed.
 ERROR = "error"
 #: The session's cost or runtime reached ``max_cost_usd``/``max_runtime_seconds`` while waiting.
 GUARD = "guard"
+#: Every status an event may carry.
 EVENT_STATUSES = frozenset({SUCCESS, FAILURE, TIMEOUT, ERROR, GUARD})
 
 
@@ -87,17 +92,3 @@ def to_airflow_exception(error: CloudOSError) -> AirflowException:
     if isinstance(error, (CloudOSTransientError, CloudOSWaitTimeoutError)):
         return AirflowException(str(error))
     return AirflowFailException(str(error))
-
-
-__all__ = [
-    "ERROR",
-    "EVENT_STATUSES",
-    "FAILURE",
-    "GUARD",
-    "SAFETY_MARGIN_SECONDS",
-    "SUCCESS",
-    "TIMEOUT",
-    "check_event",
-    "defer_to_trigger",
-    "to_airflow_exception",
-]

@@ -19,8 +19,7 @@ def lazy_exports(
     """``__getattr__`` and ``__dir__`` for ``package``, whose name ``N`` lives in ``package.modules[N]``."""
 
     def __getattr__(name: str) -> Any:
-        module = modules.get(name)
-        if module is None:
+        if (module := modules.get(name)) is None:
             raise AttributeError(f"module {package!r} has no attribute {name!r}")
         value = getattr(importlib.import_module(f"{package}.{module}"), name)
         setattr(sys.modules[package], name, value)  # the next lookup is a plain attribute

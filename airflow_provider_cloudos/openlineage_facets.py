@@ -47,20 +47,16 @@ class CloudOSSessionRunFacet(RunFacet):
 FACET_FIELDS = tuple(field.name for field in fields(CloudOSSessionRunFacet) if not field.name.startswith("_"))
 
 
-def session_run_facet(session: dict[str, Any]) -> CloudOSSessionRunFacet:
-    # A field the session lacks (or holds as None) keeps the facet's default, None.
-    texts = {key: str(session[key]) for key in FACET_FIELDS if session.get(key) is not None}
-    return CloudOSSessionRunFacet(**texts)
-
-
 def operator_lineage(lineage: SessionLineage | None) -> OperatorLineage:
     """The provider's ``OperatorLineage``: mounted files as inputs, linked folders as outputs."""
     if lineage is None:
         return OperatorLineage()
+    # A field the session lacks (or holds as None) keeps the facet's default, None.
+    texts = {key: str(value) for key in FACET_FIELDS if (value := lineage.session.get(key)) is not None}
     return OperatorLineage(
         inputs=[InputDataset(namespace=ds.namespace, name=ds.name) for ds in lineage.inputs],
         outputs=[OutputDataset(namespace=ds.namespace, name=ds.name) for ds in lineage.outputs],
-        run_facets={RUN_FACET_NAME: session_run_facet(lineage.session)} if lineage.session else {},
+        run_facets={RUN_FACET_NAME: CloudOSSessionRunFacet(**texts)} if lineage.session else {},
     )
 
 
@@ -72,13 +68,3 @@ def asset_to_openlineage(asset: Any, lineage_context: Any = None) -> Dataset:
     """
     dataset = lineage_dataset_of_uri(str(asset.uri))
     return Dataset(namespace=dataset.namespace, name=dataset.name)
-
-
-__all__ = [
-    "FACET_FIELDS",
-    "SCHEMA_URL",
-    "CloudOSSessionRunFacet",
-    "asset_to_openlineage",
-    "operator_lineage",
-    "session_run_facet",
-]

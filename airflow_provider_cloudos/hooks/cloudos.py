@@ -16,6 +16,7 @@ stalled server ends in says whose time ran out.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -246,9 +247,8 @@ class CloudOSHook(BaseHook):
         return self._parse(conn, await get_async_extra_dejson(conn))
 
     def close(self) -> None:
-        if "client" in self.__dict__:
-            self.client.close()
-            del self.__dict__["client"]
+        if (client := self.__dict__.pop("client", None)) is not None:
+            client.close()
 
     async def aclose(self) -> None:
         """Release the async client's share of the event loop's pool (a later call joins again)."""
@@ -325,21 +325,16 @@ class CloudOSHook(BaseHook):
         for archived in (False, True) if include_archived else (False,):
             for session in self.iter_sessions(statuses=statuses, only_owner=only_owner, archived=archived):
                 sessions.setdefault(str(session.get("_id")), session)
-        if include_access:
-            sessions = {key: self._with_access(session) for key, session in sessions.items()}
+        for key, session in sessions.items() if include_access else ():
+            session_id = session.get("_id")
+            if not reports_access(session) and isinstance(session_id, str):
+                # Read on its own: the list left out what it mounts and links. Gone since it was
+                # listed, its row says "not reported".
+                with contextlib.suppress(CloudOSNotFoundError):
+                    sessions[key] = {**session, **self.get_session(session_id)}
         return build_session_report(
             sessions.values(), self.base_url, now or datetime.now(UTC), include_access=include_access
         )
-
-    def _with_access(self, session: dict[str, Any]) -> dict[str, Any]:
-        """The session with what it mounts and links, read on its own when the list left that out."""
-        session_id = session.get("_id")
-        if reports_access(session) or not isinstance(session_id, str):
-            return session
-        try:
-            return {**session, **self.get_session(session_id)}
-        except CloudOSNotFoundError:
-            return session  # gone since it was listed: its row says "not reported"
 
     def pause_session(self, session_id: str, *, upload_on_close: bool = True, force: bool = False) -> bool:
         """Ask CloudOS to pause a session; return False when it was already paused or pausing.

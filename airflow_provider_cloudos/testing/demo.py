@@ -26,9 +26,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 from airflow_provider_cloudos.core.status import LIVE_STATUSES, map_status
 from airflow_provider_cloudos.testing.simulator import (
@@ -94,18 +94,15 @@ class StoryFilter:
     def _story(self, line: str) -> str | None:
         if not line.strip():
             return None
-        classic = _CLASSIC_LINE.match(line)
-        if classic:
+        if classic := _CLASSIC_LINE.match(line):
             self._skipping = False
             return self._record(classic["level"].lower(), classic["message"], classic["logger"], "")
-        timestamped = _TIMESTAMPED.match(line)
-        if timestamped is None:
+        if (timestamped := _TIMESTAMPED.match(line)) is None:
             # Not a log record: what a task printed, or a traceback; both matter to the user,
             # unless it continues a record that was dropped.
             return None if self._skipping else f"    {self._shorten(line)}"
         self._skipping = False
-        match = _STRUCTLOG_LINE.match(line)
-        if match is None:
+        if (match := _STRUCTLOG_LINE.match(line)) is None:
             if timestamped["level"] in ("error", "critical"):
                 return f"  ERROR {line[timestamped.end() :].strip()}"
             self._skipping = True
@@ -113,14 +110,12 @@ class StoryFilter:
         return self._record(match["level"], match["message"], match["logger"], match["rest"])
 
     def _record(self, level: str, message: str, logger: str, rest: str) -> str | None:
-        starting = _STARTING_TASK.match(message)
-        if starting:
+        if starting := _STARTING_TASK.match(message):
             self.task = starting["task"]
             return f"> task {self.task}"
         if message.startswith("[DAG TEST] running trigger in line"):
             return f"  {self.task}: trigger running inline (Airflow's triggerer code path)"
-        finished = _RUN_FINISHED.match(message)
-        if finished:
+        if finished := _RUN_FINISHED.match(message):
             self.run_state = finished["state"]
             return f"DAG run {finished['dag']}: {self.run_state}"
         if message.startswith("Task instance state updated"):
@@ -128,16 +123,14 @@ class StoryFilter:
             return f"  {self.task}: {new_state['state']}" if new_state and self.task else None
         if logger in _PROVIDER_FILES or logger.startswith(_PROVIDER_LOGGERS):
             return f"    {self._shorten(message)}"
-        classic_state = _CLASSIC_TASK_STATE.match(message) if not rest else None
-        if classic_state and self.task:
+        if not rest and self.task and (classic_state := _CLASSIC_TASK_STATE.match(message)):
             return f"  {self.task}: {(classic_state['final'] or classic_state['paused']).lower()}"
         if level in ("error", "critical", "exception"):
             return f"  ERROR {message}"
         return None
 
     def _shorten(self, text: str) -> str:
-        found = _TRAILING_URL.search(text)
-        if found is None:
+        if (found := _TRAILING_URL.search(text)) is None:
             return text
         url = found["quoted"] or found["plain"]
         if url in self._urls_seen:
@@ -161,30 +154,26 @@ def find_dags_folder(explicit: str | None) -> Path:
     return folder
 
 
-@dataclass(frozen=True)
-class DagIds:
+class DagIds(NamedTuple):
     """The ids found, and whether every DAG definition seen had an id that could be read."""
 
     ids: frozenset[str]
     complete: bool
 
-    def lacks(self, dag_id: str) -> bool:
-        """True only when ``dag_id`` is certainly not among the folder's DAGs."""
-        return self.complete and dag_id not in self.ids
-
 
 def _name(node: ast.expr) -> str | None:
     """``DAG`` for ``DAG``, ``models.DAG`` or ``airflow.sdk.DAG``; None for anything else."""
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    return None
+    return getattr(node, "id", None) or getattr(node, "attr", None)  # a Name's id, an Attribute's attr
 
 
-def _constants(tree: ast.Module) -> dict[str, str]:
-    """Module-level ``NAME = "text"`` (and annotated) assignments: how DAG ids are often named."""
-    found: dict[str, str] = {}
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((keyword.value for keyword in call.keywords if keyword.arg == name), None)
+
+
+def _declared(tree: ast.Module) -> Iterator[str | None]:
+    """The DAG ids one parsed file declares; None for each id that cannot be read."""
+    # Module-level ``NAME = "text"`` (and annotated) assignments: how DAG ids are often named.
+    constants: dict[str, str] = {}
     for statement in tree.body:
         if isinstance(statement, ast.Assign) and len(statement.targets) == 1:
             target, value = statement.targets[0], statement.value
@@ -193,47 +182,22 @@ def _constants(tree: ast.Module) -> dict[str, str]:
         else:
             continue
         if isinstance(target, ast.Name) and isinstance(value, ast.Constant) and isinstance(value.value, str):
-            found[target.id] = value.value
-    return found
+            constants[target.id] = value.value
 
+    def text(node: ast.expr | None) -> str | None:
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return node.value
+        return constants.get(node.id) if isinstance(node, ast.Name) else None
 
-def _text(node: ast.expr | None, constants: dict[str, str]) -> str | None:
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value
-    if isinstance(node, ast.Name):
-        return constants.get(node.id)
-    return None
-
-
-def _keyword(call: ast.Call, name: str) -> ast.expr | None:
-    return next((keyword.value for keyword in call.keywords if keyword.arg == name), None)
-
-
-def _declared(tree: ast.Module) -> tuple[set[str], bool]:
-    """(ids, complete) of one parsed file."""
-    constants = _constants(tree)
-    ids: set[str] = set()
-    complete = True
     for node in ast.walk(tree):
         if isinstance(node, ast.Call) and _name(node.func) == "DAG":
-            given = _keyword(node, "dag_id") or (node.args[0] if node.args else None)
-            dag_id = _text(given, constants)
+            yield text(_keyword(node, "dag_id") or (node.args[0] if node.args else None))
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            decorator = next(
-                (d for d in node.decorator_list if _name(d.func if isinstance(d, ast.Call) else d) == "dag"),
-                None,
-            )
-            if decorator is None:
-                continue
-            given = _keyword(decorator, "dag_id") if isinstance(decorator, ast.Call) else None
-            dag_id = node.name if given is None else _text(given, constants)
-        else:
-            continue
-        if dag_id is None:
-            complete = False
-        else:
-            ids.add(dag_id)
-    return ids, complete
+            for decorator in node.decorator_list:
+                if _name(decorator.func if isinstance(decorator, ast.Call) else decorator) == "dag":
+                    given = _keyword(decorator, "dag_id") if isinstance(decorator, ast.Call) else None
+                    yield node.name if given is None else text(given)
+                    break
 
 
 def dag_ids_in(folder: Path) -> DagIds:
@@ -242,8 +206,7 @@ def dag_ids_in(folder: Path) -> DagIds:
     Hidden folders and caches are skipped and, like Airflow's safe mode, only files that mention
     both "airflow" and "dag" are read.
     """
-    ids: set[str] = set()
-    complete = True
+    ids: set[str | None] = set()
     for path in sorted(folder.rglob("*.py")):
         if any(part.startswith(".") or part == "__pycache__" for part in path.relative_to(folder).parts):
             continue
@@ -254,14 +217,10 @@ def dag_ids_in(folder: Path) -> DagIds:
         if "airflow" not in text.lower() or "dag" not in text.lower():
             continue
         try:
-            tree = ast.parse(text, filename=str(path))
+            ids.update(_declared(ast.parse(text, filename=str(path))))
         except (SyntaxError, ValueError):
-            complete = False  # Airflow will report the file; its DAGs cannot be known here
-            continue
-        found, readable = _declared(tree)
-        ids |= found
-        complete = complete and readable
-    return DagIds(frozenset(ids), complete)
+            ids.add(None)  # Airflow will report the file; its DAGs cannot be known here
+    return DagIds(frozenset(found for found in ids if found is not None), None not in ids)
 
 
 def check_dag_id(dag_id: str, dags_folder: Path) -> None:
@@ -276,7 +235,7 @@ def check_dag_id(dag_id: str, dags_folder: Path) -> None:
     cannot be read: the folder's ids are then incomplete, and Airflow decides.
     """
     found = dag_ids_in(dags_folder)
-    if not found.lacks(dag_id):
+    if not found.complete or dag_id in found.ids:
         return
     listed = ", ".join(sorted(found.ids)) or "none"
     raise SystemExit(
@@ -294,26 +253,20 @@ def airflow_environment(
     so that the demo behaves the same on every machine. ``connection`` is the ``cloudos_default``
     connection (Airflow's JSON form); None leaves it unset.
     """
-    env = {
-        key: value
-        for key, value in (os.environ if base is None else base).items()
-        if not key.startswith("AIRFLOW")
-    }
+    inherited = os.environ if base is None else base
     loopback = "127.0.0.1,localhost"
-    env.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False",
-            # Airflow 2.11 warns on its first metrics import until this is on; 3.x ignores it.
-            "AIRFLOW__METRICS__TIMER_UNIT_CONSISTENCY": "True",
-            "NO_PROXY": loopback,
-            "no_proxy": loopback,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    env = {key: value for key, value in inherited.items() if not key.startswith("AIRFLOW")} | {
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(dags_folder),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+        "AIRFLOW__LOGGING__COLORED_CONSOLE_LOG": "False",
+        # Airflow 2.11 warns on its first metrics import until this is on; 3.x ignores it.
+        "AIRFLOW__METRICS__TIMER_UNIT_CONSISTENCY": "True",
+        "NO_PROXY": loopback,
+        "no_proxy": loopback,
+        "PYTHONUNBUFFERED": "1",
+    }
     if connection is not None:
         env["AIRFLOW_CONN_CLOUDOS_DEFAULT"] = connection
     return env
@@ -335,19 +288,12 @@ def run_airflow(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
-        text=True,
         encoding="utf-8",
         errors="replace",
         start_new_session=True,
     )
-    timed_out = threading.Event()
-
-    def kill_on_timeout() -> None:
-        timed_out.set()
-        _kill_group(process)
-
-    watchdog = threading.Timer(timeout, kill_on_timeout)
-    watchdog.daemon = True
+    started = time.monotonic()
+    watchdog = threading.Timer(timeout, _kill_group, [process])
     watchdog.start()
     try:
         assert process.stdout is not None
@@ -357,7 +303,7 @@ def run_airflow(
     finally:
         watchdog.cancel()
         _kill_group(process)
-    if timed_out.is_set():
+    if time.monotonic() - started >= timeout:  # the watchdog stopped it
         on_line(f"airflow {' '.join(arguments)} did not finish within {timeout:.0f}s and was stopped\n")
         return 124
     return code
@@ -388,17 +334,18 @@ class _Console:
         self.log.write(raw)
         if self.verbose:
             print(raw, end="", flush=True)
-            return
-        shown = self.story(raw)
-        if shown is not None:
+        elif (shown := self.story(raw)) is not None:
             self.say(shown)
 
-    def show_tail(self) -> None:
+    def failed(self, command: str, code: int) -> int:
+        """Say that ``command`` failed and show the end of Airflow's output; the demo's exit code."""
+        self.say(f"{command} failed (exit code {code})")
         self.log.flush()
         lines = Path(self.log.name).read_text(encoding="utf-8", errors="replace").splitlines()
         print(f"--- last {FAILURE_TAIL_LINES} lines of Airflow's output (full log: {self.log.name}) ---")
         for line in lines[-FAILURE_TAIL_LINES:]:
             print(line)
+        return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -408,7 +355,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--dags-folder",
-        default=None,
         help="a folder of DAG files, yours or the examples (default: the checkout's example_dags/)",
     )
     parser.add_argument(
@@ -426,7 +372,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     dags_folder = find_dags_folder(args.dags_folder)
     check_dag_id(args.dag_id, dags_folder)
     console = _Console(args.verbose)
-    succeeded = False
     try:
         with (
             tempfile.TemporaryDirectory(prefix="cloudos-demo-airflow-home-") as home,
@@ -440,9 +385,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             console.say("airflow db migrate")
             code = run_airflow(["db", "migrate"], env, console.log.write, MIGRATE_TIMEOUT_SECONDS)
             if code != 0:
-                console.say(f"airflow db migrate failed (exit code {code})")
-                console.show_tail()
-                return 1
+                return console.failed("airflow db migrate", code)
             console.say(f"airflow dags test {args.dag_id}")
             code = run_airflow(
                 ["dags", "test", args.dag_id], env, console.airflow_line, DAG_TEST_TIMEOUT_SECONDS
@@ -454,24 +397,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             ]
             created = len(simulator.sessions())
         if code != 0 or console.story.run_state not in (None, "success"):
-            console.say(f"airflow dags test failed (exit code {code})")
-            console.show_tail()
-            return 1
+            return console.failed("airflow dags test", code)
         if leaked:
             console.say(f"FAILED: session(s) left running: {', '.join(leaked)}")
             return 1
         console.say(f"Simulator stopped: {created} session(s) created, none left running.")
         console.say("Demo finished green.")
-        succeeded = True
+        console.log.close()
+        Path(console.log.name).unlink()  # nothing to look at
         return 0
     except KeyboardInterrupt:
         print("\ninterrupted; Airflow and the simulator were stopped", file=sys.stderr)
         return 130
     finally:
         console.log.close()
-        if succeeded:
-            Path(console.log.name).unlink(missing_ok=True)
-        else:
+        if Path(console.log.name).exists():
             print(f"Full Airflow log kept at {console.log.name}", file=sys.stderr)
 
 

@@ -59,8 +59,7 @@ class CloudOSFleetTrigger(CloudOSTriggerBase):
         **wait: Any,
     ) -> None:
         super().__init__(**wait)
-        ids = [require_session_id(session_id, "session_ids") for session_id in session_ids]
-        self.session_ids = list(dict.fromkeys(ids))
+        self.session_ids = list(dict.fromkeys(require_session_id(sid, "session_ids") for sid in session_ids))
         listed = None if failure_statuses is None else list(failure_statuses)
         statuses = StatusWatch.create("", list(target_statuses), listed, parameters=_STATUS_PARAMETERS)
         self.target_statuses = sorted(statuses.targets)

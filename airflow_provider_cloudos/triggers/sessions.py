@@ -47,12 +47,6 @@ async def run_to_the_end(work: Coroutine[Any, Any, None]) -> None:
     await asyncio.shield(task)
 
 
-async def wait_for_kill_paths() -> None:
-    """Wait until every kill-path task has ended (tests; a triggerer shutting down)."""
-    while _RUNNING:
-        await asyncio.gather(*list(_RUNNING), return_exceptions=True)
-
-
 #: What every CloudOS trigger serializes, whatever it waits for.
 _SHARED_KWARGS = ("end_time", "cloudos_conn_id", "workspace_id", "poll_interval", "started_at")
 
@@ -243,9 +237,7 @@ class CloudOSSessionTrigger(CloudOSTriggerBase):
             in_step=True,
         )  # fmt: skip
         result = await run_async(loop, look, asyncio.sleep)
-        extra: dict[str, Any] = {}
-        if result.reason is not None:
-            extra["reason"] = result.reason
+        extra: dict[str, Any] = {} if result.reason is None else {"reason": result.reason}
         if result.session is not None:
             extra["summary"] = session_summary(result.session, hook.base_url)
         if result.end in (WaitEnd.GUARD, WaitEnd.TIMED_OUT, WaitEnd.UNANSWERED):
@@ -296,4 +288,4 @@ class CloudOSSessionTrigger(CloudOSTriggerBase):
         await self._pause_quietly(self._hook(), "the deferred task was killed")
 
 
-__all__ = ["CloudOSSessionTrigger", "CloudOSTriggerBase", "run_to_the_end", "wait_for_kill_paths"]
+__all__ = ["CloudOSSessionTrigger", "CloudOSTriggerBase", "run_to_the_end"]

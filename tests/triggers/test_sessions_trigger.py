@@ -13,13 +13,16 @@ from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
 from airflow_provider_cloudos.client.sync import CloudOSClient
 from airflow_provider_cloudos.client.transport import RetryPolicy
 from airflow_provider_cloudos.testing import StateTimings
-from airflow_provider_cloudos.triggers.sessions import (
-    CloudOSSessionTrigger,
-    run_to_the_end,
-    wait_for_kill_paths,
-)
+from airflow_provider_cloudos.triggers import sessions as sessions_module
+from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger, run_to_the_end
 
 CLASSPATH = "airflow_provider_cloudos.triggers.sessions.CloudOSSessionTrigger"
+
+
+async def wait_for_kill_paths() -> None:
+    """Wait until every kill-path task (:func:`run_to_the_end`) has ended."""
+    while sessions_module._RUNNING:
+        await asyncio.gather(*list(sessions_module._RUNNING), return_exceptions=True)
 
 
 async def first_event(trigger: CloudOSSessionTrigger, limit: float = 30.0) -> dict:
