@@ -40,6 +40,7 @@ from airflow_provider_cloudos.core.payloads import (
     build_s3_link_item,
 )
 from airflow_provider_cloudos.core.spec import check_duplicate_mount_names, describe_path, require_session_id
+from airflow_provider_cloudos.core.status import api_statuses_for, normalize_statuses
 
 SESSIONS_V1 = "/api/v1/interactive-sessions"
 
@@ -79,10 +80,8 @@ class ApiRequest:
         return f"{base_url}{self.path}?{query}" if query else f"{base_url}{self.path}"
 
 
-@functools.lru_cache(maxsize=256)
-def _encoded_query(params: tuple[tuple[str, str], ...]) -> str:
-    """Encoding is cached: a trigger sends the same query (its workspace) at every poll."""
-    return urlencode(params)
+#: Encoding is cached: a trigger sends the same query (its workspace) at every poll.
+_encoded_query = functools.lru_cache(maxsize=256)(urlencode)
 
 
 def _required(value: Any, parameter: str, problem: str = "a non-empty id is required") -> str:
@@ -116,20 +115,24 @@ def list_sessions(
     workspace_id: str,
     page: int = 1,
     limit: int = MAX_PAGE_SIZE,
-    statuses: Iterable[str] | None = None,
+    statuses: str | Iterable[str] | None = None,
     only_owner: bool = False,
     archived: bool | None = False,
 ) -> ApiRequest:
-    """List one page of sessions; ``statuses`` are API names, sent as repeated ``status[]``.
+    """List one page of sessions; ``statuses`` (display or API names, each display name expanded
+    to every API spelling of it; none: no filter) are sent as repeated ``status[]``.
 
     ``archived=None`` leaves the archive filter out (the server then applies its own default).
     """
+    if statuses is not None and not isinstance(statuses, str):
+        statuses = list(statuses)
+    names = api_statuses_for(normalize_statuses(statuses, "statuses")) if statuses else ()
     if isinstance(page, bool) or not isinstance(page, int) or page < 1:
         raise CloudOSValidationError("page", page, "a page number is an integer of at least 1")
     if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_PAGE_SIZE:
         raise CloudOSValidationError("limit", limit, f"the page size must be between 1 and {MAX_PAGE_SIZE}")
     params: list[tuple[str, str]] = [_team(workspace_id), ("page", str(page)), ("limit", str(limit))]
-    params.extend(("status[]", status) for status in (statuses or ()))
+    params.extend(("status[]", status) for status in names)
     if only_owner:
         params.append(("onlyOwnerSessions", "true"))
     if archived is not None:
@@ -331,16 +334,6 @@ def decode_json(body: bytes | str | None, request: ApiRequest, *, secrets: Itera
         raise _unusable(request, what, secrets) from None
 
 
-def decode_json_object(
-    body: bytes | str | None, request: ApiRequest, *, secrets: Iterable[str] = ()
-) -> dict[str, Any]:
-    """Like :func:`decode_json`, but the answer must be a JSON object."""
-    parsed = decode_json(body, request, secrets=secrets)
-    if not isinstance(parsed, dict):
-        raise _unusable(request, f"with a JSON {type(parsed).__name__} where an object was expected")
-    return parsed
-
-
 def extract_items(payload: Any, key: str, request: ApiRequest) -> list[dict[str, Any]]:
     """The list under ``key`` (``sessions``, ``projects``, ``datasets``); a bare list is accepted.
 
@@ -362,11 +355,6 @@ def extract_total(payload: Any) -> int | None:
     except (TypeError, ValueError):
         return None
     return total if total >= 0 and not isinstance(count, bool) else None
-
-
-def list_page(payload: Any, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
-    """A list answer's sessions and total count (None when the server did not say)."""
-    return extract_items(payload, "sessions", request), extract_total(payload)
 
 
 def _said(error: CloudOSAPIError) -> str:
@@ -391,13 +379,6 @@ S3_FOLDER = "S3Folder"
 
 
 S3_FILE = "S3File"
-
-
-#: Top-level folders every CloudOS project has; a path starting with one of them is taken to be
-#: inside ``default_project`` (as the official CLI does with ``--project-name``).
-PROJECT_ROOT_FOLDERS = frozenset(
-    {"data", "analysesresults", "analyses_results", "analyses-results", "cohorts"}
-)
 
 
 def _entries(listing: Any) -> list[dict[str, Any]]:
@@ -445,19 +426,12 @@ class CloudOSResolver:
     """Resolves parsed mount and link paths against one workspace, caching every listing."""
 
     def __init__(self, client: Any) -> None:
-        """``client`` answers the listing calls named in :meth:`_listed` (``search_projects``,
+        """``client`` answers the listing calls (``search_projects``,
         ``list_datasets``, ``list_dataset_items``, ``list_folder_items``) with the API's JSON."""
-        self._client = client
-        #: What each listing call answered, by the call's name and arguments: each is read once.
-        self._listings: dict[tuple[str, ...], Any] = {}
+        #: What the client's listing ``call`` answered for ``args``: each is read once.
+        self._listed = functools.cache(lambda call, *args: getattr(client, call)(*args))
 
     # --- cached listings -------------------------------------------------------------------------
-
-    def _listed(self, call: str, *args: str) -> Any:
-        """What the client's listing ``call`` answered for ``args``, read once."""
-        if (call, *args) not in self._listings:
-            self._listings[(call, *args)] = getattr(self._client, call)(*args)
-        return self._listings[(call, *args)]
 
     def _search(self, name: str) -> list[dict[str, Any]]:
         return _entries(self._listed("search_projects", name))
@@ -479,9 +453,7 @@ class CloudOSResolver:
         """The id of the project named exactly ``project_name`` (the search matches substrings)."""
         name = _required(project_name, "project_name", "a project name is required")
         results = self._search(name)
-        ids = sorted(
-            {str(entry.get("_id")) for entry in results if entry.get("name") == name and entry.get("_id")}
-        )
+        ids = sorted({str(item["_id"]) for item in results if item.get("name") == name and item.get("_id")})
         if len(ids) == 1:
             return ids[0]
         if len(ids) > 1:
@@ -526,9 +498,7 @@ class CloudOSResolver:
             fallback = fallback or found
         return fallback
 
-    def _find(
-        self, parsed: dict[str, Any], action: str, default_project: str | None
-    ) -> tuple[str, str, list[str], _Found]:
+    def _find(self, parsed: dict[str, Any], action: str) -> tuple[str, str, list[str], _Found]:
         """The project, the path as written, its segments and what they lead to (to ``mount``: a
         file preferably; to ``link``: a folder), refused when the path leads nowhere."""
         path_key, parameter, want, needs = (
@@ -538,9 +508,6 @@ class CloudOSResolver:
         )
         project = str(parsed.get("project_name") or "").strip()
         path = str(parsed.get(path_key) or "")
-        if default_project and (not project or project.lower() in PROJECT_ROOT_FOLDERS):
-            # A path from a project's root folder (``Data/...``) is inside ``default_project``.
-            project, path = default_project.strip(), f"{project}/{path}" if project else path
         shown = f"{project}/{path}"
         segments = _segments(path)
         if not project or not segments:
@@ -584,9 +551,7 @@ class CloudOSResolver:
 
     # --- the public resolution ------------------------------------------------------------------------
 
-    def locate_data_file(
-        self, parsed: dict[str, Any], default_project: str | None = None
-    ) -> tuple[dict[str, Any], DataLocation]:
+    def locate_data_file(self, parsed: dict[str, Any]) -> tuple[dict[str, Any], DataLocation]:
         """The ``dataItems`` entry for a parsed file to mount (see ``parse_data_file``), and where the
         file lives (for lineage).
 
@@ -598,7 +563,7 @@ class CloudOSResolver:
             return item, s3_location(item["data"]["s3BucketName"], item["data"]["s3ObjectKey"])
         if parsed.get("type") != "cloudos":
             raise CloudOSValidationError("mounts", parsed, "expected a path parsed by parse_data_file")
-        project, shown, _, found = self._find(parsed, "mount", default_project)
+        project, shown, _, found = self._find(parsed, "mount")
         if found.kind != "file":
             raise CloudOSResolutionError(
                 f"Cannot mount {shown!r}: it is a {found.kind}, and only files can be mounted; "
@@ -620,7 +585,7 @@ class CloudOSResolver:
             return item, s3_location(data["s3BucketName"], data.get("s3Prefix", data.get("s3ObjectKey", "")))
         if parsed.get("type") != "cloudos":
             raise CloudOSValidationError("links", parsed, "expected a path parsed by parse_link_path")
-        project, shown, segments, found = self._find(parsed, "link", None)
+        project, shown, segments, found = self._find(parsed, "link")
         if found.kind == "file":
             raise CloudOSResolutionError(
                 f"Cannot link {shown!r}: it is a file; links take folders, mount files with mounts"
@@ -661,13 +626,11 @@ class CloudOSResolver:
         return s3_location(bucket, key)
 
     def locate_mounts(
-        self, parsed_list: Iterable[dict[str, Any]], default_project: str | None = None
+        self, parsed_list: Iterable[dict[str, Any]]
     ) -> list[tuple[dict[str, Any], DataLocation]]:
         """Every file to mount, in order, each with where it lives; two files mounted under one name
         are refused."""
-        return _distinct(
-            [(parsed, self.locate_data_file(parsed, default_project)) for parsed in parsed_list], "mounts"
-        )
+        return _distinct([(parsed, self.locate_data_file(parsed)) for parsed in parsed_list], "mounts")
 
     def locate_links(
         self, parsed_list: Iterable[dict[str, Any]]

@@ -34,19 +34,18 @@ from typing import Any
 
 import aiohttp
 
-from airflow_provider_cloudos.client import api, shared_reads
+from airflow_provider_cloudos.client import shared_reads
 from airflow_provider_cloudos.client.api import ApiRequest
 from airflow_provider_cloudos.client.shared_reads import connection_key
 from airflow_provider_cloudos.client.transport import (
     DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUESTS_PER_SECOND,
     READ_CHUNK_BYTES,
-    TOO_MANY_REQUESTS_HOLD_SECONDS,
     Answer,
     ClientBase,
+    Reader,
     RetryPolicy,
     TransportErrors,
-    announced_length,
     budget_for,
     check_rate,
     check_seconds,
@@ -54,10 +53,9 @@ from airflow_provider_cloudos.client.transport import (
     parse_retry_after,
     run_awaited,
     tls_reason,
-    too_large_error,
     verify_from_environment,
 )
-from airflow_provider_cloudos.core.errors import CloudOSValidationError
+from airflow_provider_cloudos.core.errors import CloudOSResponseTooLargeError, CloudOSValidationError
 
 logger = logging.getLogger(__name__)
 
@@ -101,6 +99,9 @@ def _bundle_context(path: str, verify: bool | str) -> ssl.SSLContext:
 # are per request, and cookies are not kept at all. Clients count themselves in with
 # :func:`join_pool` and out with :func:`leave_pool`; the last one out closes the session.
 
+
+#: How long a 429 without a usable ``Retry-After`` holds the connection's requests.
+TOO_MANY_REQUESTS_HOLD_SECONDS = 1.0
 
 #: Sockets in one loop's pool. A poll takes milliseconds, so a few dozen keep-alive connections
 #: carry thousands of waits polling every few seconds; beyond that, requests queue for a socket.
@@ -146,12 +147,6 @@ async def leave_pool(session: aiohttp.ClientSession) -> None:
         await session.close()
 
 
-def pool_users(loop: asyncio.AbstractEventLoop | None = None) -> int:
-    """How many clients use the pool of ``loop`` (default: the running loop); for tests and benchmarks."""
-    pool = _POOLS.get(loop or asyncio.get_running_loop())
-    return 0 if pool is None or pool.session.closed else pool.users
-
-
 class AsyncCloudOSClient(ClientBase):
     """The asynchronous counterpart of :class:`~airflow_provider_cloudos.client.sync.CloudOSClient`.
 
@@ -187,20 +182,19 @@ class AsyncCloudOSClient(ClientBase):
         self._ssl = ssl_option(verify_from_environment(verify))
         super().__init__(
             base_url, api_key, workspace_id, attempt_seconds, max_response_bytes,
-            proxy, no_proxy, retry_policy, clock, user_agent,
+            proxy, no_proxy, retry_policy, clock, user_agent, sleep,
         )  # fmt: skip
         self._proxy = self._route.without_credentials()
         # The proxy's credentials: aiohttp sends ``proxy_headers`` with a CONNECT (an https target)
         # only; an http target goes to the proxy as an ordinary request carrying the header itself.
         authorization = self._route.basic_authorization()
         self._proxy_headers = {"Proxy-Authorization": authorization} if authorization else None
-        if authorization and self._base_url.startswith("http://"):
+        if authorization and self.base_url.startswith("http://"):
             self._headers["Proxy-Authorization"] = authorization
-        self._sleep = sleep
         self._session: aiohttp.ClientSession | None = None
         self._session_loop: asyncio.AbstractEventLoop | None = None
         #: What makes this client's connection one with another's: its shared reader and budget.
-        self._connection = connection_key(self._base_url, self._workspace_id, api_key)
+        self._connection = connection_key(self.base_url, self.workspace_id, api_key)
 
     async def __aenter__(self) -> AsyncCloudOSClient:
         return self
@@ -234,7 +228,7 @@ class AsyncCloudOSClient(ClientBase):
             self._session_loop = loop
         async with self._session.request(
             request.method,
-            request.url(self._base_url),
+            request.url(self.base_url),
             json=request.json,
             headers=self._headers,
             ssl=self._ssl,
@@ -249,16 +243,16 @@ class AsyncCloudOSClient(ClientBase):
             # A redirect to another host would carry the apikey header along.
             allow_redirects=False,
         ) as response:
-            announced = announced_length(response.headers.get("Content-Length"))
-            if announced is not None and announced > self._max_bytes:
+            try:
+                self._refuse_announced(request, response.headers.get("Content-Length"))
+                body = bytearray()
+                async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
+                    body += chunk
+                    if len(body) > self._max_bytes:
+                        raise self._too_large(request)
+            except CloudOSResponseTooLargeError:
                 response.close()  # drop the connection rather than drain what was refused
-                raise too_large_error(request, self._max_bytes, announced=announced)
-            body = bytearray()
-            async for chunk in response.content.iter_chunked(READ_CHUNK_BYTES):
-                body += chunk
-                if len(body) > self._max_bytes:
-                    response.close()
-                    raise too_large_error(request, self._max_bytes)
+                raise
             answer = Answer(response.status, bytes(body), response.headers.get("Retry-After"))
         if answer.status == 429:
             # Every wait and pause of this connection holds off, not just this request.
@@ -272,60 +266,16 @@ class AsyncCloudOSClient(ClientBase):
         steps = self._attempts(request, max_attempts, logger).steps(_ERRORS)
         return await run_awaited(steps, exchange, self._sleep)
 
+    async def _call(self, request: ApiRequest, read: Reader | None, max_attempts: int | None) -> Any:
+        body = await self._send(request, max_attempts=max_attempts)
+        return None if read is None else read(body, request)
+
     async def read_session(self, session_id: str, listed_in: Iterable[str]) -> dict[str, Any]:
         """:meth:`get_session` for one of many waits on this connection: the loop's shared reader
         (:mod:`.shared_reads`) answers it from a listing of the API statuses ``listed_in`` when it
         can; else, or when ``listed_in`` is empty, the session is read on its own."""
         seen = await shared_reads.reader_for(self._connection).latest(self, session_id, listed_in)
         return seen if seen is not None else await self.get_session(session_id)
-
-    async def get_session(
-        self, session_id: str, workspace_id: str | None = None, *, max_attempts: int | None = None
-    ) -> dict[str, Any]:
-        request = api.get_session(self._workspace(workspace_id), session_id)
-        return self._object(await self._send(request, max_attempts=max_attempts), request)
-
-    async def list_sessions(
-        self,
-        page: int = 1,
-        limit: int = api.MAX_PAGE_SIZE,
-        statuses: str | Iterable[str] | None = None,
-        only_owner: bool = False,
-        archived: bool | None = False,
-        workspace_id: str | None = None,
-        *,
-        max_attempts: int | None = None,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of sessions and the total count (see the synchronous client)."""
-        request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
-        return self._page(await self._send(request, max_attempts=max_attempts), request, page, limit)
-
-    async def pause_session(
-        self,
-        session_id: str,
-        upload_on_close: bool = True,
-        force_abort: bool = False,
-        workspace_id: str | None = None,
-        *,
-        max_attempts: int | None = None,
-    ) -> None:
-        """Pause a session; an already paused one gives :class:`CloudOSStateError` (409)."""
-        request = api.abort_session(self._workspace(workspace_id), session_id, upload_on_close, force_abort)
-        await self._send(request, max_attempts=max_attempts)
-
-    #: The API's word for :meth:`pause_session` (deprecated: kept for callers written against it).
-    abort_session = pause_session
-
-    async def resume_session(
-        self,
-        session_id: str,
-        payload: dict[str, Any],
-        workspace_id: str | None = None,
-        *,
-        max_attempts: int | None = None,
-    ) -> dict[str, Any]:
-        request = api.resume_session(self._workspace(workspace_id), session_id, payload)
-        return self._object(await self._send(request, max_attempts=max_attempts), request, empty=True)
 
 
 __all__ = ["AsyncCloudOSClient", "ssl_option"]

@@ -128,7 +128,7 @@ def settings_from_connection(
     verify: bool | str = (ssl_cert.strip() if ssl_cert else True) if verify_ssl else False
     if is_unset(workspace_id):
         workspace_id = read("workspace_id")
-    poll_interval = read("poll_interval")
+    poll = read("poll_interval")
     default_policy = RetryPolicy()
     retry_delay = read("retry_delay", default_policy.backoff_base)
     rate = read("max_requests_per_second", DEFAULT_REQUESTS_PER_SECOND)  # JSON or a form's text field
@@ -155,9 +155,7 @@ def settings_from_connection(
             backoff_max=max(default_policy.backoff_max, delay),
         ),
         assumed_https=assumed_https,
-        poll_interval=None
-        if poll_interval is None
-        else parse_duration_seconds(poll_interval, parameter="poll_interval"),
+        poll_interval=None if poll is None else parse_duration_seconds(poll, parameter="poll_interval"),
         max_requests_per_second=check_rate(
             require_number(rate, "max_requests_per_second", "a number of requests a second")
         ),

@@ -202,8 +202,3 @@ def leave(key: Hashable, client: AsyncCloudOSClient) -> None:
         reader._waits.discard(client)
         if not reader._waits:
             del readers[key]
-
-
-def readers(loop: asyncio.AbstractEventLoop | None = None) -> int:
-    """How many readers ``loop`` (default: the running loop) holds; for tests and benchmarks."""
-    return len(_READERS.get(loop or asyncio.get_running_loop(), {}))

@@ -44,13 +44,12 @@ from airflow_provider_cloudos.client.transport import (
     Answer,
     AttemptTimeout,
     ClientBase,
+    Reader,
     RetryPolicy,
     TransportErrors,
-    announced_length,
     check_seconds,
     check_verify,
     run_blocking,
-    too_large_error,
     verify_from_environment,
 )
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
@@ -132,10 +131,6 @@ class _Adapter(HTTPAdapter):
         return manager
 
 
-#: A small pool: one client talks to one host, mostly one request at a time.
-_POOL_SIZE = 4
-
-
 def _check_timeout(timeout: tuple[float, float] | float) -> tuple[float, float]:
     """``(connect, read)`` seconds, from one number for both or a pair; refused by name otherwise."""
     values = timeout if isinstance(timeout, tuple) else (timeout,)
@@ -184,17 +179,17 @@ class CloudOSClient(ClientBase):
         attempt_seconds = check_seconds(total_timeout, "total_timeout")
         super().__init__(
             base_url, api_key, workspace_id, attempt_seconds, max_response_bytes,
-            proxy, no_proxy, retry_policy, clock, user_agent,
+            proxy, no_proxy, retry_policy, clock, user_agent, sleep,
         )  # fmt: skip
         self._proxies = {"http": self._route.proxy, "https": self._route.proxy} if self._route.proxy else {}
-        self._sleep = sleep
         self._owns_session = session is None
         if session is None:
             session = requests.Session()
             # Proxies and CA bundles are chosen by the provider's rule (client.transport), the same
             # for both transports; the environment is read there, not again by requests.
             session.trust_env = False
-            adapter = _Adapter(pool_connections=_POOL_SIZE, pool_maxsize=_POOL_SIZE, max_retries=0)
+            # A small pool: one client talks to one host, mostly one request at a time.
+            adapter = _Adapter(pool_connections=4, pool_maxsize=4, max_retries=0)
             session.mount("https://", adapter)
             session.mount("http://", adapter)
         self._session = session
@@ -255,9 +250,7 @@ class CloudOSClient(ClientBase):
         Refused unread when the announced length passes the size cap, and as soon as what arrived does.
         """
         limit, read_timeout = self._max_bytes, self._timeout[1]
-        announced = announced_length(response.headers.get("Content-Length"))
-        if announced is not None and announced > limit:
-            raise too_large_error(request, limit, announced=announced)
+        self._refuse_announced(request, response.headers.get("Content-Length"))
         raw = response.raw
         body = bytearray()
         while True:
@@ -279,7 +272,7 @@ class CloudOSClient(ClientBase):
                 return bytes(body)
             body += chunk
             if len(body) > limit:
-                raise too_large_error(request, limit)
+                raise self._too_large(request)
 
     def _send(self, request: ApiRequest, *, max_attempts: int | None = None) -> bytes:
         """Send ``request``, retrying as the policy and the call's deadline allow; a 2xx body or raise.
@@ -287,39 +280,20 @@ class CloudOSClient(ClientBase):
         No attempt starts, and no retry sleeps, past the deadline of the task the call serves
         (:mod:`~airflow_provider_cloudos.client.transport`); each attempt ends by it too.
         """
-        exchange = functools.partial(self._exchange, request, request.url(self._base_url))
+        exchange = functools.partial(self._exchange, request, request.url(self.base_url))
         steps = self._attempts(request, max_attempts, logger).steps(_ERRORS)
         return run_blocking(steps, exchange, self._sleep)
 
-    def _json(self, request: ApiRequest) -> Any:
-        return decode_json(self._send(request), request, secrets=self._secrets)
+    def _call(self, request: ApiRequest, read: Reader | None = None, max_attempts: int | None = None) -> Any:
+        body = self._send(request, max_attempts=max_attempts)
+        return None if read is None else read(body, request)
+
+    def _json(self, body: bytes, request: ApiRequest) -> Any:
+        return decode_json(body, request, secrets=self._secrets)
 
     def create_session(self, payload: dict[str, Any], workspace_id: str | None = None) -> dict[str, Any]:
         """Start a session; sent once only (see :mod:`~airflow_provider_cloudos.client.transport`)."""
-        request = api.create_session(self._workspace(workspace_id), payload)
-        return self._object(self._send(request), request)
-
-    def get_session(self, session_id: str, workspace_id: str | None = None) -> dict[str, Any]:
-        request = api.get_session(self._workspace(workspace_id), session_id)
-        return self._object(self._send(request), request)
-
-    def list_sessions(
-        self,
-        page: int = 1,
-        limit: int = MAX_PAGE_SIZE,
-        statuses: str | Iterable[str] | None = None,
-        only_owner: bool = False,
-        archived: bool | None = False,
-        workspace_id: str | None = None,
-    ) -> tuple[list[dict[str, Any]], int]:
-        """One page of sessions and the total count over all pages.
-
-        ``statuses`` may be display names (``running``, ``paused``) or API names; each display
-        name expands to every API spelling of it. When the server gives no count, the total is
-        the number of sessions known so far (earlier pages plus this one).
-        """
-        request = self._list_request(page, limit, statuses, only_owner, archived, workspace_id)
-        return self._page(self._send(request), request, page, limit)
+        return self._call(api.create_session(self._workspace(workspace_id), payload), self._object)
 
     def iter_sessions(
         self,
@@ -335,8 +309,9 @@ class CloudOSClient(ClientBase):
         that ignores ``page`` would otherwise be asked for page after page forever).
         """
         seen: set[str] = set()
+        workspace = self._workspace(workspace_id)
         for page in itertools.count(1):
-            request = self._list_request(page, page_size, statuses, only_owner, archived, workspace_id)
+            request = api.list_sessions(workspace, page, page_size, statuses, only_owner, archived)
             sessions, total = self._listed(self._send(request), request)
             known = len(seen)
             for session in sessions:
@@ -352,55 +327,29 @@ class CloudOSClient(ClientBase):
                 )
                 return
 
-    def pause_session(
-        self,
-        session_id: str,
-        upload_on_close: bool = True,
-        force_abort: bool = False,
-        workspace_id: str | None = None,
-    ) -> None:
-        """Pause a session. An already paused one gives :class:`CloudOSStateError` (409).
-
-        The exception's ``server_message`` says "aborted in aborted status"; callers that only
-        want the session paused treat it as success.
-        """
-        self._send(api.abort_session(self._workspace(workspace_id), session_id, upload_on_close, force_abort))
-
-    #: The API's word for :meth:`pause_session` (deprecated: kept for callers written against it).
-    abort_session = pause_session
-
-    def resume_session(
-        self, session_id: str, payload: dict[str, Any], workspace_id: str | None = None
-    ) -> dict[str, Any]:
-        """Resume a paused session; the session object (empty when the server sends no body)."""
-        request = api.resume_session(self._workspace(workspace_id), session_id, payload)
-        return self._object(self._send(request), request, empty=True)
-
     def search_projects(self, name: str, workspace_id: str | None = None) -> list[dict[str, Any]]:
         """Projects whose name contains ``name``; picking the exact match is the caller's job."""
         request = api.search_projects(self._workspace(workspace_id), name)
-        return extract_items(self._json(request), "projects", request)
+        return extract_items(self._call(request, self._json), "projects", request)
 
     def list_datasets(self, project_id: str, workspace_id: str | None = None) -> list[dict[str, Any]]:
         request = api.list_datasets(self._workspace(workspace_id), project_id)
-        return extract_items(self._json(request), "datasets", request)
+        return extract_items(self._call(request, self._json), "datasets", request)
 
     def list_dataset_items(self, dataset_id: str, workspace_id: str | None = None) -> dict[str, Any]:
         """``{"folders": [...], "files": [...]}`` at the top of a dataset."""
-        request = api.list_dataset_items(self._workspace(workspace_id), dataset_id)
-        return self._object(self._send(request), request)
+        return self._call(api.list_dataset_items(self._workspace(workspace_id), dataset_id), self._object)
 
     def list_folder_items(
         self, folder_id: str, folder_type: str, workspace_id: str | None = None
     ) -> dict[str, Any]:
         """``{"folders": [...], "files": [...]}`` of a ``VirtualFolder`` or ``S3Folder``."""
         request = api.list_folder_items(self._workspace(workspace_id), folder_id, folder_type)
-        return self._object(self._send(request), request)
+        return self._call(request, self._object)
 
     def check_access(self, workspace_id: str | None = None) -> int:
         """One cheap authenticated call (a one-item list); the number of sessions in the workspace."""
-        _, total = self.list_sessions(limit=1, archived=None, workspace_id=workspace_id)
-        return total
+        return self.list_sessions(limit=1, archived=None, workspace_id=workspace_id)[1]
 
 
 __all__ = ["CloudOSClient"]

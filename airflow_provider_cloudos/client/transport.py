@@ -36,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import errno
+import functools
 import ipaddress
 import logging
 import math
@@ -47,7 +48,7 @@ import ssl
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Generator, Hashable, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 from datetime import UTC
@@ -60,10 +61,11 @@ from airflow_provider_cloudos.client.api import (
     _NOT_RETRIED,
     ApiRequest,
     _attempts,
+    _unusable,
     decode_json,
-    decode_json_object,
+    extract_items,
+    extract_total,
     is_retryable_status,
-    list_page,
     raise_for_status,
     redact,
     redact_credentials,
@@ -76,7 +78,6 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSValidationError,
 )
 from airflow_provider_cloudos.core.formatters import normalize_base_url, shown_url
-from airflow_provider_cloudos.core.status import api_statuses_for, normalize_statuses
 from airflow_provider_cloudos.version import __version__
 
 #: The total time one attempt may take (connect, send, the whole answer), whatever the server does.
@@ -104,15 +105,6 @@ def check_seconds(value: object, parameter: str, what: str = "a number of second
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < float("inf"):
         raise CloudOSValidationError(parameter, value, f"expected {what}")
     return float(value)
-
-
-def announced_length(value: str | None) -> int | None:
-    """The ``Content-Length`` a server announced, or None when absent or unreadable."""
-    try:
-        length = int((value or "").strip())
-    except ValueError:  # absent (blank) or not a number
-        return None
-    return length if length >= 0 else None
 
 
 def clean_workspace_id(workspace_id: str | None) -> str | None:
@@ -182,11 +174,8 @@ def parse_retry_after(value: str | None, *, clock: Callable[[], float] = time.ti
     A date in the past means "now" (0 seconds).
     """
     text = (value or "").strip()
-    try:
+    with suppress(ValueError):  # not a number of seconds: maybe a date
         seconds = float(text)
-    except ValueError:
-        pass
-    else:
         return max(seconds, 0.0) if math.isfinite(seconds) else None
     try:
         moment = parsedate_to_datetime(text)
@@ -227,8 +216,7 @@ def retry_delay(
     if requested is not None:
         return min(requested, policy.retry_after_max)
     backoff = min(policy.backoff_max, policy.backoff_base * 2 ** min(attempt - 1, 62))
-    share = min(max(rng(), 0.0), 1.0)
-    return backoff * (1.0 - policy.jitter * share)
+    return backoff * (1.0 - policy.jitter * min(max(rng(), 0.0), 1.0))
 
 
 @dataclass(frozen=True)
@@ -245,12 +233,6 @@ _CURRENT: ContextVar[Deadline | None] = ContextVar("cloudos_call_deadline", defa
 def current_deadline() -> Deadline | None:
     """The deadline of the calls made here, or None when no task set one."""
     return _CURRENT.get()
-
-
-def _checked_time(value: float, parameter: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != value:
-        raise CloudOSValidationError(parameter, value, "expected a number of seconds")
-    return float(value)
 
 
 _Scoped = TypeVar("_Scoped", bound=Deadline | None)
@@ -272,11 +254,9 @@ def call_deadline(at: float | None, source: str) -> AbstractContextManager[Deadl
     Inside an earlier deadline, the earlier one stays: a scope can only shorten the time left.
     """
     outer = _CURRENT.get()
-    if at is None:
+    if at is None or (outer is not None and outer.at <= at):
         return _scope(outer)
-    wanted = Deadline(_checked_time(at, "deadline"), source)
-    chosen = outer if outer is not None and outer.at <= wanted.at else wanted
-    return _scope(chosen)
+    return _scope(Deadline(at, source))
 
 
 def cleanup_budget(
@@ -287,34 +267,7 @@ def cleanup_budget(
     For the calls a task makes because its deadline passed (pausing the session it started): they
     would otherwise be refused before they are sent.
     """
-    return _scope(Deadline(clock() + _checked_time(seconds, "seconds"), source))
-
-
-def attempt_budget(per_attempt: float, deadline: Deadline | None, now: float) -> float | None:
-    """Seconds the next attempt may take: the client's own limit, cut to what the deadline leaves;
-    None when the deadline leaves nothing."""
-    if deadline is None:
-        return per_attempt
-    left = deadline.at - now
-    return min(per_attempt, left) if left > 0 else None
-
-
-#: A timeout that fires this close to the deadline is the deadline's (timers are not exact).
-_DEADLINE_SLACK_SECONDS = 0.05
-
-
-def deadline_passed(deadline: Deadline | None, now: float) -> bool:
-    """Whether a timeout that just fired was the deadline's, rather than a shorter one of the
-    client's own (a connect timeout, say): only then does the error say the deadline was reached."""
-    return deadline is not None and deadline.at - now <= _DEADLINE_SLACK_SECONDS
-
-
-def sleep_fits(delay: float, deadline: Deadline | None, now: float) -> bool:
-    """Whether sleeping ``delay`` seconds still leaves time for another attempt."""
-    return deadline is None or now + delay < deadline.at
-
-
-_HOST_AND_PORT = re.compile(r"[^:\[\]]+:\d+")
+    return _scope(Deadline(clock() + seconds, source))
 
 
 @dataclass(frozen=True)
@@ -395,7 +348,7 @@ def _matches(host: str, authority: str, entry: str) -> bool:
     name = entry.lstrip(".").lower()
     if not name:
         return False
-    target = authority if _HOST_AND_PORT.fullmatch(name) else host
+    target = authority if re.fullmatch(r"[^:\[\]]+:\d+", name) else host  # host:port, or a host name
     return target == name or target.endswith("." + name)
 
 
@@ -573,10 +526,6 @@ def tls_reason(error: BaseException) -> str:
 DEFAULT_REQUESTS_PER_SECOND = 20.0
 
 
-#: How long a 429 without a usable ``Retry-After`` holds the connection's requests.
-TOO_MANY_REQUESTS_HOLD_SECONDS = 1.0
-
-
 def check_rate(value: object, parameter: str = "max_requests_per_second") -> float:
     """A number of requests a second greater than 0, refused by name otherwise."""
     return check_seconds(value, parameter, "a number of requests a second above 0")
@@ -623,41 +572,8 @@ def budget_for(key: Hashable, per_second: float) -> RequestBudget:
     return budget
 
 
-def connection_error(
-    request: ApiRequest,
-    error: BaseException,
-    *,
-    attempts: int = 1,
-    secrets: Iterable[str] = (),
-    base_url: str | None = None,
-) -> CloudOSTransientError:
-    """The exception for a request that got no HTTP answer at all (refused, reset, timed out).
-
-    Says why in plain words and what to check (:func:`~.unreachable.explain_no_answer`), never
-    the HTTP library's own text (its pool, object reprs and the URL with its query).
-    """
-    detail = explain_no_answer(error, base_url).detail()
-    message = f"CloudOS API unreachable for {request.describe()}{_attempts(attempts)}: {detail}"
-    if not request.idempotent:
-        message += f". {_NOT_RETRIED}"
-    return CloudOSTransientError(redact(message, secrets), status_code=None, endpoint=request.name)
-
-
 def _megabytes(size: int) -> str:
     return f"{size / 1_048_576:.1f} MB" if size >= 100_000 else f"{size} bytes"
-
-
-def too_large_error(
-    request: ApiRequest, limit: int, *, announced: int | None = None
-) -> CloudOSResponseTooLargeError:
-    """The exception for an answer over the size cap, refused before it was read into memory."""
-    size = f"announced {_megabytes(announced)}" if announced is not None else f"more than {_megabytes(limit)}"
-    message = (
-        f"CloudOS API answered {request.describe()} with a body too large to read ({size}, the limit "
-        f"is {_megabytes(limit)}); refused without reading it. A CloudOS answer is never this large: "
-        "check the CloudOS URL, or raise the connection's max_response_mb extra"
-    )
-    return CloudOSResponseTooLargeError(message, endpoint=request.name)
 
 
 @dataclass(frozen=True)
@@ -726,12 +642,17 @@ class Attempts:
         self._deadline = current_deadline()
         self._started = self.clock()
 
+    def _left(self) -> float:
+        """Seconds until the deadline (infinite without one)."""
+        return math.inf if self._deadline is None else self._deadline.at - self.clock()
+
     def steps(self, errors: TransportErrors) -> Steps:
         """The loop: attempts and the waits between them, until a 2xx answer or an error."""
         delay: float | None
         while True:
-            budget = attempt_budget(self.attempt_seconds, self._deadline, self.clock())
-            if budget is None:
+            # The client's own limit, cut to what the deadline leaves.
+            budget = min(self.attempt_seconds, self._left())
+            if budget <= 0:
                 raise self._out_of_time(self._last_failure)
             self.count += 1
             try:
@@ -762,20 +683,26 @@ class Attempts:
         the transport raised, which is chained only when it reveals no secret.
         """
         timed_out = isinstance(exc, errors.timeouts)
-        if timed_out and deadline_passed(self._deadline, self.clock()):
-            # Cut by the deadline: what it says is the deadline; an earlier attempt's failure, if
-            # any, is still the last thing CloudOS (or the network) said.
+        if timed_out and self._left() <= 0.05:
+            # Cut by the deadline (a timeout this close to it is the deadline's: timers are not
+            # exact), not by a shorter timeout of the client's own (a connect timeout, say): what
+            # it says is the deadline; an earlier attempt's failure, if any, is still the last
+            # thing CloudOS (or the network) said.
             raise self._out_of_time(self._last_failure) from None
         error = AttemptTimeout(budget) if timed_out and errors.timeout_is_the_attempts else exc
         delay = self._delay(None, None)
         if delay is None:
-            # Nothing chained when the message already says what to check (the library's chain
-            # would repeat its pool dump and the URL's query in the traceback); else what the
-            # transport raised, unless it reveals a secret.
+            # No HTTP answer at all: why in plain words and what to check, never the HTTP library's
+            # own text (its pool, object reprs and the URL with its query). Nothing chained when
+            # the message already says what to check (the library's chain would repeat its pool
+            # dump and the URL's query in the traceback); else what the transport raised, unless
+            # it reveals a secret.
+            why = f"{_attempts(self.count)}: {explain_no_answer(error, self.base_url).detail()}"
+            message = f"CloudOS API unreachable for {self.request.describe()}{why}"
             explained = explain_no_answer(exc, self.base_url).advice is not None
-            raise connection_error(
-                self.request, error, attempts=self.count, secrets=self.secrets, base_url=self.base_url
-            ) from (None if explained else safe_cause(exc, self.secrets))
+            raise self._error(message, CloudOSTransientError, self.count) from (
+                None if explained else safe_cause(exc, self.secrets)
+            )
         if isinstance(error, AttemptTimeout):
             return self._before_retry(str(error), delay)
         # The transport's text may quote a header or a proxy URL: it is redacted like any message.
@@ -783,10 +710,9 @@ class Attempts:
 
     def _answered(self, answer: Answer) -> float | None:
         """Seconds to wait after an answer worth another attempt; None for a 2xx; raise otherwise."""
-        if is_retryable_status(answer.status):
-            delay = self._delay(answer.status, answer.retry_after)
-            if delay is not None:
-                return self._before_retry(f"HTTP {answer.status}", delay)
+        delay = self._delay(answer.status, answer.retry_after)  # None unless the status is retryable
+        if delay is not None:
+            return self._before_retry(f"HTTP {answer.status}", delay)
         raise_for_status(answer.status, answer.body, self.request, attempts=self.count, secrets=self.secrets)
         return None
 
@@ -798,7 +724,7 @@ class Attempts:
 
     def _before_retry(self, failure: str, delay: float) -> float:
         """``delay``, once it is known to fit before the deadline and the retry is logged."""
-        if not sleep_fits(delay, self._deadline, self.clock()):
+        if delay >= self._left():  # no time left for another attempt after the sleep
             raise self._out_of_time(failure) from None
         self.logger.warning(
             "CloudOS API %s (%s) got %s; retrying in %.2fs (attempt %d of %d)",
@@ -812,11 +738,16 @@ class Attempts:
         self._last_failure = failure
         return delay
 
-    def _error(self, message: str) -> CloudOSAPIError:
-        """The call's error: ``message`` redacted, with no HTTP status (there was no answer)."""
-        return CloudOSAPIError(redact(message, self.secrets), status_code=None, endpoint=self.request.name)
+    def _error(
+        self, message: str, kind: type[CloudOSAPIError] = CloudOSAPIError, sent: int = 0
+    ) -> CloudOSAPIError:
+        """The call's error: ``message`` redacted, with no HTTP status (there was no answer), saying
+        why a create that was ``sent`` is not sent again."""
+        if sent and not self.request.idempotent:
+            message += f". {_NOT_RETRIED}"
+        return kind(redact(message, self.secrets), status_code=None, endpoint=self.request.name)
 
-    def _out_of_time(self, failure: str | None) -> CloudOSDeadlineError:
+    def _out_of_time(self, failure: str | None) -> CloudOSAPIError:
         """The error for a call stopped by its task's deadline: which call, how long it ran (and
         how many attempts it made), whose deadline it was and what failed last."""
         assert self._deadline is not None
@@ -827,11 +758,7 @@ class Attempts:
         message = f"CloudOS API {what} {done}: the deadline of {source} {reached}"
         if failure:
             message += f"; last failure: {failure}"
-        if self.count and not self.request.idempotent:
-            message += f". {_NOT_RETRIED}"
-        return CloudOSDeadlineError(
-            redact(message, self.secrets), status_code=None, endpoint=self.request.name
-        )
+        return self._error(message, CloudOSDeadlineError, self.count)
 
 
 def run_blocking(steps: Steps, send: Callable[[float], Answer], sleep: Callable[[float], Any]) -> bytes:
@@ -866,6 +793,10 @@ async def run_awaited(
     return step
 
 
+#: What a call makes of its 2xx body (and its request, for messages).
+Reader = Callable[[bytes, ApiRequest], Any]
+
+
 class ClientBase:
     """The settings and helpers both transports share; not used on its own.
 
@@ -884,9 +815,10 @@ class ClientBase:
         retry_policy: RetryPolicy | None,
         clock: Callable[[], float],
         user_agent: str | None,
+        sleep: Callable[[float], Any],
     ) -> None:
         self._attempt_seconds = attempt_seconds
-        self._base_url = normalize_base_url(base_url)
+        self.base_url = normalize_base_url(base_url)
         if not isinstance(api_key, str) or not api_key.strip():
             raise CloudOSValidationError("api_key", "", "an API key is required")
         # A key with a line break or control character inside would make the HTTP library raise an
@@ -895,14 +827,15 @@ class ClientBase:
         if not self._api_key.isprintable():
             problem = "the API key contains line breaks or control characters"
             raise CloudOSValidationError("api_key", "<redacted>", problem)
-        self._workspace_id = clean_workspace_id(workspace_id)
+        self.workspace_id = clean_workspace_id(workspace_id)
         size = self._max_bytes = max_response_bytes
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             problem = "expected a number of bytes of at least 1"
             raise CloudOSValidationError("max_response_bytes", size, problem)
-        self._route = choose_route(self._base_url, proxy, no_proxy)
+        self._route = choose_route(self.base_url, proxy, no_proxy)
         self._retry_policy = retry_policy or RetryPolicy()
         self._clock = clock
+        self._sleep = sleep
         self._secrets = (self._api_key, *self._route.secrets())
         self._headers = {
             "apikey": self._api_key,
@@ -912,33 +845,18 @@ class ClientBase:
         }
 
     @property
-    def base_url(self) -> str:
-        return self._base_url
-
-    @property
-    def workspace_id(self) -> str | None:
-        return self._workspace_id
-
-    @property
     def retry_policy(self) -> RetryPolicy:
         return self._retry_policy
-
-    @property
-    def proxy(self) -> str | None:
-        """The proxy the client sends through, credentials included (never log it as is)."""
-        return self._route.proxy
 
     def __repr__(self) -> str:
         """Where the client points (and through which proxy, without its credentials), never what
         it authenticates with."""
         proxy = "" if self._route.proxy is None else f", proxy={redact_credentials(self._route.proxy)!r}"
-        return (
-            f"{type(self).__name__}(base_url={self._base_url!r}, workspace_id={self._workspace_id!r}{proxy})"
-        )
+        return f"{type(self).__name__}(base_url={self.base_url!r}, workspace_id={self.workspace_id!r}{proxy})"
 
     def _workspace(self, workspace_id: str | None) -> str:
         """The workspace of one call: the one passed in, else the client's; one is required."""
-        workspace = clean_workspace_id(workspace_id) or self._workspace_id
+        workspace = clean_workspace_id(workspace_id) or self.workspace_id
         if not workspace:
             problem = "no workspace id given to the call or to the client; set it in the connection"
             raise CloudOSValidationError("workspace_id", workspace_id, problem)
@@ -950,39 +868,110 @@ class ClientBase:
         if max_attempts is not None:
             policy = replace(policy, max_attempts=max_attempts)
         return Attempts(
-            request, policy, self._attempt_seconds, self._secrets, self._clock, logger, self._base_url
+            request, policy, self._attempt_seconds, self._secrets, self._clock, logger, self.base_url
         )
 
-    def _list_request(
-        self,
-        page: int,
-        limit: int,
-        statuses: str | Iterable[str] | None,
-        only_owner: bool,
-        archived: bool | None,
-        workspace_id: str | None,
-    ) -> ApiRequest:
-        if statuses is not None and not isinstance(statuses, str):
-            statuses = list(statuses)
-        workspace = self._workspace(workspace_id)
-        # Display or API names, each display name expanded to every API spelling; none: no filter.
-        names = api_statuses_for(normalize_statuses(statuses, "statuses")) if statuses else None
-        return api.list_sessions(workspace, page, limit, names, only_owner, archived)
+    def _refuse_announced(self, request: ApiRequest, length: str | None) -> None:
+        """Refuse, unread, an answer whose announced ``Content-Length`` passes the size cap."""
+        with suppress(ValueError):  # none announced (blank) or not a number: it is read and counted
+            if (announced := int((length or "").strip())) > self._max_bytes:
+                raise self._too_large(request, announced)
+
+    def _too_large(self, request: ApiRequest, announced: int | None = None) -> CloudOSResponseTooLargeError:
+        """The exception for an answer over the size cap, refused before it was read into memory."""
+        limit = _megabytes(self._max_bytes)
+        size = f"announced {_megabytes(announced)}" if announced is not None else f"more than {limit}"
+        message = (
+            f"CloudOS API answered {request.describe()} with a body too large to read ({size}, the limit "
+            f"is {limit}); refused without reading it. A CloudOS answer is never this large: "
+            "check the CloudOS URL, or raise the connection's max_response_mb extra"
+        )
+        return CloudOSResponseTooLargeError(message, endpoint=request.name)
 
     def _object(self, body: bytes, request: ApiRequest, *, empty: bool = False) -> dict[str, Any]:
         """The JSON object of a 2xx answer; ``{}`` for an empty one where ``empty`` allows it."""
         if empty and not body.strip():
             return {}
-        return decode_json_object(body, request, secrets=self._secrets)
+        parsed = decode_json(body, request, secrets=self._secrets)
+        if not isinstance(parsed, dict):
+            raise _unusable(request, f"with a JSON {type(parsed).__name__} where an object was expected")
+        return parsed
 
     def _listed(self, body: bytes, request: ApiRequest) -> tuple[list[dict[str, Any]], int | None]:
         """The sessions of one listed page and the server's total (None when it gives none)."""
-        return list_page(decode_json(body, request, secrets=self._secrets), request)
+        payload = decode_json(body, request, secrets=self._secrets)
+        return extract_items(payload, "sessions", request), extract_total(payload)
 
-    def _page(
-        self, body: bytes, request: ApiRequest, page: int, limit: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        """The sessions of one listed page and the server's count of all matching sessions, or,
-        when it gives none, the number known so far (earlier pages plus this one)."""
-        sessions, total = self._listed(body, request)
-        return sessions, ((page - 1) * limit + len(sessions) if total is None else total)
+    # --- the calls both clients make: each returns its result, or (async client) an awaitable of it --
+
+    def _call(self, request: ApiRequest, read: Reader | None, max_attempts: int | None) -> Any:
+        """Send ``request`` (the client's ``_send``) and what ``read`` makes of its 2xx body (None
+        without ``read``)."""
+        raise NotImplementedError
+
+    def get_session(
+        self, session_id: str, workspace_id: str | None = None, *, max_attempts: int | None = None
+    ) -> Any:
+        """The session's object. ``max_attempts`` overrides the policy for one call (a trigger that
+        tolerates transient errors between polls itself can pass 1)."""
+        request = api.get_session(self._workspace(workspace_id), session_id)
+        return self._call(request, self._object, max_attempts)
+
+    def list_sessions(
+        self,
+        page: int = 1,
+        limit: int = api.MAX_PAGE_SIZE,
+        statuses: str | Iterable[str] | None = None,
+        only_owner: bool = False,
+        archived: bool | None = False,
+        workspace_id: str | None = None,
+        *,
+        max_attempts: int | None = None,
+    ) -> Any:
+        """One page of sessions and the total count over all pages.
+
+        ``statuses`` may be display names (``running``, ``paused``) or API names; each display
+        name expands to every API spelling of it. When the server gives no count, the total is
+        the number of sessions known so far (earlier pages plus this one).
+        """
+
+        def read(body: bytes, request: ApiRequest) -> tuple[list[dict[str, Any]], int]:
+            sessions, total = self._listed(body, request)
+            return sessions, ((page - 1) * limit + len(sessions) if total is None else total)
+
+        workspace = self._workspace(workspace_id)
+        return self._call(
+            api.list_sessions(workspace, page, limit, statuses, only_owner, archived), read, max_attempts
+        )
+
+    def pause_session(
+        self,
+        session_id: str,
+        upload_on_close: bool = True,
+        force_abort: bool = False,
+        workspace_id: str | None = None,
+        *,
+        max_attempts: int | None = None,
+    ) -> Any:
+        """Pause a session. An already paused one gives :class:`CloudOSStateError` (409).
+
+        The exception's ``server_message`` says "aborted in aborted status"; callers that only
+        want the session paused treat it as success.
+        """
+        request = api.abort_session(self._workspace(workspace_id), session_id, upload_on_close, force_abort)
+        return self._call(request, None, max_attempts)
+
+    #: The API's word for :meth:`pause_session` (deprecated: kept for callers written against it).
+    abort_session = pause_session
+
+    def resume_session(
+        self,
+        session_id: str,
+        payload: dict[str, Any],
+        workspace_id: str | None = None,
+        *,
+        max_attempts: int | None = None,
+    ) -> Any:
+        """Resume a paused session; the session object (empty when the server sends no body)."""
+        request = api.resume_session(self._workspace(workspace_id), session_id, payload)
+        return self._call(request, functools.partial(self._object, empty=True), max_attempts)

@@ -15,15 +15,12 @@ from airflow_provider_cloudos.client.api import (
     ApiRequest,
     CloudOSResolver,
     decode_json,
-    decode_json_object,
     extract_items,
     extract_total,
-    list_page,
     raise_for_status,
     redact,
     server_message,
 )
-from airflow_provider_cloudos.client.transport import connection_error
 from airflow_provider_cloudos.core.errors import (
     CloudOSAPIError,
     CloudOSAuthError,
@@ -73,7 +70,8 @@ def test_url_carries_the_encoded_query():
     request = api.list_sessions(WS, page=2, limit=5, statuses=["ready"], only_owner=True)
     assert request.url("https://cloudos.example") == (
         "https://cloudos.example/api/v3/interactive-sessions"
-        f"?teamId={WS}&page=2&limit=5&status%5B%5D=ready&onlyOwnerSessions=true&archived.status=false"
+        f"?teamId={WS}&page=2&limit=5&status%5B%5D=ready&status%5B%5D=running&onlyOwnerSessions=true"
+        "&archived.status=false"
     )
 
 
@@ -297,17 +295,6 @@ def test_server_message(body, expected):
     assert server_message(body) == expected
 
 
-def test_connection_error():
-    error = connection_error(GET, ConnectionError("refused SENTINEL"), attempts=3, secrets=["SENTINEL"])
-    assert isinstance(error, CloudOSTransientError)
-    assert str(error) == (
-        f"CloudOS API unreachable for GET /api/v2/interactive-sessions/{SID} after 3 attempts: "
-        "ConnectionError: refused ***"
-    )
-    assert error.status_code is None
-    assert error.endpoint == "get"
-
-
 def test_decode_json():
     assert decode_json(b'{"a": 1}', GET) == {"a": 1}
     assert decode_json('["x"]', GET) == ["x"]
@@ -325,15 +312,10 @@ def test_decode_json_refuses_empty_bodies(body):
         decode_json(body, GET)
 
 
-def test_decode_json_object_refuses_other_json():
-    with pytest.raises(CloudOSAPIError, match="JSON list where an object was expected"):
-        decode_json_object(b"[]", GET)
-
-
-def test_list_page():
+def test_a_listed_page_keeps_the_sessions_and_reads_the_total():
     request = api.list_sessions(WS)
     payload = {"sessions": [{"_id": "a"}, "junk"], "paginationMetadata": {"Pagination-Count": "7"}}
-    assert list_page(payload, request) == ([{"_id": "a"}], 7)
+    assert (extract_items(payload, "sessions", request), extract_total(payload)) == ([{"_id": "a"}], 7)
 
 
 @pytest.mark.parametrize(
@@ -450,14 +432,14 @@ def client() -> FakeClient:
 class ItemsResolver(CloudOSResolver):
     """The resolver with the payload items alone, without where each lives (most tests read only those)."""
 
-    def resolve_data_file(self, parsed, default_project=None):
-        return self.locate_data_file(parsed, default_project)[0]
+    def resolve_data_file(self, parsed):
+        return self.locate_data_file(parsed)[0]
 
     def resolve_link(self, parsed):
         return self.locate_link(parsed)[0]
 
-    def resolve_mounts(self, parsed_list, default_project=None):
-        return [item for item, _ in self.locate_mounts(parsed_list, default_project)]
+    def resolve_mounts(self, parsed_list):
+        return [item for item, _ in self.locate_mounts(parsed_list)]
 
     def resolve_links(self, parsed_list):
         return [item for item, _ in self.locate_links(parsed_list)]
@@ -546,15 +528,7 @@ def test_resolve_data_file_lists_virtual_folders_as_virtual(resolver, client):
     assert client.calls["folder_type:VirtualFolder"] == 2
 
 
-def test_resolve_data_file_takes_root_folder_paths_relative_to_the_default_project(resolver):
-    parsed = parse_data_file("Data/reads/a.fastq")
-    assert parsed["project_name"] == "Data"
-    assert resolver.resolve_data_file(parsed, default_project="genomics")["item"] == A_FASTQ
-    hand_made = {"type": "cloudos", "project_name": "", "dataset_path": "Data/samples.csv"}
-    assert resolver.resolve_data_file(hand_made, default_project="genomics")["item"] == SAMPLES_CSV
-
-
-def test_resolve_data_file_without_default_project_treats_the_first_segment_as_the_project(resolver):
+def test_resolve_data_file_treats_the_first_segment_as_the_project(resolver):
     with pytest.raises(CloudOSResolutionError, match=r"Project 'Data' was not found"):
         resolver.resolve_data_file(parse_data_file("Data/reads/a.fastq"))
 
@@ -757,11 +731,6 @@ def test_resolving_nothing_makes_no_calls(resolver, client):
 def test_locate_data_file_gives_the_item_and_where_the_file_lives(resolver, path, location):
     parsed = parse_data_file(path)
     assert resolver.locate_data_file(parsed) == (resolver.resolve_data_file(parsed), location)
-
-
-def test_locate_data_file_honours_the_default_project(resolver):
-    _, location = resolver.locate_data_file(parse_data_file("Data/reads/a.fastq"), default_project="genomics")
-    assert location == cloudos_location("genomics", "Data/reads/a.fastq")
 
 
 @pytest.mark.parametrize(

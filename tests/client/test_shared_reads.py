@@ -9,8 +9,8 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from airflow_provider_cloudos.client import AsyncCloudOSClient
-from airflow_provider_cloudos.client.shared_reads import SOLO_ASKS, connection_key, reader_for, readers
+from airflow_provider_cloudos.client import AsyncCloudOSClient, shared_reads
+from airflow_provider_cloudos.client.shared_reads import SOLO_ASKS, connection_key, reader_for
 from airflow_provider_cloudos.client.transport import call_deadline
 from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 
@@ -203,10 +203,10 @@ def test_the_reader_stops_when_its_last_wait_leaves(still):
         held = []
         clients = await _joined([_client(still) for _ in ids])
         await asyncio.gather(*(c.read_session(sid, SETUP) for c, sid in zip(clients, ids, strict=True)))
-        held.append(readers())
+        held.append(len(shared_reads._READERS.get(asyncio.get_running_loop(), {})))
         for client in clients:
             await client.close()
-            held.append(readers())
+            held.append(len(shared_reads._READERS.get(asyncio.get_running_loop(), {})))
         return held
 
     assert asyncio.run(run()) == [1, 1, 1, 1, 0]

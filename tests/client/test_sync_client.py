@@ -84,6 +84,12 @@ def test_create_session_posts_the_payload(client, requests_mock):
     assert sent.headers["Content-Type"] == "application/json"
 
 
+def test_an_answer_that_is_json_but_not_an_object_is_refused(client, requests_mock):
+    requests_mock.get(SESSION_URL, json=["not", "a", "session"])
+    with pytest.raises(CloudOSAPIError, match="JSON list where an object was expected"):
+        client.get_session(SID)
+
+
 def test_get_session(client, requests_mock):
     requests_mock.get(SESSION_URL, json=session_body())
     assert client.get_session(f"{SID}\n") == session_body()
@@ -681,7 +687,7 @@ def test_the_proxy_is_shown_without_its_credentials(monkeypatch):
     for name in ("HTTPS_PROXY", "https_proxy", "NO_PROXY", "no_proxy"):
         monkeypatch.delenv(name, raising=False)
     with CloudOSClient(BASE, KEY, WS, proxy="http://alice:s3cret@proxy.test:3128") as cloudos:
-        assert cloudos.proxy == "http://alice:s3cret@proxy.test:3128"
+        assert cloudos._route.proxy == "http://alice:s3cret@proxy.test:3128"
         assert repr(cloudos) == (
             f"CloudOSClient(base_url='{BASE}', workspace_id='{WS}', proxy='http://***@proxy.test:3128')"
         )

@@ -24,7 +24,6 @@ import base64
 import errno
 import itertools
 import logging
-import math
 import socket
 import ssl
 import traceback
@@ -48,7 +47,6 @@ from airflow_provider_cloudos.client.transport import (
     Send,
     Sleep,
     TransportErrors,
-    attempt_budget,
     budget_for,
     bypasses_proxy,
     call_deadline,
@@ -57,14 +55,12 @@ from airflow_provider_cloudos.client.transport import (
     choose_route,
     cleanup_budget,
     current_deadline,
-    deadline_passed,
     explain_no_answer,
     failure_chain,
     parse_retry_after,
     retry_delay,
     run_awaited,
     run_blocking,
-    sleep_fits,
     tls_reason,
     verify_from_environment,
 )
@@ -305,38 +301,29 @@ async def test_asyncio_tasks_see_the_scope_that_started_them():
     assert outside is None
 
 
-@pytest.mark.parametrize("bad", [math.nan, True, "soon"])
-def test_a_deadline_that_is_not_a_time_is_refused_by_name(bad):
-    with pytest.raises(CloudOSValidationError, match="deadline") as raised, call_deadline(bad, "x"):
-        pass
-    assert raised.value.parameter == "deadline"
+def test_attempts_are_cut_to_what_the_deadline_leaves_and_none_starts_without_time():
+    clock = ManualClock()
+    with call_deadline(clock() + 110.0, "x"):
+        call = attempts(clock=clock)
+    steps = call.steps(ERRORS)
+    clock.advance(100.0)
+    assert next(steps) == Send(10.0)
+    assert next(attempts().steps(ERRORS)) == Send(60.0)  # no deadline: the client's own
 
 
-def test_attempt_budget_without_a_deadline_is_the_clients_own():
-    assert attempt_budget(60.0, None, now=5.0) == 60.0
-
-
-def test_attempt_budget_is_cut_to_what_the_deadline_leaves():
-    deadline = Deadline(110.0, "x")
-    assert attempt_budget(60.0, deadline, now=100.0) == 10.0
-    assert attempt_budget(5.0, deadline, now=100.0) == 5.0
-    assert attempt_budget(60.0, deadline, now=110.0) is None
-    assert attempt_budget(60.0, deadline, now=111.0) is None
-
-
-def test_only_a_timeout_at_the_deadline_is_the_deadlines():
-    deadline = Deadline(110.0, "x")
-    assert deadline_passed(deadline, now=110.0)
-    assert deadline_passed(deadline, now=109.99)
-    assert not deadline_passed(deadline, now=100.0)
-    assert not deadline_passed(None, now=1e12)
-
-
-def test_a_sleep_fits_only_when_time_is_left_after_it():
-    deadline = Deadline(110.0, "x")
-    assert sleep_fits(5.0, None, now=100.0)
-    assert sleep_fits(9.9, deadline, now=100.0)
-    assert not sleep_fits(10.0, deadline, now=100.0)
+@pytest.mark.parametrize(("at", "deadlines"), [(109.99, True), (109.90, False)])
+def test_only_a_timeout_at_the_deadline_is_the_deadlines(at, deadlines):
+    """Timers are not exact: a timeout within 0.05 s of the deadline is the deadline's."""
+    clock = ManualClock()
+    with call_deadline(clock() + 110.0, "x"):
+        steps = attempts(clock=clock, policy=RetryPolicy(backoff_base=0.0)).steps(ERRORS)
+    next(steps)
+    clock.advance(at)
+    if deadlines:
+        with pytest.raises(CloudOSDeadlineError, match=r"the deadline of x was reached$"):
+            steps.throw(TimeoutError())
+    else:
+        assert steps.throw(TimeoutError()) == Sleep(0.0)
 
 
 # --- network ------------------------------------------------------------
@@ -836,6 +823,22 @@ def test_a_transport_whose_only_timeout_is_the_attempts_reports_it_as_such(caplo
     with caplog.at_level(logging.WARNING, logger=LOGGER.name):
         assert steps.throw(TimeoutError()) == Sleep(1.0)
     assert "got no complete answer within 60s" in caplog.records[0].getMessage()
+
+
+def test_a_final_lost_connection_says_why_after_how_many_attempts_without_the_key():
+    steps = attempts(policy=RetryPolicy(max_attempts=3, backoff_base=0.0)).steps(ERRORS)
+    next(steps)
+    steps.throw(ConnectionError("refused"))
+    next(steps)
+    steps.throw(ConnectionError("refused"))
+    next(steps)
+    with pytest.raises(CloudOSTransientError) as raised:
+        steps.throw(ConnectionError(f"refused {ATTEMPTS_KEY}"))
+    assert str(raised.value) == (
+        f"CloudOS API unreachable for GET /api/v2/interactive-sessions/{SID} after 3 attempts: "
+        "ConnectionError: refused ***"
+    )
+    assert (raised.value.status_code, raised.value.endpoint) == (None, "get")
 
 
 def test_a_create_is_sent_once_and_its_error_says_why():
