@@ -33,13 +33,15 @@ from airflow_provider_cloudos.core.errors import (
 )
 from airflow_provider_cloudos.core.formatters import as_mapping
 from airflow_provider_cloudos.core.lineage import DataLocation, cloudos_location, s3_location
-from airflow_provider_cloudos.core.payloads import (
+from airflow_provider_cloudos.core.spec import (
     build_file_item,
     build_project_folder_item,
     build_s3_file_item,
     build_s3_link_item,
+    check_duplicate_mount_names,
+    describe_path,
+    require_session_id,
 )
-from airflow_provider_cloudos.core.spec import check_duplicate_mount_names, describe_path, require_session_id
 from airflow_provider_cloudos.core.status import api_statuses_for, normalize_statuses
 
 SESSIONS_V1 = "/api/v1/interactive-sessions"

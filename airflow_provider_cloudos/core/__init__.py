@@ -69,14 +69,6 @@ from airflow_provider_cloudos.core.matching import (
     session_differences,
     wanted_settings,
 )
-from airflow_provider_cloudos.core.payloads import (
-    build_file_item,
-    build_project_folder_item,
-    build_resume_payload,
-    build_s3_file_item,
-    build_s3_link_item,
-    build_session_payload,
-)
 from airflow_provider_cloudos.core.report import (
     build_session_report,
     describe_access_item,
@@ -91,6 +83,12 @@ from airflow_provider_cloudos.core.spec import (
     DEFAULT_STORAGE_SIZE,
     ResumeSpec,
     SessionSpec,
+    build_file_item,
+    build_project_folder_item,
+    build_resume_payload,
+    build_s3_file_item,
+    build_s3_link_item,
+    build_session_payload,
     check_duplicate_mount_names,
     describe_path,
     is_unset,

@@ -102,35 +102,29 @@ class CloudOSResponseTooLargeError(CloudOSAPIError):
 class CloudOSSessionFailedError(CloudOSError):
     """A waited-for session reached a failure state (for example ``terminated``)."""
 
-    def __init__(self, session_id: str, status: str, message: str | None = None) -> None:
+    def __init__(self, session_id: str, status: str, message: str) -> None:
         self.session_id = session_id
         self.status = status
-        super().__init__(message or f"Session {session_id} reached failure status {status!r}")
+        super().__init__(message)
 
 
 class CloudOSWaitTimeoutError(CloudOSError):
     """A wait passed its deadline before the session reached the wanted status."""
 
-    def __init__(
-        self, session_id: str, last_status: str | None, waited_seconds: float, message: str | None = None
-    ) -> None:
+    def __init__(self, session_id: str, last_status: str | None, waited_seconds: float, message: str) -> None:
         self.session_id = session_id
         self.last_status = last_status
         self.waited_seconds = waited_seconds
-        super().__init__(
-            message
-            or f"Session {session_id} did not reach the wanted status within {waited_seconds:.0f}s; "
-            f"last seen status: {last_status or 'unknown'}"
-        )
+        super().__init__(message)
 
 
 class CloudOSGuardError(CloudOSError):
     """A waited-for session reached its cost or runtime guard before the wanted status."""
 
-    def __init__(self, session_id: str, reason: str, message: str | None = None) -> None:
+    def __init__(self, session_id: str, reason: str, message: str) -> None:
         self.session_id = session_id
         self.reason = reason
-        super().__init__(message or f"Session {session_id} reached its guard: {reason}")
+        super().__init__(message)
 
 
 class CloudOSResolutionError(CloudOSError, ValueError):

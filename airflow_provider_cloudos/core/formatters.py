@@ -23,7 +23,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from airflow_provider_cloudos.core.errors import CloudOSValidationError
-from airflow_provider_cloudos.core.spec import is_unset, read_instant, require_session_id
+from airflow_provider_cloudos.core.spec import is_unset, read_instant, require_session_id, stripped_string
 from airflow_provider_cloudos.core.status import map_status
 
 # csv and json are imported where they are used, to keep them out of the core's import time
@@ -73,9 +73,7 @@ def normalize_base_url(url: str | None) -> str:
     """
     if is_unset(url):
         return DEFAULT_BASE_URL
-    if not isinstance(url, str):
-        raise CloudOSValidationError("base_url", url, f"expected a string, got {type(url).__name__}")
-    candidate = url.strip()
+    candidate = stripped_string(url, "base_url")
     if "://" not in candidate:
         candidate = f"https://{candidate}"
     parts = urlsplit(candidate)
@@ -172,19 +170,6 @@ def _text(value: Any) -> str | None:
     return text or None
 
 
-def _owner(session: Mapping[str, Any]) -> str | None:
-    user = as_mapping(session.get("user"))
-    full_name = " ".join(part for part in (_text(user.get("name")), _text(user.get("surname"))) if part)
-    return full_name or _text(user.get("email"))
-
-
-def _storage_gb(resources: Mapping[str, Any]) -> int | None:
-    size = resources.get("storageSizeInGb")
-    if isinstance(size, float) and size.is_integer():
-        size = int(size)
-    return size if isinstance(size, int) and not isinstance(size, bool) else None
-
-
 def transform_session_response(api_response: Any) -> dict[str, Any]:
     """The 14 display fields of a session object, as the official client shows them.
 
@@ -265,14 +250,6 @@ def _session_page_url(base_url: str, session_id: str) -> str | None:
         return None
 
 
-def _platform(session: Mapping[str, Any]) -> str | None:
-    configured = _text(as_mapping(session.get("interactiveSessionConfiguration")).get("executionPlatform"))
-    if configured:
-        return configured.lower()
-    kind = _text(session.get("interactiveSessionType")) or ""
-    return next((platform for platform in ("aws", "azure") if kind.startswith(platform)), None)
-
-
 def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]:
     """A flat dict of primitives about a session, safe to push to XCom (JSON-serialisable).
 
@@ -287,17 +264,22 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
     raw_status = _text(data.get("status"))
     runtime = finite_float(data.get("totalRunningTimeInSeconds"))
     session_type = _text(data.get("interactiveSessionType"))
+    user = as_mapping(data.get("user"))
+    full_name = " ".join(part for part in (_text(user.get("name")), _text(user.get("surname"))) if part)
+    storage = resources.get("storageSizeInGb")
+    storage = int(storage) if isinstance(storage, float) and storage.is_integer() else storage
+    platform = _text(as_mapping(data.get("interactiveSessionConfiguration")).get("executionPlatform"))
     return {
         "id": session_id,
         "name": _text(data.get("name")),
         "status": map_status(raw_status),
         "api_status": raw_status,
         "session_type": SESSION_TYPE_NAMES.get(session_type, session_type) if session_type else None,
-        "owner": _owner(data),
+        "owner": full_name or _text(user.get("email")),
         "project": _text(as_mapping(data.get("project")).get("name")),
         "instance_type": _text(resources.get("instanceType")),
         "spot": resources.get("isCostSaving") is True,
-        "storage_gb": _storage_gb(resources),
+        "storage_gb": storage if isinstance(storage, int) and not isinstance(storage, bool) else None,
         "cost_usd": finite_float(data.get("totalCostInUsd")) or 0.0,
         "cost_limit_usd": finite_float(execution.get("computeCostLimit")),
         "runtime_seconds": max(int(runtime), 0) if runtime is not None else 0,
@@ -307,5 +289,7 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
         "url": _session_page_url(base_url, session_id)
         if base_url and base_url.strip() and session_id
         else None,
-        "execution_platform": _platform(data),
+        "execution_platform": platform.lower()
+        if platform
+        else next((cloud for cloud in ("aws", "azure") if (session_type or "").startswith(cloud)), None),
     }

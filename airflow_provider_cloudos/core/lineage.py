@@ -181,14 +181,11 @@ def linked_folder_uris(
     items = session.get(LINKS_FIELD)
     if not isinstance(items, list):
         return list(dict.fromkeys(known.values()))
-    uris: list[str] = []
-    for item in items:
-        uri = known.get(describe_access_item(item))
-        if uri is None and isinstance(item, Mapping):
-            uri = locate(item)
-        if uri:
-            uris.append(uri)
-    return list(dict.fromkeys(uris))
+    uris = (
+        known.get(describe_access_item(item)) or (locate(item) if isinstance(item, Mapping) else None)
+        for item in items
+    )
+    return list(dict.fromkeys(uri for uri in uris if uri))
 
 
 def saved_results_extra(summary: Mapping[str, Any], saved_at: datetime | None = None) -> dict[str, Any]:

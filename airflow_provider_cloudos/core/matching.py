@@ -80,14 +80,6 @@ def _item_label(item: Mapping[str, Any]) -> str:
     return str(item.get("name") or item.get("item"))
 
 
-def _missing_items(wanted: Sequence[Mapping[str, Any]] | None, found: Any) -> list[str] | None:
-    """Labels of the wanted items the session does not carry; None when it cannot be told."""
-    if wanted is None or not isinstance(found, list):
-        return None
-    present = {key for key in map(_item_key, found) if key is not None}
-    return [_item_label(item) for item in wanted if _item_key(item) not in present]
-
-
 def wanted_settings(spec: SessionSpec, project: str) -> dict[str, Any]:
     """What the task asks for, by operator parameter (``project`` is its name or id as given)."""
     return {
@@ -149,7 +141,11 @@ def session_differences(
         ("mounts", data_items, "dataItems"),
         ("links", fuse_file_systems, "fuseFileSystems"),
     ):
-        missing = _missing_items(items, session.get(key))
+        carried = session.get(key)
+        if items is None or not isinstance(carried, list):
+            continue  # nothing asked for, or the session does not say what it carries
+        present = {item_key for item_key in map(_item_key, carried) if item_key is not None}
+        missing = [_item_label(item) for item in items if _item_key(item) not in present]
         if missing:
             differences.append(SettingDifference(parameter, missing, "none of these"))
     return differences

@@ -37,7 +37,28 @@ the ``-flex`` variants are accepted as well; the rare ``u-6tb1.metal`` family is
 given its default (the operators pass what the DAG gave, ``None`` when nothing). Paths are parsed
 but not resolved (that needs the API); the auto-shutdown duration is checked now but turned into an
 instant only when the body is built, so a task that waits in a queue still gets its full duration.
-The request bodies are built from the spec and trust it.
+The request bodies are built from the spec and trust it, and so do the items to mount and link
+(``build_*_item``): they are built from parsed paths.
+
+``build_session_payload`` and ``build_resume_payload`` keep the official client's names,
+parameters, defaults, validation order and result shape, so a payload built here is the payload
+the official CLI sends. Where the official builder let a mistake through to the server, this one
+refuses it (:class:`CloudOSValidationError`, naming the parameter and the value):
+
+- booleans and numbers may arrive as rendered template strings (``"false"`` would otherwise be a
+  truthy string and make a private session shared); they are converted, not passed through;
+- the R version must be a known one, Spark workers a sane count, the cost limit ``-1`` or > 0;
+- the project id must be a 24-hex id; ``shutdown_at`` must be an ISO-8601 instant (a ``datetime``
+  is accepted and converted to the API's UTC ``...Z`` form);
+- on Azure, S3 files cannot be mounted and nothing can be linked: the official builder silently
+  dropped links there; this one refuses them. The body still carries ``"fuseFileSystems": []``
+  on Azure, as the official client sends it, so both clients put the same bytes on the wire.
+
+Instance types are not checked there (as in the official builder: the caller knows the
+platform's catalogue). The operators never come through these two: they make a spec, which
+checks every value once, instance types included, and builds the body (``to_payload``),
+trusting what it holds. These two check their raw arguments, then build a spec from them and
+let it build the body too, so both paths put the same bytes on the wire.
 """
 
 from __future__ import annotations
@@ -208,7 +229,7 @@ _TRUE = frozenset({"true", "1", "yes", "y", "on"})
 _FALSE = frozenset({"false", "0", "no", "n", "off"})
 
 
-def _stripped(value: Any, parameter: str, expected: str = "a string") -> str:
+def stripped_string(value: Any, parameter: str, expected: str = "a string") -> str:
     """``value`` without surrounding blanks; anything but a string is refused as not ``expected``."""
     if not isinstance(value, str):
         raise CloudOSValidationError(parameter, value, f"expected {expected}, got {type(value).__name__}")
@@ -252,7 +273,7 @@ def validate_instance_type(instance_type: Any, execution_platform: str = AWS) ->
 
 def require_object_id(value: Any, parameter: str, what: str = "id") -> str:
     """Return a 24-hex id without surrounding blanks, or refuse it naming ``parameter``."""
-    candidate = _stripped(value, parameter, f"a {what} string")
+    candidate = stripped_string(value, parameter, f"a {what} string")
     if not validate_session_id(candidate):
         raise CloudOSValidationError(parameter, value, f"a {what} is 24 hexadecimal characters")
     return candidate
@@ -265,7 +286,7 @@ def require_session_id(session_id: Any, parameter: str = "session_id") -> str:
 
 def require_execution_platform(execution_platform: Any, parameter: str = "execution_platform") -> str:
     """``aws`` or ``azure`` in lower case; input case and blanks are forgiven."""
-    platform = _stripped(execution_platform, parameter, "'aws' or 'azure'").lower()
+    platform = stripped_string(execution_platform, parameter, "'aws' or 'azure'").lower()
     if platform not in (AWS, AZURE):
         raise CloudOSValidationError(
             parameter, execution_platform, "the execution platform must be 'aws' or 'azure'"
@@ -287,7 +308,7 @@ def require_instance_type(
 
 def require_session_name(name: Any, parameter: str = "name") -> str:
     """A session name of 1 to 100 characters, surrounding blanks removed."""
-    candidate = _stripped(name, parameter)
+    candidate = stripped_string(name, parameter)
     if not 1 <= len(candidate) <= NAME_MAX_LENGTH:
         raise CloudOSValidationError(
             parameter,
@@ -335,7 +356,7 @@ def require_session_type(session_type: Any, parameter: str = "session_type") -> 
 
     The backend names themselves (``regular``) are accepted too, case and blanks forgiven.
     """
-    key = _stripped(session_type, parameter).lower()
+    key = stripped_string(session_type, parameter).lower()
     backend = SESSION_TYPE_TO_BACKEND.get(key, key)
     if backend in BACKEND_TO_SESSION_TYPE:
         return backend
@@ -513,7 +534,7 @@ LINK_PATH_FORMATS = (
 
 def _require_text(value: Any, parameter: str, azure_problem: str) -> str:
     """The stripped path, refused when it is not a string, is empty or is Azure blob storage."""
-    text = _stripped(value, parameter, "a path string")
+    text = stripped_string(value, parameter, "a path string")
     if not text:
         raise CloudOSValidationError(parameter, value, "the path is empty")
     lowered = text.lower()  # the ways people write Azure blob (or Data Lake) storage locations:
@@ -605,14 +626,11 @@ def parse_link_path(link_path_str: str, *, parameter: str = "links") -> dict[str
                 "a legacy link has exactly three parts: mountName:bucketName:s3Prefix",
             )
         mount_name, bucket, prefix = parts
-        if not mount_name:
-            raise CloudOSValidationError(
-                parameter, link_path_str, "the mount name of the legacy link is empty"
-            )
-        if not bucket:
-            raise CloudOSValidationError(
-                parameter, link_path_str, "the S3 bucket name of the legacy link is empty"
-            )
+        for part, what in ((mount_name, "mount name"), (bucket, "S3 bucket name")):
+            if not part:
+                raise CloudOSValidationError(
+                    parameter, link_path_str, f"the {what} of the legacy link is empty"
+                )
         if prefix and not prefix.endswith("/"):
             prefix += "/"
         return {
@@ -714,9 +732,6 @@ def parse_string_list(value: Any, parameter: str) -> tuple[str, ...]:
 DEFAULT_SHUTDOWN_IN = "12h"
 DEFAULT_SPARK_MASTER_TYPE = "c5.2xlarge"
 DEFAULT_SPARK_CORE_TYPE = "c5.xlarge"
-SPARK_RELEASE_LABEL = "emr-7.3.0"
-SPARK_ROOT_VOLUME_GB = 100
-SPARK_NODE_STORAGE: dict[str, Any] = {"type": "gp2", "sizeInGbs": 50, "volumesPerInstance": 1}
 
 ParsedPaths = tuple[dict[str, Any], ...]
 
@@ -844,11 +859,11 @@ class SessionSpec:
     def _spark_cluster(self) -> dict[str, Any]:
         workers = self.spark_workers
         capacity = {"minCapacity": workers, "maxCapacity": max(2 * workers, 10)}
-        node = {"costSaving": self.spot, "storage": dict(SPARK_NODE_STORAGE)}
+        node = {"costSaving": self.spot, "storage": {"type": "gp2", "sizeInGbs": 50, "volumesPerInstance": 1}}
         return {
             "name": f"{self.name}-cluster",
-            "releaseLabel": SPARK_RELEASE_LABEL,
-            "ebsRootVolumeSizeInGb": SPARK_ROOT_VOLUME_GB,
+            "releaseLabel": "emr-7.3.0",
+            "ebsRootVolumeSizeInGb": 100,
             "instances": {
                 "master": {"type": self.spark_master_type, **node},
                 "core": {
@@ -1019,3 +1034,198 @@ def make_resume_spec(
         mounts=parsed_mounts,
         links=parsed_links,
     )
+
+
+# --- the official builders: raw arguments, checked here (see the module docstring) ---------------
+
+
+def _shutdown_instant(shutdown_at: Any, parameter: str = "shutdown_at") -> str | None:
+    """An instant in the API's UTC ``...Z`` form, or None when none was given."""
+    if is_unset(shutdown_at):
+        return None
+    if isinstance(shutdown_at, datetime):
+        return utc_timestamp(shutdown_at)
+    moment = read_instant(stripped_string(shutdown_at, parameter, "an ISO-8601 instant or a datetime"))
+    if moment is None:
+        raise CloudOSValidationError(
+            parameter,
+            shutdown_at,
+            "expected an ISO-8601 instant such as '2026-01-01T12:00:00Z' "
+            "(a duration such as '12h' goes through parse_shutdown_duration first)",
+        )
+    return utc_timestamp(moment)
+
+
+def _item_list(items: Any, parameter: str) -> list[dict[str, Any]]:
+    if items is None:
+        return []
+    if not isinstance(items, (list, tuple)) or not all(isinstance(item, dict) for item in items):
+        raise CloudOSValidationError(parameter, items, "expected a list of payload items (dicts)")
+    return list(items)
+
+
+def _instance_type(instance_type: Any, parameter: str = "instance_type") -> str:
+    if not isinstance(instance_type, str) or not instance_type.strip():
+        raise CloudOSValidationError(parameter, instance_type, "an instance type name is required")
+    return instance_type.strip()
+
+
+def build_session_payload(
+    name: str,
+    backend: str,
+    project_id: str,
+    execution_platform: str = AWS,
+    instance_type: str = DEFAULT_INSTANCE_TYPES[AWS],
+    storage_size: int | str = DEFAULT_STORAGE_SIZE,
+    is_spot: bool | str = False,
+    is_shared: bool | str = False,
+    cost_limit: float | str = UNLIMITED_COST,
+    shutdown_at: str | datetime | None = None,
+    data_files: list[dict[str, Any]] | None = None,
+    s3_mounts: list[dict[str, Any]] | None = None,
+    r_version: str | None = None,
+    spark_master_type: str | None = None,
+    spark_core_type: str | None = None,
+    spark_workers: int | str = DEFAULT_SPARK_WORKERS,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The official creation builder: checks its raw arguments, then builds the spec's body.
+
+    Checked in the official order (name, storage, backend, platform, Spark only on AWS, RStudio
+    needs an R version, Spark needs master and core types), then the extra checks listed in the
+    module docstring. ``shutdown_at`` empty means ``now + 24h`` (``now`` defaults to the clock).
+    ``fuseFileSystems`` is always a list: the links on AWS, ``[]`` on Azure (as the official client).
+    """
+    clean_name = require_session_name(name, "name")
+    storage = require_storage_size(storage_size, "storage_size")
+    clean_backend = require_backend(backend, "backend")
+    platform = require_execution_platform(execution_platform, "execution_platform")
+    check_spark_platform(clean_backend, platform, "backend")
+    if clean_backend == "rstudio" and not r_version:
+        raise CloudOSValidationError(
+            "r_version", r_version, f"an R version is required for RStudio sessions ({', '.join(R_VERSIONS)})"
+        )
+    clean_r_version = require_r_version(r_version, "r_version") if clean_backend == "rstudio" else None
+    is_spark = clean_backend == "spark"
+    for parameter, value in (("spark_master_type", spark_master_type), ("spark_core_type", spark_core_type)):
+        if is_spark and not value:
+            raise CloudOSValidationError(
+                parameter, value, "Spark sessions need both a master and a core instance type"
+            )
+    project = require_object_id(project_id, "project_id", "project id")
+    instance = _instance_type(instance_type)
+    spot = parse_bool(is_spot, "is_spot")
+    shared = parse_bool(is_shared, "is_shared")
+    limit = require_cost_limit(cost_limit, "cost_limit")
+    data_items = _item_list(data_files, "data_files")
+    fuse_items = _item_list(s3_mounts, "s3_mounts")
+    if platform != AWS:
+        s3_files = [item for item in data_items if item.get("type") == "S3File"]
+        if s3_files:
+            raise CloudOSValidationError(
+                "data_files", s3_files[0], f"S3 files can only be mounted on AWS, not on {platform!r}"
+            )
+        if fuse_items:
+            raise CloudOSValidationError(
+                "s3_mounts", fuse_items, f"linking folders is only supported on AWS, not on {platform!r}"
+            )
+    spec = SessionSpec(
+        name=clean_name,
+        session_type=BACKEND_TO_SESSION_TYPE[clean_backend],
+        backend=clean_backend,
+        execution_platform=platform,
+        instance_type=instance,
+        storage_size=storage,
+        spot=spot,
+        shared=shared,
+        cost_limit=limit,
+        shutdown_in="24h",  # with no shutdown instant given, the official builder stops it after 24 hours
+        mounts=(),
+        links=(),
+        r_version=clean_r_version,
+        spark_master_type=_instance_type(spark_master_type, "spark_master_type") if is_spark else None,
+        spark_core_type=_instance_type(spark_core_type, "spark_core_type") if is_spark else None,
+        spark_workers=require_spark_workers(spark_workers) if is_spark else DEFAULT_SPARK_WORKERS,
+    )
+    return spec.to_payload(project, data_items, fuse_items, now, _shutdown_instant(shutdown_at))
+
+
+def build_resume_payload(
+    instance_type: str | None = None,
+    storage_size: int | str | None = None,
+    cost_limit: float | str | None = None,
+    shutdown_at: str | datetime | None = None,
+    data_files: list[dict[str, Any]] | None = None,
+    s3_mounts: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """The official resume builder: checks its raw arguments (None: keep), then builds the body."""
+    spec = ResumeSpec(
+        execution_platform=AWS,  # not read by the body; the official builder does not know it
+        instance_type=None if instance_type is None else _instance_type(instance_type),
+        storage_size=None if storage_size is None else require_storage_size(storage_size, "storage_size"),
+        cost_limit=None if cost_limit is None else require_cost_limit(cost_limit, "cost_limit"),
+        shutdown_in=None,
+        mounts=(),
+        links=(),
+    )
+    return spec.to_payload(
+        _item_list(data_files, "data_files"),
+        _item_list(s3_mounts, "s3_mounts"),
+        None,
+        _shutdown_instant(shutdown_at),
+    )
+
+
+# --- items to mount and link ----------------------------------------------------------------------
+
+
+def build_s3_file_item(parsed: dict[str, Any], name: str | None = None) -> dict[str, Any]:
+    """An ``S3File`` item for a ``s3://bucket/key`` parsed by :func:`parse_data_file` (or a file link).
+
+    Named after the whole key, as the official CLI names mounted files; links pass the mount
+    name (the key's last segment) instead. The parser checked the path: this trusts it.
+    """
+    key = parsed["s3_prefix"]
+    return {
+        "type": "S3File",
+        "data": {"name": name or key, "s3BucketName": parsed["s3_bucket"], "s3ObjectKey": key},
+    }
+
+
+def build_s3_link_item(parsed: dict[str, Any]) -> dict[str, Any]:
+    """The item for an S3 or legacy link parsed by :func:`parse_link_path`: an ``S3File`` named by its
+    last segment, else an ``S3Folder``.
+
+    A folder is named after the legacy mount name, else the last prefix segment, else the bucket;
+    its prefix ends with ``/`` (a whole bucket keeps the empty prefix), as the parser made it.
+    """
+    if parsed.get("is_file"):
+        return build_s3_file_item(parsed, name=link_mount_name(parsed))
+    data = {
+        "name": link_mount_name(parsed),
+        "s3BucketName": parsed["s3_bucket"],
+        "s3Prefix": parsed["s3_prefix"],
+    }
+    return {"type": "S3Folder", "data": data}
+
+
+def build_project_folder_item(project_name: str, folder_path: str) -> dict[str, Any]:
+    """An ``S3Folder`` item for a CloudOS project folder: bucket = project, prefix = folder path + ``/``.
+
+    ``folder_path`` is ``a/b/c``, as :func:`parse_link_path` normalised it and resolving found it.
+    """
+    data = {
+        "name": folder_path.rpartition("/")[2],
+        "s3BucketName": project_name,
+        "s3Prefix": f"{folder_path}/",
+    }
+    return {"type": "S3Folder", "data": data}
+
+
+def build_file_item(file_id: str, file_name: str) -> dict[str, Any]:
+    """A CloudOS dataset file to mount, by id."""
+    if not isinstance(file_id, str) or not file_id.strip():
+        raise CloudOSValidationError("file_id", file_id, "a file id is required")
+    if not isinstance(file_name, str) or not file_name.strip():
+        raise CloudOSValidationError("file_name", file_name, "a file name is required")
+    return {"kind": "File", "item": file_id.strip(), "name": file_name}

@@ -252,10 +252,6 @@ class BatchWatch:
     def total(self) -> int:
         return len(self.pending) + len(self.reached) + len(self.failed)
 
-    @property
-    def done(self) -> bool:
-        return not self.pending
-
     def progress(self) -> tuple[int, int, int]:
         """(reached, failed, pending) counts; a change is worth a log line."""
         return len(self.reached), len(self.failed), len(self.pending)
@@ -302,7 +298,7 @@ class BatchWatch:
         )
 
     def outcome_message(self) -> str:
-        """Once :attr:`done`: all reached, or which ones failed and why."""
+        """Once nothing is pending: all reached, or which ones failed and why."""
         if not self.failed:
             return f"All {self.total} sessions are {self.describe_targets()}"
         reasons = "; ".join(f"{session_id}: {why}" for session_id, why in sorted(self.failed.items()))
@@ -355,11 +351,6 @@ def _pause(seconds: float) -> float:
     return max(0.0, float(seconds))
 
 
-#: What :func:`session_wait` asks of its runner: read this session (its id), or sleep (seconds);
-#: what it is fed back: one look at the session, its object or the error its read met.
-SessionLoop = Generator[str | float, Mapping[str, Any] | CloudOSError, WaitResult]
-
-
 def session_wait(
     watch: StatusWatch,
     poll_interval: float,
@@ -369,7 +360,7 @@ def session_wait(
     log: WaitLog,
     wait_first: bool = False,
     in_step: bool = False,
-) -> SessionLoop:
+) -> Generator[str | float, Mapping[str, Any] | CloudOSError, WaitResult]:
     """The single-session wait's one loop, free of I/O: it yields what to do, the runner does it.
 
     A yielded id asks for a look at that session: the runner sends back its object, or the error
@@ -425,10 +416,6 @@ def session_wait(
         yield pause_from(now)
 
 
-#: What :func:`batch_wait` asks of its runner: poll these sessions (a list), or sleep (seconds).
-BatchLoop = Generator[list[str] | float, None, WaitResult]
-
-
 def batch_wait(
     watch: BatchWatch,
     *,
@@ -437,7 +424,7 @@ def batch_wait(
     clock: Callable[[], float],
     log: Callable[[str], None],
     wait_first: bool,
-) -> BatchLoop:
+) -> Generator[list[str] | float, None, WaitResult]:
     """The batch wait's one loop, free of I/O: it yields what to do, the runner does it.
 
     A yielded list is a round: the runner reads each session and feeds the answer to
@@ -456,7 +443,7 @@ def batch_wait(
         now = clock()
         if watch.progress() != before:
             log(watch.progress_message(now))
-        if watch.done:
+        if not watch.pending:
             return WaitResult(WaitEnd.FAILED if watch.failed else WaitEnd.REACHED, watch.outcome_message())
         if now >= end_time:
             return WaitResult(WaitEnd.TIMED_OUT, watch.timeout_message(now))

@@ -25,7 +25,7 @@ from airflow_provider_cloudos.core.lineage import (
     s3_location,
     saved_results_extra,
 )
-from airflow_provider_cloudos.core.payloads import build_project_folder_item
+from airflow_provider_cloudos.core.spec import build_project_folder_item
 
 WORKSPACE = "5f0c1d2e3a4b5c6d7e8f9a0b"
 NAMESPACE = f"cloudos://cloudos.example.org/{WORKSPACE}"

@@ -219,7 +219,7 @@ def test_a_batch_settles_each_session_once_and_words_the_outcome():
         f"1 of 3 sessions did not become paused within 0s: {ids[1]} (stopping)"
     )
     watch.observe(ids[1], {"status": "stopped"})
-    assert watch.done
+    assert not watch.pending
     assert watch.outcome_message() == (
         f"1 of 3 sessions did not become paused: {ids[2]}: CloudOS refused to report it: 404"
     )
@@ -231,7 +231,7 @@ def test_a_batch_reports_failure_statuses_and_success():
     assert watch.failed == {"a" * 24: "it is terminated"}
     ok = BatchWatch(["a" * 24], {"paused", "terminated"}, {"terminated"})
     ok.observe("a" * 24, {"status": "terminated"})
-    assert ok.done
+    assert not ok.pending
     assert ok.outcome_message() == "All 1 sessions are paused or terminated"
 
 

@@ -27,8 +27,7 @@ from operator_helpers import FAST, FakeTI, pause_task, run_trigger
 
 from airflow_provider_cloudos import cloudos_session, compat
 from airflow_provider_cloudos.core.lineage import cloudos_namespace
-from airflow_provider_cloudos.core.payloads import build_project_folder_item, build_s3_link_item
-from airflow_provider_cloudos.core.spec import parse_link_path
+from airflow_provider_cloudos.core.spec import build_project_folder_item, build_s3_link_item, parse_link_path
 from airflow_provider_cloudos.hooks.cloudos import CloudOSHook
 from airflow_provider_cloudos.operators.block import XCOM_STARTED_SESSION
 from airflow_provider_cloudos.operators.cloudos_task import RESULTS_ALIAS, XCOM_LINKED_FOLDERS

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from simulator_helpers import MANUAL_TIMINGS, Api, create_body
 
-from airflow_provider_cloudos.core.payloads import build_session_payload
+from airflow_provider_cloudos.core.spec import build_session_payload
 from airflow_provider_cloudos.testing import CloudOSSimulator, ManualClock
 
 SESSIONS = "/api/v1/interactive-sessions"
