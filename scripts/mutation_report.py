@@ -60,6 +60,7 @@ MERGED_INTO: dict[str, str] = {
     "client.loop_pool": "client.async_client",
     **{f"core.{old}": "core.spec" for old in ("validators", "durations", "unset", "user_values", "lists")},
     "core.paths": "core.spec",
+    "core.payloads": "core.spec",
     "core.shown": "core.errors",
     "core.urls": "core.formatters",
     "core.guards": "core.waiting",
