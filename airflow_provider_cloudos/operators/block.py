@@ -132,11 +132,8 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
             raise ValueError(f"{self.task_id}: give max_cost_usd and/or max_runtime; a guard needs a limit")
 
     def _read_parameters(self) -> tuple[str, SessionGuard, bool]:
-        return (
-            require_session_id(self.session_id, "session_id"),
-            SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime),
-            started_flag(self.started),
-        )
+        session_id = require_session_id(self.session_id, "session_id")
+        return session_id, self._session_guard(), started_flag(self.started)
 
     def poke(self, context: Any) -> bool:
         session_id, guard, started = self._validated()
