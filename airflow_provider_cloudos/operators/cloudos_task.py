@@ -726,9 +726,9 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     #: What create and resume send about the session's resources and data (a resume: the changes).
     CHANGE_PARAMETERS = ("instance_type", "storage_size", "cost_limit", "shutdown_in", "mounts", "links")
     #: The flags create and resume share.
-    START_FLAGS: tuple[str, ...] = ("wait_for_running", "stop_on_kill")
+    flag_parameters: ClassVar[tuple[str, ...]] = ("wait_for_running", "stop_on_kill")
     #: Templated, like every parameter of create and resume.
-    START_TEMPLATE_FIELDS: tuple[str, ...] = (*CHANGE_PARAMETERS, *START_FLAGS, "max_cost_usd", "max_runtime")
+    START_TEMPLATE_FIELDS = (*CHANGE_PARAMETERS, *flag_parameters, "max_cost_usd", "max_runtime")
     template_fields_renderers = {"mounts": "json", "links": "json"}
     #: The OpenLineage record of this try; a class default so that an instance made for a resumed
     #: (deferred) task starts without one and reads it back from XCom.

@@ -403,9 +403,7 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
 
 
 def _access_text(items: list[str] | None) -> str:
-    if items is None:
-        return "(not reported by CloudOS)"
-    return ", ".join(items) or "none"
+    return "(not reported by CloudOS)" if items is None else ", ".join(items) or "none"
 
 
 def is_storage_url(destination: str) -> bool:

@@ -170,7 +170,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         keep_parameters(self, locals())
         check_literal_parameters(self, self._validated)
 
-    flag_parameters = ("reuse_existing", *CloudOSSessionStartOperator.START_FLAGS)
+    flag_parameters = ("reuse_existing", *CloudOSSessionStartOperator.flag_parameters)
 
     def _read_parameters(self) -> tuple[SessionSpec, str | None, str | None]:
         """Everything checkable without the network: (spec, project id, project name)."""
@@ -275,7 +275,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
                 )
             self._creating_name = spec.name
             session = self.hook.create_session(payload)
-        if not isinstance(session.get("_id"), str) or not validate_session_id(session["_id"]):
+        if not validate_session_id(session.get("_id")):
             raise AirflowException(
                 f"CloudOS accepted the session {spec.name!r} but returned no usable id: "
                 f"{session.get('_id')!r}"
@@ -340,7 +340,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
 
         That id proves the session is this task's own, so it is carried on with as it is.
         """
-        if not isinstance(stored, str) or not validate_session_id(stored):
+        if not validate_session_id(stored):
             return None
         try:
             session = self.hook.get_session(stored)
@@ -562,8 +562,6 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
     def _spec(self, execution_platform: str) -> ResumeSpec:
         changes = {name: getattr(self, name) for name in self.CHANGE_PARAMETERS}
         return make_resume_spec(execution_platform=execution_platform, **changes)
-
-    flag_parameters = CloudOSSessionStartOperator.START_FLAGS
 
     def _read_parameters(self) -> str:
         session_id = require_session_id(self.session_id, "session_id")
