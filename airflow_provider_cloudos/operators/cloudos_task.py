@@ -65,7 +65,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache, cached_property, partial
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
 
@@ -122,8 +122,6 @@ if TYPE_CHECKING:
     from airflow.sdk.bases.operator import BaseOperatorMeta
 else:
     BaseOperatorMeta = type(BaseOperator)  # 3.x: airflow.sdk; 2.11: airflow.models.baseoperator
-
-T = TypeVar("T")
 
 #: Whether a task that can wait in the triggerer does so when the DAG does not say (not templated).
 DEFAULT_DEFERRABLE: bool = conf.getboolean("operators", "default_deferrable", fallback=False)
@@ -662,7 +660,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         """
         return wanted and self._owned_session_id == session_id
 
-    def _cleanup_call(self, reason: str, call: Callable[[], T], failure: str) -> T | None:
+    def _cleanup_call(self, reason: str, call: Callable[[], Any], failure: str) -> Any:
         """One quick call after ``reason`` (:func:`cleanup_calls`); never raises: logs ``failure``."""
         try:
             with cleanup_calls(reason):
