@@ -144,10 +144,6 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         selection = SessionFilter.from_params(**{name: getattr(self, name) for name in _FILTER_PARAMETERS})
         return selection, parse_bool(self.is_dry_run, "dry_run")
 
-    def _saves_data(self) -> bool:
-        """Whether this task's pauses save the sessions' data (:func:`saves_results`)."""
-        return saves_results(True, self._flag("upload_on_close"), self._flag("force"))
-
     # -- the work ---------------------------------------------------------------------------
 
     def _execute(self, context: Any) -> dict[str, Any]:
@@ -181,7 +177,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
             raise AirflowException(f"Could not pause {len(failures)} of {len(results)} session(s): {listed}")
         if wait and results:
             self._record_fleet_results(context, outcome, self._wait_for_all(list(results)))
-        elif outcome["paused"] and self._saves_data():
+        elif outcome["paused"] and saves_results(True, upload, force):
             self.log.info("Not waiting for the saves to end, so no asset event is recorded")
         return outcome
 
@@ -299,7 +295,7 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         ``reached``: the status each session ended the wait in; only a paused one has saved. Each of
         those is read once more: what it links, when CloudOS saved it and what it cost by then.
         """
-        if not self._saves_data():
+        if not saves_results(True, self._flag("upload_on_close"), self._flag("force")):
             return
         for session_id in [sid for sid in outcome["paused"] if reached.get(sid) == PAUSED]:
             try:
