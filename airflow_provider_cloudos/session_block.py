@@ -81,13 +81,6 @@ def default_session_name(group_id: str) -> str:
     return "{{ (dag.dag_id ~ '-' ~ '" + group_id + "' ~ '-' ~ run_id)[-100:] }}"
 
 
-def _started_template(setup_task_id: str) -> str:
-    """The setup's ``started_session`` XCom; for a block set up before an upgrade, the old key."""
-    pull = "ti.xcom_pull(task_ids='" + setup_task_id + "', key='{key}')"
-    current, earlier = pull.format(key="started_session"), pull.format(key="started_by_block")
-    return "{{ " + current + " if " + current + " is not none else " + earlier + " }}"
-
-
 @contextmanager
 def cloudos_session(
     group_id: str,
@@ -137,7 +130,10 @@ def cloudos_session(
             setup: BaseOperator = CloudOSResumeSessionOperator(
                 task_id=RESUME_TASK_ID, session_id=session_id, **guards, **session_params
             )
-            started: bool | str = _started_template(setup.task_id)
+            # The setup's ``started_session`` XCom; for a block set up before an upgrade, the old key.
+            pull = "ti.xcom_pull(task_ids='" + setup.task_id + "', key='{key}')"
+            current, earlier = pull.format(key="started_session"), pull.format(key="started_by_block")
+            started: bool | str = "{{ " + current + " if " + current + " is not none else " + earlier + " }}"
         else:
             setup = CloudOSCreateSessionOperator(
                 task_id=CREATE_TASK_ID,

@@ -4,6 +4,7 @@ Each name loads its module on first use (PEP 562): a DAG file using the session 
 load the fleet module, and none loads an HTTP library or a trigger (``test_operators_import.py``).
 """
 
+# ruff: noqa: F401  (the imports for type checkers are the exports: see __all__ at the end)
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -41,13 +42,4 @@ _MODULES = {
 
 __getattr__, __dir__ = lazy_exports(__name__, _MODULES)
 
-__all__ = [
-    "CloudOSBlockPauseOperator",
-    "CloudOSBlockResumeOperator",
-    "CloudOSCreateSessionOperator",
-    "CloudOSPauseSessionsOperator",
-    "CloudOSResumeSessionOperator",
-    "CloudOSSessionBlockGuard",
-    "CloudOSSessionReportOperator",
-    "CloudOSStopSessionOperator",
-]
+__all__ = sorted(_MODULES)

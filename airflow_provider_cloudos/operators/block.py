@@ -132,11 +132,8 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
             raise ValueError(f"{self.task_id}: give max_cost_usd and/or max_runtime; a guard needs a limit")
 
     def _read_parameters(self) -> tuple[str, SessionGuard, bool]:
-        return (
-            require_session_id(self.session_id, "session_id"),
-            SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime),
-            started_flag(self.started),
-        )
+        session_id = require_session_id(self.session_id, "session_id")
+        return session_id, self._session_guard(), started_flag(self.started)
 
     def poke(self, context: Any) -> bool:
         session_id, guard, started = self._validated()
@@ -157,8 +154,22 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
             self.log.info("Session %s is %s; nothing left to guard (%s)", session_id, status, url)
             return True
         reason = guard.check(session)
-        if reason is not None:
-            self._fire(session_id, reason, started, url)
+        if reason is not None:  # the guard fires: pause the session (only the block's own) and fail
+            # What the messages call the block: its group id.
+            group_id = getattr(getattr(self, "task_group", None), "group_id", None)
+            block = f"block {group_id!r}" if group_id else "the session block"
+            note = f"Guard of {block}: session {session_id} {reason} ({url})"
+            if not started:
+                raise AirflowFailException(
+                    f"{note}; the block did not start this session, so it was left running"
+                )
+            try:
+                requested = self.hook.pause_session(session_id, upload_on_close=self._flag("upload_on_close"))
+            except CloudOSError as error:
+                raise AirflowFailException(f"{note}; pausing it failed: {error}") from error
+            self.log.warning("Paused session %s because its %s", session_id, reason)
+            outcome = "the session was paused" if requested else "the session was already pausing"
+            raise AirflowFailException(f"{note}; {outcome}")
         unfinished = unfinished_tasks(context["dag"].dag_id, context["run_id"], self.body_task_ids)
         if not unfinished:
             self.log.info("The block's tasks have finished; the guard ends (%s)", url)
@@ -171,23 +182,6 @@ class CloudOSSessionBlockGuard(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseS
             len(unfinished),
         )
         return False
-
-    def _fire(self, session_id: str, reason: str, started: bool, url: str) -> None:
-        # What the messages call the block: its group id.
-        group_id = getattr(getattr(self, "task_group", None), "group_id", None)
-        block = f"block {group_id!r}" if group_id else "the session block"
-        note = f"Guard of {block}: session {session_id} {reason} ({url})"
-        if not started:
-            raise AirflowFailException(
-                f"{note}; the block did not start this session, so it was left running"
-            )
-        try:
-            requested = self.hook.pause_session(session_id, upload_on_close=self._flag("upload_on_close"))
-        except CloudOSError as error:
-            raise AirflowFailException(f"{note}; pausing it failed: {error}") from error
-        self.log.warning("Paused session %s because its %s", session_id, reason)
-        outcome = "the session was paused" if requested else "the session was already pausing"
-        raise AirflowFailException(f"{note}; {outcome}")
 
 
 __all__ = [

@@ -65,7 +65,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import timedelta
 from functools import cache, cached_property, partial
-from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
 
@@ -97,11 +97,9 @@ from airflow_provider_cloudos.core.spec import (
     parse_data_files,
     parse_duration_seconds,
     parse_link_paths,
-    require_execution_platform,
     require_object_id,
 )
 from airflow_provider_cloudos.core.status import (
-    LIVE_STATUSES,
     PAUSED,
     PRE_RUNNING_STATUSES,
     RUNNING,
@@ -125,8 +123,6 @@ if TYPE_CHECKING:
 else:
     BaseOperatorMeta = type(BaseOperator)  # 3.x: airflow.sdk; 2.11: airflow.models.baseoperator
 
-T = TypeVar("T")
-
 #: Whether a task that can wait in the triggerer does so when the DAG does not say (not templated).
 DEFAULT_DEFERRABLE: bool = conf.getboolean("operators", "default_deferrable", fallback=False)
 #: Seconds between status checks of a waiting operator that sets none (nor its connection).
@@ -136,16 +132,10 @@ CONNECTION_TEMPLATE_FIELDS: tuple[str, ...] = ("workspace_id", "cloudos_conn_id"
 #: Templated on every CloudOS task that polls on its own (not the sensors: Airflow's own
 #: ``poke_interval`` and ``timeout`` are read when the sensor is built, not rendered).
 WAIT_TEMPLATE_FIELDS: tuple[str, ...] = ("poll_interval", "timeout")
-#: Key under which a create task keeps its session id in the task state store (3.3+).
-STATE_STORE_KEY = "cloudos_session_id"
-#: A session an earlier try created can be carried on with from these statuses.
-REUSABLE = frozenset({*LIVE_STATUSES, PAUSED})
 #: The asset alias every pausing task declares in its outlets; its events are the saved folders.
 RESULTS_ALIAS = "cloudos_session_results"
 #: XCom key under which a create or resume task keeps what each folder it linked is.
 XCOM_LINKED_FOLDERS = "cloudos_linked_folders"
-#: XCom key under which a deferring stop task keeps the folders its pause is saving into.
-XCOM_SAVING_INTO = "cloudos_saving_into"
 #: XCom key of the lineage record (pushed only when the OpenLineage provider is installed).
 XCOM_LINEAGE = "cloudos_lineage"
 
@@ -159,15 +149,6 @@ def airflow_errors() -> Iterator[None]:
         yield
     except CloudOSError as error:
         raise to_airflow_exception(error) from error
-
-
-def platform_of(session: dict[str, Any]) -> str:
-    """The execution platform a session runs on, read from what the API returned."""
-    config = session.get("interactiveSessionConfiguration")
-    if isinstance(config, dict) and isinstance(config.get("executionPlatform"), str):
-        return require_execution_platform(config["executionPlatform"])
-    session_type = session.get("interactiveSessionType")
-    return AZURE if isinstance(session_type, str) and session_type.lower().startswith("azure") else AWS
 
 
 def cost_limit_note(summary: Any) -> str | None:
@@ -208,6 +189,7 @@ def linked_in_this_run(task: Any, context: Any, session_id: str) -> dict[str, st
 def saved_folders(task: Any, session: Mapping[str, Any], known: Mapping[str, str] | None = None) -> list[str]:
     """The asset URIs of the folders ``session`` links (``known``: what the run's tasks recorded)."""
     hook = task.hook
+    namespace = cloudos_namespace(hook.base_url, str(hook.workspace_id))
 
     def locate_uri(item: Mapping[str, Any]) -> str | None:
         """The asset URI of a folder the session object lists and no task of the run recorded."""
@@ -216,9 +198,7 @@ def saved_folders(task: Any, session: Mapping[str, Any], known: Mapping[str, str
         except CloudOSError as error:
             task.log.warning("Could not tell which folder %s is: %s", describe_access_item(item), error)
             return None
-        if location is None:
-            return None
-        return asset_uri(location, cloudos_namespace(hook.base_url, str(hook.workspace_id)))
+        return None if location is None else asset_uri(location, namespace)
 
     return linked_folder_uris(session, known or {}, locate_uri)
 
@@ -269,8 +249,6 @@ REQUIRED_STAND_INS: Mapping[str, Any] = {
     "project_id": "0" * 24,  # a templated id stands for a given one: project_name is then not needed
     "is_dry_run": False,  # the pause operator keeps its dry_run parameter under this name
 }
-#: A parameter whose unknown value could be any of these: a literal must fit at least one.
-ALTERNATIVES: Mapping[str, Sequence[Any]] = {"execution_platform": (AWS, AZURE)}
 
 
 class InvalidLiteralParameter(AirflowException):
@@ -336,9 +314,8 @@ def check_literal_parameters(task: Any, validate: Callable[[], Any]) -> None:
     defaults = _defaults(task.__class__)
     base = {field: REQUIRED_STAND_INS.get(field, defaults.get(field)) for field in unknown}
     sets = [base]
-    for field, options in ALTERNATIVES.items():
-        if field in base:
-            sets = [{**stand_ins, field: option} for stand_ins in sets for option in options]
+    if "execution_platform" in base:  # an unknown platform could be either: a literal must fit one
+        sets = [{**base, "execution_platform": platform} for platform in (AWS, AZURE)]
     failures = [_validate_with(task, stand_ins, validate) for stand_ins in sets]
     if all(failure is not None for failure in failures):  # never empty: one set at least
         raise InvalidLiteralParameter(
@@ -426,6 +403,11 @@ class CloudOSTaskMixin(metaclass=BaseOperatorMeta):
     def _seconds(self, parameter: str) -> float:
         """A seconds-like parameter as rendered (``30``, ``"1m"``, ``timedelta``...), checked."""
         return parse_duration_seconds(getattr(self, parameter), parameter=parameter)
+
+    def _session_guard(self) -> SessionGuard:
+        """The cost/runtime guard of a task that offers one (create, resume, the block's guard)."""
+        limits = {name: getattr(self, name, None) for name in ("max_cost_usd", "max_runtime")}
+        return SessionGuard.from_params(**limits)
 
 
 class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
@@ -525,10 +507,6 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         self._seconds("timeout")
         self._session_guard()
 
-    def _session_guard(self) -> SessionGuard:
-        """The cost/runtime guard on waits for ``running``: none here (create and resume offer one)."""
-        return SessionGuard()
-
     def execute(self, context: Any) -> Any:
         """Do the operator's work (``_execute``) with every API call held to its deadline."""
         try:
@@ -611,7 +589,6 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
             current = known if known is not None else self._get_session(session_id)
             watch = StatusWatch.create(session_id, target_list, failure_list, url=url)
             outcome, _ = watch.observe(current)
-            status = watch.last_status
             if outcome is WaitOutcome.REACHED:
                 self.log.info(watch.already_there_message())
                 return current
@@ -634,10 +611,10 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
                 stop_on_kill=may_pause,
                 max_cost_usd=guard.max_cost_usd,
                 max_runtime_seconds=guard.max_runtime_seconds,
-                last_status=status,
+                last_status=watch.last_status,
             )
-            until = f"{' or '.join(target_list)} (at most {format_duration(timeout)})"
-            self.log.info(f"Session {session_id} is {status}; deferring until it is {until}: {url}")
+            until = f"it is {' or '.join(target_list)} (at most {format_duration(timeout)})"
+            self.log.info(f"Session {session_id} is {watch.last_status}; deferring until {until}: {url}")
             defer_to_trigger(self, trigger, method_name=method_name)
         try:
             return self.hook.wait_for_status(
@@ -683,7 +660,7 @@ class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
         """
         return wanted and self._owned_session_id == session_id
 
-    def _cleanup_call(self, reason: str, call: Callable[[], T], failure: str) -> T | None:
+    def _cleanup_call(self, reason: str, call: Callable[[], Any], failure: str) -> Any:
         """One quick call after ``reason`` (:func:`cleanup_calls`); never raises: logs ``failure``."""
         try:
             with cleanup_calls(reason):
@@ -747,9 +724,9 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     #: What create and resume send about the session's resources and data (a resume: the changes).
     CHANGE_PARAMETERS = ("instance_type", "storage_size", "cost_limit", "shutdown_in", "mounts", "links")
     #: The flags create and resume share.
-    START_FLAGS: tuple[str, ...] = ("wait_for_running", "stop_on_kill")
+    flag_parameters: ClassVar[tuple[str, ...]] = ("wait_for_running", "stop_on_kill")
     #: Templated, like every parameter of create and resume.
-    START_TEMPLATE_FIELDS: tuple[str, ...] = (*CHANGE_PARAMETERS, *START_FLAGS, "max_cost_usd", "max_runtime")
+    START_TEMPLATE_FIELDS = (*CHANGE_PARAMETERS, *flag_parameters, "max_cost_usd", "max_runtime")
     template_fields_renderers = {"mounts": "json", "links": "json"}
     #: The OpenLineage record of this try; a class default so that an instance made for a resumed
     #: (deferred) task starts without one and reads it back from XCom.
@@ -758,8 +735,6 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     instance_type: str | None
     mounts: Sequence[str] | str | None
     links: Sequence[str] | str | None
-    max_cost_usd: float | str | None
-    max_runtime: str | float | None
 
     def __init__(
         self,
@@ -778,10 +753,6 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
     ) -> None:
         super().__init__(**kwargs)
         keep_parameters(self, locals())
-
-    def _session_guard(self) -> SessionGuard:
-        """The cost/runtime guard on the wait for ``running``."""
-        return SessionGuard.from_params(max_cost_usd=self.max_cost_usd, max_runtime=self.max_runtime)
 
     def _record_links(
         self, context: Any, session_id: str, session: Any, mounts: list[Located], links: list[Located]
@@ -828,11 +799,10 @@ class CloudOSSessionStartOperator(CloudOSSessionOperatorBase):
         """
         if not self._flag("wait_for_running"):
             return
+        # Stopping, paused or terminated: it will not get there on its own (a user or the cost
+        # limit paused it, or it is gone).
+        not_running, stop = [STOPPING, PAUSED, TERMINATED], self._flag("stop_on_kill")
         try:
-            stop = self._flag("stop_on_kill")
-            # Stopping, paused or terminated: it will not get there on its own (a user or the cost
-            # limit paused it, or it is gone).
-            not_running = [STOPPING, PAUSED, TERMINATED]
             running = self._wait(session_id, [RUNNING], not_running, stop_on_timeout=stop, known=known)
         except AirflowFailException as error:
             try:  # say so when the cost limit stopped it

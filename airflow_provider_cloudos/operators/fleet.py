@@ -22,7 +22,7 @@ import time
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator
 
@@ -68,16 +68,6 @@ _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _LOCAL_PROTOCOLS = frozenset({"file", "local"})
 
 
-class PauseSettings(NamedTuple):
-    """The pause operator's rendered parameters, as read (never written back to the task)."""
-
-    selection: SessionFilter
-    dry_run: bool
-    upload_on_close: bool
-    force: bool
-    wait_for_paused: bool
-
-
 class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
     """Pause every session of a workspace that a filter selects, e.g. all running ones at night.
 
@@ -116,12 +106,11 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
     templated except ``deferrable``.
     """
 
+    flag_parameters = ("upload_on_close", "force", "wait_for_paused")
     template_fields: Sequence[str] = (
         *_FILTER_PARAMETERS,
         "is_dry_run",
-        "upload_on_close",
-        "force",
-        "wait_for_paused",
+        *flag_parameters,
         *WAIT_TEMPLATE_FIELDS,
         *CONNECTION_TEMPLATE_FIELDS,
     )
@@ -150,28 +139,26 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         keep_parameters(self, locals(), dry_run="is_dry_run")
         check_literal_parameters(self, self._validated)
 
-    def _read_parameters(self) -> PauseSettings:
-        return PauseSettings(
-            SessionFilter.from_params(**{name: getattr(self, name) for name in _FILTER_PARAMETERS}),
-            dry_run=parse_bool(self.is_dry_run, "dry_run"),
-            upload_on_close=self._flag("upload_on_close"),
-            force=self._flag("force"),
-            wait_for_paused=self._flag("wait_for_paused"),
-        )
+    def _read_parameters(self) -> tuple[SessionFilter, bool]:
+        """The selection and ``dry_run``; the flags are read where they are used."""
+        selection = SessionFilter.from_params(**{name: getattr(self, name) for name in _FILTER_PARAMETERS})
+        return selection, parse_bool(self.is_dry_run, "dry_run")
 
     # -- the work ---------------------------------------------------------------------------
 
     def _execute(self, context: Any) -> dict[str, Any]:
-        settings = self._validated()
+        selection, dry_run = self._validated()
         self._require_workspace()
-        matched = self._select(settings.selection)
+        matched = self._select(selection)
         names = {str(s["_id"]): str(s.get("name") or "") for s in matched}
-        if settings.dry_run:
+        if dry_run:
             for session in matched:
                 self.log.info("Dry run: would pause %s", self._describe(session))
             self.log.info("Dry run: %d session(s) would be paused; nothing was changed", len(matched))
             return self._outcome(dict.fromkeys(names, WOULD_PAUSE), names, dry_run=True)
-        results = {str(session["_id"]): self._pause(session, settings) for session in matched}
+        upload, force = self._flag("upload_on_close"), self._flag("force")
+        results = {str(session["_id"]): self._pause(session, upload, force) for session in matched}
+        wait = self._flag("wait_for_paused")
         outcome = self._outcome(results, names, dry_run=False)
         failures = {sid: result for sid, result in results.items() if result.startswith(FAILED_PREFIX)}
         self.log.info(
@@ -181,17 +168,16 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
             len(failures),
         )
         ti = context_task_instance(context)
-        if (failures or (settings.wait_for_paused and results)) and ti is not None:
+        if (failures or (wait and results)) and ti is not None:
             ti.xcom_push(key=XCOM_PAUSE_RESULTS, value=outcome)
         if failures:
             listed = "; ".join(
                 f"{sid} ({names[sid]}): {why[len(FAILED_PREFIX) :]}" for sid, why in failures.items()
             )
             raise AirflowException(f"Could not pause {len(failures)} of {len(results)} session(s): {listed}")
-        if settings.wait_for_paused and results:
-            reached = self._wait_for_all(list(results))
-            self._record_fleet_results(context, outcome, settings, reached)
-        elif outcome["paused"] and saves_results(True, settings.upload_on_close, settings.force):
+        if wait and results:
+            self._record_fleet_results(context, outcome, self._wait_for_all(list(results)))
+        elif outcome["paused"] and saves_results(True, upload, force):
             self.log.info("Not waiting for the saves to end, so no asset event is recorded")
         return outcome
 
@@ -222,14 +208,12 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
             f"{format_cost(summary['cost_usd'])}, {format_duration(summary['runtime_seconds'])})"
         )
 
-    def _pause(self, session: dict[str, Any], settings: PauseSettings) -> str:
+    def _pause(self, session: dict[str, Any], upload: bool, force: bool) -> str:
         """One session's pause; never raises, so one failure does not stop the others."""
         if map_status(session.get("status")) == PAUSED:
             return ALREADY_PAUSED
         try:
-            requested = self.hook.pause_session(
-                session["_id"], upload_on_close=settings.upload_on_close, force=settings.force
-            )
+            requested = self.hook.pause_session(session["_id"], upload_on_close=upload, force=force)
         except CloudOSError as error:
             self.log.error("Could not pause %s: %s", self._describe(session), error)
             return f"{FAILED_PREFIX}{error}"
@@ -302,21 +286,16 @@ class CloudOSPauseSessionsOperator(CloudOSSessionOperatorBase):
         outcome = ti.xcom_pull(task_ids=self.task_id, key=XCOM_PAUSE_RESULTS, map_indexes=ti.map_index)
         if not isinstance(outcome, dict):
             raise AirflowException("The pause results pushed before waiting are missing from XCom")
-        reached = checked.get("reached")
-        self._record_fleet_results(
-            context, outcome, self._validated(), reached if isinstance(reached, dict) else {}
-        )
+        self._record_fleet_results(context, outcome, checked.get("reached") or {})
         return outcome
 
-    def _record_fleet_results(
-        self, context: Any, outcome: dict[str, Any], settings: PauseSettings, reached: dict[str, str]
-    ) -> None:
+    def _record_fleet_results(self, context: Any, outcome: dict[str, Any], reached: dict[str, str]) -> None:
         """After the wait: the asset events of every session whose pause by this task saved its data.
 
         ``reached``: the status each session ended the wait in; only a paused one has saved. Each of
         those is read once more: what it links, when CloudOS saved it and what it cost by then.
         """
-        if not saves_results(True, settings.upload_on_close, settings.force):
+        if not saves_results(True, self._flag("upload_on_close"), self._flag("force")):
             return
         for session_id in [sid for sid in outcome["paused"] if reached.get(sid) == PAUSED]:
             try:
@@ -383,33 +362,20 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
         keep_parameters(self, locals())
         check_literal_parameters(self, self._validated)
 
-    def _read_parameters(self) -> tuple[list[str] | None, bool, bool, bool, str | None]:
+    def _read_parameters(self) -> tuple[list[str] | None, dict[str, bool], str | None]:
+        """The statuses, the flags (``session_report``'s keywords) and the CSV's destination."""
         items = parse_string_list(self.statuses, "statuses")
-        return (
-            sorted(normalize_statuses(items, parameter="statuses")) if items else None,
-            self._flag("only_owner"),
-            self._flag("include_archived"),
-            self._flag("include_access"),
-            check_report_path(self.csv_path),
-        )
+        statuses = sorted(normalize_statuses(items, parameter="statuses")) if items else None
+        flags = {flag: self._flag(flag) for flag in ("only_owner", "include_archived", "include_access")}
+        return statuses, flags, check_report_path(self.csv_path)
 
     def execute(self, context: Any) -> dict[str, Any]:
-        """Build the report, with every API call held to the task's ``execution_timeout``."""
-        with task_call_deadline(self, None, "the report"):
-            return self._execute(context)
-
-    def _execute(self, context: Any) -> dict[str, Any]:
-        statuses, only_owner, include_archived, include_access, path = self._validated()
+        """Build the report; its API calls are held to the task's ``execution_timeout``."""
+        statuses, flags, path = self._validated()
         self._require_workspace()
-        now = datetime.now(UTC)
-        with airflow_errors():
-            rows = self.hook.session_report(
-                statuses=statuses,
-                only_owner=only_owner,
-                include_archived=include_archived,
-                now=now,
-                include_access=include_access,
-            )
+        now, include_access = datetime.now(UTC), flags["include_access"]
+        with airflow_errors(), task_call_deadline(self, None, "the report"):
+            rows = self.hook.session_report(statuses=statuses, now=now, **flags)
         totals = summarize_report(rows)
         if path:
             write_report(path, report_csv(rows, include_access=include_access))
@@ -433,9 +399,7 @@ class CloudOSSessionReportOperator(CloudOSTaskMixin, BaseOperator):
 
 
 def _access_text(items: list[str] | None) -> str:
-    if items is None:
-        return "(not reported by CloudOS)"
-    return ", ".join(items) or "none"
+    return "(not reported by CloudOS)" if items is None else ", ".join(items) or "none"
 
 
 def is_storage_url(destination: str) -> bool:

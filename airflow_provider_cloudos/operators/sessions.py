@@ -40,6 +40,7 @@ from airflow_provider_cloudos.core.spec import (
     SessionSpec,
     make_resume_spec,
     make_session_spec,
+    require_execution_platform,
     require_session_id,
     validate_session_id,
 )
@@ -55,10 +56,7 @@ from airflow_provider_cloudos.core.status import (
 from airflow_provider_cloudos.deferral import check_event
 from airflow_provider_cloudos.operators.cloudos_task import (
     CONNECTION_TEMPLATE_FIELDS,
-    REUSABLE,
-    STATE_STORE_KEY,
     WAIT_TEMPLATE_FIELDS,
-    XCOM_SAVING_INTO,
     CloudOSSessionOperatorBase,
     CloudOSSessionStartOperator,
     Located,
@@ -67,7 +65,6 @@ from airflow_provider_cloudos.operators.cloudos_task import (
     keep_parameters,
     linked_in_this_run,
     openlineage_installed,
-    platform_of,
     record_saved_results,
     saved_folders,
     saves_results,
@@ -75,6 +72,12 @@ from airflow_provider_cloudos.operators.cloudos_task import (
 
 #: XCom key under which the resume operator says whether it started (resumed) the session.
 XCOM_STARTED_SESSION = "started_session"
+#: XCom key under which a deferring stop task keeps the folders its pause is saving into.
+XCOM_SAVING_INTO = "cloudos_saving_into"
+#: Key under which a create task keeps its session id in the task state store (3.3+).
+STATE_STORE_KEY = "cloudos_session_id"
+#: A session an earlier try created can be carried on with from these statuses.
+REUSABLE = frozenset({*LIVE_STATUSES, PAUSED})
 
 
 #: The create parameters that make its :class:`SessionSpec` with the ones it shares with resume
@@ -85,6 +88,15 @@ CREATE_SPEC_PARAMETERS = tuple(
     for name in inspect.signature(make_session_spec).parameters
     if name not in CloudOSSessionStartOperator.CHANGE_PARAMETERS
 )
+
+
+def platform_of(session: dict[str, Any]) -> str:
+    """The execution platform a session runs on, read from what the API returned."""
+    config = session.get("interactiveSessionConfiguration")
+    if isinstance(config, dict) and isinstance(config.get("executionPlatform"), str):
+        return require_execution_platform(config["executionPlatform"])
+    session_type = session.get("interactiveSessionType")
+    return AZURE if isinstance(session_type, str) and session_type.lower().startswith("azure") else AWS
 
 
 class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
@@ -158,7 +170,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         keep_parameters(self, locals())
         check_literal_parameters(self, self._validated)
 
-    flag_parameters = ("reuse_existing", *CloudOSSessionStartOperator.START_FLAGS)
+    flag_parameters = ("reuse_existing", *CloudOSSessionStartOperator.flag_parameters)
 
     def _read_parameters(self) -> tuple[SessionSpec, str | None, str | None]:
         """Everything checkable without the network: (spec, project id, project name)."""
@@ -263,7 +275,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
                 )
             self._creating_name = spec.name
             session = self.hook.create_session(payload)
-        if not isinstance(session.get("_id"), str) or not validate_session_id(session["_id"]):
+        if not validate_session_id(session.get("_id")):
             raise AirflowException(
                 f"CloudOS accepted the session {spec.name!r} but returned no usable id: "
                 f"{session.get('_id')!r}"
@@ -328,7 +340,7 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
 
         That id proves the session is this task's own, so it is carried on with as it is.
         """
-        if not isinstance(stored, str) or not validate_session_id(stored):
+        if not validate_session_id(stored):
             return None
         try:
             session = self.hook.get_session(stored)
@@ -550,8 +562,6 @@ class CloudOSResumeSessionOperator(CloudOSSessionStartOperator):
     def _spec(self, execution_platform: str) -> ResumeSpec:
         changes = {name: getattr(self, name) for name in self.CHANGE_PARAMETERS}
         return make_resume_spec(execution_platform=execution_platform, **changes)
-
-    flag_parameters = CloudOSSessionStartOperator.START_FLAGS
 
     def _read_parameters(self) -> str:
         session_id = require_session_id(self.session_id, "session_id")

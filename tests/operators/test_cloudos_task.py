@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_cloudos.operators.cloudos_task import cost_limit_note, platform_of
+from airflow_provider_cloudos.operators.cloudos_task import cost_limit_note
+from airflow_provider_cloudos.operators.sessions import platform_of
 
 
 @pytest.mark.parametrize(
