@@ -3,8 +3,11 @@
 ``python -m bench.detection_latency [--intervals 1,5] [--samples 20]``
 
 For each poll interval P, ``--samples`` sessions are added at once in the ``initialising``
-state, session i becoming ready ``2 + i*P/samples`` seconds later, so the state changes fall
-evenly across one poll period. Each is waited for by a ``CloudOSSessionTrigger`` (all in one
+state, session i becoming ready ``max(2, 2P) + i*P/samples`` seconds later, so the state changes
+fall evenly across one poll period, after every wait's first look: a trigger's looks fall on the
+multiples of P on the clock (so that a triggerer's waits meet in one round of the shared reader),
+the first at least one P after it starts, so a change before it would be measured from before the
+wait polled at all. Each is waited for by a ``CloudOSSessionTrigger`` (all in one
 event loop, as in the triggerer) and, separately, by the hook's blocking wait (the sync
 operators' and poke sensor's path), one thread each. The simulator runs in this process and
 shares its monotonic clock, so the instant of each state change is known exactly.
@@ -33,7 +36,8 @@ OFFSET_SECONDS = 2.0
 
 
 def _delays(interval: float, samples: int) -> list[float]:
-    return [OFFSET_SECONDS + index * interval / samples for index in range(samples)]
+    offset = max(OFFSET_SECONDS, 2 * interval)
+    return [offset + index * interval / samples for index in range(samples)]
 
 
 def _summary(latencies: list[float], interval: float) -> dict[str, Any]:

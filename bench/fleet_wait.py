@@ -24,7 +24,15 @@ from typing import Any
 
 from bench.common import write_result
 
-APPROACHES = ("one trigger per session", "one batch trigger")
+#: The connection's request budget (extra ``max_requests_per_second``) of the third approach: the
+#: batch trigger reads each pending session in turn, so at the default 20 a second its pace is the
+#: budget's; this shows the same trigger with the budget raised.
+RAISED_BUDGET = 200
+APPROACHES = (
+    "one trigger per session",
+    "one batch trigger",
+    f"one batch trigger, {RAISED_BUDGET} requests/s",
+)
 
 
 def _isolated_airflow() -> None:
@@ -47,7 +55,7 @@ def _triggers(approach: str, ids: list[str], poll: float) -> list[Any]:
     from airflow_provider_cloudos.triggers.sessions import CloudOSSessionTrigger
 
     end = time.time() + 120
-    if approach == "one batch trigger":
+    if approach != APPROACHES[0]:
         return [
             CloudOSFleetTrigger(session_ids=ids, end_time=end, target_statuses=["paused"], poll_interval=poll)
         ]
@@ -63,7 +71,10 @@ def measure(approach: str, n: int, aborting: float, poll: float, latency: float)
     from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
 
     with CloudOSSimulator(timings=StateTimings(aborting=aborting)) as sim:
-        os.environ["AIRFLOW_CONN_CLOUDOS_DEFAULT"] = sim.connection_json()
+        connection = json.loads(sim.connection_json())
+        if approach == APPROACHES[2]:
+            connection["extra"]["max_requests_per_second"] = RAISED_BUDGET
+        os.environ["AIRFLOW_CONN_CLOUDOS_DEFAULT"] = json.dumps(connection)
         ids = [sim.add_session(name=f"s{i}", status="ready")["_id"] for i in range(n)]
         with CloudOSClient(sim.url, sim.api_key, sim.workspace_id) as client:
             for sid in ids:
