@@ -906,8 +906,9 @@ class ClientBase:
 
     def _call(self, request: ApiRequest, read: Reader | None, max_attempts: int | None) -> Any:
         """Send ``request`` (the client's ``_send``) and what ``read`` makes of its 2xx body (None
-        without ``read``)."""
-        raise NotImplementedError
+        without ``read``). Each client defines it: the blocking one returns the result, the async one
+        is a coroutine."""
+        raise NotImplementedError(f"{type(self).__name__} defines no _call")
 
     def get_session(
         self, session_id: str, workspace_id: str | None = None, *, max_attempts: int | None = None
