@@ -24,6 +24,7 @@ from airflow_provider_cloudos.operators.block import (
     CloudOSSessionBlockGuard,
     started_flag,
 )
+from airflow_provider_cloudos.testing import StateTimings
 
 
 class FakeTI:
@@ -162,6 +163,8 @@ def test_the_guard_ends_when_the_body_has_finished(cloudos_conn, unfinished, log
 
 @pytest.mark.parametrize("status", ["aborting", "aborted", "terminated"])
 def test_the_guard_ends_when_the_session_no_longer_runs(cloudos_conn, unfinished, status, log_messages):
+    # A stopping session must still be stopping when the guard reads it, however slow the machine.
+    cloudos_conn.set_timings(StateTimings(aborting=600.0))
     session = cloudos_conn.add_session(name="s", status=status, cost=50.0)
     assert guard(session["_id"]).poke(context()) is True
     assert cloudos_conn.abort_requests == []
