@@ -277,5 +277,12 @@ class AsyncCloudOSClient(ClientBase):
         seen = await shared_reads.reader_for(self._connection).latest(self, session_id, listed_in)
         return seen if seen is not None else await self.get_session(session_id)
 
+    async def read_sessions(
+        self, session_ids: Iterable[str], listed_in: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The sessions of a batch's waits (the fleet trigger's) that one listing of the API statuses
+        ``listed_in`` found, by id, from the shared reader's next round; the caller reads the rest."""
+        return await shared_reads.reader_for(self._connection).latest_of(self, session_ids, listed_in)
+
 
 __all__ = ["AsyncCloudOSClient", "ssl_option"]

@@ -16,8 +16,9 @@ So nothing is missed, and a change is noticed within one poll interval, as befor
 A wait joins the reader with its first ask and leaves it when its client closes (the trigger's
 end); the reader is dropped when its last wait leaves. Few waits gain nothing from a listing (a page
 costs about what a read does): while at most :data:`SOLO_ASKS` waits use the reader, each reads its
-own session at once, with no round and no delay; so does an ask that names no status (a listing
-without a status filter would read the whole workspace), and a round that gathered that few asks.
+own session at once, with no round and no delay (each session of a batch, asked for together by
+the fleet trigger, counts as a wait); so does an ask that names no status (a listing without a
+status filter would read the whole workspace), and a round that gathered that few asks.
 
 The rounds run with no task's deadline (a fresh context): they serve many waits, and each wait
 bounds its own wait for the answer by its deadline, falling back to its own read.
@@ -84,25 +85,37 @@ class SharedReader:
 
         ``statuses`` are the API statuses to list by, where the caller expects its session.
         """
+        return (await self.latest_of(client, [session_id], statuses)).get(session_id)
+
+    async def latest_of(
+        self, client: AsyncCloudOSClient, session_ids: Iterable[str], statuses: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The objects the next round found of ``session_ids``, by id: the waits of one batch (the
+        fleet trigger's), asked together. The caller reads the sessions missing from the answer."""
         self._waits.add(client)
         expected = frozenset(statuses)
-        if not expected or len(self._waits) <= SOLO_ASKS:
-            return None
         loop = asyncio.get_running_loop()
-        ask = _Ask(client, session_id, expected, loop.create_future())
-        self._asks.append(ask)
+        asks = [_Ask(client, session_id, expected, loop.create_future()) for session_id in session_ids]
+        # Each of this caller's sessions is a wait, as each other wait on the reader is.
+        if not expected or len(asks) + len(self._waits) - 1 <= SOLO_ASKS:
+            return {}
+        self._asks.extend(asks)
         if self._round is None:
             # A fresh context: the round serves every wait, and no one wait's deadline holds it.
             self._round = loop.create_task(self._run_round(), context=contextvars.Context())
         deadline = current_deadline()
         limit = None if deadline is None else max(0.0, deadline.at - time.time())
         try:
-            return await asyncio.wait_for(asyncio.shield(ask.answer), timeout=limit)
-        except TimeoutError:
-            return None  # the caller's own read now meets its deadline, as it always did
+            # Past the deadline the caller's own reads meet it, as they always did.
+            await asyncio.wait([ask.answer for ask in asks], timeout=limit)
         finally:
-            if not ask.answer.done():
-                ask.answer.cancel()
+            for ask in asks:
+                ask.answer.cancel()  # no-op once answered
+        return {
+            ask.session_id: answer
+            for ask in asks
+            if not ask.answer.cancelled() and (answer := ask.answer.result()) is not None
+        }
 
     async def _run_round(self) -> None:
         """Serve the asks gathered; asks made meanwhile are the next round, at once. Rounds never

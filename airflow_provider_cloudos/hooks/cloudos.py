@@ -293,6 +293,15 @@ class CloudOSHook(BaseHook):
             return await client.get_session(session_id)
         return await client.read_session(session_id, api_statuses_for(expected))
 
+    async def aget_sessions(
+        self, session_ids: Iterable[str], *, expected: Iterable[str]
+    ) -> dict[str, dict[str, Any]]:
+        """The sessions of a batch's waits (the fleet trigger's) that the triggerer's shared reader
+        found listed in the display statuses ``expected``, by id. The caller reads the rest with
+        :meth:`aget_session`: a listing sees a session only in the statuses it names."""
+        client = await self.get_async_client()
+        return await client.read_sessions(session_ids, api_statuses_for(expected))
+
     def list_sessions(self, **filters: Any) -> tuple[list[dict[str, Any]], int]:
         """One page of sessions and the total (filters as :meth:`CloudOSClient.list_sessions` takes them)."""
         return self.client.list_sessions(**filters)

@@ -106,6 +106,26 @@ def test_a_few_waits_and_asks_that_name_no_status_read_their_own_sessions_at_onc
     assert still.counters.requests() == 0
 
 
+def test_a_batch_of_one_caller_is_listed_and_a_batch_as_few_as_the_solo_waits_is_not(still):
+    """The fleet trigger asks for all its pending sessions together: each counts as a wait."""
+    ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(150)]
+    ready = still.add_session(name="now-ready", status="ready")["_id"]
+    still.counters.reset()
+
+    async def run(asked: list[str]) -> dict[str, dict]:
+        async with _client(still) as client:
+            return await client.read_sessions(asked, SETUP)
+
+    found = asyncio.run(run([*ids, ready]))
+    assert still.counters.requests("list") == 2  # 150 sessions, 100 to a page
+    few = asyncio.run(run(ids[:SOLO_ASKS]))
+
+    assert list(found) == ids, "the session the listing did not hold is the caller's to read"
+    assert few == {}
+    assert still.counters.requests("list") == 2
+    assert still.counters.requests("get") == 0
+
+
 def test_a_failed_listing_leaves_every_wait_to_read_its_own(still):
     ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(5)]
     still.faults.fail_next("list", status=503)
