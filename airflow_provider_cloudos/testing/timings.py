@@ -42,8 +42,10 @@ class StateTimings:
 
     @classmethod
     def fast(cls) -> StateTimings:
-        """Tiny durations for tests: a created session is ready after about 0.15 s."""
-        return cls()
+        """Tiny durations for tests: a created session is ready after about 0.15 s, and a pause or a
+        resume takes as long: a task that reads the session right after asking still finds it
+        stopping or starting on a slow, busy machine."""
+        return cls(aborting=0.15, resume_initialising=0.15)
 
     @classmethod
     def demo(cls) -> StateTimings:
