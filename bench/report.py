@@ -458,7 +458,7 @@ def fleet_table() -> str | None:
             run["tcp_connections"],
             f"{run['serialized_kwargs_bytes'] / KB:,.0f} kB",
             f"{run['loop_cpu_s']:.2f} s",
-            run["get_requests"],
+            run["requests"],
             f"{run['wall_s']:.2f} s",
         ]
         for run in result["runs"]
@@ -472,7 +472,7 @@ def fleet_table() -> str | None:
         "TCP connections",
         "stored kwargs",
         "event-loop CPU",
-        "GET requests",
+        "requests (reads and list pages)",
         "all paused seen after",
     ]
     note = (

@@ -205,7 +205,7 @@ class AsyncCloudOSClient(ClientBase):
     async def close(self) -> None:
         """Leave the loop's shared pool (the last client out closes it) and the connection's shared
         reader; a later call joins again."""
-        shared_reads.leave(self._connection, self)
+        await shared_reads.leave(self._connection, self)
         session, self._session = self._session, None
         if session is not None:
             await leave_pool(session)

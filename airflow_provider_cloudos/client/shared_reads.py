@@ -77,6 +77,9 @@ class SharedReader:
         self._round: asyncio.Task[None] | None = None
         #: The waits using the reader: each one's client (a wait's client is gone, it has left).
         self._waits: weakref.WeakSet[AsyncCloudOSClient] = weakref.WeakSet()
+        #: The client the current listing reads through, and its end: see :func:`leave`.
+        self._lister: AsyncCloudOSClient | None = None
+        self._listed: asyncio.Future[None] | None = None
 
     async def latest(
         self, client: AsyncCloudOSClient, session_id: str, statuses: Iterable[str]
@@ -133,24 +136,27 @@ class SharedReader:
         for ask in asks:
             if not ask.answer.done():
                 waiting.setdefault(ask.session_id, []).append(ask)
+        listed = self._listed = asyncio.get_running_loop().create_future()
+        # Any waiting ask's client will do: they are all this one connection's.
+        self._lister = next(iter(waiting.values()))[0].client if waiting else None
         try:
-            if len(asks) > SOLO_ASKS:
-                await self._list(waiting)
+            if len(asks) > SOLO_ASKS and self._lister is not None:
+                await self._list(self._lister, waiting)
         except CloudOSError as error:
             logger.info("Listing %d waited sessions failed; each wait reads its own: %s", len(waiting), error)
         finally:
+            self._lister = self._listed = None
+            listed.set_result(None)
             for unseen in waiting.values():
                 _answer(unseen, None)
 
-    async def _list(self, waiting: dict[str, list[_Ask]]) -> None:
+    async def _list(self, client: AsyncCloudOSClient, waiting: dict[str, list[_Ask]]) -> None:
         """Hand each waited session found in the listing to its asks, page by page as they come.
 
         Answering a page at a time keeps the loop responsive (a hundred waits wake together, not
         thousands) and lets the first waits go on while later pages are read. After the first
         page says how many sessions match, the rest are read :data:`PAGES_AT_ONCE` at a time.
         """
-        # Any waiting ask's client will do: they are all this one connection's.
-        client = next(iter(waiting.values()))[0].client
         statuses = sorted(frozenset().union(*(ask.statuses for asks in waiting.values() for ask in asks)))
         asked = len(waiting)
 
@@ -206,12 +212,17 @@ def reader_for(key: Hashable) -> SharedReader:
     return readers.get(key) or readers.setdefault(key, SharedReader())
 
 
-def leave(key: Hashable, client: AsyncCloudOSClient) -> None:
+async def leave(key: Hashable, client: AsyncCloudOSClient) -> None:
     """``client`` (a wait on connection ``key``) is closing: it leaves the reader, if it joined one;
-    the last wait to leave drops the reader. Called from the client's (async) close: a loop runs."""
+    the last wait to leave drops the reader. Called from the client's close, before it leaves the
+    loop's pool: a client the current listing reads through waits for the listing to end first
+    (its wait, answered by the first page, may end while the next pages are read)."""
     readers = _READERS.get(asyncio.get_running_loop(), {})
     reader = readers.get(key)
-    if reader is not None:
-        reader._waits.discard(client)
-        if not reader._waits:
-            del readers[key]
+    if reader is None:
+        return
+    reader._waits.discard(client)
+    if reader._lister is client and reader._listed is not None:
+        await asyncio.shield(reader._listed)
+    if not reader._waits and readers.get(key) is reader:
+        del readers[key]

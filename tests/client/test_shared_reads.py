@@ -9,7 +9,7 @@ from contextlib import AsyncExitStack
 
 import pytest
 
-from airflow_provider_cloudos.client import AsyncCloudOSClient, shared_reads
+from airflow_provider_cloudos.client import AsyncCloudOSClient, async_client, shared_reads
 from airflow_provider_cloudos.client.shared_reads import SOLO_ASKS, connection_key, reader_for
 from airflow_provider_cloudos.client.transport import call_deadline
 from airflow_provider_cloudos.testing import CloudOSSimulator, StateTimings
@@ -230,6 +230,37 @@ def test_the_reader_stops_when_its_last_wait_leaves(still):
         return held
 
     assert asyncio.run(run()) == [1, 1, 1, 1, 0]
+
+
+def test_a_wait_whose_client_lists_for_the_round_may_end_on_the_first_page_and_the_rest_are_still_listed(
+    still,
+):
+    """The round lists through one wait's client. That wait is answered by the first page and its
+    trigger ends, closing the client (the last user of the loop's pool) while the next page is read:
+    the page must still be read, not fail and leave a hundred waits to read their own."""
+    ids = [still.add_session(name=f"s{n}", status="setup")["_id"] for n in range(150)]
+    still.faults.latency = 0.05  # the second page is in flight when the first page's waits end
+    still.counters.reset()
+
+    async def wait_then_end(client: AsyncCloudOSClient, session_id: str) -> dict:
+        try:
+            return await client.read_session(session_id, SETUP)
+        finally:
+            await client.close()  # the trigger's end
+
+    async def run() -> tuple[list[dict], bool]:
+        newest_first = ids[::-1]  # as CloudOS lists them: the first wait to ask is on the first page
+        clients = await _joined([_client(still) for _ in ids])
+        answers = await asyncio.gather(
+            *(wait_then_end(c, sid) for c, sid in zip(clients, newest_first, strict=True))
+        )
+        return list(answers)[::-1], asyncio.get_running_loop() in async_client._POOLS
+
+    answers, pool_left_open = asyncio.run(run())
+
+    assert [answer["_id"] for answer in answers] == ids
+    assert (still.counters.requests("list"), still.counters.requests("get")) == (2, 0)
+    assert not pool_left_open, "the last client out closed the loop's pool"
 
 
 def test_the_reader_holds_no_api_key(still):
