@@ -738,11 +738,8 @@ ParsedPaths = tuple[dict[str, Any], ...]
 
 def _read(value: Any, check: Callable[[Any], Any], default: Any = None) -> Any:
     """``check(value)``, the one check of a parameter; unset, ``default`` (checked too), or None if none."""
-    if is_unset(value):
-        if default is None:
-            return None
-        value = default
-    return check(value)
+    value = default if is_unset(value) else value
+    return None if value is None else check(value)
 
 
 def _check_shutdown_in(shutdown_in: Any) -> str:
@@ -1064,10 +1061,15 @@ def _item_list(items: Any, parameter: str) -> list[dict[str, Any]]:
     return list(items)
 
 
+def non_blank(value: Any, parameter: str, problem: str = "a non-empty id is required") -> str:
+    """``value`` stripped; refused (``problem``) when it is not a string or is blank."""
+    if not isinstance(value, str) or not value.strip():
+        raise CloudOSValidationError(parameter, value, problem)
+    return value.strip()
+
+
 def _instance_type(instance_type: Any, parameter: str = "instance_type") -> str:
-    if not isinstance(instance_type, str) or not instance_type.strip():
-        raise CloudOSValidationError(parameter, instance_type, "an instance type name is required")
-    return instance_type.strip()
+    return non_blank(instance_type, parameter, "an instance type name is required")
 
 
 def build_session_payload(
@@ -1224,8 +1226,6 @@ def build_project_folder_item(project_name: str, folder_path: str) -> dict[str, 
 
 def build_file_item(file_id: str, file_name: str) -> dict[str, Any]:
     """A CloudOS dataset file to mount, by id."""
-    if not isinstance(file_id, str) or not file_id.strip():
-        raise CloudOSValidationError("file_id", file_id, "a file id is required")
-    if not isinstance(file_name, str) or not file_name.strip():
-        raise CloudOSValidationError("file_name", file_name, "a file name is required")
-    return {"kind": "File", "item": file_id.strip(), "name": file_name}
+    item = non_blank(file_id, "file_id", "a file id is required")
+    non_blank(file_name, "file_name", "a file name is required")
+    return {"kind": "File", "item": item, "name": file_name}
