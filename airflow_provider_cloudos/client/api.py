@@ -555,8 +555,7 @@ class CloudOSResolver:
         spec); CloudOS files are looked up and become ``{"kind": "File", "item", "name"}``.
         """
         if parsed.get("type") == "s3":
-            item = build_s3_file_item(parsed)
-            return item, s3_location(item["data"]["s3BucketName"], item["data"]["s3ObjectKey"])
+            return build_s3_file_item(parsed), s3_location(parsed["s3_bucket"], parsed["s3_prefix"])
         if parsed.get("type") != "cloudos":
             raise CloudOSValidationError("mounts", parsed, "expected a path parsed by parse_data_file")
         project, shown, _, found = self._find(parsed, "mount")
@@ -576,9 +575,7 @@ class CloudOSResolver:
         virtual folder) and hold something: CloudOS cannot link an empty or virtual folder.
         """
         if parsed.get("type") == "s3":
-            item = build_s3_link_item(parsed)
-            data = item["data"]
-            return item, s3_location(data["s3BucketName"], data.get("s3Prefix", data.get("s3ObjectKey", "")))
+            return build_s3_link_item(parsed), s3_location(parsed["s3_bucket"], parsed["s3_prefix"])
         if parsed.get("type") != "cloudos":
             raise CloudOSValidationError("links", parsed, "expected a path parsed by parse_link_path")
         project, shown, segments, found = self._find(parsed, "link")

@@ -121,8 +121,7 @@ def finite_float(value: Any) -> float | None:
 
 def format_duration(seconds: Any) -> str:
     """``3725`` → ``"1h 2m 5s"``; zero, negative or unreadable → ``"Not started"``."""
-    number = finite_float(seconds)
-    total = int(number) if number is not None else 0
+    total = int(finite_float(seconds) or 0)
     if total <= 0:
         return "Not started"
     hours, rest = divmod(total, 3600)

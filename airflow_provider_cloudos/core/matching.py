@@ -23,12 +23,7 @@ from airflow_provider_cloudos.core.formatters import as_mapping, session_summary
 from airflow_provider_cloudos.core.spec import BACKEND_TO_SESSION_TYPE, SessionSpec
 
 #: The names people use, from the platform's friendly session type names.
-_FRIENDLY_TO_SESSION_TYPE = {
-    "Jupyter": "jupyter",
-    "VS Code": "vscode",
-    "RStudio": "rstudio",
-    "Spark": "spark",
-}
+_FRIENDLY_TYPES = {"VS Code": "vscode"} | {name: name.lower() for name in ("Jupyter", "RStudio", "Spark")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +49,7 @@ def _session_type(session: Mapping[str, Any], summary: Mapping[str, Any]) -> str
     if isinstance(backend, str) and backend in BACKEND_TO_SESSION_TYPE:
         return BACKEND_TO_SESSION_TYPE[backend]
     friendly = summary.get("session_type")
-    return _FRIENDLY_TO_SESSION_TYPE.get(friendly, friendly) if isinstance(friendly, str) else None
+    return _FRIENDLY_TYPES.get(friendly, friendly) if isinstance(friendly, str) else None
 
 
 def _item_key(item: Any) -> tuple[str, ...] | None:

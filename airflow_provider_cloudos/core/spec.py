@@ -205,13 +205,8 @@ MAX_LINKED_ITEMS = 100
 R_VERSIONS: tuple[str, ...] = ("4.5.2", "4.4.2")
 DEFAULT_R_VERSION = "4.5.2"
 
-#: The session types users name → the API's ``backend``.
-SESSION_TYPE_TO_BACKEND: dict[str, str] = {
-    "jupyter": "regular",
-    "vscode": "vscode",
-    "rstudio": "rstudio",
-    "spark": "spark",
-}
+#: The session types users name → the API's ``backend``: its own name, but Jupyter's is ``regular``.
+SESSION_TYPE_TO_BACKEND = {"jupyter": "regular"} | {kind: kind for kind in ("vscode", "rstudio", "spark")}
 BACKEND_TO_SESSION_TYPE: dict[str, str] = {backend: kind for kind, backend in SESSION_TYPE_TO_BACKEND.items()}
 BACKENDS: tuple[str, ...] = tuple(BACKEND_TO_SESSION_TYPE)
 
@@ -448,9 +443,7 @@ def check_unique_names(named_paths: Iterable[tuple[str, str]], parameter: str = 
 def item_mount_name(item: dict[str, Any]) -> str:
     """The name an item is mounted under: ``data.name`` for S3 items, ``name`` for CloudOS files."""
     data = item.get("data")
-    if isinstance(data, dict) and data.get("name"):
-        return str(data["name"])
-    return str(item.get("name", ""))
+    return str(data["name"]) if isinstance(data, dict) and data.get("name") else str(item.get("name", ""))
 
 
 def check_duplicate_mount_names(

@@ -186,8 +186,9 @@ class StatusWatch:
 
     def already_there_message(self) -> str:
         """Seen in a target status before waiting at all."""
-        where = _where(self.url)
-        return f"Session {self.session_id} is already {self.last_status}; nothing to wait for{where}"
+        return (
+            f"Session {self.session_id} is already {self.last_status}; nothing to wait for{_where(self.url)}"
+        )
 
     def failed_message(self) -> str:
         return (
