@@ -77,7 +77,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSValidationError,
 )
 from airflow_provider_cloudos.core.formatters import normalize_base_url, shown_url
-from airflow_provider_cloudos.core.spec import as_utc
+from airflow_provider_cloudos.core.spec import as_utc, non_blank
 from airflow_provider_cloudos.version import __version__
 
 #: The total time one attempt may take (connect, send, the whole answer), whatever the server does.
@@ -122,10 +122,7 @@ def check_verify(verify: bool | str) -> bool | str:
     """
     if isinstance(verify, bool):
         return verify
-    if not isinstance(verify, str) or not verify.strip():
-        problem = "expected True, False or the path of a CA bundle file or directory"
-        raise CloudOSValidationError("verify", verify, problem)
-    path = verify.strip()
+    path = non_blank(verify, "verify", "expected True, False or the path of a CA bundle file or directory")
     if not os.path.exists(path):
         raise CloudOSValidationError("verify", verify, "no CA bundle file or directory at this path")
     return path

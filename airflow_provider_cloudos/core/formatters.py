@@ -220,9 +220,7 @@ def csv_text(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     import csv
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
     return buffer.getvalue()
 
 
