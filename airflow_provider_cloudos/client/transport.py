@@ -662,10 +662,14 @@ class Attempts:
                     f"{type(exc).__name__}: {exc}"
                 ) from safe_cause(exc, self.secrets)
             else:
-                delay = self._answered(answer)
-                if delay is None:
+                delay = self._delay(answer.status, answer.retry_after)  # None unless the status is retryable
+                if delay is None:  # a 2xx ends the call; any other answer is raised as its error
+                    raise_for_status(
+                        answer.status, answer.body, self.request, attempts=self.count, secrets=self.secrets
+                    )
                     yield answer.body
                     return
+                delay = self._before_retry(f"HTTP {answer.status}", delay)
             yield Sleep(delay)
 
     def _failed(self, exc: BaseException, budget: float, errors: TransportErrors) -> float:
@@ -699,14 +703,6 @@ class Attempts:
             return self._before_retry(str(error), delay)
         # The transport's text may quote a header or a proxy URL: it is redacted like any message.
         return self._before_retry(redact(explain_no_answer(error, self.base_url).reason, self.secrets), delay)
-
-    def _answered(self, answer: Answer) -> float | None:
-        """Seconds to wait after an answer worth another attempt; None for a 2xx; raise otherwise."""
-        delay = self._delay(answer.status, answer.retry_after)  # None unless the status is retryable
-        if delay is not None:
-            return self._before_retry(f"HTTP {answer.status}", delay)
-        raise_for_status(answer.status, answer.body, self.request, attempts=self.count, secrets=self.secrets)
-        return None
 
     def _delay(self, status: int | None, retry_after: str | None) -> float | None:
         idempotent = self.request.idempotent

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -240,13 +241,6 @@ def export_session_status_csv(session_data: Any, output_file: str | None = None)
 # --- XCom summary ---------------------------------------------------------------------------------------
 
 
-def _session_page_url(base_url: str, session_id: str) -> str | None:
-    try:
-        return session_url(base_url, session_id)
-    except CloudOSValidationError:
-        return None
-
-
 def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]:
     """A flat dict of primitives about a session, safe to push to XCom (JSON-serialisable).
 
@@ -266,6 +260,10 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
     storage = resources.get("storageSizeInGb")
     storage = int(storage) if isinstance(storage, float) and storage.is_integer() else storage
     platform = _text(as_mapping(data.get("interactiveSessionConfiguration")).get("executionPlatform"))
+    url = None
+    if base_url and base_url.strip() and session_id:
+        with suppress(CloudOSValidationError):  # an id or a URL that names no page: no link
+            url = session_url(base_url, session_id)
     return {
         "id": session_id,
         "name": _text(data.get("name")),
@@ -283,9 +281,7 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
         "created_at": _text(data.get("createdAt")),
         "last_saved_at": _text(data.get("lastSavedAt")),
         "auto_shutdown_at": _text(execution.get("autoShutdownAtDate")),
-        "url": _session_page_url(base_url, session_id)
-        if base_url and base_url.strip() and session_id
-        else None,
+        "url": url,
         "execution_platform": platform.lower()
         if platform
         else next((cloud for cloud in ("aws", "azure") if (session_type or "").startswith(cloud)), None),
