@@ -137,10 +137,9 @@ def _current_task_state(dag_id: str, task_id: str, run_id: str, map_index: int) 
 FINISHED_TASK_STATES = frozenset({"success", "failed", "skipped", "upstream_failed", "removed"})
 
 
-def _state_name(state: Any) -> str | None:
-    """``"success"`` from ``"success"``, ``TaskInstanceState.SUCCESS`` or ``"TaskInstanceState.SUCCESS"``."""
-    if state is None:
-        return None
+def _state_name(state: Any) -> str:
+    """``"success"`` from ``"success"``, ``TaskInstanceState.SUCCESS`` or ``"TaskInstanceState.SUCCESS"``
+    (``"none"`` from None: no state, so not finished)."""
     return str(getattr(state, "value", state)).lower().rsplit(".", 1)[-1]
 
 

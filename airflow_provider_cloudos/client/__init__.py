@@ -8,22 +8,18 @@ package first, and a DAG file that imports the operators needs neither HTTP libr
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from airflow_provider_cloudos.client.api import ApiRequest
 from airflow_provider_cloudos.client.transport import RetryPolicy, retry_delay
+from airflow_provider_cloudos.lazy_exports import lazy_exports
 
 if TYPE_CHECKING:
     from airflow_provider_cloudos.client.async_client import AsyncCloudOSClient
     from airflow_provider_cloudos.client.sync import CloudOSClient
 
 
-def __getattr__(name: str) -> Any:
-    module = {"CloudOSClient": "sync", "AsyncCloudOSClient": "async_client"}.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+__getattr__, __dir__ = lazy_exports(__name__, {"CloudOSClient": "sync", "AsyncCloudOSClient": "async_client"})
 
 
 __all__ = ["ApiRequest", "AsyncCloudOSClient", "CloudOSClient", "RetryPolicy", "retry_delay"]

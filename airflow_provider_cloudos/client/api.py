@@ -40,6 +40,7 @@ from airflow_provider_cloudos.core.spec import (
     build_s3_link_item,
     check_duplicate_mount_names,
     describe_path,
+    non_blank,
     require_session_id,
 )
 from airflow_provider_cloudos.core.status import api_statuses_for, normalize_statuses
@@ -86,15 +87,8 @@ class ApiRequest:
 _encoded_query = functools.lru_cache(maxsize=256)(urlencode)
 
 
-def _required(value: Any, parameter: str, problem: str = "a non-empty id is required") -> str:
-    """``value`` stripped; refused when it is not a string or is blank."""
-    if not isinstance(value, str) or not value.strip():
-        raise CloudOSValidationError(parameter, value, problem)
-    return value.strip()
-
-
 def _team(workspace_id: str) -> tuple[str, str]:
-    return ("teamId", _required(workspace_id, "workspace_id", "a workspace id (teamId) is required"))
+    return ("teamId", non_blank(workspace_id, "workspace_id", "a workspace id (teamId) is required"))
 
 
 def _body(payload: dict[str, Any]) -> dict[str, Any]:
@@ -166,17 +160,17 @@ def resume_session(workspace_id: str, session_id: str, payload: dict[str, Any]) 
 
 
 def search_projects(workspace_id: str, name: str) -> ApiRequest:
-    params = (_team(workspace_id), ("search", _required(name, "project_name", "a project name is required")))
+    params = (_team(workspace_id), ("search", non_blank(name, "project_name", "a project name is required")))
     return ApiRequest("projects", "GET", "/api/v2/projects", params, None, idempotent=True)
 
 
 def list_datasets(workspace_id: str, project_id: str) -> ApiRequest:
-    params = (_team(workspace_id), ("projectId", _required(project_id, "project_id")))
+    params = (_team(workspace_id), ("projectId", non_blank(project_id, "project_id")))
     return ApiRequest("datasets", "GET", "/api/v2/datasets", params, None, idempotent=True)
 
 
 def list_dataset_items(workspace_id: str, dataset_id: str) -> ApiRequest:
-    dataset = quote(_required(dataset_id, "dataset_id"), safe="")
+    dataset = quote(non_blank(dataset_id, "dataset_id"), safe="")
     path = f"/api/v1/datasets/{dataset}/items"
     return ApiRequest("dataset_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
 
@@ -187,7 +181,7 @@ def list_folder_items(workspace_id: str, folder_id: str, folder_type: str) -> Ap
     if kind is None:
         problem = f"expected one of {', '.join(sorted(FOLDER_TYPES))}"
         raise CloudOSValidationError("folder_type", folder_type, problem)
-    folder = quote(_required(folder_id, "folder_id"), safe="")
+    folder = quote(non_blank(folder_id, "folder_id"), safe="")
     path = f"/api/v1/folders/{kind}/{folder}/items"
     return ApiRequest("folder_items", "GET", path, (_team(workspace_id),), None, idempotent=True)
 
@@ -453,7 +447,7 @@ class CloudOSResolver:
 
     def resolve_project_id(self, project_name: str) -> str:
         """The id of the project named exactly ``project_name`` (the search matches substrings)."""
-        name = _required(project_name, "project_name", "a project name is required")
+        name = non_blank(project_name, "project_name", "a project name is required")
         results = self._search(name)
         ids = sorted({str(item["_id"]) for item in results if item.get("name") == name and item.get("_id")})
         if len(ids) == 1:
@@ -561,8 +555,7 @@ class CloudOSResolver:
         spec); CloudOS files are looked up and become ``{"kind": "File", "item", "name"}``.
         """
         if parsed.get("type") == "s3":
-            item = build_s3_file_item(parsed)
-            return item, s3_location(item["data"]["s3BucketName"], item["data"]["s3ObjectKey"])
+            return build_s3_file_item(parsed), s3_location(parsed["s3_bucket"], parsed["s3_prefix"])
         if parsed.get("type") != "cloudos":
             raise CloudOSValidationError("mounts", parsed, "expected a path parsed by parse_data_file")
         project, shown, _, found = self._find(parsed, "mount")
@@ -582,9 +575,7 @@ class CloudOSResolver:
         virtual folder) and hold something: CloudOS cannot link an empty or virtual folder.
         """
         if parsed.get("type") == "s3":
-            item = build_s3_link_item(parsed)
-            data = item["data"]
-            return item, s3_location(data["s3BucketName"], data.get("s3Prefix", data.get("s3ObjectKey", "")))
+            return build_s3_link_item(parsed), s3_location(parsed["s3_bucket"], parsed["s3_prefix"])
         if parsed.get("type") != "cloudos":
             raise CloudOSValidationError("links", parsed, "expected a path parsed by parse_link_path")
         project, shown, segments, found = self._find(parsed, "link")

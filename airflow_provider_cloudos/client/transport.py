@@ -51,7 +51,6 @@ from collections.abc import Awaitable, Callable, Generator, Hashable, Iterable, 
 from contextlib import AbstractContextManager, contextmanager, suppress
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
-from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import Any, TypeVar
 from urllib.parse import unquote, urlsplit
@@ -78,6 +77,7 @@ from airflow_provider_cloudos.core.errors import (
     CloudOSValidationError,
 )
 from airflow_provider_cloudos.core.formatters import normalize_base_url, shown_url
+from airflow_provider_cloudos.core.spec import as_utc, non_blank
 from airflow_provider_cloudos.version import __version__
 
 #: The total time one attempt may take (connect, send, the whole answer), whatever the server does.
@@ -122,10 +122,7 @@ def check_verify(verify: bool | str) -> bool | str:
     """
     if isinstance(verify, bool):
         return verify
-    if not isinstance(verify, str) or not verify.strip():
-        problem = "expected True, False or the path of a CA bundle file or directory"
-        raise CloudOSValidationError("verify", verify, problem)
-    path = verify.strip()
+    path = non_blank(verify, "verify", "expected True, False or the path of a CA bundle file or directory")
     if not os.path.exists(path):
         raise CloudOSValidationError("verify", verify, "no CA bundle file or directory at this path")
     return path
@@ -181,10 +178,8 @@ def parse_retry_after(value: str | None, *, clock: Callable[[], float] = time.ti
         moment = parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         return None
-    if moment.tzinfo is None:
-        # RFC 9110 dates are always GMT; a date without a zone is read the same way.
-        moment = moment.replace(tzinfo=UTC)
-    return max(moment.timestamp() - clock(), 0.0)
+    # RFC 9110 dates are always GMT; a date without a zone is read the same way.
+    return max(as_utc(moment).timestamp() - clock(), 0.0)
 
 
 def retry_delay(
@@ -465,18 +460,15 @@ def _named(chain: list[BaseException], *words: str) -> bool:
     return any(word in cls.__name__ for item in chain for cls in type(item).__mro__ for word in words)
 
 
-def _plain(error: BaseException) -> str:
-    """``Type: text`` of the innermost failure, with an OS error's words rather than its
-    ``[Errno N]`` prefix (square brackets are eaten by Airflow's CLI tables)."""
+def _innermost(chain: list[BaseException]) -> str:
+    """``Type: text`` of the innermost plain OS error of the chain, else of its last exception, with
+    an OS error's words rather than its ``[Errno N]`` prefix (square brackets are eaten by Airflow's
+    CLI tables)."""
+    builtin = [item for item in chain if isinstance(item, OSError) and type(item).__module__ in _PLAIN]
+    error = builtin[-1] if builtin else chain[-1]
     strerror = getattr(error, "strerror", None)
     text = strerror if isinstance(strerror, str) and strerror else str(error)
     return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
-def _innermost(chain: list[BaseException]) -> str:
-    """:func:`_plain` of the innermost plain OS error of the chain, else of its last exception."""
-    builtin = [item for item in chain if isinstance(item, OSError) and type(item).__module__ in _PLAIN]
-    return _plain(builtin[-1] if builtin else chain[-1])
 
 
 def explain_no_answer(error: BaseException, base_url: str | None = None) -> NoAnswer:
@@ -670,10 +662,14 @@ class Attempts:
                     f"{type(exc).__name__}: {exc}"
                 ) from safe_cause(exc, self.secrets)
             else:
-                delay = self._answered(answer)
-                if delay is None:
+                delay = self._delay(answer.status, answer.retry_after)  # None unless the status is retryable
+                if delay is None:  # a 2xx ends the call; any other answer is raised as its error
+                    raise_for_status(
+                        answer.status, answer.body, self.request, attempts=self.count, secrets=self.secrets
+                    )
                     yield answer.body
                     return
+                delay = self._before_retry(f"HTTP {answer.status}", delay)
             yield Sleep(delay)
 
     def _failed(self, exc: BaseException, budget: float, errors: TransportErrors) -> float:
@@ -707,14 +703,6 @@ class Attempts:
             return self._before_retry(str(error), delay)
         # The transport's text may quote a header or a proxy URL: it is redacted like any message.
         return self._before_retry(redact(explain_no_answer(error, self.base_url).reason, self.secrets), delay)
-
-    def _answered(self, answer: Answer) -> float | None:
-        """Seconds to wait after an answer worth another attempt; None for a 2xx; raise otherwise."""
-        delay = self._delay(answer.status, answer.retry_after)  # None unless the status is retryable
-        if delay is not None:
-            return self._before_retry(f"HTTP {answer.status}", delay)
-        raise_for_status(answer.status, answer.body, self.request, attempts=self.count, secrets=self.secrets)
-        return None
 
     def _delay(self, status: int | None, retry_after: str | None) -> float | None:
         idempotent = self.request.idempotent
@@ -833,7 +821,7 @@ class ClientBase:
             problem = "expected a number of bytes of at least 1"
             raise CloudOSValidationError("max_response_bytes", size, problem)
         self._route = choose_route(self.base_url, proxy, no_proxy)
-        self._retry_policy = retry_policy or RetryPolicy()
+        self.retry_policy = retry_policy or RetryPolicy()
         self._clock = clock
         self._sleep = sleep
         self._secrets = (self._api_key, *self._route.secrets())
@@ -843,10 +831,6 @@ class ClientBase:
             "Accept": "application/json",
             "User-Agent": user_agent or f"airflow-provider-cloudos/{__version__}",
         }
-
-    @property
-    def retry_policy(self) -> RetryPolicy:
-        return self._retry_policy
 
     def __repr__(self) -> str:
         """Where the client points (and through which proxy, without its credentials), never what
@@ -864,7 +848,7 @@ class ClientBase:
 
     def _attempts(self, request: ApiRequest, max_attempts: int | None, logger: logging.Logger) -> Attempts:
         """The attempts of one call, under the client's policy or ``max_attempts`` for this call."""
-        policy = self._retry_policy
+        policy = self.retry_policy
         if max_attempts is not None:
             policy = replace(policy, max_attempts=max_attempts)
         return Attempts(

@@ -19,6 +19,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -121,8 +122,7 @@ def finite_float(value: Any) -> float | None:
 
 def format_duration(seconds: Any) -> str:
     """``3725`` → ``"1h 2m 5s"``; zero, negative or unreadable → ``"Not started"``."""
-    number = finite_float(seconds)
-    total = int(number) if number is not None else 0
+    total = int(finite_float(seconds) or 0)
     if total <= 0:
         return "Not started"
     hours, rest = divmod(total, 3600)
@@ -221,9 +221,7 @@ def csv_text(header: Iterable[str], rows: Iterable[Iterable[str]]) -> str:
     import csv
 
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
+    csv.writer(buffer, lineterminator="\n").writerows([header, *rows])
     return buffer.getvalue()
 
 
@@ -241,13 +239,6 @@ def export_session_status_csv(session_data: Any, output_file: str | None = None)
 
 
 # --- XCom summary ---------------------------------------------------------------------------------------
-
-
-def _session_page_url(base_url: str, session_id: str) -> str | None:
-    try:
-        return session_url(base_url, session_id)
-    except CloudOSValidationError:
-        return None
 
 
 def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]:
@@ -269,6 +260,10 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
     storage = resources.get("storageSizeInGb")
     storage = int(storage) if isinstance(storage, float) and storage.is_integer() else storage
     platform = _text(as_mapping(data.get("interactiveSessionConfiguration")).get("executionPlatform"))
+    url = None
+    if base_url and base_url.strip() and session_id:
+        with suppress(CloudOSValidationError):  # an id or a URL that names no page: no link
+            url = session_url(base_url, session_id)
     return {
         "id": session_id,
         "name": _text(data.get("name")),
@@ -286,9 +281,7 @@ def session_summary(session: Any, base_url: str | None = None) -> dict[str, Any]
         "created_at": _text(data.get("createdAt")),
         "last_saved_at": _text(data.get("lastSavedAt")),
         "auto_shutdown_at": _text(execution.get("autoShutdownAtDate")),
-        "url": _session_page_url(base_url, session_id)
-        if base_url and base_url.strip() and session_id
-        else None,
+        "url": url,
         "execution_platform": platform.lower()
         if platform
         else next((cloud for cloud in ("aws", "azure") if (session_type or "").startswith(cloud)), None),

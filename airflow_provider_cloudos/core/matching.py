@@ -23,12 +23,7 @@ from airflow_provider_cloudos.core.formatters import as_mapping, session_summary
 from airflow_provider_cloudos.core.spec import BACKEND_TO_SESSION_TYPE, SessionSpec
 
 #: The names people use, from the platform's friendly session type names.
-_FRIENDLY_TO_SESSION_TYPE = {
-    "Jupyter": "jupyter",
-    "VS Code": "vscode",
-    "RStudio": "rstudio",
-    "Spark": "spark",
-}
+_FRIENDLY_TYPES = {"VS Code": "vscode"} | {name: name.lower() for name in ("Jupyter", "RStudio", "Spark")}
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,14 +42,6 @@ class SettingDifference:
 def _plain_number(value: Any) -> Any:
     """``50.0`` shown as ``50``: limits read the same in both columns of a refusal."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-def _session_type(session: Mapping[str, Any], summary: Mapping[str, Any]) -> str | None:
-    backend = as_mapping(session.get("interactiveSessionConfiguration")).get("backend")
-    if isinstance(backend, str) and backend in BACKEND_TO_SESSION_TYPE:
-        return BACKEND_TO_SESSION_TYPE[backend]
-    friendly = summary.get("session_type")
-    return _FRIENDLY_TO_SESSION_TYPE.get(friendly, friendly) if isinstance(friendly, str) else None
 
 
 def _item_key(item: Any) -> tuple[str, ...] | None:
@@ -103,8 +90,12 @@ def found_settings(session: Mapping[str, Any], *, by_project_id: bool) -> dict[s
     visibility = configuration.get("visibility")
     r_version = session.get("rVersion") or configuration.get("rVersion")
     project = as_mapping(session.get("project")).get("_id" if by_project_id else "name")
+    friendly = summary.get("session_type")  # when the configuration names no backend
+    session_type = BACKEND_TO_SESSION_TYPE.get(str(configuration.get("backend"))) or (
+        _FRIENDLY_TYPES.get(friendly, friendly) if isinstance(friendly, str) else None
+    )
     return {
-        "session_type": _session_type(session, summary),
+        "session_type": session_type,
         "execution_platform": summary.get("execution_platform"),
         "project": project if isinstance(project, str) else None,
         "instance_type": summary.get("instance_type"),

@@ -159,11 +159,9 @@ def summarize_report(rows: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
 
 
 def _csv_cell(value: Any) -> str:
-    if value is None:
-        return ""
     if isinstance(value, list):
         return "; ".join(str(item) for item in value)
-    return str(value)
+    return "" if value is None else str(value)
 
 
 def report_csv(

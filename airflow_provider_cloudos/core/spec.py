@@ -205,13 +205,8 @@ MAX_LINKED_ITEMS = 100
 R_VERSIONS: tuple[str, ...] = ("4.5.2", "4.4.2")
 DEFAULT_R_VERSION = "4.5.2"
 
-#: The session types users name → the API's ``backend``.
-SESSION_TYPE_TO_BACKEND: dict[str, str] = {
-    "jupyter": "regular",
-    "vscode": "vscode",
-    "rstudio": "rstudio",
-    "spark": "spark",
-}
+#: The session types users name → the API's ``backend``: its own name, but Jupyter's is ``regular``.
+SESSION_TYPE_TO_BACKEND = {"jupyter": "regular"} | {kind: kind for kind in ("vscode", "rstudio", "spark")}
 BACKEND_TO_SESSION_TYPE: dict[str, str] = {backend: kind for kind, backend in SESSION_TYPE_TO_BACKEND.items()}
 BACKENDS: tuple[str, ...] = tuple(BACKEND_TO_SESSION_TYPE)
 
@@ -448,9 +443,7 @@ def check_unique_names(named_paths: Iterable[tuple[str, str]], parameter: str = 
 def item_mount_name(item: dict[str, Any]) -> str:
     """The name an item is mounted under: ``data.name`` for S3 items, ``name`` for CloudOS files."""
     data = item.get("data")
-    if isinstance(data, dict) and data.get("name"):
-        return str(data["name"])
-    return str(item.get("name", ""))
+    return str(data["name"]) if isinstance(data, dict) and data.get("name") else str(item.get("name", ""))
 
 
 def check_duplicate_mount_names(
@@ -738,11 +731,8 @@ ParsedPaths = tuple[dict[str, Any], ...]
 
 def _read(value: Any, check: Callable[[Any], Any], default: Any = None) -> Any:
     """``check(value)``, the one check of a parameter; unset, ``default`` (checked too), or None if none."""
-    if is_unset(value):
-        if default is None:
-            return None
-        value = default
-    return check(value)
+    value = default if is_unset(value) else value
+    return None if value is None else check(value)
 
 
 def _check_shutdown_in(shutdown_in: Any) -> str:
@@ -1064,10 +1054,15 @@ def _item_list(items: Any, parameter: str) -> list[dict[str, Any]]:
     return list(items)
 
 
+def non_blank(value: Any, parameter: str, problem: str = "a non-empty id is required") -> str:
+    """``value`` stripped; refused (``problem``) when it is not a string or is blank."""
+    if not isinstance(value, str) or not value.strip():
+        raise CloudOSValidationError(parameter, value, problem)
+    return value.strip()
+
+
 def _instance_type(instance_type: Any, parameter: str = "instance_type") -> str:
-    if not isinstance(instance_type, str) or not instance_type.strip():
-        raise CloudOSValidationError(parameter, instance_type, "an instance type name is required")
-    return instance_type.strip()
+    return non_blank(instance_type, parameter, "an instance type name is required")
 
 
 def build_session_payload(
@@ -1224,8 +1219,6 @@ def build_project_folder_item(project_name: str, folder_path: str) -> dict[str, 
 
 def build_file_item(file_id: str, file_name: str) -> dict[str, Any]:
     """A CloudOS dataset file to mount, by id."""
-    if not isinstance(file_id, str) or not file_id.strip():
-        raise CloudOSValidationError("file_id", file_id, "a file id is required")
-    if not isinstance(file_name, str) or not file_name.strip():
-        raise CloudOSValidationError("file_name", file_name, "a file name is required")
-    return {"kind": "File", "item": file_id.strip(), "name": file_name}
+    item = non_blank(file_id, "file_id", "a file id is required")
+    non_blank(file_name, "file_name", "a file name is required")
+    return {"kind": "File", "item": item, "name": file_name}

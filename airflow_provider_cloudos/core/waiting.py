@@ -144,11 +144,9 @@ class StatusWatch:
     ) -> StatusWatch:
         """Validate the wanted and failure statuses; errors name ``parameters`` (the caller's names)."""
         target_set = normalize_statuses(targets, parameter=parameters[0])
-        failure_set = (
-            FAILURE_STATUSES - target_set
-            if failures is None
-            else (normalize_statuses(failures, parameter=parameters[1]) if failures else frozenset())
-        )
+        if failures is None:
+            failures = FAILURE_STATUSES - target_set
+        failure_set = normalize_statuses(failures, parameter=parameters[1]) if failures else frozenset()
         return cls(session_id, target_set, failure_set, started_at, url, guard)
 
     def observe(self, session: Mapping[str, Any] | None) -> tuple[WaitOutcome, bool]:
@@ -186,8 +184,9 @@ class StatusWatch:
 
     def already_there_message(self) -> str:
         """Seen in a target status before waiting at all."""
-        where = _where(self.url)
-        return f"Session {self.session_id} is already {self.last_status}; nothing to wait for{where}"
+        return (
+            f"Session {self.session_id} is already {self.last_status}; nothing to wait for{_where(self.url)}"
+        )
 
     def failed_message(self) -> str:
         return (

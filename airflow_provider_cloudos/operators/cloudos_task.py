@@ -432,11 +432,6 @@ class CloudOSSensorTimingMixin(metaclass=BaseOperatorMeta):
         #: Whether the DAG gave ``poke_interval`` (else the connection may set it, see above).
         self.poke_interval_given = poke_interval is not None
 
-    def _use_the_connections_poll_interval(self, hook: CloudOSHook) -> None:
-        """Before poking or deferring: the connection's interval, when the DAG gave none."""
-        if not self.poke_interval_given and hook.settings.poll_interval is not None:
-            self.poke_interval = hook.settings.poll_interval
-
 
 class CloudOSSessionOperatorBase(CloudOSTaskMixin, BaseOperator):
     """The one base of the operators: they poll CloudOS until something happens, in the worker or

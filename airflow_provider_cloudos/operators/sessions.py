@@ -25,7 +25,7 @@ from typing import Any
 from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
 
 from airflow_provider_cloudos.compat import task_state_store
-from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSNotFoundError, CloudOSValidationError
+from airflow_provider_cloudos.core.errors import CloudOSError, CloudOSNotFoundError
 from airflow_provider_cloudos.core.formatters import session_summary
 from airflow_provider_cloudos.core.matching import (
     describe_settings,
@@ -40,6 +40,7 @@ from airflow_provider_cloudos.core.spec import (
     SessionSpec,
     make_resume_spec,
     make_session_spec,
+    non_blank,
     require_execution_platform,
     require_session_id,
     validate_session_id,
@@ -179,11 +180,8 @@ class CloudOSCreateSessionOperator(CloudOSSessionStartOperator):
         project_id = self._optional_id("project_id", "project id")
         if project_id:
             return spec, project_id, None
-        if not isinstance(self.project_name, str) or not self.project_name.strip():
-            raise CloudOSValidationError(
-                "project_name", self.project_name, "give the project's name (or its id as project_id)"
-            )
-        return spec, None, self.project_name.strip()
+        problem = "give the project's name (or its id as project_id)"
+        return spec, None, non_blank(self.project_name, "project_name", problem)
 
     def _execute(self, context: Any) -> str:
         spec, project_id, project_name = self._validated()

@@ -158,7 +158,8 @@ class CloudOSSessionSensor(CloudOSSensorTimingMixin, CloudOSTaskMixin, BaseSenso
     def execute(self, context: Any) -> Any:
         self._validated()
         self._require_workspace()
-        self._use_the_connections_poll_interval(self.hook)
+        if not self.poke_interval_given and self.hook.settings.poll_interval is not None:
+            self.poke_interval = self.hook.settings.poll_interval  # the connection's, when the DAG gave none
         if not self._flag("deferrable"):
             return super().execute(context)
         first = self.poke(context)

@@ -444,7 +444,7 @@ def test_repr_shows_where_not_how():
     cloudos = CloudOSClient(BASE, KEY, WS)
     assert repr(cloudos) == f"CloudOSClient(base_url='{BASE}', workspace_id='{WS}')"
     assert KEY not in repr(cloudos)
-    assert KEY not in str(vars(cloudos).get("_retry_policy"))
+    assert KEY not in str(vars(cloudos).get("retry_policy"))
     cloudos.close()
 
 

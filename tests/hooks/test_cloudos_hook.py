@@ -268,7 +268,7 @@ def test_wait_survives_transient_errors(cloudos_conn):
     session = cloudos_conn.add_session(name="flaky", status="ready")
     cloudos_conn.faults.fail_next("get", 503, count=1)
     hook = CloudOSHook()
-    hook.client._retry_policy = type(hook.client.retry_policy)(backoff_base=0.01, backoff_max=0.02)
+    hook.client.retry_policy = type(hook.client.retry_policy)(backoff_base=0.01, backoff_max=0.02)
     assert (
         hook.wait_for_status(session["_id"], "running", timeout=10, poll_interval=0.01)["status"] == "ready"
     )
